@@ -1,0 +1,266 @@
+"""The trials-frame schema and the helpers every analysis shares.
+
+A *trials frame* is a :class:`pandas.DataFrame` with one row per trial, in
+Optuna's ``Study.trials_dataframe()`` convention plus study-level columns.
+``docs/trials-frame.md`` documents every column; this module holds the names
+and the small resolvers (parameter names, objective column, direction, the
+trials that count) so that every analysis answers the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hpo_insights._errors import TrialsError, TrialsWarning
+
+# --- column names -----------------------------------------------------------
+STUDY = "study"
+NUMBER = "number"
+STATE = "state"
+VALUE = "value"
+VALUES_PREFIX = "values_"
+PARAM_PREFIX = "params_"
+USER_ATTR_PREFIX = "user_attrs_"
+SYSTEM_ATTR_PREFIX = "system_attrs_"
+DISTRIBUTION_PREFIX = "distributions_"
+DATETIME_START = "datetime_start"
+DATETIME_COMPLETE = "datetime_complete"
+DURATION = "duration"
+DIRECTION = "study_direction"
+STUDY_ATTR_PREFIX = "study_user_attrs_"
+BUDGET = STUDY_ATTR_PREFIX + "budget"
+
+STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
+DIRECTIONS = ("maximize", "minimize")
+REQUIRED = (STUDY, NUMBER, STATE)
+
+
+def check_frame(trials: Any) -> pd.DataFrame:
+    """Return *trials* if it is a DataFrame holding the required columns, else raise."""
+    if not isinstance(trials, pd.DataFrame):
+        raise TypeError(
+            f"trials must be a pandas DataFrame (a trials frame), got {type(trials).__name__} "
+            "instead. Build one with hi.load(...) or hi.from_optuna(...)."
+        )
+    missing = [c for c in REQUIRED if c not in trials.columns]
+    if missing:
+        raise TrialsError(
+            f"The trials frame has no {', '.join(repr(c) for c in missing)} column"
+            f"{'s' if len(missing) > 1 else ''}. A trials frame needs {', '.join(REQUIRED)} "
+            "(see docs/trials-frame.md); load it with hi.load(...) or hi.from_optuna(...)."
+        )
+    return trials
+
+
+def param_names(trials: pd.DataFrame) -> list[str]:
+    """Bare parameter names (``params_`` stripped), in column order."""
+    return [c[len(PARAM_PREFIX):] for c in trials.columns if c.startswith(PARAM_PREFIX)]
+
+
+def param_column(trials: pd.DataFrame, param: str) -> str:
+    """Resolve one parameter name, given with or without ``params_``, to its column."""
+    if not isinstance(param, str):
+        raise TypeError(f"A parameter name must be a string, got {type(param).__name__} instead.")
+    for col in (param, PARAM_PREFIX + param):
+        if col.startswith(PARAM_PREFIX) and col in trials.columns:
+            return col
+    names = param_names(trials)
+    raise TrialsError(
+        f"Unknown parameter {param!r}. Parameters in trials: "
+        f"{', '.join(names) if names else '(none: no params_<name> column)'}. "
+        "Pass names from this list, with or without the 'params_' prefix."
+    )
+
+
+def param_columns(trials: pd.DataFrame, params: str | Sequence[str] | None = None) -> list[str]:
+    """Resolve parameter names to ``params_<name>`` columns; ``None`` means all of them."""
+    if params is None:
+        cols = [c for c in trials.columns if c.startswith(PARAM_PREFIX)]
+        if not cols:
+            raise TrialsError(
+                "The trials frame has no parameter columns (params_<name>). "
+                "Load it with hi.load(..., params=[...]) to name them."
+            )
+        return cols
+    if isinstance(params, str):
+        params = [params]
+    cols = [param_column(trials, p) for p in params]
+    if not cols:
+        raise TrialsError("params is empty: pass at least one parameter name, or None for all.")
+    return list(dict.fromkeys(cols))
+
+
+def objective_columns(trials: pd.DataFrame) -> list[str]:
+    """All objective columns: ``value`` or ``values_<k>``."""
+    return [c for c in trials.columns if c == VALUE or c.startswith(VALUES_PREFIX)]
+
+
+def objective_column(trials: pd.DataFrame, objective: str | None = None) -> str:
+    """Resolve the objective column.
+
+    ``None`` means the frame's single objective; with several (``values_0``,
+    ``values_1`` ...) the caller must name one. A name may be given with or
+    without the ``values_`` prefix, or as a 0-based index string.
+    """
+    cols = objective_columns(trials)
+    if objective is None:
+        if len(cols) == 1:
+            return cols[0]
+        if not cols:
+            raise TrialsError(
+                "The trials frame has no objective column ('value' or 'values_<name>'). "
+                "Load it with hi.load(..., objective='<metric column>') to name it."
+            )
+        raise TrialsError(
+            f"The trials frame has {len(cols)} objectives ({', '.join(cols)}); "
+            "pass objective='<one of them>' to choose."
+        )
+    for col in (objective, VALUES_PREFIX + str(objective)):
+        if col in cols:
+            return col
+    raise TrialsError(
+        f"Unknown objective {objective!r}. Objective columns in trials: "
+        f"{', '.join(cols) if cols else '(none)'}."
+    )
+
+
+def numeric_objective(trials: pd.DataFrame, column: str) -> pd.Series:
+    """The objective as float; raise if it is not numeric."""
+    values = trials[column]
+    if pd.api.types.is_bool_dtype(values) or not (
+        pd.api.types.is_numeric_dtype(values) or values.isna().all()
+    ):
+        converted = pd.to_numeric(values, errors="coerce")
+        bad = values[converted.isna() & values.notna()]
+        if len(bad):
+            raise TrialsError(
+                f"The objective column {column!r} must be numeric, but holds "
+                f"{bad.iloc[0]!r} (trial row {bad.index[0]}) and {len(bad) - 1} more non-numeric "
+                "value(s)."
+            )
+        return converted.astype(float)
+    return values.astype(float)
+
+
+def completed(
+    trials: pd.DataFrame,
+    objective: str | None = None,
+    *,
+    states: Sequence[str] = ("COMPLETE",),
+) -> tuple[pd.DataFrame, str]:
+    """The trials that count: in *states* (COMPLETE) with a finite objective.
+
+    Returns the filtered frame (a copy with a float objective column) and the
+    objective column's name. PRUNED trials never count as completed, even
+    though Optuna stores their last intermediate value in ``value``. COMPLETE
+    trials whose objective is NaN or infinite are dropped with one
+    :class:`TrialsWarning` saying how many.
+    """
+    check_frame(trials)
+    col = objective_column(trials, objective)
+    y = numeric_objective(trials, col)
+    in_state = trials[STATE].isin(list(states)).to_numpy()
+    finite = np.isfinite(y.to_numpy())
+    bad = in_state & ~finite
+    if bad.any():
+        warnings.warn(
+            f"{int(bad.sum())} of {int(in_state.sum())} {'/'.join(states)} trials dropped: "
+            f"non-finite {col!r} (NaN or inf).",
+            TrialsWarning,
+            stacklevel=3,
+        )
+    keep = in_state & finite
+    out = trials.loc[keep].copy()
+    out[col] = y[keep]
+    return out, col
+
+
+def require_rows(frame: pd.DataFrame, what: str = "completed trials with a finite objective") -> None:
+    """Raise a clear error when *frame* is empty."""
+    if len(frame) == 0:
+        raise TrialsError(
+            f"No {what}: the analysis needs at least one COMPLETE trial whose objective is "
+            "finite. Check the 'state' column and the objective."
+        )
+
+
+def directions(trials: pd.DataFrame, direction: str | None = None, by: str | None = STUDY) -> pd.Series:
+    """Direction per group (index: the *by* values; ``None`` pools into one group ``"all"``).
+
+    An explicit *direction* wins; otherwise the ``study_direction`` column is
+    read. A group with no recorded direction, or mixed ones when pooling, is
+    an error asking for ``direction=``.
+    """
+    keys = group_labels(trials, by)
+    if direction is not None:
+        d = str(direction).lower()
+        if d not in DIRECTIONS:
+            raise TrialsError(f"direction must be 'maximize' or 'minimize', got {direction!r} instead.")
+        return pd.Series(d, index=pd.Index(keys.unique(), name=by or "group"))
+    if DIRECTION not in trials.columns:
+        raise TrialsError(
+            "The trials frame has no 'study_direction' column: pass direction='maximize' or "
+            "direction='minimize'."
+        )
+    dirs = trials[DIRECTION].astype("string").str.lower().groupby(keys, sort=False).unique()
+    out = {}
+    for key, vals in dirs.items():
+        vals = [v for v in vals if isinstance(v, str)]
+        if len(vals) != 1 or vals[0] not in DIRECTIONS:
+            raise TrialsError(
+                f"Cannot tell the direction of {by or 'the pooled trials'} {key!r} "
+                f"(study_direction holds {vals or 'nothing'}): pass direction='maximize' or "
+                "direction='minimize'."
+            )
+        out[key] = vals[0]
+    return pd.Series(out, name=DIRECTION).rename_axis(by or "group")
+
+
+def group_labels(trials: pd.DataFrame, by: str | None = STUDY) -> pd.Series:
+    """The grouping key per row: the *by* column, or ``"all"`` everywhere when ``by=None``."""
+    if by is None:
+        return pd.Series("all", index=trials.index, name="group")
+    if by not in trials.columns:
+        alt = STUDY_ATTR_PREFIX + by
+        if alt in trials.columns:
+            return trials[alt].rename(by)
+        raise TrialsError(
+            f"Cannot group by {by!r}: no such column. Columns that can group trials: "
+            f"{', '.join(c for c in trials.columns if c == STUDY or c.startswith(STUDY_ATTR_PREFIX))}."
+        )
+    return trials[by]
+
+
+def distribution(trials: pd.DataFrame, param: str) -> dict | None:
+    """What the source recorded of a parameter's distribution, or ``None``.
+
+    Reads ``distributions_<name>`` (Optuna's ``distribution_to_json`` text:
+    ``{"name": "FloatDistribution", "attributes": {"low": ..., "high": ...,
+    "log": ..., "step": ...}}``) from the first row where it is set.
+    """
+    col = DISTRIBUTION_PREFIX + param_column(trials, param)[len(PARAM_PREFIX):]
+    if col not in trials.columns:
+        return None
+    vals = trials[col].dropna()
+    if vals.empty:
+        return None
+    first = vals.iloc[0]
+    if isinstance(first, dict):
+        return first
+    try:
+        return json.loads(first)
+    except (TypeError, ValueError) as err:
+        raise TrialsError(
+            f"Column {col!r} must hold Optuna distribution JSON, got {first!r}."
+        ) from err
+
+
+def is_numeric_param(values: pd.Series) -> bool:
+    """True when the parameter's values are numbers (not bool, not strings)."""
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)

@@ -1,0 +1,44 @@
+"""Shared fixtures: small hand-built trials, the bundled example, a seeded rng."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+@pytest.fixture
+def tiny_trials() -> pd.DataFrame:
+    """Seven hand-built trials of one study (answers worked out on paper in the tests).
+
+    COMPLETE values: lr=0.1 -> 0.5, 0.7; lr=0.01 -> 0.8, 0.9; lr=0.001 -> 0.6.
+    One PRUNED trial carries a last intermediate value (0.99) that must never count;
+    one FAIL trial has no value.
+    """
+    return pd.DataFrame(
+        {
+            "study": ["s"] * 7,
+            "number": range(7),
+            "state": ["COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE", "PRUNED", "FAIL"],
+            "value": [0.5, 0.7, 0.8, 0.9, 0.6, 0.99, np.nan],
+            "params_lr": [0.1, 0.1, 0.01, 0.01, 0.001, 0.1, 0.01],
+            "params_optimizer": ["adam", "sgd", "adam", "adam", "sgd", "sgd", "adam"],
+            "study_direction": ["maximize"] * 7,
+        }
+    )
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded generator, so every random test is reproducible."""
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def close_figs():
+    """Close every matplotlib figure a test opened (only if matplotlib was imported)."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
