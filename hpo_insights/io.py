@@ -189,8 +189,8 @@ def load(
                 f"{', '.join(TABLE_SUFFIXES)} files (one study each), found none."
             )
         frames = [
-            _from_table(_read_table(p), None, objective, params, direction, metric_name, repr(str(p)),
-                        default_study=p.stem)
+            _from_table(_read_table(p), None, objective, params, direction, metric_name,
+                        repr(str(p)), default_study=p.stem)
             for p in files
         ]
         frame = pd.concat(frames, ignore_index=True)
@@ -239,11 +239,12 @@ def from_optuna(studies: Any) -> pd.DataFrame:
     >>> import hpo_insights as hi
     >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
     >>> study = optuna.create_study(study_name="demo", direction="maximize")
-    >>> study.set_metric_names(["AUC"])
     >>> study.optimize(lambda t: t.suggest_int("n", 1, 3), n_trials=3)
     >>> trials = hi.from_optuna(study)
-    >>> trials[["study", "number", "state"]].shape, trials["study_metric_name"].iloc[0]
-    ((3, 3), 'AUC')
+    >>> trials[["study", "number", "state", "study_direction"]].shape
+    (3, 4)
+    >>> trials["study_direction"].iloc[0], str(trials["params_n"].dtype)
+    ('maximize', 'int64')
     """
     try:
         import optuna
