@@ -334,8 +334,9 @@ def _load_storage(text: str, scheme: str, study: str | Sequence[str] | None) -> 
             wanted = _select(names, study, repr(label))
             studies = [optuna.load_study(study_name=n, storage=storage) for n in wanted]
             return _studies_frame(studies)
-        except sqlalchemy.exc.SQLAlchemyError as err:
-            detail = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
+        except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
+            cause = err.__cause__ if isinstance(err.__cause__, Exception) else err
+            detail = str(getattr(cause, "orig", None) or cause).strip().splitlines()[0]
             if re.search(r"no such table|does not exist|doesn't exist|UndefinedTable", detail):
                 why = "it holds no Optuna tables (is it an Optuna storage?)"
             elif re.search(r"not a database|file is encrypted|malformed", detail):
