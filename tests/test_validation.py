@@ -8,7 +8,10 @@ import pytest
 
 import hpo_insights as hi
 
-DIST = '{"name": "FloatDistribution", "attributes": {"step": null, "low": 0.001, "high": 0.1, "log": true}}'
+DIST = (
+    '{"name": "FloatDistribution", '
+    '"attributes": {"step": null, "low": 0.001, "high": 0.1, "log": true}}'
+)
 
 
 @pytest.fixture
