@@ -311,9 +311,20 @@ def _readonly_url(text: str, scheme: str) -> tuple[str, dict, str]:
             kwargs = {"connect_args": {"options": "-c default_transaction_read_only=on"}}
         if scheme == "postgres":
             text = "postgresql" + text[len("postgres"):]
+        if driver in ("postgresql", "postgres"):
+            text = _default_pg_driver() + text[len(driver):]
     elif scheme == "mysql" and driver in ("mysql", "mysql+pymysql", "mysql+mysqldb"):
         kwargs = {"connect_args": {"init_command": "SET SESSION TRANSACTION READ ONLY"}}
     return text, kwargs, re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", text)
+
+
+def _default_pg_driver() -> str:
+    """SQLAlchemy 2.1 defaults postgresql:// to psycopg 3; use psycopg2 when only it exists."""
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2"):
+        return "postgresql+psycopg2"
+    return "postgresql"
 
 
 def _load_storage(text: str, scheme: str, study: str | Sequence[str] | None) -> pd.DataFrame:
@@ -339,6 +350,9 @@ def _load_storage(text: str, scheme: str, study: str | Sequence[str] | None) -> 
             detail = str(getattr(cause, "orig", None) or cause).strip().splitlines()[0]
             if re.search(r"no such table|does not exist|doesn't exist|UndefinedTable", detail):
                 why = "it holds no Optuna tables (is it an Optuna storage?)"
+            elif re.search(r"read-only|readonly", detail):
+                why = ("reading it would need a write (its Optuna version rows are missing), "
+                       "and hpo_insights opens storages read-only")
             elif re.search(r"not a database|file is encrypted|malformed", detail):
                 why = "it is not a readable SQLite database"
             else:
