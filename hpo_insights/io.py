@@ -302,8 +302,16 @@ def _readonly_url(text: str, scheme: str) -> tuple[str, dict, str]:
                 f"No such SQLite file: {str(path)!r} (from {text!r}). Check the path; "
                 "hpo_insights never creates a storage."
             )
-        uri = quote(str(path.resolve()), safe="/")
-        return f"sqlite:///file:{uri}?mode=ro&uri=true", {}, str(path)
+        # Connect through sqlite3's own URI parser (SQLAlchemy would unquote the path):
+        # mode=ro opens read-only and never creates the file.
+        uri = f"file:{quote(str(path.resolve()), safe='/')}?mode=ro"
+
+        def connect() -> Any:
+            import sqlite3
+
+            return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+
+        return "sqlite://", {"creator": connect}, str(path)
     kwargs: dict = {}
     driver = text.split("://", 1)[0].lower()
     if scheme in ("postgresql", "postgres"):
@@ -395,6 +403,8 @@ def _select(names: list[str], study: str | Sequence[str] | None, label: str) -> 
 def _studies_frame(studies: list) -> pd.DataFrame:
     """Shared conversion of optuna.Study objects (storage path and from_optuna)."""
     frames = [_study_frame(s) for s in studies]
+    # Studies without trials add no rows; leaving them out keeps int params int.
+    frames = [f for f in frames if len(f)] or frames[:1]
     if not frames:
         return pd.DataFrame({F.STUDY: pd.Series(dtype="str"), F.NUMBER: pd.Series(dtype="int64"),
                              F.STATE: pd.Series(dtype="str")})

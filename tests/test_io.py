@@ -500,3 +500,27 @@ def test_direction_fills_but_never_contradicts(db, tiny_trials):
         hi.load(db, "big", direction="minimize")
     with pytest.raises(hi.TrialsError, match="direction must be"):
         hi.load(tiny_trials, direction="up")
+
+
+def test_load_path_with_special_characters(storage_dir, tmp_path):
+    """Spaces, '#', '%' and '?' in the path do not confuse the read-only URI."""
+    folder = tmp_path / "we ird#dir%20?x"
+    folder.mkdir()
+    path = folder / "my studies.db"
+    path.write_bytes((storage_dir / "studies.db").read_bytes())
+    assert len(hi.load(path, "small")) == 6
+    assert os.listdir(folder) == ["my studies.db"]
+
+
+def test_load_study_without_trials(tmp_path):
+    """A study with no trials adds no rows and leaves int params int."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    optuna.create_study(study_name="empty", storage=url)
+    full = optuna.create_study(study_name="full", storage=url)
+    full.optimize(lambda t: t.suggest_int("k", 1, 3), n_trials=3)
+    trials = hi.load(url)
+    assert set(trials["study"]) == {"full"}
+    assert trials["params_k"].dtype == "int64"
+    empty = hi.load(url, "empty")
+    assert len(empty) == 0
+    assert {"study", "number", "state"} <= set(empty.columns)
