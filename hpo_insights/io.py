@@ -689,7 +689,8 @@ def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
     if F.DATETIME_START in out.columns:
         # search_runs lists the newest run first: number runs in start order.
         start = pd.to_datetime(out[F.DATETIME_START], format="ISO8601", utc=True)
-        out = out.iloc[np.argsort(start.to_numpy(), kind="stable")].reset_index(drop=True)
+        order = start.reset_index(drop=True).sort_values(kind="stable", na_position="last")
+        out = out.iloc[order.index.to_numpy()].reset_index(drop=True)
     out["study_metric_name"] = _metric_label(objs, "metrics.")
     return out
 
