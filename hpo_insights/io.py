@@ -109,8 +109,9 @@ def load(
         - a ``.csv``/``.parquet``/``.json``/``.jsonl`` file (one study, named
           after the file stem unless it has a ``study`` column) or a folder of them;
         - a DataFrame: a trials frame, Optuna's ``trials_dataframe()`` (also with
-          ``multi_index=True``), Ray Tune's ``ResultGrid.get_dataframe()``,
-          MLflow's ``search_runs()`` or a plain table such as a W&B runs export.
+          ``multi_index=True``), optuna-dashboard's CSV download, Ray Tune's
+          ``ResultGrid.get_dataframe()``, MLflow's ``search_runs()`` or a plain
+          table such as a W&B runs export.
     study : str or sequence of str, optional
         Which studies to keep (storages, or tables with a ``study`` column;
         an unknown name is an error listing those that exist). For a table with
@@ -194,7 +195,7 @@ def load(
             for p in files
         ]
         frame = pd.concat(frames, ignore_index=True)
-        return _finish(_canonical(frame), study, direction, metric_name, repr(text))
+        return _finish(frame, study, direction, metric_name, repr(text))
     if not path.exists():
         raise TrialsError(
             f"No such file or folder: {text!r}. Pass an Optuna storage URL "
@@ -546,7 +547,9 @@ def _from_table(
     table = _flatten_columns(table)
     table = table.rename(columns=str)
     cols = list(table.columns)
-    if any(c.startswith("config/") for c in cols):
+    if "Number" in cols and "State" in cols and any(c.startswith("Param ") for c in cols):
+        out = _from_dashboard(table)
+    elif any(c.startswith("config/") for c in cols):
         out = _from_ray(table, objective, params, label)
     elif any(c.startswith(("params.", "metrics.")) for c in cols):
         out = _from_mlflow(table, objective, params, label)
@@ -575,6 +578,24 @@ def _from_optuna_table(table: pd.DataFrame) -> pd.DataFrame:
         out = out.rename(columns={single[0]: F.VALUE})
         if "study_metric_name" not in out.columns:
             out["study_metric_name"] = single[0][len("value_"):]
+    return out
+
+
+def _from_dashboard(table: pd.DataFrame) -> pd.DataFrame:
+    """optuna-dashboard's CSV download: Number, State, objectives, Param <name>, UserAttribute."""
+    cols = list(table.columns)
+    rename = {"Number": F.NUMBER, "State": F.STATE}
+    rename.update({c: F.PARAM_PREFIX + c[len("Param "):] for c in cols if c.startswith("Param ")})
+    rename.update({c: F.USER_ATTR_PREFIX + c[len("UserAttribute "):] for c in cols
+                   if c.startswith("UserAttribute ")})
+    objs = [c for c in cols if c not in rename]
+    if len(objs) == 1:
+        rename[objs[0]] = F.VALUE
+    else:
+        rename.update({c: F.VALUES_PREFIX + c.removeprefix("Objective ") for c in objs})
+    out = table.rename(columns=rename)
+    if objs and objs != ["Value"] and not all(c.startswith("Objective ") for c in objs):
+        out["study_metric_name"] = ",".join(objs)
     return out
 
 

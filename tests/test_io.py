@@ -524,3 +524,18 @@ def test_load_study_without_trials(tmp_path):
     empty = hi.load(url, "empty")
     assert len(empty) == 0
     assert {"study", "number", "state"} <= set(empty.columns)
+
+
+def test_optuna_dashboard_csv():
+    """optuna-dashboard's CSV: Number, State, the metric, Param <name>, UserAttribute <name>."""
+    path = DATA / "optuna_dashboard_study-3.csv"
+    raw = pd.read_csv(path)
+    out = hi.load(path, direction="maximize")
+    assert set(out["study"]) == {"optuna_dashboard_study-3"}
+    assert out["number"].tolist() == raw["Number"].tolist()
+    assert out["state"].tolist() == raw["State"].tolist()
+    np.testing.assert_array_equal(out["value"], raw["AUC"])
+    assert out["params_d_model"].tolist() == raw["Param d_model"].tolist()
+    assert out["params_optimizer"].tolist() == raw["Param optimizer"].tolist()
+    np.testing.assert_array_equal(out["user_attrs_recall"], raw["UserAttribute recall"])
+    assert set(out["study_metric_name"]) == {"AUC"}
