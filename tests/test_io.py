@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hpo_insights as hi
 
@@ -539,3 +541,32 @@ def test_optuna_dashboard_csv():
     assert out["params_optimizer"].tolist() == raw["Param optimizer"].tolist()
     np.testing.assert_array_equal(out["user_attrs_recall"], raw["UserAttribute recall"])
     assert set(out["study_metric_name"]) == {"AUC"}
+
+
+# --- invariants ----------------------------------------------------------------------------------
+@settings(max_examples=30, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=12),
+    seed=st.integers(0, 2**16),
+)
+def test_load_is_idempotent_and_order_free(values, seed):
+    """load(load(x)) == load(x), and shuffling the rows does not change the result."""
+    n = len(values)
+    rng = np.random.default_rng(seed)
+    raw = pd.DataFrame({
+        "study": rng.choice(["a", "b"], n),
+        "number": rng.permutation(n),
+        "state": rng.choice(["COMPLETE", "pruned", "Fail"], n),
+        "value": values,
+        "params_k": rng.integers(0, 4, n),
+        "params_opt": rng.choice(["adam", "sgd"], n),
+    })
+    once = hi.load(raw)
+    pd.testing.assert_frame_equal(hi.load(once), once)
+    shuffled = raw.sample(frac=1, random_state=seed)
+    expected = once.copy()
+    # studies come out in order of appearance: reorder the expectation the same way
+    order = list(dict.fromkeys(shuffled["study"]))
+    expected = pd.concat([expected[expected["study"] == s] for s in order], ignore_index=True)
+    pd.testing.assert_frame_equal(hi.load(shuffled), expected)
+    assert set(once["state"]) <= {"COMPLETE", "PRUNED", "FAIL"}
