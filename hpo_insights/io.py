@@ -128,8 +128,8 @@ def load(
         record it; fills ``study_direction``. Contradicting a recorded direction
         is an error.
     metric_name : str, optional
-        Display name of the objective (``study_metric_name``) when the source
-        does not record it.
+        Display name of the objective (``study_metric_name``, e.g. ``"AUC"``);
+        replaces the recorded or column-derived name.
 
     Returns
     -------
