@@ -772,13 +772,9 @@ def _to_numeric_if_all(values: pd.Series) -> pd.Series:
     present = values.dropna()
     if present.empty or not present.map(lambda v: isinstance(v, str)).all():
         return values
-    converted = pd.to_numeric(present, errors="coerce")
-    if converted.isna().any():
+    if pd.to_numeric(present, errors="coerce").isna().any():
         return values
-    out = pd.to_numeric(values, errors="coerce")
-    if values.isna().any() or not pd.api.types.is_integer_dtype(out):
-        return out.astype(float) if not pd.api.types.is_integer_dtype(out) else out
-    return out
+    return pd.to_numeric(values, errors="coerce")  # int64 when complete and integral
 
 
 def _to_datetime(values: pd.Series, col: str) -> pd.Series:

@@ -570,3 +570,17 @@ def test_load_is_idempotent_and_order_free(values, seed):
     expected = pd.concat([expected[expected["study"] == s] for s in order], ignore_index=True)
     pd.testing.assert_frame_equal(hi.load(shuffled), expected)
     assert set(once["state"]) <= {"COMPLETE", "PRUNED", "FAIL"}
+
+
+def test_tensorboard_hparams_json(tmp_path):
+    """TensorBoard's HParams JSON download ({header, rows}) is a plain table."""
+    path = tmp_path / "hparams_table.json"
+    path.write_text(json.dumps({
+        "header": ["lr", "optimizer", "accuracy"],
+        "rows": [[0.01, "adam", 0.9], [0.1, "sgd", 0.7], [0.001, "adam", 0.8]],
+    }))
+    out = hi.load(path, params=["lr", "optimizer"], direction="maximize")
+    assert out["params_lr"].tolist() == [0.01, 0.1, 0.001]
+    assert out["value"].tolist() == [0.9, 0.7, 0.8]
+    assert set(out["state"]) == {"COMPLETE"}
+    assert set(out["study"]) == {"hparams_table"}
