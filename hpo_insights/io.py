@@ -165,8 +165,7 @@ def load(
     (['minimize', 'minimize'], ['loss', 'loss'])
     """
     if isinstance(source, pd.DataFrame):
-        frame = _from_table(source, study, objective, params, direction, metric_name,
-                            "the DataFrame")
+        frame = _from_table(source, study, objective, params, "the DataFrame")
         return _finish(frame, study, direction, metric_name, "the DataFrame")
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(
@@ -190,8 +189,8 @@ def load(
                 f"{', '.join(TABLE_SUFFIXES)} files (one study each), found none."
             )
         frames = [
-            _from_table(_read_table(p), None, objective, params, direction, metric_name,
-                        repr(str(p)), default_study=p.stem)
+            _from_table(_read_table(p), None, objective, params, repr(str(p)),
+                        default_study=p.stem)
             for p in files
         ]
         frame = pd.concat(frames, ignore_index=True)
@@ -209,8 +208,7 @@ def load(
     table = _flatten_columns(_read_table(path))
     has_study = F.STUDY in table.columns
     name = study if isinstance(study, str) and not has_study else path.stem
-    frame = _from_table(table, None, objective, params, direction, metric_name, repr(text),
-                        default_study=name)
+    frame = _from_table(table, None, objective, params, repr(text), default_study=name)
     return _finish(frame, study if has_study or not isinstance(study, str) else None,
                    direction, metric_name, repr(text))
 
@@ -510,19 +508,22 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return table
 
 
+def _level_name(part: Any) -> str:
+    """A MultiIndex level as text; empty for blanks and pandas' "Unnamed: ..." fillers."""
+    if part is None or (isinstance(part, float) and np.isnan(part)):
+        return ""
+    text = str(part)
+    return "" if text.startswith("Unnamed:") else text
+
+
 def _flatten_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """(attr, key) columns -> "attr_key", as Optuna's trials_dataframe flattens them."""
     if not isinstance(table.columns, pd.MultiIndex):
         return table
-    flat = [
-        "_".join(
-            str(p) for p in parts
-            if isinstance(p, str) and p and not p.startswith("Unnamed:") or not isinstance(p, str)
-            and not pd.isna(p)
-        ).lstrip("_")
-        for parts in table.columns
-    ]
     table = table.copy()
-    table.columns = flat
+    table.columns = [
+        "_".join(x for x in map(_level_name, parts) if x).lstrip("_") for parts in table.columns
+    ]
     return table
 
 
@@ -537,8 +538,6 @@ def _from_table(
     study: str | Sequence[str] | None,
     objective: str | Sequence[str] | None,
     params: Sequence[str] | None,
-    direction: str | Sequence[str] | None,
-    metric_name: str | None,
     label: str,
     *,
     default_study: str | None = None,
