@@ -358,8 +358,9 @@ def _load_storage(text: str, scheme: str, study: str | Sequence[str] | None) -> 
             if re.search(r"no such table|does not exist|doesn't exist|UndefinedTable", detail):
                 why = "it holds no Optuna tables (is it an Optuna storage?)"
             elif re.search(r"read-only|readonly", detail):
-                why = ("reading it would need a write (its Optuna version rows are missing), "
-                       "and hpo_insights opens storages read-only")
+                why = ("reading it would need a write (a missing Optuna version stamp, or an "
+                       "interrupted transaction to roll back), and hpo_insights opens storages "
+                       "read-only")
             elif re.search(r"not a database|file is encrypted|malformed", detail):
                 why = "it is not a readable SQLite database"
             else:
