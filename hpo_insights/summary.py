@@ -1,10 +1,196 @@
-"""Placeholder: being written (see the open issue)."""
+"""Summary statistics per study and the best trial of each study."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hpo_insights import _binning, _frame
+
+__all__ = ["best_trial", "summarize"]
+
+_STATE_COLUMNS = {
+    "COMPLETE": "n_complete",
+    "PRUNED": "n_pruned",
+    "FAIL": "n_fail",
+    "RUNNING": "n_running",
+    "WAITING": "n_waiting",
+}
 
 
-def best_trial(*args, **kwargs):
-    raise NotImplementedError("best_trial is not written yet")
+def _signs(trials: pd.DataFrame, direction: str | None, by: str | None,
+           groups: pd.Index) -> tuple[np.ndarray, list[str]]:
+    """+1 (maximize) or -1 (minimize) per group, and the direction names."""
+    dirs = _frame.directions(trials, direction, by)
+    names = [str(dirs.loc[g]) if by is not None else str(dirs.iloc[0]) for g in groups]
+    return np.array([1.0 if d == "maximize" else -1.0 for d in names]), names
 
 
-def summarize(*args, **kwargs):
-    raise NotImplementedError("summarize is not written yet")
+def summarize(
+    trials: pd.DataFrame,
+    *,
+    objective: str | None = None,
+    direction: str | None = None,
+    by: str | None = "study",
+) -> pd.DataFrame:
+    """Trial counts per state and the objective's best, mean and standard deviation.
 
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        A trials frame (see ``docs/trials-frame.md``).
+    objective : str, optional
+        The objective column (``value``, ``values_<name>``); ``None`` means the
+        frame's single objective.
+    direction : {"maximize", "minimize"}, optional
+        Overrides ``study_direction``; needed when the frame does not record it.
+    by : str or None, default "study"
+        One row per value of this column (``study_user_attrs_<by>`` may be
+        named ``<by>``); ``None`` pools all trials into one row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, in order of first appearance, with columns
+        ``study`` (named after *by*; absent when ``by=None``), ``n_trials``,
+        ``n_complete``, ``n_pruned``, ``n_fail``, ``n_running``, ``n_waiting``,
+        ``n_used``, ``best``, ``mean``, ``std``, ``direction``.
+
+    Raises
+    ------
+    TrialsError
+        No COMPLETE trial with a finite objective, an unknown or non-numeric
+        objective, an unknown *by* column, or an unknown direction.
+    TypeError
+        *trials* is not a DataFrame.
+
+    Notes
+    -----
+    ``n_trials`` counts every row; ``n_<state>`` count rows per state. Only
+    COMPLETE trials with a finite objective are *used* (``n_used``): PRUNED
+    trials never count, even when they carry an intermediate ``value``.
+    ``best`` is the maximum (``maximize``) or minimum (``minimize``) of the
+    used values, ``mean`` their mean and ``std`` their sample standard
+    deviation (``ddof=1``; NaN for a single trial). A group without used
+    trials gets NaN statistics and one :class:`~hpo_insights.TrialsWarning`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import hpo_insights as hi
+    >>> trials = pd.DataFrame({"study": ["a"] * 4, "number": range(4),
+    ...     "state": ["COMPLETE", "COMPLETE", "COMPLETE", "PRUNED"],
+    ...     "value": [0.5, 0.7, 0.9, 0.99], "study_direction": "maximize"})
+    >>> hi.summarize(trials)[["study", "n_trials", "n_used", "best", "mean", "std"]]
+      study  n_trials  n_used  best  mean  std
+    0     a         4       3   0.9   0.7  0.2
+    """
+    done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by)
+    ngroups = len(groups)
+    src = _binning.group_source(trials, by)
+    all_codes = (
+        groups.get_indexer(trials[src]) if src is not None else np.zeros(len(trials), np.intp)
+    )
+    out = {} if by is None else {by: groups.to_numpy(dtype=object)}
+    out["n_trials"] = np.bincount(all_codes, minlength=ngroups)
+    state = trials[_frame.STATE].to_numpy()
+    for name, column in _STATE_COLUMNS.items():
+        out[column] = np.bincount(all_codes[state == name], minlength=ngroups)
+    y = done[ycol].to_numpy()
+    signs, names = _signs(trials, direction, by, groups)
+    stats = _binning.level_stats(codes, y, ngroups)
+    count = stats["count"]
+    best = np.full(ngroups, -np.inf)
+    np.maximum.at(best, codes, y * signs[codes])
+    best = np.where(count > 0, best * signs, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        std = np.sqrt(stats["ss"] / (count - 1))
+    std[count < 2] = np.nan
+    out["n_used"] = count.astype(np.int64)
+    out["best"] = best
+    out["mean"] = np.where(count > 0, stats["mean"], np.nan)
+    out["std"] = std
+    out["direction"] = names
+    _binning.warn_empty_groups(groups, count, by)
+    return pd.DataFrame(out)
+
+
+def best_trial(
+    trials: pd.DataFrame,
+    *,
+    objective: str | None = None,
+    direction: str | None = None,
+    by: str | None = "study",
+) -> pd.DataFrame:
+    """The best COMPLETE trial of each study, with its parameters.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        A trials frame (see ``docs/trials-frame.md``).
+    objective : str, optional
+        The objective column; ``None`` means the frame's single objective.
+    direction : {"maximize", "minimize"}, optional
+        Overrides ``study_direction``.
+    by : str or None, default "study"
+        One row per value of this column; ``None`` pools all trials.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group that has a used trial, in order of first appearance:
+        ``study`` (named after *by*; absent when ``by=None``), ``number``,
+        ``value`` (the objective), ``direction``, then every ``params_<name>``
+        column of that trial (NaN for a parameter it did not use).
+
+    Raises
+    ------
+    TrialsError
+        No COMPLETE trial with a finite objective, an unknown objective or
+        direction.
+    TypeError
+        *trials* is not a DataFrame.
+
+    Notes
+    -----
+    Only COMPLETE trials with a finite objective are candidates. The best has
+    the highest (``maximize``) or lowest (``minimize``) objective; ties go to
+    the lower trial ``number``. Groups without candidates are left out with
+    one :class:`~hpo_insights.TrialsWarning`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import hpo_insights as hi
+    >>> trials = pd.DataFrame({"study": ["a"] * 3, "number": [0, 1, 2],
+    ...     "state": "COMPLETE", "value": [0.7, 0.9, 0.9],
+    ...     "params_lr": [0.1, 0.01, 0.001], "study_direction": "maximize"})
+    >>> hi.best_trial(trials)
+      study  number  value direction  params_lr
+    0     a       1    0.9  maximize       0.01
+    """
+    _frame.check_frame(trials)
+    pcols = [c for c in trials.columns if c.startswith(_frame.PARAM_PREFIX)]
+    done, ycol, codes, groups = _binning.prepare(
+        trials, objective=objective, by=by, columns=pcols
+    )
+    signs, names = _signs(trials, direction, by, groups)
+    score = -done[ycol].to_numpy() * signs[codes]  # lower is better
+    number = done[_frame.NUMBER].to_numpy()
+    order = np.lexsort((number, score, codes))
+    sorted_codes = codes[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = sorted_codes[1:] != sorted_codes[:-1]
+    rows = order[first]
+    chosen = sorted_codes[first]
+    picked = done.iloc[rows]
+    out = {} if by is None else {by: groups.to_numpy(dtype=object)[chosen]}
+    out[_frame.NUMBER] = picked[_frame.NUMBER].to_numpy()
+    out[_frame.VALUE] = picked[ycol].to_numpy()
+    out["direction"] = [names[g] for g in chosen]
+    result = pd.DataFrame(out)
+    for col in pcols:
+        result[col] = picked[col].to_numpy()
+    count = np.bincount(codes, minlength=len(groups))
+    _binning.warn_empty_groups(groups, count, by)
+    return result

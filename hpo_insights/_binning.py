@@ -1,0 +1,352 @@
+"""The one rule that turns a parameter's values into table rows, and the shared preparation.
+
+Value tables, eta squared, trend labels and coverage tables all group trials
+by the *levels* of a parameter. This module decides those levels once, so the
+four analyses always agree:
+
+* Non-numeric values (strings, booleans, mixed objects) are categorical: one
+  level per value, in natural (sorted) order when the values compare, else in
+  order of appearance.
+* Numeric values are one level per distinct value, sorted, unless the
+  parameter is a *float* parameter (not an ``IntDistribution`` or
+  ``CategoricalDistribution``, and not all whole numbers) with more distinct
+  values in the group than ``bins``. Those are cut at quantiles into at most
+  ``bins`` intervals ``[low, high)`` (the last one closed); duplicate edges
+  collapse. Quantiles are taken in log10 space when every value is positive
+  and either ``max / min > 100`` or the distribution says ``log``.
+
+Levels are decided per group (per study by default), from the trials given.
+Everything is vectorized: one factorization (or one ``searchsorted``) per
+parameter and group, then ``numpy.bincount`` for the statistics.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hpo_insights import _frame
+from hpo_insights._errors import TrialsError, TrialsWarning
+
+GROUP = "_group"  # internal name of the group-key column of a prepared frame
+
+
+# --- preparation ------------------------------------------------------------
+def group_source(trials: pd.DataFrame, by: str | None) -> str | None:
+    """The column holding the group key for *by* (``study_user_attrs_<by>`` aliases), or None."""
+    if by is None:
+        return None
+    _frame.group_labels(trials, by)  # raises a TrialsError for an unknown column
+    return by if by in trials.columns else _frame.STUDY_ATTR_PREFIX + by
+
+
+def check_by(by: str | None) -> None:
+    """Raise a TypeError when *by* is not a column name or None."""
+    if by is not None and not isinstance(by, str):
+        raise TypeError(f"by must be a column name (str) or None, got {type(by).__name__} instead.")
+
+
+def prepare(
+    trials: pd.DataFrame,
+    *,
+    objective: str | None,
+    by: str | None,
+    columns: Sequence[str] = (),
+) -> tuple[pd.DataFrame, str, np.ndarray, pd.Index]:
+    """The trials that count, narrowed to *columns*, with integer group codes.
+
+    Returns ``(done, objective_column, codes, groups)``: *done* holds
+    ``number``, *columns* and the objective (float); ``codes[i]`` is the
+    position of row *i*'s group in *groups* (the group keys, in order of first
+    appearance in *trials*, including groups left with no completed trial).
+    Raises a TrialsError when no trial counts at all.
+    """
+    _frame.check_frame(trials)
+    check_by(by)
+    src = group_source(trials, by)
+    keys = trials[src] if src is not None else None
+    groups = pd.Index(pd.unique(keys)) if keys is not None else pd.Index(["all"])
+    cols = [_frame.NUMBER, *columns] + ([src] if src is not None else [])
+    done, ycol = _frame.completed(trials, objective, columns=cols)
+    _frame.require_rows(done)
+    if src is None:
+        codes = np.zeros(len(done), dtype=np.intp)
+    else:
+        codes = groups.get_indexer(done[src])
+    return done, ycol, codes, groups
+
+
+def warn_empty_groups(groups: pd.Index, counts: np.ndarray, by: str | None) -> None:
+    """One TrialsWarning naming the groups left without a completed trial."""
+    empty = [str(g) for g, c in zip(groups, counts, strict=True) if c == 0]
+    if empty:
+        warnings.warn(
+            f"{len(empty)} of {len(groups)} {by or 'group'} value(s) have no COMPLETE trial with "
+            f"a finite objective and are left out: {', '.join(empty)}.",
+            TrialsWarning,
+            stacklevel=3,
+        )
+
+
+def group_distributions(trials: pd.DataFrame, pcol: str, by: str | None) -> dict:
+    """The recorded distribution of *pcol* per group key (first non-null per group)."""
+    dcol = _frame.DISTRIBUTION_PREFIX + pcol[len(_frame.PARAM_PREFIX):]
+    if dcol not in trials.columns:
+        return {}
+    src = group_source(trials, by)
+    col = trials[dcol]
+    if src is None:
+        first = col.dropna()
+        firsts = {"all": first.iloc[0]} if len(first) else {}
+    else:
+        firsts = col.groupby(trials[src], sort=False).first().dropna().to_dict()
+    out = {}
+    for key, text in firsts.items():
+        if isinstance(text, dict):
+            out[key] = text
+            continue
+        try:
+            out[key] = json.loads(text)
+        except (TypeError, ValueError) as err:
+            raise TrialsError(
+                f"Column {dcol!r} must hold Optuna distribution JSON, got {text!r}."
+            ) from err
+    return out
+
+
+# --- levels -----------------------------------------------------------------
+@dataclass(frozen=True)
+class Levels:
+    """The levels of one parameter, over all groups.
+
+    ``codes[i]`` is the level of row *i* (``-1`` when the parameter is missing);
+    ``table`` has one row per level, ordered by group then level order, with
+    columns ``group`` (group code), ``value``, ``low``, ``high``, ``binned``.
+    ``numeric`` tells whether the levels are ordered numbers.
+    """
+
+    codes: np.ndarray
+    table: pd.DataFrame
+    numeric: bool
+
+
+def _as_numeric(values: pd.Series) -> tuple[pd.Series, bool]:
+    """The values as numbers when they all are numbers (object columns of ints too)."""
+    if _frame.is_numeric_param(values):
+        return values, True
+    if values.dtype == object:
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
+            return pd.to_numeric(values), True
+    return values, False
+
+
+def _ordered(uniques: list) -> list:
+    """Natural order when the values compare, else order of appearance."""
+    try:
+        return sorted(uniques)
+    except TypeError:
+        return list(uniques)
+
+
+def fmt_edge(value: float, digits: int) -> str:
+    """A short readable number: ``1e-05``, ``3.2e-05``, ``0.25``, ``120``."""
+    if value == 0 or 1e-4 <= abs(value) < 1e6:
+        return np.format_float_positional(
+            value, precision=digits, unique=True, fractional=False, trim="-"
+        )
+    return f"{value:.{digits}g}"
+
+
+def interval_labels(edges: np.ndarray) -> list[str]:
+    """Labels ``[a, b)`` for consecutive *edges*, the last interval closed ``[a, b]``.
+
+    Uses the fewest significant digits (at least 2) that keep every edge distinct.
+    """
+    for digits in range(2, 18):
+        text = [fmt_edge(float(e), digits) for e in edges]
+        if len(set(text)) == len(text):
+            break
+    n = len(edges) - 1
+    return [f"[{text[i]}, {text[i + 1]}{']' if i == n - 1 else ')'}" for i in range(n)]
+
+
+def _is_binnable(x: np.ndarray, dist: dict | None) -> bool:
+    """A float parameter (not int/categorical by distribution, not all whole numbers)."""
+    if dist is not None and dist.get("name") in ("IntDistribution", "CategoricalDistribution",
+                                                  "IntUniformDistribution",
+                                                  "IntLogUniformDistribution"):
+        return False
+    if not np.issubdtype(x.dtype, np.floating):
+        return False
+    return not bool(np.all(x == np.round(x)))
+
+
+def _use_log(x: np.ndarray, dist: dict | None) -> bool:
+    lo, hi = x.min(), x.max()
+    if lo <= 0:
+        return False
+    if dist is not None and (dist.get("attributes") or {}).get("log"):
+        return True
+    return hi / lo > 100
+
+
+def quantile_bins(x: np.ndarray, bins: int, log: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Bin index per value and the edges (in the values' own units)."""
+    t = np.log10(x) if log else x
+    edges_t = np.unique(np.quantile(t, np.linspace(0.0, 1.0, bins + 1)))
+    idx = np.searchsorted(edges_t, t, side="right") - 1
+    np.clip(idx, 0, len(edges_t) - 2, out=idx)
+    edges = 10.0 ** edges_t if log else edges_t
+    if log:  # the outer edges are the observed extremes, exactly
+        edges[0], edges[-1] = x.min(), x.max()
+    return idx, edges
+
+
+def levels(
+    values: pd.Series,
+    gcodes: np.ndarray,
+    ngroups: int,
+    *,
+    bins: int = 10,
+    dists: dict | None = None,
+    groups: pd.Index | None = None,
+    extra: dict | None = None,
+) -> Levels:
+    """Decide the levels of one parameter per group (see the module docstring).
+
+    *values* are the parameter's values (aligned with *gcodes*); *dists* maps a
+    group key to its recorded distribution; *extra* maps a group key to values
+    to add as levels even if no row has them (a categorical's choices).
+    """
+    check_bins(bins)
+    dists = dists or {}
+    extra = extra or {}
+    values, numeric = _as_numeric(values)
+    n = len(values)
+    codes = np.full(n, -1, dtype=np.intp)
+    present = values.notna().to_numpy()
+    if ngroups == 1:
+        slices = [np.arange(n)] if n else [np.arange(0)]
+    else:
+        order = np.argsort(gcodes, kind="stable")
+        bounds = np.searchsorted(gcodes[order], np.arange(ngroups + 1))
+        slices = [order[bounds[g]:bounds[g + 1]] for g in range(ngroups)]
+    arr = values.to_numpy()
+    rows: list[pd.DataFrame] = []
+    start = 0
+    for g, idx in enumerate(slices):
+        key = groups[g] if groups is not None else "all"
+        if ngroups == 1 and len(idx) == n:
+            sel = present
+            xs = arr[present] if not present.all() else arr
+            pos = np.flatnonzero(present) if not present.all() else None
+        else:
+            sel = present[idx]
+            pos = idx[sel]
+            xs = arr[pos]
+        dist = dists.get(key)
+        more = list(extra.get(key, ()))
+        if numeric:
+            xs = np.asarray(xs, dtype=float) if xs.dtype == object else xs
+        if len(xs) == 0 and not more:
+            continue
+        if numeric and len(xs) and _is_binnable(xs, dist) and len(pd.unique(xs)) > bins:
+            idx_b, edges = quantile_bins(xs, bins, _use_log(xs, dist))
+            used = np.unique(idx_b)
+            remap = np.full(len(edges) - 1, -1, dtype=np.intp)
+            remap[used] = np.arange(len(used))
+            local = remap[idx_b]
+            labels = interval_labels(edges)
+            table = pd.DataFrame(
+                {
+                    "group": g,
+                    "value": pd.Series([labels[i] for i in used], dtype=object),
+                    "low": edges[used],
+                    "high": edges[used + 1],
+                    "binned": True,
+                }
+            )
+        else:
+            local, uniq = pd.factorize(xs, sort=False)
+            uniq = list(uniq)
+            if more:
+                if numeric:
+                    try:
+                        more = pd.Series(more).astype(values.dtype).tolist()
+                    except (TypeError, ValueError):
+                        pass
+                seen = set(uniq)
+                uniq += [v for v in dict.fromkeys(more) if v not in seen]
+            ordered = _ordered(uniq)
+            rank = {v: i for i, v in enumerate(ordered)}
+            perm = np.array([rank[v] for v in uniq], dtype=np.intp)
+            local = perm[local] if len(local) else local.astype(np.intp)
+            vals = pd.Series(ordered, dtype=values.dtype if numeric and len(ordered) else object)
+            if numeric:
+                low = high = np.asarray(ordered, dtype=float)
+            else:
+                low = high = np.full(len(ordered), np.nan)
+            table = pd.DataFrame(
+                {"group": g, "value": vals, "low": low, "high": high, "binned": False}
+            )
+        if pos is None:
+            codes[:] = local + start
+        else:
+            codes[pos] = local + start
+        start += len(table)
+        rows.append(table)
+    if rows:
+        table = pd.concat(rows, ignore_index=True)
+        if not numeric or table["binned"].any():
+            table["value"] = table["value"].astype(object)
+    else:
+        table = pd.DataFrame(
+            {"group": pd.Series(dtype=np.intp), "value": pd.Series(dtype=object),
+             "low": pd.Series(dtype=float), "high": pd.Series(dtype=float),
+             "binned": pd.Series(dtype=bool)}
+        )
+    return Levels(codes=codes, table=table, numeric=numeric)
+
+
+def check_bins(bins: int) -> None:
+    """Raise when *bins* is not a positive integer."""
+    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
+        raise TrialsError(f"bins must be a positive integer, got {bins!r} instead.")
+
+
+# --- statistics -------------------------------------------------------------
+def level_stats(codes: np.ndarray, y: np.ndarray, nlevels: int) -> dict[str, np.ndarray]:
+    """Count, mean, sum of squared deviations (within level) per level; rows with code -1 skipped."""
+    keep = codes >= 0
+    if not keep.all():
+        codes, y = codes[keep], y[keep]
+    count = np.bincount(codes, minlength=nlevels).astype(float)
+    total = np.bincount(codes, weights=y, minlength=nlevels)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / count
+    dev = y - mean[codes]
+    ss = np.bincount(codes, weights=dev * dev, minlength=nlevels)
+    return {"count": count, "mean": mean, "ss": ss}
+
+
+def t_quantile(p: float, df: np.ndarray) -> np.ndarray:
+    """Student's t quantile, vectorized; NaN where df < 1."""
+    from scipy import stats
+
+    df = np.asarray(df, dtype=float)
+    out = np.full(df.shape, np.nan)
+    ok = df >= 1
+    out[ok] = stats.t.ppf(p, df[ok])
+    return out
+
+
+def is_zero_ss(ss: float, scale: float, n: float) -> bool:
+    """True when a sum of squares is zero up to rounding of values of size *scale*."""
+    return ss <= n * (64 * np.finfo(float).eps * max(abs(scale), math.ulp(1.0))) ** 2
