@@ -323,7 +323,7 @@ def check_bins(bins: int) -> None:
 
 # --- statistics -------------------------------------------------------------
 def level_stats(codes: np.ndarray, y: np.ndarray, nlevels: int) -> dict[str, np.ndarray]:
-    """Count, mean, sum of squared deviations (within level) per level; rows with code -1 skipped."""
+    """Count, mean and within-level sum of squared deviations; rows with code -1 skipped."""
     keep = codes >= 0
     if not keep.all():
         codes, y = codes[keep], y[keep]

@@ -100,7 +100,8 @@ def coverage_crosstab(
     unknown = [s for s in states if s not in _frame.STATES]
     if unknown or not states:
         raise TrialsError(
-            f"Unknown state(s) {unknown or states!r} in states=. States: {', '.join(_frame.STATES)}."
+            f"Unknown state(s) {unknown or states!r} in states=. "
+            f"States: {', '.join(_frame.STATES)}."
         )
     src = _binning.group_source(trials, by)
     mask = trials[_frame.STATE].isin(states).to_numpy()

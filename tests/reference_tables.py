@@ -206,10 +206,8 @@ def load_reference(path: Path | str = REPORT) -> Reference:
     values = {k: float(v) for k, v in re.findall(r"^- (\S+): ([-\d.e]+)$", scaling, re.M)}
     verdict = re.search(r"\*\*Scaling law (\w+)\*\*: (.*)$", scaling, re.M)
     consistency = {}
-    for name, word, mapping in re.findall(
-        r"^- \*\*(\w+)\*\*: (\w+) - (\{.*\})$", "\n".join(cross["Parameter Consistency Across Budgets"]),
-        re.M,
-    ):
+    lines_c = "\n".join(cross["Parameter Consistency Across Budgets"])
+    for name, word, mapping in re.findall(r"^- \*\*(\w+)\*\*: (\w+) - (\{.*\})$", lines_c, re.M):
         consistency[name] = (word == "Consistent", ast.literal_eval(mapping))
     collapse = parse_table(_tables(cross["Probability Collapse by Budget"])[0])
     studies = {}

@@ -14,7 +14,7 @@ def _two_studies() -> pd.DataFrame:
         {
             "study": ["b", "b", "b", "a", "a", "a", "a"],
             "number": [0, 1, 2, 0, 1, 2, 3],
-            "state": ["COMPLETE", "COMPLETE", "RUNNING", "COMPLETE", "COMPLETE", "COMPLETE", "WAITING"],
+            "state": ["COMPLETE", "COMPLETE", "RUNNING"] + ["COMPLETE"] * 3 + ["WAITING"],
             "value": [3.0, 1.0, np.nan, 2.0, 2.0, 5.0, np.nan],
             "params_x": [1, 2, 3, 4, 5, 6, 7],
             "study_direction": ["minimize"] * 3 + ["maximize"] * 4,
