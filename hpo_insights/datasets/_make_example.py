@@ -5,8 +5,9 @@ Run ``python -m hpo_insights.datasets._make_example [--out DIR]`` to write
 ``example.csv`` (its trials frame, as ``hi.load`` reads it) into *DIR*
 (default: the package's ``datasets/data`` folder).
 
-Everything is deterministic: the sampler is ``TPESampler(seed=SEED)``, the
-pruner a fixed threshold, and the simulated noise of a trial comes from
+Everything is deterministic: the sampler is ``TPESampler(seed=SEED + study
+index)``, the pruner a ``PercentilePruner`` (a function of the trials so far),
+the one failure a fixed trial, and the simulated noise of a trial comes from
 ``numpy.random.default_rng((SEED, study index, trial number))``. Re-running
 gives the same parameters, values and states (timestamps differ), as long as
 Optuna's TPE sampler draws the same numbers: the shipped files were written
