@@ -10,6 +10,17 @@ example can be checked against the truth. ``docs/example-data.md`` tells the
 whole story.
 
 Reading the example needs neither Optuna nor anything heavier than pandas.
+
+Examples
+--------
+>>> import hpo_insights as hi
+>>> truth = hi.datasets.EXAMPLE_TRUTH
+>>> truth["noise_sd"], truth["scaling"]
+(0.004, ('20M', '2M', '200M'))
+>>> truth["budgets"]["200M"]["params"]["dropout"]
+{'effect': 'large', 'shape': 'increasing', 'optimum': 0.7, 'amplitude': 0.025}
+>>> sorted({b["params"]["d_ff_ratio"]["effect"] for b in truth["budgets"].values()})
+['none']
 """
 
 from __future__ import annotations
