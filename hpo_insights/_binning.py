@@ -52,6 +52,18 @@ def check_by(by: str | None) -> None:
         raise TypeError(f"by must be a column name (str) or None, got {type(by).__name__} instead.")
 
 
+def group_codes(trials: pd.DataFrame, by: str | None) -> tuple[np.ndarray, pd.Index]:
+    """Group position of every row of *trials*, and the group keys (order of appearance)."""
+    src = group_source(trials, by)
+    if src is None:
+        return np.zeros(len(trials), dtype=np.intp), pd.Index(["all"])
+    col = trials[src]
+    if len(col) and pd.notna(col.iloc[0]) and bool((col == col.iloc[0]).all()):
+        return np.zeros(len(col), dtype=np.intp), pd.Index([col.iloc[0]])  # one group
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)
+    return np.asarray(codes, dtype=np.intp), pd.Index(uniques)
+
+
 def prepare(
     trials: pd.DataFrame,
     *,
@@ -69,17 +81,14 @@ def prepare(
     """
     _frame.check_frame(trials)
     check_by(by)
-    src = group_source(trials, by)
-    keys = trials[src] if src is not None else None
-    groups = pd.Index(pd.unique(keys)) if keys is not None else pd.Index(["all"])
-    cols = [_frame.NUMBER, *columns] + ([src] if src is not None else [])
-    done, ycol = _frame.completed(trials, objective, columns=cols)
+    all_codes, groups = group_codes(trials, by)
+    need = [_frame.STUDY, _frame.NUMBER, _frame.STATE, *_frame.objective_columns(trials)]
+    need = list(dict.fromkeys([*need, *columns]))
+    narrow = trials[need]
+    narrow[GROUP] = all_codes
+    done, ycol = _frame.completed(narrow, objective, columns=[_frame.NUMBER, *columns, GROUP])
     _frame.require_rows(done)
-    if src is None:
-        codes = np.zeros(len(done), dtype=np.intp)
-    else:
-        codes = groups.get_indexer(done[src])
-    return done, ycol, codes, groups
+    return done, ycol, done[GROUP].to_numpy(), groups
 
 
 def warn_empty_groups(groups: pd.Index, counts: np.ndarray, by: str | None) -> None:
@@ -185,6 +194,9 @@ def _is_binnable(x: np.ndarray, dist: dict | None) -> bool:
         return False
     if not np.issubdtype(x.dtype, np.floating):
         return False
+    head = x[:1000]
+    if not np.all(head == np.round(head)):
+        return True
     return not bool(np.all(x == np.round(x)))
 
 
@@ -198,15 +210,65 @@ def _use_log(x: np.ndarray, dist: dict | None) -> bool:
 
 
 def quantile_bins(x: np.ndarray, bins: int, log: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Bin index per value and the edges (in the values' own units)."""
-    t = np.log10(x) if log else x
-    edges_t = np.unique(np.quantile(t, np.linspace(0.0, 1.0, bins + 1)))
-    idx = np.searchsorted(edges_t, t, side="right") - 1
-    np.clip(idx, 0, len(edges_t) - 2, out=idx)
-    edges = 10.0 ** edges_t if log else edges_t
-    if log:  # the outer edges are the observed extremes, exactly
-        edges[0], edges[-1] = x.min(), x.max()
+    """Bin index per value and the edges (in the values' own units).
+
+    Edges are the linear-interpolated quantiles at ``0, 1/bins, ..., 1``, of
+    log10(x) when *log* (the order statistics are the same in both spaces, so
+    only the interpolation between neighbours differs). Values in
+    ``[edge_i, edge_i+1)`` fall in bin *i*; the maximum falls in the last bin.
+    """
+    n = len(x)
+    pos = np.linspace(0.0, 1.0, bins + 1) * (n - 1)
+    lo = np.floor(pos).astype(np.intp)
+    hi = np.minimum(lo + 1, n - 1)
+    part = np.partition(x, np.unique(np.concatenate([lo, hi])))
+    a, b = part[lo], part[hi]
+    frac = pos - lo
+    if log:
+        la, lb = np.log10(a), np.log10(b)
+        edges = 10.0 ** (la + frac * (lb - la))
+        edges = np.where(frac == 0, a, edges)  # exact where no interpolation is needed
+    else:
+        edges = a + frac * (b - a)
+    edges = np.maximum.accumulate(edges)
+    edges[0], edges[-1] = a[0], b[-1]
+    edges = np.unique(edges)
+    if len(edges) == 1:
+        return np.zeros(n, dtype=np.intp), np.array([edges[0], edges[0]])
+    idx = np.zeros(n, dtype=np.intp)
+    for e in edges[1:-1]:  # a few edges: comparisons beat a binary search per value
+        idx += x >= e
     return idx, edges
+
+
+def _group_slices(gcodes: np.ndarray, ngroups: int, n: int) -> list:
+    """Row positions of each group (``[None]`` when one group holds every row)."""
+    if ngroups == 1 and (n == 0 or (gcodes == 0).all()):
+        return [None]
+    order = np.argsort(gcodes, kind="stable")
+    bounds = np.searchsorted(gcodes[order], np.arange(ngroups + 1))
+    return [order[bounds[g]:bounds[g + 1]] for g in range(ngroups)]
+
+
+def _more_distinct(x: np.ndarray, bins: int) -> bool:
+    """Whether *x* has more than *bins* distinct values (a cheap look at a prefix first)."""
+    if len(np.unique(x[: 64 * (bins + 1)])) > bins:
+        return True
+    return len(pd.unique(x)) > bins
+
+
+def _factorize(xs) -> tuple[np.ndarray, list]:
+    """Codes and uniques (order of appearance, or sorted for small integer ranges)."""
+    if isinstance(xs, np.ndarray) and np.issubdtype(xs.dtype, np.integer) and len(xs):
+        lo, hi = int(xs.min()), int(xs.max())
+        if hi - lo < 1 << 20:
+            offset = xs - lo
+            seen = np.bincount(offset, minlength=hi - lo + 1) > 0
+            rank = np.cumsum(seen) - 1
+            uniq = (np.flatnonzero(seen) + lo).astype(xs.dtype)
+            return rank[offset].astype(np.intp), uniq.tolist()
+    local, uniq = pd.factorize(xs, sort=False)
+    return np.asarray(local, dtype=np.intp), list(uniq)
 
 
 def levels(
@@ -232,34 +294,28 @@ def levels(
     n = len(values)
     codes = np.full(n, -1, dtype=np.intp)
     present = values.notna().to_numpy()
-    if ngroups == 1:
-        slices = [np.arange(n)] if n else [np.arange(0)]
-    else:
-        order = np.argsort(gcodes, kind="stable")
-        bounds = np.searchsorted(gcodes[order], np.arange(ngroups + 1))
-        slices = [order[bounds[g]:bounds[g + 1]] for g in range(ngroups)]
-    arr = values.to_numpy()
+    arr = values.to_numpy() if numeric else None
     rows: list[pd.DataFrame] = []
     start = 0
-    for g, idx in enumerate(slices):
+    for g, idx in enumerate(_group_slices(gcodes, ngroups, n)):
         key = groups[g] if groups is not None else "all"
-        if ngroups == 1 and len(idx) == n:
-            sel = present
-            xs = arr[present] if not present.all() else arr
-            pos = np.flatnonzero(present) if not present.all() else None
+        if idx is None:  # one group holding every row
+            pos = None if present.all() else np.flatnonzero(present)
         else:
-            sel = present[idx]
-            pos = idx[sel]
-            xs = arr[pos]
+            pos = idx[present[idx]]
         dist = dists.get(key)
         more = list(extra.get(key, ()))
         if numeric:
-            xs = np.asarray(xs, dtype=float) if xs.dtype == object else xs
+            xs = arr if pos is None else arr[pos]
+            if xs.dtype == object:
+                xs = xs.astype(float)
+        else:
+            xs = values if pos is None else values.iloc[pos]
         if len(xs) == 0 and not more:
             continue
-        if numeric and len(xs) and _is_binnable(xs, dist) and len(pd.unique(xs)) > bins:
+        if numeric and len(xs) and _is_binnable(xs, dist) and _more_distinct(xs, bins):
             idx_b, edges = quantile_bins(xs, bins, _use_log(xs, dist))
-            used = np.unique(idx_b)
+            used = np.flatnonzero(np.bincount(idx_b, minlength=len(edges) - 1))
             remap = np.full(len(edges) - 1, -1, dtype=np.intp)
             remap[used] = np.arange(len(used))
             local = remap[idx_b]
@@ -274,8 +330,7 @@ def levels(
                 }
             )
         else:
-            local, uniq = pd.factorize(xs, sort=False)
-            uniq = list(uniq)
+            local, uniq = _factorize(xs)
             if more:
                 if numeric:
                     try:
@@ -285,9 +340,10 @@ def levels(
                 seen = set(uniq)
                 uniq += [v for v in dict.fromkeys(more) if v not in seen]
             ordered = _ordered(uniq)
-            rank = {v: i for i, v in enumerate(ordered)}
-            perm = np.array([rank[v] for v in uniq], dtype=np.intp)
-            local = perm[local] if len(local) else local.astype(np.intp)
+            if ordered != uniq:
+                rank = {v: i for i, v in enumerate(ordered)}
+                perm = np.array([rank[v] for v in uniq], dtype=np.intp)
+                local = perm[local] if len(local) else local.astype(np.intp)
             vals = pd.Series(ordered, dtype=values.dtype if numeric and len(ordered) else object)
             if numeric:
                 low = high = np.asarray(ordered, dtype=float)

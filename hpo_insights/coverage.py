@@ -103,7 +103,6 @@ def coverage_crosstab(
             f"Unknown state(s) {unknown or states!r} in states=. "
             f"States: {', '.join(_frame.STATES)}."
         )
-    src = _binning.group_source(trials, by)
     mask = trials[_frame.STATE].isin(states).to_numpy()
     mask = mask & trials[rcol].notna().to_numpy() & trials[ccol].notna().to_numpy()
     if not mask.any():
@@ -111,15 +110,16 @@ def coverage_crosstab(
             f"No trial in states {', '.join(states)} has values for both {rcol!r} and {ccol!r}; "
             "check the 'state' column, or pass states=(...) to count other states."
         )
-    all_groups = pd.Index(pd.unique(trials[src])) if src is not None else pd.Index(["all"])
-    if src is not None:
-        gcodes_all = all_groups.get_indexer(trials[src].to_numpy()[mask])
-        present = np.unique(gcodes_all)
-        groups = all_groups[present]
-        gcodes = np.searchsorted(present, gcodes_all)
+    all_codes, all_groups = _binning.group_codes(trials, by)
+    gcodes_all = all_codes[mask]
+    present = np.flatnonzero(np.bincount(gcodes_all, minlength=len(all_groups)))
+    groups = all_groups[present]
+    if len(present) == len(all_groups):
+        gcodes = gcodes_all
     else:
-        groups = all_groups
-        gcodes = np.zeros(int(mask.sum()), dtype=np.intp)
+        remap = np.full(len(all_groups), -1, dtype=np.intp)
+        remap[present] = np.arange(len(present))
+        gcodes = remap[gcodes_all]
     ng = len(groups)
     sides = []
     for pcol in (rcol, ccol):

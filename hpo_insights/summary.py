@@ -21,9 +21,24 @@ _STATE_COLUMNS = {
 def _signs(trials: pd.DataFrame, direction: str | None, by: str | None,
            groups: pd.Index) -> tuple[np.ndarray, list[str]]:
     """+1 (maximize) or -1 (minimize) per group, and the direction names."""
-    dirs = _frame.directions(trials, direction, by)
-    names = [str(dirs.loc[g]) if by is not None else str(dirs.iloc[0]) for g in groups]
+    names = _fast_directions(trials, direction, by, groups)
+    if names is None:  # the general path (and its error messages)
+        dirs = _frame.directions(trials, direction, by)
+        names = [str(dirs.loc[g]) if by is not None else str(dirs.iloc[0]) for g in groups]
     return np.array([1.0 if d == "maximize" else -1.0 for d in names]), names
+
+
+def _fast_directions(trials: pd.DataFrame, direction: str | None, by: str | None,
+                     groups: pd.Index) -> list[str] | None:
+    """Directions per group without a string groupby, or None to defer to ``_frame``."""
+    if direction is not None or _frame.DIRECTION not in trials.columns:
+        return None
+    col = trials[_frame.DIRECTION]
+    first = col.iloc[0] if len(col) else None
+    if isinstance(first, str) and first.lower() in _frame.DIRECTIONS:
+        if bool((col == first).all()):
+            return [first.lower()] * len(groups)
+    return None
 
 
 def summarize(
@@ -87,15 +102,12 @@ def summarize(
     """
     done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by)
     ngroups = len(groups)
-    src = _binning.group_source(trials, by)
-    all_codes = (
-        groups.get_indexer(trials[src]) if src is not None else np.zeros(len(trials), np.intp)
-    )
+    all_codes, _ = _binning.group_codes(trials, by)
     out = {} if by is None else {by: groups.to_numpy(dtype=object)}
     out["n_trials"] = np.bincount(all_codes, minlength=ngroups)
-    state = trials[_frame.STATE].to_numpy()
+    state = trials[_frame.STATE]
     for name, column in _STATE_COLUMNS.items():
-        out[column] = np.bincount(all_codes[state == name], minlength=ngroups)
+        out[column] = np.bincount(all_codes[(state == name).to_numpy()], minlength=ngroups)
     y = done[ycol].to_numpy()
     signs, names = _signs(trials, direction, by, groups)
     stats = _binning.level_stats(codes, y, ngroups)

@@ -1,0 +1,119 @@
+"""Speed of the core analyses against a bare pandas groupby computing the same statistics.
+
+One study of N trials x 8 parameters (integer grids, categoricals, log and
+linear floats). The library side calls, each on its own as a user would:
+``value_table`` for every parameter, ``variance_explained`` (all
+parameters), ``classify_trend`` (all parameters) and three
+``coverage_crosstab``. The pandas side filters COMPLETE finite trials once,
+then per parameter a ``groupby`` (``qcut`` for the continuous floats) with
+count/mean/std, eta squared and the endpoints trend from those, and three
+``groupby().size()`` crosstabs. Prints the median of a few repeats.
+
+Run: ``python bench/analyses.py [--sizes 10000 100000 1000000] [--repeats 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+import hpo_insights as hi
+
+PARAMS = ["d_model", "n_layers", "n_heads", "d_ff_ratio", "optimizer", "learning_rate",
+          "dropout", "weight_decay"]
+PAIRS = [("d_model", "n_layers"), ("d_model", "n_heads"), ("learning_rate", "dropout")]
+
+
+def make_trials(n: int, seed: int = 0) -> pd.DataFrame:
+    """One study of *n* trials with eight parameters and a noisy objective."""
+    rng = np.random.default_rng(seed)
+    d_model = rng.choice([64, 96, 128, 192, 256, 320, 384], n)
+    n_layers = rng.integers(2, 13, n)
+    n_heads = rng.choice([2, 4, 8, 16], n)
+    d_ff = rng.choice([2, 4], n)
+    optimizer = rng.choice(np.array(["adam", "adamw", "sgd"], dtype=object), n)
+    lr = 10.0 ** rng.uniform(-5, -3, n)
+    dropout = rng.uniform(0.0, 0.7, n)
+    wd = rng.choice([0.0, 1e-5, 1e-4, 1e-3], n)
+    value = (0.7 - 0.02 * dropout + 0.002 * np.log10(lr) + 1e-5 * d_model
+             + rng.normal(0, 0.01, n))
+    state = rng.choice(np.array(["COMPLETE", "PRUNED", "FAIL"], dtype=object), n,
+                       p=[0.9, 0.08, 0.02])
+    value[state == "FAIL"] = np.nan
+    return pd.DataFrame(
+        {
+            "study": "bench",
+            "number": np.arange(n),
+            "state": pd.array(state, dtype="str"),
+            "value": value,
+            "params_d_model": d_model,
+            "params_n_layers": n_layers,
+            "params_n_heads": n_heads,
+            "params_d_ff_ratio": d_ff,
+            "params_optimizer": pd.array(optimizer, dtype="str"),
+            "params_learning_rate": lr,
+            "params_dropout": dropout,
+            "params_weight_decay": wd,
+            "study_direction": "maximize",
+        }
+    )
+
+
+def library(trials: pd.DataFrame) -> None:
+    """Every analysis, one call at a time."""
+    for p in PARAMS:
+        hi.value_table(trials, p)
+    hi.variance_explained(trials)
+    hi.classify_trend(trials)
+    for r, c in PAIRS:
+        hi.coverage_crosstab(trials, r, c)
+
+
+def bare_pandas(trials: pd.DataFrame) -> None:
+    """The same statistics with plain pandas (no t-intervals, no error handling)."""
+    done = trials[(trials["state"] == "COMPLETE") & np.isfinite(trials["value"])]
+    y = done["value"]
+    keys = {}
+    for p in PARAMS:
+        x = done["params_" + p]
+        if p in ("learning_rate", "dropout"):
+            t = np.log10(x) if p == "learning_rate" else x
+            x = pd.qcut(t, 10, duplicates="drop")
+        keys[p] = x
+        stats = y.groupby(x, observed=True, sort=True).agg(["count", "mean", "std"])
+        grand = y.mean()
+        between = (stats["count"] * (stats["mean"] - grand) ** 2).sum()
+        _share = between / ((y - grand) ** 2).sum()
+        _delta = stats["mean"].iloc[-1] - stats["mean"].iloc[0]
+        _best, _worst = stats["mean"].idxmax(), stats["mean"].idxmin()
+    for r, c in PAIRS:
+        done.groupby([keys[r], keys[c]], observed=False).size()
+
+
+def timed(func, trials: pd.DataFrame, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func(trials)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{'trials':>10} {'library s':>10} {'pandas s':>10} {'ratio':>6} {'us/trial':>9}")
+    for n in args.sizes:
+        trials = make_trials(n)
+        lib = timed(library, trials, args.repeats)
+        base = timed(bare_pandas, trials, args.repeats)
+        print(f"{n:>10} {lib:>10.3f} {base:>10.3f} {lib / base:>6.2f} {1e6 * lib / n:>9.3f}")
+
+
+if __name__ == "__main__":
+    main()
