@@ -42,3 +42,11 @@ def close_figs():
 
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
+
+
+@pytest.fixture
+def example() -> pd.DataFrame:
+    """The bundled 3-budget example (a fresh copy each time)."""
+    import hpo_insights as hi
+
+    return hi.datasets.example()
