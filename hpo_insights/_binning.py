@@ -70,11 +70,12 @@ def prepare(
     objective: str | None,
     by: str | None,
     columns: Sequence[str] = (),
+    number: bool = False,
 ) -> tuple[pd.DataFrame, str, np.ndarray, pd.Index]:
     """The trials that count, narrowed to *columns*, with integer group codes.
 
     Returns ``(done, objective_column, codes, groups)``: *done* holds
-    ``number``, *columns* and the objective (float); ``codes[i]`` is the
+    *columns* (and ``number`` if asked) and the objective (float); ``codes[i]`` is the
     position of row *i*'s group in *groups* (the group keys, in order of first
     appearance in *trials*, including groups left with no completed trial).
     Raises a TrialsError when no trial counts at all.
@@ -86,7 +87,8 @@ def prepare(
     need = list(dict.fromkeys([*need, *columns]))
     narrow = trials[need]
     narrow[GROUP] = all_codes
-    done, ycol = _frame.completed(narrow, objective, columns=[_frame.NUMBER, *columns, GROUP])
+    keep = [_frame.NUMBER, *columns, GROUP] if number else [*columns, GROUP]
+    done, ycol = _frame.completed(narrow, objective, columns=keep)
     _frame.require_rows(done)
     return done, ycol, done[GROUP].to_numpy(), groups
 
@@ -235,10 +237,20 @@ def quantile_bins(x: np.ndarray, bins: int, log: bool) -> tuple[np.ndarray, np.n
     edges = np.unique(edges)
     if len(edges) == 1:
         return np.zeros(n, dtype=np.intp), np.array([edges[0], edges[0]])
-    idx = np.zeros(n, dtype=np.intp)
-    for e in edges[1:-1]:  # a few edges: comparisons beat a binary search per value
+    return _count_at_or_above(x, edges[1:-1]), edges
+
+
+def _count_at_or_above(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """For each value, how many of the (sorted, few) *edges* it reaches.
+
+    A handful of vectorized comparisons into a small integer type is several
+    times faster than a binary search per value.
+    """
+    dtype = np.int8 if len(edges) < 127 else np.intp
+    idx = np.zeros(len(x), dtype=dtype)
+    for e in edges:
         idx += x >= e
-    return idx, edges
+    return idx
 
 
 def _group_slices(gcodes: np.ndarray, ngroups: int, n: int) -> list:
@@ -258,7 +270,13 @@ def _more_distinct(x: np.ndarray, bins: int) -> bool:
 
 
 def _factorize(xs) -> tuple[np.ndarray, list]:
-    """Codes and uniques (order of appearance, or sorted for small integer ranges)."""
+    """Codes and uniques (order of appearance, or sorted for numbers with few values)."""
+    if isinstance(xs, np.ndarray) and np.issubdtype(xs.dtype, np.floating) and len(xs) > 4096:
+        head = np.unique(xs[:4096])
+        if len(head) <= 32 and not np.isnan(head).any():
+            local = _count_at_or_above(xs, head[1:])
+            if np.array_equal(head[local], xs):  # every value was among the head's values
+                return local, head.tolist()
     if isinstance(xs, np.ndarray) and np.issubdtype(xs.dtype, np.integer) and len(xs):
         lo, hi = int(xs.min()), int(xs.max())
         if hi - lo < 1 << 20:
@@ -266,9 +284,9 @@ def _factorize(xs) -> tuple[np.ndarray, list]:
             seen = np.bincount(offset, minlength=hi - lo + 1) > 0
             rank = np.cumsum(seen) - 1
             uniq = (np.flatnonzero(seen) + lo).astype(xs.dtype)
-            return rank[offset].astype(np.intp), uniq.tolist()
+            return rank[offset], uniq.tolist()
     local, uniq = pd.factorize(xs, sort=False)
-    return np.asarray(local, dtype=np.intp), list(uniq)
+    return np.asarray(local), list(uniq)
 
 
 def levels(
@@ -352,10 +370,12 @@ def levels(
             table = pd.DataFrame(
                 {"group": g, "value": vals, "low": low, "high": high, "binned": False}
             )
+        if start:  # (small integer codes would overflow)
+            local = local.astype(np.intp) + start
         if pos is None:
-            codes[:] = local + start
+            codes[:] = local
         else:
-            codes[pos] = local + start
+            codes[pos] = local
         start += len(table)
         rows.append(table)
     if rows:

@@ -184,7 +184,7 @@ def best_trial(
     _frame.check_frame(trials)
     pcols = [c for c in trials.columns if c.startswith(_frame.PARAM_PREFIX)]
     done, ycol, codes, groups = _binning.prepare(
-        trials, objective=objective, by=by, columns=pcols
+        trials, objective=objective, by=by, columns=pcols, number=True
     )
     signs, names = _signs(trials, direction, by, groups)
     score = -done[ycol].to_numpy() * signs[codes]  # lower is better
