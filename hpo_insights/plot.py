@@ -329,6 +329,15 @@ def _draw_value_table(
                 label=f"best: {_fmt(table['value'].iloc[i])}",
                 gid="best",
             )
+    # Keep the trials readable: a CI from two trials can be far wider than the data;
+    # such bars run off the axes rather than squashing every point into a line.
+    seen = np.concatenate([mean, points["y"].to_numpy(dtype=float) if points is not None else []])
+    seen = seen[np.isfinite(seen)]
+    if len(seen):
+        pad = 0.15 * (np.ptp(seen) or abs(seen[0]) or 1.0)
+        lo_lim, hi_lim = seen.min() - pad, seen.max() + pad
+        cur = ax.get_ylim()
+        ax.set_ylim(max(cur[0], lo_lim), min(cur[1], hi_lim))
     if not numeric:
         ax.set_xticks(x, [_fmt(v) for v in table["value"]])
     elif log:
