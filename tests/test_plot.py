@@ -37,8 +37,13 @@ def _legend_texts(ax: Axes) -> list[str]:
 def test_draw_variance_explained_bars_are_the_shares_largest_on_top():
     """Bar widths equal the shares sorted descending, the first (top) bar the largest."""
     result = pd.DataFrame(
-        {"study": "s", "param": ["a", "b", "c"], "share": [0.2, 0.7, 0.05], "n_trials": 9,
-         "n_values": 3}
+        {
+            "study": "s",
+            "param": ["a", "b", "c"],
+            "share": [0.2, 0.7, 0.05],
+            "n_trials": 9,
+            "n_values": 3,
+        }
     )
     _, ax = plt.subplots()
     out = plot._draw_variance_explained(result, ax)
@@ -82,7 +87,8 @@ def test_several_studies_give_one_panel_each(tiny_trials):
     assert isinstance(fig, Figure)
     visible = [a for a in fig.axes if a.get_visible() and a.patches]
     assert [a.get_title() for a in visible] == [
-        "Parameter importance: s", "Parameter importance: t"
+        "Parameter importance: s",
+        "Parameter importance: t",
     ]
     ax = plot.variance_explained(trials, study="t")
     assert isinstance(ax, Axes)
@@ -109,22 +115,35 @@ def _errorbar(ax: Axes) -> ErrorbarContainer:
 def test_draw_value_table_categorical():
     """One error bar per value spanning the CI, ticks are the values, star on the best value."""
     table = pd.DataFrame(
-        {"study": "s", "param": "opt", "value": ["adam", "sgd", "rmsprop"],
-         "low": np.nan, "high": np.nan, "binned": False, "count": [3, 2, 1],
-         "mean": [0.8, 0.6, 0.7], "std": [0.1, 0.1, np.nan], "sem": [0.05, 0.07, np.nan],
-         "ci_low": [0.6, 0.0, np.nan], "ci_high": [1.0, 1.2, np.nan]}
+        {
+            "study": "s",
+            "param": "opt",
+            "value": ["adam", "sgd", "rmsprop"],
+            "low": np.nan,
+            "high": np.nan,
+            "binned": False,
+            "count": [3, 2, 1],
+            "mean": [0.8, 0.6, 0.7],
+            "std": [0.1, 0.1, np.nan],
+            "sem": [0.05, 0.07, np.nan],
+            "ci_low": [0.6, 0.0, np.nan],
+            "ci_high": [1.0, 1.2, np.nan],
+        }
     )
     points = pd.DataFrame({"x": [0, 0, 0, 1, 1, 2], "y": [0.7, 0.8, 0.9, 0.5, 0.7, 0.7]})
     _, ax = plt.subplots()
-    plot._draw_value_table(table, ax, points=points, best_value="adam", numeric=False,
-                           trend="unordered", metric="AUC")
+    plot._draw_value_table(
+        table, ax, points=points, best_value="adam", numeric=False, trend="unordered", metric="AUC"
+    )
     eb = _errorbar(ax)
     line, _, (bars,) = eb.lines
     assert line.get_ydata() == pytest.approx([0.8, 0.6, 0.7])
     segs = bars.get_segments()
     assert len(segs) == 3
-    assert [s[:, 1].tolist() for s in segs[:2]] == [pytest.approx([0.6, 1.0]),
-                                                    pytest.approx([0.0, 1.2])]
+    assert [s[:, 1].tolist() for s in segs[:2]] == [
+        pytest.approx([0.6, 1.0]),
+        pytest.approx([0.0, 1.2]),
+    ]
     assert _ticklabels(ax.get_xticklabels()) == ["adam", "sgd", "rmsprop"]
     (trials,) = _by_gid(ax, "trials")
     assert len(trials.get_offsets()) == 6
@@ -159,11 +178,17 @@ def test_value_table_log_binned_axis(rng):
     n = 60
     lr = 10 ** rng.uniform(-5, -2, n)
     trials = pd.DataFrame(
-        {"study": "s", "number": range(n), "state": "COMPLETE",
-         "value": -np.log10(lr) + rng.normal(0, 0.1, n), "params_lr": lr,
-         "study_direction": "minimize", "study_metric_name": "loss",
-         "distributions_lr": '{"name": "FloatDistribution", "attributes": '
-                             '{"step": null, "low": 1e-05, "high": 0.01, "log": true}}'}
+        {
+            "study": "s",
+            "number": range(n),
+            "state": "COMPLETE",
+            "value": -np.log10(lr) + rng.normal(0, 0.1, n),
+            "params_lr": lr,
+            "study_direction": "minimize",
+            "study_metric_name": "loss",
+            "distributions_lr": '{"name": "FloatDistribution", "attributes": '
+            '{"step": null, "low": 1e-05, "high": 0.01, "log": true}}',
+        }
     )
     ax = plot.value_table(trials, "lr")
     table = hi.value_table(trials, "lr")
@@ -183,8 +208,14 @@ def test_value_table_log_binned_axis(rng):
 def test_draw_coverage_crosstab_annotates_every_cell_zeros_included():
     """The mesh holds the counts, one text per cell, zeros shown, ticks are the values."""
     result = pd.DataFrame(
-        {"study": "s", "row_param": "a", "row_value": [1, 1, 2, 2, 3, 3],
-         "col_param": "b", "col_value": ["x", "y"] * 3, "n_trials": [2, 0, 0, 5, 1, 0]}
+        {
+            "study": "s",
+            "row_param": "a",
+            "row_value": [1, 1, 2, 2, 3, 3],
+            "col_param": "b",
+            "col_value": ["x", "y"] * 3,
+            "n_trials": [2, 0, 0, 5, 1, 0],
+        }
     )
     _, ax = plt.subplots()
     plot._draw_coverage_crosstab(result, ax)
@@ -210,10 +241,21 @@ def test_coverage_crosstab_counts_match_pandas(tiny_trials):
 
 def test_draw_compare_budgets_order_points_and_best():
     """Budgets in the result's order, one box and all points per budget, stars at the best."""
-    best = pd.DataFrame({"budget": ["2M", "20M", "200M"], "study": ["a", "b", "c"],
-                         "size": [2e6, 2e7, 2e8], "best": [0.7, 0.9, 0.8], "number": [1, 2, 3]})
-    points = pd.DataFrame({"budget": ["200M", "2M", "2M", "20M", "20M", "200M", "20M"],
-                           "y": [0.8, 0.7, 0.6, 0.9, 0.5, 0.7, 0.85]})
+    best = pd.DataFrame(
+        {
+            "budget": ["2M", "20M", "200M"],
+            "study": ["a", "b", "c"],
+            "size": [2e6, 2e7, 2e8],
+            "best": [0.7, 0.9, 0.8],
+            "number": [1, 2, 3],
+        }
+    )
+    points = pd.DataFrame(
+        {
+            "budget": ["200M", "2M", "2M", "20M", "20M", "200M", "20M"],
+            "y": [0.8, 0.7, 0.6, 0.9, 0.5, 0.7, 0.85],
+        }
+    )
     _, ax = plt.subplots()
     plot._draw_compare_budgets(best, points, ax, metric="AUC")
     assert _ticklabels(ax.get_xticklabels()) == ["2M", "20M", "200M"]
@@ -234,11 +276,17 @@ def test_draw_compare_budgets_order_points_and_best():
 def test_draw_detect_collapse_highlights_and_threshold():
     """Collapsed and healthy trials are separate layers; the threshold line sits at min_range."""
     result = pd.DataFrame(
-        {"study": "s", "number": [0, 1, 2, 3], "value": [0.5, 0.7, 0.6, 0.65],
-         "pred_min": [0.49, 0.1, 0.2, np.nan], "pred_max": [0.51, 0.9, 0.8, np.nan],
-         "pred_range": [0.02, 0.8, 0.6, np.nan], "pred_std": [0.001, 0.2, 0.15, np.nan],
-         "recall": [0.0, 0.6, 0.5, np.nan],
-         "collapsed": pd.array([True, False, False, pd.NA], dtype="boolean")}
+        {
+            "study": "s",
+            "number": [0, 1, 2, 3],
+            "value": [0.5, 0.7, 0.6, 0.65],
+            "pred_min": [0.49, 0.1, 0.2, np.nan],
+            "pred_max": [0.51, 0.9, 0.8, np.nan],
+            "pred_range": [0.02, 0.8, 0.6, np.nan],
+            "pred_std": [0.001, 0.2, 0.15, np.nan],
+            "recall": [0.0, 0.6, 0.5, np.nan],
+            "collapsed": pd.array([True, False, False, pd.NA], dtype="boolean"),
+        }
     )
     _, ax = plt.subplots()
     plot._draw_detect_collapse(result, ax, min_range=0.05, metric="AUC")
@@ -293,6 +341,7 @@ def _all_figures(trials: pd.DataFrame, study: str) -> dict:
 
 def test_example_figures_save_as_png(example, tmp_path, monkeypatch):
     """Every figure of the example report saves to a non-empty PNG; no plt.show, no rc changes."""
+
     def no_show(*args, **kwargs):
         raise AssertionError("plt.show() called")
 
