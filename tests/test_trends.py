@@ -243,3 +243,23 @@ def test_pure(call, rng):
     before = trials.copy(deep=True)
     call(trials)
     pd.testing.assert_frame_equal(trials, before)
+
+
+def test_large_frames_agree_with_pandas(rng):
+    """Past the fast-path sizes (floats with few values, wide and negative int ranges)."""
+    n = 20_000
+    wd = rng.choice([0.0, 1e-5, 1e-4, 1e-3], n)
+    wd[-5:] = 0.5  # a value the first rows never show: the general path must take over
+    trials = pd.DataFrame({
+        "study": "s", "number": range(n), "state": "COMPLETE", "value": rng.normal(size=n),
+        "params_wd": wd, "params_seed": rng.integers(-(2**40), 2**40, n) // 1000 * 1000,
+        "params_k": rng.integers(-3, 4, n), "params_f": rng.choice([0.25, 0.75], n),
+    })
+    vt = hi.value_table(trials, ["wd", "seed", "k", "f"])
+    for p in ["wd", "seed", "k", "f"]:
+        ref = trials.groupby("params_" + p).value.agg(["count", "mean", "std"])
+        got = vt[vt.param == p]
+        assert list(got.value) == list(ref.index)
+        np.testing.assert_array_equal(got["count"], ref["count"])
+        np.testing.assert_allclose(got["mean"], ref["mean"])
+        np.testing.assert_allclose(got["std"], ref["std"])
