@@ -746,6 +746,7 @@ def _draw_detect_collapse(
         ax.axvline(min_range, color="0.3", ls="--", lw=1, label=f"min_range = {min_range:g}")
     if unknown:
         ax.plot([], [], " ", label=f"not measured: {unknown}")
+    ax.set_xlim(left=0)
     ax.set_xlabel("prediction range (pred_max - pred_min)")
     ax.set_ylabel(metric)
     if title:
