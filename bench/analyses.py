@@ -108,6 +108,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     print(f"{'trials':>10} {'library s':>10} {'pandas s':>10} {'ratio':>6} {'us/trial':>9}")
+    library(make_trials(1_000))  # warm up: lazy imports (scipy) and first-call costs
+    bare_pandas(make_trials(1_000))
     for n in args.sizes:
         trials = make_trials(n)
         lib = timed(library, trials, args.repeats)

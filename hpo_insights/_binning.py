@@ -398,8 +398,14 @@ def check_bins(bins: int) -> None:
 
 
 # --- statistics -------------------------------------------------------------
-def level_stats(codes: np.ndarray, y: np.ndarray, nlevels: int) -> dict[str, np.ndarray]:
-    """Count, mean and within-level sum of squared deviations; rows with code -1 skipped."""
+def level_stats(
+    codes: np.ndarray, y: np.ndarray, nlevels: int, *, spread: bool = True
+) -> dict[str, np.ndarray]:
+    """Count, mean and within-level sum of squared deviations; rows with code -1 skipped.
+
+    The sum of squares is a second pass over the deviations from each level's
+    mean (exact for constant levels); ``spread=False`` skips it (``ss`` NaN).
+    """
     keep = codes >= 0
     if not keep.all():
         codes, y = codes[keep], y[keep]
@@ -407,6 +413,8 @@ def level_stats(codes: np.ndarray, y: np.ndarray, nlevels: int) -> dict[str, np.
     total = np.bincount(codes, weights=y, minlength=nlevels)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / count
+    if not spread:
+        return {"count": count, "mean": mean, "ss": np.full(nlevels, np.nan)}
     dev = y - mean[codes]
     ss = np.bincount(codes, weights=dev * dev, minlength=nlevels)
     return {"count": count, "mean": mean, "ss": ss}

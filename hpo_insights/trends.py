@@ -25,6 +25,7 @@ def _level_tables(
     objective: str | None,
     by: str | None,
     bins: int,
+    spread: bool = True,
 ) -> tuple[pd.DataFrame, pd.Index, bool]:
     """Levels and statistics of every parameter: one row per (group, param, level).
 
@@ -43,7 +44,7 @@ def _level_tables(
             done[pcol], codes, len(groups), bins=bins, groups=groups,
             dists=_binning.group_distributions(trials, pcol, by),
         )
-        stats = _binning.level_stats(lv.codes, y, len(lv.table))
+        stats = _binning.level_stats(lv.codes, y, len(lv.table), spread=spread)
         table = lv.table.assign(
             param=pcol[len(_frame.PARAM_PREFIX):],
             numeric=lv.numeric,
@@ -260,7 +261,9 @@ def classify_trend(
         )
     if isinstance(tol, bool) or not isinstance(tol, float | int) or not tol >= 0:
         raise TrialsError(f"tol must be a number >= 0 (objective units), got {tol!r} instead.")
-    long, groups, _ = _level_tables(trials, param, objective=objective, by=by, bins=bins)
+    long, groups, _ = _level_tables(
+        trials, param, objective=objective, by=by, bins=bins, spread=False
+    )
     signs, _ = _signs(trials, direction, by, groups)
     key = pd.factorize(pd.MultiIndex.from_arrays([long["group"], long["param"]]))[0]
     score = long["mean"].to_numpy() * signs[long["group"].to_numpy()]
