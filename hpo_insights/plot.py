@@ -364,7 +364,7 @@ def _axis_kind(trials: pd.DataFrame, pcol: str, table: pd.DataFrame) -> tuple[bo
     """(numeric x-axis, log x-axis) for a parameter."""
     dist = _frame.distribution(trials, pcol)
     values = trials[pcol]
-    if not _frame.is_numeric_param(values):
+    if len(table) == 0 or not _frame.is_numeric_param(values):
         return False, False
     if dist is not None and dist.get("name") == "CategoricalDistribution":
         return False, False
