@@ -339,7 +339,9 @@ def _draw_value_table(
         cur = ax.get_ylim()
         ax.set_ylim(max(cur[0], lo_lim), min(cur[1], hi_lim))
     if not numeric:
-        ax.set_xticks(x, [_fmt(v) for v in table["value"]])
+        labels = [_fmt(v) for v in table["value"]]
+        long = any(len(t) > 8 for t in labels)
+        ax.set_xticks(x, labels, rotation=30 if long else 0, ha="right" if long else "center")
     elif log:
         ax.set_xscale("log")
         if not table["binned"].any():
