@@ -89,6 +89,9 @@ def coverage_crosstab(
     row_value
     2           2   0
     4           1   1
+    >>> ct = hi.coverage_crosstab(hi.datasets.example(), "d_model", "n_layers")
+    >>> list(ct.columns)
+    ['study', 'row_param', 'row_value', 'col_param', 'col_value', 'n_trials']
     """
     _frame.check_frame(trials)
     _binning.check_by(by)

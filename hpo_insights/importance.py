@@ -79,6 +79,9 @@ def variance_explained(
       study param  share  n_trials  n_values
     0     a    lr  0.750         5         3
     1     a   opt  0.083         5         2
+    >>> ve = hi.variance_explained(hi.datasets.example(), params=["dropout"])
+    >>> list(ve.columns)
+    ['study', 'param', 'share', 'n_trials', 'n_values']
     """
     long, groups, _ = _level_tables(trials, params, objective=objective, by=by, bins=bins)
     key = pd.factorize(pd.MultiIndex.from_arrays([long["group"], long["param"]]))[0]

@@ -99,6 +99,11 @@ def summarize(
     >>> hi.summarize(trials)[["study", "n_trials", "n_used", "best", "mean", "std"]]
       study  n_trials  n_used  best  mean  std
     0     a         4       3   0.9   0.7  0.2
+
+    With the bundled example (three budgets of one search):
+
+    >>> hi.summarize(hi.datasets.example()).study.tolist()
+    ['transformer-2M', 'transformer-20M', 'transformer-200M']
     """
     done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by)
     ngroups = len(groups)
@@ -180,6 +185,8 @@ def best_trial(
     >>> hi.best_trial(trials)
       study  number  value direction  params_lr
     0     a       1    0.9  maximize       0.01
+    >>> list(hi.best_trial(hi.datasets.example()).columns[:5])
+    ['study', 'number', 'value', 'direction', 'params_d_model']
     """
     _frame.check_frame(trials)
     pcols = [c for c in trials.columns if c.startswith(_frame.PARAM_PREFIX)]

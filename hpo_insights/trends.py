@@ -150,6 +150,9 @@ def value_table(
     0  0.001      1  0.60    NaN
     1  0.010      2  0.85  0.071
     2  0.100      2  0.60  0.141
+    >>> list(hi.value_table(hi.datasets.example(), "dropout").columns)
+    ['study', 'param', 'value', 'low', 'high', 'binned', 'count', 'mean', 'std', 'sem',
+     'ci_low', 'ci_high']
     """
     if isinstance(confidence, bool) or not isinstance(confidence, float | int) or not (
         0 < confidence < 1
@@ -253,6 +256,9 @@ def classify_trend(
     >>> hi.classify_trend(trials, "lr")[["param", "trend", "best_value", "worst_value"]]
       param trend  best_value  worst_value
     0    lr  flat        0.01        0.001
+    >>> list(hi.classify_trend(hi.datasets.example()).columns)
+    ['study', 'param', 'trend', 'method', 'delta', 'best_value', 'best_mean', 'worst_value',
+     'worst_mean', 'n_values']
     """
     if method not in METHODS:
         raise TrialsError(
