@@ -86,11 +86,14 @@ def prepare(
     need = [_frame.STUDY, _frame.NUMBER, _frame.STATE, *_frame.objective_columns(trials)]
     need = list(dict.fromkeys([*need, *columns]))
     narrow = trials[need]
-    narrow[GROUP] = all_codes
-    keep = [_frame.NUMBER, *columns, GROUP] if number else [*columns, GROUP]
-    done, ycol = _frame.completed(narrow, objective, columns=keep)
+    single = len(groups) == 1
+    if not single:
+        narrow[GROUP] = all_codes
+    keep = [_frame.NUMBER, *columns] if number else [*columns]
+    done, ycol = _frame.completed(narrow, objective, columns=keep if single else [*keep, GROUP])
     _frame.require_rows(done)
-    return done, ycol, done[GROUP].to_numpy(), groups
+    codes = np.zeros(len(done), dtype=np.intp) if single else done[GROUP].to_numpy()
+    return done, ycol, codes, groups
 
 
 def warn_empty_groups(groups: pd.Index, counts: np.ndarray, by: str | None) -> None:
