@@ -194,14 +194,17 @@ def best_trial(
         trials, objective=objective, by=by, columns=pcols, number=True
     )
     signs, names = _signs(trials, direction, by, groups)
-    score = -done[ycol].to_numpy() * signs[codes]  # lower is better
+    ngroups = len(groups)
+    score = done[ycol].to_numpy() * signs[codes]  # higher is better
     number = done[_frame.NUMBER].to_numpy()
-    order = np.lexsort((number, score, codes))
-    sorted_codes = codes[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = sorted_codes[1:] != sorted_codes[:-1]
-    rows = order[first]
-    chosen = sorted_codes[first]
+    top = np.full(ngroups, -np.inf)
+    np.maximum.at(top, codes, score)
+    cand = np.flatnonzero(score == top[codes])  # the best rows of each group (ties included)
+    lowest = np.full(ngroups, np.iinfo(np.int64).max)
+    np.minimum.at(lowest, codes[cand], number[cand].astype(np.int64))
+    cand = cand[number[cand] == lowest[codes[cand]]]  # ties: the lower trial number
+    chosen, first = np.unique(codes[cand], return_index=True)  # groups in appearance order
+    rows = cand[first]
     picked = done.iloc[rows]
     out = {} if by is None else {by: groups.to_numpy(dtype=object)[chosen]}
     out[_frame.NUMBER] = picked[_frame.NUMBER].to_numpy()
@@ -210,6 +213,5 @@ def best_trial(
     result = pd.DataFrame(out)
     for col in pcols:
         result[col] = picked[col].to_numpy()
-    count = np.bincount(codes, minlength=len(groups))
-    _binning.warn_empty_groups(groups, count, by)
+    _binning.warn_empty_groups(groups, np.bincount(codes, minlength=ngroups), by)
     return result
