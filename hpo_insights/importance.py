@@ -83,7 +83,7 @@ def variance_explained(
     >>> list(ve.columns)
     ['study', 'param', 'share', 'n_trials', 'n_values']
     """
-    long, groups, _ = _level_tables(trials, params, objective=objective, by=by, bins=bins)
+    long, groups = _level_tables(trials, params, objective=objective, by=by, bins=bins)
     key = pd.factorize(pd.MultiIndex.from_arrays([long["group"], long["param"]]))[0]
     count = long["count"].to_numpy().astype(float)
     mean = long["mean"].to_numpy()

@@ -26,7 +26,7 @@ def _level_tables(
     by: str | None,
     bins: int,
     spread: bool = True,
-) -> tuple[pd.DataFrame, pd.Index, bool]:
+) -> tuple[pd.DataFrame, pd.Index]:
     """Levels and statistics of every parameter: one row per (group, param, level).
 
     Columns: ``group`` (group code), ``param`` (bare name), ``value``, ``low``,
@@ -64,7 +64,7 @@ def _level_tables(
     long = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if len(frames) > 1 and len(groups) > 1:  # group (order of appearance), then param order
         long = long.sort_values("group", kind="stable", ignore_index=True)
-    return long, groups, by is not None
+    return long, groups
 
 
 def _group_column(long: pd.DataFrame, groups: pd.Index, by: str | None) -> dict:
@@ -158,7 +158,7 @@ def value_table(
         0 < confidence < 1
     ):
         raise TrialsError(f"confidence must be a number in (0, 1), got {confidence!r} instead.")
-    long, groups, _ = _level_tables(trials, param, objective=objective, by=by, bins=bins)
+    long, groups = _level_tables(trials, param, objective=objective, by=by, bins=bins)
     count = long["count"].to_numpy().astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(long["ss"].to_numpy() / (count - 1))
@@ -267,7 +267,7 @@ def classify_trend(
         )
     if isinstance(tol, bool) or not isinstance(tol, float | int) or not tol >= 0:
         raise TrialsError(f"tol must be a number >= 0 (objective units), got {tol!r} instead.")
-    long, groups, _ = _level_tables(
+    long, groups = _level_tables(
         trials, param, objective=objective, by=by, bins=bins, spread=False
     )
     signs, _ = _signs(trials, direction, by, groups)
