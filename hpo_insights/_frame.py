@@ -60,7 +60,7 @@ def check_frame(trials: Any) -> pd.DataFrame:
 
 def param_names(trials: pd.DataFrame) -> list[str]:
     """Bare parameter names (``params_`` stripped), in column order."""
-    return [c[len(PARAM_PREFIX):] for c in trials.columns if c.startswith(PARAM_PREFIX)]
+    return [c[len(PARAM_PREFIX) :] for c in trials.columns if c.startswith(PARAM_PREFIX)]
 
 
 def param_column(trials: pd.DataFrame, param: str) -> str:
@@ -172,7 +172,9 @@ def completed(
     y = numeric_objective(trials, col).to_numpy()
     states = list(states)
     state = trials[STATE]
-    in_state = (state == states[0]).to_numpy() if len(states) == 1 else state.isin(states).to_numpy()
+    in_state = (
+        (state == states[0]).to_numpy() if len(states) == 1 else state.isin(states).to_numpy()
+    )
     finite = np.isfinite(y)
     bad = in_state & ~finite
     if bad.any():
@@ -183,7 +185,9 @@ def completed(
             stacklevel=3,
         )
     keep = in_state & finite
-    cols = list(trials.columns) if columns is None else [c for c in dict.fromkeys(columns) if c != col]
+    cols = (
+        list(trials.columns) if columns is None else [c for c in dict.fromkeys(columns) if c != col]
+    )
     if not trials.columns.is_unique:
         out = trials.loc[keep, cols] if not keep.all() else trials[cols].copy()
         out[col] = y[keep]
@@ -202,7 +206,9 @@ def completed(
     return pd.DataFrame(data, index=index, columns=[*cols, col], copy=False), col
 
 
-def require_rows(frame: pd.DataFrame, what: str = "completed trials with a finite objective") -> None:
+def require_rows(
+    frame: pd.DataFrame, what: str = "completed trials with a finite objective"
+) -> None:
     """Raise a clear error when *frame* is empty."""
     if len(frame) == 0:
         raise TrialsError(
@@ -211,7 +217,9 @@ def require_rows(frame: pd.DataFrame, what: str = "completed trials with a finit
         )
 
 
-def directions(trials: pd.DataFrame, direction: str | None = None, by: str | None = STUDY) -> pd.Series:
+def directions(
+    trials: pd.DataFrame, direction: str | None = None, by: str | None = STUDY
+) -> pd.Series:
     """Direction per group (index: the *by* values; ``None`` pools into one group ``"all"``).
 
     An explicit *direction* wins; otherwise the ``study_direction`` column is
@@ -222,7 +230,9 @@ def directions(trials: pd.DataFrame, direction: str | None = None, by: str | Non
     if direction is not None:
         d = str(direction).lower()
         if d not in DIRECTIONS:
-            raise TrialsError(f"direction must be 'maximize' or 'minimize', got {direction!r} instead.")
+            raise TrialsError(
+                f"direction must be 'maximize' or 'minimize', got {direction!r} instead."
+            )
         return pd.Series(d, index=pd.Index(keys.unique(), name=by or "group"))
     if DIRECTION not in trials.columns:
         raise TrialsError(
@@ -251,9 +261,10 @@ def group_labels(trials: pd.DataFrame, by: str | None = STUDY) -> pd.Series:
         alt = STUDY_ATTR_PREFIX + by
         if alt in trials.columns:
             return trials[alt].rename(by)
+        groupable = [c for c in trials.columns if c == STUDY or c.startswith(STUDY_ATTR_PREFIX)]
         raise TrialsError(
             f"Cannot group by {by!r}: no such column. Columns that can group trials: "
-            f"{', '.join(c for c in trials.columns if c == STUDY or c.startswith(STUDY_ATTR_PREFIX))}."
+            f"{', '.join(groupable) or '(none)'}."
         )
     return trials[by]
 
@@ -265,7 +276,7 @@ def distribution(trials: pd.DataFrame, param: str) -> dict | None:
     ``{"name": "FloatDistribution", "attributes": {"low": ..., "high": ...,
     "log": ..., "step": ...}}``) from the first row where it is set.
     """
-    col = DISTRIBUTION_PREFIX + param_column(trials, param)[len(PARAM_PREFIX):]
+    col = DISTRIBUTION_PREFIX + param_column(trials, param)[len(PARAM_PREFIX) :]
     if col not in trials.columns:
         return None
     vals = trials[col].dropna()
