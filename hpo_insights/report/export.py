@@ -1,0 +1,111 @@
+"""Export an executed report notebook to HTML and Markdown with nbconvert."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FORMATS", "escape_markdown_html", "export"]
+
+FORMATS = ("html", "md")
+
+# A "<" that would open an HTML tag, comment or declaration in Markdown.
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def escape_markdown_html(text: str) -> str:
+    """Make raw HTML in Markdown text show as text.
+
+    Every ``<`` that would start a tag becomes ``&lt;``, so a study named
+    ``<script>alert(1)</script>`` is displayed, never run; a lone ``a < b``
+    is left as it is.
+
+    Examples
+    --------
+    >>> escape_markdown_html("study <script>alert(1)</script>, 2 < 3")
+    'study &lt;script>alert(1)&lt;/script>, 2 < 3'
+    """
+    return _TAG_OPEN.sub("&lt;", text)
+
+
+def _safe_notebook(nb: Any) -> Any:
+    """A copy of ``nb`` with the raw HTML in Markdown outputs escaped."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/markdown" in data:
+                data["text/markdown"] = escape_markdown_html(data["text/markdown"])
+    return nb
+
+
+def export(
+    nb: Any,
+    out_dir: str | Path,
+    *,
+    formats: Sequence[str] = FORMATS,
+    title: str = "Hyperparameter search report",
+) -> dict[str, Path]:
+    """Write an executed notebook as ``report.html`` and/or ``report.md``.
+
+    Code cells are left out (only their outputs are kept). The HTML embeds
+    figures as base64 ``<img>``; the Markdown file references PNG files
+    written to ``report_files/`` beside it. Raw HTML in Markdown outputs is
+    escaped (:func:`escape_markdown_html`).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The executed notebook.
+    out_dir : str or path-like
+        Folder to write into (created if needed).
+    formats : sequence of {"html", "md"}
+        Which files to write.
+    title : str
+        The HTML page title.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Format → file written.
+
+    Raises
+    ------
+    ValueError
+        An unknown format.
+    """
+    from nbconvert import HTMLExporter, MarkdownExporter
+
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise ValueError(
+            f"Unknown report format(s) {unknown}: expected some of {list(FORMATS)}."
+        )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    nb = _safe_notebook(nb)
+    hide = {"exclude_input": True, "exclude_input_prompt": True, "exclude_output_prompt": True}
+    written: dict[str, Path] = {}
+    if "html" in formats:
+        body, _ = HTMLExporter(**hide).from_notebook_node(
+            nb, resources={"metadata": {"name": title}}
+        )
+        path = out / "report.html"
+        path.write_text(body, encoding="utf-8")
+        written["html"] = path
+    if "md" in formats:
+        body, resources = MarkdownExporter(**hide).from_notebook_node(
+            nb, resources={"output_files_dir": "report_files"}
+        )
+        for name, data in resources.get("outputs", {}).items():
+            target = out / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        path = out / "report.md"
+        path.write_text(body, encoding="utf-8")
+        written["md"] = path
+    return written
