@@ -352,7 +352,6 @@ def build(
     if unknown:
         raise ValueError(f"Unknown report format(s) {unknown}: expected some of {list(FORMATS)}.")
     say = progress or (lambda message: None)
-    say("loading trials")
     trials = load_trials(source, studies=studies, objective=objective,
                          direction=direction, params=params)
     with tempfile.TemporaryDirectory(prefix="hpo-insights-report-") as work:
