@@ -1,0 +1,224 @@
+"""Formatting for the Markdown report: numbers, parameter values, tables, escaping.
+
+Compute functions never round or format; everything the report shows as text
+goes through this module. Every piece of text that comes from the data (study
+names, parameter names and values, budget labels, extreme types) passes
+through :func:`escape`, so it is inert both in Markdown and in the HTML that
+nbconvert makes from it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "BAR_WIDTH",
+    "NAME_WIDTH",
+    "bar",
+    "escape",
+    "importance_line",
+    "mapping",
+    "number",
+    "table",
+    "value",
+]
+
+BAR_WIDTH = 50
+"""Width of the ``#`` bar of the importance chart, in characters."""
+
+NAME_WIDTH = 15
+"""Width the parameter name is padded to in the importance chart."""
+
+_BACKSLASHED = re.compile(r"([\\|*`\[\]~])")
+# "_" only opens or closes emphasis when it is not between two letters or digits
+# (CommonMark's intraword rule), so "d_model" stays as it is and "_x_" is escaped.
+_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+
+
+def escape(text: Any) -> str:
+    """Make *text* from the data inert in Markdown and in HTML made from it.
+
+    ``&``, ``<`` and ``>`` become HTML entities (no tag, comment or autolink
+    can start); ``\\``, ``|``, ``*``, `````, ``[``, ``]``, ``~`` and any ``_``
+    that could start or end emphasis get a backslash (a ``|`` cannot split a
+    table cell); line breaks become spaces (a value cannot end a table row).
+
+    Parameters
+    ----------
+    text : object
+        Anything; it is converted with :class:`str` first.
+
+    Returns
+    -------
+    str
+        Text to put in a Markdown line or table cell.
+
+    Examples
+    --------
+    >>> escape("<script>alert(1)</script>")
+    '&lt;script&gt;alert(1)&lt;/script&gt;'
+    >>> escape("a|b *c* d_model _x_")
+    'a\\\\|b \\\\*c\\\\* d_model \\\\_x\\\\_'
+    """
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _BACKSLASHED.sub(r"\\\1", text)
+    text = _UNDERSCORE.sub(r"\\_", text)
+    return re.sub(r"[\r\n]+", " ", text)
+
+
+def _scalar(x: Any) -> Any:
+    """A Python scalar for a numpy scalar (``np.float64(0.1)`` → ``0.1``)."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _missing(x: Any) -> bool:
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def number(x: Any, digits: int = 4, *, missing: str = "N/A") -> str:
+    """A statistic (mean, share, objective value) with *digits* decimals.
+
+    Parameters
+    ----------
+    x : float
+        The number; NaN, None and ``pd.NA`` show as *missing*.
+    digits : int, default 4
+        Decimals after the point.
+    missing : str, default "N/A"
+        Text for a missing number.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> number(0.71728), number(0.023), number(float("nan"))
+    ('0.7173', '0.0230', 'N/A')
+    """
+    x = _scalar(x)
+    if _missing(x):
+        return missing
+    return f"{float(x):.{digits}f}"
+
+
+def value(x: Any, *, missing: str = "N/A") -> str:
+    """A parameter value as Python writes it (``1e-05``, ``0.0005``, ``0.1``, ``96``).
+
+    Integers show without a decimal point, floats as Python's ``repr`` (the
+    shortest text that reads back as the same float), booleans as
+    ``True``/``False``; anything else (categorical labels, bin labels such as
+    ``"[1e-05, 3.2e-05)"``) is escaped with :func:`escape`.
+
+    Parameters
+    ----------
+    x : object
+        The value.
+    missing : str, default "N/A"
+        Text for a missing value.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> [value(v) for v in (1e-05, 0.0005, 0.1, 96, 0.0)]
+    ['1e-05', '0.0005', '0.1', '96', '0.0']
+    >>> value("[1e-05, 3.2e-05)")
+    '\\\\[1e-05, 3.2e-05)'
+    """
+    x = _scalar(x)
+    if x is None or (not isinstance(x, str) and _missing(x)):
+        return missing
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        return repr(x) if math.isfinite(x) else str(x)
+    return escape(x)
+
+
+def mapping(values: Mapping[Any, Any]) -> str:
+    """A dict written like Python's ``repr``, keys quoted, values by :func:`value`.
+
+    Examples
+    --------
+    >>> mapping({"2M": 0.1, "20M": 0.7, "200M": 0.5})
+    "{'2M': 0.1, '20M': 0.7, '200M': 0.5}"
+    """
+    items = (f"'{escape(k)}': {value(v)}" for k, v in values.items())
+    return "{" + ", ".join(items) + "}"
+
+
+def bar(share: Any, width: int = BAR_WIDTH) -> str:
+    """The importance bar: ``floor(share * width)`` ``#``, padded with spaces to *width*.
+
+    Shares outside [0, 1] are clipped; a missing share draws an empty bar.
+
+    Examples
+    --------
+    >>> bar(0.3592).count("#"), len(bar(0.3592))
+    (17, 50)
+    """
+    share = _scalar(share)
+    filled = 0 if _missing(share) else math.floor(min(max(float(share), 0.0), 1.0) * width)
+    return ("#" * filled).ljust(width)
+
+
+def importance_line(name: Any, share: Any) -> str:
+    """One line of the importance chart: name padded to 15, bar, share to 4 decimals.
+
+    Examples
+    --------
+    >>> importance_line("dropout", 0.3592)
+    '  dropout         | #################                                  | 0.3592'
+    """
+    return f"  {escape(name):<{NAME_WIDTH}} | {bar(share)} | {number(share)}"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]], *, rule: str = "dashes") -> str:
+    """A Markdown pipe table from cells that are already formatted and escaped.
+
+    Parameters
+    ----------
+    header : sequence of str
+        Header cells.
+    rows : iterable of sequences of str
+        Body cells, one sequence per row.
+    rule : {"dashes", "short"}, default "dashes"
+        ``"dashes"`` draws the rule under the header as wide as each header
+        cell (``|--------|``); ``"short"`` draws ``| --- |`` (the coverage
+        matrices of the reference report).
+
+    Returns
+    -------
+    str
+        The table, lines joined by newlines, without a trailing newline.
+
+    Examples
+    --------
+    >>> print(table(["Value", "Count"], [["32", "5"]]))
+    | Value | Count |
+    |-------|-------|
+    | 32 | 5 |
+    """
+    if rule == "dashes":
+        line = "|" + "|".join("-" * (len(h) + 2) for h in header) + "|"
+    elif rule == "short":
+        line = "| " + " | ".join("---" for _ in header) + " |"
+    else:
+        raise ValueError(f"rule must be 'dashes' or 'short', got {rule!r}")
+    lines = ["| " + " | ".join(header) + " |", line]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
