@@ -1,0 +1,101 @@
+"""hpo-insights report: outputs, --help, one-line errors, Optuna storages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from hpo_insights import cli
+
+
+@pytest.fixture(scope="module")
+def example_report(tmp_path_factory):
+    """The bundled example's report, built once through the CLI."""
+    out = tmp_path_factory.mktemp("example") / "report"
+    return out, cli.main(["report", "--out", str(out), "--quiet"])
+
+
+def test_report_default_source(example_report, capsys):
+    out, status = example_report
+    assert status == 0
+    assert (out / "report.html").stat().st_size > 0 and (out / "report.md").stat().st_size > 0
+    md = (out / "report.md").read_text()
+    for study in ("transformer-2M", "transformer-20M", "transformer-200M"):
+        assert study in md
+
+
+def test_summary_line_names_both_files(tmp_path, capsys):
+    status = cli.main(["report", "--out", str(tmp_path), "--format", "md"])
+    captured = capsys.readouterr()
+    assert status == 0
+    lines = captured.out.strip().splitlines()
+    assert len(lines) == 1 and str(tmp_path / "report.md") in lines[0]
+    assert not (tmp_path / "report.html").exists()
+    assert "hpo-insights: study transformer-2M: importance" in captured.err
+
+
+def test_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["report", "--help"])
+    assert stop.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("SOURCE", "--study", "--objective", "--direction", "--out", "--format",
+                   "--title", "sqlite:///studies.db"):
+        assert option in text
+
+
+@pytest.mark.parametrize("argv", [["report", "no-such-file.db"], ["report", "--study", "nope"],
+                                  ["report", "no-such.csv"]])
+def test_bad_source_is_one_line_exit_2(argv, tmp_path, capsys):
+    status = cli.main([*argv, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert len(err) == 1 and err[0].startswith("hpo-insights: error: ")
+    assert "Traceback" not in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_format_is_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["report", "--format", "pdf", "--out", str(tmp_path)])
+    assert stop.value.code == 2
+    assert "--format" in capsys.readouterr().err
+
+
+def test_module_entry_point_help():
+    done = subprocess.run([sys.executable, "-m", "hpo_insights", "report", "--help"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "--study" in done.stdout
+
+
+def test_optuna_storage_with_several_studies(tmp_path, capsys):
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    for name, budget, direction in (("small", "1M", "minimize"), ("large", "10M", "minimize")):
+        study = optuna.create_study(study_name=name, storage=url, direction=direction,
+                                    sampler=optuna.samplers.RandomSampler(seed=1))
+        study.set_user_attr("budget", budget)
+        study.optimize(lambda t: (t.suggest_float("lr", 1e-4, 1e-1, log=True) - 0.01) ** 2
+                       + t.suggest_int("layers", 1, 4) * 0.01, n_trials=15)
+    out = tmp_path / "out"
+    status = cli.main(["report", url, "--out", str(out), "--quiet"])
+    assert status == 0, capsys.readouterr().err
+    md = (out / "report.md").read_text()
+    assert "small" in md and "large" in md and "lr" in md
+
+
+def test_injected_study_name(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    name = 'x"); import os; os.system("touch pwned") #'
+    rows = [{"study": name, "number": i, "state": "COMPLETE", "value": float(i % 3),
+             "params_a": i % 3} for i in range(9)]
+    source = tmp_path / "trials.csv"
+    pd.DataFrame(rows).to_csv(source, index=False)
+    status = cli.main(["report", str(source), "--direction", "maximize", "--format", "md",
+                       "--out", str(tmp_path / "out"), "--quiet"])
+    assert status == 0, capsys.readouterr().err
+    assert name in (tmp_path / "out" / "report.md").read_text()
+    assert not list(tmp_path.rglob("pwned"))
