@@ -114,8 +114,9 @@ def number(x: Any, digits: int = 4, *, missing: str = "N/A") -> str:
 def value(x: Any, *, missing: str = "N/A") -> str:
     """A parameter value as Python writes it (``1e-05``, ``0.0005``, ``0.1``, ``96``).
 
-    Integers show without a decimal point, floats as Python's ``repr`` (the
-    shortest text that reads back as the same float), booleans as
+    Integers show without a decimal point, floats as Python's ``repr`` of the
+    number rounded to 6 significant digits (so a grid value read back as
+    ``0.30000000000000004`` shows as ``0.3``), booleans as
     ``True``/``False``; anything else (categorical labels, bin labels such as
     ``"[1e-05, 3.2e-05)"``) is escaped with :func:`escape`.
 
@@ -132,8 +133,8 @@ def value(x: Any, *, missing: str = "N/A") -> str:
 
     Examples
     --------
-    >>> [value(v) for v in (1e-05, 0.0005, 0.1, 96, 0.0)]
-    ['1e-05', '0.0005', '0.1', '96', '0.0']
+    >>> [value(v) for v in (1e-05, 0.0005, 0.1, 96, 0.0, 0.1 + 0.2, 0.000664257456)]
+    ['1e-05', '0.0005', '0.1', '96', '0.0', '0.3', '0.000664257']
     >>> value("[1e-05, 3.2e-05)")
     '\\\\[1e-05, 3.2e-05)'
     """
@@ -145,7 +146,7 @@ def value(x: Any, *, missing: str = "N/A") -> str:
     if isinstance(x, int):
         return str(x)
     if isinstance(x, float):
-        return repr(x) if math.isfinite(x) else str(x)
+        return repr(float(f"{x:.6g}")) if math.isfinite(x) else str(x)
     return escape(x)
 
 

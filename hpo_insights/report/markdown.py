@@ -87,7 +87,9 @@ def _bare(column: str) -> str:
 # --------------------------------------------------------------------------- cross-budget
 
 
-def cross_budget(trials: pd.DataFrame, *, objective: str | None = None, direction: str | None = None) -> str:
+def cross_budget(
+    trials: pd.DataFrame, *, objective: str | None = None, direction: str | None = None
+) -> str:
     """The cross-budget comparison: best results, scaling law, consistency, collapse.
 
     Parameters
@@ -117,8 +119,13 @@ def cross_budget(trials: pd.DataFrame, *, objective: str | None = None, directio
     pcols = [c for c in best.columns if c.startswith(F.PARAM_PREFIX)]
     main = [c for c in pcols if _bare(c) in _BEST_PARAMS] or pcols
     other = [c for c in pcols if c not in main]
-    header = ["Budget", f"Best {metric}"] + [f"Best {_SHORT.get(_bare(c), escape(_bare(c)))}" for c in main]
-    rows = [[escape(r["budget"]), number(r["best"])] + [value(r[c]) for c in main] for _, r in best.iterrows()]
+    header = ["Budget", f"Best {metric}"] + [
+        f"Best {_SHORT.get(_bare(c), escape(_bare(c)))}" for c in main
+    ]
+    rows = [
+        [escape(r["budget"]), number(r["best"])] + [value(r[c]) for c in main]
+        for _, r in best.iterrows()
+    ]
     out = ["# Cross-Budget HPO Comparison", "## Best Results by Budget", table(header, rows)]
     extra_header = ["Budget", "Study", "Trial"] + [escape(_bare(c)) for c in other]
     extra_rows = [
@@ -144,17 +151,28 @@ def cross_budget(trials: pd.DataFrame, *, objective: str | None = None, directio
 
     consistency = hi.param_consistency(trials, objective=objective, direction=direction)
     lines = [
-        f"- **{escape(r['param'])}**: {'Consistent' if r['consistent'] else 'Inconsistent'} - {mapping(r['values'])}"
+        f"- **{escape(r['param'])}**: "
+        f"{'Consistent' if r['consistent'] else 'Inconsistent'} - {mapping(r['values'])}"
         for _, r in consistency.iterrows()
     ]
-    out += ["## Parameter Consistency Across Budgets", "\n".join(lines) or "No parameter shares one grid across budgets."]
+    out += [
+        "## Parameter Consistency Across Budgets",
+        "\n".join(lines) or "No parameter shares one grid across budgets.",
+    ]
 
     col = hi.collapse_by_budget(trials)
     rows = []
     for _, r in col.iterrows():
         yes = r["collapse"] == "Yes"
         rng = f"{number(r['pred_low'])}-{number(r['pred_high'])}" if yes else "N/A"
-        rows.append([escape(r["budget"]), escape(r["collapse"]), rng, number(r["mean_recall"]) if yes else "N/A"])
+        rows.append(
+            [
+                escape(r["budget"]),
+                escape(r["collapse"]),
+                rng,
+                number(r["mean_recall"]) if yes else "N/A",
+            ]
+        )
     out += [
         "## Probability Collapse by Budget",
         table(["Budget", "Collapse?", "Pred Range", "Avg Recall"], rows),
@@ -188,7 +206,9 @@ def study_header(trials: pd.DataFrame, study: str) -> str:
     """
     one = _one(trials, study)
     hardware = _first(one, _HARDWARE)
-    return f"# HPO Analysis: {_label(one)}" + (f" ({escape(hardware)})" if hardware is not None else "")
+    return f"# HPO Analysis: {_label(one)}" + (
+        f" ({escape(hardware)})" if hardware is not None else ""
+    )
 
 
 def summary(trials: pd.DataFrame, study: str) -> str:
@@ -214,12 +234,17 @@ def summary(trials: pd.DataFrame, study: str) -> str:
     out = ["## Summary Statistics", "\n".join(lines)]
     if len(best):
         b = best.iloc[0]
-        config = [f"  - {escape(_bare(c))}: {value(b[c])}" for c in best.columns if c.startswith(F.PARAM_PREFIX)]
+        config = [
+            f"  - {escape(_bare(c))}: {value(b[c])}"
+            for c in best.columns
+            if c.startswith(F.PARAM_PREFIX)
+        ]
         out.append("**Best Configuration:**\n" + "\n".join(config))
         out.append(f"Best trial: number {value(b['number'])} ({escape(s['direction'])}).")
     out.append(
         f"Counted: {s['n_used']} of {s['n_trials']} trials (COMPLETE with a finite {metric}); "
-        f"{s['n_pruned']} pruned, {s['n_fail']} failed, {s['n_running']} running, {s['n_waiting']} waiting."
+        f"{s['n_pruned']} pruned, {s['n_fail']} failed, {s['n_running']} running, "
+        f"{s['n_waiting']} waiting."
     )
     return "\n\n".join(out)
 
@@ -238,7 +263,8 @@ def collapse(trials: pd.DataFrame, study: str) -> str:
     r = hi.collapse_summary(one).iloc[0]
     if r["collapse"] == "Yes":
         body = (
-            f"**Probability collapse detected** in {r['n_collapsed']} of {r['n_measured']} measured trials.\n\n"
+            f"**Probability collapse detected** in {r['n_collapsed']} of "
+            f"{r['n_measured']} measured trials.\n\n"
             f"- Pred range: {number(r['pred_low'])}-{number(r['pred_high'])}\n"
             f"- Avg recall: {number(r['mean_recall'])}"
         )
@@ -265,11 +291,17 @@ def importance(trials: pd.DataFrame, study: str) -> str:
     chart = "\n".join(importance_line(r["param"], r["share"]) for _, r in shares.iterrows())
     n = int(shares["n_trials"].max()) if len(shares) else 0
     note = (
-        f"Shares are exact eta^2 (between-value sum of squares over total) on {n} completed trials; "
+        "Shares are exact eta^2 (between-value sum of squares over total) "
+        f"on {n} completed trials; "
         "parameters that vary together share variance, so they need not add up to 1."
     )
     return "\n\n".join(
-        ["## Parameter Importance", f"(Fraction of {metric} variance explained by each parameter)", chart, note]
+        [
+            "## Parameter Importance",
+            f"(Fraction of {metric} variance explained by each parameter)",
+            chart,
+            note,
+        ]
     )
 
 
@@ -292,9 +324,15 @@ def trend(trials: pd.DataFrame, study: str, param: str) -> str:
         f"- Best value: {value(t['best_value'])} (mean {metric}: {number(t['best_mean'])})",
         f"- Worst value: {value(t['worst_value'])} (mean {metric}: {number(t['worst_mean'])})",
     ]
-    rows = [[value(r["value"]), number(r["mean"]), number(r["std"]), str(r["count"])] for _, r in vt.iterrows()]
+    rows = [
+        [value(r["value"]), number(r["mean"]), number(r["std"]), str(r["count"])]
+        for _, r in vt.iterrows()
+    ]
     ci = "; ".join(
-        f"{value(r['value'])}: [{number(r['ci_low'])}, {number(r['ci_high'])}]" for _, r in vt.iterrows()
+        f"{value(r['value'])}: [{number(r['ci_low'])}, {number(r['ci_high'])}]"
+        if pd.notna(r["ci_low"])
+        else f"{value(r['value'])}: N/A (one trial)"
+        for _, r in vt.iterrows()
     )
     return "\n\n".join(
         [
@@ -327,7 +365,9 @@ def _default_pairs(one: pd.DataFrame) -> list[tuple[str, str]]:
     return pairs or list(combinations(names, 2))[:3]
 
 
-def coverage(trials: pd.DataFrame, study: str, pairs: Sequence[tuple[str, str]] | None = None) -> str:
+def coverage(
+    trials: pd.DataFrame, study: str, pairs: Sequence[tuple[str, str]] | None = None
+) -> str:
     """``## Coverage Matrices``: trial counts for each combination of two parameters.
 
     Parameters
@@ -353,7 +393,10 @@ def coverage(trials: pd.DataFrame, study: str, pairs: Sequence[tuple[str, str]] 
         rows_v = pd.unique(long["row_value"])
         cols_v = pd.unique(long["col_value"])
         counts = long["n_trials"].to_numpy().reshape(len(rows_v), len(cols_v))
-        r_name, c_name = escape(_bare(F.param_column(one, row_param))), escape(_bare(F.param_column(one, col_param)))
+        r_name, c_name = (
+            escape(_bare(F.param_column(one, row_param))),
+            escape(_bare(F.param_column(one, col_param))),
+        )
         body = [[value(rv)] + [str(int(n)) for n in counts[i]] for i, rv in enumerate(rows_v)]
         out += [
             f"### {r_name} × {c_name}",
@@ -391,7 +434,10 @@ def extremes(trials: pd.DataFrame, study: str) -> str:
     if len(unfinished):
         out.append(
             "Not completed: "
-            + ", ".join(f"trial {value(r['number'])} ({escape(r['state'])})" for _, r in unfinished.iterrows())
+            + ", ".join(
+                f"trial {value(r['number'])} ({escape(r['state'])})"
+                for _, r in unfinished.iterrows()
+            )
             + f"; their {metric} is not counted."
         )
     return "\n\n".join(out)
@@ -410,8 +456,12 @@ def study_report(trials: pd.DataFrame, study: str) -> str:
     return "\n\n".join(part(trials, study) for part in parts)
 
 
-def render(trials: pd.DataFrame, *, objective: str | None = None, direction: str | None = None) -> str:
-    """The whole report: the cross-budget part (several studies or a budget column), then each study.
+def render(
+    trials: pd.DataFrame, *, objective: str | None = None, direction: str | None = None
+) -> str:
+    """The whole report: the cross-budget part if there are budgets, then each study.
+
+    The cross-budget part is shown for several studies or a budget column.
 
     Parts are separated by ``---`` lines, as in the reference report.
 
