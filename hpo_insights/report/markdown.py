@@ -38,6 +38,7 @@ _HARDWARE = F.STUDY_ATTR_PREFIX + "hardware"
 _METRIC = "study_metric_name"
 _SHORT = {"learning_rate": "LR", "weight_decay": "WD"}
 _BEST_PARAMS = ("d_model", "n_layers", "learning_rate", "dropout", "weight_decay")
+_TREND_ORDER = ("d_model", "n_layers", "n_heads", "learning_rate", "dropout", "weight_decay")
 _PAIRS = (("d_model", "n_layers"), ("d_model", "n_heads"), ("learning_rate", "dropout"))
 
 
@@ -345,7 +346,11 @@ def trend(trials: pd.DataFrame, study: str, param: str) -> str:
 
 
 def trends(trials: pd.DataFrame, study: str, params: str | Sequence[str] | None = None) -> str:
-    """``## Parameter Trends`` with a :func:`trend` block per parameter (default: all).
+    """``## Parameter Trends`` with a :func:`trend` block per parameter.
+
+    By default every parameter: those of the reference report first (d_model,
+    n_layers, n_heads, learning_rate, dropout, weight_decay, in that order),
+    then the others in column order.
 
     Examples
     --------
@@ -356,6 +361,8 @@ def trends(trials: pd.DataFrame, study: str, params: str | Sequence[str] | None 
     """
     one = _one(trials, study)
     names = [_bare(c) for c in F.param_columns(one, params)]
+    if params is None:  # the reference report's parameters first, in its order
+        names.sort(key=lambda p: _TREND_ORDER.index(p) if p in _TREND_ORDER else len(_TREND_ORDER))
     return "\n\n".join(["## Parameter Trends"] + [trend(one, study, p) for p in names])
 
 
