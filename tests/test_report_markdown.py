@@ -19,14 +19,6 @@ REF_TEXT = REPORT.read_text(encoding="utf-8")
 REF = load_reference()
 
 
-def _available(call, *args, **kwargs):
-    """Run a renderer; skip while an analysis it needs is still a placeholder."""
-    try:
-        return call(*args, **kwargs)
-    except NotImplementedError as error:
-        pytest.skip(f"analysis not written yet: {error}")
-
-
 def _headings(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.startswith("#")]
 
@@ -293,7 +285,7 @@ def test_study_header_and_unknown_study():
 
 def test_collapse_unknown_and_no():
     t = _frame([0.5, 0.6], {"x": [1, 2]})
-    assert _available(md.collapse, t, "s") == (
+    assert md.collapse(t, "s") == (
         "## Probability Collapse Analysis\n\n"
         "Probability collapse: unknown (no prediction statistics recorded)."
     )
@@ -307,6 +299,49 @@ def test_collapse_unknown_and_no():
     )
     assert md.collapse(t2, "s").startswith(
         "## Probability Collapse Analysis\n\nNo probability collapse detected."
+    )
+
+
+def test_collapse_yes_exact():
+    t = _frame(
+        [0.5, 0.6, 0.7],
+        {"x": [1, 2, 3]},
+        user_attrs_pred_min=[0.30, 0.29, 0.0],
+        user_attrs_pred_max=[0.31, 0.32, 0.9],
+        user_attrs_pred_std=[0.001, 0.002, 0.2],
+        user_attrs_recall=[0.0, 0.1, 0.6],
+    )
+    assert md.collapse(t, "s") == (
+        "## Probability Collapse Analysis\n\n"
+        "**Probability collapse detected** in 2 of 3 measured trials.\n\n"
+        f"- Pred range: {0.29:.4f}-{0.32:.4f}\n"
+        f"- Avg recall: {0.05:.4f}"
+    )
+
+
+def test_extremes_exact():
+    t = _frame(
+        [0.7094, 0.7063, np.nan],
+        {"d_model": [32, 96, 64], "n_layers": [4, 4, 2]},
+        states=["COMPLETE", "COMPLETE", "FAIL"],
+        user_attrs_extreme_type=["min_d_model", "max_d_model", "min_n_layers"],
+    )
+    assert md.extremes(t, "s") == "\n".join(
+        [
+            "## Forced Extreme Trials",
+            "",
+            "| Trial | Extreme Type | AUC | d_model | n_layers |",
+            "|-------|--------------|-----|---------|----------|",
+            "| 0 | min_d_model | 0.7094 | 32 | 4 |",
+            "| 1 | max_d_model | 0.7063 | 96 | 4 |",
+            "| 2 | min_n_layers | N/A | 64 | 2 |",
+            "",
+            "Not completed: trial 2 (FAIL); its AUC is not counted.",
+        ]
+    )
+    none = _frame([0.5], {"x": [1]})
+    assert (
+        md.extremes(none, "s") == "## Forced Extreme Trials\n\nNo forced extreme trials recorded."
     )
 
 

@@ -256,7 +256,7 @@ def collapse(trials: pd.DataFrame, study: str) -> str:
     Examples
     --------
     >>> import hpo_insights as hi
-    >>> collapse(hi.datasets.example(), "transformer-2M").splitlines()[0]  # doctest: +SKIP
+    >>> collapse(hi.datasets.example(), "transformer-2M").splitlines()[0]
     '## Probability Collapse Analysis'
     """
     hi = _hi()
@@ -270,7 +270,10 @@ def collapse(trials: pd.DataFrame, study: str) -> str:
             f"- Avg recall: {number(r['mean_recall'])}"
         )
     elif r["collapse"] == "No":
-        body = f"No probability collapse detected.\n\nTrials checked: {r['n_measured']}."
+        body = (
+            "No probability collapse detected.\n\n"
+            f"Trials checked: {r['n_measured']} (those with prediction statistics)."
+        )
     else:
         body = "Probability collapse: unknown (no prediction statistics recorded)."
     return "## Probability Collapse Analysis\n\n" + body
@@ -418,7 +421,7 @@ def extremes(trials: pd.DataFrame, study: str) -> str:
     Examples
     --------
     >>> import hpo_insights as hi
-    >>> extremes(hi.datasets.example(), "transformer-2M").splitlines()[0]  # doctest: +SKIP
+    >>> extremes(hi.datasets.example(), "transformer-2M").splitlines()[0]
     '## Forced Extreme Trials'
     """
     hi = _hi()
@@ -445,7 +448,7 @@ def extremes(trials: pd.DataFrame, study: str) -> str:
                 f"trial {value(r['number'])} ({escape(r['state'])})"
                 for _, r in unfinished.iterrows()
             )
-            + f"; their {metric} is not counted."
+            + f"; {'its' if len(unfinished) == 1 else 'their'} {metric} is not counted."
         )
     return "\n\n".join(out)
 
@@ -456,7 +459,7 @@ def study_report(trials: pd.DataFrame, study: str) -> str:
     Examples
     --------
     >>> import hpo_insights as hi
-    >>> study_report(hi.datasets.example(), "transformer-2M").splitlines()[0]  # doctest: +SKIP
+    >>> study_report(hi.datasets.example(), "transformer-2M").splitlines()[0]
     '# HPO Analysis: 2M (a100)'
     """
     parts = (study_header, summary, collapse, importance, trends, coverage, extremes)
