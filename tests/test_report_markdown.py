@@ -390,3 +390,104 @@ def test_render_has_the_reference_table_headers(rendered):
 def test_render_separators_and_scaling_line(rendered):
     assert rendered.count("\n---\n") == 3
     assert re.search(r"^\*\*Scaling law (VIOLATED|holds)\*\*: \S+ > \S+ > \S+$", rendered, re.M)
+
+
+# --------------------------------------------------------------------------- cross-budget
+
+
+@pytest.fixture
+def reference_budgets(monkeypatch):
+    """The budget analyses replaced by the reference report's answers (contract columns)."""
+    from types import SimpleNamespace
+
+    best = REF.best_by_budget
+    names = {"LR": "learning_rate", "WD": "weight_decay"}
+    compare = pd.DataFrame(
+        {
+            "budget": best["Budget"],
+            "study": "transformer-" + best["Budget"],
+            "size": [2e6, 2e7, 2e8],
+            "best": best["Best AUC"],
+            "number": [7, 8, 9],
+        }
+    )
+    for column in best.columns[2:]:
+        short = column.removeprefix("Best ")
+        compare[f"params_{names.get(short, short)}"] = best[column].to_list()
+    compare["params_n_heads"] = [8, 8, 16]
+    check = SimpleNamespace(
+        holds=REF.scaling_holds,
+        ranking=tuple(REF.scaling_statement.split(" > ")),
+        table=pd.DataFrame(
+            {"budget": list(REF.scaling_values), "best": list(REF.scaling_values.values())}
+        ),
+        statement=REF.scaling_statement,
+    )
+    consistency = pd.DataFrame(
+        {
+            "param": list(REF.consistency),
+            "consistent": [c for c, _ in REF.consistency.values()],
+            "n_distinct": [len(set(v.values())) for _, v in REF.consistency.values()],
+            "values": [v for _, v in REF.consistency.values()],
+        }
+    )
+    collapse = pd.DataFrame(
+        {
+            "budget": best["Budget"],
+            "collapse": "No",
+            "n_collapsed": 0,
+            "n_measured": 50,
+            "pred_low": np.nan,
+            "pred_high": np.nan,
+            "mean_recall": np.nan,
+        }
+    )
+    monkeypatch.setattr(hi, "compare_budgets", lambda trials, **kw: compare)
+    monkeypatch.setattr(hi, "scaling_check", lambda trials, **kw: check)
+    monkeypatch.setattr(hi, "param_consistency", lambda trials, **kw: consistency)
+    monkeypatch.setattr(hi, "collapse_by_budget", lambda trials, **kw: collapse)
+    return compare
+
+
+def _reference_part(text: str, heading: str) -> str:
+    return re.search(rf"(## {heading}\n.*?)\n\n(?=## |---)", text, re.S).group(1)
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Best Results by Budget",
+        "Scaling Law Analysis",
+        "Parameter Consistency Across Budgets",
+        "Probability Collapse by Budget",
+    ],
+)
+def test_cross_budget_reproduces_the_reference(reference_budgets, heading):
+    trials = _frame([0.5], {"x": [1]}, study_metric_name="AUC")
+    text = md.cross_budget(trials)
+    assert text.startswith("# Cross-Budget HPO Comparison\n\n## Best Results by Budget\n\n")
+    assert _reference_part(REF_TEXT, heading) in text
+    part = re.search(rf"## {heading}\n.*?(?=\n## |\Z)", text, re.S).group(0)
+    assert part.startswith(_reference_part(REF_TEXT, heading))
+
+
+def test_cross_budget_extras(reference_budgets):
+    text = md.cross_budget(_frame([0.5], {"x": [1]}))
+    assert "| Budget | Study | Trial | n_heads |\n|--------|-------|-------|---------|\n" in text
+    assert "| 200M | transformer-200M | 9 | 16 |" in text
+    assert "Trials checked: 2M: 0 of 50 measured trials collapsed;" in text
+
+
+def test_scaling_law_holds_sentence(reference_budgets, monkeypatch):
+    from types import SimpleNamespace
+
+    check = SimpleNamespace(
+        holds=True,
+        ranking=("200M", "20M", "2M"),
+        table=pd.DataFrame({"budget": [], "best": []}),
+        statement="200M > 20M > 2M",
+    )
+    monkeypatch.setattr(hi, "scaling_check", lambda trials, **kw: check)
+    text = md.cross_budget(_frame([0.5], {"x": [1]}))
+    assert "**Scaling law holds**: 200M > 20M > 2M\n" in text
+    assert "VIOLATED" not in text and "overfitting" not in text

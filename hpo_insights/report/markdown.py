@@ -139,14 +139,16 @@ def cross_budget(
     check = hi.scaling_check(trials, objective=objective, direction=direction)
     lines = [f"- {escape(r['budget'])}: {number(r['best'])}" for _, r in check.table.iterrows()]
     out += ["## Scaling Law Analysis", "\n".join(lines)]
+    # the ranking's labels are data (escaped); the ">" between them is ours
+    statement = " > ".join(escape(label) for label in check.ranking)
     if check.holds:
         out.append(
-            f"**Scaling law holds**: {escape(check.statement)}\n"
+            f"**Scaling law holds**: {statement}\n"
             f"Each larger budget reaches a better best {metric} than the smaller ones."
         )
     else:
         out.append(
-            f"**Scaling law VIOLATED**: {escape(check.statement)}\n"
+            f"**Scaling law VIOLATED**: {statement}\n"
             "This suggests larger models may be overfitting or need different regularization."
         )
 
