@@ -108,8 +108,8 @@ def cross_budget(
     Examples
     --------
     >>> import hpo_insights as hi
-    >>> text = cross_budget(hi.datasets.example())  # doctest: +SKIP
-    >>> [line for line in text.splitlines() if line.startswith("#")]  # doctest: +SKIP
+    >>> text = cross_budget(hi.datasets.example())
+    >>> [line for line in text.splitlines() if line.startswith("#")]
     ['# Cross-Budget HPO Comparison', '## Best Results by Budget', '## Scaling Law Analysis', \
 '## Parameter Consistency Across Budgets', '## Probability Collapse by Budget']
     """
@@ -480,8 +480,8 @@ def render(
     Examples
     --------
     >>> import hpo_insights as hi
-    >>> text = render(hi.datasets.example())  # doctest: +SKIP
-    >>> text.count("# HPO Analysis:")  # doctest: +SKIP
+    >>> text = render(hi.datasets.example())
+    >>> text.count("# HPO Analysis:")
     3
     """
     trials = F.check_frame(trials)
