@@ -141,8 +141,8 @@ def forced_extremes(trials: pd.DataFrame, *, by: str | None = "study") -> pd.Dat
     >>> fe = hi.forced_extremes(hi.datasets.example())
     >>> list(fe.columns[:7])
     ['study', 'number', 'extreme_type', 'extreme_param', 'extreme_side', 'value', 'state']
-    >>> fe.loc[fe.study == "transformer-2M", ["number", "extreme_type"]].to_numpy().tolist()
-    [[0, 'min_d_model'], [1, 'max_d_model'], [2, 'min_n_layers'], [3, 'max_n_layers'], [4, 'min_n_heads'], [5, 'max_n_heads']]
+    >>> fe.loc[fe.study == "transformer-2M", "extreme_type"].tolist()
+    ['min_d_model', 'max_d_model', 'min_n_layers', 'max_n_layers', 'min_n_heads', 'max_n_heads']
     """
     _frame.check_frame(trials)
     keys = _frame.group_labels(trials, by)
