@@ -491,3 +491,15 @@ def test_scaling_law_holds_sentence(reference_budgets, monkeypatch):
     text = md.cross_budget(_frame([0.5], {"x": [1]}))
     assert "**Scaling law holds**: 200M > 20M > 2M\n" in text
     assert "VIOLATED" not in text and "overfitting" not in text
+
+
+def test_binned_param_shows_interval_labels():
+    rng = np.random.default_rng(0)
+    lr = 10 ** rng.uniform(-5, -2, 40)
+    t = _frame(rng.normal(size=40), {"lr": lr})
+    text = md.trend(t, "s", "lr")
+    labels = hi.value_table(t, "lr")["value"]
+    assert len(labels) == 10
+    for label in labels:
+        assert f"| {fmt.escape(label)} | " in text
+    assert "grouped into 10 quantile intervals" in text

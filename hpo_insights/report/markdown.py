@@ -340,12 +340,18 @@ def trend(trials: pd.DataFrame, study: str, param: str) -> str:
         else f"{value(r['value'])}: N/A (one trial)"
         for _, r in vt.iterrows()
     )
+    notes = [f"95% CI of the mean {metric}: {ci}."]
+    if vt["binned"].any():
+        notes.append(
+            f"{escape(t['param'])} is continuous: its values are grouped into {len(vt)} "
+            "quantile intervals ([low, high))."
+        )
     return "\n\n".join(
         [
             f"### {escape(t['param'])}",
             "\n".join(lines),
             table(["Value", f"Mean {metric}", "Std", "Count"], rows),
-            f"95% CI of the mean {metric}: {ci}.",
+            *notes,
         ]
     )
 
