@@ -503,3 +503,22 @@ def test_binned_param_shows_interval_labels():
     for label in labels:
         assert f"| {fmt.escape(label)} | " in text
     assert "grouped into 10 quantile intervals" in text
+
+
+def test_cross_budget_passes_each_warning_on_once(monkeypatch, reference_budgets):
+    import warnings
+
+    def compare(trials, **kw):
+        warnings.warn("labels have no size", hi.TrialsWarning, stacklevel=2)
+        return reference_budgets
+
+    monkeypatch.setattr(hi, "compare_budgets", compare)
+    monkeypatch.setattr(
+        hi,
+        "param_consistency",
+        lambda trials, **kw: compare(trials).iloc[:0].assign(param=[], consistent=[], values=[]),
+    )
+    with pytest.warns(hi.TrialsWarning, match="labels have no size") as record:
+        text = md.cross_budget(_frame([0.5], {"x": [1]}))
+    assert len(record) == 1
+    assert "No parameter shares one grid across budgets." in text

@@ -11,6 +11,7 @@ from :mod:`hpo_insights.report._format`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from itertools import combinations
 
@@ -113,6 +114,21 @@ def cross_budget(
     ['# Cross-Budget HPO Comparison', '## Best Results by Budget', '## Scaling Law Analysis', \
 '## Parameter Consistency Across Budgets', '## Probability Collapse by Budget']
     """
+    # the four budget analyses often warn the same thing (e.g. labels without a size):
+    # pass each distinct warning on once
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        text = _cross_budget(trials, objective=objective, direction=direction)
+    seen = set()
+    for w in caught:
+        key = (w.category, str(w.message))
+        if key not in seen:
+            seen.add(key)
+            warnings.warn(w.message, w.category, stacklevel=2)
+    return text
+
+
+def _cross_budget(trials: pd.DataFrame, *, objective: str | None, direction: str | None) -> str:
     hi = _hi()
     trials = F.check_frame(trials)
     metric = _metric(trials)
