@@ -513,11 +513,12 @@ def test_cross_budget_passes_each_warning_on_once(monkeypatch, reference_budgets
         return reference_budgets
 
     monkeypatch.setattr(hi, "compare_budgets", compare)
-    monkeypatch.setattr(
-        hi,
-        "param_consistency",
-        lambda trials, **kw: compare(trials).iloc[:0].assign(param=[], consistent=[], values=[]),
-    )
+
+    def consistency(trials, **kw):
+        compare(trials)  # the same warning again
+        return pd.DataFrame(columns=["param", "consistent", "n_distinct", "values"])
+
+    monkeypatch.setattr(hi, "param_consistency", consistency)
     with pytest.warns(hi.TrialsWarning, match="labels have no size") as record:
         text = md.cross_budget(_frame([0.5], {"x": [1]}))
     assert len(record) == 1
