@@ -1,0 +1,257 @@
+"""Tests for the cross-budget analyses: compare_budgets, scaling_check, param_consistency."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import hpo_insights as hi
+from hpo_insights.budgets import ScalingCheck, budget_order, parse_size
+
+# The reference report's best trials per budget (AUC, dropout, learning_rate, weight_decay).
+REFERENCE = {
+    "2M": (0.7173, 0.1, 1e-05, 1e-05),
+    "20M": (0.7189, 0.7, 0.0005, 0.001),
+    "200M": (0.7152, 0.5, 1e-05, 1e-05),
+}
+
+
+D_MODEL_RANGE = {"2M": (32, 96), "20M": (64, 192), "200M": (128, 384)}
+DISTRIBUTIONS = {
+    "distributions_dropout": '{"name": "FloatDistribution", "attributes": '
+    '{"step": 0.2, "low": 0.1, "high": 0.7, "log": false}}',
+    "distributions_learning_rate": '{"name": "FloatDistribution", "attributes": '
+    '{"step": null, "low": 1e-05, "high": 0.001, "log": true}}',
+    "distributions_weight_decay": '{"name": "CategoricalDistribution", "attributes": '
+    '{"choices": [0.0, 1e-05, 0.0001, 0.001]}}',
+}
+
+
+def _int_dist(low: int, high: int) -> str:
+    return (
+        '{"name": "IntDistribution", "attributes": '
+        f'{{"log": false, "step": 16, "low": {low}, "high": {high}}}}}'
+    )
+
+
+def _reference_frame() -> pd.DataFrame:
+    """Three studies (listed largest first) whose bests are the reference's; worse trials around."""
+    rows = []
+    for budget in ["200M", "2M", "20M"]:
+        auc, dropout, lr, wd = REFERENCE[budget]
+        for number, delta in enumerate([-0.02, 0.0, -0.01]):
+            other = number != 1
+            rows.append(
+                {
+                    "study": f"transformer-{budget}",
+                    "number": number,
+                    "state": "COMPLETE",
+                    "value": auc + delta,
+                    "params_d_model": {"2M": 96, "20M": 64, "200M": 320}[budget] + 16 * other,
+                    "params_dropout": 0.3 if other else dropout,
+                    "params_learning_rate": 1e-4 if other else lr,
+                    "params_weight_decay": 1e-4 if other else wd,
+                    "study_direction": "maximize",
+                    "study_user_attrs_budget": budget,
+                    **DISTRIBUTIONS,
+                    "distributions_d_model": _int_dist(*D_MODEL_RANGE[budget]),
+                }
+            )
+    # a pruned trial with a higher intermediate value must never count
+    rows.append({**rows[0], "number": 3, "state": "PRUNED", "value": 0.99})
+    return pd.DataFrame(rows)
+
+
+def test_parse_size_known_values():
+    """Suffixes K/M/B/G/T, any case, decimals and plain numbers; NaN when unreadable."""
+    assert parse_size("500K") == 5e5
+    assert parse_size("2m") == 2e6
+    assert parse_size("1.5B") == 1.5e9
+    assert parse_size("3G") == 3e9
+    assert parse_size("1t") == 1e12
+    assert parse_size("128") == 128.0
+    assert (
+        np.isnan(parse_size("large")) and np.isnan(parse_size("2MB")) and np.isnan(parse_size(None))
+    )
+
+
+def test_budget_order_mixed():
+    """Readable sizes first by size; unreadable after, in order of appearance."""
+    assert budget_order(["base", "200M", "2M", "tiny", "1.5B", "20M", "2M"]) == [
+        "2M",
+        "20M",
+        "200M",
+        "1.5B",
+        "base",
+        "tiny",
+    ]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 999), st.sampled_from(["", "K", "M", "B", "T", "k", "m", "g"])),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_budget_order_matches_numeric_order(items):
+    """Ordering labels equals ordering their numeric sizes."""
+    mult = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
+    labels = [f"{n}{s}" for n, s in items]
+    sizes = [n * mult[s.lower()] for n, s in items]
+    ordered = budget_order(labels)
+    by_label = dict(zip(labels, sizes, strict=True))
+    assert [by_label[x] for x in ordered] == sorted(by_label[x] for x in ordered)
+    assert set(ordered) == set(labels)
+
+
+def test_compare_budgets_reference():
+    """Best per budget, smallest budget first, with the best trial's study and params."""
+    cb = hi.compare_budgets(_reference_frame())
+    assert list(cb.columns[:5]) == ["budget", "study", "size", "best", "number"]
+    assert cb["budget"].tolist() == ["2M", "20M", "200M"]
+    assert cb["study"].tolist() == ["transformer-2M", "transformer-20M", "transformer-200M"]
+    assert cb["size"].tolist() == [2e6, 2e7, 2e8]
+    np.testing.assert_allclose(cb["best"], [REFERENCE[b][0] for b in ["2M", "20M", "200M"]])
+    assert cb["number"].tolist() == [1, 1, 1]
+    assert cb["params_dropout"].tolist() == [0.1, 0.7, 0.5]
+
+
+def test_compare_budgets_shared_label_pools():
+    """Two studies with the same budget label pool: the better one wins."""
+    t = _reference_frame()
+    t.loc[t.study == "transformer-20M", "study_user_attrs_budget"] = "2M"
+    cb = hi.compare_budgets(t)
+    assert cb["budget"].tolist() == ["2M", "200M"]
+    assert cb.loc[0, "study"] == "transformer-20M"
+
+
+def test_compare_budgets_by_study_and_minimize():
+    """by='study' keeps study order (unreadable sizes); minimize picks the lowest."""
+    t = _reference_frame()
+    cb = hi.compare_budgets(t, by="study", direction="minimize")
+    assert cb["budget"].tolist() == ["transformer-200M", "transformer-2M", "transformer-20M"]
+    assert cb["size"].isna().all()
+    expected = t[t.state == "COMPLETE"].groupby("study", sort=False)["value"].min()
+    np.testing.assert_allclose(cb["best"], expected.to_numpy())
+
+
+def test_scaling_check_reference_violated():
+    """The reference: 20M > 2M > 200M, the scaling law does not hold."""
+    sc = hi.scaling_check(_reference_frame())
+    assert isinstance(sc, ScalingCheck)
+    assert sc.holds is False
+    assert sc.ranking == ("20M", "2M", "200M")
+    assert sc.statement == "20M > 2M > 200M"
+    assert list(sc.table.columns) == ["budget", "size", "best", "improved"]
+    assert sc.table["improved"].tolist() == [pd.NA, True, False]
+
+
+def test_scaling_check_holds():
+    """Strictly better with every step up: holds."""
+    t = _reference_frame()
+    t.loc[t.study == "transformer-200M", "value"] += 0.01
+    sc = hi.scaling_check(t)
+    assert sc.holds is True
+    assert sc.statement == "200M > 20M > 2M"
+
+
+def test_scaling_check_unreadable_sizes_warn():
+    """Budgets without a readable size warn that appearance order stands for size."""
+    with pytest.warns(hi.TrialsWarning, match="3 of 3 budget labels"):
+        hi.scaling_check(_reference_frame(), by="study")
+
+
+def test_param_consistency_reference():
+    """All three shared-grid params are inconsistent, with the reference's dicts."""
+    pc = hi.param_consistency(_reference_frame())
+    assert list(pc.columns) == ["param", "consistent", "n_distinct", "values"]
+    # d_model's grid differs per budget, so it is left out by default
+    assert pc["param"].tolist() == ["dropout", "learning_rate", "weight_decay"]
+    assert pc["consistent"].tolist() == [False, False, False]
+    assert pc["values"].tolist() == [
+        {"2M": 0.1, "20M": 0.7, "200M": 0.5},
+        {"2M": 1e-05, "20M": 0.0005, "200M": 1e-05},
+        {"2M": 1e-05, "20M": 0.001, "200M": 1e-05},
+    ]
+    assert pc["n_distinct"].tolist() == [3, 2, 2]
+
+
+def test_param_consistency_grid_from_values():
+    """Without distributions, the grid is the set of values seen in each budget."""
+    t = _reference_frame().drop(columns=[*DISTRIBUTIONS, "distributions_d_model"])
+    t["params_dropout"] = np.tile([0.1, 0.3, 0.5], 3).tolist() + [0.1]
+    pc = hi.param_consistency(t)
+    # only dropout spans the same values {0.1, 0.3, 0.5} in every budget
+    assert pc["param"].tolist() == ["dropout"]
+    assert bool(pc.loc[0, "consistent"]) and pc.loc[0, "n_distinct"] == 1
+    assert pc.loc[0, "values"] == {"2M": 0.3, "20M": 0.3, "200M": 0.3}
+
+
+def test_param_consistency_isclose_and_explicit_params():
+    """Floats equal up to rounding are consistent; params= picks any parameter."""
+    t = _reference_frame()
+    best = t["number"] == 1
+    t.loc[best, "params_dropout"] = [0.1 + 2e-17, 0.1, 0.30000000000000004 - 0.2]
+    pc = hi.param_consistency(t, params=["dropout", "params_d_model"])
+    assert pc["param"].tolist() == ["dropout", "d_model"]
+    assert pc["consistent"].tolist() == [True, False]
+
+
+def test_param_consistency_unknown_param():
+    """An unknown parameter is a TrialsError listing the known ones."""
+    with pytest.raises(hi.TrialsError, match="Unknown parameter 'lr'.*dropout"):
+        hi.param_consistency(_reference_frame(), params="lr")
+
+
+def test_collapse_by_budget():
+    """collapse_summary grouped by budget, smallest budget first."""
+    t = _reference_frame()
+    t["user_attrs_pred_min"] = 0.1
+    t["user_attrs_pred_max"] = 0.9
+    t.loc[(t.study == "transformer-20M") & (t.number == 2), "user_attrs_pred_max"] = 0.12
+    cb = hi.collapse_by_budget(t)
+    assert list(cb.columns) == [
+        "budget",
+        "collapse",
+        "n_collapsed",
+        "n_measured",
+        "pred_low",
+        "pred_high",
+        "mean_recall",
+    ]
+    assert cb["budget"].tolist() == ["2M", "20M", "200M"]
+    assert cb["collapse"].tolist() == ["No", "Yes", "No"]
+    assert cb["n_measured"].tolist() == [3, 3, 3]
+    assert cb.loc[1, "pred_high"] == pytest.approx(0.12)
+
+
+def test_unknown_budget_column():
+    """by= naming no column is a TrialsError listing the groupable columns."""
+    with pytest.raises(hi.TrialsError, match="Cannot group by 'size'.*study_user_attrs_budget"):
+        hi.compare_budgets(_reference_frame(), by="size")
+
+
+def test_purity():
+    """No function changes its input."""
+    t = _reference_frame()
+    before = t.copy(deep=True)
+    hi.compare_budgets(t)
+    hi.scaling_check(t)
+    hi.param_consistency(t)
+    hi.collapse_by_budget(t)
+    pd.testing.assert_frame_equal(t, before)
+
+
+def test_example_budgets(example):
+    """On the example: three budgets in size order, bests equal per-study maxima."""
+    cb = hi.compare_budgets(example)
+    assert cb["budget"].tolist() == ["2M", "20M", "200M"]
+    done = example[example.state == "COMPLETE"]
+    best = done.groupby("study_user_attrs_budget")["value"].max()
+    np.testing.assert_allclose(cb["best"], best.loc[cb["budget"]].to_numpy())
+    sc = hi.scaling_check(example)
+    assert sc.statement == " > ".join(cb.sort_values("best", ascending=False)["budget"])
