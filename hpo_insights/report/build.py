@@ -163,7 +163,7 @@ def show_title(trials: pd.DataFrame, title: str | None = None) -> None:
     _show_markdown(
         f"# {_escape(title)}\n\n{len(trials)} trials in {len(names)} "
         f"stud{'y' if len(names) == 1 else 'ies'}: "
-        + ", ".join(f"`{_escape(n)}`" for n in names)
+        + ", ".join(_escape(n) for n in names)
     )
 
 
@@ -176,6 +176,7 @@ def show_cross_budget(trials: pd.DataFrame) -> None:
         if md is not None:
             _show_markdown(md.cross_budget(trials))
         else:
+            _show_markdown("# Cross-Budget HPO Comparison")
             _show_table("**Best trial per budget**", hi.compare_budgets(trials))
             check = hi.scaling_check(trials)
             _show_markdown(f"Ranking: {_escape(check.statement)}")
@@ -196,7 +197,7 @@ def show_study(trials: pd.DataFrame, study: str) -> None:
             _show_markdown(md.study_header(trials, study))
             _show_markdown(md.summary(trials, study))
         else:
-            _show_markdown(f"### Study `{_escape(study)}`")
+            _show_markdown(f"# HPO Analysis: {_escape(study)}")
             _show_table("**Summary**", hi.summarize(one))
     with _Section(f"study {study}: collapse"):
         if md is not None:

@@ -30,6 +30,16 @@ def escape_markdown_html(text: str) -> str:
     return _TAG_OPEN.sub("&lt;", text)
 
 
+# The lab template without the scripts it loads from a CDN (require.js, MathJax,
+# mermaid): the report is read offline and runs no script at all.
+_OFFLINE_TEMPLATE = """\
+{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
 def _safe_notebook(nb: Any) -> Any:
     """A copy of ``nb`` with the raw HTML in Markdown outputs escaped."""
     import copy
@@ -53,7 +63,8 @@ def export(
     """Write an executed notebook as ``report.html`` and/or ``report.md``.
 
     Code cells are left out (only their outputs are kept). The HTML embeds
-    figures as base64 ``<img>``; the Markdown file references PNG files
+    figures as base64 ``<img>`` and loads nothing from the network (no
+    MathJax, require.js or mermaid scripts); the Markdown file references PNG files
     written to ``report_files/`` beside it. Raw HTML in Markdown outputs is
     escaped (:func:`escape_markdown_html`).
 
@@ -91,7 +102,14 @@ def export(
     hide = {"exclude_input": True, "exclude_input_prompt": True, "exclude_output_prompt": True}
     written: dict[str, Path] = {}
     if "html" in formats:
-        body, _ = HTMLExporter(**hide).from_notebook_node(
+        from jinja2 import DictLoader
+
+        exporter = HTMLExporter(
+            **hide,
+            extra_loaders=[DictLoader({"hpo_insights_report.html.j2": _OFFLINE_TEMPLATE})],
+            template_file="hpo_insights_report.html.j2",
+        )
+        body, _ = exporter.from_notebook_node(
             nb, resources={"metadata": {"name": title}}
         )
         path = out / "report.html"
