@@ -311,8 +311,12 @@ def _grid(sub: pd.DataFrame, pcol: str) -> object:
     return ("values", frozenset(sub[pcol].dropna().tolist()))
 
 
+def _is_missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
 def _n_distinct(values: list[object]) -> int:
-    present = [v for v in values if not (isinstance(v, float) and np.isnan(v)) and v is not None]
+    present = [v for v in values if not _is_missing(v)]
     if not present:
         return 0
     try:
@@ -392,9 +396,7 @@ def param_consistency(
         vals = cb[pcol].tolist() if pcol in cb.columns else [np.nan] * len(budgets)
         vals = [v.item() if isinstance(v, np.generic) else v for v in vals]
         n = _n_distinct(vals)
-        missing = _n_distinct(vals) == 0 or any(
-            v is None or (isinstance(v, float) and np.isnan(v)) for v in vals
-        )
+        missing = any(_is_missing(v) for v in vals)
         rows.append(
             {
                 "param": pcol[len(_frame.PARAM_PREFIX) :],
