@@ -255,3 +255,14 @@ def test_example_budgets(example):
     np.testing.assert_allclose(cb["best"], best.loc[cb["budget"]].to_numpy())
     sc = hi.scaling_check(example)
     assert sc.statement == " > ".join(cb.sort_values("best", ascending=False)["budget"])
+
+
+@given(st.permutations(list(range(10))))
+def test_row_order_does_not_matter(order):
+    """Shuffling the rows changes neither the best per budget nor the scaling verdict."""
+    t = _reference_frame()
+    shuffled = t.iloc[list(order)]
+    a = hi.compare_budgets(t)
+    b = hi.compare_budgets(shuffled)
+    pd.testing.assert_frame_equal(a, b)
+    assert hi.scaling_check(shuffled).statement == "20M > 2M > 200M"

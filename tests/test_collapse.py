@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import hpo_insights as hi
 
@@ -146,3 +148,12 @@ def test_example_has_a_collapsed_study(example):
     n = dc.groupby("study", sort=False)["collapsed"].sum()
     assert cs["n_collapsed"].tolist() == n.tolist()
     assert "Yes" in cs["collapse"].tolist()
+
+
+@given(st.permutations(list(range(8))))
+def test_summary_row_order_invariant(order):
+    """Shuffling rows keeps each study's verdict and counts."""
+    t = _frame()
+    a = hi.collapse_summary(t).set_index("study").sort_index()
+    b = hi.collapse_summary(t.iloc[list(order)]).set_index("study").sort_index()
+    pd.testing.assert_frame_equal(a, b)
