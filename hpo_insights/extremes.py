@@ -63,6 +63,15 @@ def _from_marker(trials: pd.DataFrame, keys: pd.Series, rows: pd.Index) -> pd.Da
     """Label enqueued trials by the first fixed parameter found at an end of its range."""
     labels = []
     bounds_cache: dict[tuple[object, str], tuple[object, object] | None] = {}
+    wanted = set(keys.loc[rows].unique())
+    columns = [
+        c for c in trials.columns if c.startswith((_frame.PARAM_PREFIX, _frame.DISTRIBUTION_PREFIX))
+    ]
+    subs = {
+        key: sub
+        for key, sub in trials[columns].groupby(keys.to_numpy(), sort=False)
+        if key in wanted
+    }
     # One pass over the few enqueued trials (not over all trials).
     for row, marker in trials.loc[rows, FIXED_PARAMS].items():
         fixed = _as_dict(marker) or {}
@@ -70,7 +79,7 @@ def _from_marker(trials: pd.DataFrame, keys: pd.Series, rows: pd.Index) -> pd.Da
         side = param = None
         for name, val in fixed.items():
             if (key, name) not in bounds_cache:
-                bounds_cache[(key, name)] = _bounds(trials, trials.loc[keys == key], name)
+                bounds_cache[(key, name)] = _bounds(trials, subs[key], name)
             b = bounds_cache[(key, name)]
             if b is None:
                 continue
