@@ -59,27 +59,29 @@ def _same(a: object, b: object) -> bool:
         return a == b
 
 
-def _from_marker(trials: pd.DataFrame, keys: pd.Series, rows: pd.Index) -> pd.DataFrame:
+def _from_marker(trials: pd.DataFrame, keys: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
     """Label enqueued trials by the first fixed parameter found at an end of its range."""
     labels = []
     bounds_cache: dict[tuple[object, str], tuple[object, object] | None] = {}
-    wanted = set(keys.loc[rows].unique())
+    wanted = set(pd.unique(keys[rows]))
     columns = [
         c for c in trials.columns if c.startswith((_frame.PARAM_PREFIX, _frame.DISTRIBUTION_PREFIX))
     ]
     subs = {
         key: sub
-        for key, sub in trials[columns].groupby(keys.to_numpy(), sort=False)
+        for key, sub in trials[columns].groupby(keys, sort=False, dropna=False)
         if key in wanted
     }
     # One pass over the few enqueued trials (not over all trials).
-    for row, marker in trials.loc[rows, FIXED_PARAMS].items():
-        fixed = _as_dict(marker) or {}
-        key = keys.loc[row]
+    markers = trials[FIXED_PARAMS].to_numpy(dtype=object)
+    for row in rows:
+        fixed = _as_dict(markers[row]) or {}
+        key = keys[row]
         side = param = None
         for name, val in fixed.items():
             if (key, name) not in bounds_cache:
-                bounds_cache[(key, name)] = _bounds(trials, subs[key], name)
+                sub = subs.get(key)
+                bounds_cache[(key, name)] = None if sub is None else _bounds(trials, sub, name)
             b = bounds_cache[(key, name)]
             if b is None:
                 continue
@@ -160,9 +162,9 @@ def forced_extremes(trials: pd.DataFrame, *, by: str | None = "study") -> pd.Dat
     ycol = _frame.VALUE if _frame.VALUE in ycols else (ycols[0] if len(ycols) == 1 else None)
 
     n = len(trials)
-    etype = pd.Series(pd.NA, index=trials.index, dtype="object")
-    side = pd.Series(pd.NA, index=trials.index, dtype="object")
-    param = pd.Series(pd.NA, index=trials.index, dtype="object")
+    etype = np.full(n, pd.NA, dtype=object)
+    side = np.full(n, pd.NA, dtype=object)
+    param = np.full(n, pd.NA, dtype=object)
     has_attr = np.zeros(n, dtype=bool)
     if EXTREME_TYPE in trials.columns:
         raw = trials[EXTREME_TYPE]
@@ -171,26 +173,28 @@ def forced_extremes(trials: pd.DataFrame, *, by: str | None = "study") -> pd.Dat
         )
         text = raw.astype("string")
         parts = text.str.extract(r"^\s*(min|max)_(.+?)\s*$", flags=0)
-        etype[has_attr] = text[has_attr].astype(object)
-        side[has_attr] = parts[0][has_attr].astype(object)
-        param[has_attr] = parts[1][has_attr].astype(object)
+        etype[has_attr] = text.to_numpy(dtype=object)[has_attr]
+        side[has_attr] = parts[0].to_numpy(dtype=object, na_value=pd.NA)[has_attr]
+        param[has_attr] = parts[1].to_numpy(dtype=object, na_value=pd.NA)[has_attr]
     if FIXED_PARAMS in trials.columns:
         marked = trials[FIXED_PARAMS].notna().to_numpy() & ~has_attr
         if marked.any():
-            lab = _from_marker(trials, keys, trials.index[marked])
-            etype.loc[lab.index] = lab["extreme_type"].astype(object)
-            side.loc[lab.index] = lab["extreme_side"].astype(object)
-            param.loc[lab.index] = lab["extreme_param"].astype(object)
-            has_attr = has_attr | trials.index.isin(lab.index)
+            lab = _from_marker(trials, keys.to_numpy(), np.flatnonzero(marked))
+            at = lab.index.to_numpy(dtype=int)
+            etype[at] = lab["extreme_type"].to_numpy(dtype=object)
+            side[at] = lab["extreme_side"].to_numpy(dtype=object)
+            param[at] = lab["extreme_param"].to_numpy(dtype=object)
+            has_attr = has_attr.copy()
+            has_attr[at] = True
     rows = np.flatnonzero(has_attr)
 
     out = {}
     if by is not None:
         out[by] = keys.to_numpy()[rows]
     out["number"] = trials[_frame.NUMBER].to_numpy()[rows]
-    out["extreme_type"] = etype.to_numpy()[rows]
-    out["extreme_param"] = param.to_numpy()[rows]
-    out["extreme_side"] = side.to_numpy()[rows]
+    out["extreme_type"] = etype[rows]
+    out["extreme_param"] = param[rows]
+    out["extreme_side"] = side[rows]
     out["value"] = (
         _frame.numeric_objective(trials, ycol).to_numpy()[rows]
         if ycol is not None

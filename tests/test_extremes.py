@@ -114,3 +114,14 @@ def test_example_marker_agrees_with_user_attrs(example):
     assert a["extreme_type"].tolist() == b["extreme_type"].tolist()
     first = a.groupby("study", sort=False)["number"].apply(list)
     assert all(v == [0, 1, 2, 3, 4, 5] for v in first)
+
+
+def test_odd_label_and_duplicate_index():
+    """A label not shaped <min|max>_<param> keeps NaN side/param; a repeated index is fine."""
+    t = _frame()
+    t.loc[2, "user_attrs_extreme_type"] = "edge_case"
+    t.index = [0] * len(t)
+    fe = hi.forced_extremes(t)
+    assert fe["extreme_type"].tolist()[2] == "edge_case"
+    assert pd.isna(fe.loc[2, "extreme_side"]) and pd.isna(fe.loc[2, "extreme_param"])
+    assert fe["extreme_type"].tolist()[3:] == ["min_d_model", "max_n_heads"]
