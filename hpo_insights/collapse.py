@@ -122,8 +122,12 @@ def detect_collapse(
         role: _stat_column(trials, role, name)
         for role, name in zip(_DEFAULTS, (pred_min, pred_max, pred_std, recall), strict=True)
     }
-    keys = _frame.group_labels(trials, by) if by is not None else None
-    need = [_frame.NUMBER, *[c for c in cols.values() if c is not None]]
+    key_col = None
+    if by is not None:
+        _frame.group_labels(trials, by)  # raises the shared "cannot group by" error
+        key_col = by if by in trials.columns else _frame.STUDY_ATTR_PREFIX + by
+    need = [*([key_col] if key_col else []), _frame.NUMBER]
+    need += [c for c in cols.values() if c is not None]
     done, ycol = _frame.completed(trials, columns=need)
     lo, hi_, sd, rc = (_numeric(done, cols[r]) for r in _DEFAULTS)
     rng = hi_ - lo
@@ -133,8 +137,8 @@ def detect_collapse(
     collapsed = pd.array(flag, dtype="boolean")
     collapsed[~(has_range | has_std)] = pd.NA
     out = {}
-    if keys is not None:
-        out[by] = keys.loc[done.index].to_numpy()
+    if key_col is not None:
+        out[by] = done[key_col].to_numpy()
     out.update(
         number=done[_frame.NUMBER].to_numpy(),
         value=done[ycol].to_numpy(dtype=float),

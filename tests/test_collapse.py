@@ -157,3 +157,14 @@ def test_summary_row_order_invariant(order):
     a = hi.collapse_summary(t).set_index("study").sort_index()
     b = hi.collapse_summary(t.iloc[list(order)]).set_index("study").sort_index()
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_repeated_index_and_study_attribute_grouping():
+    """A repeated row index is fine; by='budget' reads study_user_attrs_budget."""
+    t = _frame().assign(study_user_attrs_budget=["2M"] * 5 + ["20M"] * 3)
+    t.index = [7] * len(t)
+    dc = hi.detect_collapse(t, by="budget")
+    assert list(dc.columns[:2]) == ["budget", "number"]
+    assert dc["budget"].tolist() == ["2M"] * 4 + ["20M"] * 3
+    cs = hi.collapse_summary(t, by="budget")
+    assert cs["collapse"].tolist() == ["Yes", "No"]
