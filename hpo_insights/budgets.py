@@ -372,8 +372,14 @@ def param_consistency(
     --------
     >>> import hpo_insights as hi
     >>> pc = hi.param_consistency(hi.datasets.example())
-    >>> pc[["param", "consistent", "n_distinct"]].columns.tolist()
-    ['param', 'consistent', 'n_distinct']
+    >>> pc[["param", "consistent", "n_distinct"]]
+               param  consistent  n_distinct
+    0     d_ff_ratio       False           2
+    1  learning_rate       False           3
+    2        dropout       False           3
+    3   weight_decay       False           2
+    >>> pc.loc[3, "values"]
+    {'2M': 1e-05, '20M': 0.0001, '200M': 0.0001}
     """
     _frame.check_frame(trials)
     col = _budget_column(trials, by)
