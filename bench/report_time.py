@@ -41,8 +41,10 @@ def empty_notebook(out: Path) -> None:
         "nb.cells.append(nbformat.v4.new_code_cell(''))\n"
         "NotebookClient(nb, kernel_name='python3',"
         " resources={'metadata': {'path': tempfile.gettempdir()}}).execute()\n"
-        f"open({str(out / 'empty.html')!r}, 'w').write(HTMLExporter().from_notebook_node(nb)[0])\n"
-        f"open({str(out / 'empty.md')!r}, 'w').write(MarkdownExporter().from_notebook_node(nb)[0])\n"
+        f"html = HTMLExporter().from_notebook_node(nb)[0]\n"
+        f"md = MarkdownExporter().from_notebook_node(nb)[0]\n"
+        f"open({str(out / 'empty.html')!r}, 'w').write(html)\n"
+        f"open({str(out / 'empty.md')!r}, 'w').write(md)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 

@@ -11,8 +11,8 @@ from hpo_insights.report.build import (
     build,
     load_trials,
     show_cross_budget,
-    show_study,
     show_studies,
+    show_study,
     show_title,
 )
 from hpo_insights.report.export import export

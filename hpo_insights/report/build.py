@@ -140,18 +140,33 @@ def _escape(text: Any) -> str:
 
 
 class _Section:
-    """Run one section's calls; an analysis not available yet leaves a note instead."""
+    """Run one section's calls: warnings become notes in the report (not stderr
+    tracebacks), and an analysis not available yet leaves a note instead."""
 
     def __init__(self, name: str) -> None:
         self.name = name
 
     def __enter__(self) -> _Section:
+        import warnings
+
         _progress(self.name)
+        self._catch = warnings.catch_warnings(record=True)
+        self._caught = self._catch.__enter__()
+        warnings.simplefilter("always")
         return self
 
     def __exit__(self, kind, error, tb) -> bool:
+        self._catch.__exit__(None, None, None)
+        seen: list[str] = []
+        for w in self._caught:
+            text = " ".join(str(w.message).split())
+            if text not in seen:
+                seen.append(text)
+        if seen:
+            _show_markdown("\n".join(f"> Note: {_escape(text)}" for text in seen))
         if kind is not None and issubclass(kind, NotImplementedError):
-            _show_markdown(f"*{_escape(self.name)}: not available in this version ({_escape(error)}).*")
+            note = f"{_escape(self.name)}: not available in this version ({_escape(error)})"
+            _show_markdown(f"*{note}.*")
             return True
         return False
 
