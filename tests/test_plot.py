@@ -327,15 +327,16 @@ def test_optimization_history_minimize(tiny_trials):
 
 
 def _all_figures(trials: pd.DataFrame, study: str) -> dict:
+    """Every figure of one study's report section, as callables (drawn one at a time)."""
     one = trials[trials["study"] == study]
     return {
-        "variance_explained": plot.variance_explained(one),
-        "value_table_learning_rate": plot.value_table(one, "learning_rate"),
-        "value_table_weight_decay": plot.value_table(one, "weight_decay"),
-        "value_table_d_model": plot.value_table(one, "d_model"),
-        "coverage_crosstab": plot.coverage_crosstab(one, "learning_rate", "dropout"),
-        "detect_collapse": plot.detect_collapse(one),
-        "optimization_history": plot.optimization_history(one),
+        "variance_explained": lambda: plot.variance_explained(one),
+        "value_table_learning_rate": lambda: plot.value_table(one, "learning_rate"),
+        "value_table_weight_decay": lambda: plot.value_table(one, "weight_decay"),
+        "value_table_d_model": lambda: plot.value_table(one, "d_model"),
+        "coverage_crosstab": lambda: plot.coverage_crosstab(one, "learning_rate", "dropout"),
+        "detect_collapse": lambda: plot.detect_collapse(one),
+        "optimization_history": lambda: plot.optimization_history(one),
     }
 
 
@@ -348,19 +349,23 @@ def test_example_figures_save_as_png(example, tmp_path, monkeypatch):
     monkeypatch.setattr(plt, "show", no_show)
     before = example.copy(deep=True)
     rc = dict(matplotlib.rcParams)
-    figures = {"compare_budgets": plot.compare_budgets(example)}
+    figures = {"compare_budgets": lambda: plot.compare_budgets(example)}
     for study in example["study"].unique():
-        for name, fig in _all_figures(example, study).items():
-            figures[f"{study}_{name}"] = fig
+        for name, draw in _all_figures(example, study).items():
+            figures[f"{study}_{name}"] = draw
     assert len(figures) == 1 + 3 * 7
-    for name, obj in figures.items():
-        fig = obj if isinstance(obj, Figure) else obj.figure
+    for name, draw in figures.items():
+        obj = draw()
+        assert isinstance(obj, Axes), name  # one study each: a single Axes
+        fig = obj.figure
         path = tmp_path / f"{name}.png"
         fig.savefig(path)
         image = plt.imread(path)
         assert path.stat().st_size > 1000
         assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 400
         assert image[..., :3].std() > 0  # not blank
+        plt.close(fig)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.png" for n in figures)
     pd.testing.assert_frame_equal(example, before)
     assert dict(matplotlib.rcParams) == rc
 
@@ -375,4 +380,5 @@ def test_example_multi_study_figures(example):
     ax = plot.compare_budgets(example)
     assert _ticklabels(ax.get_xticklabels()) == ["2M", "20M", "200M"]
     best = hi.compare_budgets(example)
-    assert _by_gid(ax, "best")[0].get_offsets()[:, 1] == pytest.approx(best["best"].to_numpy())
+    stars = _by_gid(ax, "best")[0].get_offsets()
+    assert stars[:, 1].tolist() == pytest.approx(best["best"].to_list())
