@@ -193,11 +193,11 @@ def test_importance_exact():
     assert text.split("\n\n")[:3] == [
         "## Parameter Importance",
         "(Fraction of AUC variance explained by each parameter)",
-        "  x               | "
+        "```text\n  x               | "
         + "#" * 50
         + " | 1.0000\n  z               | "
         + " " * 50
-        + " | 0.0000",
+        + " | 0.0000\n```",
     ]
     assert "exact eta^2" in text and "4 completed trials" in text
 

@@ -321,7 +321,8 @@ def importance(trials: pd.DataFrame, study: str) -> str:
         [
             "## Parameter Importance",
             f"(Fraction of {metric} variance explained by each parameter)",
-            chart,
+            # The reference's bar lines, fenced so that HTML keeps one line per parameter.
+            f"```text\n{chart}\n```",
             note,
         ]
     )
