@@ -356,12 +356,8 @@ def test_renderers_do_not_mutate_input():
 
 
 @pytest.fixture(scope="module")
-def rendered(request):
-    trials = hi.datasets.example()
-    try:
-        return md.render(trials)
-    except NotImplementedError as error:
-        pytest.skip(f"analysis not written yet: {error}")
+def rendered():
+    return md.render(hi.datasets.example())
 
 
 def _without_extras(text: str) -> str:

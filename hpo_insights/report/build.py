@@ -103,14 +103,6 @@ def _progress(message: str) -> None:
     print(_PROGRESS + message, file=sys.stderr, flush=True)
 
 
-def _markdown_module():
-    try:
-        from hpo_insights.report import markdown
-    except ImportError:  # the Markdown sections are optional: tables are shown instead
-        return None
-    return markdown
-
-
 def _show_markdown(text: str) -> None:
     from IPython.display import Markdown, display
 
@@ -126,13 +118,6 @@ def _show_figure(fig: Any) -> None:
     plt.close(fig)
 
 
-def _show_table(heading: str, table: pd.DataFrame) -> None:
-    from IPython.display import display
-
-    _show_markdown(heading)
-    display(table.round(4))
-
-
 def _escape(text: Any) -> str:
     from html import escape
 
@@ -140,8 +125,8 @@ def _escape(text: Any) -> str:
 
 
 class _Section:
-    """Run one section's calls: warnings become notes in the report (not stderr
-    tracebacks), and an analysis not available yet leaves a note instead."""
+    """Run one section's calls, turning warnings into notes in the report
+    (instead of stderr text, which would carry file paths and raw markup)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -164,10 +149,6 @@ class _Section:
                 seen.append(text)
         if seen:
             _show_markdown("\n".join(f"> Note: {_escape(text)}" for text in seen))
-        if kind is not None and issubclass(kind, NotImplementedError):
-            note = f"{_escape(self.name)}: not available in this version ({_escape(error)})"
-            _show_markdown(f"*{note}.*")
-            return True
         return False
 
 
@@ -185,16 +166,10 @@ def show_title(trials: pd.DataFrame, title: str | None = None) -> None:
 def show_cross_budget(trials: pd.DataFrame) -> None:
     """Display the cross-budget comparison: text, budget box plot, histories."""
     import hpo_insights as hi
+    from hpo_insights.report import markdown as md
 
-    md = _markdown_module()
     with _Section("cross-budget comparison"):
-        if md is not None:
-            _show_markdown(md.cross_budget(trials))
-        else:
-            _show_markdown("# Cross-Budget HPO Comparison")
-            _show_table("**Best trial per budget**", hi.compare_budgets(trials))
-            check = hi.scaling_check(trials)
-            _show_markdown(f"Ranking: {_escape(check.statement)}")
+        _show_markdown(md.cross_budget(trials))
     with _Section("budget comparison figure"):
         _show_figure(hi.plot.compare_budgets(trials))
     with _Section("optimization history"):
@@ -204,48 +179,30 @@ def show_cross_budget(trials: pd.DataFrame) -> None:
 def show_study(trials: pd.DataFrame, study: str) -> None:
     """Display every section of one study's report, with its figures."""
     import hpo_insights as hi
+    from hpo_insights.report import markdown as md
 
     one = trials[trials[F.STUDY] == study].reset_index(drop=True)
-    md = _markdown_module()
     with _Section(f"study {study}: summary"):
-        if md is not None:
-            _show_markdown(md.study_header(trials, study))
-            _show_markdown(md.summary(trials, study))
-        else:
-            _show_markdown(f"# HPO Analysis: {_escape(study)}")
-            _show_table("**Summary**", hi.summarize(one))
+        _show_markdown(md.study_header(trials, study))
+        _show_markdown(md.summary(trials, study))
     with _Section(f"study {study}: collapse"):
-        if md is not None:
-            _show_markdown(md.collapse(trials, study))
-        else:
-            _show_table("**Collapse**", hi.collapse_summary(one))
+        _show_markdown(md.collapse(trials, study))
         _show_figure(hi.plot.detect_collapse(one))
     top: list[str] = []
     with _Section(f"study {study}: importance"):
-        importance = hi.variance_explained(one)
-        top = importance["param"].head(2).tolist()
-        if md is not None:
-            _show_markdown(md.importance(trials, study))
-        else:
-            _show_table("**Variance explained**", importance)
+        top = hi.variance_explained(one)["param"].head(2).tolist()
+        _show_markdown(md.importance(trials, study))
         _show_figure(hi.plot.variance_explained(one))
     with _Section(f"study {study}: trends"):
-        if md is not None:
-            _show_markdown(md.trends(trials, study))
-        else:
-            _show_table("**Trends**", hi.classify_trend(one))
-        for param in top:
+        _show_markdown(md.trends(trials, study))
+        for param in top:  # the two most important parameters get a figure
             _show_figure(hi.plot.value_table(one, param))
     with _Section(f"study {study}: coverage"):
-        if md is not None:
-            _show_markdown(md.coverage(trials, study))
+        _show_markdown(md.coverage(trials, study))
         if len(top) == 2:
             _show_figure(hi.plot.coverage_crosstab(one, top[0], top[1]))
     with _Section(f"study {study}: forced extremes"):
-        if md is not None:
-            _show_markdown(md.extremes(trials, study))
-        else:
-            _show_table("**Forced extremes**", hi.forced_extremes(one))
+        _show_markdown(md.extremes(trials, study))
 
 
 def show_studies(trials: pd.DataFrame) -> None:
