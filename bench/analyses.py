@@ -7,7 +7,10 @@ parameters), ``classify_trend`` (all parameters) and three
 ``coverage_crosstab``. The pandas side filters COMPLETE finite trials once,
 then per parameter a ``groupby`` (``qcut`` for the continuous floats) with
 count/mean/std, eta squared and the endpoints trend from those, and three
-``groupby().size()`` crosstabs. Prints the median of a few repeats.
+``groupby().size()`` crosstabs ("pandas", one pass). A second baseline
+("per-call") mirrors the library's calls one by one: each step filters and
+groups again, as each library call must. Prints the median of a few repeats;
+the ratios are library time over each baseline.
 
 Run: ``python bench/analyses.py [--sizes 10000 100000 1000000] [--repeats 3]``.
 """
@@ -93,6 +96,40 @@ def bare_pandas(trials: pd.DataFrame) -> None:
         done.groupby([keys[r], keys[c]], observed=False).size()
 
 
+def _bare_keys(done: pd.DataFrame, p: str) -> pd.Series:
+    x = done["params_" + p]
+    if p in ("learning_rate", "dropout"):
+        x = pd.qcut(np.log10(x) if p == "learning_rate" else x, 10, duplicates="drop")
+    return x
+
+
+def bare_pandas_per_call(trials: pd.DataFrame) -> None:
+    """Plain pandas mirroring the library's calls one by one.
+
+    Like a user who writes each statistic by hand as its own step: every step
+    filters the trials and groups them again, as each library call does.
+    """
+
+    def done_trials() -> pd.DataFrame:
+        return trials[(trials["state"] == "COMPLETE") & np.isfinite(trials["value"])]
+
+    for p in PARAMS:  # value tables
+        done = done_trials()
+        done["value"].groupby(_bare_keys(done, p), observed=True).agg(["count", "mean", "std"])
+    done = done_trials()  # eta squared, all parameters
+    y = done["value"]
+    for p in PARAMS:
+        stats = y.groupby(_bare_keys(done, p), observed=True).agg(["count", "mean"])
+        _ = (stats["count"] * (stats["mean"] - y.mean()) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    done = done_trials()  # trends, all parameters
+    for p in PARAMS:
+        means = done["value"].groupby(_bare_keys(done, p), observed=True).mean()
+        _ = means.iloc[-1] - means.iloc[0], means.idxmax(), means.idxmin()
+    for r, c in PAIRS:  # coverage
+        done = done_trials()
+        done.groupby([_bare_keys(done, r), _bare_keys(done, c)], observed=False).size()
+
+
 def timed(func, trials: pd.DataFrame, repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -107,14 +144,22 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    print(f"{'trials':>10} {'library s':>10} {'pandas s':>10} {'ratio':>6} {'us/trial':>9}")
+    print(
+        f"{'trials':>10} {'library s':>10} {'pandas s':>10} {'ratio':>6} "
+        f"{'per-call s':>10} {'ratio':>6} {'us/trial':>9}"
+    )
     library(make_trials(1_000))  # warm up: lazy imports (scipy) and first-call costs
     bare_pandas(make_trials(1_000))
+    bare_pandas_per_call(make_trials(1_000))
     for n in args.sizes:
         trials = make_trials(n)
         lib = timed(library, trials, args.repeats)
         base = timed(bare_pandas, trials, args.repeats)
-        print(f"{n:>10} {lib:>10.3f} {base:>10.3f} {lib / base:>6.2f} {1e6 * lib / n:>9.3f}")
+        per_call = timed(bare_pandas_per_call, trials, args.repeats)
+        print(
+            f"{n:>10} {lib:>10.3f} {base:>10.3f} {lib / base:>6.2f} "
+            f"{per_call:>10.3f} {lib / per_call:>6.2f} {1e6 * lib / n:>9.3f}"
+        )
 
 
 if __name__ == "__main__":
