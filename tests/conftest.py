@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+# Property tests: no per-example deadline (shared CI machines stall), and a fixed
+# seed so a run is reproducible; set HYPOTHESIS_PROFILE=explore for fresh examples.
+settings.register_profile("default", deadline=None, derandomize=True)
+settings.register_profile("explore", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture
