@@ -644,23 +644,28 @@ def _numeric_candidates(table: pd.DataFrame, cols: list[str]) -> list[str]:
     return [c for c in cols if F.is_numeric_param(table[c])]
 
 
+def _select_params(params, available: list[str], prefix: str, where: str) -> list[str]:
+    """The parameter columns of an export: all of *available*, or those *params* names
+    (each given with or without the tool's *prefix*)."""
+    wanted = _as_list(params)
+    if wanted is None:
+        return available
+    keep = []
+    for p in wanted:
+        col = p if p in available else prefix + p
+        if col not in available:
+            raise TrialsError(
+                f"Unknown parameter {p!r} in {where}. Parameter columns: "
+                f"{', '.join(available) or '(none)'}."
+            )
+        keep.append(col)
+    return keep
+
+
 def _from_ray(table, objective, params, label) -> pd.DataFrame:
     cols = list(table.columns)
     config = [c for c in cols if c.startswith("config/")]
-    wanted = _as_list(params)
-    if wanted is not None:
-        keep = []
-        for p in wanted:
-            col = p if p in config else "config/" + p
-            if col not in config:
-                raise TrialsError(
-                    f"Unknown parameter {p!r} in the Ray Tune table {label}. Config columns: "
-                    f"{', '.join(config)}."
-                )
-            keep.append(col)
-        config_params = keep
-    else:
-        config_params = config
+    config_params = _select_params(params, config, "config/", f"the Ray Tune table {label}")
     metrics = [c for c in cols if not c.startswith("config/") and c not in RAY_AUTO]
     objs = _objectives(_numeric_candidates(table, metrics), objective, "", label, metrics)
     rename = {c: F.PARAM_PREFIX + c[len("config/"):] for c in config_params}
@@ -683,18 +688,7 @@ def _from_ray(table, objective, params, label) -> pd.DataFrame:
 def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
     cols = list(table.columns)
     pcols = [c for c in cols if c.startswith("params.")]
-    wanted = _as_list(params)
-    if wanted is not None:
-        keep = []
-        for p in wanted:
-            col = p if p in pcols else "params." + p
-            if col not in pcols:
-                raise TrialsError(
-                    f"Unknown parameter {p!r} in the MLflow table {label}. Param columns: "
-                    f"{', '.join(pcols)}."
-                )
-            keep.append(col)
-        pcols = keep
+    pcols = _select_params(params, pcols, "params.", f"the MLflow table {label}")
     metrics = [c for c in cols if c.startswith("metrics.")]
     objs = _objectives(metrics, objective, "metrics.", label, cols)
     rename = {c: F.PARAM_PREFIX + c[len("params."):] for c in pcols}

@@ -440,6 +440,14 @@ def test_mlflow_search_runs_frame():
     assert (out["duration"] == pd.Timedelta("60s")).all()
 
 
+def test_mlflow_params_subset():
+    """params= keeps the named params.* columns (with or without the prefix), else an error."""
+    out = hi.load(_mlflow_frame(), "exp1", direction="maximize", params=["lr", "params.n_layers"])
+    assert [c for c in out.columns if c.startswith("params_")] == ["params_lr", "params_n_layers"]
+    with pytest.raises(hi.TrialsError, match=r"Unknown parameter 'momentum' in the MLflow table"):
+        hi.load(_mlflow_frame(), "exp1", params=["momentum"])
+
+
 def test_mlflow_csv_export():
     """The CSV of search_runs() needs objective= when several metrics exist."""
     with pytest.raises(hi.TrialsError, match=r"candidates are metrics\.auc, metrics\.loss"):
