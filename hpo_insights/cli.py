@@ -57,8 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         "--title", default=None, help='the report title (e.g. --title "Budget sweep, May")',
     )
     report.add_argument(
-        "--out", default="reports/example", metavar="DIR",
-        help="folder for report.html, report.md and report_files/ (default: reports/example)",
+        "--out", default=None, metavar="DIR",
+        help="folder for report.html, report.md and report_files/ (default: "
+        "reports/<name of SOURCE>, e.g. reports/studies; reports/example for the example)",
     )
     report.add_argument(
         "--format", default="html,md", metavar="FORMATS",
@@ -68,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
         "--quiet", action="store_true", help="no progress messages on stderr",
     )
     return parser
+
+
+def _default_out(source: str | None) -> str:
+    """``reports/<stem of the source>``: ``sqlite:///runs/sweep.db`` → ``reports/sweep``."""
+    if source is None:
+        return "reports/example"
+    tail = source.rstrip("/").split("?")[0].rsplit("/", 1)[-1]
+    stem = tail.split(".")[0] if tail else ""
+    return f"reports/{stem or 'report'}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,12 +110,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from hpo_insights.report.build import build
 
+    out = args.out if args.out is not None else _default_out(args.source)
+
     def progress(message: str) -> None:
         print(f"hpo-insights: {message}", file=sys.stderr, flush=True)
 
     try:
         paths = build(
-            args.source, args.out, studies=args.study, objective=args.objective,
+            args.source, out, studies=args.study, objective=args.objective,
             direction=args.direction, title=args.title, formats=formats,
             progress=None if args.quiet else progress,
         )

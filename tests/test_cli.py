@@ -99,3 +99,18 @@ def test_injected_study_name(tmp_path, capsys):
     assert status == 0, capsys.readouterr().err
     assert name in (tmp_path / "out" / "report.md").read_text()
     assert not list(tmp_path.rglob("pwned"))
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (None, "reports/example"),
+        ("sqlite:///runs/sweep.db", "reports/sweep"),
+        ("postgresql://user:secret@localhost:5432/optuna", "reports/optuna"),
+        ("exports/runs.csv", "reports/runs"),
+        ("exports/", "reports/exports"),
+    ],
+)
+def test_default_out_is_named_after_the_source(source, expected):
+    """Without --out, each source gets its own folder (the example keeps reports/example)."""
+    assert cli._default_out(source) == expected
