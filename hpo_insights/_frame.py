@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -218,39 +218,109 @@ def require_rows(
 
 
 def directions(
-    trials: pd.DataFrame, direction: str | None = None, by: str | None = STUDY
+    trials: pd.DataFrame,
+    direction: str | Mapping[Any, str] | None = None,
+    by: str | None = STUDY,
+    objective: str | None = None,
 ) -> pd.Series:
     """Direction per group (index: the *by* values; ``None`` pools into one group ``"all"``).
 
-    An explicit *direction* wins; otherwise the ``study_direction`` column is
-    read. A group with no recorded direction, or mixed ones when pooling, is
-    an error asking for ``direction=``.
+    An explicit *direction* wins: one direction for every group, or a mapping
+    group → direction (groups it leaves out fall back to the recorded one).
+    Otherwise the ``study_direction`` column is read; for a multi-objective
+    study (``"minimize,maximize"``) the part matching *objective* (the
+    objective column, see :func:`objective_part`). A group with no recorded
+    direction, or mixed ones when pooling, is an error asking for
+    ``direction=``.
     """
     keys = group_labels(trials, by)
-    if direction is not None:
-        d = str(direction).lower()
+    index_name = by or "group"
+    given: dict = {}
+    if isinstance(direction, Mapping):
+        for key, d in direction.items():
+            d = str(d).strip().lower()
+            if d not in DIRECTIONS:
+                raise TrialsError(
+                    f"direction[{key!r}] must be 'maximize' or 'minimize', got {d!r} instead."
+                )
+            given[key] = d
+    elif direction is not None:
+        d = str(direction).strip().lower()
         if d not in DIRECTIONS:
             raise TrialsError(
                 f"direction must be 'maximize' or 'minimize', got {direction!r} instead."
             )
-        return pd.Series(d, index=pd.Index(keys.unique(), name=by or "group"))
+        return pd.Series(d, index=pd.Index(keys.unique(), name=index_name), name=DIRECTION)
+    uniq = list(pd.unique(keys))
+    if given and all(k in given for k in uniq):
+        return pd.Series([given[k] for k in uniq], index=pd.Index(uniq, name=index_name),
+                         name=DIRECTION)
     if DIRECTION not in trials.columns:
+        missing = [k for k in uniq if k not in given]
         raise TrialsError(
-            "The trials frame has no 'study_direction' column: pass direction='maximize' or "
-            "direction='minimize'."
+            "The trials frame has no 'study_direction' column"
+            + (f" and direction= names no direction for {', '.join(map(repr, missing[:5]))}"
+               if given else "")
+            + ": pass direction='maximize' or direction='minimize' (or a mapping "
+            "study -> direction)."
         )
-    dirs = trials[DIRECTION].astype("string").str.lower().groupby(keys, sort=False).unique()
-    out = {}
-    for key, vals in dirs.items():
-        vals = [v for v in vals if isinstance(v, str)]
+    multi = trials[DIRECTION].astype("string").str.contains(",").any()
+    col = objective_column(trials, objective) if multi else None
+    text = trials[DIRECTION].astype("string").str.lower().str.replace(" ", "", regex=False)
+    metric = trials["study_metric_name"] if "study_metric_name" in trials.columns else None
+    pairs = pd.DataFrame({"key": keys.to_numpy(), "dir": text.to_numpy(dtype=object),
+                          "metric": None if metric is None else metric.to_numpy(dtype=object)})
+    pairs = pairs.drop_duplicates()
+    out: dict = {}
+    for key, sub in pairs.groupby("key", sort=False, dropna=False):
+        if key in given:
+            out[key] = given[key]
+            continue
+        vals = set()
+        for d, m in zip(sub["dir"], sub["metric"], strict=True):
+            if isinstance(d, str):
+                vals.add(objective_part(d, col, m, trials))
+        vals = sorted(v for v in vals if v is not None) + [None] * (None in vals)
         if len(vals) != 1 or vals[0] not in DIRECTIONS:
+            shown = sorted({d for d in sub["dir"] if isinstance(d, str)})
             raise TrialsError(
                 f"Cannot tell the direction of {by or 'the pooled trials'} {key!r} "
-                f"(study_direction holds {vals or 'nothing'}): pass direction='maximize' or "
-                "direction='minimize'."
+                f"for objective {col!r} (study_direction holds {shown or 'nothing'}): pass "
+                "direction='maximize' or direction='minimize' (or a mapping study -> "
+                "direction)."
             )
         out[key] = vals[0]
-    return pd.Series(out, name=DIRECTION).rename_axis(by or "group")
+    order = [k for k in uniq if k in out]
+    return pd.Series([out[k] for k in order], index=pd.Index(order, name=index_name),
+                     name=DIRECTION)
+
+
+def objective_part(direction: str, column: str | None, metric_names: Any,
+                   trials: pd.DataFrame) -> str | None:
+    """The direction of objective *column* in one study's ``study_direction`` text.
+
+    A single direction applies to any objective. With several
+    (``"minimize,maximize"``), ``values_<name>`` picks the part at the
+    position of ``<name>`` in ``study_metric_name`` (comma-joined), else
+    ``<name>`` read as a 0-based index, else the column's position among
+    the frame's ``values_`` columns. ``None`` when it cannot be told.
+    """
+    parts = [p.strip() for p in direction.split(",")]
+    if len(parts) == 1:
+        return parts[0]
+    if column is None or not column.startswith(VALUES_PREFIX):
+        return None
+    name = column[len(VALUES_PREFIX):]
+    if isinstance(metric_names, str):
+        names = [n.strip() for n in metric_names.split(",")]
+        if name in names and len(names) == len(parts):
+            return parts[names.index(name)]
+    if name.isdigit() and int(name) < len(parts):
+        return parts[int(name)]
+    cols = [c for c in trials.columns if c.startswith(VALUES_PREFIX)]
+    if len(cols) == len(parts):
+        return parts[cols.index(column)]
+    return None
 
 
 def group_labels(trials: pd.DataFrame, by: str | None = STUDY) -> pd.Series:
@@ -296,3 +366,166 @@ def distribution(trials: pd.DataFrame, param: str) -> dict | None:
 def is_numeric_param(values: pd.Series) -> bool:
     """True when the parameter's values are numbers (not bool, not strings)."""
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+# --- frames as users hold them ------------------------------------------------
+NONE_LEVEL = "None"  # the level of a categorical choice None (distinct from "not used")
+FEASIBLE = "feasible"
+CONSTRAINTS = SYSTEM_ATTR_PREFIX + "constraints"
+MAX_LEVELS = 1000  # more distinct values than this in a group: no share, no plot
+
+
+def adapt(trials: pd.DataFrame) -> pd.DataFrame:
+    """Parameter values as analyses compare them; *trials* itself when nothing changes.
+
+    * A categorical choice ``None`` (a trial whose ``distributions_<name>`` is
+      set, so it did suggest the parameter, but whose value is missing, and
+      whose choices hold ``None``) becomes the level ``"None"``; a trial that
+      never suggested the parameter stays NaN ("not used").
+    * Dicts and lists (Parquet keeps them) become their JSON text.
+    * In a column mixing booleans and numbers, ``True``/``False`` become the
+      levels ``"True"``/``"False"``, so they stay apart from ``1``/``0``.
+
+    Returns a new frame (sharing the unchanged columns) or *trials* itself.
+    """
+    changed: dict[str, pd.Series] = {}
+    for col in trials.columns:
+        if not col.startswith(PARAM_PREFIX):
+            continue
+        s = trials[col]
+        new = _none_choices(trials, col, s)
+        if new.dtype == object:
+            new = _object_levels(new)
+        if new is not s:
+            changed[col] = new
+    if not changed:
+        return trials
+    out = trials.copy(deep=False)
+    for col, s in changed.items():
+        out[col] = s
+    return out
+
+
+def _none_choices(trials: pd.DataFrame, col: str, s: pd.Series) -> pd.Series:
+    dcol = DISTRIBUTION_PREFIX + col[len(PARAM_PREFIX):]
+    if dcol not in trials.columns:
+        return s
+    dist = trials[dcol]
+    chose = s.isna().to_numpy() & dist.notna().to_numpy()
+    if not chose.any():
+        return s
+    with_none = set()
+    for text in pd.unique(dist[chose]):
+        d = _parse_distribution(text)
+        choices = (d.get("attributes") or {}).get("choices") if d else None
+        if d and d.get("name") == "CategoricalDistribution" and isinstance(choices, list) and \
+                any(c is None for c in choices):
+            with_none.add(text if not isinstance(text, dict) else json.dumps(text))
+    if not with_none:
+        return s
+    keys = dist.map(lambda t: t if not isinstance(t, dict) else json.dumps(t))
+    fill = chose & keys.isin(with_none).to_numpy()
+    if not fill.any():
+        return s
+    values = s.astype(object).to_numpy(copy=True)
+    if is_numeric_param(s):  # whole-number choices stored as float (NaN forced float)
+        present = ~pd.isna(values)
+        nums = s.to_numpy()[present]
+        if np.all(nums == np.round(nums)):
+            values[present] = [int(v) for v in nums]
+    values[fill] = NONE_LEVEL
+    return pd.Series(values, index=s.index, name=s.name, dtype=object)
+
+
+def _parse_distribution(text: Any) -> dict | None:
+    if isinstance(text, dict):
+        return text
+    try:
+        d = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    return d if isinstance(d, dict) else None
+
+
+def _object_levels(s: pd.Series) -> pd.Series:
+    """Dicts/lists → JSON text; booleans mixed with numbers → "True"/"False"."""
+    kind = pd.api.types.infer_dtype(s, skipna=True)
+    if kind not in ("mixed", "mixed-integer", "mixed-integer-float"):
+        return s
+    types = s.map(type)
+    nested = types.isin([dict, list, tuple]).to_numpy()
+    bools = types.isin([bool, np.bool_]).to_numpy()
+    numbers = types.isin([int, float, np.int64, np.float64, np.int32, np.float32]).to_numpy()
+    if not nested.any() and not (bools.any() and numbers.any()):
+        return s
+    values = s.to_numpy(dtype=object, copy=True)
+    if nested.any():
+        values[nested] = [json.dumps(v, sort_keys=True, default=str) for v in values[nested]]
+    if bools.any() and numbers.any():
+        values[bools] = [str(bool(v)) for v in values[bools]]
+    return pd.Series(values, index=s.index, name=s.name, dtype=object)
+
+
+def feasible(trials: pd.DataFrame) -> pd.Series:
+    """Whether each trial satisfies its constraints (pandas ``"boolean"``).
+
+    Read from the ``feasible`` column when present, else computed from
+    Optuna's constraint values: ``system_attrs_constraints`` (the list a
+    sampler's ``constraints_func`` returned, as JSON text or a list) and
+    ``system_attrs_constraints:<key>`` (``trial.set_constraint``). A trial is
+    feasible when every constraint value is ``<= 0`` (Optuna's rule);
+    <NA> when it recorded no constraint.
+    """
+    if FEASIBLE in trials.columns:
+        return trials[FEASIBLE].astype("boolean")
+    cols = [c for c in trials.columns
+            if c == CONSTRAINTS or c.startswith(CONSTRAINTS + ":")]
+    n = len(trials)
+    if not cols:
+        return pd.Series(pd.array([pd.NA] * n, dtype="boolean"), index=trials.index,
+                         name=FEASIBLE)
+    worst = np.full(n, -np.inf)
+    seen = np.zeros(n, dtype=bool)
+    for col in cols:
+        s = trials[col]
+        if col == CONSTRAINTS:
+            vals = s.map(_constraint_max).to_numpy(dtype=float)
+        else:
+            vals = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+        has = ~np.isnan(vals)
+        seen |= has
+        worst = np.where(has, np.maximum(worst, vals), worst)
+    flag = pd.array(worst <= 0, dtype="boolean")
+    flag[~seen] = pd.NA
+    return pd.Series(flag, index=trials.index, name=FEASIBLE)
+
+
+def _constraint_max(value: Any) -> float:
+    """The largest constraint value of one ``system_attrs_constraints`` cell (NaN if none)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as err:
+            raise TrialsError(
+                f"Column {CONSTRAINTS!r} must hold the list of constraint values as JSON "
+                f"(e.g. '[0.5, -1.0]'), got {value!r}."
+            ) from err
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return np.nan
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    try:
+        vals = [float(v) for v in value]
+    except (TypeError, ValueError) as err:
+        raise TrialsError(
+            f"Column {CONSTRAINTS!r} must hold lists of numbers (constraint values), got "
+            f"{value!r}."
+        ) from err
+    return max(vals) if vals else -np.inf
+
+
+def constraint_columns(trials: pd.DataFrame) -> list[str]:
+    """The columns :func:`feasible` reads (``feasible``, else the constraint values)."""
+    if FEASIBLE in trials.columns:
+        return [FEASIBLE]
+    return [c for c in trials.columns if c == CONSTRAINTS or c.startswith(CONSTRAINTS + ":")]
