@@ -1,0 +1,405 @@
+"""One test per root cause of the bad-input matrix (issue #10) and issue #8 items 7 and 8.
+
+Each test is named after the root cause it pins down. Expected answers are
+computed independently of the code under test: from Optuna's own objects
+(``study.best_trial``, ``trial.params``, ``trial.constraints``) or by a hand
+loop over the rows.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+import hpo_insights as hi
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _study(objective, n: int = 40, seed: int = 0, **kwargs) -> optuna.Study:
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed), **kwargs)
+    study.optimize(objective, n_trials=n)
+    return study
+
+
+def _frame(n: int = 12, **params) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    out = pd.DataFrame({"study": "s", "number": range(n), "state": "COMPLETE",
+                        "value": rng.normal(size=n), "study_direction": "maximize"})
+    for name, values in params.items():
+        out["params_" + name] = pd.Series(values, dtype=object) if isinstance(values, list) \
+            else values
+    return out
+
+
+# --- silently wrong numbers ------------------------------------------------------
+def _max_depth_objective(trial: optuna.Trial) -> float:
+    depth = trial.suggest_categorical("max_depth", [None, 3, 5])
+    x = trial.suggest_float("x", 0.0, 1.0)
+    if depth is not None:  # conditional: only trees with a depth have leaves
+        trial.suggest_int("leaves", 1, 4)
+    return x + (10.0 if depth is None else float(depth))
+
+
+def test_none_categorical_choice_is_a_level_not_a_missing_value():
+    study = _study(_max_depth_objective, n=60)
+    trials = hi.from_optuna(study)
+    expected: dict = {}
+    for t in study.trials:  # Optuna records the choice None in trial.params
+        key = "None" if t.params["max_depth"] is None else t.params["max_depth"]
+        expected.setdefault(key, []).append(t.value)
+    assert "None" in expected
+    vt = hi.value_table(trials, "max_depth")
+    got = dict(zip(vt["value"], vt["count"], strict=True))
+    assert got == {k: len(v) for k, v in expected.items()}
+    row = vt[vt["value"] == "None"].iloc[0]
+    assert row["mean"] == pytest.approx(np.mean(expected["None"]))
+    # every trial counts in the share; the conditional parameter keeps "not used" as missing
+    ve = hi.variance_explained(trials, params=["max_depth", "leaves"]).set_index("param")
+    assert ve.loc["max_depth", "n_trials"] == len(study.trials)
+    assert ve.loc["leaves", "n_trials"] == sum("leaves" in t.params for t in study.trials)
+    ct = hi.coverage_crosstab(trials, "max_depth", "leaves")
+    assert "None" not in set(ct["row_value"]) or ct.loc[
+        ct["row_value"] == "None", "n_trials"].sum() == 0
+    assert int(trials["params_max_depth"].isna().sum()) == len(expected["None"])  # input intact
+
+
+def test_none_choice_survives_a_csv_round_trip(tmp_path):
+    study = _study(_max_depth_objective, n=30)
+    path = tmp_path / "trees.csv"
+    hi.from_optuna(study).to_csv(path, index=False)
+    vt = hi.value_table(hi.load(path), "max_depth")
+    n_none = sum(t.params["max_depth"] is None for t in study.trials)
+    assert vt.loc[vt["value"] == "None", "count"].tolist() == [n_none]
+
+
+def test_bool_and_int_levels_stay_distinct():
+    flags = [True, 1, False, 0, True, 1, False, 0, True, 1, 0, 0]
+    trials = _frame(flag=flags)
+    vt = hi.value_table(trials, "flag")
+    assert len(vt) == 4
+    by_hand: dict = {}
+    for f, y in zip(flags, trials["value"], strict=True):
+        by_hand.setdefault((type(f).__name__, f), []).append(y)
+    counts = sorted(len(v) for v in by_hand.values())
+    assert sorted(vt["count"]) == counts
+    means = vt.set_index(vt["value"].astype(str))["mean"]
+    assert means["True"] == pytest.approx(np.mean(by_hand[("bool", True)]))
+    assert means["1"] == pytest.approx(np.mean(by_hand[("int", 1)]))
+    report = hi.validate(trials, errors="report")
+    assert any("True/False" in p for p in report["problem"])
+
+
+def _constrained_objective(trial: optuna.Trial) -> float:
+    x = trial.suggest_float("x", -1.0, 1.0)
+    trial.set_constraint("c", x - 0.2)  # feasible only for x <= 0.2
+    return x  # maximized: the unconstrained best is infeasible
+
+
+def test_constraints_best_is_the_feasible_best_as_optuna_says():
+    study = _study(_constrained_objective, n=40, direction="maximize")
+    trials = hi.from_optuna(study)
+    best = hi.best_trial(trials)
+    assert best["number"].tolist() == [study.best_trial.number]
+    assert best["value"].tolist() == [study.best_value]
+    s = hi.summarize(trials)
+    assert s["best"].tolist() == [study.best_value]
+    n_infeasible = sum(any(v > 0 for v in t.constraints.values()) for t in study.trials)
+    assert 0 < n_infeasible < len(study.trials)
+    assert s["n_infeasible"].tolist() == [n_infeasible]
+    assert trials["value"].max() > study.best_value  # the raw maximum is infeasible
+    cb = hi.compare_budgets(trials)
+    assert cb["best"].tolist() == [study.best_value]
+
+
+def test_constraints_func_list_form_is_read():
+    def constraints(t):
+        return [t.params["x"] - 0.2]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # constraints_func: deprecated in 5.0
+        sampler = optuna.samplers.RandomSampler(seed=1)
+        sampler = optuna.samplers.TPESampler(seed=1, constraints_func=constraints,
+                                             n_startup_trials=100)
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.optimize(lambda t: t.suggest_float("x", -1.0, 1.0), n_trials=30)
+    trials = hi.from_optuna(study)
+    assert hi.best_trial(trials)["number"].tolist() == [study.best_trial.number]
+
+
+def test_trial_number_too_large_for_int64_is_an_error(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text(f"number,value,params_x\n{2**63},0.5,1\n1,0.7,2\n")
+    with pytest.raises(hi.TrialsError, match="number"):
+        hi.load(path)
+    frame = pd.DataFrame({"study": "s", "number": pd.Series([2**63, 1], dtype=object),
+                          "state": "COMPLETE", "value": [0.5, 0.7], "params_x": [1, 2]})
+    report = hi.validate(frame, errors="report")
+    assert "number" in report["column"].tolist()
+    assert report.loc[report["column"] == "number", "n_rows"].tolist() == [1]
+
+
+# --- raw Python errors instead of a TrialsError --------------------------------------
+def _budget_studies(with_budget=("a", "b")) -> pd.DataFrame:
+    rows = []
+    for k, name in enumerate(["a", "b", "c"]):
+        for i in range(4):
+            rows.append({"study": name, "number": i, "state": "COMPLETE",
+                         "value": float(k + i), "params_x": i % 2,
+                         "study_direction": "maximize",
+                         "study_user_attrs_budget": {"a": "2M", "b": "20M", "c": "200M"}[name]
+                         if name in with_budget else None})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("fn", ["compare_budgets", "scaling_check", "param_consistency",
+                                "collapse_by_budget"])
+def test_budget_attribute_set_on_only_some_studies(fn):
+    trials = _budget_studies()
+    with pytest.raises(hi.TrialsError, match="budget") as err:
+        getattr(hi, fn)(trials)
+    assert "'c'" in str(err.value)
+
+
+def _dict_params() -> pd.DataFrame:
+    cfgs = [{"a": 1}, {"a": 2}, {"b": [1, 2]}] * 4
+    return _frame(cfg=cfgs, lr=[0.1, 0.01, 0.001] * 4)
+
+
+def test_dict_valued_parameters_are_json_levels(tmp_path):
+    trials = _dict_params()
+    vt = hi.value_table(trials, "cfg")
+    expected = {json.dumps(c, sort_keys=True) for c in trials["params_cfg"]}
+    assert set(vt["value"]) == expected and vt["count"].tolist() == [4, 4, 4]
+    hi.variance_explained(trials)
+    hi.classify_trend(trials)
+    hi.coverage_crosstab(trials, "cfg", "lr")
+    hi.best_trial(trials)
+    hi.validate(trials)
+    path = tmp_path / "dicts.parquet"
+    trials.to_parquet(path)
+    assert set(hi.value_table(hi.load(path), "cfg")["value"]) == expected
+
+
+def test_duplicated_or_multiindex_column_labels():
+    trials = _frame(x=[1, 2] * 6)
+    dup = pd.concat([trials, trials[["value"]]], axis=1)
+    with pytest.raises(hi.TrialsError, match="duplicated column labels: 'value'"):
+        hi.summarize(dup)
+    report = hi.validate(dup, errors="report")
+    assert "duplicated" in " ".join(report["problem"])
+    study = _study(lambda t: t.suggest_float("x", 0, 1), n=8)
+    multi = study.trials_dataframe(multi_index=True)
+    flat = study.trials_dataframe()
+    a = hi.summarize(multi, direction="minimize")
+    b = hi.summarize(flat, direction="minimize")
+    pd.testing.assert_frame_equal(a, b)
+    assert a["best"].tolist() == [study.best_value]
+
+
+def test_malformed_distribution_value():
+    trials = _frame(x=[1, 2] * 6)
+    trials["distributions_x"] = "[1, 2]"
+    for call in (lambda t: hi.value_table(t, "x"), hi.variance_explained,
+                 lambda t: hi.coverage_crosstab(t, "x", "x"), hi.param_consistency):
+        with pytest.raises(hi.TrialsError, match="distributions_x"):
+            call(trials)
+    assert "distributions_x" in hi.validate(trials, errors="report")["column"].tolist()
+
+
+def test_categorical_choices_of_mixed_types_not_yet_tried():
+    trials = _frame(a=[1, 2] * 6, b=[3, 4, 3, 4, 3, 3] * 2)
+    trials["distributions_a"] = json.dumps(
+        {"name": "CategoricalDistribution", "attributes": {"choices": [1, 2, "auto", None]}})
+    ct = hi.coverage_crosstab(trials, "a", "b")
+    zeros = ct[ct["row_value"].astype(str).isin(["auto", "None"])]
+    assert len(zeros) == 4 and zeros["n_trials"].sum() == 0
+    assert ct["n_trials"].sum() == len(trials)
+
+
+@pytest.mark.parametrize(
+    "call, kind, name",
+    [
+        (lambda: hi.from_optuna(None), TypeError, "studies"),
+        (lambda: hi.from_optuna([1]), TypeError, "optuna.Study"),
+        (lambda: hi.value_table(hi.datasets.example(), 123), TypeError, "param"),
+        (lambda: hi.summarize(hi.datasets.example(), objective=3), TypeError, "objective"),
+        (lambda: hi.summarize(hi.datasets.example(), by=["study"]), TypeError, "by"),
+        (lambda: hi.summarize(hi.datasets.example(), direction=1), TypeError, "direction"),
+        (lambda: hi.value_table(hi.datasets.example(), "dropout", bins=2.5), TypeError,
+         "bins"),
+        (lambda: hi.value_table(hi.datasets.example(), "dropout", confidence="high"),
+         TypeError, "confidence"),
+        (lambda: hi.variance_explained([1, 2]), TypeError, "trials"),
+        (lambda: hi.validate(hi.datasets.example(), errors="warn"), hi.TrialsError, "errors"),
+    ],
+)
+def test_wrong_argument_types(call, kind, name):
+    with pytest.raises(kind, match=name):
+        call()
+
+
+def test_wrong_argument_types_of_load(tmp_path):
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"number": [0, 1], "value": [1.0, 2.0], "params_x": [1, 2]}).to_csv(
+        path, index=False)
+    with pytest.raises(TypeError, match="study"):
+        hi.load(path, study=123)
+    numbers = tmp_path / "numbers.json"
+    numbers.write_text("[1, 2, 3]")
+    with pytest.raises(hi.TrialsError, match="numbers.json"):
+        hi.load(numbers)
+
+
+# --- thresholds unchecked ----------------------------------------------------------
+@pytest.mark.parametrize("bad", [float("nan"), -1.0, float("inf")])
+@pytest.mark.parametrize("arg", ["min_range", "min_std"])
+def test_collapse_thresholds_checked(arg, bad):
+    for fn in (hi.detect_collapse, hi.collapse_summary, hi.collapse_by_budget):
+        with pytest.raises(hi.TrialsError, match=arg):
+            fn(hi.datasets.example(), **{arg: bad})
+
+
+# --- weaker spots ------------------------------------------------------------------
+def test_duplicate_trial_numbers_warn_and_validate_reports():
+    trials = _frame(x=[1, 2] * 6)
+    trials.loc[3, "number"] = 2
+    with pytest.warns(hi.TrialsWarning, match="duplicate"):
+        hi.summarize(trials)
+    report = hi.validate(trials, errors="report")
+    assert report.loc[report["column"] == "number", "n_rows"].tolist() == [2]
+
+
+def test_two_files_naming_one_study(tmp_path):
+    frame = pd.DataFrame({"study": "same", "number": [0, 1], "value": [1.0, 2.0],
+                          "params_x": [1, 2]})
+    frame.to_csv(tmp_path / "a.csv", index=False)
+    frame.to_csv(tmp_path / "b.csv", index=False)
+    with pytest.raises(hi.TrialsError, match="'same'") as err:
+        hi.load(tmp_path)
+    assert "a.csv" in str(err.value) and "b.csv" in str(err.value)
+
+
+def test_empty_study_selection_is_an_error(tmp_path):
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"study": ["a", "b"], "number": [0, 0], "value": [1.0, 2.0],
+                  "params_x": [1, 2]}).to_csv(path, index=False)
+    with pytest.raises(hi.TrialsError, match="empty"):
+        hi.load(path, study=[])
+
+
+def test_too_many_levels_no_share_and_plot_refuses_fast():
+    rng = np.random.default_rng(0)
+    n = 6000
+    trials = pd.DataFrame({"study": "s", "number": np.arange(n), "state": "COMPLETE",
+                           "value": rng.normal(size=n), "study_direction": "maximize",
+                           "params_id": [f"id{k}" for k in rng.integers(0, 3000, n)],
+                           "params_opt": rng.choice(["adam", "sgd"], n)})
+    n_levels = trials["params_id"].nunique()
+    assert n_levels > 1000
+    with pytest.warns(hi.TrialsWarning, match="id"):
+        ve = hi.variance_explained(trials).set_index("param")
+    assert np.isnan(ve.loc["id", "share"])
+    assert ve.loc["id", "n_values"] == n_levels
+    assert ve.loc["opt", "share"] >= 0
+    import matplotlib
+
+    matplotlib.use("Agg")
+    start = time.perf_counter()
+    with pytest.raises(hi.TrialsError, match="id"):
+        hi.plot.value_table(trials, "id")
+    assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize("content, suffix", [("", ".jsonl"), ("null", ".json"), ("[]", ".json"),
+                                             ("{}", ".json")])
+def test_empty_inputs_say_empty(tmp_path, content, suffix):
+    path = tmp_path / ("empty" + suffix)
+    path.write_text(content)
+    with pytest.raises(hi.TrialsError, match="(?i)empty|no trials") as err:
+        hi.load(path)
+    assert "param" not in str(err.value).split(":")[0]
+
+
+def test_empty_dataframe_says_empty():
+    empty = hi.datasets.example().iloc[:0]
+    for call in (hi.summarize, hi.variance_explained, hi.validate, hi.load):
+        with pytest.raises(hi.TrialsError, match="(?i)empty"):
+            call(empty)
+
+
+# --- issue #8 item 7: multi-objective everywhere --------------------------------------
+def _two_objective_study(name: str = "mo") -> optuna.Study:
+    study = optuna.create_study(study_name=name, directions=["minimize", "maximize"],
+                                sampler=optuna.samplers.RandomSampler(seed=0))
+    study.set_metric_names(["loss", "accuracy"])
+    study.optimize(lambda t: (t.suggest_float("x", 0, 1), t.suggest_float("y", 0, 1)),
+                   n_trials=20)
+    return study
+
+
+def test_multi_objective_best_picks_each_objectives_direction():
+    study = _two_objective_study()
+    trials = hi.from_optuna(study)
+    acc = hi.best_trial(trials, objective="accuracy")
+    loss = hi.best_trial(trials, objective="loss")
+    values = np.array([t.values for t in study.trials])
+    assert acc["value"].tolist() == [values[:, 1].max()]
+    assert loss["value"].tolist() == [values[:, 0].min()]
+    assert acc["direction"].tolist() == ["maximize"]
+    s = hi.summarize(trials, objective="values_accuracy")
+    assert s["best"].tolist() == [values[:, 1].max()] and s["direction"].tolist() == ["maximize"]
+    tr = hi.classify_trend(trials, objective="accuracy")
+    assert set(tr["param"]) == {"x", "y"}
+
+
+def test_validate_accepts_load_of_single_and_two_objective_storage(tmp_path):
+    url = f"sqlite:///{tmp_path / 'mixed.db'}"
+    single = optuna.create_study(study_name="single", storage=url, direction="maximize",
+                                 sampler=optuna.samplers.RandomSampler(seed=0))
+    single.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=5)
+    two = optuna.create_study(study_name="two", storage=url, directions=["minimize", "maximize"],
+                              sampler=optuna.samplers.RandomSampler(seed=0))
+    two.optimize(lambda t: (t.suggest_float("x", 0, 1), t.suggest_float("y", 0, 1)),
+                 n_trials=5)
+    trials = hi.load(url)
+    assert hi.validate(trials) is trials
+    best = hi.best_trial(trials, objective="values_1")
+    assert best["study"].tolist() == ["single", "two"] or best["study"].tolist() == ["two"]
+
+
+# --- issue #8 item 8: frames as users hold them ----------------------------------------
+def test_plain_trials_dataframe_is_accepted_by_every_analysis():
+    study = _study(lambda t: t.suggest_float("x", 0, 1) + t.suggest_int("n", 1, 3), n=20,
+                   direction="maximize")
+    plain = study.trials_dataframe()
+    before = plain.copy()
+    best = hi.best_trial(plain, direction="maximize")
+    assert best["number"].tolist() == [study.best_trial.number]
+    assert best["study"].tolist() == ["trials"]
+    hi.variance_explained(plain)
+    hi.value_table(plain, "x")
+    hi.classify_trend(plain, direction="maximize")
+    hi.coverage_crosstab(plain, "x", "n")
+    hi.summarize(plain, direction="maximize")
+    hi.compare_budgets(plain, direction="maximize")
+    pd.testing.assert_frame_equal(plain, before)
+    with pytest.raises(hi.TrialsError, match="direction="):
+        hi.best_trial(plain)
+
+
+def test_direction_mapping_per_study():
+    trials = pd.DataFrame({"study": ["a"] * 3 + ["b"] * 3, "number": [0, 1, 2] * 2,
+                           "state": "COMPLETE", "value": [1.0, 3.0, 2.0] * 2,
+                           "params_x": [1, 2, 3] * 2})
+    best = hi.best_trial(trials, direction={"a": "maximize", "b": "minimize"})
+    assert best["value"].tolist() == [3.0, 1.0]
+    assert best["direction"].tolist() == ["maximize", "minimize"]
+    with pytest.raises(hi.TrialsError, match="direction"):
+        hi.best_trial(trials, direction={"a": "maximize"})
