@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from hpo_insights import _frame as F
-from hpo_insights._errors import TrialsError
+from hpo_insights import _guard
+from hpo_insights._errors import TrialsError, TrialsWarning
 
 __all__ = ["validate"]
 
@@ -71,17 +73,34 @@ def validate(
     >>> hi.validate(trials.iloc[:2]) is not None
     True
     """
-    if errors not in ("raise", "report"):
-        raise ValueError(f"errors must be 'raise' or 'report', got {errors!r} instead.")
+    _guard.choice("errors", errors, ("raise", "report"))
     if not isinstance(trials, pd.DataFrame):
         raise TypeError(
             f"trials must be a pandas DataFrame (a trials frame), got {type(trials).__name__} "
             "instead."
         )
-    defects = _defects(trials)
-    report = pd.DataFrame(defects, columns=REPORT_COLUMNS).astype({"n_rows": "int64"})
+    found = _labels(trials)
+    if found is None:
+        found = _defects(trials.loc[:, ~trials.columns.duplicated()]
+                         if not trials.columns.is_unique else trials)
+        if not trials.columns.is_unique:
+            dup = trials.columns[trials.columns.duplicated()].unique().tolist()
+            found.insert(0, (str(dup[0]), "duplicated column labels: " + ", ".join(
+                repr(c) for c in dup), 0, "keep one column per label "
+                "(trials.loc[:, ~trials.columns.duplicated()]) or rename the copies.", ERROR))
+    notes = [d[:4] for d in found if d[4] == NOTE]
+    defects = [d[:4] for d in found if d[4] == ERROR]
     if errors == "report":
-        return report
+        rows = defects + [(c, "note: " + p, n, f) for c, p, n, f in notes]
+        return pd.DataFrame(rows, columns=REPORT_COLUMNS).astype({"n_rows": "int64"})
+    if notes:
+        warnings.warn(
+            "How the analyses read this frame (docs/trials-frame.md, Odd inputs):\n"
+            + "\n".join(f"- {c}: {p}. {f}" for c, p, n, f in notes),
+            TrialsWarning,
+            stacklevel=2,
+        )
+    report = pd.DataFrame(defects, columns=REPORT_COLUMNS).astype({"n_rows": "int64"})
     if len(report):
         lines = [
             f"- {r.column}: {r.problem}"
@@ -96,8 +115,34 @@ def validate(
     return trials
 
 
-def _defects(trials: pd.DataFrame) -> list[tuple[str, str, int, str]]:
-    out: list[tuple[str, str, int, str]] = []
+ERROR, NOTE = "error", "note"
+
+
+def _labels(trials: pd.DataFrame) -> list[tuple] | None:
+    """Defects of the column labels that stop every other check (None when there are none)."""
+    if isinstance(trials.columns, pd.MultiIndex):
+        return [("(columns)", "column labels are a MultiIndex", 0,
+                 "flatten them: hi.load(trials) reads Optuna's trials_dataframe(multi_index=True)",
+                 ERROR)]
+    bad = [c for c in trials.columns if not isinstance(c, str)]
+    if bad:
+        return [(repr(bad[0]), f"column labels must be strings, got {len(bad)} that are not", 0,
+                 "rename them: trials.rename(columns=str), or read the frame with hi.load.",
+                 ERROR)]
+    if len(trials) == 0:
+        return [("(rows)", "the frame is empty (0 rows): no trials", 0,
+                 "check the source it came from (an empty storage, file or filter).", ERROR)]
+    return None
+
+
+def _defects(trials: pd.DataFrame) -> list[tuple[str, str, int, str, str]]:
+    out = _checks(trials)
+    out = [d if len(d) == 5 else (*d, ERROR) for d in out]
+    return out
+
+
+def _checks(trials: pd.DataFrame) -> list[tuple]:
+    out: list[tuple] = []
     cols = trials.columns
     dup_cols = cols[cols.duplicated()].unique()
     for col in dup_cols:
@@ -128,7 +173,12 @@ def _defects(trials: pd.DataFrame) -> list[tuple[str, str, int, str]]:
         )
         if pd.api.types.is_bool_dtype(num):
             not_int = num.notna()
-        if not_int.any():
+        big = num.notna() & ~not_int & ((as_num.astype(float) >= 2.0**63)
+                                        | (as_num.astype(float) < -(2.0**63)))
+        if big.any():
+            out.append((F.NUMBER, "trial numbers too large for int64 (they would wrap around)",
+                        int(big.sum()), "number trials 0, 1, 2 ... within each study."))
+        elif not_int.any():
             out.append((F.NUMBER, "trial numbers must be integers", int(not_int.sum()),
                         "number trials 0, 1, 2 ... within each study."))
         elif F.STUDY in cols:
@@ -156,6 +206,12 @@ def _defects(trials: pd.DataFrame) -> list[tuple[str, str, int, str]]:
         if F.STATE in cols:
             y = y.astype(float)
             bad = (trials[F.STATE] == "COMPLETE").to_numpy() & ~np.isfinite(y.to_numpy())
+            if bad.any() and len(objectives) > 1 and F.STUDY in cols:
+                # pooled studies with different objectives: a study that never has this
+                # objective is not missing it
+                has = pd.Series(y.notna().to_numpy()).groupby(
+                    trials[F.STUDY].to_numpy(), sort=False).transform("any").to_numpy()
+                bad &= has
             if bad.any():
                 out.append((col, "non-finite objective (NaN or inf) in COMPLETE trials",
                             int(bad.sum()), "mark those trials FAIL, or fix their value."))
@@ -165,8 +221,10 @@ def _defects(trials: pd.DataFrame) -> list[tuple[str, str, int, str]]:
         out.append(("params_<name>", "no parameter columns", 0,
                     "prefix parameter columns with 'params_' or load with "
                     "hi.load(..., params=[...])."))
+    adapted = F.adapt(trials) if params else trials
     for col in params:
-        n_distinct = trials[col].nunique(dropna=True)
+        out.extend(_level_notes(trials[col], adapted[col], col))
+        n_distinct = adapted[col].nunique(dropna=True)
         if n_distinct <= 1:
             what = "no value" if n_distinct == 0 else "a single value"
             out.append((col, f"the parameter takes {what}, so it explains nothing", 0,
@@ -193,6 +251,13 @@ def _defects(trials: pd.DataFrame) -> list[tuple[str, str, int, str]]:
                             "use one value per study, or split the trials into separate "
                             "studies."))
 
+    fcols = F.constraint_columns(trials)
+    if fcols:
+        try:
+            F.feasible(trials)
+        except TrialsError as err:
+            out.append((fcols[0], str(err).split(". ")[0], 0,
+                        "store the constraint values as Optuna does (a JSON list of numbers)."))
     for col in (c for c in cols if c.startswith(F.DISTRIBUTION_PREFIX)):
         vals = trials[col].dropna()
         bad = vals.map(_bad_distribution)
@@ -210,6 +275,36 @@ def _defects(trials: pd.DataFrame) -> list[tuple[str, str, int, str]]:
                                    or trials[F.DURATION].isna().all()):
         out.append((F.DURATION, f"not a timedelta column (dtype {trials[F.DURATION].dtype})", 0,
                     "convert with pd.to_timedelta, or read the file with hi.load(...)."))
+    return out
+
+
+def _level_notes(raw: pd.Series, levels: pd.Series, col: str) -> list[tuple]:
+    """Notes on how the analyses read a parameter's values (choices, not defects)."""
+    out = []
+    if raw.dtype == object and levels is not raw:
+        kinds = raw.map(type)
+        nested = int(kinds.isin([dict, list, tuple]).sum())
+        if nested:
+            out.append((col, "dicts/lists are compared as their JSON text", nested,
+                        "nothing to do; store text or numbers to choose the labels yourself.",
+                        NOTE))
+        bools = int(kinds.isin([bool, np.bool_]).sum())
+        if bools and levels.isin(["True", "False"]).sum() >= bools:
+            out.append((col, "booleans mixed with numbers: True/False are kept apart from 1/0",
+                        bools, "nothing to do; convert the column to one type if they are the "
+                        "same level.", NOTE))
+    n_none = int((levels.astype(object) == F.NONE_LEVEL).sum() - (raw.astype(object)
+                                                                 == F.NONE_LEVEL).sum())
+    if n_none > 0:
+        out.append((col, "the categorical choice None is the level 'None' (not 'not used')",
+                    n_none, "nothing to do.", NOTE))
+    try:
+        n_levels = int(levels.nunique())
+    except TypeError:
+        n_levels = 0
+    if n_levels > F.MAX_LEVELS and not F.is_numeric_param(levels):
+        out.append((col, f"{n_levels} distinct values (more than {F.MAX_LEVELS}): no share, "
+                    "no plot", 0, "group the values into fewer levels.", NOTE))
     return out
 
 
