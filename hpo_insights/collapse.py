@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _frame
+from hpo_insights import _frame, _guard
 from hpo_insights._errors import TrialsError
 
 __all__ = ["collapse_summary", "detect_collapse"]
@@ -41,6 +41,12 @@ def _stat_column(trials: pd.DataFrame, role: str, name: str | None) -> str | Non
         f"{', '.join(present) if present else '(none)'}. Pass {role}= one of them, or "
         f"{role}=None if the trials did not record it."
     )
+
+
+def _check_thresholds(min_range: float, min_std: float) -> None:
+    """Both thresholds are finite and >= 0 (NaN would silently mark nothing collapsed)."""
+    _guard.real("min_range", min_range, low=0.0)
+    _guard.real("min_std", min_std, low=0.0)
 
 
 def _numeric(frame: pd.DataFrame, col: str | None) -> np.ndarray:
@@ -73,10 +79,12 @@ def detect_collapse(
         column that is absent counts as not recorded; a column you name that
         is absent is an error.
     min_range : float, default 0.05
-        A trial collapsed when ``pred_max - pred_min < min_range``.
+        A trial collapsed when ``pred_max - pred_min < min_range``. Finite and
+        ``>= 0``; anything else (NaN, negative) is an error, since it would
+        silently mark no trial collapsed.
     min_std : float, default 0.01
         Used only when the range is not recorded: collapsed when
-        ``pred_std < min_std``.
+        ``pred_std < min_std``. Finite and ``>= 0``.
     by : str or None, default "study"
         Group column put first in the result; ``None`` leaves it out.
 
@@ -94,7 +102,8 @@ def detect_collapse(
     ------
     TrialsError
         A named statistic column does not exist (the message lists the
-        ``user_attrs_`` columns present), or no objective column.
+        ``user_attrs_`` columns present), no objective column, or a threshold
+        that is not a finite number ``>= 0``.
     TypeError
         *trials* is not a DataFrame.
 
@@ -117,7 +126,11 @@ def detect_collapse(
     >>> dc.groupby("study", sort=False)["collapsed"].sum().to_dict()
     {'transformer-2M': 0, 'transformer-20M': 0, 'transformer-200M': 2}
     """
-    _frame.check_frame(trials)
+    trials = _guard.frame(trials)
+    _check_thresholds(min_range, min_std)
+    for role, name in zip(_DEFAULTS, (pred_min, pred_max, pred_std, recall), strict=True):
+        _guard.text(role, name)
+    _guard.text("by", by)
     cols = {
         role: _stat_column(trials, role, name)
         for role, name in zip(_DEFAULTS, (pred_min, pred_max, pred_std, recall), strict=True)
@@ -207,7 +220,8 @@ def collapse_summary(
     1   transformer-20M       No            0          44
     2  transformer-200M      Yes            2          46
     """
-    _frame.check_frame(trials)
+    trials = _guard.frame(trials)
+    _check_thresholds(min_range, min_std)
     flags = detect_collapse(
         trials,
         pred_min=pred_min,
