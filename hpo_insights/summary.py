@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame
+from hpo_insights import _binning, _frame, _guard
+from hpo_insights._errors import TrialsError
 
 __all__ = ["best_trial", "summarize"]
 
@@ -18,14 +21,42 @@ _STATE_COLUMNS = {
 }
 
 
-def _signs(trials: pd.DataFrame, direction: str | None, by: str | None,
-           groups: pd.Index) -> tuple[np.ndarray, list[str]]:
-    """+1 (maximize) or -1 (minimize) per group, and the direction names."""
+def _signs(trials: pd.DataFrame, direction: str | Mapping | None, by: str | None,
+           groups: pd.Index, objective: str | None = None) -> tuple[np.ndarray, list[str]]:
+    """+1 (maximize) or -1 (minimize) per group, and the direction names.
+
+    *objective* picks the matching part of a multi-objective ``study_direction``.
+    """
     names = _fast_directions(trials, direction, by, groups)
     if names is None:  # the general path (and its error messages)
-        dirs = _frame.directions(trials, direction, by)
-        names = [str(dirs.loc[g]) if by is not None else str(dirs.iloc[0]) for g in groups]
+        dirs = _frame.directions(trials, direction, by, objective=objective)
+        if by is None:
+            names = [str(dirs.iloc[0])] * len(groups)
+        else:
+            known = dict(zip(dirs.index, dirs.to_numpy(), strict=True))
+            missing = [g for g in groups if g not in known]
+            if missing:  # a group whose direction cannot be told (e.g. NaN keys)
+                raise TrialsError(
+                    f"Cannot tell the direction of {by} {missing[0]!r}: pass direction=."
+                )
+            names = [str(known[g]) for g in groups]
     return np.array([1.0 if d == "maximize" else -1.0 for d in names]), names
+
+
+def _door(trials, objective, direction, by) -> tuple[pd.DataFrame, str | Mapping | None]:
+    """The guard of summarize and best_trial: the trials frame and the checked direction."""
+    trials = _guard.frame(trials)
+    _guard.text("objective", objective)
+    direction = _guard.direction(direction)
+    _binning.check_by(by)
+    return trials, direction
+
+
+def _feasible_rows(done: pd.DataFrame, fcols: list[str]) -> np.ndarray:
+    """True for rows that satisfy their constraints (or recorded none)."""
+    if not fcols:
+        return np.ones(len(done), dtype=bool)
+    return _frame.feasible(done).fillna(True).to_numpy(dtype=bool)
 
 
 def _fast_directions(trials: pd.DataFrame, direction: str | None, by: str | None,
@@ -57,8 +88,10 @@ def summarize(
     objective : str, optional
         The objective column (``value``, ``values_<name>``); ``None`` means the
         frame's single objective.
-    direction : {"maximize", "minimize"}, optional
+    direction : {"maximize", "minimize"} or mapping, optional
         Overrides ``study_direction``; needed when the frame does not record it.
+        A mapping gives one direction per group (study → direction). For a
+        multi-objective study the recorded direction of *objective* is used.
     by : str or None, default "study"
         One row per value of this column (``study_user_attrs_<by>`` may be
         named ``<by>``); ``None`` pools all trials into one row.
@@ -69,7 +102,8 @@ def summarize(
         One row per group, in order of first appearance, with columns
         ``study`` (named after *by*; absent when ``by=None``), ``n_trials``,
         ``n_complete``, ``n_pruned``, ``n_fail``, ``n_running``, ``n_waiting``,
-        ``n_used``, ``best``, ``mean``, ``std``, ``direction``.
+        ``n_used``, ``n_infeasible``, ``best``, ``mean``, ``std``,
+        ``direction``.
 
     Raises
     ------
@@ -85,8 +119,13 @@ def summarize(
     COMPLETE trials with a finite objective are *used* (``n_used``): PRUNED
     trials never count, even when they carry an intermediate ``value``.
     ``best`` is the maximum (``maximize``) or minimum (``minimize``) of the
-    used values, ``mean`` their mean and ``std`` their sample standard
-    deviation (``ddof=1``; NaN for a single trial). A group without used
+    used values of *feasible* trials, as Optuna's ``study.best_trial``: with
+    constraints (``system_attrs_constraints``, ``system_attrs_constraints:<key>``
+    or a ``feasible`` column) a trial is feasible when every constraint value
+    is ``<= 0``; trials without constraints are feasible. ``n_infeasible``
+    counts the used trials that are not (NaN ``best`` when none is
+    feasible). ``mean`` and ``std`` describe all used trials: their mean and
+    sample standard deviation (``ddof=1``; NaN for a single trial). A group without used
     trials gets NaN statistics and one :class:`~hpo_insights.TrialsWarning`.
 
     Examples
@@ -105,7 +144,10 @@ def summarize(
     >>> hi.summarize(hi.datasets.example()).study.tolist()
     ['transformer-2M', 'transformer-20M', 'transformer-200M']
     """
-    done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by)
+    trials, direction = _door(trials, objective, direction, by)
+    fcols = _frame.constraint_columns(trials)
+    done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by,
+                                                 columns=fcols)
     ngroups = len(groups)
     all_codes, _ = _binning.group_codes(trials, by)
     out = {} if by is None else {by: groups.to_numpy(dtype=object)}
@@ -114,16 +156,19 @@ def summarize(
     for name, column in _STATE_COLUMNS.items():
         out[column] = np.bincount(all_codes[(state == name).to_numpy()], minlength=ngroups)
     y = done[ycol].to_numpy()
-    signs, names = _signs(trials, direction, by, groups)
+    signs, names = _signs(trials, direction, by, groups, objective)
     stats = _binning.level_stats(codes, y, ngroups)
     count = stats["count"]
+    ok = _feasible_rows(done, fcols)
     best = np.full(ngroups, -np.inf)
-    np.maximum.at(best, codes, y * signs[codes])
-    best = np.where(count > 0, best * signs, np.nan)
+    np.maximum.at(best, codes[ok], y[ok] * signs[codes[ok]])
+    n_ok = np.bincount(codes[ok], minlength=ngroups)
+    best = np.where(n_ok > 0, best * signs, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(stats["ss"] / (count - 1))
     std[count < 2] = np.nan
     out["n_used"] = count.astype(np.int64)
+    out["n_infeasible"] = (count - n_ok).astype(np.int64)
     out["best"] = best
     out["mean"] = np.where(count > 0, stats["mean"], np.nan)
     out["std"] = std
@@ -147,8 +192,9 @@ def best_trial(
         A trials frame (see ``docs/trials-frame.md``).
     objective : str, optional
         The objective column; ``None`` means the frame's single objective.
-    direction : {"maximize", "minimize"}, optional
-        Overrides ``study_direction``.
+    direction : {"maximize", "minimize"} or mapping, optional
+        Overrides ``study_direction`` (a mapping: one per study). For a
+        multi-objective study the recorded direction of *objective* is used.
     by : str or None, default "study"
         One row per value of this column; ``None`` pools all trials.
 
@@ -170,7 +216,9 @@ def best_trial(
 
     Notes
     -----
-    Only COMPLETE trials with a finite objective are candidates. The best has
+    Only COMPLETE trials with a finite objective that are feasible (every
+    constraint value ``<= 0``, as Optuna's ``study.best_trial``; see
+    :func:`summarize`) are candidates. The best has
     the highest (``maximize``) or lowest (``minimize``) objective; ties go to
     the lower trial ``number``. Groups without candidates are left out with
     one :class:`~hpo_insights.TrialsWarning`.
@@ -188,13 +236,23 @@ def best_trial(
     >>> list(hi.best_trial(hi.datasets.example()).columns[:5])
     ['study', 'number', 'value', 'direction', 'params_d_model']
     """
-    _frame.check_frame(trials)
+    trials, direction = _door(trials, objective, direction, by)
     pcols = [c for c in trials.columns if c.startswith(_frame.PARAM_PREFIX)]
+    fcols = _frame.constraint_columns(trials)
     done, ycol, codes, groups = _binning.prepare(
-        trials, objective=objective, by=by, columns=pcols, number=True
+        trials, objective=objective, by=by, columns=[*pcols, *fcols], number=True
     )
-    signs, names = _signs(trials, direction, by, groups)
+    signs, names = _signs(trials, direction, by, groups, objective)
     ngroups = len(groups)
+    ok = _feasible_rows(done, fcols)
+    if not ok.all():
+        if not ok.any():
+            raise TrialsError(
+                f"No feasible trial: all {len(ok)} COMPLETE trials with a finite objective "
+                "violate a constraint (a constraint value > 0), so there is no best trial "
+                "(Optuna's study.best_trial raises too)."
+            )
+        done, codes = done.iloc[np.flatnonzero(ok)], codes[ok]
     score = done[ycol].to_numpy() * signs[codes]  # higher is better
     number = done[_frame.NUMBER].to_numpy()
     top = np.full(ngroups, -np.inf)

@@ -27,7 +27,7 @@ def test_summarize_tiny_known_answer(tiny_trials):
     s = hi.summarize(tiny_trials)
     assert list(s.columns) == [
         "study", "n_trials", "n_complete", "n_pruned", "n_fail", "n_running", "n_waiting",
-        "n_used", "best", "mean", "std", "direction",
+        "n_used", "n_infeasible", "best", "mean", "std", "direction",
     ]
     row = s.iloc[0]
     assert (row.n_trials, row.n_complete, row.n_pruned, row.n_fail) == (7, 5, 1, 1)
