@@ -18,6 +18,7 @@ modifying its input (see "Frames as users hold them" and "Odd inputs" in
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from numbers import Real
 from typing import Any
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_insights import _frame as F
-from hpo_insights._errors import TrialsError
+from hpo_insights._errors import TrialsError, TrialsWarning
 
 __all__ = [
     "boolean",
@@ -204,7 +205,45 @@ def frame(trials: Any, *, name: str = "trials") -> pd.DataFrame:
     if not all(c in cols for c in F.REQUIRED):
         return _via_load(trials, name, why="it has no " + ", ".join(
             repr(c) for c in F.REQUIRED if c not in cols) + " column")
+    _check_numbers(trials, name)
     return F.adapt(trials)
+
+
+def _check_numbers(trials: pd.DataFrame, name: str) -> None:
+    """Trial numbers are integers that fit int64; duplicates within a study warn."""
+    num = trials[F.NUMBER]
+    values = num.to_numpy()
+    if values.dtype.kind not in "iu" or values.dtype == np.uint64:
+        as_num = pd.to_numeric(num, errors="coerce")
+        x = as_num.to_numpy(dtype=float, na_value=np.nan)
+        bad = np.isnan(x) | (x != np.round(x)) | (np.abs(x) >= 2.0**63)
+        if pd.api.types.is_bool_dtype(num):
+            bad[:] = True
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise TrialsError(
+                f"Column 'number' of {name} must hold integer trial numbers that fit int64, "
+                f"got {num.iloc[k]!r} (row {k}) and {int(bad.sum()) - 1} more. Number the "
+                "trials 0, 1, 2 ... within each study."
+            )
+        values = x.astype(np.int64)
+    codes = pd.factorize(trials[F.STUDY], use_na_sentinel=False)[0]
+    change = codes[1:] != codes[:-1]
+    ordered = bool(np.all((np.diff(values) > 0) | change))
+    if ordered and int(change.sum()) + 1 == int(codes.max(initial=0)) + 1:
+        return  # each study's rows are together with increasing numbers: no duplicate
+    dup = pd.DataFrame({"s": codes, "n": values}).duplicated(keep=False).to_numpy()
+    if dup.any():
+        k = int(np.flatnonzero(dup)[0])
+        warnings.warn(
+            f"Duplicate trial numbers: {int(dup.sum())} trials of {name} share their (study, "
+            f"number) with another trial (e.g. study {trials[F.STUDY].iloc[k]!r}, number "
+            f"{values[k]}): each row is "
+            "analysed as its own trial. hi.validate lists them; give the trials of a study "
+            "distinct numbers, or trials of different studies distinct study names.",
+            TrialsWarning,
+            stacklevel=3,
+        )
 
 
 def _via_load(trials: pd.DataFrame, name: str, *, why: str) -> pd.DataFrame:
