@@ -123,14 +123,19 @@ def group_distributions(trials: pd.DataFrame, pcol: str, by: str | None) -> dict
     out = {}
     for key, text in firsts.items():
         if isinstance(text, dict):
-            out[key] = text
-            continue
+            text = json.dumps(text)
         try:
-            out[key] = json.loads(text)
+            parsed = json.loads(text)
         except (TypeError, ValueError) as err:
             raise TrialsError(
                 f"Column {dcol!r} must hold Optuna distribution JSON, got {text!r}."
             ) from err
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("attributes", {}), dict):
+            raise TrialsError(
+                f"Column {dcol!r} must hold Optuna distribution JSON ({{\"name\": ..., "
+                f"\"attributes\": {{...}}}}), got {text!r}."
+            )
+        out[key] = parsed
     return out
 
 
@@ -159,6 +164,11 @@ def _as_numeric(values: pd.Series) -> tuple[pd.Series, bool]:
         if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
             return pd.to_numeric(values), True
     return values, False
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_)
 
 
 def _ordered(uniques: list) -> list:
@@ -312,6 +322,8 @@ def levels(
     dists = dists or {}
     extra = extra or {}
     values, numeric = _as_numeric(values)
+    if numeric and any(not _is_number(v) for vs in extra.values() for v in vs):
+        values, numeric = values.astype(object), False  # choices of mixed types
     n = len(values)
     codes = np.full(n, -1, dtype=np.intp)
     present = values.notna().to_numpy()

@@ -353,14 +353,13 @@ def distribution(trials: pd.DataFrame, param: str) -> dict | None:
     if vals.empty:
         return None
     first = vals.iloc[0]
-    if isinstance(first, dict):
-        return first
-    try:
-        return json.loads(first)
-    except (TypeError, ValueError) as err:
+    parsed = _parse_distribution(first)
+    if parsed is None or not isinstance(parsed.get("attributes", {}), dict):
         raise TrialsError(
-            f"Column {col!r} must hold Optuna distribution JSON, got {first!r}."
-        ) from err
+            f"Column {col!r} must hold Optuna distribution JSON ({{\"name\": ..., "
+            f"\"attributes\": {{...}}}}), got {first!r}."
+        )
+    return parsed
 
 
 def is_numeric_param(values: pd.Series) -> bool:

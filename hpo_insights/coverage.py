@@ -16,8 +16,9 @@ __all__ = ["coverage_crosstab"]
 def _choices(trials: pd.DataFrame, pcol: str, by: str | None) -> dict:
     """Categorical choices recorded in ``distributions_<name>``, per group key."""
     dists = _binning.group_distributions(trials, pcol, by)
-    return {
-        key: list((d.get("attributes") or {}).get("choices") or ())
+    return {  # a choice None is the level "None" (see _frame.adapt)
+        key: [_frame.NONE_LEVEL if c is None else c
+              for c in (d.get("attributes") or {}).get("choices") or ()]
         for key, d in dists.items()
         if d.get("name") == "CategoricalDistribution"
     }
