@@ -135,9 +135,10 @@ def frames(draw) -> pd.DataFrame:
         data["system_attrs_constraints"] = draw(st.lists(
             st.one_of(st.none(), st.lists(st.floats(-1, 1), min_size=1, max_size=2).map(
                 json.dumps)), min_size=n, max_size=n))
-    frame = pd.DataFrame({k: (v if isinstance(v, pd.Series) else pd.Series(v, dtype=object)
-                              if any(isinstance(x, dict | list) for x in v) else v)
-                          for k, v in data.items()}, index=range(n))
+    frame = pd.DataFrame(
+        {k: pd.Series(v, dtype=object) if isinstance(v, list)
+         and any(isinstance(x, dict | list) for x in v) else v for k, v in data.items()},
+        index=range(n))
     label = draw(st.sampled_from(["plain", "plain", "plain", "dup", "multi", "int", "index"]))
     if label == "dup" and len(frame.columns):
         frame = pd.concat([frame, frame.iloc[:, [0]]], axis=1)
