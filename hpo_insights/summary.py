@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,31 +21,10 @@ _STATE_COLUMNS = {
 }
 
 
-def _signs(trials: pd.DataFrame, direction: str | Mapping | None, by: str | None,
-           groups: pd.Index, objective: str | None = None) -> tuple[np.ndarray, list[str]]:
-    """+1 (maximize) or -1 (minimize) per group, and the direction names.
-
-    *objective* picks the matching part of a multi-objective ``study_direction``.
-    """
-    names = _fast_directions(trials, direction, by, groups)
-    if names is None:  # the general path (and its error messages)
-        dirs = _frame.directions(trials, direction, by, objective=objective)
-        if by is None:
-            names = [str(dirs.iloc[0])] * len(groups)
-        else:
-            known = dict(zip(dirs.index, dirs.to_numpy(), strict=True))
-            missing = [g for g in groups if g not in known]
-            if missing:  # a group whose direction cannot be told (e.g. NaN keys)
-                raise TrialsError(
-                    f"Cannot tell the direction of {by} {missing[0]!r}: pass direction=."
-                )
-            names = [str(known[g]) for g in groups]
-    return np.array([1.0 if d == "maximize" else -1.0 for d in names]), names
-
-
-def _door(trials, objective, direction, by) -> tuple[pd.DataFrame, str | Mapping | None]:
+def _door(trials, studies, objective, direction, by
+          ) -> tuple[pd.DataFrame, str | Mapping | None]:
     """The guard of summarize and best_trial: the trials frame and the checked direction."""
-    trials = _guard.frame(trials)
+    trials = _frame.select_studies(_guard.frame(trials), studies)
     _guard.text("objective", objective)
     direction = _guard.direction(direction)
     _binning.check_by(by)
@@ -59,22 +38,10 @@ def _feasible_rows(done: pd.DataFrame, fcols: list[str]) -> np.ndarray:
     return _frame.feasible(done).fillna(True).to_numpy(dtype=bool)
 
 
-def _fast_directions(trials: pd.DataFrame, direction: str | None, by: str | None,
-                     groups: pd.Index) -> list[str] | None:
-    """Directions per group without a string groupby, or None to defer to ``_frame``."""
-    if direction is not None or _frame.DIRECTION not in trials.columns:
-        return None
-    col = trials[_frame.DIRECTION]
-    first = col.iloc[0] if len(col) else None
-    if isinstance(first, str) and first.lower() in _frame.DIRECTIONS:
-        if bool((col == first).all()):
-            return [first.lower()] * len(groups)
-    return None
-
-
 def summarize(
     trials: pd.DataFrame,
     *,
+    studies: str | Sequence[str] | None = None,
     objective: str | None = None,
     direction: str | None = None,
     by: str | None = "study",
@@ -85,6 +52,9 @@ def summarize(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     objective : str, optional
         The objective column (``value``, ``values_<name>``); ``None`` means the
         frame's single objective.
@@ -144,7 +114,7 @@ def summarize(
     >>> hi.summarize(hi.datasets.example()).study.tolist()
     ['transformer-2M', 'transformer-20M', 'transformer-200M']
     """
-    trials, direction = _door(trials, objective, direction, by)
+    trials, direction = _door(trials, studies, objective, direction, by)
     fcols = _frame.constraint_columns(trials)
     done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by,
                                                  columns=fcols)
@@ -156,7 +126,7 @@ def summarize(
     for name, column in _STATE_COLUMNS.items():
         out[column] = np.bincount(all_codes[(state == name).to_numpy()], minlength=ngroups)
     y = done[ycol].to_numpy()
-    signs, names = _signs(trials, direction, by, groups, objective)
+    signs, names = _frame.signs(trials, direction, by, groups, objective)
     stats = _binning.level_stats(codes, y, ngroups)
     count = stats["count"]
     ok = _feasible_rows(done, fcols)
@@ -180,6 +150,7 @@ def summarize(
 def best_trial(
     trials: pd.DataFrame,
     *,
+    studies: str | Sequence[str] | None = None,
     objective: str | None = None,
     direction: str | None = None,
     by: str | None = "study",
@@ -190,6 +161,9 @@ def best_trial(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     objective : str, optional
         The objective column; ``None`` means the frame's single objective.
     direction : {"maximize", "minimize"} or mapping, optional
@@ -236,13 +210,13 @@ def best_trial(
     >>> list(hi.best_trial(hi.datasets.example()).columns[:5])
     ['study', 'number', 'value', 'direction', 'params_d_model']
     """
-    trials, direction = _door(trials, objective, direction, by)
+    trials, direction = _door(trials, studies, objective, direction, by)
     pcols = [c for c in trials.columns if c.startswith(_frame.PARAM_PREFIX)]
     fcols = _frame.constraint_columns(trials)
     done, ycol, codes, groups = _binning.prepare(
         trials, objective=objective, by=by, columns=[*pcols, *fcols], number=True
     )
-    signs, names = _signs(trials, direction, by, groups, objective)
+    signs, names = _frame.signs(trials, direction, by, groups, objective)
     ngroups = len(groups)
     ok = _feasible_rows(done, fcols)
     if not ok.all():
