@@ -27,7 +27,7 @@ def _door(trials, studies, objective, direction, by
     trials = _frame.select_studies(_guard.frame(trials), studies)
     _guard.text("objective", objective)
     direction = _guard.direction(direction)
-    _binning.check_by(by)
+    _frame.check_by(by)
     return trials, direction
 
 
