@@ -394,7 +394,10 @@ def levels(
 
 def check_bins(bins: int) -> None:
     """Raise when *bins* is not a positive integer."""
-    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
+    if isinstance(bins, bool) or not isinstance(bins, int | np.integer):
+        raise TypeError(f"bins must be an integer, got {bins!r} ({type(bins).__name__}) "
+                        "instead.")
+    if bins < 1:
         raise TrialsError(f"bins must be a positive integer, got {bins!r} instead.")
 
 

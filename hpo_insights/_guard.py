@@ -202,9 +202,16 @@ def frame(trials: Any, *, name: str = "trials") -> pd.DataFrame:
             f"{name} is empty (0 rows): there are no trials to analyse. Check the source it "
             "came from (an empty storage, file or filter)."
         )
-    if not all(c in cols for c in F.REQUIRED):
+    missing = [c for c in F.REQUIRED if c not in cols]
+    if missing:
+        optuna_shaped = any(c.startswith(F.PARAM_PREFIX) for c in cols) or bool(
+            F.objective_columns(trials))
+        if optuna_shaped and missing != [F.STUDY]:
+            # A trials frame that lost 'number' or 'state': an error, not a guess that
+            # every row is a COMPLETE trial (hi.load(frame) makes that guess on request).
+            F.check_frame(trials)
         return _via_load(trials, name, why="it has no " + ", ".join(
-            repr(c) for c in F.REQUIRED if c not in cols) + " column")
+            repr(c) for c in missing) + " column")
     _check_numbers(trials, name)
     return F.adapt(trials)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _frame
+from hpo_insights import _frame, _guard
 from hpo_insights._errors import TrialsError, TrialsWarning
 from hpo_insights.collapse import collapse_summary
 
@@ -83,14 +83,29 @@ def budget_order(labels: Iterable[object]) -> list[object]:
 
 
 def _budget_column(trials: pd.DataFrame, budget: str | None) -> str:
-    """The column holding budget labels: *budget*, else the budget attribute, else ``study``."""
+    """The column holding budget labels: *budget*, else the budget attribute, else ``study``.
+
+    Every trial needs a label: a budget attribute set on only some studies is
+    an error naming the studies without one.
+    """
     if budget is None:
-        return _frame.BUDGET if _frame.BUDGET in trials.columns else _frame.STUDY
-    if not isinstance(budget, str):
+        col = _frame.BUDGET if _frame.BUDGET in trials.columns else _frame.STUDY
+    elif not isinstance(budget, str):
         raise TypeError(
             f"budget must be a column name (str) or None, got {type(budget).__name__} instead."
         )
-    return _frame.group_column(trials, budget)
+    else:
+        col = _frame.group_column(trials, budget)
+    missing = trials[col].isna().to_numpy()
+    if missing.any():
+        names = list(pd.unique(trials[_frame.STUDY].to_numpy()[missing]))
+        raise TrialsError(
+            f"{int(missing.sum())} trials have no budget label in {col!r}: studies "
+            f"{', '.join(repr(n) for n in names[:10])}{' ...' if len(names) > 10 else ''}. "
+            "Set the budget on every study (study.set_user_attr('budget', '2M')), leave those "
+            "studies out with studies=[...], or pass budget='study' to use study names."
+        )
+    return col
 
 
 def compare_budgets(
@@ -152,8 +167,7 @@ def compare_budgets(
     """
     from hpo_insights.summary import best_trial
 
-    _frame.check_frame(trials)
-    trials = _frame.select_studies(trials, studies)
+    trials = _frame.select_studies(_guard.frame(trials), studies)
     col = _budget_column(trials, budget)
     best = best_trial(trials, objective=objective, direction=direction, by=col)
     labels = best.iloc[:, 0]
@@ -217,8 +231,9 @@ class ScalingCheck:
     statement: str
 
 
-def _direction(trials: pd.DataFrame, col: str, direction: str | None) -> str:
-    dirs = _frame.directions(trials, direction, by=col)
+def _direction(trials: pd.DataFrame, col: str, direction: str | None,
+               objective: str | None = None) -> str:
+    dirs = _frame.directions(trials, direction, by=col, objective=objective)
     uniq = sorted(set(dirs))
     if len(uniq) != 1:
         raise TrialsError(
@@ -276,10 +291,10 @@ def scaling_check(
     >>> list(sc.table.columns)
     ['budget', 'size', 'best', 'improved']
     """
-    trials = _frame.select_studies(_frame.check_frame(trials), studies)
+    trials = _frame.select_studies(_guard.frame(trials), studies)
     cb = compare_budgets(trials, budget=budget, objective=objective, direction=direction)
     col = _budget_column(trials, budget)
-    sign = 1.0 if _direction(trials, col, direction) == "maximize" else -1.0
+    sign = 1.0 if _direction(trials, col, direction, objective) == "maximize" else -1.0
     if cb["size"].isna().any():
         bad = cb.loc[cb["size"].isna(), "budget"].astype(str).tolist()
         warnings.warn(
@@ -387,8 +402,7 @@ def param_consistency(
     >>> pc.loc[3, "values"]
     {'2M': 1e-05, '20M': 0.0001, '200M': 0.0001}
     """
-    _frame.check_frame(trials)
-    trials = _frame.select_studies(trials, studies)
+    trials = _frame.select_studies(_guard.frame(trials), studies)
     col = _budget_column(trials, budget)
     cb = compare_budgets(trials, budget=budget, objective=objective, direction=direction)
     if params is None:
@@ -465,8 +479,7 @@ def collapse_by_budget(
     1    20M       No
     2   200M      Yes
     """
-    _frame.check_frame(trials)
-    trials = _frame.select_studies(trials, studies)
+    trials = _frame.select_studies(_guard.frame(trials), studies)
     col = _budget_column(trials, budget)
     cs = collapse_summary(
         trials,

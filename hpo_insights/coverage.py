@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame
+from hpo_insights import _binning, _frame, _guard
 from hpo_insights._errors import TrialsError
 
 __all__ = ["coverage_crosstab"]
@@ -98,7 +98,7 @@ def coverage_crosstab(
     >>> list(ct.columns)
     ['study', 'row_param', 'row_value', 'col_param', 'col_value', 'n_trials']
     """
-    _frame.check_frame(trials)
+    trials = _guard.frame(trials)
     _frame.check_by(by)
     if isinstance(params, str) or not isinstance(params, Sequence) or len(params) != 2:
         raise TypeError(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _frame
+from hpo_insights import _frame, _guard
 
 __all__ = ["forced_extremes"]
 
@@ -164,8 +164,7 @@ def forced_extremes(
     >>> fe.loc[fe.study == "transformer-2M", "extreme_type"].tolist()
     ['min_d_model', 'max_d_model', 'min_n_layers', 'max_n_layers', 'min_n_heads', 'max_n_heads']
     """
-    _frame.check_frame(trials)
-    trials = _frame.select_studies(trials, studies)
+    trials = _frame.select_studies(_guard.frame(trials), studies)
     keys = _frame.group_labels(trials, by)
     pcols = [c for c in trials.columns if c.startswith(_frame.PARAM_PREFIX)]
     ycols = _frame.objective_columns(trials)

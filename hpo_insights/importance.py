@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame
+from hpo_insights import _binning, _frame, _guard
 from hpo_insights._errors import TrialsWarning
 from hpo_insights._levels import group_key_column, level_tables
 
@@ -87,7 +87,9 @@ def variance_explained(
     >>> list(ve.columns)
     ['study', 'param', 'share', 'n_trials', 'n_values']
     """
-    trials = _frame.select_studies(trials, studies)
+    trials = _frame.select_studies(_guard.frame(trials), studies)
+    _guard.names("params", params)
+    _guard.text("objective", objective)
     long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins)
     key = pd.factorize(pd.MultiIndex.from_arrays([long["group"], long["param"]]))[0]
     count = long["count"].to_numpy().astype(float)

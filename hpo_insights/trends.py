@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame
+from hpo_insights import _binning, _frame, _guard
 from hpo_insights._errors import TrialsError
 from hpo_insights._levels import group_key_column, level_tables
 
@@ -103,11 +103,10 @@ def value_table(
     ['study', 'param', 'value', 'low', 'high', 'binned', 'count', 'mean', 'std', 'sem',
      'ci_low', 'ci_high']
     """
-    if isinstance(confidence, bool) or not isinstance(confidence, float | int) or not (
-        0 < confidence < 1
-    ):
-        raise TrialsError(f"confidence must be a number in (0, 1), got {confidence!r} instead.")
-    trials = _frame.select_studies(trials, studies)
+    trials = _frame.select_studies(_guard.frame(trials), studies)
+    _guard.names("params", params)
+    _guard.text("objective", objective)
+    _guard.real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
     long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins)
     count = long["count"].to_numpy().astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -219,13 +218,15 @@ def classify_trend(
             f"Unknown trend method {method!r}. Methods: {', '.join(METHODS)}. "
             "Pass method='endpoints'."
         )
-    if isinstance(tol, bool) or not isinstance(tol, float | int) or not tol >= 0:
-        raise TrialsError(f"tol must be a number >= 0 (objective units), got {tol!r} instead.")
-    trials = _frame.select_studies(trials, studies)
+    _guard.real("tol", tol, low=0.0)
+    trials = _frame.select_studies(_guard.frame(trials), studies)
+    _guard.names("params", params)
+    _guard.text("objective", objective)
+    direction = _guard.direction(direction)
     long, groups = level_tables(
         trials, params, objective=objective, by=by, bins=bins, spread=False
     )
-    signs, _ = _frame.signs(trials, direction, by, groups)
+    signs, _ = _frame.signs(trials, direction, by, groups, objective)
     key = pd.factorize(pd.MultiIndex.from_arrays([long["group"], long["param"]]))[0]
     score = long["mean"].to_numpy() * signs[long["group"].to_numpy()]
     frame = pd.DataFrame({"block": key, "score": score})

@@ -55,7 +55,7 @@ def test_none_categorical_choice_is_a_level_not_a_missing_value():
         key = "None" if t.params["max_depth"] is None else t.params["max_depth"]
         expected.setdefault(key, []).append(t.value)
     assert "None" in expected
-    vt = hi.value_table(trials, "max_depth")
+    vt = hi.value_table(trials, params="max_depth")
     got = dict(zip(vt["value"], vt["count"], strict=True))
     assert got == {k: len(v) for k, v in expected.items()}
     row = vt[vt["value"] == "None"].iloc[0]
@@ -64,7 +64,7 @@ def test_none_categorical_choice_is_a_level_not_a_missing_value():
     ve = hi.variance_explained(trials, params=["max_depth", "leaves"]).set_index("param")
     assert ve.loc["max_depth", "n_trials"] == len(study.trials)
     assert ve.loc["leaves", "n_trials"] == sum("leaves" in t.params for t in study.trials)
-    ct = hi.coverage_crosstab(trials, "max_depth", "leaves")
+    ct = hi.coverage_crosstab(trials, params=("max_depth", "leaves"))
     assert "None" not in set(ct["row_value"]) or ct.loc[
         ct["row_value"] == "None", "n_trials"].sum() == 0
     assert int(trials["params_max_depth"].isna().sum()) == len(expected["None"])  # input intact
@@ -74,7 +74,7 @@ def test_none_choice_survives_a_csv_round_trip(tmp_path):
     study = _study(_max_depth_objective, n=30)
     path = tmp_path / "trees.csv"
     hi.from_optuna(study).to_csv(path, index=False)
-    vt = hi.value_table(hi.load(path), "max_depth")
+    vt = hi.value_table(hi.load(path), params="max_depth")
     n_none = sum(t.params["max_depth"] is None for t in study.trials)
     assert vt.loc[vt["value"] == "None", "count"].tolist() == [n_none]
 
@@ -82,7 +82,7 @@ def test_none_choice_survives_a_csv_round_trip(tmp_path):
 def test_bool_and_int_levels_stay_distinct():
     flags = [True, 1, False, 0, True, 1, False, 0, True, 1, 0, 0]
     trials = _frame(flag=flags)
-    vt = hi.value_table(trials, "flag")
+    vt = hi.value_table(trials, params="flag")
     assert len(vt) == 4
     by_hand: dict = {}
     for f, y in zip(flags, trials["value"], strict=True):
@@ -174,17 +174,17 @@ def _dict_params() -> pd.DataFrame:
 
 def test_dict_valued_parameters_are_json_levels(tmp_path):
     trials = _dict_params()
-    vt = hi.value_table(trials, "cfg")
+    vt = hi.value_table(trials, params="cfg")
     expected = {json.dumps(c, sort_keys=True) for c in trials["params_cfg"]}
     assert set(vt["value"]) == expected and vt["count"].tolist() == [4, 4, 4]
     hi.variance_explained(trials)
     hi.classify_trend(trials)
-    hi.coverage_crosstab(trials, "cfg", "lr")
+    hi.coverage_crosstab(trials, params=("cfg", "lr"))
     hi.best_trial(trials)
     hi.validate(trials)
     path = tmp_path / "dicts.parquet"
     trials.to_parquet(path)
-    assert set(hi.value_table(hi.load(path), "cfg")["value"]) == expected
+    assert set(hi.value_table(hi.load(path), params="cfg")["value"]) == expected
 
 
 def test_duplicated_or_multiindex_column_labels():
@@ -206,8 +206,8 @@ def test_duplicated_or_multiindex_column_labels():
 def test_malformed_distribution_value():
     trials = _frame(x=[1, 2] * 6)
     trials["distributions_x"] = "[1, 2]"
-    for call in (lambda t: hi.value_table(t, "x"), hi.variance_explained,
-                 lambda t: hi.coverage_crosstab(t, "x", "x"), hi.param_consistency):
+    for call in (lambda t: hi.value_table(t, params="x"), hi.variance_explained,
+                 lambda t: hi.coverage_crosstab(t, params=("x", "x")), hi.param_consistency):
         with pytest.raises(hi.TrialsError, match="distributions_x"):
             call(trials)
     assert "distributions_x" in hi.validate(trials, errors="report")["column"].tolist()
@@ -217,7 +217,7 @@ def test_categorical_choices_of_mixed_types_not_yet_tried():
     trials = _frame(a=[1, 2] * 6, b=[3, 4, 3, 4, 3, 3] * 2)
     trials["distributions_a"] = json.dumps(
         {"name": "CategoricalDistribution", "attributes": {"choices": [1, 2, "auto", None]}})
-    ct = hi.coverage_crosstab(trials, "a", "b")
+    ct = hi.coverage_crosstab(trials, params=("a", "b"))
     zeros = ct[ct["row_value"].astype(str).isin(["auto", "None"])]
     assert len(zeros) == 4 and zeros["n_trials"].sum() == 0
     assert ct["n_trials"].sum() == len(trials)
@@ -228,13 +228,13 @@ def test_categorical_choices_of_mixed_types_not_yet_tried():
     [
         (lambda: hi.from_optuna(None), TypeError, "studies"),
         (lambda: hi.from_optuna([1]), TypeError, "optuna.Study"),
-        (lambda: hi.value_table(hi.datasets.example(), 123), TypeError, "param"),
+        (lambda: hi.value_table(hi.datasets.example(), params=123), TypeError, "param"),
         (lambda: hi.summarize(hi.datasets.example(), objective=3), TypeError, "objective"),
         (lambda: hi.summarize(hi.datasets.example(), by=["study"]), TypeError, "by"),
         (lambda: hi.summarize(hi.datasets.example(), direction=1), TypeError, "direction"),
-        (lambda: hi.value_table(hi.datasets.example(), "dropout", bins=2.5), TypeError,
+        (lambda: hi.value_table(hi.datasets.example(), params="dropout", bins=2.5), TypeError,
          "bins"),
-        (lambda: hi.value_table(hi.datasets.example(), "dropout", confidence="high"),
+        (lambda: hi.value_table(hi.datasets.example(), params="dropout", confidence="high"),
          TypeError, "confidence"),
         (lambda: hi.variance_explained([1, 2]), TypeError, "trials"),
         (lambda: hi.validate(hi.datasets.example(), errors="warn"), hi.TrialsError, "errors"),
@@ -313,7 +313,7 @@ def test_too_many_levels_no_share_and_plot_refuses_fast():
     matplotlib.use("Agg")
     start = time.perf_counter()
     with pytest.raises(hi.TrialsError, match="id"):
-        hi.plot.value_table(trials, "id")
+        hi.plot.value_table(trials, params="id")
     assert time.perf_counter() - start < 5
 
 
@@ -384,9 +384,9 @@ def test_plain_trials_dataframe_is_accepted_by_every_analysis():
     assert best["number"].tolist() == [study.best_trial.number]
     assert best["study"].tolist() == ["trials"]
     hi.variance_explained(plain)
-    hi.value_table(plain, "x")
+    hi.value_table(plain, params="x")
     hi.classify_trend(plain, direction="maximize")
-    hi.coverage_crosstab(plain, "x", "n")
+    hi.coverage_crosstab(plain, params=("x", "n"))
     hi.summarize(plain, direction="maximize")
     hi.compare_budgets(plain, direction="maximize")
     pd.testing.assert_frame_equal(plain, before)

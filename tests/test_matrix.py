@@ -166,9 +166,11 @@ CALLS = {
     "summarize": lambda t: hi.summarize(t, objective=_objective(t)),
     "best_trial": lambda t: hi.best_trial(t, objective=_objective(t)),
     "variance_explained": lambda t: hi.variance_explained(t, objective=_objective(t)),
-    "value_table": lambda t: hi.value_table(t, _first_param(t), objective=_objective(t)),
+    "value_table": lambda t: hi.value_table(t, params=_first_param(t),
+                                            objective=_objective(t)),
     "classify_trend": lambda t: hi.classify_trend(t, objective=_objective(t)),
-    "coverage_crosstab": lambda t: hi.coverage_crosstab(t, _first_param(t), _first_param(t)),
+    "coverage_crosstab": lambda t: hi.coverage_crosstab(
+        t, params=(_first_param(t), _first_param(t))),
     "detect_collapse": lambda t: hi.detect_collapse(t),
     "collapse_summary": lambda t: hi.collapse_summary(t),
     "forced_extremes": lambda t: hi.forced_extremes(t),
@@ -407,7 +409,7 @@ def test_every_function_on_optuna_spaces(kinds, constrained, two, direction, n, 
                     if all(v <= 0 for v in t.constraints.values())]
             assert out["value"].tolist() == [max(vals) if direction == "maximize" else min(vals)]
         if name == "value_table" and not isinstance(out, Exception) and "md" in kinds:
-            vt = hi.value_table(trials, "md", objective=objective)
+            vt = hi.value_table(trials, params="md", objective=objective)
             n_none = sum(t.params.get("md", 0) is None for t in study.trials)
             assert vt.loc[vt["value"] == "None", "count"].sum() == n_none
     assert hi.validate(trials) is trials
