@@ -575,17 +575,24 @@ def _object_levels(s: pd.Series) -> pd.Series:
     if kind not in ("mixed", "mixed-integer", "mixed-integer-float"):
         return s
     types = s.map(type)
-    nested = types.isin([dict, list, tuple]).to_numpy()
+    nested = types.isin([dict, list, tuple, np.ndarray]).to_numpy()
     bools = types.isin([bool, np.bool_]).to_numpy()
     numbers = types.isin([int, float, np.int64, np.float64, np.int32, np.float32]).to_numpy()
     if not nested.any() and not (bools.any() and numbers.any()):
         return s
     values = s.to_numpy(dtype=object, copy=True)
     if nested.any():
-        values[nested] = [json.dumps(v, sort_keys=True, default=str) for v in values[nested]]
+        values[nested] = [json.dumps(v, sort_keys=True, default=_plain) for v in values[nested]]
     if bools.any() and numbers.any():
         values[bools] = [str(bool(v)) for v in values[bools]]
     return pd.Series(values, index=s.index, name=s.name, dtype=object)
+
+
+def _plain(value: Any) -> Any:
+    """JSON fallback: numpy arrays and scalars (Parquet gives them back) as Python values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
 
 
 def feasible(trials: pd.DataFrame) -> pd.Series:

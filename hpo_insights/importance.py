@@ -65,7 +65,10 @@ def variance_explained(
     (y_i - mean)^2`` over the same trials: the COMPLETE trials with a finite
     objective that have a value for the parameter. It is exact eta squared,
     free of ddof choices. A parameter with a single value, or a constant
-    objective, gives NaN and one :class:`~hpo_insights.TrialsWarning`.
+    objective, gives NaN and one :class:`~hpo_insights.TrialsWarning`. So
+    does one with more than 1,000 distinct values in a group (an ID-like
+    categorical): with k values among n trials, pure noise gives a share near
+    ``(k - 1) / (n - 1)``, so such a share says nothing.
 
     Shares of different parameters overlap (correlated parameters explain
     the same variance) and do not sum to 1. The reference report printed
@@ -104,7 +107,8 @@ def variance_explained(
     scale = np.zeros(nblocks)
     np.maximum.at(scale, key, np.abs(mean))
     zero = np.array([_binning.is_zero_ss(t, s, c) for t, s, c in zip(total, scale, n, strict=True)])
-    degenerate = zero | (n_values < 2)
+    many = n_values > _frame.MAX_LEVELS  # noise alone would give a share near (k-1)/(n-1)
+    degenerate = zero | (n_values < 2) | many
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(degenerate, np.nan, np.clip(between / total, 0.0, 1.0))
     first = np.unique(key, return_index=True)[1]
@@ -119,10 +123,13 @@ def variance_explained(
     result = pd.DataFrame(out)
     if degenerate.any():
         single = int((n_values < 2).sum())
-        const = int((zero & (n_values >= 2)).sum())
+        const = int((zero & (n_values >= 2) & ~many).sum())
+        crowded = sorted(set(heads["param"].to_numpy(dtype=object)[many]))
         warnings.warn(
             f"share is NaN for {int(degenerate.sum())} of {nblocks} parameter blocks "
-            f"({single} with a single value, {const} with a constant objective).",
+            f"({single} with a single value, {const} with a constant objective"
+            + (f", {int(many.sum())} with more than {_frame.MAX_LEVELS} distinct values: "
+               f"{', '.join(map(str, crowded))}" if many.any() else "") + ").",
             TrialsWarning,
             stacklevel=2,
         )

@@ -31,7 +31,7 @@ import pandas as pd
 import seaborn as sns
 
 import hpo_insights as hi
-from hpo_insights import _frame
+from hpo_insights import _frame, _guard
 from hpo_insights._errors import TrialsError
 
 if TYPE_CHECKING:
@@ -227,6 +227,7 @@ def variance_explained(
     >>> [t.get_text() for t in ax.get_yticklabels()][:2]
     ['dropout', 'n_layers']
     """
+    trials = _guard.frame(trials)
     names = _studies(trials, study)
     sub = trials if study is None else _one_study(trials, study)
     result = hi.variance_explained(sub, params=params, objective=objective, by="study", bins=bins)
@@ -433,6 +434,7 @@ def value_table(
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('n_heads', 'AUC')
     """
+    trials = _guard.frame(trials)
     names = _studies(trials, study)
     sub = trials if study is None else _one_study(trials, study)
     pcol = _frame.param_column(sub, params)
@@ -440,6 +442,13 @@ def value_table(
     table = hi.value_table(
         sub, params=pcol, objective=objective, by="study", bins=bins, confidence=confidence
     )
+    crowded = table["study"].value_counts()
+    if len(crowded) and crowded.max() > _frame.MAX_LEVELS:
+        raise TrialsError(
+            f"{name!r} has {int(crowded.max())} distinct values in study "
+            f"{crowded.idxmax()!r}: too many to draw (at most {_frame.MAX_LEVELS}). Group the "
+            "values into fewer levels, or read hi.value_table(...) as a table."
+        )
     trend = hi.classify_trend(
         sub,
         params=pcol,
@@ -565,6 +574,7 @@ def coverage_crosstab(
     >>> ax.get_ylabel(), ax.get_xlabel()
     ('d_model', 'n_heads')
     """
+    trials = _guard.frame(trials)
     names = _studies(trials, study)
     sub = trials if study is None else _one_study(trials, study)
     result = hi.coverage_crosstab(sub, params=params, by="study", states=states)
@@ -680,6 +690,7 @@ def compare_budgets(
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['2M', '20M', '200M']
     """
+    trials = _guard.frame(trials)
     best = hi.compare_budgets(trials, budget=budget, objective=objective, direction=direction)
     key = (
         budget
@@ -798,6 +809,7 @@ def detect_collapse(
     >>> ax.get_xlabel()
     'prediction range (pred_max - pred_min)'
     """
+    trials = _guard.frame(trials)
     names = _studies(trials, study)
     sub = trials if study is None else _one_study(trials, study)
     result = hi.detect_collapse(sub, min_range=min_range, min_std=min_std, by="study", **columns)
@@ -914,6 +926,7 @@ def optimization_history(
     >>> len(ax.lines)  # one running-best line per study, plus two legend entries
     5
     """
+    trials = _guard.frame(trials)
     _frame.check_frame(trials)
     names = _studies(trials, study)
     sub = trials if study is None else _one_study(trials, study)

@@ -283,7 +283,7 @@ def _level_notes(raw: pd.Series, levels: pd.Series, col: str) -> list[tuple]:
     out = []
     if raw.dtype == object and levels is not raw:
         kinds = raw.map(type)
-        nested = int(kinds.isin([dict, list, tuple]).sum())
+        nested = int(kinds.isin([dict, list, tuple, np.ndarray]).sum())
         if nested:
             out.append((col, "dicts/lists are compared as their JSON text", nested,
                         "nothing to do; store text or numbers to choose the labels yourself.",
