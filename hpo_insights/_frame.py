@@ -177,6 +177,12 @@ def completed(
     )
     finite = np.isfinite(y)
     bad = in_state & ~finite
+    if bad.any() and STUDY in trials.columns and len(objective_columns(trials)) > 1:
+        # pooled studies with different objectives: a study that never has this
+        # objective does not drop trials, it just is not about it
+        has = pd.Series(~np.isnan(y)).groupby(
+            trials[STUDY].to_numpy(), sort=False).transform("any").to_numpy()
+        bad &= has
     if bad.any():
         warnings.warn(
             f"{int(bad.sum())} of {int(in_state.sum())} {'/'.join(states)} trials dropped: "

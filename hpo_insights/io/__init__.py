@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from hpo_insights import _frame as F
+from hpo_insights import _guard
 from hpo_insights._errors import TrialsError
 from hpo_insights.io.canonical import _finish
 from hpo_insights.io.optuna import (
@@ -107,7 +108,15 @@ def load(
     >>> trials["study_direction"].tolist(), trials["study_metric_name"].tolist()
     (['minimize', 'minimize'], ['loss', 'loss'])
     """
+    _guard.names("study", study)  # a name or a non-empty list of names (or None)
+    _guard.names("objective", objective)
+    _guard.names("params", params)
+    _guard.text("metric_name", metric_name)
     if isinstance(source, pd.DataFrame):
+        if len(source) == 0:
+            raise TrialsError(
+                "The DataFrame is empty (0 rows): there are no trials to load."
+            )
         frame = _from_table(source, study, objective, params, "the DataFrame")
         return _finish(frame, study, direction, metric_name, "the DataFrame")
     if not isinstance(source, (str, os.PathLike)):
@@ -136,6 +145,7 @@ def load(
                         default_study=p.stem)
             for p in files
         ]
+        _one_file_per_study(frames, files)
         frame = pd.concat(frames, ignore_index=True)
         return _finish(frame, study, direction, metric_name, repr(text))
     if not path.exists():
@@ -154,6 +164,20 @@ def load(
     frame = _from_table(table, None, objective, params, repr(text), default_study=name)
     return _finish(frame, study if has_study or not isinstance(study, str) else None,
                    direction, metric_name, repr(text))
+
+
+def _one_file_per_study(frames: list[pd.DataFrame], files: list[Path]) -> None:
+    """Two files of a folder naming one study would pool silently: an error naming them."""
+    seen: dict = {}
+    for frame, path in zip(frames, files, strict=True):
+        for name in pd.unique(frame[F.STUDY]):
+            if name in seen:
+                raise TrialsError(
+                    f"Two files name the study {name!r}: {seen[name].name!r} and "
+                    f"{path.name!r}. A folder holds one study per file: rename the study in "
+                    "one of them (its 'study' column), or load the files one by one."
+                )
+            seen[name] = path
 
 
 def from_optuna(studies: Any) -> pd.DataFrame:
@@ -194,6 +218,11 @@ def from_optuna(studies: Any) -> pd.DataFrame:
         raise TrialsError(_OPTUNA_HINT) from err
     if isinstance(studies, optuna.Study):
         studies = [studies]
+    if not isinstance(studies, Sequence) or isinstance(studies, str):
+        raise TypeError(
+            "studies must be an optuna.Study or a list of them, got "
+            f"{type(studies).__name__} instead."
+        )
     studies = list(studies)
     bad = [type(s).__name__ for s in studies if not isinstance(s, optuna.Study)]
     if bad:

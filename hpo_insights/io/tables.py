@@ -32,6 +32,16 @@ DEFAULT_STUDY = "trials"
 
 
 def _read_table(path: Path) -> pd.DataFrame:
+    """The table in *path*; an empty one (no rows) is an error naming the file."""
+    table = _read_any_table(path)
+    if len(table) == 0:
+        raise TrialsError(
+            f"The file {str(path)!r} is empty: it holds no trials (0 rows)."
+        )
+    return table
+
+
+def _read_any_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
@@ -46,13 +56,30 @@ def _read_table(path: Path) -> pd.DataFrame:
                 ) from err
             return pd.read_parquet(path)
         if suffix == ".jsonl":
+            if path.stat().st_size == 0 or not path.read_bytes().strip():
+                return pd.DataFrame()
             return pd.read_json(path, lines=True)
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
+        if data is None or (isinstance(data, list | dict) and not data):
+            return pd.DataFrame()
         if isinstance(data, dict) and "rows" in data and "header" in data:
             return pd.DataFrame(data["rows"], columns=data["header"])
         if isinstance(data, list):
+            if not all(isinstance(r, dict) for r in data):
+                kinds = sorted({type(r).__name__ for r in data if not isinstance(r, dict)})
+                raise TrialsError(
+                    f"Cannot read {str(path)!r} as a table: it holds a JSON list of "
+                    f"{', '.join(kinds)} values, not of records. Expected records "
+                    "([{\"number\": 0, ...}, ...]), columns ({\"number\": [...], ...}) or "
+                    "TensorBoard's {\"header\": [...], \"rows\": [...]}."
+                )
             return pd.DataFrame.from_records(data)
+        if not isinstance(data, dict):
+            raise TrialsError(
+                f"Cannot read {str(path)!r} as a table: it holds a JSON "
+                f"{type(data).__name__}, not records or columns."
+            )
         return pd.DataFrame(data)
     except TrialsError:
         raise
@@ -101,6 +128,16 @@ def _flatten_columns(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _unique_labels(table: pd.DataFrame, label: str) -> None:
+    """Each column once: duplicated labels (also after renaming) are an error naming them."""
+    if not table.columns.is_unique:
+        dup = table.columns[table.columns.duplicated()].unique().tolist()
+        raise TrialsError(
+            f"{label} has duplicated column labels (as read, or after naming its columns the "
+            f"trials-frame way): {', '.join(repr(c) for c in dup)}. Keep one column per name."
+        )
+
+
 def _from_table(
     table: pd.DataFrame,
     study: str | Sequence[str] | None,
@@ -113,6 +150,7 @@ def _from_table(
     """Recognise the table's shape and rename it into the canonical columns."""
     table = _flatten_columns(table)
     table = table.rename(columns=str)
+    _unique_labels(table, label)
     cols = list(table.columns)
     if "Number" in cols and "State" in cols and any(c.startswith("Param ") for c in cols):
         out = _from_dashboard(table)
@@ -126,6 +164,7 @@ def _from_table(
         out = _from_optuna_table(table)
     else:
         out = _from_plain(table, objective, params, label)
+    _unique_labels(out, label)
     if F.STUDY not in out.columns:
         name = study if isinstance(study, str) else default_study or DEFAULT_STUDY
         out.insert(0, F.STUDY, name)
