@@ -244,7 +244,10 @@ def _finish(
             out[F.DIRECTION] = joined
     if metric_name is not None:
         out["study_metric_name"] = str(metric_name)
-    if direction is not None or metric_name is not None:
+    constrained = F.FEASIBLE not in out.columns and bool(F.constraint_columns(out))
+    if constrained:  # Optuna's rule: feasible when every constraint value is <= 0
+        out[F.FEASIBLE] = F.feasible(out)
+    if direction is not None or metric_name is not None or constrained:
         order = sorted(range(len(out.columns)), key=lambda k: (_column_rank(out.columns[k]), k))
         out = out.iloc[:, order]
     return out
