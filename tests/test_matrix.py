@@ -412,7 +412,9 @@ def test_every_function_on_optuna_spaces(kinds, constrained, two, direction, n, 
             vt = hi.value_table(trials, params="md", objective=objective)
             n_none = sum(t.params.get("md", 0) is None for t in study.trials)
             assert vt.loc[vt["value"] == "None", "count"].sum() == n_none
-    assert hi.validate(trials) is trials
+    report = hi.validate(trials, errors="report")  # defects only of tiny studies:
+    errors = report[~report["problem"].str.startswith("note:")]
+    assert errors["problem"].str.contains("single value|no value").all(), errors
     plain = study.trials_dataframe()
     kept = plain.copy(deep=True)
     out = _call(lambda t: hi.summarize(t, objective=objective,
