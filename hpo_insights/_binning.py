@@ -276,7 +276,7 @@ def _factorize(xs) -> tuple[np.ndarray, list]:
             local = _count_at_or_above(xs, head[1:])
             if np.array_equal(head[local], xs):  # every value was among the head's values
                 return local, head.tolist()
-    if isinstance(xs, np.ndarray) and np.issubdtype(xs.dtype, np.integer) and len(xs):
+    if isinstance(xs, np.ndarray) and xs.dtype.kind == "i" and len(xs):  # (uint64 may overflow)
         lo, hi = int(xs.min()), int(xs.max())
         if hi - lo < 1 << 20:
             offset = xs - lo

@@ -380,7 +380,8 @@ def test_validate_accepts_load_of_single_and_two_objective_storage(tmp_path):
         best = hi.best_trial(trials, objective="values_1")
     want = max(t.values[1] for t in two.trials)  # the second objective is maximized
     assert best["study"].tolist() == ["two"] and best["value"].tolist() == [want]
-    assert hi.best_trial(trials, studies="single", objective="value")["value"].tolist() == [single.best_value]
+    best = hi.best_trial(trials, studies="single", objective="value")
+    assert best["value"].tolist() == [single.best_value]
 
 
 # --- issue #8 item 8: frames as users hold them ----------------------------------------
@@ -412,3 +413,12 @@ def test_direction_mapping_per_study():
     assert best["direction"].tolist() == ["maximize", "minimize"]
     with pytest.raises(hi.TrialsError, match="direction"):
         hi.best_trial(trials, direction={"a": "maximize"})
+
+
+def test_parameter_values_beyond_int64_are_levels():
+    """Python ints >= 2**63 (uint64 once converted) are levels, not an OverflowError."""
+    big = pd.Series([2**62, 2**63, 2**62, 2**63, 2**62, 2**62], dtype=object)
+    trials = _frame(n=6, x=big)
+    vt = hi.value_table(trials, params="x", by=None)
+    counts = {int(v): int(c) for v, c in zip(vt["value"], vt["count"], strict=True)}
+    assert counts == {2**62: 4, 2**63: 2}
