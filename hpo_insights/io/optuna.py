@@ -292,7 +292,14 @@ def _sql_schema_problem(conn: Any) -> str | None:
 
 
 def _fetch(conn: Any, sql: str, columns: list[str]) -> pd.DataFrame:
-    rows = conn.exec_driver_sql(sql).fetchall()
+    """One SELECT as a DataFrame (plain DBAPI tuples: no per-row SQLAlchemy objects)."""
+    result = conn.exec_driver_sql(sql)
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     return pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
 
 
@@ -303,12 +310,26 @@ def _groups(codes: np.ndarray, n_groups: int) -> list[np.ndarray]:
     return [order[bounds[k]:bounds[k + 1]] for k in range(n_groups)]
 
 
+_JSON_NUMBER = r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?"
+
+
 def _json_column(values: pd.Series) -> np.ndarray:
-    """Decode JSON text (each distinct text once); dicts and lists back to JSON text."""
-    codes, uniques = pd.factorize(values)
-    decoded = np.empty(len(uniques), dtype=object)
-    for k, text in enumerate(uniques):
-        decoded[k] = _json_text(json.loads(text))
+    """Decode JSON text (each distinct text once); dicts and lists back to JSON text.
+
+    Plain JSON numbers (most attributes: metrics per trial) are converted in bulk with
+    Python's own ``int``/``float``, which is what ``json.loads`` does for them.
+    """
+    codes, uniques = pd.factorize(values.astype("object"))
+    texts = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    decoded = np.empty(len(texts), dtype=object)
+    number = texts.str.fullmatch(_JSON_NUMBER).fillna(False).to_numpy(bool)
+    integral = number & ~texts.str.contains(r"[.eE]", regex=True).fillna(False).to_numpy(bool)
+    small = integral & (texts.str.len().to_numpy() <= 18)  # fits int64
+    floating = number & ~integral
+    decoded[small] = texts[small].to_numpy(object).astype("int64").astype(object)
+    decoded[floating] = texts[floating].to_numpy(object).astype("float64").astype(object)
+    for k in np.flatnonzero(~(small | floating)):
+        decoded[k] = _json_text(json.loads(texts.iloc[k]))
     return decoded[codes]
 
 
