@@ -24,7 +24,11 @@ def _eta2(y: np.ndarray, x: np.ndarray) -> float:
 def test_tiny_known_answer(tiny_trials):
     """By hand: lr SS_between 0.075 / SS_total 0.1; optimizer 0.008333 / 0.1."""
     ve = hi.variance_explained(tiny_trials)
-    assert list(ve.columns) == ["study", "param", "share", "n_trials", "n_values"]
+    assert list(ve.columns) == [
+        "study", "param", "share", "share_corrected", "ci_low", "ci_high", "p_value",
+        "share_adjusted", "p_adjusted", "matters", "confounded_with", "cramers_v", "n_trials",
+        "n_values", "n_excluded",
+    ]
     assert list(ve.param) == ["lr", "optimizer"]  # share descending
     np.testing.assert_allclose(ve.share, [0.75, 0.025 / 3 / 0.1])
     assert list(ve.n_trials) == [5, 5] and list(ve.n_values) == [3, 2]
