@@ -115,9 +115,11 @@ def variance_explained(
         - ``matters``: ``p_adjusted < 0.05`` (pandas ``"boolean"``, <NA> when
           it cannot be tested);
         - ``confounded_with``: when ``share_corrected`` exceeds
-          ``share_adjusted`` by more than 0.10, the parameter it was sampled
-          together with (largest Cramér's V among the parameters with a larger
-          adjusted share), else None; ``cramers_v``: that association;
+          ``share_adjusted`` by more than 0.10 and more than twice, the
+          parameter it was sampled together with (the one that takes the most
+          of its sum of squares in a two-parameter model), else None;
+          ``cramers_v``: Cramér's V between the two (see
+          :func:`~hpo_insights.sampling_association`);
         - ``n_trials`` (trials used), ``n_values`` (values or bins),
           ``n_excluded`` (collapsed trials left out).
 
@@ -542,7 +544,8 @@ def _adjusted(
     """Type-II shares and partial F-tests of a main-effects model, per group.
 
     Also the confounding partner of each parameter whose one-way corrected
-    share exceeds its adjusted share by more than ``CONFOUND_MARGIN``: the
+    share exceeds its adjusted share by more than ``CONFOUND_MARGIN`` and more
+    than twice: the
     other parameter whose presence in a two-parameter model takes away the
     most of its sum of squares (-1 when none does).
     """
@@ -593,7 +596,9 @@ def _adjusted(
             else:
                 p[g, j] = 0.0 if ss > 1e-24 * sst else 1.0
         with np.errstate(invalid="ignore"):
-            flagged = np.flatnonzero((corrected[g] - share[g]) > CONFOUND_MARGIN)
+            flagged = np.flatnonzero(
+                ((corrected[g] - share[g]) > CONFOUND_MARGIN) & (share[g] < corrected[g] / 2)
+            )
         for j in flagged:
             partner[g, j] = _partner(blocks, j, yg)
     return {"share": share, "p": p, "partner": partner}
