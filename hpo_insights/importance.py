@@ -341,19 +341,18 @@ def _one_param(
     log = np.zeros(ngroups, dtype=bool)
     if lv.numeric:
         x = pd.to_numeric(done[pcol], errors="coerce").to_numpy(dtype=float)
-        for g in range(ngroups):
+        has = np.flatnonzero(lv.codes >= 0)
+        order = has[np.lexsort((x[has], gcodes[has]))]  # by group, then value
+        gs, xs = gcodes[order], x[order]
+        new = np.r_[True, (gs[1:] != gs[:-1]) | (xs[1:] != xs[:-1])] if len(xs) else xs > 0
+        distinct = np.bincount(gs[new], minlength=ngroups)
+        bounds = np.searchsorted(gs, np.arange(ngroups + 1))
+        for g in np.flatnonzero(distinct >= SMOOTH_MIN_VALUES):
             dist = dists.get(groups[g])
             if dist is not None and dist.get("name") == "CategoricalDistribution":
                 continue
-            rows = lv.codes[gcodes == g] if ngroups > 1 else lv.codes
-            rows = rows[rows >= 0]
-            if not len(rows):
-                continue
-            xs = x[(gcodes == g) & (lv.codes >= 0)] if ngroups > 1 else x[lv.codes >= 0]
-            distinct = len(np.unique(xs))
-            if distinct >= SMOOTH_MIN_VALUES:
-                smooth[g] = True
-                log[g] = _binning.is_log_scale(xs, dist)
+            smooth[g] = True
+            log[g] = _binning.is_log_scale(xs[bounds[g]:bounds[g + 1]], dist)
     return _Param(
         name=pcol[len(_frame.PARAM_PREFIX):], levels=lv, level_group=lgroup, offset=offset,
         smooth=smooth, log=log, n=n, k=k, ssb=ssb, sst=ssb + ssw, scale=scale,
