@@ -18,6 +18,7 @@ def sampling_association(
     trials: pd.DataFrame,
     *,
     params: str | Sequence[str] | None = None,
+    studies: str | Sequence[str] | None = None,
     by: str | None = "study",
     objective: str | None = None,
     bins: int | None = None,
@@ -39,6 +40,9 @@ def sampling_association(
         A trials frame (see ``docs/trials-frame.md``).
     params : str, sequence of str or None, default None
         Parameter names, with or without ``params_``; ``None`` means all.
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     by : str or None, default "study"
         One block per value of this column; ``None`` pools all trials.
     objective : str, optional
@@ -94,6 +98,7 @@ def sampling_association(
     1     a       x       z      0.333         6    0.414
     2     a       y       z      0.000         6    1.000
     """
+    trials = _frame.select_studies(trials, studies)
     _frame.check_frame(trials)
     _binning.check_bins(bins)
     pcols = _frame.param_columns(trials, params)

@@ -55,6 +55,7 @@ def variance_explained(
     trials: pd.DataFrame,
     *,
     params: str | Sequence[str] | None = None,
+    studies: str | Sequence[str] | None = None,
     objective: str | None = None,
     by: str | None = "study",
     bins: int | None = None,
@@ -73,6 +74,9 @@ def variance_explained(
     params : str, sequence of str or None, default None
         Parameter names, with or without ``params_``; ``None`` means all.
         The adjusted model fits these parameters together.
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     objective : str, optional
         The objective column; ``None`` means the frame's single objective.
     by : str or None, default "study"
@@ -170,6 +174,7 @@ def variance_explained(
     4  transformer-200M  learning_rate   0.27            0.24     True
     5  transformer-200M     d_ff_ratio   0.00            0.00    False
     """
+    trials = _frame.select_studies(trials, studies)
     _frame.check_frame(trials)
     _binning.check_bins(bins)
     method = _check_options(ci, confidence, n_resamples)
@@ -274,24 +279,8 @@ def _check_options(ci: bool | str, confidence: float, n_resamples: int) -> str |
 
 def _collapsed(trials: pd.DataFrame) -> np.ndarray:
     """Rows flagged by detect_collapse (positional, over *trials*)."""
-    try:
-        from hpo_insights.collapse import _collapsed_mask
-    except ImportError:  # TEMPORARY until the shared helper lands on main
-        cols = trials.columns
-        lo, hi_, sd = ("user_attrs_pred_min", "user_attrs_pred_max", "user_attrs_pred_std")
-        if not ((lo in cols and hi_ in cols) or sd in cols):
-            return np.zeros(len(trials), dtype=bool)
+    from hpo_insights.collapse import _collapsed_mask
 
-        def num(c):
-            if c not in cols:
-                return np.full(len(trials), np.nan)
-            return pd.to_numeric(trials[c], errors="coerce").to_numpy(dtype=float)
-
-        rng = num(hi_) - num(lo)
-        s = num(sd)
-        with np.errstate(invalid="ignore"):
-            flag = np.where(np.isfinite(rng), rng < 0.05, np.isfinite(s) & (s < 0.01))
-        return flag & (trials["state"] == "COMPLETE").to_numpy(dtype=bool)
     return np.asarray(_collapsed_mask(trials), dtype=bool)
 
 
@@ -304,7 +293,7 @@ def _n_excluded(
     if not mask.any():
         return out
     gone = trials[mask]
-    src = _binning.group_source(gone, by)
+    src = _frame.group_column(gone, by)
     if src is None:
         gpos = np.zeros(len(gone), dtype=np.intp)
     else:
