@@ -164,15 +164,16 @@ def variance_explained(
       study param  share  share_corrected  p_value
     0     a    lr  0.750            0.500    0.250
     1     a   opt  0.083           -0.222    0.638
-    >>> ve = hi.variance_explained(hi.datasets.example(), params=["learning_rate", "d_ff_ratio"])
-    >>> ve[["study", "param", "share", "share_adjusted", "matters"]].round(2)
-                  study          param  share  share_adjusted  matters
-    0    transformer-2M  learning_rate   0.61            0.59     True
-    1    transformer-2M     d_ff_ratio   0.05           -0.00    False
-    2   transformer-20M  learning_rate   0.70            0.68     True
-    3   transformer-20M     d_ff_ratio   0.00           -0.01    False
-    4  transformer-200M  learning_rate   0.27            0.24     True
-    5  transformer-200M     d_ff_ratio   0.00            0.00    False
+    >>> ve = hi.variance_explained(hi.datasets.example(), studies="transformer-20M")
+    >>> ve[["param", "share", "share_corrected", "share_adjusted", "matters"]].round(2)
+               param  share  share_corrected  share_adjusted  matters
+    0  learning_rate   0.35             0.30            0.36     True
+    1        dropout   0.26             0.21            0.11     True
+    2       n_layers   0.23             0.16            0.03    False
+    3        d_model   0.08            -0.01            0.06     True
+    4        n_heads   0.05             0.03            0.02    False
+    5   weight_decay   0.04            -0.00           -0.00    False
+    6     d_ff_ratio   0.01            -0.01           -0.01    False
     """
     trials = _frame.select_studies(trials, studies)
     _frame.check_frame(trials)
