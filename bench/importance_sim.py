@@ -92,6 +92,58 @@ def part_uniform(quick: bool) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def part_bins(quick: bool) -> pd.DataFrame:
+    """Default bins: a continuous uniform float at n = 50, linear or peaked effect, share 0.2."""
+    reps = 200 if quick else 1000
+    n = 50
+    rows = []
+    for shape in ("none", "linear", "peaked"):
+        rng = np.random.default_rng([7, len(shape)])
+        x = rng.uniform(0.0, 1.0, size=(reps, n))
+        grid = np.linspace(0.0, 1.0, 100_001)
+        f = {"none": lambda v: 0 * v, "linear": lambda v: v,
+             "peaked": lambda v: -((v - 0.5) ** 2)}[shape]
+        var_f = f(grid).var()
+        scale = np.sqrt(SD**2 * 0.2 / 0.8 / var_f) if var_f > 0 else 0.0
+        y = 0.7 + scale * f(x) + rng.normal(0.0, SD, size=(reps, n))
+        t = pd.DataFrame({
+            "study": np.repeat(np.arange(reps), n), "number": np.tile(np.arange(n), reps),
+            "state": "COMPLETE", "value": y.ravel(), "params_x": x.ravel(),
+        })
+        for bins in (2, 3, 5, 10, None):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", hi.TrialsWarning)
+                ve = hi.variance_explained(t, bins=bins, ci=False, exclude_collapsed=False)
+            rows.append({"effect": shape, "bins": "None (5)" if bins is None else bins,
+                         "p<0.05": (ve.p_value < 0.05).mean(), "mean share": ve.share.mean()})
+    return pd.DataFrame(rows).pivot(index="bins", columns="effect")
+
+
+def _skew(x: np.ndarray) -> np.ndarray:
+    d = x - x.mean(axis=1, keepdims=True)
+    return (d**3).mean(axis=1) / (d**2).mean(axis=1) ** 1.5
+
+
+def part_log() -> pd.DataFrame:
+    """How often the log-scale rules say "log" (the documented rules, computed here)."""
+    rng = np.random.default_rng(11)
+    reps = 10_000
+    rows = []
+    for name, draw in [
+        ("log-uniform [1e-5, 1e-3]", lambda n: 10 ** rng.uniform(-5, -3, (reps, n))),
+        ("log-uniform [1e-4, 1e-1]", lambda n: 10 ** rng.uniform(-4, -1, (reps, n))),
+        ("uniform [0, 1]", lambda n: rng.uniform(0, 1, (reps, n))),
+        ("uniform [0.1, 0.7]", lambda n: rng.uniform(0.1, 0.7, (reps, n))),
+    ]:
+        for n in (20, 50, 200):
+            x = draw(n)
+            skew_rule = np.abs(_skew(np.log10(x))) < np.abs(_skew(x))
+            old_rule = x.max(axis=1) / x.min(axis=1) > 100
+            rows.append({"sample": name, "n": n, "skew rule (now)": skew_rule.mean(),
+                         "max/min > 100 (before)": old_rule.mean()})
+    return pd.DataFrame(rows)
+
+
 def part_bootstrap(quick: bool) -> pd.DataFrame:
     """The bootstrap interval against the noncentral-F one (float grid, true share 0.2)."""
     rows = []
@@ -189,7 +241,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer studies and seeds")
     parser.add_argument("--cache", help="keep the TPE searches' trials in this directory "
                         "and reuse them on the next run")
-    parser.add_argument("--part", choices=["uniform", "bootstrap", "tpe", "all"], default="all")
+    parser.add_argument("--part", default="all",
+                        choices=["uniform", "bins", "log", "bootstrap", "tpe", "all"])
     args = parser.parse_args()
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 30)
@@ -217,6 +270,19 @@ def main() -> None:
                 print(f"  [{kind}] mean width n={n} (target <= {target}): max "
                       f"{e[e.n == n].width.max():.3f}")
             print(f"  [{kind}] non-finite numbers: {int(res[res.grid == kind].nonfinite.sum())}")
+        pooled = (null["p<0.05"] * null.studies).sum() / null.studies.sum()
+        print(f"  pooled no-effect p<0.05 over {int(null.studies.sum())} studies: {pooled:.4f}; "
+              f"coverage range {eff.coverage.min():.3f}-{eff.coverage.max():.3f}; "
+              f"{int(res.studies.sum())} studies in all")
+    if args.part in ("bins", "all"):
+        t0 = time.perf_counter()
+        res = part_bins(args.quick)
+        print("\n## Bins for a continuous float, n = 50, share 0.2 "
+              f"({time.perf_counter() - t0:.0f} s)")
+        print(res.round(3).to_string())
+    if args.part in ("log", "all"):
+        print("\n## Log-scale rule: fraction of samples called log")
+        print(part_log().round(3).to_string(index=False))
     if args.part in ("bootstrap", "all"):
         t0 = time.perf_counter()
         res = part_bootstrap(args.quick)

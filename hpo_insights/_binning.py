@@ -206,7 +206,7 @@ def default_bins(n: int) -> int:
     About ten values per bin keeps the chance part of a one-way share,
     ``(bins - 1) / (n - 1)``, small (0.08 at n=50 instead of 0.18 with 10
     bins) and the F-test powerful, and three bins are the fewest that can show
-    a peak (``bench/importance_sim.py`` measures the choice).
+    a peak (``bench/importance_sim.py --part bins`` measures the choice).
     """
     return int(min(MAX_BINS, max(MIN_BINS, n // VALUES_PER_BIN)))
 
@@ -225,10 +225,10 @@ def is_log_scale(x: np.ndarray, dist: dict | None = None) -> bool:
     The recorded distribution decides when it says (``attributes.log``);
     otherwise the values are on a log scale when all are positive and their
     log10 is less skewed than the values themselves (``|skew(log10 x)| <
-    |skew(x)|``). The rule picks log for 100% of log-uniform samples of 50
-    values over ``[1e-5, 1e-3]`` and for 0.2% of uniform samples of 50 values
+    |skew(x)|``). The rule picks log for 99.9% of log-uniform samples of 50
+    values over ``[1e-5, 1e-3]`` and for 0.1% of uniform samples of 50 values
     over ``[0, 1]`` (0% at 200), where the old ``max / min > 100`` rule picked
-    0% and 87% (at 200).
+    0% and 40% (87% at 200); ``bench/importance_sim.py --part log``.
     """
     x = np.asarray(x, dtype=float)
     if len(x) == 0 or not np.all(np.isfinite(x)) or x.min() <= 0:
