@@ -49,6 +49,37 @@ def _numeric(frame: pd.DataFrame, col: str | None) -> np.ndarray:
     return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def _collapsed_mask(
+    trials: pd.DataFrame,
+    *,
+    min_range: float = 0.05,
+    min_std: float = 0.01,
+) -> np.ndarray:
+    """Rows of *trials* that :func:`detect_collapse` flags with its default columns.
+
+    A boolean array over the rows of *trials* (positional): True for a
+    COMPLETE trial with a finite objective whose recorded prediction range
+    (else std) is below the threshold; False everywhere else, including
+    trials whose collapse is unknown (nothing recorded) and every trial of a
+    frame without the prediction columns. Used by the analyses that leave
+    collapsed trials out by default (``exclude_collapsed=True``).
+    """
+    n = len(trials)
+    cols = trials.columns
+    pmin, pmax, pstd = _DEFAULTS["pred_min"], _DEFAULTS["pred_max"], _DEFAULTS["pred_std"]
+    has_range = pmin in cols and pmax in cols
+    if not (has_range or pstd in cols):
+        return np.zeros(n, dtype=bool)
+    lo = _numeric(trials, pmin if pmin in cols else None)
+    hi_ = _numeric(trials, pmax if pmax in cols else None)
+    sd = _numeric(trials, pstd if pstd in cols else None)
+    rng = hi_ - lo
+    with np.errstate(invalid="ignore"):
+        flag = np.where(np.isfinite(rng), rng < min_range, np.isfinite(sd) & (sd < min_std))
+    state = (trials[_frame.STATE] == "COMPLETE").to_numpy(dtype=bool)
+    return flag & state
+
+
 def detect_collapse(
     trials: pd.DataFrame,
     *,
