@@ -74,9 +74,9 @@ def _ratio(est: np.ndarray, se: np.ndarray, scale: np.ndarray) -> np.ndarray:
     tiny = 64 * np.finfo(float).eps * np.maximum(np.abs(scale), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = est / se
-    zero_se = se == 0
-    t = np.where(zero_se & (np.abs(est) <= tiny), 0.0, t)
-    t = np.where(zero_se & (np.abs(est) > tiny), np.sign(est) * np.inf, t)
+        zero_se = se == 0
+        t = np.where(zero_se & (np.abs(est) <= tiny), 0.0, t)
+        t = np.where(zero_se & (np.abs(est) > tiny), np.sign(est) * np.inf, t)
     return t
 
 

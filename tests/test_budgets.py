@@ -266,3 +266,54 @@ def test_row_order_does_not_matter(order):
     b = hi.compare_budgets(shuffled)
     pd.testing.assert_frame_equal(a, b)
     assert hi.scaling_check(shuffled).statement == "20M > 2M > 200M"
+
+
+# --- the interaction test behind param_consistency's verdict ---------------------------------
+def test_interaction_f_balanced_matches_textbook_anova(rng):
+    """Balanced 3 x 4 layout: F equals the classical two-way ANOVA sums of squares."""
+    from scipy import stats
+
+    from hpo_insights._trend_stats import interaction_f
+
+    r, c, reps = 3, 4, 5
+    row = np.repeat(np.arange(r), c * reps)
+    col = np.tile(np.repeat(np.arange(c), reps), r)
+    y = 0.1 * row + 0.05 * col + 0.03 * (row * col == 2) + rng.normal(0, 0.05, len(row))
+    cell = y.reshape(r, c, reps).mean(axis=2)
+    rm, cm, gm = cell.mean(axis=1), cell.mean(axis=0), cell.mean()
+    ss_int = reps * ((cell - rm[:, None] - cm[None, :] + gm) ** 2).sum()
+    ss_err = ((y.reshape(r, c, reps) - cell[:, :, None]) ** 2).sum()
+    f = (ss_int / ((r - 1) * (c - 1))) / (ss_err / (r * c * (reps - 1)))
+    ss_col = r * reps * ((cm - gm) ** 2).sum()
+    f_col = (ss_col / (c - 1)) / (ss_err / (r * c * (reps - 1)))
+    got = interaction_f(y, row, col)
+    assert got[0] == pytest.approx(f, rel=1e-9) and got[1:3] == (6.0, 48.0)
+    assert got[3] == pytest.approx(stats.f.sf(f, 6, 48), rel=1e-8)
+    assert got[4] == pytest.approx(f_col, rel=1e-9)
+
+
+def test_interaction_f_unbalanced_matches_lstsq(rng):
+    """Unbalanced, one empty cell: additive vs cell-means fits by lstsq on the trials."""
+    from scipy import stats
+
+    from hpo_insights._trend_stats import interaction_f
+
+    row = rng.integers(0, 3, 60)
+    col = rng.integers(0, 3, 60)
+    keep = ~((row == 2) & (col == 0))
+    row, col = row[keep], col[keep]
+    y = 0.2 * (row == 1) - 0.1 * (col == 2) + 0.1 * ((row == 2) & (col == 1)) + rng.normal(
+        0, 0.05, len(row))
+    def rss(design):
+        beta = np.linalg.lstsq(design, y, rcond=None)[0]
+        return ((y - design @ beta) ** 2).sum(), np.linalg.matrix_rank(design)
+    dummies = lambda codes, k: (codes[:, None] == np.arange(k)).astype(float)  # noqa: E731
+    additive = np.c_[dummies(row, 3), dummies(col, 3)[:, 1:]]
+    full = dummies(row * 3 + col, 9)
+    full = full[:, full.sum(axis=0) > 0]
+    (ra, pa), (rf, pf) = rss(additive), rss(full)
+    df1, df2 = pf - pa, len(y) - pf
+    f = ((ra - rf) / df1) / (rf / df2)
+    got = interaction_f(y, row, col)
+    assert got[0] == pytest.approx(f, rel=1e-8) and got[1:3] == (df1, df2) == (3.0, len(y) - 8)
+    assert got[3] == pytest.approx(stats.f.sf(f, df1, df2), rel=1e-7)

@@ -263,3 +263,103 @@ def test_large_frames_agree_with_pandas(rng):
         np.testing.assert_array_equal(got["count"], ref["count"])
         np.testing.assert_allclose(got["mean"], ref["mean"])
         np.testing.assert_allclose(got["std"], ref["std"])
+
+
+# --- the statistics behind method="shape" (known answers computed independently) -------------
+def _levels_of(codes: np.ndarray, y: np.ndarray, k: int):
+    n = np.bincount(codes, minlength=k).astype(float)
+    m = np.bincount(codes, weights=y, minlength=k) / n
+    ss = np.bincount(codes, weights=(y - m[codes]) ** 2, minlength=k)
+    return n, m, ss
+
+
+def test_shape_tests_match_least_squares(rng):
+    """Linear and curvature t tests equal lstsq fits on every trial with the ANOVA variance."""
+    from hpo_insights._trend_stats import shape_tests
+
+    x_levels = np.log10([1e-5, 1e-4, 3e-4, 1e-3])  # unequal spacing (log positions)
+    codes = rng.integers(0, 4, 41)
+    y = 0.6 + 0.02 * codes - 0.01 * (codes - 1.5) ** 2 + rng.normal(0, 0.02, 41)
+    n, m, ss = _levels_of(codes, y, 4)
+    got = shape_tests(np.zeros(4, dtype=int), x_levels, n, m, ss, 1)
+    # independent: u in [-1, 1], fits on the 41 trials, residual variance of the per-level model
+    mid, half = (x_levels[0] + x_levels[-1]) / 2, (x_levels[-1] - x_levels[0]) / 2
+    u = (x_levels[codes] - mid) / half
+    s2 = sum(((y[codes == j] - y[codes == j].mean()) ** 2).sum() for j in range(4)) / (41 - 4)
+    line = np.linalg.lstsq(np.c_[np.ones(41), u], y, rcond=None)[0]
+    suu = ((u - u.mean()) ** 2).sum()
+    t_lin = line[1] / np.sqrt(s2 / suu)
+    design = np.c_[np.ones(41), u, u**2]
+    quad = np.linalg.lstsq(design, y, rcond=None)[0]
+    se_c = np.sqrt(s2 * np.linalg.inv(design.T @ design)[2, 2])
+    assert got["linear"][0] == pytest.approx(2 * line[1], rel=1e-10)
+    assert got["p_linear"][0] == pytest.approx(2 * stats.t.sf(abs(t_lin), 37), rel=1e-8)
+    assert got["bulge"][0] == pytest.approx(-quad[2], rel=1e-10)
+    assert got["p_curvature"][0] == pytest.approx(
+        2 * stats.t.sf(abs(quad[2] / se_c), 37), rel=1e-8)
+    assert got["vertex"][0] == pytest.approx(-quad[1] / (2 * quad[2]), rel=1e-10)
+    assert got["df"][0] == 37 and got["k"][0] == 4
+
+
+def test_shape_tests_labels_and_blocks():
+    """Several blocks at once: exact lines, a parabola, no effect, too few values, no replicate."""
+    from hpo_insights._trend_stats import shape_tests
+
+    noise = np.array([0.01, -0.01])  # two trials per level: within-level sd 0.014
+    def block(means):
+        codes = np.repeat(np.arange(len(means)), 2)
+        return codes, (np.asarray(means, dtype=float)[codes] + np.tile(noise, len(means)))
+    cases = [[0.5, 0.6, 0.7, 0.8], [0.8, 0.7, 0.6, 0.5], [0.5, 0.8, 0.8, 0.5],
+             [0.8, 0.5, 0.5, 0.8], [0.6, 0.6, 0.6, 0.6], [0.5, 0.9]]
+    parts = []
+    for b, means in enumerate(cases):
+        codes, y = block(means)
+        n, m, ss = _levels_of(codes, y, len(means))
+        parts.append((np.full(len(means), b), np.arange(len(means), dtype=float), n, m, ss))
+    # a block whose three values were each tried once: no residual degrees of freedom
+    parts.append((np.full(3, 6), np.arange(3.0), np.ones(3), np.array([0.1, 0.5, 0.9]),
+                  np.zeros(3)))
+    cat = [np.concatenate(p) for p in zip(*parts, strict=True)]
+    got = shape_tests(*cat, 7)
+    assert list(got["trend"]) == ["increasing", "decreasing", "peaked", "valley", "flat",
+                                  "inconclusive", "inconclusive"]
+    assert got["effect"][0] == pytest.approx(0.3) and got["effect"][1] == pytest.approx(-0.3)
+    assert got["effect"][2] > 0 > got["effect"][3]  # the middle above / below the ends
+    assert got["effect_low"][0] < 0.3 < got["effect_high"][0]
+    assert got["p_value"][4] == pytest.approx(1.0) and np.isnan(got["p_value"][5])
+
+
+def test_top_mean_permutation_exact_matches_enumeration():
+    """Every split of a tiny case enumerated by hand gives the same exact p-values."""
+    import itertools
+
+    from hpo_insights._trend_stats import top_mean_permutation
+
+    a = np.array([0.70, 0.72, 0.69, 0.71])
+    b = np.array([0.74, 0.73, 0.70, 0.75])
+    pooled = np.r_[a, b]
+    def topk(v, k):
+        return np.sort(v)[-k:].mean()
+    for k in (1, 2, 3):
+        obs = topk(b, k) - topk(a, k)
+        null = []
+        for ia in itertools.combinations(range(8), 4):
+            ib = [i for i in range(8) if i not in ia]
+            null.append(topk(pooled[ib], k) - topk(pooled[list(ia)], k))
+        null = np.array(null)
+        diff, p_gt, p_lt, exact = top_mean_permutation(a, b, k, n_perm=100)
+        assert exact and diff == pytest.approx(obs)
+        assert p_gt == pytest.approx(np.mean(null >= obs - 1e-12))
+        assert p_lt == pytest.approx(np.mean(null <= obs + 1e-12))
+
+
+def test_top_mean_permutation_monte_carlo_is_seeded_and_close(rng):
+    """Random splits: the same seed gives the same answer, close to the exact p-value."""
+    from hpo_insights._trend_stats import top_mean_permutation
+
+    a, b = rng.normal(0.7, 0.02, 7), rng.normal(0.72, 0.02, 7)  # 3432 splits
+    exact = top_mean_permutation(a, b, 2, n_perm=5000)
+    mc = top_mean_permutation(a, b, 2, n_perm=2000, seed=3)
+    assert exact[3] and not mc[3]
+    assert mc == top_mean_permutation(a, b, 2, n_perm=2000, seed=3)
+    assert abs(mc[1] - exact[1]) < 4 * np.sqrt(exact[1] * (1 - exact[1]) / 2000) + 1e-3
