@@ -9,6 +9,8 @@ statistics the objective recorded as user attributes, and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -83,6 +85,8 @@ def _collapsed_mask(
 def detect_collapse(
     trials: pd.DataFrame,
     *,
+    studies: str | Sequence[str] | None = None,
+    objective: str | None = None,
     pred_min: str | None = "user_attrs_pred_min",
     pred_max: str | None = "user_attrs_pred_max",
     pred_std: str | None = "user_attrs_pred_std",
@@ -97,6 +101,12 @@ def detect_collapse(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
+    objective : str, optional
+        The objective column (``value``, ``values_<name>``); ``None`` means the
+        frame's single objective.
     pred_min, pred_max, pred_std, recall : str or None
         Columns holding, per trial, the lowest and highest predicted
         probability, their standard deviation and the recall (with or without
@@ -149,6 +159,7 @@ def detect_collapse(
     {'transformer-2M': 0, 'transformer-20M': 0, 'transformer-200M': 2}
     """
     _frame.check_frame(trials)
+    trials = _frame.select_studies(trials, studies)
     cols = {
         role: _stat_column(trials, role, name)
         for role, name in zip(_DEFAULTS, (pred_min, pred_max, pred_std, recall), strict=True)
@@ -159,7 +170,7 @@ def detect_collapse(
         key_col = by if by in trials.columns else _frame.STUDY_ATTR_PREFIX + by
     need = [*([key_col] if key_col else []), _frame.NUMBER]
     need += [c for c in cols.values() if c is not None]
-    done, ycol = _frame.completed(trials, columns=need)
+    done, ycol = _frame.completed(trials, objective, columns=need)
     lo, hi_, sd, rc = (_numeric(done, cols[r]) for r in _DEFAULTS)
     rng = hi_ - lo
     has_range = np.isfinite(rng)
@@ -186,6 +197,8 @@ def detect_collapse(
 def collapse_summary(
     trials: pd.DataFrame,
     *,
+    studies: str | Sequence[str] | None = None,
+    objective: str | None = None,
     pred_min: str | None = "user_attrs_pred_min",
     pred_max: str | None = "user_attrs_pred_max",
     pred_std: str | None = "user_attrs_pred_std",
@@ -200,6 +213,12 @@ def collapse_summary(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
+    objective : str, optional
+        The objective column (``value``, ``values_<name>``); ``None`` means the
+        frame's single objective.
     pred_min, pred_max, pred_std, recall, min_range, min_std
         As in :func:`detect_collapse`.
     by : str or None, default "study"
@@ -239,8 +258,10 @@ def collapse_summary(
     2  transformer-200M      Yes            2          46
     """
     _frame.check_frame(trials)
+    trials = _frame.select_studies(trials, studies)
     flags = detect_collapse(
         trials,
+        objective=objective,
         pred_min=pred_min,
         pred_max=pred_max,
         pred_std=pred_std,
