@@ -101,7 +101,7 @@ def shape_tests(
     x, n, mean, ss : float arrays
         Position (already on the scale the trend is read on), count, mean and
         within-level sum of squared deviations of each level. Levels with
-        ``n == 0`` are ignored.
+        ``n == 0`` or a non-finite position (non-numeric values) are ignored.
     alpha : float
         Chance of calling any trend on a parameter without effect.
     weights : (float, float)
@@ -125,7 +125,7 @@ def shape_tests(
     n = np.asarray(n, dtype=float)
     mean = np.asarray(mean, dtype=float)
     ss = np.asarray(ss, dtype=float)
-    use = n > 0
+    use = (n > 0) & np.isfinite(x) & np.isfinite(mean)
     block, x, n, mean, ss = block[use], x[use], n[use], mean[use], ss[use]
 
     def bsum(w: np.ndarray) -> np.ndarray:
@@ -206,6 +206,53 @@ def shape_tests(
         "p_curvature": p_cur, "vertex": vertex, "trend": trend, "effect": effect,
         "effect_low": low, "effect_high": high, "p_value": np.where(ok, p_value, np.nan),
     }
+
+
+def level_positions(
+    low: np.ndarray,
+    high: np.ndarray,
+    binned: np.ndarray,
+    block: np.ndarray,
+    nblocks: int,
+    log_dist: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each level sits on the scale its trend is read on, and that scale per block.
+
+    A value is its own position; a binned interval sits at its midpoint. A
+    block is read on the log10 scale (``"log"``) when every value is positive
+    and the distribution says ``log`` (*log_dist*, per block) or the values
+    span two decades or more (largest / smallest >= 100). When the positive
+    values span two decades or more but zero or negative values were tried
+    too (a weight decay of 0, 1e-5, 1e-4, 1e-3), the levels are read by rank
+    (``"rank"``: 0, 1, 2, ...). Otherwise ``"linear"``. Returns ``(x, scale)``: positions per
+    level (NaN for non-numeric levels) and the scale name per block.
+    """
+    low = np.asarray(low, dtype=float)
+    high = np.asarray(high, dtype=float)
+    block = np.asarray(block, dtype=np.intp)
+    lo = np.full(nblocks, np.inf)
+    hi = np.full(nblocks, -np.inf)
+    pos_lo = np.full(nblocks, np.inf)
+    fin = np.isfinite(low) & np.isfinite(high)
+    np.minimum.at(lo, block[fin], low[fin])
+    np.maximum.at(hi, block[fin], high[fin])
+    pos = fin & (low > 0)
+    np.minimum.at(pos_lo, block[pos], low[pos])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log = (lo > 0) & (np.asarray(log_dist, dtype=bool) | (hi / lo >= 100))
+        rank = ~log & (lo <= 0) & (hi / pos_lo >= 100)
+        lg = log[block]
+        a = np.where(lg, np.log10(np.where(low > 0, low, np.nan)), low)
+        b = np.where(lg, np.log10(np.where(high > 0, high, np.nan)), high)
+    x = np.where(np.asarray(binned, dtype=bool), (a + b) / 2, a)
+    if rank.any():
+        order = np.lexsort((np.where(np.isfinite(x), x, np.inf), block))
+        starts = np.searchsorted(block[order], np.arange(nblocks))
+        ranks = np.empty(len(x))
+        ranks[order] = np.arange(len(x)) - starts[block[order]]
+        x = np.where(rank[block] & np.isfinite(x), ranks, x)
+    scale = np.where(log, "log", np.where(rank, "rank", "linear")).astype(object)
+    return x, scale
 
 
 # --- permutation test of a difference of top-k means ------------------------------------
