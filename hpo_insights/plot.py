@@ -93,7 +93,8 @@ def _need(result: Any, columns: Sequence[str], what: str) -> pd.DataFrame:
     if missing:
         raise TrialsError(
             f"hi.plot.{what} needs the result of hi.{what}(trials): columns "
-            f"{', '.join(map(repr, missing))} are missing (got {', '.join(map(str, result.columns))})."
+            f"{', '.join(map(repr, missing))} are missing "
+            f"(got {', '.join(map(str, result.columns))})."
         )
     return result
 
@@ -316,6 +317,7 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
 def value_table(
     result: pd.DataFrame,
     *,
+    params: str | Sequence[str] | None = None,
     trend: pd.DataFrame | None = None,
     metric: str = "mean objective",
     ax: Axes | None = None,
@@ -334,6 +336,9 @@ def value_table(
     ----------
     result : pandas.DataFrame
         What :func:`hpo_insights.value_table` returned.
+    params : str or sequence of str, optional
+        Draw only these parameters, in this order (default: every parameter
+        of the result, in its order).
     trend : pandas.DataFrame, optional
         What :func:`hpo_insights.classify_trend` returned for the same trials.
     metric : str, default "mean objective"
@@ -357,6 +362,21 @@ def value_table(
     ('n_heads', 'AUC')
     """
     _need(result, ["param", "value", "mean", "ci_low", "ci_high", "count"], "value_table")
+    if params is not None:
+        wanted = [params] if isinstance(params, str) else [str(p) for p in params]
+        wanted = [p.removeprefix("params_") for p in wanted]
+        missing = [p for p in wanted if p not in set(result["param"])]
+        if missing:
+            raise TrialsError(
+                f"Unknown parameter {missing[0]!r} in params=: the result holds "
+                f"{', '.join(map(str, pd.unique(result['param'])))}."
+            )
+        rank = {p: i for i, p in enumerate(wanted)}
+        result = result[result["param"].isin(wanted)]
+        result = result.iloc[np.argsort(result["param"].map(rank).to_numpy(), kind="stable")]
+        if "study" in result.columns:
+            order = pd.factorize(result["study"])[0]
+            result = result.iloc[np.argsort(order, kind="stable")]
     blocks = _blocks(result, ["study", "param"])
     trends: dict[tuple, pd.Series] = {}
     if trend is not None:
