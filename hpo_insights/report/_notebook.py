@@ -317,6 +317,7 @@ def cells(trials: pd.DataFrame, *, layout: str | Layout = "default",
             head = f"Study {shown}" + (f", {hardware}" if hardware else "")
             body.append(Cell("markdown", _heading(2, head, anchor)))
         toc.append(f"- [{head}](#{anchor})")
+        links: list[str] = []
         progress = f"study {name}"
         body.append(Cell("code", f't = trials[trials["study"] == names[{i}]]\n'
                          f"trials_{s} = t.reset_index(drop=True)", f"{progress}: trials"))
@@ -331,13 +332,13 @@ def cells(trials: pd.DataFrame, *, layout: str | Layout = "default",
                 continue
             sub = f"{anchor}-{sec.key}"
             body.append(Cell("markdown", _heading(2 if ref else 3, text, sub), sec.key))
-            if not ref:
-                toc.append(f"  - [{text}](#{sub})")
+            links.append(f"[{text}](#{sub})")
             if ref and sec.key == "coverage":
                 body.append(Cell("markdown", "(Count of trials testing each combination)"))
             for code, figure in sec.cells(part):
                 body.append(Cell("code", code, f"{progress}: {sec.key}",
                                  ("figure",) if figure else ()))
+        toc[-1] += ": " + " · ".join(links)
     out.append(Cell("markdown", _heading(2, "Contents", "contents") + "\n\n" + "\n".join(toc),
                     tags=("contents",)))
     out.append(Cell("code", _SETUP, "loading the trials", ("setup",)))
@@ -443,6 +444,7 @@ def run_in_process(trials: pd.DataFrame, *, layout: str | Layout = "default",
     }
     parts: list[tuple[str, bool]] = []
     shown: list[str] = []
+    seen: set[str] = set()
     with _show.capture(shown):
         for c in cells(trials, layout=layout, title=title):
             findings = "key-findings" in c.tags
@@ -456,7 +458,7 @@ def run_in_process(trials: pd.DataFrame, *, layout: str | Layout = "default",
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 exec(compile(code, f"<report cell: {c.section}>", "exec"), namespace)
-            _show.notes(caught)
+            _show.notes(caught, seen)
             parts += [(text, findings) for text in shown]
             shown.clear()
     # as in the HTML: title, contents, key findings, then the sections

@@ -66,22 +66,24 @@ def show(result: Any, *, kind: str | None = None, layout: str = "default", **con
     _display(to_markdown(result, kind_=kind, layout=layout, **context))
 
 
-def notes(caught: Sequence[warnings.WarningMessage]) -> None:
-    """Show each distinct warning once as a ``> Note:`` line."""
-    seen: list[str] = []
+def notes(caught: Sequence[warnings.WarningMessage], seen: set[str]) -> None:
+    """Show each warning not in *seen* (then added to it) as a ``> Note:`` line."""
+    new: list[str] = []
     for w in caught:
         text = " ".join(str(w.message).split())
         if text not in seen:
-            seen.append(text)
-    if seen:
-        _display("\n".join(f"> Note: {escape(text)}" for text in seen))
+            seen.add(text)
+            new.append(text)
+    if new:
+        _display("\n".join(f"> Note: {escape(text)}" for text in new))
 
 
 def show_warnings_as_notes() -> None:
     """From now on, show warnings as ``> Note:`` lines in the notebook (not stderr text).
 
     Warnings printed to stderr carry file paths and line numbers; as notes they
-    read as part of the report. Does nothing while cells run in-process.
+    read as part of the report, each distinct message once (in the first
+    section that meets it). Does nothing while cells run in-process.
     """
     if _SINK:
         return
