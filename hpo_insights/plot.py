@@ -521,6 +521,8 @@ def compare_budgets(
             _, ax = plt.subplots(figsize=PANEL_SIZE)
         if history is not None:
             _need(history, ["budget", "value"], "optimization_history")
+            if "counted" in history.columns:
+                history = history[history["counted"].to_numpy(dtype=bool)]
             pos = {b: i for i, b in enumerate(order)}
             x = history["budget"].astype(str).map(pos).to_numpy(dtype=float)
             y = history["value"].to_numpy(dtype=float)
@@ -634,9 +636,10 @@ def optimization_history(
 ) -> Axes:
     """The objective of each completed trial by trial number, with the best so far.
 
-    Points are the trials, the step line ``best_so_far``; several studies
-    share the axes, one colour each. The legend says how many trials the
-    analysis left out (``result.attrs["n_excluded"]`` when recorded).
+    Points are the counted trials, the step line ``best_so_far``; several
+    studies share the axes, one colour each. Trials that do not count
+    (``counted`` False: pruned, failed, unfinished, non-finite) are not drawn;
+    the legend says how many.
 
     Parameters
     ----------
@@ -665,13 +668,16 @@ def optimization_history(
     with _theme():
         if ax is None:
             _, ax = plt.subplots(figsize=PANEL_SIZE)
-        for color, (s, h) in zip(colors, result.groupby("study", sort=False), strict=False):
+        counted = (result["counted"].to_numpy(dtype=bool) if "counted" in result.columns
+                   else np.isfinite(result["value"].to_numpy(dtype=float)))
+        for color, (s, h) in zip(colors, result[counted].groupby("study", sort=False),
+                                 strict=False):
             ax.scatter(h["number"], h["value"], s=10, color=color, alpha=0.45, linewidths=0,
                        gid=f"trials:{s}")
             ax.step(h["number"], h["best_so_far"], where="post", color=color, lw=1.6,
                     label=f"{s} (best so far)", gid=f"best:{s}")
         ax.plot([], [], "o", color="0.5", alpha=0.5, ms=4, label="completed trials")
-        excluded = int(result.attrs.get("n_excluded", 0) or 0)
+        excluded = int((~counted).sum())
         if excluded:
             ax.plot([], [], " ", label=f"{excluded} pruned/failed/unfinished trials excluded")
         ax.set_xlabel("trial number")
