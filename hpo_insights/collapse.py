@@ -9,6 +9,8 @@ statistics the objective recorded as user attributes, and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -83,6 +85,8 @@ def _collapsed_mask(
 def detect_collapse(
     trials: pd.DataFrame,
     *,
+    studies: str | Sequence[str] | None = None,
+    objective: str | None = None,
     pred_min: str | None = "user_attrs_pred_min",
     pred_max: str | None = "user_attrs_pred_max",
     pred_std: str | None = "user_attrs_pred_std",
@@ -97,6 +101,12 @@ def detect_collapse(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
+    objective : str, optional
+        The objective column (``value``, ``values_<name>``); ``None`` means the
+        frame's single objective.
     pred_min, pred_max, pred_std, recall : str or None
         Columns holding, per trial, the lowest and highest predicted
         probability, their standard deviation and the recall (with or without
@@ -149,6 +159,7 @@ def detect_collapse(
     {'transformer-2M': 0, 'transformer-20M': 0, 'transformer-200M': 2}
     """
     _frame.check_frame(trials)
+    trials = _frame.select_studies(trials, studies)
     cols = {
         role: _stat_column(trials, role, name)
         for role, name in zip(_DEFAULTS, (pred_min, pred_max, pred_std, recall), strict=True)
@@ -159,7 +170,7 @@ def detect_collapse(
         key_col = by if by in trials.columns else _frame.STUDY_ATTR_PREFIX + by
     need = [*([key_col] if key_col else []), _frame.NUMBER]
     need += [c for c in cols.values() if c is not None]
-    done, ycol = _frame.completed(trials, columns=need)
+    done, ycol = _frame.completed(trials, objective, columns=need)
     lo, hi_, sd, rc = (_numeric(done, cols[r]) for r in _DEFAULTS)
     rng = hi_ - lo
     has_range = np.isfinite(rng)
@@ -186,6 +197,8 @@ def detect_collapse(
 def collapse_summary(
     trials: pd.DataFrame,
     *,
+    studies: str | Sequence[str] | None = None,
+    objective: str | None = None,
     pred_min: str | None = "user_attrs_pred_min",
     pred_max: str | None = "user_attrs_pred_max",
     pred_std: str | None = "user_attrs_pred_std",
@@ -200,6 +213,12 @@ def collapse_summary(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
+    objective : str, optional
+        The objective column (``value``, ``values_<name>``); ``None`` means the
+        frame's single objective.
     pred_min, pred_max, pred_std, recall, min_range, min_std
         As in :func:`detect_collapse`.
     by : str or None, default "study"
@@ -210,9 +229,9 @@ def collapse_summary(
     pandas.DataFrame
         One row per group of *trials* (order of first appearance, groups
         without a COMPLETE trial included): ``study`` (named after *by*;
-        absent when ``by=None``), ``collapse`` (``"Yes"`` if any trial
-        collapsed, ``"No"`` if some were measured and none collapsed,
-        ``"unknown"`` if none was measured), ``n_collapsed``, ``n_measured``
+        absent when ``by=None``), ``collapse`` (pandas ``"boolean"``: True if any
+        trial collapsed, False if some were measured and none collapsed,
+        <NA> if none was measured), ``n_collapsed``, ``n_measured``
         (trials whose ``collapsed`` is not <NA>), ``pred_low`` (lowest
         ``pred_min`` of the collapsed trials), ``pred_high`` (highest
         ``pred_max`` of the collapsed trials) and ``mean_recall`` (mean recall
@@ -234,13 +253,15 @@ def collapse_summary(
     >>> cs = hi.collapse_summary(hi.datasets.example())
     >>> cs[["study", "collapse", "n_collapsed", "n_measured"]]
                   study collapse  n_collapsed  n_measured
-    0    transformer-2M       No            0          48
-    1   transformer-20M       No            0          44
-    2  transformer-200M      Yes            2          46
+    0    transformer-2M    False            0          48
+    1   transformer-20M    False            0          44
+    2  transformer-200M     True            2          46
     """
     _frame.check_frame(trials)
+    trials = _frame.select_studies(trials, studies)
     flags = detect_collapse(
         trials,
+        objective=objective,
         pred_min=pred_min,
         pred_max=pred_max,
         pred_std=pred_std,
@@ -271,9 +292,8 @@ def collapse_summary(
     pred_low = gs["pred_min"].min().reindex(groups)
     pred_high = gs["pred_max"].max().reindex(groups)
     mean_recall = gs["recall"].mean().reindex(groups)
-    verdict = np.where(
-        n_collapsed.to_numpy() > 0, "Yes", np.where(n_measured.to_numpy() > 0, "No", "unknown")
-    )
+    verdict = pd.array(n_collapsed.to_numpy() > 0, dtype="boolean")
+    verdict[n_measured.to_numpy() == 0] = pd.NA
     out = {}
     if by is not None:
         out[by] = groups.to_numpy()
@@ -285,6 +305,4 @@ def collapse_summary(
         pred_high=pred_high.to_numpy(dtype=float),
         mean_recall=mean_recall.to_numpy(dtype=float),
     )
-    result = pd.DataFrame(out)
-    result["collapse"] = result["collapse"].astype("str")
-    return result
+    return pd.DataFrame(out)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 from hpo_insights import _binning, _frame
 
-__all__ = ["best_trial", "summarize"]
+__all__ = ["best_trial", "optimization_history", "summarize"]
 
 _STATE_COLUMNS = {
     "COMPLETE": "n_complete",
@@ -18,32 +20,10 @@ _STATE_COLUMNS = {
 }
 
 
-def _signs(trials: pd.DataFrame, direction: str | None, by: str | None,
-           groups: pd.Index) -> tuple[np.ndarray, list[str]]:
-    """+1 (maximize) or -1 (minimize) per group, and the direction names."""
-    names = _fast_directions(trials, direction, by, groups)
-    if names is None:  # the general path (and its error messages)
-        dirs = _frame.directions(trials, direction, by)
-        names = [str(dirs.loc[g]) if by is not None else str(dirs.iloc[0]) for g in groups]
-    return np.array([1.0 if d == "maximize" else -1.0 for d in names]), names
-
-
-def _fast_directions(trials: pd.DataFrame, direction: str | None, by: str | None,
-                     groups: pd.Index) -> list[str] | None:
-    """Directions per group without a string groupby, or None to defer to ``_frame``."""
-    if direction is not None or _frame.DIRECTION not in trials.columns:
-        return None
-    col = trials[_frame.DIRECTION]
-    first = col.iloc[0] if len(col) else None
-    if isinstance(first, str) and first.lower() in _frame.DIRECTIONS:
-        if bool((col == first).all()):
-            return [first.lower()] * len(groups)
-    return None
-
-
 def summarize(
     trials: pd.DataFrame,
     *,
+    studies: str | Sequence[str] | None = None,
     objective: str | None = None,
     direction: str | None = None,
     by: str | None = "study",
@@ -54,6 +34,9 @@ def summarize(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     objective : str, optional
         The objective column (``value``, ``values_<name>``); ``None`` means the
         frame's single objective.
@@ -105,6 +88,7 @@ def summarize(
     >>> hi.summarize(hi.datasets.example()).study.tolist()
     ['transformer-2M', 'transformer-20M', 'transformer-200M']
     """
+    trials = _frame.select_studies(trials, studies)
     done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by)
     ngroups = len(groups)
     all_codes, _ = _binning.group_codes(trials, by)
@@ -114,7 +98,7 @@ def summarize(
     for name, column in _STATE_COLUMNS.items():
         out[column] = np.bincount(all_codes[(state == name).to_numpy()], minlength=ngroups)
     y = done[ycol].to_numpy()
-    signs, names = _signs(trials, direction, by, groups)
+    signs, names = _frame.signs(trials, direction, by, groups)
     stats = _binning.level_stats(codes, y, ngroups)
     count = stats["count"]
     best = np.full(ngroups, -np.inf)
@@ -135,6 +119,7 @@ def summarize(
 def best_trial(
     trials: pd.DataFrame,
     *,
+    studies: str | Sequence[str] | None = None,
     objective: str | None = None,
     direction: str | None = None,
     by: str | None = "study",
@@ -145,6 +130,9 @@ def best_trial(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     objective : str, optional
         The objective column; ``None`` means the frame's single objective.
     direction : {"maximize", "minimize"}, optional
@@ -189,11 +177,12 @@ def best_trial(
     ['study', 'number', 'value', 'direction', 'params_d_model']
     """
     _frame.check_frame(trials)
+    trials = _frame.select_studies(trials, studies)
     pcols = [c for c in trials.columns if c.startswith(_frame.PARAM_PREFIX)]
     done, ycol, codes, groups = _binning.prepare(
         trials, objective=objective, by=by, columns=pcols, number=True
     )
-    signs, names = _signs(trials, direction, by, groups)
+    signs, names = _frame.signs(trials, direction, by, groups)
     ngroups = len(groups)
     score = done[ycol].to_numpy() * signs[codes]  # higher is better
     number = done[_frame.NUMBER].to_numpy()
@@ -215,3 +204,83 @@ def best_trial(
         result[col] = picked[col].to_numpy()
     _binning.warn_empty_groups(groups, np.bincount(codes, minlength=ngroups), by)
     return result
+
+
+def optimization_history(
+    trials: pd.DataFrame,
+    *,
+    studies: str | Sequence[str] | None = None,
+    objective: str | None = None,
+    direction: str | None = None,
+) -> pd.DataFrame:
+    """Every trial in order, with the best objective reached so far in its study.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (default: all).
+    objective : str, optional
+        The objective column; ``None`` means the frame's single objective.
+    direction : {"maximize", "minimize"}, optional
+        Overrides ``study_direction``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per trial, by study (order of appearance) then ``number``:
+        ``study``, ``budget`` (``study_user_attrs_budget`` when the frame has
+        it, else the study name), ``number``, ``state``, ``counted`` (COMPLETE
+        with a finite objective), ``value`` (the objective; NaN when not
+        counted) and ``best_so_far`` (the best counted value of the study up
+        to and including this trial, by the study's direction; NaN before the
+        first counted trial).
+
+    Raises
+    ------
+    TrialsError
+        No COMPLETE trial with a finite objective, an unknown objective or
+        direction.
+    TypeError
+        *trials* is not a DataFrame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import hpo_insights as hi
+    >>> trials = pd.DataFrame({"study": "a", "number": range(4),
+    ...     "state": ["COMPLETE", "PRUNED", "COMPLETE", "COMPLETE"],
+    ...     "value": [0.5, 0.99, 0.4, 0.7], "study_direction": "maximize"})
+    >>> hi.optimization_history(trials)[["number", "counted", "value", "best_so_far"]]
+       number  counted  value  best_so_far
+    0       0     True    0.5          0.5
+    1       1    False    NaN          0.5
+    2       2     True    0.4          0.5
+    3       3     True    0.7          0.7
+    """
+    trials = _frame.select_studies(_frame.check_frame(trials), studies)
+    col = _frame.objective_column(trials, objective)
+    raw = _frame.numeric_objective(trials, col).to_numpy(dtype=float)
+    counted = (trials[_frame.STATE] == "COMPLETE").to_numpy() & np.isfinite(raw)
+    _frame.require_rows(trials[counted])
+    codes, groups = _binning.group_codes(trials, _frame.STUDY)
+    signs, _ = _frame.signs(trials, direction, _frame.STUDY, groups)
+    y = np.where(counted, raw, np.nan)
+    number = trials[_frame.NUMBER].to_numpy()
+    order = np.lexsort((number, codes))
+    codes, y, counted = codes[order], y[order], counted[order]
+    score = pd.Series(np.where(counted, y * signs[codes], -np.inf))
+    best = score.groupby(codes).cummax().to_numpy()
+    best = np.where(np.isfinite(best), best * signs[codes], np.nan)
+    budget = (trials[_frame.BUDGET] if _frame.BUDGET in trials.columns
+              else trials[_frame.STUDY]).to_numpy(dtype=object)[order]
+    return pd.DataFrame({
+        "study": groups.to_numpy(dtype=object)[codes],
+        "budget": budget,
+        "number": number[order],
+        "state": trials[_frame.STATE].to_numpy(dtype=object)[order],
+        "counted": counted,
+        "value": y,
+        "best_so_far": best,
+    })

@@ -37,7 +37,7 @@ def test_per_parameter_functions_run_without_warnings(example, func):
     for param in _frame.param_names(example):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            result = func(example, param)
+            result = func(example, params=param)
         assert list(pd.unique(result["study"])) == list(pd.unique(example["study"]))
 
 
@@ -46,5 +46,5 @@ def test_coverage_runs_without_warnings(example):
     for row, col in [("d_model", "n_layers"), ("d_model", "n_heads"), ("learning_rate", "dropout")]:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            result = hi.coverage_crosstab(example, row, col)
+            result = hi.coverage_crosstab(example, params=(row, col))
         assert set(result["study"]) == set(example["study"])
