@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FORMATS", "escape_markdown_html", "export"]
+__all__ = ["FORMATS", "escape_markdown_html", "export", "export_notebook"]
 
 FORMATS = ("html", "md")
 
@@ -37,14 +37,40 @@ _OFFLINE_TEMPLATE = """\
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block extra_css %}
+<style>
+  /* a readable measure: about 80 characters of text, figures scaled to it */
+  body.jp-Notebook { max-width: 52rem; margin: 0 auto; padding: 1.5rem 1rem 4rem; }
+  .jp-RenderedImage img, .jp-OutputArea-output img { max-width: 100%; height: auto; }
+  .jp-RenderedHTMLCommon table { margin: 0.5rem 0 1rem; font-size: 0.85rem; }
+  .jp-RenderedHTMLCommon pre { font-size: 0.8rem; }
+  .jp-OutputArea-output { overflow-x: auto; }
+</style>
+{% endblock extra_css %}
 """
 
 
+def _reading_order(nb: Any) -> Any:
+    """The cells in reading order: title, contents, key findings, then the sections.
+
+    The key findings are computed last (they read every section's result) but
+    read first; cells tagged ``key-findings`` move to just after the contents.
+    """
+    cells = list(nb.cells)
+    findings = [c for c in cells if "key-findings" in c.metadata.get("tags", [])]
+    if not findings:
+        return nb
+    rest = [c for c in cells if c not in findings]
+    at = next((i + 1 for i, c in enumerate(rest) if "contents" in c.metadata.get("tags", [])), 1)
+    nb.cells = rest[:at] + findings + rest[at:]
+    return nb
+
+
 def _safe_notebook(nb: Any) -> Any:
-    """A copy of ``nb`` with the raw HTML in Markdown outputs escaped."""
+    """A copy of ``nb`` in reading order, with the raw HTML in Markdown outputs escaped."""
     import copy
 
-    nb = copy.deepcopy(nb)
+    nb = _reading_order(copy.deepcopy(nb))
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
@@ -127,3 +153,48 @@ def export(
         path.write_text(body, encoding="utf-8")
         written["md"] = path
     return written
+
+
+def export_notebook(
+    path: str | Path, out_dir: str | Path | None = None, *, formats: Sequence[str] = FORMATS
+) -> dict[str, Path]:
+    """Export a report notebook that was edited and re-run (``hpo-insights export``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        An executed ``report.ipynb``.
+    out_dir : str or path-like, optional
+        Where to write; default: the notebook's folder.
+    formats : sequence of {"html", "md"}
+        Which files to write.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Format → file written.
+
+    Raises
+    ------
+    hpo_insights.TrialsError
+        The file is missing, is not a notebook, or has not been run (no outputs).
+    """
+    import nbformat
+
+    from hpo_insights._errors import TrialsError
+
+    path = Path(path)
+    if not path.is_file():
+        raise TrialsError(f"No such notebook: {str(path)!r}. Pass the report.ipynb to export.")
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as error:  # nbformat raises several kinds for a file that is not JSON
+        raise TrialsError(f"{str(path)!r} is not a Jupyter notebook ({error}).") from None
+    if not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
+        raise TrialsError(
+            f"{str(path)!r} has no outputs: run it first (in Jupyter: Run All), then export."
+        )
+    title = next((c.source.lstrip("# ").strip() for c in nb.cells
+                  if "title" in c.metadata.get("tags", [])), "Hyperparameter search report")
+    return export(nb, out_dir if out_dir is not None else path.parent, formats=formats,
+                  title=title)
