@@ -67,10 +67,10 @@ TRIAL_FILES = ("params.json", "result.json", "progress.csv")
 
 # --------------------------------------------------------------------------- tables
 def _trial_numbers(table: pd.DataFrame) -> pd.Series | None:
-    """Ray's trial index (the ``_00007`` ending of ``trial_id``), when every row has one."""
+    """Ray's trial index (the 5-digit ``_00007`` ending of ``trial_id``), when every row has one."""
     if "trial_id" not in table.columns:
         return None
-    index = table["trial_id"].astype("str").str.extract(r"_(\d+)$", expand=False)
+    index = table["trial_id"].astype("str").str.extract(r"_(\d{5,})$", expand=False)
     if index.isna().any():
         return None
     number = index.astype("int64")
