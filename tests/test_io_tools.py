@@ -371,3 +371,55 @@ def test_wandb_bad_dict_cell_names_column():
                           "config": ["{'lr': 0.1}", "{'lr': 0.2}"], "name": ["a", "b"]})
     with pytest.raises(hi.TrialsError, match="Column 'summary' .* must hold dicts"):
         hi.load(frame)
+
+
+# --- What the former hand-typed fixtures covered, on the tools' own files ------------------------
+def test_ray_table_columns():
+    """config/<name> params (nested config/a/b too), Ray's columns kept, times from the results."""
+    raw = pd.read_csv(RAY / "get_dataframe.csv")
+    nested = raw.rename(columns={"config/n_layers": "config/model/n_layers"})
+    out = hi.load(nested, "tune", objective="loss", direction="minimize")
+    assert out["params_model/n_layers"].tolist() == raw["config/n_layers"].tolist()
+    assert out["user_attrs_trial_id"].tolist() == raw["trial_id"].tolist()
+    assert out["user_attrs_accuracy"].tolist() == raw["accuracy"].tolist()
+    assert set(out["study"]) == {"tune"}
+    assert set(out["study_metric_name"]) == {"loss"}
+    assert set(out["study_direction"]) == {"minimize"}
+    np.testing.assert_allclose(out["duration"].dt.total_seconds(), raw["time_total_s"],
+                               atol=1e-6)
+    assert (out["datetime_complete"] == pd.to_datetime(raw["timestamp"], unit="s")).all()
+
+
+def test_ray_params_subset():
+    out = hi.load(RAY / "get_dataframe.csv", objective="accuracy", params=["lr", "config/dropout"])
+    assert [c for c in out.columns if c.startswith("params_")] == ["params_lr", "params_dropout"]
+    assert set(out["study"]) == {"get_dataframe"}
+    with pytest.raises(hi.TrialsError, match="Unknown parameter 'momentum'.*config/lr"):
+        hi.load(RAY / "get_dataframe.csv", objective="accuracy", params=["momentum"])
+
+
+def test_mlflow_csv_columns():
+    """metrics.* candidates, metric_name=, other metrics kept, UTC start times."""
+    out = hi.load(MLFLOW / "experiments_csv.csv", metric_name="Accuracy")
+    assert set(out["study_metric_name"]) == {"Accuracy"}
+    assert str(out["datetime_start"].dt.tz) == "UTC"
+    raw = pd.read_csv(MLFLOW / "experiments_csv.csv")
+    assert out["user_attrs_run_id"].tolist() == raw.sort_values("start_time")["run_id"].tolist()
+    assert out["user_attrs_tags.lr_distribution"].str.startswith("FloatDistribution").all()
+    sub = hi.load(MLFLOW / "mlflow.db", "nested_sweep", params=["lr", "params.n_layers"])
+    assert [c for c in sub.columns if c.startswith("params_")] == ["params_lr",
+                                                                   "params_n_layers"]
+
+
+def test_wandb_ui_csv_columns():
+    """Runtime gives duration; metadata kept lower-cased; several objectives; params= listed."""
+    (path,) = glob.glob(str(WANDB / "wandb_export_*.csv"))
+    raw = pd.read_csv(path).sort_values("Created").reset_index(drop=True)
+    out = hi.load(path, "sweep", params=PARAMS, objective=["accuracy", "loss"],
+                  direction=["maximize", "minimize"])
+    assert {"values_accuracy", "values_loss"} <= set(out.columns)
+    np.testing.assert_allclose(out["duration"].dt.total_seconds(), raw["Runtime"])
+    assert out["user_attrs_user"].tolist() == raw["User"].tolist()
+    assert set(out["study_direction"]) == {"maximize,minimize"}
+    with pytest.raises(hi.TrialsError, match=r"Pass params=\[\.\.\.\].*lr, dropout"):
+        hi.load(path)
