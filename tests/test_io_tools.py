@@ -236,6 +236,8 @@ def test_mlflow_store_studies_and_errors():
     assert set(out["study"]) == {"optuna_callback", "nested_sweep"}
     url = hi.load("sqlite:///" + str(MLFLOW / "mlflow.db"), ["nested_sweep"])
     assert set(url["study"]) == {"nested_sweep"}
+    uri = hi.load((MLFLOW / "mlruns").resolve().as_uri(), "nested_sweep")
+    assert len(uri) == 20
     with pytest.raises(hi.TrialsError, match="Unknown study 'nope'.*nested_sweep"):
         hi.load(MLFLOW / "mlflow.db", "nope")
 

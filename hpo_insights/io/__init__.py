@@ -170,8 +170,13 @@ def _tool_source(text: str) -> Any:
     """The loader of another tool's store or folder at *text* (MLflow, Ray Tune), if any."""
     from hpo_insights.io import mlflow, ray
 
-    path = Path(text[len("sqlite:///"):].split("?", 1)[0]
-                if text.lower().startswith("sqlite:///") else text)
+    lower = text.lower()
+    if lower.startswith("sqlite:///"):
+        path = Path(text[len("sqlite:///"):].split("?", 1)[0])
+    elif lower.startswith("file:"):  # MLflow's file-store URI, file:///path/mlruns
+        path = Path(text[len("file://"):] if lower.startswith("file://") else text[len("file:"):])
+    else:
+        path = Path(text)
     if path.suffix.lower() in SQLITE_SUFFIXES and mlflow.is_mlflow_sqlite(path):
         return mlflow.load_mlflow
     if path.is_dir():
