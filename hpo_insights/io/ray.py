@@ -438,3 +438,19 @@ def ray_curves(
                              "value": pd.Series(dtype="float64")})
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values([F.STUDY, F.NUMBER, "step"], kind="stable").reset_index(drop=True)
+
+
+def _accepts_curves(source: object) -> bool:
+    """For ``hi.load_curves``: a Ray Tune experiment folder (or a folder of them)."""
+    return isinstance(source, (str, os.PathLike)) and is_ray_experiment(os.fspath(source))
+
+
+def _read_curves(source: object, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+    """For ``hi.load_curves``: :func:`ray_curves`, the experiments *studies* names."""
+    from hpo_insights.io.canonical import _select
+
+    curves = ray_curves(os.fspath(source))
+    if studies is not None:
+        wanted = _select(list(dict.fromkeys(curves[F.STUDY])), studies, label)
+        curves = curves[curves[F.STUDY].isin(wanted)].reset_index(drop=True)
+    return curves
