@@ -75,9 +75,14 @@ def test_degenerate_gives_nan_and_one_warning(tiny_trials):
         ve = hi.variance_explained(t)
     assert len(record) == 1
     assert np.isnan(ve.set_index("param").share["const"]) and ve.param.iloc[-1] == "const"
+    single = ve.set_index("param").loc["const"]
+    assert np.isnan(single.share_adjusted) and pd.isna(single.matters)
+    assert np.isnan(single.ci_low) and np.isnan(single.p_value)
     with pytest.warns(hi.TrialsWarning, match="constant objective"):
         ve = hi.variance_explained(tiny_trials.assign(value=0.3))
-    assert ve.share.isna().all()
+    assert ve.share.isna().all() and ve.share_corrected.isna().all()
+    assert ve.share_adjusted.isna().all() and ve.p_value.isna().all() and ve.ci_high.isna().all()
+    assert ve.matters.isna().all() and ve.confounded_with.isna().all()
 
 
 def test_pooled_and_errors(tiny_trials):
