@@ -121,7 +121,7 @@ def variance_explained(
         - ``confounded_with``: when ``share_corrected`` exceeds
           ``share_adjusted`` by more than 0.10 and more than twice, the
           parameter it was sampled together with (the one that takes the most
-          of its sum of squares in a two-parameter model), else None;
+          of its sum of squares in a two-parameter model), else missing (NaN);
           ``cramers_v``: Cramér's V between the two (see
           :func:`~hpo_insights.sampling_association`);
         - ``n_trials`` (trials used), ``n_values`` (values or bins),
