@@ -28,7 +28,7 @@ from hpo_insights.coverage import coverage_crosstab
 from hpo_insights.extremes import forced_extremes
 from hpo_insights.importance import variance_explained
 from hpo_insights.io import from_optuna, load
-from hpo_insights.summary import best_trial, summarize
+from hpo_insights.summary import best_trial, optimization_history, summarize
 from hpo_insights.trends import classify_trend, value_table
 from hpo_insights.validation import validate
 
@@ -47,6 +47,7 @@ __all__ = [
     "forced_extremes",
     "from_optuna",
     "load",
+    "optimization_history",
     "param_consistency",
     "sampling_association",
     "scaling_check",
