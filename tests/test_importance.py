@@ -415,3 +415,30 @@ def test_other_states_do_not_count(frame, states):
     extra = pd.DataFrame({"study": "s", "number": range(100, 100 + len(states)),
                           "state": states, "value": 1e6, "params_x": 5, "params_c": "a"})
     pd.testing.assert_series_equal(_shares(frame), _shares(pd.concat([frame, extra])))
+
+
+FIGURES = ["share", "share_corrected", "ci_low", "ci_high", "p_value", "share_adjusted",
+           "p_adjusted"]
+
+
+def _figures(frame: pd.DataFrame) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", hi.TrialsWarning)
+        return hi.variance_explained(frame).set_index("param")[FIGURES].sort_index()
+
+
+@SETTINGS
+@given(_frames(), st.floats(0.01, 100) | st.floats(-100, -0.01), st.floats(-1e3, 1e3),
+       st.randoms(use_true_random=False))
+def test_every_figure_ignores_scale_and_row_order(frame, a, b, random):
+    """Every figure is unchanged by a*y + b (a != 0) and by shuffling the rows."""
+    base = _figures(frame)
+    if (frame.value - frame.value.mean()).abs().max() < 1e-6 * max(1.0, frame.value.abs().max()):
+        return  # (nearly) constant objective: rounding decides
+    order = list(range(len(frame)))
+    random.shuffle(order)
+    for other in (_figures(frame.assign(value=a * frame.value + b)), _figures(frame.iloc[order])):
+        both = base.notna() & other.notna()
+        assert (base.notna() == other.notna()).all().all()
+        np.testing.assert_allclose(base[both].to_numpy(dtype=float),
+                                   other[both].to_numpy(dtype=float), rtol=1e-5, atol=1e-7)
