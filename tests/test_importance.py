@@ -442,3 +442,14 @@ def test_every_figure_ignores_scale_and_row_order(frame, a, b, random):
         assert (base.notna() == other.notna()).all().all()
         np.testing.assert_allclose(base[both].to_numpy(dtype=float),
                                    other[both].to_numpy(dtype=float), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("value", [0.1, 0.123456789, 1e6 + 0.1])
+@pytest.mark.parametrize("n", [7, 101])
+def test_constant_objective_is_nan_whatever_its_value(value, n):
+    """A constant objective gives NaN (and a warning), not a share of rounding noise."""
+    t = pd.DataFrame({"study": "s", "number": range(n), "state": "COMPLETE", "value": value,
+                      "params_x": np.arange(n) % 3, "params_z": np.arange(n) % 2})
+    with pytest.warns(hi.TrialsWarning, match="constant objective"):
+        ve = hi.variance_explained(t)
+    assert ve[FIGURES].isna().all().all()
