@@ -94,7 +94,8 @@ def test_readable_width(page):
     width = page.execute_script("return document.body.getBoundingClientRect().width;")
     assert 600 <= width <= 900
     widest = page.execute_script(
-        "return Math.max(...Array.from(document.images).map(i => i.getBoundingClientRect().width));")
+        "return Math.max(...Array.from(document.images)"
+        ".map(i => i.getBoundingClientRect().width));")
     assert widest <= width
 
 
