@@ -16,6 +16,7 @@ and numpy.
 from __future__ import annotations
 
 from hpo_insights._errors import TrialsError, TrialsWarning
+from hpo_insights.association import sampling_association
 from hpo_insights.budgets import (
     collapse_by_budget,
     compare_budgets,
@@ -48,6 +49,7 @@ __all__ = [
     "load",
     "optimization_history",
     "param_consistency",
+    "sampling_association",
     "scaling_check",
     "summarize",
     "validate",
