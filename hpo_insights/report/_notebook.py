@@ -137,13 +137,18 @@ def _cells_trends(p: Part) -> list[tuple[str, bool]]:
              "metric=metric);", True),
         ]
     return [
-        (f"trends{p.s} = hi.classify_trend({p.t}, params={_ranked(p)})\n"
+        (f'trends{p.s} = hi.classify_trend({p.t}, params={_ranked(p)}, method="shape")\n'
          f"hi.report.show(trends{p.s}, metric=metric)", False),
         (f"levels{p.s} = hi.value_table({p.t}, params={_ranked(p)})\n"
          f"hi.report.show(levels{p.s}, metric=metric)", False),
         (f"hi.plot.value_table(levels{p.s}, params={_ranked(p, 2)}, trend=trends{p.s}, "
          "metric=metric);", True),
     ]
+
+
+def _cells_association(p: Part) -> list[tuple[str, bool]]:
+    return [(f"association{p.s} = hi.sampling_association({p.t})\n"
+             f"hi.report.show(association{p.s})", False)]
 
 
 def _cells_coverage(p: Part) -> list[tuple[str, bool]]:
@@ -217,6 +222,8 @@ SECTIONS: tuple[Section, ...] = (
             _cells_collapse, _has_predictions),
     Section("importance", "study", "Parameter importance", "Parameter Importance",
             _cells_importance),
+    Section("association", "study", "Parameters sampled together", None, _cells_association,
+            _two_params),
     Section("trends", "study", "Parameter trends", "Parameter Trends", _cells_trends),
     Section("coverage", "study", "Coverage", "Coverage Matrices", _cells_coverage, _two_params),
     Section("extremes", "study", "Forced extreme trials", "Forced Extreme Trials",

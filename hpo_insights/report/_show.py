@@ -141,12 +141,13 @@ def _matters(ve: pd.DataFrame) -> str:
             return "no parameter clearly matters"
     else:
         top = ve.head(3)
-    share = "share_adjusted" if "share_adjusted" in ve.columns else "share"
     parts = []
     for _, r in top.iterrows():
-        text = f"{escape(r['param'])} ({number(r[share], 2)}"
+        text = f"{escape(r['param'])} (share {number(r['share'], 2)}"
         if "ci_low" in ve.columns and pd.notna(r["ci_low"]):
             text += f", CI {number(r['ci_low'], 2)}-{number(r['ci_high'], 2)}"
+        if "share_adjusted" in ve.columns and pd.notna(r["share_adjusted"]):
+            text += f"; adjusted {number(r['share_adjusted'], 2)}"
         parts.append(text + ")")
     lead = "matter" if "matters" in ve.columns else "explain the most variance"
     return ", ".join(parts) + f" {lead}"
@@ -228,14 +229,21 @@ def show_findings(
                      f"(best {escape(metric)}: {ranking}).")
     if consistency is not None and len(consistency):
         if "verdict" in consistency.columns:
-            bad = consistency[consistency["verdict"].astype(str) != "consistent"]
+            verdict = consistency["verdict"].astype(str)
+            bad = consistency[verdict == "inconsistent"]
+            open_ = consistency[verdict == "not established"]
         else:
             bad = consistency[~consistency["consistent"].astype(bool)]
+            open_ = consistency.iloc[:0]
         if len(bad):
-            lines.append("- **Best values differ between budgets** for "
+            lines.append("- **The best value differs between budgets** for "
                          + ", ".join(escape(p) for p in bad["param"]) + ".")
-        else:
-            lines.append("- **Best values agree across budgets** for every parameter checked.")
+        if len(open_):
+            lines.append("- Whether the best value differs between budgets is not established "
+                         "for " + ", ".join(escape(p) for p in open_["param"]) + ".")
+        if not len(bad) and not len(open_):
+            lines.append("- **The best values agree across budgets** for every parameter "
+                         "checked.")
     if suggestions is not None and len(suggestions):
         text_col = next((c for c in ("suggestion", "text", "message") if c in suggestions.columns),
                         None)
