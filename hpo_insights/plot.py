@@ -171,10 +171,9 @@ def _title(prefix: str, key: tuple) -> str:
 
 def _draw_shares(rows: pd.DataFrame, ax: Axes, title: str) -> None:
     colors = _palette()
-    share_col = "share_adjusted" if "share_adjusted" in rows.columns else "share"
-    rows = rows.sort_values(share_col, ascending=False, kind="stable", na_position="last")
+    rows = rows.sort_values("share", ascending=False, kind="stable", na_position="last")
     y = np.arange(len(rows))
-    share = rows[share_col].to_numpy(dtype=float)
+    share = rows["share"].to_numpy(dtype=float)
     if "matters" in rows.columns:
         matters = rows["matters"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         color = [colors[0] if m else "0.7" for m in matters]
@@ -188,26 +187,33 @@ def _draw_shares(rows: pd.DataFrame, ax: Axes, title: str) -> None:
         if ok.any():
             err = np.vstack([np.clip(share - lo, 0, None), np.clip(hi - share, 0, None)])
             ax.errorbar(share[ok], y[ok], xerr=err[:, ok], fmt="none", ecolor="0.2",
-                        capsize=2, lw=0.8, gid="ci")
+                        capsize=2, lw=0.8, gid="ci", label="95% CI")
+    if "share_adjusted" in rows.columns:
+        adjusted = rows["share_adjusted"].to_numpy(dtype=float)
+        ax.scatter(np.clip(adjusted, 0, None), y, marker="D", s=22, color=colors[3],
+                   edgecolor="black", linewidths=0.4, zorder=4, gid="adjusted",
+                   label="adjusted share (all parameters fitted together)")
     ax.set_yticks(y, [str(p) for p in rows["param"]])
     ax.invert_yaxis()  # largest share on top
-    labels = [f"{s:.2f}" if np.isfinite(s) else "n/a" for s in share]
+    labels = [f"{v:.2f}" if np.isfinite(v) else "n/a" for v in share]
     ax.bar_label(bars, labels=labels, padding=3, fontsize=7)
     ax.set_xlim(0, 1.08)
-    label = "adjusted share" if share_col == "share_adjusted" else "share"
-    ax.set_xlabel(f"{label} of objective variance (eta squared)")
+    ax.set_xlabel("share of objective variance (eta squared)"
+                  + ("; grey: does not matter" if "matters" in rows.columns else ""))
     ax.set_ylabel("")
     ax.grid(axis="y", visible=False)
+    if "share_adjusted" in rows.columns or "ci_low" in rows.columns:
+        ax.legend(loc="lower right")
     ax.set_title(title)
 
 
 def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes | Figure:
     """Bar chart of the share of objective variance each parameter explains.
 
-    One horizontal bar per parameter (largest on top, labelled with its
-    value), one panel per study. The bars are ``share_adjusted`` when the
-    result has it, else ``share``; ``ci_low``/``ci_high`` (when present) are
-    drawn as error bars, and parameters whose ``matters`` is False are grey.
+    One horizontal bar per parameter: its ``share`` (largest on top,
+    labelled with its value), one panel per study. When the result has them,
+    ``ci_low``/``ci_high`` are error bars on the share, ``share_adjusted`` a
+    diamond, and parameters whose ``matters`` is False are grey.
 
     Parameters
     ----------

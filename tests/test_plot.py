@@ -48,10 +48,13 @@ def test_variance_explained_bars_are_the_shares_largest_on_top():
 
 
 def test_variance_explained_draws_intervals_and_verdicts():
-    """Error bars span ci_low..ci_high; parameters that do not matter are grey."""
+    """Error bars span ci_low..ci_high, diamonds mark the adjusted share, grey: not mattering."""
     result = pd.DataFrame({"param": ["a", "b"], "share": [0.6, 0.1], "ci_low": [0.4, 0.0],
-                           "ci_high": [0.8, 0.3], "matters": [True, False], "n_trials": 20})
+                           "ci_high": [0.8, 0.3], "share_adjusted": [0.3, -0.02],
+                           "matters": [True, False], "n_trials": 20})
     ax = plot.variance_explained(result)
+    (adjusted,) = _by_gid(ax, "adjusted")
+    assert adjusted.get_offsets()[:, 0].tolist() == pytest.approx([0.3, 0.0])  # clipped at 0
     (bars,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     segments = bars.lines[2][0].get_segments()
     assert [s[:, 0].tolist() for s in segments] == [pytest.approx([0.4, 0.8]),
