@@ -167,15 +167,23 @@ def test_value_table_follows_the_results_scale(rng):
     table = hi.value_table(trials, params="lr")
     assert table["binned"].all()
     ax = plot.value_table(table, trend=hi.classify_trend(trials, params="lr"))
-    if "scale" in table.columns:
-        assert table["scale"].iloc[0] == "log"
-        assert ax.get_xscale() == "log"
-        x = np.sqrt(table["low"] * table["high"])
-    else:
-        x = (table["low"] + table["high"]) / 2
+    assert (table["scale"] == "log").all() and ax.get_xscale() == "log"
+    x = np.sqrt(table["low"] * table["high"])  # geometric bin centres
     assert _errorbar(ax).lines[0].get_xdata() == pytest.approx(x)
     (best,) = _by_gid(ax, "best")  # minimize: the lowest mean
     assert best.get_offsets()[0, 1] == pytest.approx(table["mean"].min())
+
+
+def test_value_table_scale_column(tiny_trials):
+    """scale: 'categorical' for strings, 'linear'/'log' for numbers by the binning rule."""
+    vt = hi.value_table(tiny_trials)
+    scale = vt.groupby("param")["scale"].unique().map(list).to_dict()
+    assert scale["optimizer"] == ["categorical"]
+    x = np.array([0.1, 0.1, 0.01, 0.01, 0.001])  # log10 less skewed than x: log
+    from scipy import stats
+
+    assert abs(stats.skew(np.log10(x))) < abs(stats.skew(x))
+    assert scale["lr"] == ["log"]
 
 
 def test_value_table_params_pick_and_order_panels(example):
