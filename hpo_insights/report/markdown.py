@@ -537,6 +537,54 @@ def collapse_by_budget(result: pd.DataFrame, *, layout: str | Layout = "default"
                         "Trials checked: " + "; ".join(counts) + "."])
 
 
+def suggestions(result: pd.DataFrame, *, metric: str = "objective",
+                layout: str | Layout = "default") -> str:
+    """Where the next trials would teach the most (``hi.suggestions``): one row each."""
+    if result.empty:
+        return "No suggestion: no edge, no clearly worse value, no thin spot near the best."
+    m = escape(metric)
+    rows = []
+    for _, r in result.iterrows():
+        other = ("" if r["other_param"] is None or pd.isna(r["other_param"])
+                 else f"{escape(r['other_param'])} = {value(r['other_value'])}")
+        rows.append([escape(r["kind"]), escape(r["param"]), value(r["value"]), other,
+                     number(r["difference"]), *_ci_cells(r["ci_low"], r["ci_high"]),
+                     _pvalue(r["p_value"]), value(r["n_trials"]), escape(r["detail"])])
+    return table(["Kind", "Parameter", "Value", "With", f"Difference in {m}", "95% CI low",
+                  "95% CI high", "p-value", "Trials", "Why"], rows)
+
+
+def importance_by_budget(result: Any, *, layout: str | Layout = "default") -> str:
+    """Each parameter's share per budget and the budgets' rank agreement
+    (``hi.importance_by_budget``)."""
+    t = result.table
+    budgets = list(pd.unique(t["budget"]))
+    params = list(pd.unique(t["param"]))
+    cell = {(r["budget"], r["param"]): r for _, r in t.iterrows()}
+    rows = []
+    for p in params:
+        row = [escape(p)]
+        for b in budgets:
+            r = cell.get((b, p))
+            if r is None:
+                row += ["N/A", "N/A"]
+                continue
+            row += [number(r["share"], 2), f"{number(r['ci_low'], 2)}-{number(r['ci_high'], 2)}"
+                    if "ci_low" in r.index else "N/A"]
+        rows.append(row)
+    header = ["Parameter"] + [h for b in budgets for h in (f"Share {escape(b)}",
+                                                           f"95% CI {escape(b)}")]
+    out = [table(header, rows)]
+    agreement = getattr(result, "agreement", None)
+    if isinstance(agreement, pd.DataFrame) and len(agreement):
+        out.append("Do the budgets rank the parameters alike (Spearman's rank correlation of "
+                   "the shares)?")
+        out.append(table(["Budget", "Budget", "Spearman", "Parameters"], [
+            [escape(r["budget_a"]), escape(r["budget_b"]), number(r["spearman"], 2),
+             str(r["n_params"])] for _, r in agreement.iterrows()]))
+    return "\n\n".join(out)
+
+
 def optimization_history(result: pd.DataFrame, *, metric: str = "objective",
                          layout: str | Layout = "default") -> str:
     """How many trials counted per study (:func:`hi.optimization_history`)."""
@@ -549,6 +597,7 @@ def optimization_history(result: pd.DataFrame, *, metric: str = "objective",
 
 # (kind, columns that identify it), most specific first
 _KINDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("suggestions", frozenset({"kind", "detail", "other_param"})),
     ("coverage_crosstab", frozenset({"row_param", "col_param", "n_trials"})),
     ("sampling_association", frozenset({"param_a", "param_b", "cramers_v"})),
     ("forced_extremes", frozenset({"extreme_type", "extreme_param"})),
@@ -581,6 +630,8 @@ _RENDER = {
     "collapse_by_budget": collapse_by_budget,
     "optimization_history": optimization_history,
     "sampling_association": sampling_association,
+    "suggestions": suggestions,
+    "importance_by_budget": importance_by_budget,
 }
 
 
@@ -593,6 +644,8 @@ def kind(result: Any) -> str:
     >>> kind(hi.variance_explained(hi.datasets.example()))
     'variance_explained'
     """
+    if hasattr(result, "agreement") and hasattr(result, "table"):
+        return "importance_by_budget"
     if hasattr(result, "ranking") and hasattr(result, "table"):
         return "scaling_check"
     if isinstance(result, pd.DataFrame):
