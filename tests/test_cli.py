@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -114,6 +115,26 @@ def test_out_naming_a_file_is_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1 and "is a file" in err[0]
     assert target.read_text() == "keep me"
+
+
+def test_failing_section_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    """A section failing inside the notebook: one line naming it and the kept notebook."""
+    from hpo_insights.report import _notebook
+
+    broken = _notebook.Section(
+        "broken", "study", "Broken", None,
+        lambda p: [(f'hi.variance_explained({p.t}, params="nope")', False)])
+    monkeypatch.setattr(_notebook, "SECTIONS", (broken,))
+    source = _csv(tmp_path, "trials.csv", _rows(study_direction="maximize"))
+    status = cli.main(["report", source, "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1
+    assert "section 'study s: broken'" in err[0] and "nope" in err[0]
+    kept = re.search(r"kept in (\S+report\.ipynb)", err[0]).group(1)
+    assert Path(kept).is_file() and not (tmp_path / "out").exists()
+    import shutil
+
+    shutil.rmtree(Path(kept).parent)
 
 
 def test_export_command(example_report, tmp_path, capsys):
