@@ -176,11 +176,10 @@ def _cells_coverage(p: Part) -> list[tuple[str, bool]]:
     pairs = [q for q in p.layout.pairs if q[0] in names and q[1] in names]
     if p.layout.name == "reference" and not pairs:
         pairs = list(combinations(range(len(names)), 2))[:3]  # positions: names stay data
-    if not pairs:
+    if not pairs:  # the table holds every count; hi.plot.coverage_crosstab draws it as a heatmap
         return [
             (f"coverage{p.s} = hi.coverage_crosstab({p.t}, params={_ranked(p, 2)})\n"
              f"hi.report.show(coverage{p.s})", False),
-            (f"hi.plot.coverage_crosstab(coverage{p.s});", True),
         ]
     cells = []
     for i, (a, b) in enumerate(pairs, start=1):

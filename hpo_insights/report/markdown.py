@@ -118,7 +118,7 @@ def _bool(x: Any, yes: str = "yes", no: str = "no", missing: str = "unknown") ->
 def _pvalue(p: Any) -> str:
     if p is None or p is pd.NA or (isinstance(p, float) and p != p):
         return "N/A"
-    return "< 0.001" if float(p) < 0.001 else f"{float(p):.3f}"
+    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
 
 
 # --------------------------------------------------------------------------- per-study results
