@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_insights import _binning
-from hpo_insights._errors import TrialsWarning
+from hpo_insights._errors import TrialsError, TrialsWarning
 from hpo_insights.trends import _group_column, _level_tables
 
 __all__ = ["variance_explained"]
@@ -22,6 +22,7 @@ def variance_explained(
     objective: str | None = None,
     by: str | None = "study",
     bins: int = 10,
+    space: str = "trials",
 ) -> pd.DataFrame:
     """Share of objective variance explained by each parameter (one-way eta squared).
 
@@ -37,6 +38,10 @@ def variance_explained(
         One block per value of this column; ``None`` pools all trials.
     bins : int, default 10
         Binning of float parameters, as in :func:`~hpo_insights.value_table`.
+    space : {"trials", "search"}, default "trials"
+        ``"trials"``: variance among the trials tried (eta squared).
+        ``"search"``: the design-space estimate of
+        :func:`~hpo_insights.search_space_importance` (its columns; *bins* unused).
 
     Returns
     -------
@@ -83,6 +88,12 @@ def variance_explained(
     >>> list(ve.columns)
     ['study', 'param', 'share', 'n_trials', 'n_values']
     """
+    if space == "search":
+        from hpo_insights.importance_space import search_space_importance
+
+        return search_space_importance(trials, params=params, objective=objective, by=by)
+    if space != "trials":
+        raise TrialsError(f"space must be 'trials' or 'search', got {space!r} instead.")
     long, groups = _level_tables(trials, params, objective=objective, by=by, bins=bins)
     key = pd.factorize(pd.MultiIndex.from_arrays([long["group"], long["param"]]))[0]
     count = long["count"].to_numpy().astype(float)
