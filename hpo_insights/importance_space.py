@@ -95,10 +95,10 @@ def search_space_importance(
     >>> a, b = np.meshgrid(np.arange(4), np.arange(3), indexing="ij")
     >>> trials = pd.DataFrame({"study": "s", "number": range(12), "state": "COMPLETE",
     ...     "value": (3.0 * a + b).ravel(), "params_a": a.ravel(), "params_b": b.ravel()})
-    >>> hi.search_space_importance(trials)[["param", "share"]].round(3)
+    >>> hi.search_space_importance(trials)[["param", "share"]].round(3)  # 11.25 / (11.25 + 2/3)
       param  share
-    0     a  0.982
-    1     b  0.018
+    0     a  0.944
+    1     b  0.056
     """
     _frame.check_frame(trials)
     _binning.check_by(by)
