@@ -14,8 +14,8 @@ correlation with the true shares, and its time per call, are printed:
 
 * hpo_insights: marginal ``share`` (eta squared, ``variance_explained``),
   ``share_adjusted`` (when ``variance_explained`` offers it) and the
-  search-space estimate ``variance_explained(space="search")`` (also
-  unweighted, ``reweight=False``);
+  search-space estimate ``variance_explained(space="search")`` (also with
+  the trials reweighted toward the search space, ``reweight=True``);
 * Optuna: ``FanovaImportanceEvaluator``, ``PedAnovaImportanceEvaluator``
   (default, and ``evaluate_on_local=False``: the global quantile) and
   ``MeanDecreaseImpurityImportanceEvaluator``.
@@ -34,8 +34,9 @@ one unless ``--cache DIR`` is given, which also reuses sets across runs).
 
 Run: ``python bench/importance_vs_optuna.py --quick`` (n = 100 and 1,000, 3
 seeds, 10 seeds in part 2) or ``--full`` (adds n = 10,000: 3 uniform seeds,
-``--tpe-big-seeds`` TPE seeds, default 1; 30 seeds in part 2). Needs optuna
-and scikit-learn (the ``dev`` extra).
+``--tpe-big-seeds`` TPE seeds, default 1; fANOVA, which takes minutes per call
+there, on ``--fanova-big-seeds`` of them, default 1; 30 seeds in part 2).
+Needs optuna and scikit-learn (the ``dev`` extra).
 """
 
 from __future__ import annotations
@@ -226,7 +227,7 @@ def _optuna(study: optuna.Study, evaluator) -> Callable[[], dict]:
     return run
 
 
-def estimators(study: optuna.Study, seed: int, *, fanova: bool = True) -> dict[str, Callable]:
+def estimators(study: optuna.Study, seed: int, *, fanova: bool) -> dict[str, Callable]:
     from optuna.importance import (
         FanovaImportanceEvaluator,
         MeanDecreaseImpurityImportanceEvaluator,
@@ -238,7 +239,7 @@ def estimators(study: optuna.Study, seed: int, *, fanova: bool = True) -> dict[s
         "hi share (eta^2)": _hi(frame, "share"),
         "hi share_adjusted": _hi(frame, "share_adjusted"),
         'hi space="search"': _hi(frame, "share", space="search"),
-        "hi search, unweighted": _search(frame, reweight=False),
+        "hi search, reweighted": _search(frame, reweight=True),
     }
     if fanova:
         out["optuna fANOVA"] = _optuna(study, FanovaImportanceEvaluator(seed=seed))
@@ -257,7 +258,9 @@ def spearman(est: dict, truth: dict) -> float:
     return float(stats.spearmanr(got, [truth[k] for k in names]).statistic)
 
 
-def part1(sizes: list[int], seeds: int, tpe_big_seeds: int, cache: Path) -> pd.DataFrame:
+def part1(
+    sizes: list[int], seeds: int, tpe_big_seeds: int, fanova_big_seeds: int, cache: Path
+) -> pd.DataFrame:
     rows = []
     for sampler in ("uniform", "TPE"):
         for n in sizes:
@@ -266,7 +269,8 @@ def part1(sizes: list[int], seeds: int, tpe_big_seeds: int, cache: Path) -> pd.D
                 trials = uniform_trials(n, seed) if sampler == "uniform" else tpe_trials(
                     n, seed, cache)
                 study = _study(trials)
-                for name, fn in estimators(study, seed).items():
+                fanova = n < 10_000 or seed < fanova_big_seeds
+                for name, fn in estimators(study, seed, fanova=fanova).items():
                     est, sec = _timed(fn)
                     if not est:
                         continue
@@ -305,7 +309,7 @@ def part2(seeds: int, cache: Path) -> pd.DataFrame:
             trials = study.get_trials(deepcopy=False)
             path.write_bytes(pickle.dumps(trials))
         study = _study(trials)
-        for name, fn in estimators(study, seed).items():
+        for name, fn in estimators(study, seed, fanova=True).items():
             est, sec = _timed(fn)
             if not est:
                 continue
@@ -325,6 +329,8 @@ def main(argv: list[str] | None = None) -> None:
     mode.add_argument("--full", action="store_true", help="n = 100, 1,000, 10,000")
     ap.add_argument("--seeds", type=int, default=3, help="seeds per (sampler, n)")
     ap.add_argument("--tpe-big-seeds", type=int, default=1, help="TPE seeds at n = 10,000")
+    ap.add_argument("--fanova-big-seeds", type=int, default=1,
+                    help="seeds per sampler at n = 10,000 that also run fANOVA (minutes per call)")
     ap.add_argument("--stat-seeds", type=int, default=None, help="seeds in part 2")
     ap.add_argument("--cache", type=Path, default=None, help="keep TPE trial sets here")
     ap.add_argument("--skip-part1", action="store_true")
@@ -342,7 +348,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if not args.skip_part1:
             print("true shares: " + ", ".join(f"{k} {v:.3f}" for k, v in TRUE_SHARE.items()))
-            res = part1(sizes, args.seeds, args.tpe_big_seeds, cache)
+            res = part1(sizes, args.seeds, args.tpe_big_seeds, args.fanova_big_seeds, cache)
             table = res.groupby(["sampler", "n", "estimator"], sort=False).agg(
                 seeds=("seed", "nunique"), spearman=("spearman", "mean"),
                 spearman_sd=("spearman", "std"), seconds=("seconds", "mean"))

@@ -236,8 +236,9 @@ def weights(terms: Sequence[Term], rows: np.ndarray, max_weight: float) -> np.nd
     """``prod_j mass_j(cell) / freq_j(cell)`` over *rows*, mean 1, clipped at *max_weight*.
 
     ``freq_j(c) = (n_c + ALPHA) / (n + ALPHA * C_j)`` is the smoothed sampling
-    frequency of cell *c* among the rows. After clipping the weights are
-    scaled to mean 1 again.
+    frequency of cell *c* among the rows. Weights are scaled to mean 1,
+    clipped at *max_weight* and scaled to mean 1 again (repeated until the
+    cap holds).
     """
     n = len(rows)
     logw = np.zeros(n)
@@ -248,8 +249,11 @@ def weights(terms: Sequence[Term], rows: np.ndarray, max_weight: float) -> np.nd
         freq = (count + ALPHA) / (n + ALPHA * c)
         with np.errstate(divide="ignore"):
             logw += np.log(tm.mass[cell]) - np.log(freq[cell])
-    w = np.exp(logw - logw.max())
-    w /= w.mean()
+    return _clipped(np.exp(logw - logw.max()), max_weight)
+
+
+def _clipped(w: np.ndarray, max_weight: float) -> np.ndarray:
+    w = w / w.mean()
     if np.isfinite(max_weight):
         for _ in range(20):  # clip, rescale; a few rounds settle the cap
             if w.max() <= max_weight * (1 + 1e-9):
@@ -279,8 +283,8 @@ def fit_group(
     rows = np.flatnonzero(inside)
     n = len(rows)
     nan = np.full(len(terms), np.nan)
-    out: dict = {"variance": nan, "n_used": n, "n_outside": len(y) - n, "n_eff": float("nan"),
-                 "r2": float("nan")}
+    out: dict = {"variance": nan, "chance": nan, "n_used": n, "n_outside": len(y) - n,
+                 "n_eff": float("nan"), "r2": float("nan")}
     if n == 0:
         return out
     w = weights(terms, rows, max_weight) if reweight else np.ones(n)
@@ -320,15 +324,28 @@ def fit_group(
     tss = float(np.sum(w * (yy - ybar) ** 2))
     rss = float(np.sum(w * (yy - fitted) ** 2))
     out["r2"] = 1.0 - rss / tss if tss > 0 else float("nan")
+    p = design.shape[1]
+    cov = None
+    if n > p:  # sampling covariance of beta (sandwich form, homoscedastic noise)
+        s2 = float(np.sum((yy - fitted) ** 2)) / (n - p)
+        xtw = design.T * w
+        inv = np.linalg.pinv(xtw @ design)
+        cov = s2 * (inv @ ((xtw * w) @ design) @ inv)
     var = np.empty(len(terms))
+    chance = np.full(len(terms), np.nan)
     start = 1
     for j, (x, (node, q)) in enumerate(zip(blocks, evals, strict=True)):
-        b = beta[start : start + x.shape[1]]
+        sl = slice(start, start + x.shape[1])
         start += x.shape[1]
-        f = node @ b
+        f = node @ beta[sl]
         mean = float(q @ f)
         var[j] = max(float(q @ (f - mean) ** 2), 0.0)
+        if cov is not None:
+            centred = node - q @ node
+            m = centred.T @ (centred * q[:, None])
+            chance[j] = max(float(np.sum(m * cov[sl, sl])), 0.0)
     out["variance"] = var
+    out["chance"] = chance
     return out
 
 
@@ -378,14 +395,19 @@ def search_space_shares(
             share = np.full(len(var), np.nan)
         else:
             share = var / total
+        corr = np.maximum(var - res["chance"], 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share_c = corr / corr.sum() if corr.sum() > 0 else np.full(len(var), np.nan)
+        share_c = np.where(np.isnan(share), np.nan, share_c)
         for j, name in enumerate(names):
             rows.append({
-                "_g": g, "param": name, "share": share[j], "variance": var[j],
+                "_g": g, "param": name, "share": share[j], "share_corrected": share_c[j],
+                "variance": var[j], "variance_chance": res["chance"][j],
                 "n_trials": int(res["n_used"]), "n_eff": res["n_eff"], "r2": res["r2"],
                 "source": terms[j].source,
             })
-    result = pd.DataFrame(rows, columns=["_g", "param", "share", "variance", "n_trials", "n_eff",
-                                         "r2", "source"])
+    result = pd.DataFrame(rows, columns=["_g", "param", "share", "share_corrected", "variance",
+                                         "variance_chance", "n_trials", "n_eff", "r2", "source"])
     _warn(notes, len(groups))
     order = np.lexsort((-np.nan_to_num(result["share"].to_numpy(float), nan=-1.0),
                         result["_g"].to_numpy()))

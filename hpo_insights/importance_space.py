@@ -22,7 +22,7 @@ def search_space_importance(
     degree: int = 3,
     max_levels: int = 12,
     max_weight: float = 20.0,
-    reweight: bool = True,
+    reweight: bool = False,
 ) -> pd.DataFrame:
     """Each parameter's share of the objective's variance over the search space.
 

@@ -80,8 +80,9 @@ def test_additive_grid_known_shares():
     assert got_var["lr"] == pytest.approx(var["lr"], rel=1e-9)
     assert res["r2"].iloc[0] == pytest.approx(1.0)
     assert set(res["source"]) == {"distribution"}
-    assert list(res.columns) == ["study", "param", "share", "variance", "n_trials", "n_eff",
-                                 "r2", "source"]
+    assert list(res.columns) == ["study", "param", "share", "share_corrected", "variance",
+                                 "variance_chance", "n_trials", "n_eff", "r2", "source"]
+    np.testing.assert_allclose(res["share_corrected"], res["share"], atol=1e-9)  # no noise
     assert res["share"].is_monotonic_decreasing
     assert (res["n_trials"] == 84).all()
 
@@ -125,18 +126,34 @@ def test_reweighting_recovers_the_uniform_design():
     dists = {"a": DISTS["a"], "b": DISTS["b"]}
     truth = _uniform_answer()
     trials = _frame(_skewed_records([1, 2, 3, 6], [1, 4, 2], scale=20), dists)
-    res = hi.search_space_importance(trials)
+    res = hi.search_space_importance(trials, reweight=True)
     got = dict(zip(res["param"], res["share"], strict=True))
     for k in truth:
         assert got[k] == pytest.approx(truth[k], abs=0.01)
-    # Without the weights the same sample gives a clearly different answer.
-    flat = hi.search_space_importance(trials, reweight=False)
+    assert res["n_eff"].iloc[0] < len(trials) / 2  # the weights are far from uniform
+    # Without the weights (the default) the same sample gives a clearly different answer.
+    flat = hi.search_space_importance(trials)
     got_flat = dict(zip(flat["param"], flat["share"], strict=True))
     assert abs(got_flat["a"] - truth["a"]) > 0.05
     # And a uniform sample gives the truth exactly.
     uniform = _frame(_skewed_records([1, 1, 1, 1], [1, 1, 1], scale=2), dists)
-    got_u = dict(zip(*hi.search_space_importance(uniform)[["param", "share"]].T.to_numpy()))
+    res_u = hi.search_space_importance(uniform, reweight=True)
+    got_u = dict(zip(res_u["param"], res_u["share"], strict=True))
     assert got_u["a"] == pytest.approx(truth["a"], abs=1e-9)
+
+
+def test_chance_part_of_a_balanced_one_way_design(rng):
+    """One 4-level parameter, 5 trials per level: the chance part is (K-1)/K * s^2 / r."""
+    k, r = 4, 5
+    level = np.repeat(np.arange(k), r)
+    y = 0.3 * level + rng.normal(0, 1.0, k * r)
+    trials = _frame([({"a": int(a)}, float(v)) for a, v in zip(level, y, strict=True)],
+                    {"a": DISTS["a"]})
+    res = hi.search_space_importance(trials)
+    means = np.array([y[level == i].mean() for i in range(k)])
+    s2 = sum(((y[level == i] - means[i]) ** 2).sum() for i in range(k)) / (k * r - k)
+    assert res["variance"].iloc[0] == pytest.approx(np.mean((means - means.mean()) ** 2))
+    assert res["variance_chance"].iloc[0] == pytest.approx((k - 1) / k * s2 / r)
 
 
 def test_observed_range_without_distribution():
@@ -205,7 +222,7 @@ def test_constant_objective_gives_nan_and_a_warning():
 
 
 def test_too_few_trials_gives_nan_and_a_warning():
-    recs = [({"a": a, "b": "x", "lr": lr}, float(a)) for a, lr in zip(range(3), (1e-4, 1e-3, 1e-2))]
+    recs = [({"a": a, "b": "x", "lr": lr}, float(a)) for a, lr in enumerate((1e-4, 1e-3, 1e-2))]
     trials = _frame(recs, DISTS)
     with pytest.warns(hi.TrialsWarning, match="fewer trials than model coefficients"):
         res = hi.search_space_importance(trials, params=["a", "lr"])
