@@ -68,11 +68,11 @@ def make_trials(n: int, seed: int = 0) -> pd.DataFrame:
 def library(trials: pd.DataFrame) -> None:
     """Every analysis, one call at a time."""
     for p in PARAMS:
-        hi.value_table(trials, p)
+        hi.value_table(trials, params=p)
     hi.variance_explained(trials)
     hi.classify_trend(trials)
     for r, c in PAIRS:
-        hi.coverage_crosstab(trials, r, c)
+        hi.coverage_crosstab(trials, params=(r, c))
 
 
 def bare_pandas(trials: pd.DataFrame) -> None:

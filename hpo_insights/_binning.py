@@ -38,23 +38,9 @@ GROUP = "_group"  # internal name of the group-key column of a prepared frame
 
 
 # --- preparation ------------------------------------------------------------
-def group_source(trials: pd.DataFrame, by: str | None) -> str | None:
-    """The column holding the group key for *by* (``study_user_attrs_<by>`` aliases), or None."""
-    if by is None:
-        return None
-    _frame.group_labels(trials, by)  # raises a TrialsError for an unknown column
-    return by if by in trials.columns else _frame.STUDY_ATTR_PREFIX + by
-
-
-def check_by(by: str | None) -> None:
-    """Raise a TypeError when *by* is not a column name or None."""
-    if by is not None and not isinstance(by, str):
-        raise TypeError(f"by must be a column name (str) or None, got {type(by).__name__} instead.")
-
-
 def group_codes(trials: pd.DataFrame, by: str | None) -> tuple[np.ndarray, pd.Index]:
     """Group position of every row of *trials*, and the group keys (order of appearance)."""
-    src = group_source(trials, by)
+    src = _frame.group_column(trials, by)
     if src is None:
         return np.zeros(len(trials), dtype=np.intp), pd.Index(["all"])
     col = trials[src]
@@ -81,7 +67,7 @@ def prepare(
     Raises a TrialsError when no trial counts at all.
     """
     _frame.check_frame(trials)
-    check_by(by)
+    _frame.check_by(by)
     all_codes, groups = group_codes(trials, by)
     need = [_frame.STUDY, _frame.NUMBER, _frame.STATE, *_frame.objective_columns(trials)]
     need = list(dict.fromkeys([*need, *columns]))
@@ -113,7 +99,7 @@ def group_distributions(trials: pd.DataFrame, pcol: str, by: str | None) -> dict
     dcol = _frame.DISTRIBUTION_PREFIX + pcol[len(_frame.PARAM_PREFIX):]
     if dcol not in trials.columns:
         return {}
-    src = group_source(trials, by)
+    src = _frame.group_column(trials, by)
     col = trials[dcol]
     if src is None:
         first = col.dropna()

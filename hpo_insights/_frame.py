@@ -253,6 +253,112 @@ def directions(
     return pd.Series(out, name=DIRECTION).rename_axis(by or "group")
 
 
+def check_by(by: Any) -> None:
+    """Raise a TypeError when *by* is not a column name or None."""
+    if by is not None and not isinstance(by, str):
+        raise TypeError(f"by must be a column name (str) or None, got {type(by).__name__} instead.")
+
+
+def group_column(trials: pd.DataFrame, by: str | None) -> str | None:
+    """The column holding the group key for *by*, or ``None`` when ``by=None`` (pooled).
+
+    *by* names a column, or a study attribute without its prefix (``"budget"``
+    means ``study_user_attrs_budget``). An unknown name is a TrialsError
+    listing the columns that can group trials. The one place *by* is resolved.
+    """
+    check_by(by)
+    if by is None:
+        return None
+    group_labels(trials, by)  # raises the shared "cannot group by" error
+    return by if by in trials.columns else STUDY_ATTR_PREFIX + by
+
+
+def unknown_studies_message(unknown: Sequence[Any], present: Sequence[Any], where: str) -> str:
+    """The one message for study names that are not there."""
+    names = ", ".join(repr(s) for s in unknown)
+    have = ", ".join(map(str, present)) if len(present) else "(none)"
+    return (
+        f"Unknown study {names} in {where}. Studies there: {have}. "
+        "Pass names from this list."
+    )
+
+
+def study_names(studies: Any, argument: str = "studies") -> list[Any] | None:
+    """Check a ``studies=`` argument: ``None``, one name, or a non-empty list of names."""
+    if studies is None:
+        return None
+    if isinstance(studies, str):
+        return [studies]
+    if isinstance(studies, bytes | dict | set) or not isinstance(
+        studies, Sequence | pd.Index | np.ndarray | pd.Series
+    ):
+        raise TypeError(
+            f"{argument} must be a study name (str) or a list of names, got "
+            f"{type(studies).__name__} ({studies!r}) instead."
+        )
+    names = list(studies)
+    if not names:
+        raise TrialsError(
+            f"{argument}=[] selects no study: pass at least one name, or None for every study."
+        )
+    bad = [s for s in names if not isinstance(s, str | int | np.integer)]
+    if bad:
+        raise TypeError(
+            f"{argument} must hold study names (str), got {bad[0]!r} "
+            f"({type(bad[0]).__name__}) instead."
+        )
+    return list(dict.fromkeys(names))
+
+
+def select_studies(trials: pd.DataFrame, studies: Any) -> pd.DataFrame:
+    """The trials of the named studies, in the order named; *trials* itself when ``None``.
+
+    The one place ``studies=`` is applied by the analyses: an unknown name is a
+    TrialsError listing the studies present.
+    """
+    names = study_names(studies)
+    if names is None:
+        return trials
+    check_frame(trials)
+    col = trials[STUDY]
+    present = list(pd.unique(col))
+    have = set(present)
+    unknown = [s for s in names if s not in have]
+    if unknown:
+        raise TrialsError(unknown_studies_message(unknown, present, "the trials frame"))
+    if names == present:
+        return trials
+    codes = pd.Index(names).get_indexer(col)
+    keep = np.flatnonzero(codes >= 0)
+    order = keep[np.argsort(codes[keep], kind="stable")]
+    return trials.iloc[order]
+
+
+def signs(
+    trials: pd.DataFrame, direction: str | None, by: str | None, groups: pd.Index
+) -> tuple[np.ndarray, list[str]]:
+    """+1 (maximize) or -1 (minimize) per group of *groups*, and the direction names."""
+    names = _fast_directions(trials, direction, groups)
+    if names is None:  # the general path (and its error messages)
+        dirs = directions(trials, direction, by)
+        names = [str(dirs.loc[g]) if by is not None else str(dirs.iloc[0]) for g in groups]
+    return np.array([1.0 if d == "maximize" else -1.0 for d in names]), names
+
+
+def _fast_directions(
+    trials: pd.DataFrame, direction: str | None, groups: pd.Index
+) -> list[str] | None:
+    """Directions per group without a string groupby, or None to defer to :func:`directions`."""
+    if direction is not None or DIRECTION not in trials.columns:
+        return None
+    col = trials[DIRECTION]
+    first = col.iloc[0] if len(col) else None
+    if isinstance(first, str) and first.lower() in DIRECTIONS:
+        if bool((col == first).all()):
+            return [first.lower()] * len(groups)
+    return None
+
+
 def group_labels(trials: pd.DataFrame, by: str | None = STUDY) -> pd.Series:
     """The grouping key per row: the *by* column, or ``"all"`` everywhere when ``by=None``."""
     if by is None:

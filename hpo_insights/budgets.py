@@ -82,23 +82,22 @@ def budget_order(labels: Iterable[object]) -> list[object]:
     return [uniq[i] for i in [*first, *idx[~ok]]]
 
 
-def _budget_column(trials: pd.DataFrame, by: str | None) -> str:
-    """The column holding budget labels: *by*, else the budget attribute, else ``study``."""
-    if by is None:
+def _budget_column(trials: pd.DataFrame, budget: str | None) -> str:
+    """The column holding budget labels: *budget*, else the budget attribute, else ``study``."""
+    if budget is None:
         return _frame.BUDGET if _frame.BUDGET in trials.columns else _frame.STUDY
-    if by in trials.columns:
-        return by
-    alt = _frame.STUDY_ATTR_PREFIX + by
-    if alt in trials.columns:
-        return alt
-    _frame.group_labels(trials, by)  # raises the shared "cannot group by" error
-    return by  # pragma: no cover
+    if not isinstance(budget, str):
+        raise TypeError(
+            f"budget must be a column name (str) or None, got {type(budget).__name__} instead."
+        )
+    return _frame.group_column(trials, budget)
 
 
 def compare_budgets(
     trials: pd.DataFrame,
     *,
-    by: str | None = None,
+    studies: str | Sequence[str] | None = None,
+    budget: str | None = None,
     objective: str | None = None,
     direction: str | None = None,
 ) -> pd.DataFrame:
@@ -108,7 +107,10 @@ def compare_budgets(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
-    by : str or None, default None
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column); ``None`` means every study.
+        An unknown name is an error listing the studies.
+    budget : str or None, default None
         The column of budget labels (``"budget"`` means
         ``study_user_attrs_budget``). ``None``: ``study_user_attrs_budget``
         when present, else ``study``.
@@ -130,7 +132,7 @@ def compare_budgets(
     Raises
     ------
     TrialsError
-        No COMPLETE trial with a finite objective, unknown *by*, objective or
+        No COMPLETE trial with a finite objective, unknown *budget*, objective or
         direction.
 
     Notes
@@ -151,7 +153,8 @@ def compare_budgets(
     from hpo_insights.summary import best_trial
 
     _frame.check_frame(trials)
-    col = _budget_column(trials, by)
+    trials = _frame.select_studies(trials, studies)
+    col = _budget_column(trials, budget)
     best = best_trial(trials, objective=objective, direction=direction, by=col)
     labels = best.iloc[:, 0]
     order = budget_order(labels.tolist())
@@ -228,7 +231,8 @@ def _direction(trials: pd.DataFrame, col: str, direction: str | None) -> str:
 def scaling_check(
     trials: pd.DataFrame,
     *,
-    by: str | None = None,
+    studies: str | Sequence[str] | None = None,
+    budget: str | None = None,
     objective: str | None = None,
     direction: str | None = None,
 ) -> ScalingCheck:
@@ -238,7 +242,7 @@ def scaling_check(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
-    by, objective, direction
+    studies, budget, objective, direction
         As in :func:`compare_budgets`.
 
     Returns
@@ -272,8 +276,9 @@ def scaling_check(
     >>> list(sc.table.columns)
     ['budget', 'size', 'best', 'improved']
     """
-    cb = compare_budgets(trials, by=by, objective=objective, direction=direction)
-    col = _budget_column(trials, by)
+    trials = _frame.select_studies(_frame.check_frame(trials), studies)
+    cb = compare_budgets(trials, budget=budget, objective=objective, direction=direction)
+    col = _budget_column(trials, budget)
     sign = 1.0 if _direction(trials, col, direction) == "maximize" else -1.0
     if cb["size"].isna().any():
         bad = cb.loc[cb["size"].isna(), "budget"].astype(str).tolist()
@@ -330,7 +335,8 @@ def param_consistency(
     trials: pd.DataFrame,
     *,
     params: str | Sequence[str] | None = None,
-    by: str | None = None,
+    studies: str | Sequence[str] | None = None,
+    budget: str | None = None,
     objective: str | None = None,
     direction: str | None = None,
 ) -> pd.DataFrame:
@@ -343,7 +349,7 @@ def param_consistency(
     params : str or list of str, optional
         Parameters to check (with or without ``params_``). ``None``: those
         searched over the same grid in every budget (see Notes).
-    by, objective, direction
+    studies, budget, objective, direction
         As in :func:`compare_budgets`.
 
     Returns
@@ -382,8 +388,9 @@ def param_consistency(
     {'2M': 1e-05, '20M': 0.0001, '200M': 0.0001}
     """
     _frame.check_frame(trials)
-    col = _budget_column(trials, by)
-    cb = compare_budgets(trials, by=by, objective=objective, direction=direction)
+    trials = _frame.select_studies(trials, studies)
+    col = _budget_column(trials, budget)
+    cb = compare_budgets(trials, budget=budget, objective=objective, direction=direction)
     if params is None:
         labels = trials[col]
         pcols = []
@@ -421,7 +428,9 @@ def _grid_values(sub: pd.DataFrame, pcol: str) -> frozenset:
 def collapse_by_budget(
     trials: pd.DataFrame,
     *,
-    by: str | None = None,
+    studies: str | Sequence[str] | None = None,
+    budget: str | None = None,
+    objective: str | None = None,
     pred_min: str | None = "user_attrs_pred_min",
     pred_max: str | None = "user_attrs_pred_max",
     pred_std: str | None = "user_attrs_pred_std",
@@ -435,7 +444,7 @@ def collapse_by_budget(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
-    by : str or None, default None
+    studies, budget, objective
         As in :func:`compare_budgets`.
     pred_min, pred_max, pred_std, recall, min_range, min_std
         As in :func:`hpo_insights.detect_collapse`.
@@ -457,7 +466,8 @@ def collapse_by_budget(
     2   200M      Yes
     """
     _frame.check_frame(trials)
-    col = _budget_column(trials, by)
+    trials = _frame.select_studies(trials, studies)
+    col = _budget_column(trials, budget)
     cs = collapse_summary(
         trials,
         pred_min=pred_min,
@@ -466,6 +476,7 @@ def collapse_by_budget(
         recall=recall,
         min_range=min_range,
         min_std=min_std,
+        objective=objective,
         by=col,
     )
     order = budget_order(cs[col].tolist())

@@ -9,6 +9,8 @@ statistics the objective recorded as user attributes, and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -49,9 +51,42 @@ def _numeric(frame: pd.DataFrame, col: str | None) -> np.ndarray:
     return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def _collapsed_mask(
+    trials: pd.DataFrame,
+    *,
+    min_range: float = 0.05,
+    min_std: float = 0.01,
+) -> np.ndarray:
+    """Rows of *trials* that :func:`detect_collapse` flags with its default columns.
+
+    A boolean array over the rows of *trials* (positional): True for a
+    COMPLETE trial with a finite objective whose recorded prediction range
+    (else std) is below the threshold; False everywhere else, including
+    trials whose collapse is unknown (nothing recorded) and every trial of a
+    frame without the prediction columns. Used by the analyses that leave
+    collapsed trials out by default (``exclude_collapsed=True``).
+    """
+    n = len(trials)
+    cols = trials.columns
+    pmin, pmax, pstd = _DEFAULTS["pred_min"], _DEFAULTS["pred_max"], _DEFAULTS["pred_std"]
+    has_range = pmin in cols and pmax in cols
+    if not (has_range or pstd in cols):
+        return np.zeros(n, dtype=bool)
+    lo = _numeric(trials, pmin if pmin in cols else None)
+    hi_ = _numeric(trials, pmax if pmax in cols else None)
+    sd = _numeric(trials, pstd if pstd in cols else None)
+    rng = hi_ - lo
+    with np.errstate(invalid="ignore"):
+        flag = np.where(np.isfinite(rng), rng < min_range, np.isfinite(sd) & (sd < min_std))
+    state = (trials[_frame.STATE] == "COMPLETE").to_numpy(dtype=bool)
+    return flag & state
+
+
 def detect_collapse(
     trials: pd.DataFrame,
     *,
+    studies: str | Sequence[str] | None = None,
+    objective: str | None = None,
     pred_min: str | None = "user_attrs_pred_min",
     pred_max: str | None = "user_attrs_pred_max",
     pred_std: str | None = "user_attrs_pred_std",
@@ -66,6 +101,12 @@ def detect_collapse(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
+    objective : str, optional
+        The objective column (``value``, ``values_<name>``); ``None`` means the
+        frame's single objective.
     pred_min, pred_max, pred_std, recall : str or None
         Columns holding, per trial, the lowest and highest predicted
         probability, their standard deviation and the recall (with or without
@@ -118,6 +159,7 @@ def detect_collapse(
     {'transformer-2M': 0, 'transformer-20M': 0, 'transformer-200M': 2}
     """
     _frame.check_frame(trials)
+    trials = _frame.select_studies(trials, studies)
     cols = {
         role: _stat_column(trials, role, name)
         for role, name in zip(_DEFAULTS, (pred_min, pred_max, pred_std, recall), strict=True)
@@ -128,7 +170,7 @@ def detect_collapse(
         key_col = by if by in trials.columns else _frame.STUDY_ATTR_PREFIX + by
     need = [*([key_col] if key_col else []), _frame.NUMBER]
     need += [c for c in cols.values() if c is not None]
-    done, ycol = _frame.completed(trials, columns=need)
+    done, ycol = _frame.completed(trials, objective, columns=need)
     lo, hi_, sd, rc = (_numeric(done, cols[r]) for r in _DEFAULTS)
     rng = hi_ - lo
     has_range = np.isfinite(rng)
@@ -155,6 +197,8 @@ def detect_collapse(
 def collapse_summary(
     trials: pd.DataFrame,
     *,
+    studies: str | Sequence[str] | None = None,
+    objective: str | None = None,
     pred_min: str | None = "user_attrs_pred_min",
     pred_max: str | None = "user_attrs_pred_max",
     pred_std: str | None = "user_attrs_pred_std",
@@ -169,6 +213,12 @@ def collapse_summary(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
+    objective : str, optional
+        The objective column (``value``, ``values_<name>``); ``None`` means the
+        frame's single objective.
     pred_min, pred_max, pred_std, recall, min_range, min_std
         As in :func:`detect_collapse`.
     by : str or None, default "study"
@@ -208,8 +258,10 @@ def collapse_summary(
     2  transformer-200M      Yes            2          46
     """
     _frame.check_frame(trials)
+    trials = _frame.select_studies(trials, studies)
     flags = detect_collapse(
         trials,
+        objective=objective,
         pred_min=pred_min,
         pred_max=pred_max,
         pred_std=pred_std,

@@ -25,9 +25,9 @@ def _choices(trials: pd.DataFrame, pcol: str, by: str | None) -> dict:
 
 def coverage_crosstab(
     trials: pd.DataFrame,
-    row_param: str,
-    col_param: str,
     *,
+    params: Sequence[str],
+    studies: str | Sequence[str] | None = None,
     by: str | None = "study",
     states: Sequence[str] = ("COMPLETE",),
     bins: int = 10,
@@ -38,8 +38,12 @@ def coverage_crosstab(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
-    row_param, col_param : str
-        The two parameters, with or without ``params_``.
+    params : sequence of two str
+        The row parameter and the column parameter, with or without
+        ``params_``, e.g. ``params=("d_model", "n_layers")``.
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     by : str or None, default "study"
         One table per value of this column; ``None`` pools all trials.
     states : sequence of str, default ("COMPLETE",)
@@ -83,20 +87,26 @@ def coverage_crosstab(
     >>> import hpo_insights as hi
     >>> trials = pd.DataFrame({"study": "a", "number": range(4), "state": "COMPLETE",
     ...     "value": 0.5, "params_layers": [2, 2, 4, 4], "params_heads": [8, 8, 8, 16]})
-    >>> ct = hi.coverage_crosstab(trials, "layers", "heads")
+    >>> ct = hi.coverage_crosstab(trials, params=("layers", "heads"))
     >>> ct.pivot(index="row_value", columns="col_value", values="n_trials")
     col_value  8   16
     row_value
     2           2   0
     4           1   1
-    >>> ct = hi.coverage_crosstab(hi.datasets.example(), "d_model", "n_layers")
+    >>> ct = hi.coverage_crosstab(hi.datasets.example(), params=("d_model", "n_layers"))
     >>> list(ct.columns)
     ['study', 'row_param', 'row_value', 'col_param', 'col_value', 'n_trials']
     """
     _frame.check_frame(trials)
-    _binning.check_by(by)
-    rcol = _frame.param_column(trials, row_param)
-    ccol = _frame.param_column(trials, col_param)
+    _frame.check_by(by)
+    if isinstance(params, str) or not isinstance(params, Sequence) or len(params) != 2:
+        raise TypeError(
+            "params must be a pair of parameter names (row, column), e.g. "
+            f"params=('d_model', 'n_layers'); got {params!r} instead."
+        )
+    trials = _frame.select_studies(trials, studies)
+    rcol = _frame.param_column(trials, params[0])
+    ccol = _frame.param_column(trials, params[1])
     if isinstance(states, str):
         states = [states]
     states = list(states)

@@ -8,6 +8,7 @@ range (Optuna ``study.enqueue_trial``) to check the edges of the search space.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -98,13 +99,21 @@ def _from_marker(trials: pd.DataFrame, keys: np.ndarray, rows: np.ndarray) -> pd
     return frame
 
 
-def forced_extremes(trials: pd.DataFrame, *, by: str | None = "study") -> pd.DataFrame:
+def forced_extremes(
+    trials: pd.DataFrame,
+    *,
+    studies: str | Sequence[str] | None = None,
+    by: str | None = "study",
+) -> pd.DataFrame:
     """The trials forced to a parameter's minimum or maximum, and which one.
 
     Parameters
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     by : str or None, default "study"
         Group column put first in the result (bounds observed per group);
         ``None`` pools all trials and leaves it out.
@@ -156,6 +165,7 @@ def forced_extremes(trials: pd.DataFrame, *, by: str | None = "study") -> pd.Dat
     ['min_d_model', 'max_d_model', 'min_n_layers', 'max_n_layers', 'min_n_heads', 'max_n_heads']
     """
     _frame.check_frame(trials)
+    trials = _frame.select_studies(trials, studies)
     keys = _frame.group_labels(trials, by)
     pcols = [c for c in trials.columns if c.startswith(_frame.PARAM_PREFIX)]
     ycols = _frame.objective_columns(trials)

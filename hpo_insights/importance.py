@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning
+from hpo_insights import _binning, _frame
 from hpo_insights._errors import TrialsError, TrialsWarning
-from hpo_insights.trends import _group_column, _level_tables
+from hpo_insights._levels import group_key_column, level_tables
 
 __all__ = ["variance_explained"]
 
@@ -19,6 +19,7 @@ def variance_explained(
     trials: pd.DataFrame,
     *,
     params: str | Sequence[str] | None = None,
+    studies: str | Sequence[str] | None = None,
     objective: str | None = None,
     by: str | None = "study",
     bins: int = 10,
@@ -32,6 +33,9 @@ def variance_explained(
         A trials frame (see ``docs/trials-frame.md``).
     params : str, sequence of str or None, default None
         Parameter names, with or without ``params_``; ``None`` means all.
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     objective : str, optional
         The objective column; ``None`` means the frame's single objective.
     by : str or None, default "study"
@@ -91,10 +95,13 @@ def variance_explained(
     if space == "search":
         from hpo_insights.importance_space import search_space_importance
 
-        return search_space_importance(trials, params=params, objective=objective, by=by)
+        return search_space_importance(
+            trials, params=params, objective=objective, by=by, studies=studies
+        )
     if space != "trials":
         raise TrialsError(f"space must be 'trials' or 'search', got {space!r} instead.")
-    long, groups = _level_tables(trials, params, objective=objective, by=by, bins=bins)
+    trials = _frame.select_studies(trials, studies)
+    long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins)
     key = pd.factorize(pd.MultiIndex.from_arrays([long["group"], long["param"]]))[0]
     count = long["count"].to_numpy().astype(float)
     mean = long["mean"].to_numpy()
@@ -113,7 +120,7 @@ def variance_explained(
         share = np.where(degenerate, np.nan, np.clip(between / total, 0.0, 1.0))
     first = np.unique(key, return_index=True)[1]
     heads = long.iloc[first]
-    out = _group_column(heads, groups, by)
+    out = group_key_column(heads, groups, by)
     out.update(
         param=heads["param"].to_numpy(dtype=object),
         share=share,

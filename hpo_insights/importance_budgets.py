@@ -54,8 +54,9 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
 def importance_by_budget(
     trials: pd.DataFrame,
     *,
-    budget: str | None = None,
     params: str | Sequence[str] | None = None,
+    studies: str | Sequence[str] | None = None,
+    budget: str | None = None,
     objective: str | None = None,
     seed: int = 0,
 ) -> BudgetImportance:
@@ -65,12 +66,14 @@ def importance_by_budget(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    params : str, sequence of str or None, default None
+        Parameter names, with or without ``params_``; ``None`` means all.
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column); ``None`` means every study.
     budget : str or None, default None
         The column of budget labels (``"budget"`` means
         ``study_user_attrs_budget``). ``None``: ``study_user_attrs_budget``
         when present, else ``study`` (as :func:`hpo_insights.compare_budgets`).
-    params : str, sequence of str or None, default None
-        Parameter names, with or without ``params_``; ``None`` means all.
     objective : str, optional
         The objective column; ``None`` means the frame's single objective.
     seed : int, default 0
@@ -106,6 +109,7 @@ def importance_by_budget(
     ['budget_a', 'budget_b', 'spearman', 'n_params']
     """
     _frame.check_frame(trials)
+    trials = _frame.select_studies(trials, studies)
     col = _budget_column(trials, budget)
     extra = {}
     if "ci" in inspect.signature(variance_explained).parameters:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from hpo_insights import _binning, _frame, _search_space
+from hpo_insights import _frame, _search_space
 from hpo_insights._errors import TrialsError
 
 __all__ = ["search_space_importance"]
@@ -17,6 +17,7 @@ def search_space_importance(
     trials: pd.DataFrame,
     *,
     params: str | Sequence[str] | None = None,
+    studies: str | Sequence[str] | None = None,
     objective: str | None = None,
     by: str | None = "study",
     degree: int = 3,
@@ -39,6 +40,9 @@ def search_space_importance(
     params : str, sequence of str or None, default None
         Parameter names, with or without ``params_``; ``None`` means all. They
         are fitted together, so the shares depend on which are named.
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     objective : str, optional
         The objective column; ``None`` means the frame's single objective.
     by : str or None, default "study"
@@ -101,13 +105,14 @@ def search_space_importance(
     1     b  0.056
     """
     _frame.check_frame(trials)
-    _binning.check_by(by)
+    _frame.check_by(by)
     if isinstance(degree, bool) or not isinstance(degree, int) or degree < 1:
         raise TrialsError(f"degree must be a positive integer, got {degree!r} instead.")
     if isinstance(max_levels, bool) or not isinstance(max_levels, int) or max_levels < 2:
         raise TrialsError(f"max_levels must be an integer >= 2, got {max_levels!r} instead.")
     if not isinstance(max_weight, int | float) or math.isnan(max_weight) or max_weight < 1:
         raise TrialsError(f"max_weight must be a number >= 1, got {max_weight!r} instead.")
+    trials = _frame.select_studies(trials, studies)
     return _search_space.search_space_shares(
         trials, params=params, objective=objective, by=by, degree=degree,
         max_levels=max_levels, max_weight=float(max_weight), reweight=bool(reweight),

@@ -384,8 +384,8 @@ def _axis_kind(trials: pd.DataFrame, pcol: str, table: pd.DataFrame) -> tuple[bo
 
 def value_table(
     trials: pd.DataFrame,
-    param: str,
     *,
+    params: str,
     study: str | None = None,
     objective: str | None = None,
     direction: str | None = None,
@@ -409,7 +409,7 @@ def value_table(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
-    param : str
+    params : str
         Parameter name, with or without ``params_``.
     study : str, optional
         Draw this study only. By default every study is drawn, one panel each.
@@ -430,20 +430,20 @@ def value_table(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import hpo_insights as hi
-    >>> ax = hi.plot.value_table(hi.datasets.example(), "n_heads", study="transformer-2M")
+    >>> ax = hi.plot.value_table(hi.datasets.example(), params="n_heads", study="transformer-2M")
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('n_heads', 'AUC')
     """
     names = _studies(trials, study)
     sub = trials if study is None else _one_study(trials, study)
-    pcol = _frame.param_column(sub, param)
+    pcol = _frame.param_column(sub, params)
     name = _bare(pcol)
     table = hi.value_table(
-        sub, pcol, objective=objective, by="study", bins=bins, confidence=confidence
+        sub, params=pcol, objective=objective, by="study", bins=bins, confidence=confidence
     )
     trend = hi.classify_trend(
         sub,
-        pcol,
+        params=pcol,
         method=method,
         tol=tol,
         objective=objective,
@@ -528,9 +528,8 @@ def _draw_coverage_crosstab(result: pd.DataFrame, ax: Axes, *, title: str | None
 
 def coverage_crosstab(
     trials: pd.DataFrame,
-    row_param: str,
-    col_param: str,
     *,
+    params: Sequence[str],
     study: str | None = None,
     states: Sequence[str] = ("COMPLETE",),
     ax: Axes | None = None,
@@ -544,7 +543,7 @@ def coverage_crosstab(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
-    row_param, col_param : str
+    params : pair of str
         Parameter names (rows, columns), with or without ``params_``.
     study : str, optional
         Draw this study only. By default every study is drawn, one panel each.
@@ -562,14 +561,14 @@ def coverage_crosstab(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import hpo_insights as hi
-    >>> ax = hi.plot.coverage_crosstab(hi.datasets.example(), "d_model", "n_heads",
+    >>> ax = hi.plot.coverage_crosstab(hi.datasets.example(), params=("d_model", "n_heads"),
     ...                                study="transformer-2M")
     >>> ax.get_ylabel(), ax.get_xlabel()
     ('d_model', 'n_heads')
     """
     names = _studies(trials, study)
     sub = trials if study is None else _one_study(trials, study)
-    result = hi.coverage_crosstab(sub, row_param, col_param, by="study", states=states)
+    result = hi.coverage_crosstab(sub, params=params, by="study", states=states)
 
     def draw(s, a):
         _draw_coverage_crosstab(result[result["study"] == s], a, title=f"Coverage: {s}")
@@ -648,7 +647,7 @@ def _draw_compare_budgets(
 def compare_budgets(
     trials: pd.DataFrame,
     *,
-    by: str | None = None,
+    budget: str | None = None,
     objective: str | None = None,
     direction: str | None = None,
     ax: Axes | None = None,
@@ -663,8 +662,8 @@ def compare_budgets(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
-    by, objective, direction
-        Passed to :func:`hpo_insights.compare_budgets` (``by=None``: the
+    budget, objective, direction
+        Passed to :func:`hpo_insights.compare_budgets` (``budget=None``: the
         ``study_user_attrs_budget`` column if present, else ``study``).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when ``None``.
@@ -682,10 +681,10 @@ def compare_budgets(
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['2M', '20M', '200M']
     """
-    best = hi.compare_budgets(trials, by=by, objective=objective, direction=direction)
+    best = hi.compare_budgets(trials, budget=budget, objective=objective, direction=direction)
     key = (
-        by
-        if by is not None
+        budget
+        if budget is not None
         else (_frame.BUDGET if _frame.BUDGET in trials.columns else _frame.STUDY)
     )
     labels = _frame.group_labels(trials, key)

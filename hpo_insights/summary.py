@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -18,32 +20,10 @@ _STATE_COLUMNS = {
 }
 
 
-def _signs(trials: pd.DataFrame, direction: str | None, by: str | None,
-           groups: pd.Index) -> tuple[np.ndarray, list[str]]:
-    """+1 (maximize) or -1 (minimize) per group, and the direction names."""
-    names = _fast_directions(trials, direction, by, groups)
-    if names is None:  # the general path (and its error messages)
-        dirs = _frame.directions(trials, direction, by)
-        names = [str(dirs.loc[g]) if by is not None else str(dirs.iloc[0]) for g in groups]
-    return np.array([1.0 if d == "maximize" else -1.0 for d in names]), names
-
-
-def _fast_directions(trials: pd.DataFrame, direction: str | None, by: str | None,
-                     groups: pd.Index) -> list[str] | None:
-    """Directions per group without a string groupby, or None to defer to ``_frame``."""
-    if direction is not None or _frame.DIRECTION not in trials.columns:
-        return None
-    col = trials[_frame.DIRECTION]
-    first = col.iloc[0] if len(col) else None
-    if isinstance(first, str) and first.lower() in _frame.DIRECTIONS:
-        if bool((col == first).all()):
-            return [first.lower()] * len(groups)
-    return None
-
-
 def summarize(
     trials: pd.DataFrame,
     *,
+    studies: str | Sequence[str] | None = None,
     objective: str | None = None,
     direction: str | None = None,
     by: str | None = "study",
@@ -54,6 +34,9 @@ def summarize(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     objective : str, optional
         The objective column (``value``, ``values_<name>``); ``None`` means the
         frame's single objective.
@@ -105,6 +88,7 @@ def summarize(
     >>> hi.summarize(hi.datasets.example()).study.tolist()
     ['transformer-2M', 'transformer-20M', 'transformer-200M']
     """
+    trials = _frame.select_studies(trials, studies)
     done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by)
     ngroups = len(groups)
     all_codes, _ = _binning.group_codes(trials, by)
@@ -114,7 +98,7 @@ def summarize(
     for name, column in _STATE_COLUMNS.items():
         out[column] = np.bincount(all_codes[(state == name).to_numpy()], minlength=ngroups)
     y = done[ycol].to_numpy()
-    signs, names = _signs(trials, direction, by, groups)
+    signs, names = _frame.signs(trials, direction, by, groups)
     stats = _binning.level_stats(codes, y, ngroups)
     count = stats["count"]
     best = np.full(ngroups, -np.inf)
@@ -135,6 +119,7 @@ def summarize(
 def best_trial(
     trials: pd.DataFrame,
     *,
+    studies: str | Sequence[str] | None = None,
     objective: str | None = None,
     direction: str | None = None,
     by: str | None = "study",
@@ -145,6 +130,9 @@ def best_trial(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     objective : str, optional
         The objective column; ``None`` means the frame's single objective.
     direction : {"maximize", "minimize"}, optional
@@ -189,11 +177,12 @@ def best_trial(
     ['study', 'number', 'value', 'direction', 'params_d_model']
     """
     _frame.check_frame(trials)
+    trials = _frame.select_studies(trials, studies)
     pcols = [c for c in trials.columns if c.startswith(_frame.PARAM_PREFIX)]
     done, ycol, codes, groups = _binning.prepare(
         trials, objective=objective, by=by, columns=pcols, number=True
     )
-    signs, names = _signs(trials, direction, by, groups)
+    signs, names = _frame.signs(trials, direction, by, groups)
     ngroups = len(groups)
     score = done[ycol].to_numpy() * signs[codes]  # higher is better
     number = done[_frame.NUMBER].to_numpy()

@@ -10,7 +10,7 @@ import pandas as pd
 
 from hpo_insights import _binning, _frame
 from hpo_insights._errors import TrialsError
-from hpo_insights.summary import _signs
+from hpo_insights._levels import group_key_column, level_tables
 
 __all__ = ["classify_trend", "value_table"]
 
@@ -18,65 +18,11 @@ METHODS = ("endpoints",)
 TREND_LABELS = ("increasing", "decreasing", "flat", "unordered")
 
 
-def _level_tables(
-    trials: pd.DataFrame,
-    params: str | Sequence[str] | None,
-    *,
-    objective: str | None,
-    by: str | None,
-    bins: int,
-    spread: bool = True,
-) -> tuple[pd.DataFrame, pd.Index]:
-    """Levels and statistics of every parameter: one row per (group, param, level).
-
-    Columns: ``group`` (group code), ``param`` (bare name), ``value``, ``low``,
-    ``high``, ``binned``, ``numeric``, ``count``, ``mean``, ``ss`` (within-level
-    sum of squared deviations). Shared by value tables, trends and eta squared.
-    """
-    _frame.check_frame(trials)
-    _binning.check_bins(bins)
-    pcols = _frame.param_columns(trials, params)
-    done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by, columns=pcols)
-    y = done[ycol].to_numpy()
-    parts = []
-    for pcol in pcols:
-        lv = _binning.levels(
-            done[pcol], codes, len(groups), bins=bins, groups=groups,
-            dists=_binning.group_distributions(trials, pcol, by),
-        )
-        stats = _binning.level_stats(lv.codes, y, len(lv.table), spread=spread)
-        table = lv.table.assign(
-            param=pcol[len(_frame.PARAM_PREFIX):],
-            numeric=lv.numeric,
-            count=stats["count"].astype(np.int64),
-            mean=stats["mean"],
-            ss=stats["ss"],
-        )
-        parts.append(table)
-    _binning.warn_empty_groups(groups, np.bincount(codes, minlength=len(groups)), by)
-    frames = [p for p in parts if len(p)]
-    if not frames:
-        names = ", ".join(p[len(_frame.PARAM_PREFIX):] for p in pcols)
-        raise TrialsError(
-            f"No completed trial has a value for {names}: the parameter column(s) are empty "
-            "among COMPLETE trials with a finite objective."
-        )
-    long = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    if len(frames) > 1 and len(groups) > 1:  # group (order of appearance), then param order
-        long = long.sort_values("group", kind="stable", ignore_index=True)
-    return long, groups
-
-
-def _group_column(long: pd.DataFrame, groups: pd.Index, by: str | None) -> dict:
-    if by is None:
-        return {}
-    return {by: groups.to_numpy(dtype=object)[long["group"].to_numpy()]}
-
-
 def value_table(
     trials: pd.DataFrame,
-    param: str | Sequence[str],
     *,
+    params: str | Sequence[str] | None = None,
+    studies: str | Sequence[str] | None = None,
     objective: str | None = None,
     by: str | None = "study",
     bins: int = 10,
@@ -88,9 +34,12 @@ def value_table(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
-    param : str or sequence of str
-        The parameter, with or without ``params_`` (several give their tables
-        one after another).
+    params : str, sequence of str or None, default None
+        The parameter(s), with or without ``params_`` (several give their
+        tables one after another); ``None`` means all.
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     objective : str, optional
         The objective column; ``None`` means the frame's single objective.
     by : str or None, default "study"
@@ -144,13 +93,13 @@ def value_table(
     >>> trials = pd.DataFrame({"study": "a", "number": range(5), "state": "COMPLETE",
     ...     "value": [0.5, 0.7, 0.8, 0.9, 0.6], "params_lr": [0.1, 0.1, 0.01, 0.01, 0.001],
     ...     "study_direction": "maximize"})
-    >>> vt = hi.value_table(trials, "lr")
+    >>> vt = hi.value_table(trials, params="lr")
     >>> vt[["value", "count", "mean", "std"]].round(3)
        value  count  mean    std
     0  0.001      1  0.60    NaN
     1  0.010      2  0.85  0.071
     2  0.100      2  0.60  0.141
-    >>> list(hi.value_table(hi.datasets.example(), "dropout").columns)
+    >>> list(hi.value_table(hi.datasets.example(), params="dropout").columns)
     ['study', 'param', 'value', 'low', 'high', 'binned', 'count', 'mean', 'std', 'sem',
      'ci_low', 'ci_high']
     """
@@ -158,7 +107,8 @@ def value_table(
         0 < confidence < 1
     ):
         raise TrialsError(f"confidence must be a number in (0, 1), got {confidence!r} instead.")
-    long, groups = _level_tables(trials, param, objective=objective, by=by, bins=bins)
+    trials = _frame.select_studies(trials, studies)
+    long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins)
     count = long["count"].to_numpy().astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(long["ss"].to_numpy() / (count - 1))
@@ -166,7 +116,7 @@ def value_table(
     sem = std / np.sqrt(count)
     half = _binning.t_quantile((1 + confidence) / 2, count - 1) * sem
     mean = long["mean"].to_numpy()
-    out = _group_column(long, groups, by)
+    out = group_key_column(long, groups, by)
     out.update(
         param=long["param"].to_numpy(dtype=object),
         value=long["value"],
@@ -185,8 +135,9 @@ def value_table(
 
 def classify_trend(
     trials: pd.DataFrame,
-    param: str | Sequence[str] | None = None,
     *,
+    params: str | Sequence[str] | None = None,
+    studies: str | Sequence[str] | None = None,
     method: Literal["endpoints"] = "endpoints",
     tol: float = 0.01,
     objective: str | None = None,
@@ -200,8 +151,11 @@ def classify_trend(
     ----------
     trials : pandas.DataFrame
         A trials frame (see ``docs/trials-frame.md``).
-    param : str, sequence of str or None, default None
+    params : str, sequence of str or None, default None
         The parameter(s), with or without ``params_``; ``None`` means all.
+    studies : str or sequence of str, optional
+        Only these studies (the ``study`` column), in this order; ``None``
+        means every study. An unknown name is an error listing the studies.
     method : {"endpoints"}, default "endpoints"
         How the trend is decided. ``"endpoints"`` compares the mean objective
         at the largest value with the mean at the smallest (the reference
@@ -253,7 +207,7 @@ def classify_trend(
     >>> trials = pd.DataFrame({"study": "a", "number": range(5), "state": "COMPLETE",
     ...     "value": [0.5, 0.7, 0.8, 0.9, 0.6], "params_lr": [0.1, 0.1, 0.01, 0.01, 0.001],
     ...     "study_direction": "maximize"})
-    >>> hi.classify_trend(trials, "lr")[["param", "trend", "best_value", "worst_value"]]
+    >>> hi.classify_trend(trials, params="lr")[["param", "trend", "best_value", "worst_value"]]
       param trend  best_value  worst_value
     0    lr  flat        0.01        0.001
     >>> list(hi.classify_trend(hi.datasets.example()).columns)
@@ -267,10 +221,11 @@ def classify_trend(
         )
     if isinstance(tol, bool) or not isinstance(tol, float | int) or not tol >= 0:
         raise TrialsError(f"tol must be a number >= 0 (objective units), got {tol!r} instead.")
-    long, groups = _level_tables(
-        trials, param, objective=objective, by=by, bins=bins, spread=False
+    trials = _frame.select_studies(trials, studies)
+    long, groups = level_tables(
+        trials, params, objective=objective, by=by, bins=bins, spread=False
     )
-    signs, _ = _signs(trials, direction, by, groups)
+    signs, _ = _frame.signs(trials, direction, by, groups)
     key = pd.factorize(pd.MultiIndex.from_arrays([long["group"], long["param"]]))[0]
     score = long["mean"].to_numpy() * signs[long["group"].to_numpy()]
     frame = pd.DataFrame({"block": key, "score": score})
@@ -286,7 +241,7 @@ def classify_trend(
     trend = np.where(delta > tol, "increasing", np.where(delta < -tol, "decreasing", "flat"))
     trend = np.where(numeric, trend, "unordered").astype(object)
     heads = long.iloc[first]
-    out = _group_column(heads, groups, by)
+    out = group_key_column(heads, groups, by)
     values = long["value"]
     out.update(
         param=heads["param"].to_numpy(dtype=object),

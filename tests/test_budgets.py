@@ -132,7 +132,7 @@ def test_compare_budgets_shared_label_pools():
 def test_compare_budgets_by_study_and_minimize():
     """by='study' keeps study order (unreadable sizes); minimize picks the lowest."""
     t = _reference_frame()
-    cb = hi.compare_budgets(t, by="study", direction="minimize")
+    cb = hi.compare_budgets(t, budget="study", direction="minimize")
     assert cb["budget"].tolist() == ["transformer-200M", "transformer-2M", "transformer-20M"]
     assert cb["size"].isna().all()
     expected = t[t.state == "COMPLETE"].groupby("study", sort=False)["value"].min()
@@ -162,7 +162,7 @@ def test_scaling_check_holds():
 def test_scaling_check_unreadable_sizes_warn():
     """Budgets without a readable size warn that appearance order stands for size."""
     with pytest.warns(hi.TrialsWarning, match="3 of 3 budget labels"):
-        hi.scaling_check(_reference_frame(), by="study")
+        hi.scaling_check(_reference_frame(), budget="study")
 
 
 def test_param_consistency_reference():
@@ -232,7 +232,7 @@ def test_collapse_by_budget():
 def test_unknown_budget_column():
     """by= naming no column is a TrialsError listing the groupable columns."""
     with pytest.raises(hi.TrialsError, match="Cannot group by 'size'.*study_user_attrs_budget"):
-        hi.compare_budgets(_reference_frame(), by="size")
+        hi.compare_budgets(_reference_frame(), budget="size")
 
 
 def test_purity():

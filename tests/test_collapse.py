@@ -168,3 +168,23 @@ def test_repeated_index_and_study_attribute_grouping():
     assert dc["budget"].tolist() == ["2M"] * 4 + ["20M"] * 3
     cs = hi.collapse_summary(t, by="budget")
     assert cs["collapse"].tolist() == ["Yes", "No"]
+
+
+def test_collapsed_mask_matches_detect_collapse(example):
+    """The private row mask flags exactly the rows detect_collapse flags (positional)."""
+    import numpy as np
+
+    from hpo_insights.collapse import _collapsed_mask
+
+    shuffled = example.sample(frac=1.0, random_state=3)
+    mask = _collapsed_mask(shuffled)
+    flags = hi.detect_collapse(shuffled)
+    done = shuffled[(shuffled["state"] == "COMPLETE") & np.isfinite(shuffled["value"])]
+    expected = np.zeros(len(shuffled), dtype=bool)
+    pos = np.flatnonzero(shuffled.index.isin(done.index))
+    expected[pos] = flags["collapsed"].fillna(False).to_numpy(dtype=bool)
+    assert mask.sum() == 2
+    np.testing.assert_array_equal(mask, expected)
+    bare = shuffled.drop(columns=["user_attrs_pred_min", "user_attrs_pred_max",
+                                  "user_attrs_pred_std"])
+    assert not _collapsed_mask(bare).any()

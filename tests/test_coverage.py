@@ -17,7 +17,7 @@ COLUMNS = ["study", "row_param", "row_value", "col_param", "col_value", "n_trial
 
 def test_tiny_known_answer(tiny_trials):
     """COMPLETE trials only: every (lr, optimizer) combination, zeros included."""
-    ct = hi.coverage_crosstab(tiny_trials, "lr", "optimizer")
+    ct = hi.coverage_crosstab(tiny_trials, params=("lr", "optimizer"))
     assert list(ct.columns) == COLUMNS
     assert list(zip(ct.row_value, ct.col_value, ct.n_trials, strict=True)) == [
         (0.001, "adam", 0), (0.001, "sgd", 1),
@@ -29,7 +29,8 @@ def test_tiny_known_answer(tiny_trials):
 
 def test_states_option(tiny_trials):
     """states=('COMPLETE', 'PRUNED') adds the pruned (0.1, sgd) trial; FAIL stays out."""
-    ct = hi.coverage_crosstab(tiny_trials, "lr", "optimizer", states=("COMPLETE", "PRUNED"))
+    ct = hi.coverage_crosstab(tiny_trials, params=("lr", "optimizer"),
+                              states=("COMPLETE", "PRUNED"))
     cell = ct[(ct.row_value == 0.1) & (ct.col_value == "sgd")]
     assert cell.n_trials.iloc[0] == 2 and ct.n_trials.sum() == 6
 
@@ -42,7 +43,7 @@ def test_matches_pandas_crosstab(rng):
         "state": rng.choice(["COMPLETE", "PRUNED"], n), "value": rng.normal(size=n),
         "params_x": rng.choice([1, 2, 3], n), "params_y": rng.choice(["p", "q", "r", "s"], n),
     })
-    ct = hi.coverage_crosstab(trials, "x", "y")
+    ct = hi.coverage_crosstab(trials, params=("x", "y"))
     assert list(pd.unique(ct.study)) == ["b", "a"]
     for study, block in ct.groupby("study", sort=False):
         done = trials[(trials.study == study) & (trials.state == "COMPLETE")]
@@ -63,7 +64,7 @@ def test_categorical_choices_included_per_study():
         "value": 0.5, "params_heads": [2, 4, 8, 8], "params_act": ["relu"] * 4,
         "distributions_heads": [dist([2, 4, 8])] * 2 + [dist([8, 16])] * 2,
     })
-    ct = hi.coverage_crosstab(trials, "heads", "act")
+    ct = hi.coverage_crosstab(trials, params=("heads", "act"))
     s, t = ct[ct.study == "s"], ct[ct.study == "t"]
     assert list(s.row_value) == [2, 4, 8] and list(s.n_trials) == [1, 1, 0]
     assert list(t.row_value) == [8, 16] and list(t.n_trials) == [2, 0]
@@ -75,34 +76,34 @@ def test_continuous_params_are_binned(rng):
     trials = pd.DataFrame({"study": "s", "number": range(n), "state": "COMPLETE",
                            "value": 0.1, "params_lr": 10 ** rng.uniform(-5, -2, n),
                            "params_drop": rng.choice([0.1, 0.3], n)})
-    ct = hi.coverage_crosstab(trials, "lr", "drop", bins=5)
-    vt = hi.value_table(trials, "lr", bins=5)
+    ct = hi.coverage_crosstab(trials, params=("lr", "drop"), bins=5)
+    vt = hi.value_table(trials, params="lr", bins=5)
     assert list(pd.unique(ct.row_value)) == list(vt.value)
     assert ct.n_trials.sum() == n and len(ct) == 10
 
 
 def test_pooled(tiny_trials):
     """by=None: no group column."""
-    ct = hi.coverage_crosstab(tiny_trials, "lr", "optimizer", by=None)
+    ct = hi.coverage_crosstab(tiny_trials, params=("lr", "optimizer"), by=None)
     assert list(ct.columns) == COLUMNS[1:]
 
 
 def test_errors(tiny_trials):
     """Unknown parameter or state; nothing to count; non-DataFrame input."""
     with pytest.raises(hi.TrialsError, match="Unknown parameter 'lrr'.*lr, optimizer"):
-        hi.coverage_crosstab(tiny_trials, "lrr", "optimizer")
+        hi.coverage_crosstab(tiny_trials, params=("lrr", "optimizer"))
     with pytest.raises(hi.TrialsError, match="Unknown state.*DONE"):
-        hi.coverage_crosstab(tiny_trials, "lr", "optimizer", states=("DONE",))
+        hi.coverage_crosstab(tiny_trials, params=("lr", "optimizer"), states=("DONE",))
     with pytest.raises(hi.TrialsError, match="No trial in states RUNNING"):
-        hi.coverage_crosstab(tiny_trials, "lr", "optimizer", states=("RUNNING",))
+        hi.coverage_crosstab(tiny_trials, params=("lr", "optimizer"), states=("RUNNING",))
     with pytest.raises(TypeError):
-        hi.coverage_crosstab(None, "lr", "optimizer")
+        hi.coverage_crosstab(None, params=("lr", "optimizer"))
 
 
 def test_pure(tiny_trials):
     """The input frame is never modified."""
     before = tiny_trials.copy(deep=True)
-    hi.coverage_crosstab(tiny_trials, "lr", "optimizer", states=("COMPLETE", "PRUNED"))
+    hi.coverage_crosstab(tiny_trials, params=("lr", "optimizer"), states=("COMPLETE", "PRUNED"))
     pd.testing.assert_frame_equal(tiny_trials, before)
 
 
@@ -117,8 +118,8 @@ def test_counts_add_up_and_row_order_does_not_matter(rows, random):
                            "value": 0.0, "params_x": x, "params_y": y})
     if "COMPLETE" not in state:
         return
-    ct = hi.coverage_crosstab(trials, "x", "y")
+    ct = hi.coverage_crosstab(trials, params=("x", "y"))
     assert ct.n_trials.sum() == state.count("COMPLETE")
     order = list(range(len(rows)))
     random.shuffle(order)
-    pd.testing.assert_frame_equal(ct, hi.coverage_crosstab(trials.iloc[order], "x", "y"))
+    pd.testing.assert_frame_equal(ct, hi.coverage_crosstab(trials.iloc[order], params=("x", "y")))

@@ -383,10 +383,36 @@ def test_regenerating_reproduces_the_shipped_example(tmp_path, trials):
             f"Optuna {optuna.__version__} may sample differently"
         )
     db, csv = _make_example.generate(tmp_path)
-    fresh = hi.load(csv)
     timing = ["datetime_start", "datetime_complete", "duration"]
-    pd.testing.assert_frame_equal(fresh.drop(columns=timing), trials.drop(columns=timing),
-                                  check_exact=True)
-    stored = hi.load(db)
-    pd.testing.assert_frame_equal(stored.drop(columns=timing), trials.drop(columns=timing),
-                                  check_exact=True)
+    for fresh in (hi.load(csv), hi.load(db)):
+        _assert_same_draws(fresh.drop(columns=timing), trials.drop(columns=timing))
+
+
+def _assert_same_draws(fresh: pd.DataFrame, shipped: pd.DataFrame) -> None:
+    """Equal frames, floats to 1e-12 relative (also inside JSON text attributes).
+
+    numpy's exp/log differ in the last bit between builds (SIMD kernels), so a log-uniform
+    draw can come back one ulp away; any real difference in sampling is far larger.
+    """
+    import json
+
+    def parsed(value):
+        if isinstance(value, str) and value.startswith("{"):
+            return json.loads(value)
+        return value
+
+    texts = [c for c in shipped.columns if not pd.api.types.is_numeric_dtype(shipped[c])]
+    pd.testing.assert_frame_equal(fresh.drop(columns=texts), shipped.drop(columns=texts),
+                                  check_exact=False, rtol=1e-12, atol=0.0)
+    assert list(fresh.columns) == list(shipped.columns)
+    for c in texts:
+        for a, b in zip(fresh[c].map(parsed), shipped[c].map(parsed), strict=True):
+            if isinstance(a, dict) and isinstance(b, dict):
+                assert a.keys() == b.keys(), c
+                for k in a:
+                    if isinstance(a[k], float) and isinstance(b[k], float):
+                        assert a[k] == pytest.approx(b[k], rel=1e-12, abs=0.0), (c, k)
+                    else:
+                        assert a[k] == b[k], (c, k)
+            else:
+                assert (a == b) or (pd.isna(a) and pd.isna(b)), (c, a, b)

@@ -46,5 +46,5 @@ def test_coverage_runs_without_warnings(example):
     for row, col in [("d_model", "n_layers"), ("d_model", "n_heads"), ("learning_rate", "dropout")]:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            result = hi.coverage_crosstab(example, row, col)
+            result = hi.coverage_crosstab(example, params=(row, col))
         assert set(result["study"]) == set(example["study"])

@@ -57,7 +57,7 @@ def test_binned_floats_use_value_table_bins(rng):
     trials = pd.DataFrame({"study": "s", "number": range(n), "state": "COMPLETE",
                            "value": np.log10(x) + rng.normal(0, 1, n), "params_lr": x})
     ve = hi.variance_explained(trials, params="lr", bins=4)
-    vt = hi.value_table(trials, "lr", bins=4)
+    vt = hi.value_table(trials, params="lr", bins=4)
     labels = pd.cut(x, np.r_[vt.low, vt.high.iloc[-1]], right=False, include_lowest=True)
     labels = np.where(x == x.max(), len(vt) - 1, labels.codes)
     assert ve.n_values.iloc[0] == 4

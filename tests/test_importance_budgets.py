@@ -96,3 +96,14 @@ def test_plot_draws_the_result(example):
     line = next(ln for ln in ax.get_lines() if ln.get_label() == "dropout")
     want = res.table[res.table["param"] == "dropout"]["share"].to_numpy()
     np.testing.assert_allclose(line.get_ydata(), want)
+
+
+def test_studies_selects_like_filtering_first(example):
+    names = ["transformer-200M", "transformer-2M"]
+    got = hi.importance_by_budget(example, studies=names)
+    want = hi.importance_by_budget(pd.concat([example[example["study"] == n] for n in names]))
+    pd.testing.assert_frame_equal(got.table, want.table)
+    pd.testing.assert_frame_equal(got.agreement, want.agreement)
+    assert list(pd.unique(got.table["budget"])) == ["2M", "200M"]
+    with pytest.raises(TypeError, match="budget must be a column name"):
+        hi.importance_by_budget(example, budget=3)

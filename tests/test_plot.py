@@ -101,7 +101,7 @@ def test_ax_with_several_studies_and_unknown_study_are_errors(tiny_trials):
     with pytest.raises(hi.TrialsError, match="Pass study="):
         plot.variance_explained(trials, ax=ax)
     with pytest.raises(hi.TrialsError, match="Unknown study 'x'. Studies in trials: s, t"):
-        plot.value_table(trials, "lr", study="x")
+        plot.value_table(trials, params="lr", study="x")
 
 
 # --------------------------------------------------------------------------- value_table
@@ -158,7 +158,7 @@ def test_value_table_known_answer(tiny_trials):
     """Means per lr computed by hand; 5 completed points; best (maximize) is lr=0.01."""
     before = tiny_trials.copy(deep=True)
     _, ax = plt.subplots()
-    assert plot.value_table(tiny_trials, "params_lr", ax=ax) is ax
+    assert plot.value_table(tiny_trials, params="params_lr", ax=ax) is ax
     pd.testing.assert_frame_equal(tiny_trials, before)
     line = _errorbar(ax).lines[0]
     # value_table sorts by value: 0.001, 0.01, 0.1
@@ -168,7 +168,7 @@ def test_value_table_known_answer(tiny_trials):
     (best,) = _by_gid(ax, "best")
     assert best.get_offsets().tolist() == [pytest.approx([0.01, 0.85])]
     assert _ticklabels(ax.get_xticklabels()) == ["0.001", "0.01", "0.1"]
-    trend = hi.classify_trend(tiny_trials, "lr")["trend"].iloc[0]
+    trend = hi.classify_trend(tiny_trials, params="lr")["trend"].iloc[0]
     assert ax.get_title() == f"s | lr: {trend}"
     assert ax.get_xlabel() == "lr" and ax.get_ylabel() == "value"
 
@@ -190,8 +190,8 @@ def test_value_table_log_binned_axis(rng):
             '{"step": null, "low": 1e-05, "high": 0.01, "log": true}}',
         }
     )
-    ax = plot.value_table(trials, "lr")
-    table = hi.value_table(trials, "lr")
+    ax = plot.value_table(trials, params="lr")
+    table = hi.value_table(trials, params="lr")
     assert table["binned"].all()
     assert ax.get_xscale() == "log"
     line = _errorbar(ax).lines[0]
@@ -230,7 +230,7 @@ def test_draw_coverage_crosstab_annotates_every_cell_zeros_included():
 def test_coverage_crosstab_counts_match_pandas(tiny_trials):
     """Public figure: cell texts equal a pandas crosstab of the COMPLETE trials."""
     _, ax = plt.subplots()
-    assert plot.coverage_crosstab(tiny_trials, "lr", "optimizer", ax=ax) is ax
+    assert plot.coverage_crosstab(tiny_trials, params=("lr", "optimizer"), ax=ax) is ax
     done = tiny_trials[tiny_trials["state"] == "COMPLETE"]
     expected = pd.crosstab(done["params_lr"], done["params_optimizer"])
     assert [int(t.get_text()) for t in ax.texts] == expected.to_numpy().ravel().tolist()
@@ -331,10 +331,12 @@ def _all_figures(trials: pd.DataFrame, study: str) -> dict:
     one = trials[trials["study"] == study]
     return {
         "variance_explained": lambda: plot.variance_explained(one),
-        "value_table_learning_rate": lambda: plot.value_table(one, "learning_rate"),
-        "value_table_weight_decay": lambda: plot.value_table(one, "weight_decay"),
-        "value_table_d_model": lambda: plot.value_table(one, "d_model"),
-        "coverage_crosstab": lambda: plot.coverage_crosstab(one, "learning_rate", "dropout"),
+        "value_table_learning_rate": lambda: plot.value_table(one, params="learning_rate"),
+        "value_table_weight_decay": lambda: plot.value_table(one, params="weight_decay"),
+        "value_table_d_model": lambda: plot.value_table(one, params="d_model"),
+        "coverage_crosstab": lambda: plot.coverage_crosstab(
+            one, params=("learning_rate", "dropout")
+        ),
         "detect_collapse": lambda: plot.detect_collapse(one),
         "optimization_history": lambda: plot.optimization_history(one),
     }
@@ -372,7 +374,7 @@ def test_example_figures_save_as_png(example, tmp_path, monkeypatch):
 
 def test_example_multi_study_figures(example):
     """Whole-example figures: one panel per study, one history line per study, budgets in order."""
-    fig = plot.value_table(example, "dropout")
+    fig = plot.value_table(example, params="dropout")
     panels = [a for a in fig.axes if a.get_visible() and a.containers]
     assert len(panels) == 3
     ax = plot.optimization_history(example)

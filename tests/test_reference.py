@@ -39,7 +39,7 @@ def test_reference_parsed_completely():
 def test_value_table_reproduces_report(budget, param):
     """Values in the report's order, counts exact, mean and std equal to the printed ones."""
     table = REF.studies[budget].trends[param].table
-    vt = hi.value_table(_rebuilt(budget, param), param)
+    vt = hi.value_table(_rebuilt(budget, param), params=param)
     assert list(vt.value) == list(table.value)
     np.testing.assert_array_equal(vt["count"], table["count"])
     np.testing.assert_allclose(vt["mean"], table["mean"], rtol=0, atol=1e-12)
@@ -51,7 +51,7 @@ def test_value_table_reproduces_report(budget, param):
 def test_trend_reproduces_report(budget, param):
     """Every trend label, best and worst value (and their means) of the report."""
     trend = REF.studies[budget].trends[param]
-    ct = hi.classify_trend(_rebuilt(budget, param), param).iloc[0]
+    ct = hi.classify_trend(_rebuilt(budget, param), params=param).iloc[0]
     assert ct.trend == trend.label
     assert ct.best_value == trend.best_value and ct.worst_value == trend.worst_value
     assert ct.best_mean == pytest.approx(trend.best_mean, abs=1e-12)
@@ -103,7 +103,7 @@ def test_summary_reproduces_report(budget, param):
 def test_coverage_reproduces_report(budget, pair):
     """Each coverage matrix, zeros and row/column order included."""
     matrix = REF.studies[budget].coverage[pair]
-    ct = hi.coverage_crosstab(trials_for_coverage(matrix), *pair)
+    ct = hi.coverage_crosstab(trials_for_coverage(matrix), params=pair)
     got = ct.pivot(index="row_value", columns="col_value", values="n_trials")
     assert list(got.index) == list(matrix.index) and list(got.columns) == list(matrix.columns)
     np.testing.assert_array_equal(got.to_numpy(), matrix.to_numpy())

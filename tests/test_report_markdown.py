@@ -494,7 +494,7 @@ def test_binned_param_shows_interval_labels():
     lr = 10 ** rng.uniform(-5, -2, 40)
     t = _frame(rng.normal(size=40), {"lr": lr})
     text = md.trend(t, "s", "lr")
-    labels = hi.value_table(t, "lr")["value"]
+    labels = hi.value_table(t, params="lr")["value"]
     assert len(labels) == 10
     for label in labels:
         assert f"| {fmt.escape(label)} | " in text

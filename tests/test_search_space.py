@@ -254,3 +254,15 @@ def test_no_warning_on_the_example(example):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         hi.search_space_importance(example)
+
+
+def test_studies_selects_like_filtering_first(example):
+    names = ["transformer-200M", "transformer-2M"]
+    got = hi.search_space_importance(example, studies=names)
+    want = hi.search_space_importance(
+        pd.concat([example[example["study"] == n] for n in names]))
+    pd.testing.assert_frame_equal(got, want)
+    with pytest.raises(hi.TrialsError, match="Unknown study 'nope'"):
+        hi.search_space_importance(example, studies=["nope"])
+    pd.testing.assert_frame_equal(
+        hi.variance_explained(example, studies=names, space="search"), got)

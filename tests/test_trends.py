@@ -30,7 +30,7 @@ def _random_trials(rng: np.random.Generator, n: int = 300, studies=("a", "b")) -
 
 def test_value_table_tiny_known_answer(tiny_trials):
     """lr=0.001: [0.6]; 0.01: [0.8, 0.9]; 0.1: [0.5, 0.7]; PRUNED/FAIL never count."""
-    vt = hi.value_table(tiny_trials, "lr")
+    vt = hi.value_table(tiny_trials, params="lr")
     assert list(vt.columns) == ["study", "param", "value", "low", "high", "binned", "count",
                                 "mean", "std", "sem", "ci_low", "ci_high"]
     assert list(vt.value) == [0.001, 0.01, 0.1]
@@ -48,7 +48,7 @@ def test_value_table_tiny_known_answer(tiny_trials):
 
 def test_value_table_categorical_strings(tiny_trials):
     """String values in natural order, NaN low/high."""
-    vt = hi.value_table(tiny_trials, "params_optimizer")
+    vt = hi.value_table(tiny_trials, params="params_optimizer")
     assert list(vt.value) == ["adam", "sgd"] and list(vt["count"]) == [3, 2]
     np.testing.assert_allclose(vt["mean"], [np.mean([0.5, 0.8, 0.9]), np.mean([0.7, 0.6])])
     assert vt.low.isna().all() and vt.high.isna().all()
@@ -57,7 +57,7 @@ def test_value_table_categorical_strings(tiny_trials):
 def test_value_table_matches_pandas_groupby(rng):
     """Count, mean, std and the t-interval equal an independent pandas computation."""
     trials = _random_trials(rng)
-    vt = hi.value_table(trials, ["layers", "act"], confidence=0.9)
+    vt = hi.value_table(trials, params=["layers", "act"], confidence=0.9)
     done = trials[trials.state == "COMPLETE"]
     for p in ["layers", "act"]:
         ref = done.groupby(["study", "params_" + p]).value.agg(["count", "mean", "std"])
@@ -74,7 +74,7 @@ def test_value_table_matches_pandas_groupby(rng):
 def test_value_table_bins_log_floats_at_quantiles(rng):
     """A log-spread float is cut at quantiles of log10 values; labels read as intervals."""
     trials = _random_trials(rng, studies=("a",))
-    vt = hi.value_table(trials, "lr", bins=5)
+    vt = hi.value_table(trials, params="lr", bins=5)
     done = trials[trials.state == "COMPLETE"]
     assert vt.binned.all() and len(vt) == 5 and vt["count"].sum() == len(done)
     edges = 10 ** np.quantile(np.log10(done.params_lr), np.linspace(0, 1, 6))
@@ -91,7 +91,7 @@ def test_value_table_label_format():
     x = np.geomspace(1e-5, 1e-3, 101)
     trials = pd.DataFrame({"study": "s", "number": range(101), "state": "COMPLETE",
                            "value": np.arange(101.0), "params_lr": x})
-    vt = hi.value_table(trials, "lr", bins=4)
+    vt = hi.value_table(trials, params="lr", bins=4)
     assert vt.value.iloc[0] == "[1e-05, 3.2e-05)" and vt.value.iloc[-1] == "[0.00032, 0.001]"
 
 
@@ -102,7 +102,7 @@ def test_integers_and_few_floats_never_binned():
                            "value": np.linspace(0, 1, n), "params_units": np.arange(n),
                            "params_drop": np.tile([0.1, 0.3, 0.5], n // 3),
                            "params_width": np.arange(n) * 1.0})
-    vt = hi.value_table(trials, ["units", "drop", "width"])
+    vt = hi.value_table(trials, params=["units", "drop", "width"])
     assert (vt.param == "units").sum() == n and (vt.param == "drop").sum() == 3
     assert (vt.param == "width").sum() == n  # whole numbers stored as float are integers
     assert not vt.binned.any()
@@ -116,7 +116,7 @@ def test_int_distribution_float_column_not_binned():
                            "value": np.linspace(0, 1, n),
                            "params_k": np.r_[np.arange(n - 1) + 0.5, np.nan],
                            "distributions_k": dist})
-    vt = hi.value_table(trials, "k")
+    vt = hi.value_table(trials, params="k")
     assert len(vt) == n - 1 and not vt.binned.any()  # the trial without k is left out
 
 
@@ -125,7 +125,7 @@ def test_duplicate_edges_collapse():
     x = np.r_[np.full(50, 0.5), np.linspace(0.01, 0.99, 20) + 0.001]
     trials = pd.DataFrame({"study": "s", "number": range(len(x)), "state": "COMPLETE",
                            "value": x, "params_p": x})
-    vt = hi.value_table(trials, "p", bins=10)
+    vt = hi.value_table(trials, params="p", bins=10)
     assert vt.binned.all() and len(vt) < 10 and (vt["count"] > 0).all()
     assert vt["count"].sum() == len(x) and (np.diff(vt.low) > 0).all()
 
@@ -135,29 +135,29 @@ def test_unorderable_values_keep_order_of_appearance():
     trials = pd.DataFrame({"study": "s", "number": range(4), "state": "COMPLETE",
                            "value": [1.0, 2.0, 3.0, 4.0],
                            "params_p": pd.Series(["b", 2, "a", 2], dtype=object)})
-    vt = hi.value_table(trials, "p")
+    vt = hi.value_table(trials, params="p")
     assert list(vt.value) == ["b", 2, "a"]
 
 
 def test_value_table_pooled(tiny_trials):
     """by=None: no group column, every study pooled."""
     t = pd.concat([tiny_trials, tiny_trials.assign(study="t")], ignore_index=True)
-    vt = hi.value_table(t, "lr", by=None)
+    vt = hi.value_table(t, params="lr", by=None)
     assert "study" not in vt.columns and list(vt["count"]) == [2, 4, 4]
 
 
 def test_value_table_errors(tiny_trials):
     """Unknown parameter lists existing ones; bad confidence/bins; non-DataFrame."""
     with pytest.raises(hi.TrialsError, match="Unknown parameter 'momentum'.*lr, optimizer"):
-        hi.value_table(tiny_trials, "momentum")
+        hi.value_table(tiny_trials, params="momentum")
     with pytest.raises(hi.TrialsError, match="confidence"):
-        hi.value_table(tiny_trials, "lr", confidence=95)
+        hi.value_table(tiny_trials, params="lr", confidence=95)
     with pytest.raises(hi.TrialsError, match="bins"):
-        hi.value_table(tiny_trials, "lr", bins=0)
+        hi.value_table(tiny_trials, params="lr", bins=0)
     with pytest.raises(TypeError):
-        hi.value_table(tiny_trials.to_dict(), "lr")
+        hi.value_table(tiny_trials.to_dict(), params="lr")
     with pytest.raises(hi.TrialsError, match="No completed"):
-        hi.value_table(tiny_trials.assign(state="FAIL"), "lr")
+        hi.value_table(tiny_trials.assign(state="FAIL"), params="lr")
 
 
 def test_classify_trend_tiny(tiny_trials):
@@ -187,13 +187,13 @@ def _line(slope: float) -> pd.DataFrame:
 )
 def test_classify_trend_tolerance(slope, tol, label):
     """delta = 2 * slope is compared with tol in objective units."""
-    ct = hi.classify_trend(_line(slope), "x", tol=tol)
+    ct = hi.classify_trend(_line(slope), params="x", tol=tol)
     assert ct.trend.iloc[0] == label and ct.delta.iloc[0] == pytest.approx(2 * slope)
 
 
 def test_classify_trend_minimize_swaps_best_and_worst():
     """When minimizing the lowest mean is best."""
-    ct = hi.classify_trend(_line(0.1), "x", direction="minimize")
+    ct = hi.classify_trend(_line(0.1), params="x", direction="minimize")
     assert ct.best_value.iloc[0] == 1 and ct.worst_value.iloc[0] == 3
     assert ct.trend.iloc[0] == "increasing"  # the trend is about the objective, not quality
 
@@ -201,15 +201,15 @@ def test_classify_trend_minimize_swaps_best_and_worst():
 def test_classify_trend_single_value_is_flat():
     """One value: flat with NaN delta."""
     t = _line(0.1).assign(params_x=7)
-    ct = hi.classify_trend(t, "x")
+    ct = hi.classify_trend(t, params="x")
     assert ct.trend.iloc[0] == "flat" and np.isnan(ct.delta.iloc[0]) and ct.n_values.iloc[0] == 1
 
 
 def test_classify_trend_matches_value_table(rng):
     """Endpoints, best and worst agree with the value table, per study and param."""
     trials = _random_trials(rng)
-    ct = hi.classify_trend(trials, ["layers", "lr"], tol=0.005)
-    vt = hi.value_table(trials, ["layers", "lr"])
+    ct = hi.classify_trend(trials, params=["layers", "lr"], tol=0.005)
+    vt = hi.value_table(trials, params=["layers", "lr"])
     assert list(zip(ct.study, ct.param, strict=True)) == [("a", "layers"), ("a", "lr"),
                                                           ("b", "layers"), ("b", "lr")]
     for row in ct.itertuples():
@@ -229,13 +229,13 @@ def test_classify_trend_errors(tiny_trials):
     with pytest.raises(hi.TrialsError, match="tol"):
         hi.classify_trend(tiny_trials, tol=-1)
     with pytest.raises(hi.TrialsError, match="Unknown parameter"):
-        hi.classify_trend(tiny_trials, "nope")
+        hi.classify_trend(tiny_trials, params="nope")
 
 
 @pytest.mark.parametrize(
     "call",
-    [lambda t: hi.value_table(t, "lr"), lambda t: hi.classify_trend(t),
-     lambda t: hi.value_table(t, "lr", by=None, bins=2)],
+    [lambda t: hi.value_table(t, params="lr"), lambda t: hi.classify_trend(t),
+     lambda t: hi.value_table(t, params="lr", by=None, bins=2)],
 )
 def test_pure(call, rng):
     """The input frame is never modified."""
@@ -255,7 +255,7 @@ def test_large_frames_agree_with_pandas(rng):
         "params_wd": wd, "params_seed": rng.integers(-(2**40), 2**40, n) // 1000 * 1000,
         "params_k": rng.integers(-3, 4, n), "params_f": rng.choice([0.25, 0.75], n),
     })
-    vt = hi.value_table(trials, ["wd", "seed", "k", "f"])
+    vt = hi.value_table(trials, params=["wd", "seed", "k", "f"])
     for p in ["wd", "seed", "k", "f"]:
         ref = trials.groupby("params_" + p).value.agg(["count", "mean", "std"])
         got = vt[vt.param == p]

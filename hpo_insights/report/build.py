@@ -196,11 +196,11 @@ def show_study(trials: pd.DataFrame, study: str) -> None:
     with _Section(f"study {study}: trends"):
         _show_markdown(md.trends(trials, study))
         for param in top:  # the two most important parameters get a figure
-            _show_figure(hi.plot.value_table(one, param))
+            _show_figure(hi.plot.value_table(one, params=param))
     with _Section(f"study {study}: coverage"):
         _show_markdown(md.coverage(trials, study))
         if len(top) == 2:
-            _show_figure(hi.plot.coverage_crosstab(one, top[0], top[1]))
+            _show_figure(hi.plot.coverage_crosstab(one, params=(top[0], top[1])))
     with _Section(f"study {study}: forced extremes"):
         _show_markdown(md.extremes(trials, study))
 

@@ -340,8 +340,8 @@ def trend(trials: pd.DataFrame, study: str, param: str) -> str:
     hi = _hi()
     one = _one(trials, study)
     metric = _metric(one)
-    t = hi.classify_trend(one, param).iloc[0]
-    vt = hi.value_table(one, param)
+    t = hi.classify_trend(one, params=param).iloc[0]
+    vt = hi.value_table(one, params=param)
     lines = [
         f"- Trend: **{escape(t['trend'])}**",
         f"- Best value: {value(t['best_value'])} (mean {metric}: {number(t['best_mean'])})",
@@ -424,7 +424,7 @@ def coverage(
     one = _one(trials, study)
     out = ["## Coverage Matrices", "(Count of trials testing each combination)"]
     for row_param, col_param in pairs if pairs is not None else _default_pairs(one):
-        long = hi.coverage_crosstab(one, row_param, col_param)
+        long = hi.coverage_crosstab(one, params=(row_param, col_param))
         rows_v = pd.unique(long["row_value"])
         cols_v = pd.unique(long["col_value"])
         counts = long["n_trials"].to_numpy().reshape(len(rows_v), len(cols_v))
