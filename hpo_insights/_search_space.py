@@ -13,18 +13,20 @@ the latter:
    uniform over ``[low, high]`` for floats, on the log scale when ``log``.
    Without a recorded distribution the observed values stand in (see
    :func:`terms`).
-2. Each trial is weighted by ``prod_j q_j(x_j) / p_j(x_j)``: search-space mass
-   over sampling frequency of the cell (level, or equal-width bin of the
-   parameter's scale) its value falls in, per parameter. Weights are scaled to
-   mean 1 and clipped at ``max_weight``.
-3. A weighted least-squares main-effects (additive) model is fitted: one-hot
+2. Optionally (``reweight=True``) each trial is weighted by
+   ``prod_j q_j(x_j) / p_j(x_j)``: search-space mass over sampling frequency
+   of the cell (level, or equal-width bin of the parameter's scale) its value
+   falls in, per parameter. Weights are scaled to mean 1 and clipped at
+   ``max_weight``. Without weights every trial counts once.
+3. A (weighted) least-squares main-effects (additive) model is fitted: one-hot
    terms for parameters with few levels, Legendre polynomials of degree
    ``degree`` in the parameter's (log) scale mapped onto [-1, 1] otherwise.
 4. Each parameter's fitted component ``f_j`` is evaluated on the search-space
    distribution (its levels, or a Gauss-Legendre rule of ``NODES`` points) and
    ``V_j = Var_q(f_j)``. For an additive function the variance under the
    (product) search-space distribution is exactly ``sum_j V_j``; the share of
-   *j* is ``V_j / sum_k V_k``.
+   *j* is ``V_j / sum_k V_k``. The part of ``V_j`` expected from noise alone
+   is ``trace(M_j Cov(beta_j))`` (see :func:`fit_group`).
 
 Everything is vectorized per (group, parameter); no loop runs over trials.
 """

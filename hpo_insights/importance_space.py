@@ -27,11 +27,13 @@ def search_space_importance(
 ) -> pd.DataFrame:
     """Each parameter's share of the objective's variance over the search space.
 
-    A design-space estimate: trials are reweighted toward the recorded search
-    space, a weighted additive (main-effects) model is fitted, and each
-    parameter's share is the variance of its fitted component under the
-    search-space distribution over the sum of those variances. Also
-    reachable as ``hi.variance_explained(trials, space="search")``.
+    A design-space estimate: an additive (main-effects) model is fitted to
+    the trials by least squares, and each parameter's share is the variance
+    of its fitted component under the *search-space* distribution (the
+    recorded Optuna distributions) over the sum of those variances. Unlike
+    :func:`~hpo_insights.variance_explained`'s eta squared it does not depend
+    on where an adaptive sampler happened to pile up trials. Also reachable
+    as ``hi.variance_explained(trials, space="search")``.
 
     Parameters
     ----------
@@ -55,19 +57,26 @@ def search_space_importance(
         Integer and stepped parameters with at most this many values, and all
         categoricals, get one coefficient per value (one-hot).
     max_weight : float, default 20.0
-        Cap on a trial's weight (weights have mean 1); ``math.inf`` for none.
-    reweight : bool, default True
-        ``False`` fits the additive model to the trials unweighted (the
-        component variances are still taken over the search space).
+        With ``reweight=True``: cap on a trial's weight (weights have mean
+        1); ``math.inf`` for none.
+    reweight : bool, default False
+        ``True`` weights each trial by search-space probability over sampling
+        frequency before fitting (see Notes). Off by default: on the
+        benchmarks in ``docs/benchmarks.md`` the weights cost more in
+        variance than they remove in bias.
 
     Returns
     -------
     pandas.DataFrame
         One row per (``study``, ``param``): ``study`` (named after *by*;
         absent when ``by=None``), ``param``, ``share`` (in [0, 1], summing to
-        1 within a group), ``variance`` (``Var(f_j)`` under the search-space
-        distribution, in objective units squared), ``n_trials`` (trials
-        fitted), ``n_eff`` (Kish's effective sample size of the weights),
+        1 within a group), ``share_corrected`` (the same from
+        ``max(variance - variance_chance, 0)``), ``variance`` (``Var(f_j)``
+        of the fitted component under the search-space distribution, in
+        objective units squared), ``variance_chance`` (the part of
+        ``variance`` expected from noise alone, NaN when no degree of freedom
+        is left), ``n_trials`` (trials fitted), ``n_eff`` (Kish's effective
+        sample size of the weights; ``n_trials`` when unweighted),
         ``r2`` (weighted R² of the additive model, the same on every row of a
         group) and ``source`` (``"distribution"``, or ``"observed"`` when no
         distribution was recorded). Groups in order of appearance, ``share``
@@ -83,6 +92,24 @@ def search_space_importance(
 
     Notes
     -----
+    The search-space distribution of a parameter is uniform over a
+    categorical's choices, over the grid ``low, low + step, ..., high`` of
+    an integer or stepped float (log-integers with Optuna's probabilities),
+    and continuous uniform over ``[low, high]`` of a float, in log space when
+    ``log=True``. Without a recorded distribution the observed values stand
+    in: uniform over the values seen (non-numbers, whole numbers, at most
+    *max_levels* distinct values), else uniform over ``[min, max]`` seen, in
+    log space when all are positive and ``max / min > 100``.
+
+    The fitted component of *j* is evaluated at each level (one-hot terms)
+    or at 32 Gauss-Legendre points (polynomial terms);
+    ``variance = sum_k q_k (f_j(x_k) - mean_q f_j)^2``. For an additive
+    objective and the product search-space distribution the variance of the
+    objective is exactly the sum of these. ``variance_chance = trace(M_j
+    Cov(beta_j))``, with ``M_j`` the search-space covariance of the basis and
+    ``Cov(beta_j)`` the least-squares covariance of the coefficients (noise
+    variance from the residuals, ``ddof`` = number of coefficients).
+
     Only COMPLETE trials with a finite objective that have a value for every
     parameter in *params*, inside its recorded search space, are fitted (the
     others are counted in one :class:`~hpo_insights.TrialsWarning`). The
