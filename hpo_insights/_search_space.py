@@ -286,9 +286,12 @@ def fit_group(
     n = len(rows)
     nan = np.full(len(terms), np.nan)
     out: dict = {"variance": nan, "chance": nan, "n_used": n, "n_outside": len(y) - n,
-                 "n_eff": float("nan"), "r2": float("nan")}
+                 "n_eff": float("nan"), "r2": float("nan"), "coverage": nan}
     if n == 0:
         return out
+    out["coverage"] = np.array([
+        float(tm.mass[np.bincount(tm.cell[rows], minlength=len(tm.mass)) > 0].sum()) for tm in terms
+    ])
     w = weights(terms, rows, max_weight) if reweight else np.ones(n)
     out["n_eff"] = float(w.sum() ** 2 / (w * w).sum())
     blocks, evals = [], []
@@ -361,9 +364,20 @@ def search_space_shares(
     max_levels: int,
     max_weight: float,
     reweight: bool,
+    exclude_collapsed: bool = True,
 ) -> pd.DataFrame:
     """The table of :func:`hpo_insights.search_space_importance` (arguments checked there)."""
     pcols = _frame.param_columns(trials, params)
+    excluded: dict = {}
+    if exclude_collapsed:
+        from hpo_insights.collapse import _collapsed_mask
+
+        mask = _collapsed_mask(trials)
+        if mask.any():
+            excluded = _frame.group_labels(trials, by)[mask].value_counts(dropna=False).to_dict()
+            if by is None:
+                excluded = {"all": int(mask.sum())}
+            trials = trials.iloc[np.flatnonzero(~mask)]
     done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by, columns=pcols)
     complete = done[pcols].notna().all(axis=1).to_numpy()
     dists = {p: _binning.group_distributions(trials, p, by) for p in pcols}
@@ -405,11 +419,13 @@ def search_space_shares(
             rows.append({
                 "_g": g, "param": name, "share": share[j], "share_corrected": share_c[j],
                 "variance": var[j], "variance_chance": res["chance"][j],
+                "coverage": res["coverage"][j], "n_excluded": int(excluded.get(key, 0)),
                 "n_trials": int(res["n_used"]), "n_eff": res["n_eff"], "r2": res["r2"],
                 "source": terms[j].source,
             })
     result = pd.DataFrame(rows, columns=["_g", "param", "share", "share_corrected", "variance",
-                                         "variance_chance", "n_trials", "n_eff", "r2", "source"])
+                                         "variance_chance", "coverage", "n_trials", "n_excluded",
+                                         "n_eff", "r2", "source"])
     _warn(notes, len(groups))
     order = np.lexsort((-np.nan_to_num(result["share"].to_numpy(float), nan=-1.0),
                         result["_g"].to_numpy()))
@@ -418,6 +434,7 @@ def search_space_shares(
         result.insert(0, by, groups.to_numpy(dtype=object)[result["_g"].to_numpy(dtype=np.intp)])
     result = result.drop(columns="_g")
     result["n_trials"] = result["n_trials"].astype(np.int64)
+    result["n_excluded"] = result["n_excluded"].astype(np.int64)
     if not len(result):
         raise TrialsError(
             "No completed trial has a value for every parameter asked "

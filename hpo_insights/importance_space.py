@@ -24,6 +24,7 @@ def search_space_importance(
     max_levels: int = 12,
     max_weight: float = 20.0,
     reweight: bool = False,
+    exclude_collapsed: bool = True,
 ) -> pd.DataFrame:
     """Each parameter's share of the objective's variance over the search space.
 
@@ -64,6 +65,10 @@ def search_space_importance(
         frequency before fitting (see Notes). Off by default: on the
         benchmarks in ``docs/benchmarks.md`` the weights cost more in
         variance than they remove in bias.
+    exclude_collapsed : bool, default True
+        Leave out the trials :func:`~hpo_insights.detect_collapse` flags
+        (collapsed predictions; their objective is an outlier no additive
+        model describes), counted in ``n_excluded``.
 
     Returns
     -------
@@ -75,7 +80,11 @@ def search_space_importance(
         of the fitted component under the search-space distribution, in
         objective units squared), ``variance_chance`` (the part of
         ``variance`` expected from noise alone, NaN when no degree of freedom
-        is left), ``n_trials`` (trials fitted), ``n_eff`` (Kish's effective
+        is left), ``coverage`` (search-space probability of the levels, or of
+        the equal-width bins of the parameter's scale, that hold at least one
+        fitted trial: below 1 the share extrapolates into untried regions),
+        ``n_trials`` (trials fitted), ``n_excluded`` (collapsed trials left
+        out), ``n_eff`` (Kish's effective
         sample size of the weights; ``n_trials`` when unweighted),
         ``r2`` (weighted R² of the additive model, the same on every row of a
         group) and ``source`` (``"distribution"``, or ``"observed"`` when no
@@ -143,4 +152,5 @@ def search_space_importance(
     return _search_space.search_space_shares(
         trials, params=params, objective=objective, by=by, degree=degree,
         max_levels=max_levels, max_weight=float(max_weight), reweight=bool(reweight),
+        exclude_collapsed=bool(exclude_collapsed),
     )

@@ -81,7 +81,10 @@ def test_additive_grid_known_shares():
     assert res["r2"].iloc[0] == pytest.approx(1.0)
     assert set(res["source"]) == {"distribution"}
     assert list(res.columns) == ["study", "param", "share", "share_corrected", "variance",
-                                 "variance_chance", "n_trials", "n_eff", "r2", "source"]
+                                 "variance_chance", "coverage", "n_trials", "n_excluded",
+                                 "n_eff", "r2", "source"]
+    np.testing.assert_allclose(res["coverage"], 1.0)
+    assert (res["n_excluded"] == 0).all()
     np.testing.assert_allclose(res["share_corrected"], res["share"], atol=1e-9)  # no noise
     assert res["share"].is_monotonic_decreasing
     assert (res["n_trials"] == 84).all()
@@ -266,3 +269,34 @@ def test_studies_selects_like_filtering_first(example):
         hi.search_space_importance(example, studies=["nope"])
     pd.testing.assert_frame_equal(
         hi.variance_explained(example, studies=names, space="search"), got)
+
+
+def test_collapsed_trials_are_left_out_and_counted(example):
+    from hpo_insights.collapse import _collapsed_mask
+
+    mask = _collapsed_mask(example)
+    assert mask.sum() == 2  # both in transformer-200M
+    res = hi.search_space_importance(example)
+    want = hi.search_space_importance(example[~mask], exclude_collapsed=False)
+    pd.testing.assert_frame_equal(res.drop(columns="n_excluded"), want.drop(columns="n_excluded"))
+    counts = res.groupby("study", sort=False)["n_excluded"].first().to_dict()
+    assert counts == {"transformer-2M": 0, "transformer-20M": 0, "transformer-200M": 2}
+    kept = hi.search_space_importance(example, exclude_collapsed=False)
+    assert (kept["n_excluded"] == 0).all()
+    pooled = hi.search_space_importance(example, by=None, params=["learning_rate", "dropout"])
+    assert (pooled["n_excluded"] == 2).all()
+    assert (pooled["n_trials"] == mask.size - 2 - (example["state"] != "COMPLETE").sum()).all()
+
+
+def test_coverage_is_the_tried_share_of_the_space():
+    """lr tried only in the lower half of its log range: the bins holding a trial, by hand."""
+    lr_points = np.geomspace(LR_LOW, 1e-3, 7)  # log range [1e-5, 1e-3] of [1e-5, 1e-1]: half
+    trials = _frame(_factorial(lr_points, lambda a, b, lr: FA[a] + FB[b] + _u(lr)), DISTS)
+    res = hi.search_space_importance(trials)
+    cov = dict(zip(res["param"], res["coverage"], strict=True))
+    cells = round(1.5 * 84 ** (1 / 3))  # equal-width bins of log(lr) at 84 trials
+    t = 2 * np.array([_u(x) for x in lr_points]) - 1
+    tried = np.unique(np.minimum(((t + 1) / 2 * cells).astype(int), cells - 1))
+    assert cov["lr"] == pytest.approx(len(tried) / cells)
+    assert cov["lr"] < 0.7
+    assert cov["a"] == pytest.approx(1.0) and cov["b"] == pytest.approx(1.0)
