@@ -31,6 +31,8 @@ TPE in Optuna costs time quadratic in the number of trials (about 1 min for
 2,000, 25 min for 10,000 on one core), so each TPE trial set is generated
 once per (n, seed) and kept in a cache directory during the run (a temporary
 one unless ``--cache DIR`` is given, which also reuses sets across runs).
+``--generate-only 10000 0 --cache DIR`` makes one set beside a running
+``--full --cache DIR`` (which waits for it), to use a second core.
 
 Run: ``python bench/importance_vs_optuna.py --quick`` (n = 100 and 1,000, 3
 seeds, 10 seeds in part 2) or ``--full`` (adds n = 10,000: 3 uniform seeds,
@@ -175,15 +177,25 @@ def _tpe_objective(seed: int) -> Callable:
 def tpe_trials(n: int, seed: int, cache: Path) -> list:
     """*n* trials of a real TPESampler (defaults, seeded, maximizing); cached per (n, seed)."""
     path = cache / f"tpe-additive-{n}-{seed}.pkl"
+    lock = path.with_suffix(".lock")
+    while lock.exists() and not path.exists():  # another run (--generate-only) is making it
+        time.sleep(5)
     if path.exists():
         return pickle.loads(path.read_bytes())
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-    t0 = time.perf_counter()
-    study.optimize(_tpe_objective(seed), n_trials=n)
-    print(f"  (generated TPE n={n} seed={seed} in {time.perf_counter() - t0:.0f} s)",
-          file=sys.stderr, flush=True)
-    trials = study.get_trials(deepcopy=False)
-    path.write_bytes(pickle.dumps(trials))
+    lock.touch()
+    try:
+        study = optuna.create_study(direction="maximize",
+                                    sampler=optuna.samplers.TPESampler(seed=seed))
+        t0 = time.perf_counter()
+        study.optimize(_tpe_objective(seed), n_trials=n)
+        print(f"  (generated TPE n={n} seed={seed} in {time.perf_counter() - t0:.0f} s)",
+              file=sys.stderr, flush=True)
+        trials = study.get_trials(deepcopy=False)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(trials))
+        tmp.replace(path)
+    finally:
+        lock.unlink(missing_ok=True)
     return trials
 
 
@@ -262,8 +274,8 @@ def part1(
     sizes: list[int], seeds: int, tpe_big_seeds: int, fanova_big_seeds: int, cache: Path
 ) -> pd.DataFrame:
     rows = []
-    for sampler in ("uniform", "TPE"):
-        for n in sizes:
+    for n in sizes:
+        for sampler in ("uniform", "TPE"):
             k = seeds if (sampler == "uniform" or n < 10_000) else tpe_big_seeds
             for seed in range(k):
                 trials = uniform_trials(n, seed) if sampler == "uniform" else tpe_trials(
@@ -334,11 +346,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--stat-seeds", type=int, default=None, help="seeds in part 2")
     ap.add_argument("--cache", type=Path, default=None, help="keep TPE trial sets here")
     ap.add_argument("--skip-part1", action="store_true")
+    ap.add_argument("--generate-only", type=int, nargs=2, metavar=("N", "SEED"),
+                    help="only make the TPE trial set (N, SEED) in --cache (run beside a full run)")
     args = ap.parse_args(argv)
     sizes = [100, 1000, 10_000] if args.full else [100, 1000]
     stat_seeds = args.stat_seeds or (30 if args.full else 10)
     cache = args.cache or Path(tempfile.mkdtemp(prefix="hpo-bench-"))
     cache.mkdir(parents=True, exist_ok=True)
+    if args.generate_only:
+        tpe_trials(*args.generate_only, cache)
+        return
     import sklearn
 
     print(f"mode: {'full' if args.full else 'quick'}; optuna {optuna.__version__}, "
