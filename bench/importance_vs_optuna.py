@@ -34,6 +34,10 @@ one unless ``--cache DIR`` is given, which also reuses sets across runs).
 ``--generate-only 10000 0 --cache DIR`` makes one set beside a running
 ``--full --cache DIR`` (which waits for it), to use a second core.
 
+Part 3, the bundled example: its true search-space shares (from
+``hi.datasets.EXAMPLE_TRUTH``, the contributions of ``docs/example-data.md``,
+by quadrature) against eta squared and the search-space estimate.
+
 Run: ``python bench/importance_vs_optuna.py --quick`` (n = 100 and 1,000, 3
 seeds, 10 seeds in part 2) or ``--full`` (adds n = 10,000: 3 uniform seeds,
 ``--tpe-big-seeds`` TPE seeds, default 1; fANOVA, which takes minutes per call
@@ -334,6 +338,88 @@ def part2(seeds: int, cache: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# --------------------------------------------------------------------------- part 3
+def _example_truth(frame: pd.DataFrame, budget: str) -> dict[str, float]:
+    """True search-space shares of the bundled example (docs/example-data.md, The true
+    structure), from ``hi.datasets.EXAMPLE_TRUTH`` and the recorded distributions."""
+    import json
+
+    from hpo_insights.datasets import EXAMPLE_TRUTH
+
+    truth = EXAMPLE_TRUTH["budgets"][budget]["params"]
+    var = {}
+    for p, t in truth.items():
+        d = json.loads(frame[f"distributions_{p}"].dropna().iloc[0])
+        a = d["attributes"]
+        if d["name"] == "CategoricalDistribution":
+            vals = np.array(a["choices"], dtype=float)
+            pos = np.arange(len(vals)) / (len(vals) - 1)
+            w = np.full(len(vals), 1 / len(vals))
+
+            def u_of(v, vals=vals, pos=pos):
+                return float(pos[int(np.argmin(np.abs(vals - v)))])
+        elif a.get("log"):
+            z, w = np.polynomial.legendre.leggauss(200)
+            w = w / 2
+            lo, hi_ = math.log10(a["low"]), math.log10(a["high"])
+            pos = (z + 1) / 2
+            vals = 10 ** (lo + pos * (hi_ - lo))
+
+            def u_of(v, lo=lo, hi_=hi_):
+                return (math.log10(v) - lo) / (hi_ - lo)
+        else:
+            vals = np.arange(a["low"], a["high"] + a["step"] / 2, a["step"])
+            pos = (vals - a["low"]) / (a["high"] - a["low"])
+            w = np.full(len(vals), 1 / len(vals))
+
+            def u_of(v, a=a):
+                return (v - a["low"]) / (a["high"] - a["low"])
+        amp, shape = t["amplitude"], t["shape"]
+        if shape == "increasing":
+            f = -amp * (1 - pos)
+        elif shape == "decreasing":
+            f = -amp * pos
+        elif shape == "peaked":
+            uo = u_of(t["optimum"])
+            f = -amp * ((pos - uo) / max(uo, 1 - uo)) ** 2
+        else:
+            f = np.zeros(len(pos))
+        var[p] = float(w @ (f - w @ f) ** 2)
+    total = sum(var.values())
+    return {k: v / total for k, v in var.items()}
+
+
+def part3() -> pd.DataFrame:
+    """The bundled example: true search-space shares against eta squared and the estimate."""
+    ex = hi.datasets.example()
+    ve = hi.variance_explained(ex)
+    ss = hi.search_space_importance(ex)
+    rows = []
+    for budget in ("2M", "20M", "200M"):
+        study = f"transformer-{budget}"
+        sub = ex[ex["study"] == study]
+        truth = _example_truth(sub, budget)
+        e = ve[ve["study"] == study].set_index("param")
+        s_ = ss[ss["study"] == study].set_index("param")
+        for p, t in truth.items():
+            rows.append({"budget": budget, "param": p, "truth": t, "eta2": e.loc[p, "share"],
+                         "search": s_.loc[p, "share"],
+                         "search_corrected": s_.loc[p, "share_corrected"],
+                         "coverage": s_.loc[p, "coverage"]})
+    return pd.DataFrame(rows)
+
+
+def _print_part3() -> None:
+    res = part3()
+    print("\nPart 3: the bundled example (about 45 TPE trials per study), true search-space "
+          "shares against the estimates")
+    print(res.round(3).to_string(index=False))
+    for budget, g in res.groupby("budget", sort=False):
+        rho = {c: stats.spearmanr(g["truth"], g[c]).statistic for c in ("eta2", "search")}
+        print(f"  {budget}: Spearman with the truth: eta2 {rho['eta2']:.2f}, "
+              f"search {rho['search']:.2f}")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = ap.add_mutually_exclusive_group()
@@ -346,6 +432,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--stat-seeds", type=int, default=None, help="seeds in part 2")
     ap.add_argument("--cache", type=Path, default=None, help="keep TPE trial sets here")
     ap.add_argument("--skip-part1", action="store_true")
+    ap.add_argument("--example-only", action="store_true", help="only part 3 (seconds)")
     ap.add_argument("--generate-only", type=int, nargs=2, metavar=("N", "SEED"),
                     help="only make the TPE trial set (N, SEED) in --cache (run beside a full run)")
     args = ap.parse_args(argv)
@@ -355,6 +442,9 @@ def main(argv: list[str] | None = None) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     if args.generate_only:
         tpe_trials(*args.generate_only, cache)
+        return
+    if args.example_only:
+        _print_part3()
         return
     import sklearn
 
@@ -379,6 +469,7 @@ def main(argv: list[str] | None = None) -> None:
         print("\nPart 2: statistics-issue TPE setup (200 trials): share of seeds with lr and "
               "dropout the top two; mean largest normalized share of a no-effect parameter")
         print(t2.round(3).to_string())
+        _print_part3()
     finally:
         if args.cache is None:
             shutil.rmtree(cache, ignore_errors=True)
