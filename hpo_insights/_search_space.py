@@ -386,12 +386,21 @@ def search_space_shares(
     counts = np.bincount(codes, minlength=len(groups))
     _binning.warn_empty_groups(groups, counts, by)
     rows, notes = [], {"missing": 0, "outside": 0, "few": [], "const": []}
+    fitted_any = False
     for g, key in enumerate(groups):
         sel = np.flatnonzero((codes == g) & complete)
         notes["missing"] += int(((codes == g) & ~complete).sum())
         if counts[g] == 0:
             continue
         dist_key = "all" if by is None else key
+        if len(sel) == 0:  # every trial of the group lacks some parameter
+            notes["few"].append(str(key))
+            for name, p in zip(names, pcols, strict=True):
+                rows.append({"_g": g, "param": name, "n_excluded": int(excluded.get(key, 0)),
+                             "n_trials": 0, "source": "distribution" if dists[p].get(dist_key)
+                             else "observed"})
+            continue
+        fitted_any = True
         sub = done.iloc[sel]
         terms = [
             term(sub[p], dists[p].get(dist_key), max_levels=max_levels, n=len(sel))
@@ -423,9 +432,16 @@ def search_space_shares(
                 "n_trials": int(res["n_used"]), "n_eff": res["n_eff"], "r2": res["r2"],
                 "source": terms[j].source,
             })
+    if not fitted_any:
+        raise TrialsError(
+            "No completed trial has a value for every parameter asked "
+            f"({', '.join(names)}): pass params= naming parameters that every trial has."
+        )
     result = pd.DataFrame(rows, columns=["_g", "param", "share", "share_corrected", "variance",
                                          "variance_chance", "coverage", "n_trials", "n_excluded",
                                          "n_eff", "r2", "source"])
+    result = result.astype({c: float for c in ("share", "share_corrected", "variance",
+                                                 "variance_chance", "coverage", "n_eff", "r2")})
     _warn(notes, len(groups))
     order = np.lexsort((-np.nan_to_num(result["share"].to_numpy(float), nan=-1.0),
                         result["_g"].to_numpy()))
@@ -435,11 +451,6 @@ def search_space_shares(
     result = result.drop(columns="_g")
     result["n_trials"] = result["n_trials"].astype(np.int64)
     result["n_excluded"] = result["n_excluded"].astype(np.int64)
-    if not len(result):
-        raise TrialsError(
-            "No completed trial has a value for every parameter asked "
-            f"({', '.join(names)}): pass params= naming parameters that every trial has."
-        )
     return result
 
 
@@ -453,7 +464,7 @@ def _warn(notes: dict, ngroups: int) -> None:
                      "space and are left out")
     if notes["few"]:
         parts.append(f"share is NaN in {len(notes['few'])} of {ngroups} group(s) with fewer "
-                     f"trials than model coefficients ({', '.join(notes['few'])})")
+                     f"usable trials than model coefficients ({', '.join(notes['few'])})")
     if notes["const"]:
         parts.append(f"share is NaN in {len(notes['const'])} group(s) where the fitted model "
                      f"is constant ({', '.join(notes['const'])})")

@@ -227,7 +227,7 @@ def test_constant_objective_gives_nan_and_a_warning():
 def test_too_few_trials_gives_nan_and_a_warning():
     recs = [({"a": a, "b": "x", "lr": lr}, float(a)) for a, lr in enumerate((1e-4, 1e-3, 1e-2))]
     trials = _frame(recs, DISTS)
-    with pytest.warns(hi.TrialsWarning, match="fewer trials than model coefficients"):
+    with pytest.warns(hi.TrialsWarning, match="fewer usable trials than model coefficients"):
         res = hi.search_space_importance(trials, params=["a", "lr"])
     assert res["share"].isna().all()
 
@@ -300,3 +300,16 @@ def test_coverage_is_the_tried_share_of_the_space():
     assert cov["lr"] == pytest.approx(len(tried) / cells)
     assert cov["lr"] < 0.7
     assert cov["a"] == pytest.approx(1.0) and cov["b"] == pytest.approx(1.0)
+
+
+def test_a_group_without_the_parameter_gives_nan_rows(example):
+    """A parameter one study never had: that study's rows are NaN (warned), others fitted."""
+    two = example.copy()
+    two.loc[two["study"] == "transformer-2M", "params_dropout"] = np.nan
+    with pytest.warns(hi.TrialsWarning, match="transformer-2M"):
+        res = hi.search_space_importance(two, params=["dropout", "learning_rate"])
+    small = res[res["study"] == "transformer-2M"]
+    assert small["share"].isna().all() and (small["n_trials"] == 0).all()
+    assert res[res["study"] != "transformer-2M"]["share"].notna().all()
+    with pytest.raises(hi.TrialsError, match="No completed trial has a value for every"):
+        hi.search_space_importance(two, studies="transformer-2M", params="dropout")
