@@ -175,11 +175,14 @@ def _grid_term(values: np.ndarray, spec: dict, max_levels: int, n: int) -> Term:
 
 
 def _categorical_term(values: pd.Series, choices: list, source: str) -> Term:
-    lookup = {}
-    for i, c in enumerate(choices):
-        lookup.setdefault(c, i)
-    code = values.map(lambda v: lookup.get(v, -1)).to_numpy(dtype=np.intp)
-    k = len(choices)
+    # An object index matches like a dict (2 == 2.0), first occurrence of a repeated choice.
+    index = pd.Index(choices, dtype=object)
+    if not index.is_unique:
+        index = index.drop_duplicates()
+    code = np.asarray(index.get_indexer(values.astype(object)), dtype=np.intp)
+    k = len(index)
+    if k < len(choices):
+        choices = list(index)
     return _levels(code, np.full(k, 1.0 / k), source)
 
 
@@ -319,23 +322,25 @@ def fit_group(
         blocks.append(x)
         evals.append((node, q))
     design = np.column_stack([np.ones(n), *blocks])
-    if n < design.shape[1]:
+    p = design.shape[1]
+    if n < p:
         return out
-    sw = np.sqrt(w)
     yy = y[rows]
-    beta, *_ = np.linalg.lstsq(design * sw[:, None], yy * sw, rcond=None)
+    # Normal equations: two p x p products instead of a factorization of the n x p design.
+    xtw = design.T if not reweight else design.T * w
+    gram = xtw @ design
+    inv = np.linalg.pinv(gram, rcond=1e-12, hermitian=True)
+    beta = inv @ (xtw @ yy)
     fitted = design @ beta
-    ybar = np.average(yy, weights=w)
+    ybar = float(np.average(yy, weights=w))
     tss = float(np.sum(w * (yy - ybar) ** 2))
     rss = float(np.sum(w * (yy - fitted) ** 2))
     out["r2"] = 1.0 - rss / tss if tss > 0 else float("nan")
-    p = design.shape[1]
     cov = None
     if n > p:  # sampling covariance of beta (sandwich form, homoscedastic noise)
         s2 = float(np.sum((yy - fitted) ** 2)) / (n - p)
-        xtw = design.T * w
-        inv = np.linalg.pinv(xtw @ design)
-        cov = s2 * (inv @ ((xtw * w) @ design) @ inv)
+        middle = gram if not reweight else (xtw * w) @ design
+        cov = s2 * (inv @ middle @ inv)
     var = np.empty(len(terms))
     chance = np.full(len(terms), np.nan)
     start = 1
