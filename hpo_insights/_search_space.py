@@ -84,7 +84,7 @@ def n_cells(n: int) -> int:
     """Equal-width bins of a smooth parameter's scale for its sampling frequency.
 
     ``round(1.5 * n ** (1/3))`` clipped to [2, 25]: 7 bins at 100 trials, 15
-    at 1,000, 25 from about 4,600 trials on.
+    at 1,000, 25 from about 4,400 trials on.
     """
     return int(min(25, max(2, round(1.5 * n ** (1.0 / 3.0)))))
 
@@ -181,8 +181,6 @@ def _categorical_term(values: pd.Series, choices: list, source: str) -> Term:
         index = index.drop_duplicates()
     code = np.asarray(index.get_indexer(values.astype(object)), dtype=np.intp)
     k = len(index)
-    if k < len(choices):
-        choices = list(index)
     return _levels(code, np.full(k, 1.0 / k), source)
 
 
@@ -190,10 +188,11 @@ def term(values: pd.Series, dist: dict | None, *, max_levels: int, n: int) -> Te
     """The search-space term of one parameter from its values (one group) and distribution.
 
     Without a recorded distribution (``source="observed"``): non-numeric
-    values are uniform over the values seen; numbers with at most
-    *max_levels* distinct values (or whole numbers) are uniform over the
-    values seen; other floats are uniform over ``[min, max]`` seen, on the
-    log scale when all are positive and ``max / min > 100``.
+    values, numbers with at most *max_levels* distinct values and whole
+    numbers with at most ``4 * max_levels`` are uniform over the values seen
+    (one-hot, or a smooth term over those values); other numbers are uniform
+    over ``[min, max]`` seen, on the log scale when all are positive and
+    ``max / min > 100``.
     """
     spec = _spec(dist)
     if spec is not None and spec["kind"] == "categorical":
