@@ -974,7 +974,8 @@ def importance_by_budget(result: hi.BudgetImportance, *, ax: Axes | None = None)
     has_ci = {"ci_low", "ci_high"} <= set(table.columns)
     width = 0.25 / max(len(params), 1)  # small horizontal offsets keep intervals apart
     with _theme():
-        if ax is None:
+        made = ax is None
+        if made:
             _, ax = plt.subplots(figsize=PANEL_SIZE)
         colors = _palette(len(params))
         for k, p in enumerate(params):
@@ -1004,4 +1005,6 @@ def importance_by_budget(result: hi.BudgetImportance, *, ax: Axes | None = None)
             title += "\nrank agreement (Spearman): " + ", ".join(pairs)
         ax.set_title(title)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="parameter")
+        if made:  # room for the legend right of the axes (a given ax's figure is left alone)
+            ax.figure.tight_layout()
         return ax
