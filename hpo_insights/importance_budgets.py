@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,11 +24,12 @@ class BudgetImportance:
     table : pandas.DataFrame
         One row per (budget, parameter): ``budget`` (label), ``size``
         (:func:`~hpo_insights.budgets.parse_size`, NaN when unreadable),
-        ``param``, ``share`` (eta squared, as :func:`hpo_insights.variance_explained`),
-        ``ci_low``/``ci_high`` (its 95% interval, when
-        :func:`~hpo_insights.variance_explained` offers ``ci=True``),
-        ``n_trials``. Budgets smallest first (:func:`~hpo_insights.budgets.budget_order`),
-        ``share`` descending within a budget.
+        ``param``, ``share`` (eta squared), ``ci_low``/``ci_high`` (its 95%
+        interval), ``share_adjusted`` (all parameters fitted together),
+        ``n_trials``, ``n_excluded`` (collapsed trials left out), all as
+        :func:`hpo_insights.variance_explained` defines them. Budgets smallest
+        first (:func:`~hpo_insights.budgets.budget_order`), ``share``
+        descending within a budget.
     agreement : pandas.DataFrame
         One row per pair of budgets (smaller first, pairs in budget order):
         ``budget_a``, ``budget_b``, ``spearman`` (rank correlation of the two
@@ -77,7 +77,8 @@ def importance_by_budget(
     objective : str, optional
         The objective column; ``None`` means the frame's single objective.
     seed : int, default 0
-        Seed of the intervals' resampling (same seed, same intervals).
+        Passed to :func:`~hpo_insights.variance_explained` (its intervals are
+        reproducible for a given seed).
 
     Returns
     -------
@@ -96,8 +97,9 @@ def importance_by_budget(
     Notes
     -----
     The shares are :func:`hpo_insights.variance_explained` with
-    ``by=<budget column>``: studies sharing a budget label pool. Which trials
-    count, the binning and the warnings are those of ``variance_explained``.
+    ``by=<budget column>`` and ``ci=True``: studies sharing a budget label
+    pool. Which trials count (collapsed trials are left out), the binning,
+    the intervals and the warnings are those of ``variance_explained``.
 
     Examples
     --------
@@ -111,15 +113,12 @@ def importance_by_budget(
     _frame.check_frame(trials)
     trials = _frame.select_studies(trials, studies)
     col = _budget_column(trials, budget)
-    extra = {}
-    if "ci" in inspect.signature(variance_explained).parameters:
-        extra = {"ci": True, "seed": seed}
-    ve = variance_explained(trials, params=params, objective=objective, by=col, **extra)
+    ve = variance_explained(trials, params=params, objective=objective, by=col, ci=True, seed=seed)
     order = budget_order(ve[col].tolist())
     rank = {b: i for i, b in enumerate(order)}
     pos = np.array([rank[b] for b in ve[col]], dtype=np.intp)
     ve = ve.iloc[np.argsort(pos, kind="stable")].reset_index(drop=True)
-    keep = ["param", "share", *[c for c in ("ci_low", "ci_high") if c in ve.columns], "n_trials"]
+    keep = ["param", "share", "ci_low", "ci_high", "share_adjusted", "n_trials", "n_excluded"]
     table = ve[keep].copy()
     table.insert(0, "size", np.array([parse_size(b) for b in ve[col]], dtype=float))
     table.insert(0, "budget", ve[col].to_numpy(dtype=object))

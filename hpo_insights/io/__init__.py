@@ -116,6 +116,10 @@ def load(
             f"{type(source).__name__} instead."
         )
     text = os.fspath(source)
+    tool = _tool_source(text)
+    if tool is not None:
+        return tool(text, study, objective=objective, params=params, direction=direction,
+                    metric_name=metric_name)
     scheme = _url_scheme(text)
     if scheme is not None:
         frame = _load_storage(text, scheme, study)
@@ -154,6 +158,22 @@ def load(
     frame = _from_table(table, None, objective, params, repr(text), default_study=name)
     return _finish(frame, study if has_study or not isinstance(study, str) else None,
                    direction, metric_name, repr(text))
+
+
+def _tool_source(text: str) -> Any:
+    """The loader of another tool's store or folder at *text* (MLflow, Ray Tune), if any."""
+    from hpo_insights.io import mlflow, ray
+
+    path = Path(text[len("sqlite:///"):].split("?", 1)[0]
+                if text.lower().startswith("sqlite:///") else text)
+    if path.suffix.lower() in SQLITE_SUFFIXES and mlflow.is_mlflow_sqlite(path):
+        return mlflow.load_mlflow
+    if path.is_dir():
+        if ray.is_ray_experiment(path):
+            return ray.load_ray
+        if mlflow.is_mlflow_store(path):
+            return mlflow.load_mlflow
+    return None
 
 
 def from_optuna(studies: Any) -> pd.DataFrame:
