@@ -41,7 +41,10 @@ by quadrature) against eta squared and the search-space estimate.
 Run: ``python bench/importance_vs_optuna.py --quick`` (n = 100 and 1,000, 3
 seeds, 10 seeds in part 2) or ``--full`` (adds n = 10,000: 3 uniform seeds,
 ``--tpe-big-seeds`` TPE seeds, default 1; fANOVA, which takes minutes per call
-there, on ``--fanova-big-seeds`` of them, default 1; 30 seeds in part 2).
+there, on the first ``--fanova-big-seeds`` TPE seeds only, default 1; 30 seeds in
+part 2). With ``--cache DIR`` each finished unit (a sampler, size and seed of
+part 1, a seed of part 2) is kept in DIR and a rerun starts where it stopped;
+``--skip-part1`` in a second process computes part 2 meanwhile.
 Needs optuna and scikit-learn (the ``dev`` extra).
 """
 
@@ -274,6 +277,21 @@ def spearman(est: dict, truth: dict) -> float:
     return float(stats.spearmanr(got, [truth[k] for k in names]).statistic)
 
 
+def _unit(cache: Path, name: str, compute: Callable[[], list[dict]]) -> list[dict]:
+    """The result rows of one unit of work, kept in *cache* so a rerun (or a second process
+    working on another part with the same --cache) does not compute them again."""
+    import json
+
+    path = cache / f"rows-{name}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    rows = compute()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(rows))
+    tmp.replace(path)
+    return rows
+
+
 def part1(
     sizes: list[int], seeds: int, tpe_big_seeds: int, fanova_big_seeds: int, cache: Path
 ) -> pd.DataFrame:
@@ -282,16 +300,23 @@ def part1(
         for sampler in ("uniform", "TPE"):
             k = seeds if (sampler == "uniform" or n < 10_000) else tpe_big_seeds
             for seed in range(k):
-                trials = uniform_trials(n, seed) if sampler == "uniform" else tpe_trials(
-                    n, seed, cache)
-                study = _study(trials)
-                fanova = n < 10_000 or seed < fanova_big_seeds
-                for name, fn in estimators(study, seed, fanova=fanova).items():
-                    est, sec = _timed(fn)
-                    if not est:
-                        continue
-                    rows.append({"sampler": sampler, "n": n, "seed": seed, "estimator": name,
-                                 "spearman": spearman(est, TRUE_SHARE), "seconds": sec})
+                # At 10,000 trials fANOVA takes minutes: TPE seeds below fanova_big_seeds only.
+                fanova = n < 10_000 or (sampler == "TPE" and seed < fanova_big_seeds)
+
+                def compute(n=n, sampler=sampler, seed=seed, fanova=fanova) -> list[dict]:
+                    trials = uniform_trials(n, seed) if sampler == "uniform" else tpe_trials(
+                        n, seed, cache)
+                    study = _study(trials)
+                    out = []
+                    for name, fn in estimators(study, seed, fanova=fanova).items():
+                        est, sec = _timed(fn)
+                        if est:
+                            out.append({"sampler": sampler, "n": n, "seed": seed,
+                                        "estimator": name, "seconds": sec,
+                                        "spearman": spearman(est, TRUE_SHARE)})
+                    return out
+
+                rows += _unit(cache, f"p1-{sampler}-{n}-{seed}-{int(fanova)}", compute)
                 print(f"  done {sampler} n={n} seed={seed}", file=sys.stderr, flush=True)
     return pd.DataFrame(rows)
 
@@ -315,26 +340,33 @@ def _stat_objective(seed: int) -> Callable:
 def part2(seeds: int, cache: Path) -> pd.DataFrame:
     rows = []
     for seed in range(seeds):
-        path = cache / f"tpe-stat-200-{seed}.pkl"
-        if path.exists():
-            trials = pickle.loads(path.read_bytes())
-        else:
-            study = optuna.create_study(direction="maximize",
-                                        sampler=optuna.samplers.TPESampler(seed=seed))
-            study.optimize(_stat_objective(seed), n_trials=200)
-            trials = study.get_trials(deepcopy=False)
-            path.write_bytes(pickle.dumps(trials))
-        study = _study(trials)
-        for name, fn in estimators(study, seed, fanova=True).items():
-            est, sec = _timed(fn)
-            if not est:
-                continue
-            top2 = sorted(est, key=lambda k: -est[k])[:2]
-            noeffect = [v for k, v in est.items() if k not in ("lr", "dropout")]
-            total = sum(est.values())
-            rows.append({"estimator": name, "seed": seed, "top2": set(top2) == {"lr", "dropout"},
-                         "max_null_share": max(noeffect) / total if total > 0 else np.nan,
-                         "seconds": sec})
+
+        def compute(seed=seed) -> list[dict]:
+            path = cache / f"tpe-stat-200-{seed}.pkl"
+            if path.exists():
+                trials = pickle.loads(path.read_bytes())
+            else:
+                study = optuna.create_study(direction="maximize",
+                                            sampler=optuna.samplers.TPESampler(seed=seed))
+                study.optimize(_stat_objective(seed), n_trials=200)
+                trials = study.get_trials(deepcopy=False)
+                path.write_bytes(pickle.dumps(trials))
+            study = _study(trials)
+            out = []
+            for name, fn in estimators(study, seed, fanova=True).items():
+                est, sec = _timed(fn)
+                if not est:
+                    continue
+                top2 = sorted(est, key=lambda k: -est[k])[:2]
+                noeffect = [v for k, v in est.items() if k not in ("lr", "dropout")]
+                total = sum(est.values())
+                out.append({"estimator": name, "seed": seed,
+                            "top2": set(top2) == {"lr", "dropout"},
+                            "max_null_share": max(noeffect) / total if total > 0 else np.nan,
+                            "seconds": sec})
+            return out
+
+        rows += _unit(cache, f"p2-{seed}", compute)
     return pd.DataFrame(rows)
 
 
