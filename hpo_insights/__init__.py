@@ -27,6 +27,7 @@ from hpo_insights.coverage import coverage_crosstab
 from hpo_insights.extremes import forced_extremes
 from hpo_insights.importance import variance_explained
 from hpo_insights.io import from_optuna, load
+from hpo_insights.suggestions import suggestions
 from hpo_insights.summary import best_trial, summarize
 from hpo_insights.trends import classify_trend, value_table
 from hpo_insights.validation import validate
@@ -48,6 +49,7 @@ __all__ = [
     "load",
     "param_consistency",
     "scaling_check",
+    "suggestions",
     "summarize",
     "validate",
     "value_table",
