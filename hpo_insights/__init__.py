@@ -16,6 +16,7 @@ and numpy.
 from __future__ import annotations
 
 from hpo_insights._errors import TrialsError, TrialsWarning
+from hpo_insights.association import sampling_association
 from hpo_insights.budgets import (
     collapse_by_budget,
     compare_budgets,
@@ -28,7 +29,7 @@ from hpo_insights.extremes import forced_extremes
 from hpo_insights.importance import variance_explained
 from hpo_insights.io import from_optuna, load
 from hpo_insights.suggestions import suggestions
-from hpo_insights.summary import best_trial, summarize
+from hpo_insights.summary import best_trial, optimization_history, summarize
 from hpo_insights.trends import classify_trend, value_table
 from hpo_insights.validation import validate
 
@@ -47,7 +48,9 @@ __all__ = [
     "forced_extremes",
     "from_optuna",
     "load",
+    "optimization_history",
     "param_consistency",
+    "sampling_association",
     "scaling_check",
     "suggestions",
     "summarize",

@@ -328,7 +328,7 @@ def select_studies(trials: pd.DataFrame, studies: Any) -> pd.DataFrame:
         raise TrialsError(unknown_studies_message(unknown, present, "the trials frame"))
     if names == present:
         return trials
-    codes = pd.Categorical(col, categories=names).codes
+    codes = pd.Index(names).get_indexer(col)
     keep = np.flatnonzero(codes >= 0)
     order = keep[np.argsort(codes[keep], kind="stable")]
     return trials.iloc[order]

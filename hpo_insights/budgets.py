@@ -665,10 +665,10 @@ def collapse_by_budget(
     --------
     >>> import hpo_insights as hi
     >>> hi.collapse_by_budget(hi.datasets.example())[["budget", "collapse"]]
-      budget collapse
-    0     2M       No
-    1    20M       No
-    2   200M      Yes
+      budget  collapse
+    0     2M     False
+    1    20M     False
+    2   200M      True
     """
     _frame.check_frame(trials)
     trials = _frame.select_studies(trials, studies)

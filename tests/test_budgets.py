@@ -225,7 +225,7 @@ def test_collapse_by_budget():
         "mean_recall",
     ]
     assert cb["budget"].tolist() == ["2M", "20M", "200M"]
-    assert cb["collapse"].tolist() == ["No", "Yes", "No"]
+    assert cb["collapse"].tolist() == [False, True, False]
     assert cb["n_measured"].tolist() == [3, 3, 3]
     assert cb.loc[1, "pred_high"] == pytest.approx(0.12)
 

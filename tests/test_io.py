@@ -481,13 +481,15 @@ def test_wandb_export():
     """Named params and objective; State maps to Optuna states; Name kept."""
     out = hi.load(WANDB, "sweep", params=["learning_rate", "batch_size", "optimizer"],
                   objective="val_loss", direction="minimize")
-    raw = pd.read_csv(WANDB)
+    # The export lists the newest run first; trials are numbered oldest (Created) first.
+    raw = pd.read_csv(WANDB).iloc[::-1].reset_index(drop=True)
+    assert raw["Created"].is_monotonic_increasing
     mapping = {"finished": "COMPLETE", "crashed": "FAIL", "running": "RUNNING"}
     assert out["state"].tolist() == raw["State"].map(mapping).tolist()
     assert out["user_attrs_name"].tolist() == raw["Name"].tolist()
     np.testing.assert_array_equal(out["value"], raw["val_loss"])
     assert out["params_batch_size"].dtype == "int64"
-    assert out["user_attrs_val_acc"].tolist()[2] == 0.86
+    assert out["user_attrs_val_acc"].tolist()[1] == 0.86
     np.testing.assert_allclose(out["duration"].dt.total_seconds(), raw["Runtime"])
     with pytest.raises(hi.TrialsError, match="candidates are batch_size, val_acc, val_loss"):
         hi.load(WANDB, params=["learning_rate"])

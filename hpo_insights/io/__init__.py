@@ -1,0 +1,223 @@
+"""Load trials from Optuna storages, exported tables and in-memory studies.
+
+:func:`load` turns any supported source into the canonical *trials frame*
+(``docs/trials-frame.md``); :func:`from_optuna` does the same for
+``optuna.Study`` objects already in memory. Both are read-only: a storage is
+opened so that nothing can be written to it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hpo_insights import _frame as F
+from hpo_insights._errors import TrialsError
+from hpo_insights.io.canonical import _finish
+from hpo_insights.io.optuna import (
+    _OPTUNA_HINT,
+    SQLITE_SUFFIXES,
+    _load_storage,
+    _studies_frame,
+    _url_scheme,
+)
+from hpo_insights.io.tables import TABLE_SUFFIXES, _flatten_columns, _from_table, _read_table
+
+__all__ = ["from_optuna", "load"]
+
+
+def load(
+    source: str | os.PathLike | pd.DataFrame,
+    study: str | Sequence[str] | None = None,
+    *,
+    objective: str | Sequence[str] | None = None,
+    params: Sequence[str] | None = None,
+    direction: str | Sequence[str] | None = None,
+    metric_name: str | None = None,
+) -> pd.DataFrame:
+    """Load trials from a storage, an exported table, a folder or a DataFrame.
+
+    Parameters
+    ----------
+    source : str, path-like or pandas.DataFrame
+        One of:
+
+        - an Optuna storage URL (``sqlite:///studies.db``, ``postgresql://...``,
+          ``mysql://...``) or the path of a ``.db``/``.sqlite``/``.sqlite3`` file:
+          every study in it, opened read-only;
+        - a ``.csv``/``.parquet``/``.json``/``.jsonl`` file (one study, named
+          after the file stem unless it has a ``study`` column) or a folder of them;
+        - a DataFrame: a trials frame, Optuna's ``trials_dataframe()`` (also with
+          ``multi_index=True``), optuna-dashboard's CSV download, Ray Tune's
+          ``ResultGrid.get_dataframe()``, MLflow's ``search_runs()`` or a plain
+          table such as a W&B runs export.
+    study : str or sequence of str, optional
+        Which studies to keep (storages, or tables with a ``study`` column;
+        an unknown name is an error listing those that exist). For a table with
+        no ``study`` column it names the study.
+    objective : str or sequence of str, optional
+        The metric column(s) holding the objective in a Ray Tune, MLflow or plain
+        table (``metrics.`` prefix optional). Required when there are several
+        candidates; several names give ``values_<name>`` columns.
+    params : sequence of str, optional
+        The parameter columns of a plain table (required there), or the subset
+        of ``config/``/``params.`` columns to keep as parameters.
+    direction : str or sequence of str, optional
+        ``"maximize"``/``"minimize"`` (one per objective) for sources that do not
+        record it; fills ``study_direction``. Contradicting a recorded direction
+        is an error.
+    metric_name : str, optional
+        Display name of the objective (``study_metric_name``, e.g. ``"AUC"``);
+        replaces the recorded or column-derived name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The trials frame: one row per trial, columns as documented in
+        ``docs/trials-frame.md``, studies in storage (or file-name) order and
+        trials by number within each study; RangeIndex.
+
+    Raises
+    ------
+    TrialsError
+        A missing, unreadable or non-Optuna source, an unknown study, an
+        ambiguous table (several metric candidates, no params named) or state
+        values that cannot be mapped. The message names the source and the fix.
+
+    See Also
+    --------
+    from_optuna : the same frame from ``optuna.Study`` objects in memory.
+    validate : check a frame built by hand.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import hpo_insights as hi
+    >>> ray = pd.DataFrame({"config/lr": [0.1, 0.01], "loss": [0.5, 0.3],
+    ...                     "trial_id": ["a_1", "a_2"], "done": [True, True]})
+    >>> trials = hi.load(ray, "ray", direction="minimize")
+    >>> trials[["study", "number", "state", "value", "params_lr"]]
+      study  number     state  value  params_lr
+    0   ray       0  COMPLETE    0.5       0.10
+    1   ray       1  COMPLETE    0.3       0.01
+    >>> trials["study_direction"].tolist(), trials["study_metric_name"].tolist()
+    (['minimize', 'minimize'], ['loss', 'loss'])
+    """
+    if isinstance(source, pd.DataFrame):
+        frame = _from_table(source, study, objective, params, "the DataFrame")
+        return _finish(frame, study, direction, metric_name, "the DataFrame")
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(
+            "source must be a storage URL, a file or folder path, or a DataFrame, got "
+            f"{type(source).__name__} instead."
+        )
+    text = os.fspath(source)
+    tool = _tool_source(text)
+    if tool is not None:
+        return tool(text, study, objective=objective, params=params, direction=direction,
+                    metric_name=metric_name)
+    scheme = _url_scheme(text)
+    if scheme is not None:
+        frame = _load_storage(text, scheme, study)
+        return _finish(frame, None, direction, metric_name, repr(text))
+    path = Path(text)
+    if path.suffix.lower() in SQLITE_SUFFIXES:
+        frame = _load_storage(text, "sqlite-file", study)
+        return _finish(frame, None, direction, metric_name, repr(text))
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in TABLE_SUFFIXES)
+        if not files:
+            raise TrialsError(
+                f"The folder {text!r} holds no trials files: expected "
+                f"{', '.join(TABLE_SUFFIXES)} files (one study each), found none."
+            )
+        frames = [
+            _from_table(_read_table(p), None, objective, params, repr(str(p)),
+                        default_study=p.stem)
+            for p in files
+        ]
+        frame = pd.concat(frames, ignore_index=True)
+        return _finish(frame, study, direction, metric_name, repr(text))
+    if not path.exists():
+        raise TrialsError(
+            f"No such file or folder: {text!r}. Pass an Optuna storage URL "
+            "(sqlite:///file.db, postgresql://...), a .db/.csv/.parquet/.json file or a folder."
+        )
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise TrialsError(
+            f"Cannot read {text!r}: unknown file type {path.suffix!r}. Expected an Optuna "
+            f"storage ({', '.join(SQLITE_SUFFIXES)}) or a table ({', '.join(TABLE_SUFFIXES)})."
+        )
+    table = _flatten_columns(_read_table(path))
+    has_study = F.STUDY in table.columns
+    name = study if isinstance(study, str) and not has_study else path.stem
+    frame = _from_table(table, None, objective, params, repr(text), default_study=name)
+    return _finish(frame, study if has_study or not isinstance(study, str) else None,
+                   direction, metric_name, repr(text))
+
+
+def _tool_source(text: str) -> Any:
+    """The loader of another tool's store or folder at *text* (MLflow, Ray Tune), if any."""
+    from hpo_insights.io import mlflow, ray
+
+    path = Path(text[len("sqlite:///"):].split("?", 1)[0]
+                if text.lower().startswith("sqlite:///") else text)
+    if path.suffix.lower() in SQLITE_SUFFIXES and mlflow.is_mlflow_sqlite(path):
+        return mlflow.load_mlflow
+    if path.is_dir():
+        if ray.is_ray_experiment(path):
+            return ray.load_ray
+        if mlflow.is_mlflow_store(path):
+            return mlflow.load_mlflow
+    return None
+
+
+def from_optuna(studies: Any) -> pd.DataFrame:
+    """The trials frame of one or several ``optuna.Study`` objects.
+
+    Parameters
+    ----------
+    studies : optuna.Study or sequence of optuna.Study
+        Studies in memory (or loaded from any storage); their order is kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same frame :func:`load` returns for a storage holding these
+        studies: ``study`` (the study name), ``number``, ``state``, ``value``
+        (or ``values_<name>``), datetimes, ``params_*``, ``distributions_*``
+        (Optuna's ``distribution_to_json`` text), ``user_attrs_*``,
+        ``system_attrs_*`` (dicts and lists as JSON text), ``study_direction``,
+        ``study_metric_name`` (when metric names are set) and
+        ``study_user_attrs_*``.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> import hpo_insights as hi
+    >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+    >>> study = optuna.create_study(study_name="demo", direction="maximize")
+    >>> study.optimize(lambda t: t.suggest_int("n", 1, 3), n_trials=3)
+    >>> trials = hi.from_optuna(study)
+    >>> trials[["study", "number", "state", "study_direction"]].shape
+    (3, 4)
+    >>> trials["study_direction"].iloc[0], str(trials["params_n"].dtype)
+    ('maximize', 'int64')
+    """
+    try:
+        import optuna
+    except ImportError as err:  # pragma: no cover - optuna is needed to hold a Study at all
+        raise TrialsError(_OPTUNA_HINT) from err
+    if isinstance(studies, optuna.Study):
+        studies = [studies]
+    studies = list(studies)
+    bad = [type(s).__name__ for s in studies if not isinstance(s, optuna.Study)]
+    if bad:
+        raise TypeError(f"from_optuna takes optuna.Study objects, got {', '.join(bad)} instead.")
+    if not studies:
+        raise TrialsError("from_optuna got no studies: pass one optuna.Study or a list of them.")
+    return _finish(_studies_frame(studies), None, None, None, "the studies")

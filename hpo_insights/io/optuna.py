@@ -1,0 +1,510 @@
+"""Optuna storages (database URLs and SQLite files) and ``optuna.Study`` objects."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+
+from hpo_insights import _frame as F
+from hpo_insights._errors import TrialsError, TrialsWarning
+from hpo_insights.io.canonical import _json_text, _select
+
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+URL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
+
+
+_OPTUNA_HINT = (
+    "Reading an Optuna storage needs optuna: pip install hpo-insights[optuna] "
+    "(PostgreSQL also needs psycopg2-binary, MySQL a MySQL driver)."
+)
+
+
+def _url_scheme(text: str) -> str | None:
+    match = re.match(r"^([A-Za-z][A-Za-z0-9]*)(\+[A-Za-z0-9_]+)?://", text)
+    if match is None:
+        return None
+    scheme = match.group(1).lower()
+    if scheme not in URL_SCHEMES:
+        raise TrialsError(
+            f"Unsupported storage URL {text!r}: scheme {scheme!r}. Supported: sqlite:///file.db, "
+            "postgresql://user@host/db, mysql://user@host/db, or a file/folder path."
+        )
+    return scheme
+
+
+def _readonly_url(text: str, scheme: str) -> tuple[str, dict, str]:
+    """The SQLAlchemy URL and engine kwargs that open *text* read-only, and a label."""
+    if scheme in ("sqlite", "sqlite-file"):
+        if scheme == "sqlite":
+            rest = text.split("://", 1)[1]
+            if not rest.startswith("/"):
+                raise TrialsError(f"Malformed SQLite URL {text!r}: expected sqlite:///path/to.db.")
+            rest = rest[1:]
+            if rest.startswith("file:") or rest in ("", ":memory:"):
+                raise TrialsError(
+                    f"Cannot read {text!r} read-only: pass a plain sqlite:///path/to.db URL "
+                    "or the file's path."
+                )
+            path = Path(rest.split("?", 1)[0])
+        else:
+            path = Path(text)
+        if not path.is_file():
+            raise TrialsError(
+                f"No such SQLite file: {str(path)!r} (from {text!r}). Check the path; "
+                "hpo_insights never creates a storage."
+            )
+        # Connect through sqlite3's own URI parser (SQLAlchemy would unquote the path):
+        # mode=ro opens read-only and never creates the file.
+        uri = f"file:{quote(str(path.resolve()), safe='/')}?mode=ro"
+
+        def connect() -> Any:
+            import sqlite3
+
+            return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False,
+                                   isolation_level=None)
+
+        return "sqlite://", {"creator": connect}, str(path)
+    kwargs: dict = {}
+    driver = text.split("://", 1)[0].lower()
+    if scheme in ("postgresql", "postgres"):
+        if driver in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
+            kwargs = {"connect_args": {"options": "-c default_transaction_read_only=on"}}
+        if scheme == "postgres":
+            text = "postgresql" + text[len("postgres"):]
+        if driver in ("postgresql", "postgres"):
+            text = _default_pg_driver() + text[len(driver):]
+    elif scheme == "mysql" and driver in ("mysql", "mysql+pymysql", "mysql+mysqldb"):
+        kwargs = {"connect_args": {"init_command": "SET SESSION TRANSACTION READ ONLY"}}
+    return text, kwargs, re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", text)
+
+
+def _default_pg_driver() -> str:
+    """SQLAlchemy 2.1 defaults postgresql:// to psycopg 3; use psycopg2 when only it exists."""
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2"):
+        return "postgresql+psycopg2"
+    return "postgresql"
+
+
+def _load_storage(text: str, scheme: str, study: str | Sequence[str] | None) -> pd.DataFrame:
+    try:
+        import optuna
+        import sqlalchemy.exc
+    except ImportError as err:
+        raise TrialsError(_OPTUNA_HINT) from err
+    url, engine_kwargs, label = _readonly_url(text, scheme)
+    try:
+        frame = _read_sql(url, engine_kwargs, study, label)
+        if isinstance(frame, str):
+            warnings.warn(
+                f"{label!r} was not written by Optuna 3.0-5.x ({frame}): reading it through "
+                "Optuna's API, which is slower.", TrialsWarning, stacklevel=3)
+            frame = _read_object_layer(url, engine_kwargs, study, label)
+        return frame
+    except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
+        cause = err.__cause__ if isinstance(err.__cause__, Exception) else err
+        detail = str(getattr(cause, "orig", None) or cause).strip().splitlines()[0]
+        if re.search(r"no such table|does not exist|doesn't exist|UndefinedTable", detail):
+            why = "it holds no Optuna tables (is it an Optuna storage?)"
+        elif re.search(r"read-only|readonly", detail):
+            why = ("reading it would need a write (a missing Optuna version stamp, or an "
+                   "interrupted transaction to roll back), and hpo_insights opens storages "
+                   "read-only")
+        elif re.search(r"not a database|file is encrypted|malformed", detail):
+            why = "it is not a readable SQLite database"
+        else:
+            why = "the database could not be read"
+        raise TrialsError(
+            f"Cannot load trials from {label!r}: {why}. Database said: {detail}. "
+            "Pass the URL or path of an Optuna storage that exists."
+        ) from err
+    except ImportError as err:
+        raise TrialsError(
+            f"Cannot open {label!r}: the database driver is missing ({err}). {_OPTUNA_HINT}"
+        ) from err
+    except RuntimeError as err:
+        if "compatible" not in str(err):
+            raise
+        raise TrialsError(
+            f"Cannot load trials from {label!r}: its schema was written by another Optuna "
+            f"version ({err}). hpo_insights opens storages read-only and will not upgrade it: "
+            "upgrade a copy with `optuna storage upgrade --storage <url>` and load the copy."
+        ) from err
+
+
+def _read_sql(
+    url: str, engine_kwargs: dict, study: str | Sequence[str] | None, label: str
+) -> pd.DataFrame | str:
+    """The frame read with SQL in one snapshot, or why the schema is not one we know."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool, **engine_kwargs)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                # pysqlite opens no transaction for SELECTs: one explicit read transaction
+                # makes every table come from the same snapshot.
+                conn.exec_driver_sql("BEGIN")
+            elif engine.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            # MySQL's InnoDB default (REPEATABLE READ) already reads one snapshot.
+            problem = _sql_schema_problem(conn)
+            if problem is not None:
+                return problem
+            frame = _sql_frame(conn, study, label)
+            conn.rollback()
+            return frame
+    finally:
+        engine.dispose()
+
+
+def _read_object_layer(
+    url: str, engine_kwargs: dict, study: str | Sequence[str] | None, label: str
+) -> pd.DataFrame:
+    """The storage read through Optuna's RDBStorage (storages of other schema versions)."""
+    import optuna
+
+    storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs,
+                                         skip_table_creation=True)
+    try:
+        names = [s.study_name for s in storage.get_all_studies()]
+        wanted = _select(names, study, repr(label))
+        return _studies_frame([optuna.load_study(study_name=n, storage=storage) for n in wanted])
+    finally:
+        storage.engine.dispose()
+
+
+def _studies_frame(studies: list) -> pd.DataFrame:
+    """Shared conversion of optuna.Study objects (the object-layer path and from_optuna)."""
+    return _concat_studies([_study_frame(s) for s in studies])
+
+
+def _concat_studies(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    # Studies without trials add no rows; leaving them out keeps int params int.
+    frames = [f for f in frames if len(f)] or frames[:1]
+    if not frames:
+        return pd.DataFrame({F.STUDY: pd.Series(dtype="str"), F.NUMBER: pd.Series(dtype="int64"),
+                             F.STATE: pd.Series(dtype="str")})
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _value_names(directions: list[str], names: list | None) -> list[str]:
+    """``value`` for one objective, else ``values_<metric name>`` or ``values_<index>``."""
+    if len(directions) == 1:
+        return [F.VALUE]
+    if names:
+        return [F.VALUES_PREFIX + str(n) for n in names]
+    return [f"{F.VALUES_PREFIX}{k}" for k in range(len(directions))]
+
+
+def _with_study_columns(
+    frame: pd.DataFrame, name: str, directions: list[str], names: list | None,
+    user_attrs: dict[str, Any],
+) -> pd.DataFrame:
+    """Add ``study``, ``study_direction``, ``study_metric_name``, ``study_user_attrs_*``."""
+    frame.insert(0, F.STUDY, name)
+    frame[F.DIRECTION] = ",".join(directions)
+    if names:
+        frame["study_metric_name"] = ",".join(str(n) for n in names)
+    for key, val in sorted(user_attrs.items()):
+        frame[F.STUDY_ATTR_PREFIX + key] = _json_text(val)
+    return frame
+
+
+def _empty_trials(value_cols: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=[F.NUMBER, F.STATE, *value_cols, F.DATETIME_START, F.DATETIME_COMPLETE])
+
+
+def _study_frame(study: Any) -> pd.DataFrame:
+    from optuna.distributions import distribution_to_json
+
+    directions = [d.name.lower() for d in study.directions]
+    names = study.metric_names
+    value_cols = _value_names(directions, names)
+    trials = study.get_trials(deepcopy=False)
+    nan = float("nan")
+    records = [
+        {
+            F.NUMBER: t.number,
+            F.STATE: t.state.name,
+            **dict(zip(value_cols, t.values if t.values is not None else [nan] * len(value_cols),
+                       strict=False)),
+            F.DATETIME_START: t.datetime_start,
+            F.DATETIME_COMPLETE: t.datetime_complete,
+            **{F.PARAM_PREFIX + k: v for k, v in t.params.items()},
+            **{F.DISTRIBUTION_PREFIX + k: distribution_to_json(d)
+               for k, d in t.distributions.items()},
+            **{F.USER_ATTR_PREFIX + k: _json_text(v) for k, v in t.user_attrs.items()},
+            **{F.SYSTEM_ATTR_PREFIX + k: _json_text(v) for k, v in t.system_attrs.items()},
+        }
+        for t in trials
+    ]
+    frame = pd.DataFrame.from_records(records) if records else _empty_trials(value_cols)
+    return _with_study_columns(frame, study.study_name, directions, names, study.user_attrs)
+
+
+# --------------------------------------------------------------------------- SQL reader
+# The alembic revisions of the schema Optuna 3.0 to 5.x write (version_info.schema_version
+# 12): the tables and columns read below. Any other storage goes through Optuna's API.
+SQL_REVISIONS = ("v3.0.0.d", "v3.2.0.a")
+SQL_SCHEMA_VERSION = 12
+SQL_LIBRARY_MAJORS = (3, 4, 5)
+_METRIC_NAMES_KEY = "study:metric_names"  # optuna.study.study._SYSTEM_ATTR_METRIC_NAMES
+
+
+def _sql_schema_problem(conn: Any) -> str | None:
+    """None when the SQL reader knows the storage's schema, else what differs."""
+    info = conn.exec_driver_sql(
+        "SELECT schema_version, library_version FROM version_info").fetchall()
+    if len(info) != 1:
+        return f"version_info holds {len(info)} rows, expected 1"
+    schema, library = info[0]
+    major = re.match(r"\s*(\d+)\.", str(library))
+    if schema != SQL_SCHEMA_VERSION or major is None or int(major.group(1)) not in \
+            SQL_LIBRARY_MAJORS:
+        return f"schema version {schema} written by Optuna {library}"
+    revisions = [r[0] for r in conn.exec_driver_sql(
+        "SELECT version_num FROM alembic_version").fetchall()]
+    if len(revisions) != 1 or revisions[0] not in SQL_REVISIONS:
+        return f"alembic revision {', '.join(map(str, revisions)) or '(none)'}"
+    return None
+
+
+def _fetch(conn: Any, sql: str, columns: list[str]) -> pd.DataFrame:
+    rows = conn.exec_driver_sql(sql).fetchall()
+    return pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
+
+
+def _groups(codes: np.ndarray, n_groups: int) -> list[np.ndarray]:
+    """Positions holding each code 0..n_groups-1, each in ascending order."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(n_groups + 1))
+    return [order[bounds[k]:bounds[k + 1]] for k in range(n_groups)]
+
+
+def _json_column(values: pd.Series) -> np.ndarray:
+    """Decode JSON text (each distinct text once); dicts and lists back to JSON text."""
+    codes, uniques = pd.factorize(values)
+    decoded = np.empty(len(uniques), dtype=object)
+    for k, text in enumerate(uniques):
+        decoded[k] = _json_text(json.loads(text))
+    return decoded[codes]
+
+
+def _utc_to_local(stamps: pd.Series) -> pd.Series:
+    """Naive UTC -> naive local wall time, as ``datetime.astimezone()`` does (Optuna >= 5).
+
+    The offset comes from ``time.localtime`` once per 15-minute UTC bucket: time-zone
+    transitions since 1970 fall on quarter hours, so every instant of a bucket shares it.
+    """
+    valid = stamps.notna().to_numpy()
+    if not valid.any():
+        return stamps
+    seconds = stamps[valid].astype("datetime64[s]").astype("int64").to_numpy()
+    buckets, inverse = np.unique(seconds // 900 * 900, return_inverse=True)
+    offsets = np.array([time.localtime(int(b)).tm_gmtoff for b in buckets], dtype="int64")
+    if not offsets.any():
+        return stamps
+    out = stamps.copy()
+    out[valid] = stamps[valid] + pd.to_timedelta(offsets[inverse.ravel()], unit="s")
+    return out
+
+
+def _stored_datetimes(values: pd.Series, local: bool) -> pd.Series:
+    if values.isna().all():
+        out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    elif pd.api.types.is_datetime64_any_dtype(values):
+        out = values
+    else:  # SQLite stores text, servers datetime objects
+        out = pd.to_datetime(values, format="ISO8601")
+    return _utc_to_local(out) if local else out
+
+
+def _optuna_stores_utc() -> bool:
+    """Optuna 5 stores naive UTC and shows local time; earlier versions show what is stored."""
+    import optuna
+
+    major = re.match(r"(\d+)\.", optuna.__version__)
+    return major is None or int(major.group(1)) >= 5
+
+
+def _decode_params(params: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """External parameter values and ``distribution_to_json`` text, one per trial_params row."""
+    from optuna.distributions import (
+        CategoricalDistribution,
+        IntDistribution,
+        distribution_to_json,
+        json_to_distribution,
+    )
+
+    codes, uniques = pd.factorize(params["distribution_json"])
+    dists = [json_to_distribution(text) for text in uniques]
+    texts = np.array([distribution_to_json(d) for d in dists] or [""], dtype=object)
+    internal = params["param_value"].to_numpy(dtype="float64", na_value=np.nan)
+    external = np.empty(len(params), dtype=object)
+    kind = np.array([2 if isinstance(d, CategoricalDistribution) else
+                     1 if isinstance(d, IntDistribution) else 0 for d in dists] or [0])[codes]
+    floats = kind == 0
+    external[floats] = internal[floats].astype(object)
+    ints = kind == 1
+    external[ints] = internal[ints].astype("int64").astype(object)
+    if (kind == 2).any():
+        for k, rows in enumerate(_groups(codes, len(uniques))):
+            dist = dists[k]
+            if len(rows) and isinstance(dist, CategoricalDistribution):
+                choices = np.empty(len(dist.choices), dtype=object)
+                for j, choice in enumerate(dist.choices):
+                    choices[j] = choice
+                external[rows] = choices[internal[rows].astype("int64")]
+    return external, texts[codes]
+
+
+def _wide(
+    rows: np.ndarray, names: pd.Series, values: np.ndarray, n_rows: int, prefix: str,
+    order: np.ndarray,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Long (row, name, value) records -> one object column per name (NaN where absent) and
+    the mask of rows holding it; names in order of first appearance along *order*."""
+    codes, uniques = pd.factorize(names.to_numpy()[order])
+    rows = rows[order]
+    values = values[order]
+    out = {}
+    for k, idx in enumerate(_groups(codes, len(uniques))):
+        col = np.full(n_rows, np.nan, dtype=object)
+        col[rows[idx]] = values[idx]
+        present = np.zeros(n_rows, dtype=bool)
+        present[rows[idx]] = True
+        out[prefix + str(uniques[k])] = (col, present)
+    return out
+
+
+def _sql_frame(conn: Any, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+    """Every table read once with plain SELECTs; the frame built with vectorised pandas."""
+    study_rows = conn.exec_driver_sql(
+        "SELECT study_id, study_name FROM studies ORDER BY study_id").fetchall()
+    names = [r[1] for r in study_rows]
+    wanted = _select(names, studies, repr(label))
+    ids = {r[1]: int(r[0]) for r in study_rows}
+    wanted_ids = [ids[n] for n in wanted]
+    id_list = ",".join(str(i) for i in wanted_ids) or "NULL"
+    where_study = "" if studies is None else f" WHERE study_id IN ({id_list})"
+    where_trial = "" if studies is None else (
+        f" WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id IN ({id_list}))")
+
+    directions: dict[int, list[str]] = {i: [] for i in wanted_ids}
+    for sid, _, direction in conn.exec_driver_sql(
+            "SELECT study_id, objective, direction FROM study_directions"
+            f"{where_study} ORDER BY study_id, objective").fetchall():
+        if int(sid) in directions:
+            directions[int(sid)].append(str(direction).lower())
+    study_attrs: dict[int, dict[str, Any]] = {i: {} for i in wanted_ids}
+    for sid, key, text in conn.exec_driver_sql(
+            f"SELECT study_id, key, value_json FROM study_user_attributes{where_study}").fetchall():
+        if int(sid) in study_attrs:
+            study_attrs[int(sid)][key] = json.loads(text)
+    metric_names: dict[int, Any] = {}
+    for sid, key, text in conn.exec_driver_sql(
+            "SELECT study_id, key, value_json FROM study_system_attributes"
+            f"{where_study}").fetchall():
+        if key == _METRIC_NAMES_KEY:
+            metric_names[int(sid)] = json.loads(text)
+
+    trials = _fetch(conn, "SELECT trial_id, number, study_id, state, datetime_start, "
+                    f"datetime_complete FROM trials{where_study}",
+                    ["trial_id", "number", "study_id", "state", "start", "complete"])
+    params = _fetch(conn, "SELECT param_id, trial_id, param_name, param_value, distribution_json "
+                    f"FROM trial_params{where_trial}",
+                    ["param_id", "trial_id", "param_name", "param_value", "distribution_json"])
+    values = _fetch(conn, "SELECT trial_id, objective, value, value_type FROM trial_values"
+                    f"{where_trial}", ["trial_id", "objective", "value", "value_type"])
+    user = _fetch(conn, f"SELECT trial_id, key, value_json FROM trial_user_attributes{where_trial}",
+                  ["trial_id", "key", "value_json"])
+    system = _fetch(conn, "SELECT trial_id, key, value_json FROM trial_system_attributes"
+                    f"{where_trial}", ["trial_id", "key", "value_json"])
+
+    # Trials in study order (as selected), then by number (Optuna sorts by number).
+    position = {sid: k for k, sid in enumerate(wanted_ids)}
+    study_pos = trials["study_id"].map(position)
+    trials = trials[study_pos.notna().to_numpy()]
+    study_pos = study_pos[study_pos.notna()].to_numpy("int64")
+    order = np.lexsort((trials["trial_id"].to_numpy("int64"),
+                        trials["number"].to_numpy("int64"), study_pos))
+    trials = trials.iloc[order].reset_index(drop=True)
+    study_pos = study_pos[order]
+    n = len(trials)
+    index = pd.Index(trials["trial_id"].to_numpy("int64"))
+
+    def rows_of(table: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        row = index.get_indexer(table["trial_id"].to_numpy("int64"))
+        keep = row >= 0
+        return table[keep].reset_index(drop=True), row[keep]
+
+    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    # objectives: one float column per objective index
+    values, vrow = rows_of(values)
+    kind = values["value_type"].astype("str").to_numpy()
+    number = pd.to_numeric(values["value"], errors="coerce").to_numpy("float64", na_value=np.nan)
+    number = np.where(kind == "INF_POS", np.inf, np.where(kind == "INF_NEG", -np.inf, number))
+    objective = values["objective"].to_numpy("int64")
+    n_objectives = max([len(d) for d in directions.values()] + [0])
+    value_arrays = []
+    for k in range(n_objectives):
+        col = np.full(n, np.nan)
+        sel = objective == k
+        col[vrow[sel]] = number[sel]
+        value_arrays.append(col)
+    # parameters: first appearance along (trial order, param_id)
+    params, prow = rows_of(params)
+    external, dist_text = _decode_params(params)
+    porder = np.lexsort((params["param_id"].to_numpy("int64"), prow))
+    columns.update(_wide(prow, params["param_name"], external, n, F.PARAM_PREFIX, porder))
+    columns.update(_wide(prow, params["param_name"], dist_text, n, F.DISTRIBUTION_PREFIX, porder))
+    # attributes: first appearance along (trial order, key), as SQLite's index returns them
+    for table, prefix in ((user, F.USER_ATTR_PREFIX), (system, F.SYSTEM_ATTR_PREFIX)):
+        table, arow = rows_of(table)
+        keys = table["key"].astype("object")
+        key_rank = pd.factorize(keys, sort=True)[0]
+        aorder = np.lexsort((key_rank, arow))
+        columns.update(_wide(arow, keys, _json_column(table["value_json"]), n, prefix, aorder))
+
+    local = _optuna_stores_utc()
+    start = _stored_datetimes(trials["start"], local)
+    complete = _stored_datetimes(trials["complete"], local)
+    bounds = np.searchsorted(study_pos, np.arange(len(wanted_ids) + 1))
+    frames = []
+    for k, (name, sid) in enumerate(zip(wanted, wanted_ids, strict=True)):
+        dirs = directions[sid]
+        names_k = metric_names.get(sid)
+        value_cols = _value_names(dirs, names_k)
+        lo, hi = bounds[k], bounds[k + 1]
+        if hi == lo:
+            frame = _empty_trials(value_cols)
+        else:
+            part: dict[str, Any] = {
+                F.NUMBER: trials["number"].to_numpy("int64")[lo:hi],
+                F.STATE: trials["state"].astype("object").to_numpy()[lo:hi],
+            }
+            for j, col in enumerate(value_cols[:n_objectives]):
+                part[col] = value_arrays[j][lo:hi]
+            part[F.DATETIME_START] = start.to_numpy()[lo:hi]
+            part[F.DATETIME_COMPLETE] = complete.to_numpy()[lo:hi]
+            for col, (arr, present) in columns.items():
+                if present[lo:hi].any():
+                    part[col] = arr[lo:hi]
+            frame = pd.DataFrame(part).infer_objects()
+        frames.append(_with_study_columns(frame, name, dirs, names_k, study_attrs[sid]))
+    return _concat_studies(frames)
+
