@@ -15,6 +15,9 @@ targets in ``docs/statistics.md`` ("Trend shapes"):
   0.015: the middle value beats the ends by s): "peaked" is right.
 
 Both methods are run: ``"shape"`` (the tests) and ``"endpoints"`` (tol 0.01).
+The last columns give how often ``hi.suggestions`` finds some value "worse"
+than the best (with no effect: a false alarm) and suggests widening the range
+at the largest value ("edge"; right for an increasing effect).
 
 Run: ``python bench/trend_sim.py [--reps 4000] [--seed 0]`` (a few minutes;
 n = 1,000 settings use reps / 4 studies).
@@ -92,6 +95,10 @@ def main() -> None:
             if method == "shape":
                 counts = labels.value_counts(normalize=True)
                 row["shape labels"] = ", ".join(f"{lab} {v:.3f}" for lab, v in counts.items())
+        sg = hi.suggestions(trials, params="x")
+        row["any worse"] = round(sg.loc[sg.kind == "worse", "study"].nunique() / reps, 4)
+        edge = sg[(sg.kind == "edge") & (sg.value == k - 1)]
+        row["edge at max"] = round(edge["study"].nunique() / reps, 4)
         rows.append(row)
     out = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.max_colwidth", 90):

@@ -60,7 +60,7 @@ def test_no_edge_without_evidence_or_at_zero(rng):
 
 
 def test_worse_matches_hand_computed_simultaneous_intervals(rng):
-    """Differences to the best value, pooled variance, Bonferroni t over k - 1 comparisons."""
+    """Differences to the best value, pooled variance, Bonferroni t over all 6 pairs of values."""
     x = np.repeat(["a", "b", "c", "d"], [8, 10, 12, 9])
     means = {"a": 0.70, "b": 0.69, "c": 0.66, "d": 0.705}
     y = np.array([means[v] for v in x]) + rng.normal(0, 0.01, len(x))
@@ -70,7 +70,7 @@ def test_worse_matches_hand_computed_simultaneous_intervals(rng):
     best = max(groups, key=lambda v: groups[v].mean())
     df = len(y) - 4
     s2 = sum(((g - g.mean()) ** 2).sum() for g in groups.values()) / df
-    q = stats.t.ppf(1 - 0.1 / (2 * 3), df)
+    q = stats.t.ppf(1 - 0.1 / (2 * 6), df)
     expected = {}
     for v, g in groups.items():
         if v == best:
@@ -78,7 +78,7 @@ def test_worse_matches_hand_computed_simultaneous_intervals(rng):
         d = g.mean() - groups[best].mean()
         se = np.sqrt(s2 * (1 / len(g) + 1 / len(groups[best])))
         if d + q * se < 0:
-            expected[v] = (d, d - q * se, d + q * se, min(1, 3 * 2 * stats.t.sf(abs(d / se), df)))
+            expected[v] = (d, d - q * se, d + q * se, min(1, 6 * 2 * stats.t.sf(abs(d / se), df)))
     worse = sg[sg.kind == "worse"].set_index("value")
     assert set(worse.index) == set(expected) and len(expected) >= 1
     for v, (d, lo, hi_, p) in expected.items():
