@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _frame, _guard
+from hpo_insights import _binning, _frame, _guard
 from hpo_insights._errors import TrialsError, TrialsWarning
 from hpo_insights.collapse import collapse_summary
 
@@ -223,12 +223,30 @@ class ScalingCheck:
         is pandas ``"boolean"``, <NA> for the smallest budget).
     statement : str
         The ranking joined by ``" > "``, e.g. ``"20M > 2M > 200M"``.
+    verdict : str
+        What the trials show, noise taken into account: ``"holds"`` (every
+        step up is significantly better), ``"violated"`` (some step up is
+        significantly worse) or ``"not established"`` (neither, or a single
+        budget). See :func:`scaling_check`.
+    pairs : pandas.DataFrame
+        The evidence, one row per step up (adjacent budgets, smallest first):
+        ``smaller``, ``larger`` (budget labels), ``n_smaller``, ``n_larger``
+        (trials), ``top_k`` (trials averaged at the top of each),
+        ``top_smaller``, ``top_larger`` (the mean objective of those top
+        trials), ``difference`` (``top_larger - top_smaller`` when
+        maximizing, the reverse when minimizing: > 0 is better),
+        ``p_value`` (two-sided permutation p-value of no difference),
+        ``p_adjusted`` (times the number of steps, at most 1), ``exact``
+        (every split enumerated) and ``step`` (``"better"``, ``"worse"`` or
+        ``"no evidence"``).
     """
 
     holds: bool
     ranking: tuple[str, ...]
     table: pd.DataFrame
     statement: str
+    verdict: str
+    pairs: pd.DataFrame
 
 
 def _direction(trials: pd.DataFrame, col: str, direction: str | None,
@@ -250,6 +268,10 @@ def scaling_check(
     budget: str | None = None,
     objective: str | None = None,
     direction: str | None = None,
+    top: int | float = 0.2,
+    alpha: float = 0.05,
+    n_perm: int = 2000,
+    seed: int = 0,
 ) -> ScalingCheck:
     """Check that bigger budgets reach a better best objective (a scaling law).
 
@@ -259,12 +281,25 @@ def scaling_check(
         A trials frame (see ``docs/trials-frame.md``).
     studies, budget, objective, direction
         As in :func:`compare_budgets`.
+    top : int or float, default 0.2
+        How much of the top of each budget the verdict compares: a float in
+        (0, 1] is a share of the smaller budget's trials (rounded up), an
+        int a number of trials (``top=1`` compares the two best trials).
+    alpha : float, default 0.05
+        Chance of a verdict other than ``"not established"`` when the budgets
+        do not differ.
+    n_perm : int, default 2000
+        Random splits of each permutation test (every split when there are
+        fewer).
+    seed : int, default 0
+        Seed of the permutations (the same seed gives the same answer).
 
     Returns
     -------
     ScalingCheck
         ``holds``, ``ranking`` (best first), ``table`` (``budget, size, best,
-        improved``) and ``statement`` (``"20M > 2M > 200M"``).
+        improved``), ``statement`` (``"20M > 2M > 200M"``), ``verdict`` and
+        ``pairs`` (the per-step evidence).
 
     Raises
     ------
@@ -282,14 +317,34 @@ def scaling_check(
     :class:`~hpo_insights.TrialsWarning` says so. Ties in the ranking keep the
     smaller budget first.
 
+    ``holds``, ``ranking`` and ``statement`` compare the single best trial of
+    each budget (the reference report's rule). A maximum of noisy trials is
+    itself noisy: with three budgets whose true best is the same, the order
+    of their best trials is close to a dice roll. ``verdict`` weighs the
+    evidence instead: for each step up, the mean objective of the top *k*
+    trials of the larger budget is compared with that of the smaller one
+    (``k`` from *top*), by a permutation test (the labels of the two
+    budgets' COMPLETE trials shuffled; null hypothesis: both budgets' trials
+    come from one distribution). A step is ``"better"`` or ``"worse"`` when
+    its two-sided p-value times the number of steps (Bonferroni) is at most
+    *alpha*. ``"holds"``: every step better; ``"violated"``: some step
+    worse; otherwise ``"not established"``. With budgets that do not differ,
+    a verdict other than ``"not established"`` comes out at most *alpha* of
+    the time. ``docs/statistics.md`` gives the error rates measured by
+    simulation.
+
     Examples
     --------
     >>> import hpo_insights as hi
     >>> sc = hi.scaling_check(hi.datasets.example())
-    >>> sc.holds, sc.statement
-    (False, '20M > 2M > 200M')
+    >>> sc.holds, sc.statement, sc.verdict
+    (False, '20M > 2M > 200M', 'violated')
     >>> list(sc.table.columns)
     ['budget', 'size', 'best', 'improved']
+    >>> sc.pairs[["smaller", "larger", "top_k", "difference", "p_adjusted", "step"]].round(4)
+      smaller larger  top_k  difference  p_adjusted    step
+    0      2M    20M      9      0.0068       0.004  better
+    1     20M   200M      9     -0.0131       0.002   worse
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
     cb = compare_budgets(trials, budget=budget, objective=objective, direction=direction)
@@ -316,7 +371,86 @@ def scaling_check(
     rank = np.argsort(-score, kind="stable")
     ranking = tuple(str(cb["budget"].iloc[i]) for i in rank)
     holds = bool(improved[1:].all()) if len(cb) > 1 else True
-    return ScalingCheck(holds=holds, ranking=ranking, table=table, statement=" > ".join(ranking))
+    pairs = _step_evidence(trials, col, cb["budget"].tolist(), objective, sign,
+                           top=top, alpha=alpha, n_perm=n_perm, seed=seed)
+    steps = pairs["step"]
+    if len(pairs) and (steps == "better").all():
+        verdict = "holds"
+    elif (steps == "worse").any():
+        verdict = "violated"
+    else:
+        verdict = "not established"
+    return ScalingCheck(holds=holds, ranking=ranking, table=table, statement=" > ".join(ranking),
+                        verdict=verdict, pairs=pairs)
+
+
+def _check_test_options(top: object, alpha: object, n_perm: object, seed: object) -> None:
+    if isinstance(top, bool) or not isinstance(top, int | float | np.integer | np.floating) or (
+        isinstance(top, float | np.floating) and not 0 < top <= 1
+    ) or (isinstance(top, int | np.integer) and top < 1):
+        raise TrialsError(
+            f"top must be a share of trials in (0, 1] (float) or a number of trials >= 1 (int), "
+            f"got {top!r} instead."
+        )
+    if isinstance(alpha, bool) or not isinstance(alpha, float | int) or not 0 < alpha < 1:
+        raise TrialsError(f"alpha must be a number in (0, 1), got {alpha!r} instead.")
+    if isinstance(n_perm, bool) or not isinstance(n_perm, int | np.integer) or n_perm < 1:
+        raise TrialsError(f"n_perm must be a positive integer, got {n_perm!r} instead.")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TrialsError(f"seed must be an integer, got {seed!r} instead.")
+
+
+def _top_k(top: int | float, n_a: int, n_b: int) -> int:
+    m = min(n_a, n_b)
+    if isinstance(top, int | np.integer):
+        return int(min(top, m))
+    return max(1, min(m, int(np.ceil(top * m - 1e-9))))
+
+
+def _step_evidence(
+    trials: pd.DataFrame,
+    col: str,
+    budgets: list[object],
+    objective: str | None,
+    sign: float,
+    *,
+    top: int | float,
+    alpha: float,
+    n_perm: int,
+    seed: int,
+) -> pd.DataFrame:
+    """The permutation test of every step up (see :func:`scaling_check`)."""
+    from hpo_insights._trend_stats import top_mean_permutation
+
+    _check_test_options(top, alpha, n_perm, seed)
+    done, ycol = _frame.completed(trials, objective, columns=[col])
+    labels = done[col].to_numpy(dtype=object)
+    y = done[ycol].to_numpy(dtype=float) * sign  # larger is better from here on
+    samples = [y[labels == b] for b in budgets]
+    m = len(budgets) - 1
+    rows = []
+    for j in range(m):
+        a, b = samples[j], samples[j + 1]
+        k = _top_k(top, len(a), len(b))
+        diff, p_gt, p_lt, exact = top_mean_permutation(
+            a, b, k, n_perm=n_perm, seed=int(np.random.SeedSequence([seed, j]).generate_state(1)[0])
+        )
+        p = min(1.0, 2 * min(p_gt, p_lt))
+        p_adj = min(1.0, p * m)
+        step = "no evidence"
+        if p_adj <= alpha:
+            step = "better" if diff > 0 else "worse" if diff < 0 else step
+        rows.append({
+            "smaller": budgets[j], "larger": budgets[j + 1], "n_smaller": len(a),
+            "n_larger": len(b), "top_k": k,
+            "top_smaller": float(np.sort(a)[-k:].mean()) * sign,
+            "top_larger": float(np.sort(b)[-k:].mean()) * sign,
+            "difference": diff, "p_value": p, "p_adjusted": p_adj, "exact": exact,
+            "step": step,
+        })
+    columns = ["smaller", "larger", "n_smaller", "n_larger", "top_k", "top_smaller",
+               "top_larger", "difference", "p_value", "p_adjusted", "exact", "step"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _grid(sub: pd.DataFrame, pcol: str) -> object:
@@ -354,8 +488,11 @@ def param_consistency(
     budget: str | None = None,
     objective: str | None = None,
     direction: str | None = None,
+    alpha: float = 0.05,
+    bins: int = 4,
+    exclude_collapsed: bool = True,
 ) -> pd.DataFrame:
-    """Do the best trials of every budget agree on a parameter's value?
+    """Do the budgets agree on a parameter's best value?
 
     Parameters
     ----------
@@ -366,6 +503,16 @@ def param_consistency(
         searched over the same grid in every budget (see Notes).
     studies, budget, objective, direction
         As in :func:`compare_budgets`.
+    alpha : float, default 0.05
+        Level of the tests behind ``verdict``.
+    bins : int, default 4
+        Float parameters with more distinct values than *bins* are cut into at
+        most *bins* quantile intervals (over all budgets) for the tests.
+    exclude_collapsed : bool, default True
+        Leave the trials :func:`hpo_insights.detect_collapse` flags out of
+        the tests (their objective measures a broken model; two of them in
+        one cell make any interaction). The best-trial columns use every
+        trial, as before.
 
     Returns
     -------
@@ -374,12 +521,16 @@ def param_consistency(
         ``consistent`` (bool: the best trial of every budget has the same
         value, floats compared with ``np.isclose``; False when a best trial
         lacks the parameter), ``n_distinct`` (distinct values among the best
-        trials) and ``values`` (dict budget → value, budgets smallest first).
+        trials), ``values`` (dict budget → value, budgets smallest first),
+        ``verdict`` (``"consistent"``, ``"inconsistent"`` or ``"not
+        established"``, from all trials; see Notes), ``p_interaction`` (the
+        budget × value interaction test), ``p_effect`` (the parameter's
+        effect, budgets adjusted for) and ``n_trials`` (trials tested).
 
     Raises
     ------
     TrialsError
-        Unknown parameter; as :func:`compare_budgets`.
+        Unknown parameter; bad *alpha* or *bins*; as :func:`compare_budgets`.
 
     Notes
     -----
@@ -389,20 +540,40 @@ def param_consistency(
     differs between budgets (model sizes, say) are left out by default,
     since their best values cannot be expected to agree.
 
+    ``consistent``, ``n_distinct`` and ``values`` look at the single best
+    trial of each budget (the reference report's rule); with noisy trials
+    those disagree most of the time even when every budget has the same
+    optimum. ``verdict`` weighs all COMPLETE trials with a value for the
+    parameter instead: a two-way layout, budget × value (the parameter's
+    levels decided over all budgets pooled, as :func:`value_table` does with
+    *bins*), fitted by least squares. The interaction F test (the additive
+    model ``budget + value`` against one mean per budget and value) asks
+    whether the parameter's effect differs between budgets: when
+    ``p_interaction <= alpha`` the verdict is ``"inconsistent"``. Otherwise,
+    when the parameter matters (``p_effect <= alpha``, its F test against
+    ``budget`` alone) it is ``"consistent"``: the data show an effect and no
+    sign that it changes with budget (not a proof that it does not).
+    Otherwise, and with fewer than two budgets or values, or no replicated
+    cell, ``"not established"``. The F tests assume normal noise of one
+    variance; ``docs/statistics.md`` gives the error rates measured by
+    simulation.
+
     Examples
     --------
     >>> import hpo_insights as hi
     >>> pc = hi.param_consistency(hi.datasets.example())
-    >>> pc[["param", "consistent", "n_distinct"]]
-               param  consistent  n_distinct
-    0     d_ff_ratio       False           2
-    1  learning_rate       False           3
-    2        dropout       False           3
-    3   weight_decay       False           2
+    >>> pc[["param", "consistent", "n_distinct", "verdict"]]
+               param  consistent  n_distinct          verdict
+    0     d_ff_ratio       False           2  not established
+    1  learning_rate       False           3     inconsistent
+    2        dropout       False           3     inconsistent
+    3   weight_decay       False           2     inconsistent
     >>> pc.loc[3, "values"]
     {'2M': 1e-05, '20M': 0.0001, '200M': 0.0001}
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
+    _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
+    _binning.check_bins(bins)
     col = _budget_column(trials, budget)
     cb = compare_budgets(trials, budget=budget, objective=objective, direction=direction)
     if params is None:
@@ -419,6 +590,12 @@ def param_consistency(
         pcols = _frame.param_columns(trials, params)
     rows = []
     budgets = cb["budget"].tolist()
+    from hpo_insights.trends import _without_collapsed
+
+    kept, _ = _without_collapsed(trials, exclude_collapsed)
+    done, ycol = _frame.completed(kept, objective, columns=[col, *pcols])
+    row_codes = pd.Index(budgets).get_indexer(done[col].to_numpy(dtype=object))
+    y = done[ycol].to_numpy(dtype=float)
     for pcol in pcols:
         vals = cb[pcol].tolist() if pcol in cb.columns else [np.nan] * len(budgets)
         vals = [v.item() if isinstance(v, np.generic) else v for v in vals]
@@ -430,9 +607,45 @@ def param_consistency(
                 "consistent": bool(n == 1 and not missing),
                 "n_distinct": n,
                 "values": dict(zip(budgets, vals, strict=True)),
+                **_interaction_verdict(trials, done[pcol], y, row_codes, pcol, alpha, bins),
             }
         )
-    return pd.DataFrame(rows, columns=["param", "consistent", "n_distinct", "values"])
+    return pd.DataFrame(rows, columns=["param", "consistent", "n_distinct", "values", "verdict",
+                                       "p_interaction", "p_effect", "n_trials"])
+
+
+def _interaction_verdict(
+    trials: pd.DataFrame,
+    values: pd.Series,
+    y: np.ndarray,
+    row_codes: np.ndarray,
+    pcol: str,
+    alpha: float,
+    bins: int,
+) -> dict:
+    """``verdict``, ``p_interaction``, ``p_effect``, ``n_trials`` of one parameter."""
+    from hpo_insights._trend_stats import interaction_f
+
+    lv = _binning.levels(
+        values, np.zeros(len(values), dtype=np.intp), 1, bins=bins,
+        dists=_binning.group_distributions(trials, pcol, None),
+    )
+    keep = (lv.codes >= 0) & (row_codes >= 0)
+    out = {"verdict": "not established", "p_interaction": np.nan, "p_effect": np.nan,
+           "n_trials": int(keep.sum())}
+    if not keep.any():
+        return out
+    rows = pd.factorize(row_codes[keep], sort=True)[0]
+    cols = pd.factorize(lv.codes[keep], sort=True)[0]
+    if rows.max() < 1 or cols.max() < 1:
+        return out
+    _, _, _, p_int, _, p_eff = interaction_f(y[keep], rows, cols)
+    out.update(p_interaction=p_int, p_effect=p_eff)
+    if p_int <= alpha:
+        out["verdict"] = "inconsistent"
+    elif p_eff <= alpha and not np.isnan(p_int):
+        out["verdict"] = "consistent"
+    return out
 
 
 def _grid_values(sub: pd.DataFrame, pcol: str) -> frozenset:
@@ -474,10 +687,10 @@ def collapse_by_budget(
     --------
     >>> import hpo_insights as hi
     >>> hi.collapse_by_budget(hi.datasets.example())[["budget", "collapse"]]
-      budget collapse
-    0     2M       No
-    1    20M       No
-    2   200M      Yes
+      budget  collapse
+    0     2M     False
+    1    20M     False
+    2   200M      True
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
     col = _budget_column(trials, budget)

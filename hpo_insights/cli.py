@@ -14,6 +14,8 @@ examples:
   hpo-insights report sqlite:///studies.db             # every study in an Optuna storage
   hpo-insights report sqlite:///studies.db --study transformer-2M --out reports/2m
   hpo-insights report runs.csv --objective val_auc --direction maximize --format html
+  hpo-insights report --layout reference               # the reference report's layout
+  hpo-insights export reports/example/report.ipynb     # re-export a notebook edited and re-run
 """
 
 
@@ -28,8 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="make a report from trials (default: the bundled example)",
-        description="Make a report: load the trials, run the report notebook, write "
-        "report.html and report.md (with its figures in report_files/).",
+        description="Make a report: load and check the trials, write the report notebook, "
+        "run it once and save it as report.ipynb beside report.html and report.md (figures "
+        "in report_files/).",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -66,7 +69,27 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated formats to write: html, md (default: html,md; e.g. --format html)",
     )
     report.add_argument(
+        "--layout", default="default", choices=("default", "reference"),
+        help="default: parameters by importance, intervals as table columns; reference: "
+        "the headings and tables of the reference report (default: default)",
+    )
+    report.add_argument(
         "--quiet", action="store_true", help="no progress messages on stderr",
+    )
+    export = commands.add_parser(
+        "export",
+        help="export a report notebook you edited and re-ran to HTML and Markdown",
+        description="Export an executed report.ipynb (e.g. after changing a cell in Jupyter "
+        "and running it again) to report.html and report.md.",
+    )
+    export.add_argument("notebook", metavar="NOTEBOOK", help="the executed report.ipynb")
+    export.add_argument(
+        "--out", default=None, metavar="DIR",
+        help="folder to write into (default: the notebook's folder)",
+    )
+    export.add_argument(
+        "--format", default="html,md", metavar="FORMATS",
+        help="comma-separated formats to write: html, md (default: html,md)",
     )
     return parser
 
@@ -91,8 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on a usage error or unreadable trials (one line on
-        stderr starting ``hpo-insights: error:``).
+        0 on success; 2 on a usage error, trials no report can be made of, or
+        a section that failed inside the notebook (one line on stderr starting
+        ``hpo-insights: error:``).
 
     Examples
     --------
@@ -108,22 +132,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     if bad or not formats:
         parser.error(f"--format: expected html and/or md separated by commas, got {args.format!r}")
 
-    from hpo_insights.report.build import build
-
-    out = args.out if args.out is not None else _default_out(args.source)
-
-    def progress(message: str) -> None:
-        print(f"hpo-insights: {message}", file=sys.stderr, flush=True)
-
-    try:
-        paths = build(
-            args.source, out, studies=args.study, objective=args.objective,
-            direction=args.direction, title=args.title, formats=formats,
-            progress=None if args.quiet else progress,
-        )
-    except TrialsError as error:
+    def fail(error: Exception) -> int:
         message = " ".join(str(error).split())
         print(f"hpo-insights: error: {message}", file=sys.stderr)
         return 2
+
+    if args.command == "export":
+        from hpo_insights.report._export import export_notebook
+
+        try:
+            paths = export_notebook(args.notebook, args.out, formats=formats)
+        except TrialsError as error:
+            return fail(error)
+        print("Report written: " + ", ".join(str(p) for p in paths.values()))
+        return 0
+
+    from hpo_insights.report._build import build, elapsed_progress
+
+    out = args.out if args.out is not None else _default_out(args.source)
+    progress = None if args.quiet else elapsed_progress(
+        lambda message: print(f"hpo-insights: {message}", file=sys.stderr, flush=True))
+    try:
+        paths = build(
+            args.source, out, studies=args.study, objective=args.objective,
+            direction=args.direction, title=args.title, layout=args.layout, formats=formats,
+            progress=progress,
+        )
+    except TrialsError as error:
+        return fail(error)
     print("Report written: " + ", ".join(str(p) for p in paths.values()))
     return 0

@@ -242,9 +242,9 @@ def collapse_summary(
     pandas.DataFrame
         One row per group of *trials* (order of first appearance, groups
         without a COMPLETE trial included): ``study`` (named after *by*;
-        absent when ``by=None``), ``collapse`` (``"Yes"`` if any trial
-        collapsed, ``"No"`` if some were measured and none collapsed,
-        ``"unknown"`` if none was measured), ``n_collapsed``, ``n_measured``
+        absent when ``by=None``), ``collapse`` (pandas ``"boolean"``: True if any
+        trial collapsed, False if some were measured and none collapsed,
+        <NA> if none was measured), ``n_collapsed``, ``n_measured``
         (trials whose ``collapsed`` is not <NA>), ``pred_low`` (lowest
         ``pred_min`` of the collapsed trials), ``pred_high`` (highest
         ``pred_max`` of the collapsed trials) and ``mean_recall`` (mean recall
@@ -266,9 +266,9 @@ def collapse_summary(
     >>> cs = hi.collapse_summary(hi.datasets.example())
     >>> cs[["study", "collapse", "n_collapsed", "n_measured"]]
                   study collapse  n_collapsed  n_measured
-    0    transformer-2M       No            0          48
-    1   transformer-20M       No            0          44
-    2  transformer-200M      Yes            2          46
+    0    transformer-2M    False            0          48
+    1   transformer-20M    False            0          44
+    2  transformer-200M     True            2          46
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
     _check_thresholds(min_range, min_std)
@@ -305,9 +305,8 @@ def collapse_summary(
     pred_low = gs["pred_min"].min().reindex(groups)
     pred_high = gs["pred_max"].max().reindex(groups)
     mean_recall = gs["recall"].mean().reindex(groups)
-    verdict = np.where(
-        n_collapsed.to_numpy() > 0, "Yes", np.where(n_measured.to_numpy() > 0, "No", "unknown")
-    )
+    verdict = pd.array(n_collapsed.to_numpy() > 0, dtype="boolean")
+    verdict[n_measured.to_numpy() == 0] = pd.NA
     out = {}
     if by is not None:
         out[by] = groups.to_numpy()
@@ -319,6 +318,4 @@ def collapse_summary(
         pred_high=pred_high.to_numpy(dtype=float),
         mean_recall=mean_recall.to_numpy(dtype=float),
     )
-    result = pd.DataFrame(out)
-    result["collapse"] = result["collapse"].astype("str")
-    return result
+    return pd.DataFrame(out)

@@ -1,18 +1,54 @@
-"""How much of the objective's variance each parameter explains (one-way eta squared)."""
+"""How much of the objective's variance each parameter explains, with the evidence.
+
+:func:`variance_explained` gives, per study and parameter, the one-way share
+(eta squared), its bias-corrected value with an interval and a no-effect test,
+and the share the parameter keeps when all parameters are fitted together
+(the *adjusted* share, which is what separates an effect from a parameter
+that an adaptive sampler merely tried together with an important one).
+``docs/statistics.md`` defines every figure and reports how often each
+verdict is wrong, measured by simulation.
+"""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from hpo_insights import _binning, _frame, _guard
-from hpo_insights._errors import TrialsWarning
-from hpo_insights._levels import group_key_column, level_tables
+from hpo_insights._errors import TrialsError, TrialsWarning
 
 __all__ = ["variance_explained"]
+
+ALPHA = 0.05  # level of the tests behind ``matters``
+CONFOUND_MARGIN = 0.10  # share_corrected - share_adjusted above this flags confounding
+SMOOTH_MIN_VALUES = 5  # numeric, non-categorical parameters with this many values: quadratic term
+CI_METHODS = ("noncentral-f", "bootstrap")
+COLUMNS = [
+    "param", "share", "share_corrected", "ci_low", "ci_high", "p_value", "share_adjusted",
+    "p_adjusted", "matters", "confounded_with", "cramers_v", "n_trials", "n_values",
+    "n_excluded",
+]
+
+
+@dataclass
+class _Param:
+    """One parameter's levels over all groups, and its one-way sums per group."""
+
+    name: str
+    levels: _binning.Levels
+    level_group: np.ndarray  # group code of each level
+    offset: np.ndarray  # first level of each group (levels are ordered by group)
+    smooth: np.ndarray  # per group: fitted as a quadratic in the adjusted model
+    log: np.ndarray  # per group: the quadratic is in log10 of the values
+    n: np.ndarray  # per group: trials with a value
+    k: np.ndarray  # per group: levels (values or bins) with a trial
+    ssb: np.ndarray  # per group: between-level sum of squares
+    sst: np.ndarray  # per group: total sum of squares (same trials)
+    scale: np.ndarray  # per group: largest |level mean| of the raw objective (zero test)
 
 
 def variance_explained(
@@ -22,9 +58,15 @@ def variance_explained(
     studies: str | Sequence[str] | None = None,
     objective: str | None = None,
     by: str | None = "study",
-    bins: int = 10,
+    bins: int | None = None,
+    ci: bool | str = True,
+    confidence: float = 0.95,
+    seed: int | None = 0,
+    n_resamples: int = 1000,
+    exclude_collapsed: bool = True,
+    space: str = "trials",
 ) -> pd.DataFrame:
-    """Share of objective variance explained by each parameter (one-way eta squared).
+    """Share of objective variance explained by each parameter, with its evidence.
 
     Parameters
     ----------
@@ -32,6 +74,7 @@ def variance_explained(
         A trials frame (see ``docs/trials-frame.md``).
     params : str, sequence of str or None, default None
         Parameter names, with or without ``params_``; ``None`` means all.
+        The adjusted model fits these parameters together.
     studies : str or sequence of str, optional
         Only these studies (the ``study`` column), in this order; ``None``
         means every study. An unknown name is an error listing the studies.
@@ -39,41 +82,81 @@ def variance_explained(
         The objective column; ``None`` means the frame's single objective.
     by : str or None, default "study"
         One block per value of this column; ``None`` pools all trials.
-    bins : int, default 10
-        Binning of float parameters, as in :func:`~hpo_insights.value_table`.
+    bins : int or None, default None
+        Binning of float parameters, as in :func:`~hpo_insights.value_table`;
+        ``None`` is the default rule: ``n // 10`` bins for *n* values, 3 to 10.
+    ci : bool or {"noncentral-f", "bootstrap"}, default True
+        The interval of the share: ``True`` is ``"noncentral-f"`` (inverting
+        the noncentral F distribution); ``"bootstrap"`` resamples trials
+        within each block; ``False`` leaves ``ci_low``/``ci_high`` NaN.
+    confidence : float, default 0.95
+        Coverage of the interval.
+    seed : int or None, default 0
+        Seed of the bootstrap resampling (only used with ``ci="bootstrap"``).
+    n_resamples : int, default 1000
+        Bootstrap resamples (only used with ``ci="bootstrap"``).
+    exclude_collapsed : bool, default True
+        Leave out the trials that :func:`~hpo_insights.detect_collapse` flags
+        (their objective measures a broken model, not the parameters).
+    space : {"trials", "search"}, default "trials"
+        ``"trials"``: the shares above, among the trials tried. ``"search"``:
+        the design-space estimate of :func:`~hpo_insights.search_space_importance`
+        instead (its columns; *bins*, *ci*, *confidence*, *seed* and
+        *n_resamples* unused).
 
     Returns
     -------
     pandas.DataFrame
-        One row per (``study``, ``param``): ``study`` (named after *by*;
-        absent when ``by=None``), ``param``, ``share`` (in [0, 1]),
-        ``n_trials`` (trials used), ``n_values`` (values or bins). Groups in
-        order of appearance, ``share`` descending within a group (NaN last).
+        One row per (``study``, ``param``), columns:
+
+        - ``study`` (named after *by*; absent when ``by=None``), ``param``;
+        - ``share``: one-way eta squared, ``SS_between / SS_total`` in [0, 1];
+        - ``share_corrected``: epsilon squared, ``(SS_between - (k - 1) *
+          MS_within) / SS_total`` (the one-way model's adjusted R squared),
+          about 0 on average for a parameter without effect; not clipped, so
+          it can be slightly negative;
+        - ``ci_low``, ``ci_high``: the *confidence* interval of the share;
+        - ``p_value``: one-way F-test of "no difference between the values";
+        - ``share_adjusted``: the share the parameter keeps when all
+          parameters are fitted together (type-II sum of squares of a
+          main-effects least-squares model, minus its chance part ``df *
+          MS_residual``, over ``SS_total``); not clipped;
+        - ``p_adjusted``: partial F-test of the parameter in that model;
+        - ``matters``: ``p_adjusted < 0.05`` (pandas ``"boolean"``, <NA> when
+          it cannot be tested);
+        - ``confounded_with``: when ``share_corrected`` exceeds
+          ``share_adjusted`` by more than 0.10 and more than twice, the
+          parameter it was sampled together with (the one that takes the most
+          of its sum of squares in a two-parameter model), else missing (NaN);
+          ``cramers_v``: Cramér's V between the two (see
+          :func:`~hpo_insights.sampling_association`);
+        - ``n_trials`` (trials used), ``n_values`` (values or bins),
+          ``n_excluded`` (collapsed trials left out).
+
+        Groups in order of appearance, ``share`` descending within a group
+        (NaN last).
 
     Raises
     ------
     TrialsError
-        Unknown parameter, no completed trial, unknown or non-numeric objective.
+        Unknown parameter, no completed trial, unknown or non-numeric
+        objective, bad *bins*, *ci*, *confidence* or *n_resamples*.
     TypeError
         *trials* is not a DataFrame.
 
     Notes
     -----
-    ``share = SS_between / SS_total`` with ``SS_between = sum_v n_v (mean_v -
-    mean)^2`` over the parameter's values *v* (bins for continuous floats,
-    exactly as in :func:`~hpo_insights.value_table`) and ``SS_total = sum_i
-    (y_i - mean)^2`` over the same trials: the COMPLETE trials with a finite
-    objective that have a value for the parameter. It is exact eta squared,
-    free of ddof choices. A parameter with a single value, or a constant
-    objective, gives NaN and one :class:`~hpo_insights.TrialsWarning`. So
-    does one with more than 1,000 distinct values in a group (an ID-like
-    categorical): with k values among n trials, pure noise gives a share near
-    ``(k - 1) / (n - 1)``, so such a share says nothing.
+    The one-way figures use the COMPLETE trials with a finite objective that
+    have a value for the parameter, with the levels of the binning rule. Under
+    an adaptive sampler (TPE) ``share`` and ``p_value`` measure how the
+    objective differs between the values *as they were sampled*, which
+    includes the effect of the parameters sampled together with them; the
+    adjusted figures separate the parameters. ``docs/statistics.md`` gives
+    every definition, assumption and measured error rate.
 
-    Shares of different parameters overlap (correlated parameters explain
-    the same variance) and do not sum to 1. The reference report printed
-    ``eta^2 * (n - 1) / n`` (between-variance with ``ddof=0`` over total
-    variance with ``ddof=1``).
+    A parameter with a single value, or a constant objective, gives NaN and
+    one :class:`~hpo_insights.TrialsWarning`; so do tests without residual
+    degrees of freedom (too few trials).
 
     Examples
     --------
@@ -82,56 +165,502 @@ def variance_explained(
     >>> trials = pd.DataFrame({"study": "a", "number": range(5), "state": "COMPLETE",
     ...     "value": [0.5, 0.7, 0.8, 0.9, 0.6], "params_lr": [0.1, 0.1, 0.01, 0.01, 0.001],
     ...     "params_opt": ["adam", "sgd", "adam", "adam", "sgd"], "study_direction": "maximize"})
-    >>> hi.variance_explained(trials).round(3)
-      study param  share  n_trials  n_values
-    0     a    lr  0.750         5         3
-    1     a   opt  0.083         5         2
-    >>> ve = hi.variance_explained(hi.datasets.example(), params=["dropout"])
-    >>> list(ve.columns)
-    ['study', 'param', 'share', 'n_trials', 'n_values']
+    >>> ve = hi.variance_explained(trials)
+    >>> ve[["study", "param", "share", "share_corrected", "p_value"]].round(3)
+      study param  share  share_corrected  p_value
+    0     a    lr  0.750            0.500    0.250
+    1     a   opt  0.083           -0.222    0.638
+    >>> ve = hi.variance_explained(hi.datasets.example(), studies="transformer-20M")
+    >>> ve[["param", "share", "share_corrected", "share_adjusted", "matters"]].round(2)
+               param  share  share_corrected  share_adjusted  matters
+    0  learning_rate   0.35             0.30            0.36     True
+    1        dropout   0.26             0.21            0.11     True
+    2       n_layers   0.23             0.16            0.03    False
+    3        d_model   0.08            -0.01            0.06     True
+    4        n_heads   0.05             0.03            0.02    False
+    5   weight_decay   0.04            -0.00           -0.00    False
+    6     d_ff_ratio   0.01            -0.01           -0.01    False
     """
+    if space == "search":
+        from hpo_insights.importance_space import search_space_importance
+
+        return search_space_importance(
+            trials, params=params, studies=studies, objective=objective, by=by,
+            exclude_collapsed=exclude_collapsed,
+        )
+    if space != "trials":
+        raise TrialsError(f"space must be 'trials' or 'search', got {space!r} instead.")
     trials = _frame.select_studies(_guard.frame(trials), studies)
     _guard.names("params", params)
     _guard.text("objective", objective)
-    long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins)
-    key = pd.factorize(pd.MultiIndex.from_arrays([long["group"], long["param"]]))[0]
-    count = long["count"].to_numpy().astype(float)
-    mean = long["mean"].to_numpy()
-    nblocks = int(key.max()) + 1
-    n = np.bincount(key, weights=count, minlength=nblocks)
-    grand = np.bincount(key, weights=count * mean, minlength=nblocks) / n
-    between = np.bincount(key, weights=count * (mean - grand[key]) ** 2, minlength=nblocks)
-    within = np.bincount(key, weights=long["ss"].to_numpy(), minlength=nblocks)
-    total = between + within
-    n_values = np.bincount(key, minlength=nblocks)
-    scale = np.zeros(nblocks)
-    np.maximum.at(scale, key, np.abs(mean))
-    zero = np.array([_binning.is_zero_ss(t, s, c) for t, s, c in zip(total, scale, n, strict=True)])
-    many = n_values > _frame.MAX_LEVELS  # noise alone would give a share near (k-1)/(n-1)
-    degenerate = zero | (n_values < 2) | many
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(degenerate, np.nan, np.clip(between / total, 0.0, 1.0))
-    first = np.unique(key, return_index=True)[1]
-    heads = long.iloc[first]
-    out = group_key_column(heads, groups, by)
+    _binning.check_bins(bins)
+    method = _check_options(ci, confidence, n_resamples)
+    pcols = _frame.param_columns(trials, params)
+    mask = _collapsed(trials) if exclude_collapsed else np.zeros(len(trials), dtype=bool)
+    kept = trials[~mask] if mask.any() else trials
+    done, ycol, gcodes, groups = _binning.prepare(kept, objective=objective, by=by, columns=pcols)
+    ngroups = len(groups)
+    _binning.warn_empty_groups(groups, np.bincount(gcodes, minlength=ngroups), by)
+    y = done[ycol].to_numpy(dtype=float)
+    # centre per group: sums of squares from sums stay exact to rounding
+    gsum = np.bincount(gcodes, weights=y, minlength=ngroups)
+    gcount = np.bincount(gcodes, minlength=ngroups)
+    gmean = gsum / np.maximum(gcount, 1)
+    y = y - gmean[gcodes]
+    infos = [_one_param(done, pcol, y, gcodes, groups, kept, by, bins, gmean) for pcol in pcols]
+    if not any(p.n.any() for p in infos):
+        names = ", ".join(p.name for p in infos)
+        raise TrialsError(
+            f"No completed trial has a value for {names}: the parameter column(s) are empty "
+            "among COMPLETE trials with a finite objective."
+        )
+    n = np.stack([p.n for p in infos], axis=1).astype(float)  # (group, param)
+    k = np.stack([p.k for p in infos], axis=1).astype(float)
+    ssb = np.stack([p.ssb for p in infos], axis=1)
+    sst = np.stack([p.sst for p in infos], axis=1)
+    scale = np.stack([p.scale for p in infos], axis=1)
+    zero = np.array([[_binning.is_zero_ss(t, s, c) for t, s, c in zip(rt, rs, rc, strict=True)]
+                     for rt, rs, rc in zip(sst, scale, n, strict=True)]).reshape(n.shape)
+    many = k > _frame.MAX_LEVELS  # noise alone would give a share near (k-1)/(n-1)
+    degenerate = zero | (k < 2) | many
+    one = _one_way(ssb, sst, n, k, degenerate)
+    low = high = np.full(n.shape, np.nan)
+    if method == "noncentral-f":
+        low, high = _noncentral_f_interval(one["F"], k - 1, n - k, n, confidence)
+    elif method == "bootstrap":
+        low, high = _bootstrap_interval(infos, y, gcodes, ngroups, confidence, n_resamples, seed)
+    if method is not None:
+        bad = degenerate | ~np.isfinite(one["p"])
+        low, high = np.where(bad, np.nan, low), np.where(bad, np.nan, high)
+    adj = _adjusted(infos, done, y, gcodes, ngroups, degenerate, one["corrected"])
+    partner = adj["partner"]
+    vpart = _partner_association(infos, partner, ngroups)
+    n_excl = _n_excluded(trials, mask, pcols, groups, by, objective)
+
+    present = n > 0
+    gi, pi = np.nonzero(present)  # row-major: group, then parameter order
+    out: dict = {}
+    if by is not None:
+        out[by] = groups.to_numpy(dtype=object)[gi]
+    matters = pd.array(adj["p"][gi, pi] < ALPHA, dtype="boolean")
+    matters[~np.isfinite(adj["p"][gi, pi])] = pd.NA
     out.update(
-        param=heads["param"].to_numpy(dtype=object),
-        share=share,
-        n_trials=n.astype(np.int64),
-        n_values=n_values,
+        param=np.array([infos[j].name for j in pi], dtype=object),
+        share=one["share"][gi, pi],
+        share_corrected=one["corrected"][gi, pi],
+        ci_low=low[gi, pi],
+        ci_high=high[gi, pi],
+        p_value=one["p"][gi, pi],
+        share_adjusted=adj["share"][gi, pi],
+        p_adjusted=adj["p"][gi, pi],
+        matters=matters,
+        confounded_with=np.array(
+            [infos[j].name if j >= 0 else None for j in partner[gi, pi]], dtype=object
+        ),
+        cramers_v=vpart[gi, pi],
+        n_trials=n[gi, pi].astype(np.int64),
+        n_values=k[gi, pi].astype(np.int64),
+        n_excluded=n_excl[gi, pi].astype(np.int64),
     )
     result = pd.DataFrame(out)
+    _warn(degenerate[present], k[present], zero[present], one["p"][present], len(gi),
+          many[present])
+    share = result["share"].to_numpy()
+    order = np.lexsort((-np.nan_to_num(share, nan=-1.0), gi))
+    return result.iloc[order].reset_index(drop=True)
+
+
+# --- options and preparation --------------------------------------------------
+def _check_options(ci: bool | str, confidence: float, n_resamples: int) -> str | None:
+    if ci is True:
+        method = CI_METHODS[0]
+    elif ci is False or ci is None:
+        method = None
+    elif isinstance(ci, str) and ci in CI_METHODS:
+        method = ci
+    else:
+        raise TrialsError(
+            f"ci must be True, False or one of {', '.join(map(repr, CI_METHODS))}, "
+            f"got {ci!r} instead."
+        )
+    if isinstance(confidence, bool) or not isinstance(confidence, float | int) or not (
+        0 < confidence < 1
+    ):
+        raise TrialsError(f"confidence must be a number in (0, 1), got {confidence!r} instead.")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int | np.integer) or (
+        n_resamples < 10
+    ):
+        raise TrialsError(
+            f"n_resamples must be an integer of at least 10, got {n_resamples!r} instead."
+        )
+    return method
+
+
+def _collapsed(trials: pd.DataFrame) -> np.ndarray:
+    """Rows flagged by detect_collapse (positional, over *trials*)."""
+    from hpo_insights.collapse import _collapsed_mask
+
+    return np.asarray(_collapsed_mask(trials), dtype=bool)
+
+
+def _n_excluded(
+    trials: pd.DataFrame, mask: np.ndarray, pcols: list[str], groups: pd.Index,
+    by: str | None, objective: str | None,
+) -> np.ndarray:
+    """Collapsed trials left out, per (group, parameter): those with a value for it."""
+    out = np.zeros((len(groups), len(pcols)))
+    if not mask.any():
+        return out
+    gone = trials[mask]
+    src = _frame.group_column(gone, by)
+    if src is None:
+        gpos = np.zeros(len(gone), dtype=np.intp)
+    else:
+        gpos = groups.get_indexer(pd.Index(gone[src]))
+    ok = gpos >= 0
+    for j, pcol in enumerate(pcols):
+        has = gone[pcol].notna().to_numpy() & ok
+        out[:, j] = np.bincount(gpos[has], minlength=len(groups))
+    return out
+
+
+def _one_param(
+    done: pd.DataFrame, pcol: str, y: np.ndarray, gcodes: np.ndarray, groups: pd.Index,
+    trials: pd.DataFrame, by: str | None, bins: int | None, gmean: np.ndarray,
+) -> _Param:
+    ngroups = len(groups)
+    dists = _binning.group_distributions(trials, pcol, by)
+    lv = _binning.levels(done[pcol], gcodes, ngroups, bins=bins, groups=groups, dists=dists)
+    nlev = len(lv.table)
+    lgroup = lv.table["group"].to_numpy(dtype=np.intp)
+    stats = _binning.level_stats(lv.codes, y, nlev)
+    count, mean = stats["count"], stats["mean"]
+    n = np.bincount(lgroup, weights=count, minlength=ngroups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grand = np.bincount(lgroup, weights=count * mean, minlength=ngroups) / n
+    ssb = np.bincount(lgroup, weights=count * (mean - grand[lgroup]) ** 2, minlength=ngroups)
+    ssw = np.bincount(lgroup, weights=stats["ss"], minlength=ngroups)
+    k = np.bincount(lgroup, minlength=ngroups)
+    scale = np.zeros(ngroups)
+    if nlev:  # the size of the objective's values (before centring), for the zero test
+        np.maximum.at(scale, lgroup, np.abs(mean + gmean[lgroup]))
+    offset = np.searchsorted(lgroup, np.arange(ngroups))
+    smooth = np.zeros(ngroups, dtype=bool)
+    log = np.zeros(ngroups, dtype=bool)
+    if lv.numeric:
+        x = pd.to_numeric(done[pcol], errors="coerce").to_numpy(dtype=float)
+        has = np.flatnonzero(lv.codes >= 0)
+        order = has[np.lexsort((x[has], gcodes[has]))]  # by group, then value
+        gs, xs = gcodes[order], x[order]
+        new = np.r_[True, (gs[1:] != gs[:-1]) | (xs[1:] != xs[:-1])] if len(xs) else xs > 0
+        distinct = np.bincount(gs[new], minlength=ngroups)
+        bounds = np.searchsorted(gs, np.arange(ngroups + 1))
+        for g in np.flatnonzero(distinct >= SMOOTH_MIN_VALUES):
+            dist = dists.get(groups[g])
+            if dist is not None and dist.get("name") == "CategoricalDistribution":
+                continue
+            smooth[g] = True
+            log[g] = _binning.is_log_scale(xs[bounds[g]:bounds[g + 1]], dist)
+    return _Param(
+        name=pcol[len(_frame.PARAM_PREFIX):], levels=lv, level_group=lgroup, offset=offset,
+        smooth=smooth, log=log, n=n, k=k, ssb=ssb, sst=ssb + ssw, scale=scale,
+    )
+
+
+# --- one-way statistics ---------------------------------------------------------
+def _one_way(ssb, sst, n, k, degenerate) -> dict[str, np.ndarray]:
+    """eta^2, epsilon^2 and the F-test, elementwise over (group, param)."""
+    from scipy import stats
+
+    df_b, df_w = k - 1, n - k
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(degenerate, np.nan, np.clip(ssb / sst, 0.0, 1.0))
+        ssw = np.maximum(sst - ssb, 0.0)
+        msw = ssw / df_w
+        testable = ~degenerate & (df_w >= 1) & (df_b >= 1)
+        corrected = np.where(testable, (ssb - df_b * msw) / sst, np.nan)
+        F = np.where(testable, (ssb / df_b) / msw, np.nan)
+    exact = testable & (ssw <= 1e-24 * np.maximum(sst, 1e-300))  # values explain everything
+    F = np.where(exact, np.inf, F)
+    corrected = np.where(exact, 1.0, corrected)
+    p = np.full(F.shape, np.nan)
+    ok = testable & ~exact
+    p[ok] = stats.f.sf(F[ok], df_b[ok], df_w[ok])
+    p[exact] = 0.0
+    return {"share": share, "corrected": corrected, "F": F, "p": p}
+
+
+def _noncentral_f_interval(F, d1, d2, n, confidence) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of the population share ``lam / (lam + n)`` by inverting the noncentral F.
+
+    ``lam`` is the noncentrality ``SS_between(true means) / sigma^2``; the bounds
+    are the ``lam`` at which the observed F is the upper and lower
+    ``(1 - confidence) / 2`` quantile (``lam = 0`` when even ``lam = 0`` puts F
+    beyond it). Vectorized bisection (60 steps) over all blocks.
+    """
+    from scipy import stats
+
+    a = (1 - confidence) / 2
+    low = np.full(F.shape, np.nan)
+    high = np.full(F.shape, np.nan)
+    ok = np.isfinite(F)
+    inf = np.isposinf(F)
+    low[inf], high[inf] = 1.0, 1.0
+    if not ok.any():
+        return low, high
+    f, a1, a2, nn = F[ok], d1[ok], d2[ok], n[ok]
+    at0 = stats.f.cdf(f, a1, a2)
+
+    def solve(target: float) -> np.ndarray:
+        lam = np.zeros(len(f))
+        need = at0 > target  # else the bound is lam = 0
+        if not need.any():
+            return lam
+        fi, b1, b2 = f[need], a1[need], a2[need]
+        lo = np.zeros(len(fi))
+        hi = np.maximum(10.0, 4.0 * b1 * fi)
+        for _ in range(60):  # grow the bracket until the cdf falls below the target
+            grow = stats.ncf.cdf(fi, b1, b2, hi) > target
+            if not grow.any():
+                break
+            hi = np.where(grow, hi * 4.0, hi)
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            above = stats.ncf.cdf(fi, b1, b2, mid) > target
+            lo = np.where(above, mid, lo)
+            hi = np.where(above, hi, mid)
+        lam[need] = 0.5 * (lo + hi)
+        return lam
+
+    lam_lo, lam_hi = solve(1 - a), solve(a)
+    low[ok] = lam_lo / (lam_lo + nn)
+    high[ok] = lam_hi / (lam_hi + nn)
+    return low, high
+
+
+def _bootstrap_interval(
+    infos: list[_Param], y: np.ndarray, gcodes: np.ndarray, ngroups: int,
+    confidence: float, n_resamples: int, seed: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of epsilon^2 over resamples of trials within each group.
+
+    Each resample's per-level counts, sums and sums of squares come from one
+    matrix product: resample counts (a multinomial draw per resample, as
+    ``bincount`` of uniform indices) times the per-trial one-hot level
+    indicators, for all parameters at once; no loop over resamples.
+    """
+    rng = np.random.default_rng(seed)
+    a = (1 - confidence) / 2
+    low = np.full((ngroups, len(infos)), np.nan)
+    high = np.full((ngroups, len(infos)), np.nan)
+    order = np.argsort(gcodes, kind="stable")
+    bounds = np.searchsorted(gcodes[order], np.arange(ngroups + 1))
+    for g in range(ngroups):
+        rows = order[bounds[g]:bounds[g + 1]]
+        m = len(rows)
+        if m < 2:
+            continue
+        yg = y[rows]
+        cols, spans = [], []
+        for p in infos:
+            codes = p.levels.codes[rows]
+            has = codes >= 0
+            kg = int(p.k[g])
+            if kg < 2:
+                spans.append(None)
+                continue
+            local = np.where(has, codes - p.offset[g], 0)
+            onehot = np.zeros((m, kg))
+            onehot[np.flatnonzero(has), local[has]] = 1.0
+            start = sum(c.shape[1] for c in cols)
+            cols.append(np.hstack([onehot, onehot * yg[:, None],
+                                   (has * yg * yg)[:, None]]))
+            spans.append((start, kg))
+        if not cols:
+            continue
+        design = np.hstack(cols)
+        stats = np.empty((n_resamples, design.shape[1]))
+        chunk = max(1, min(n_resamples, 4_000_000 // max(m, 1)))
+        for s in range(0, n_resamples, chunk):
+            b = min(chunk, n_resamples - s)
+            idx = rng.integers(0, m, size=(b, m)) + (np.arange(b) * m)[:, None]
+            w = np.bincount(idx.ravel(), minlength=b * m).reshape(b, m).astype(float)
+            stats[s:s + b] = w @ design
+        for j, span in enumerate(spans):
+            if span is None:
+                continue
+            start, kg = span
+            cnt = stats[:, start:start + kg]
+            tot = stats[:, start + kg:start + 2 * kg]
+            sq = stats[:, start + 2 * kg]
+            nb = cnt.sum(axis=1)
+            sb = tot.sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                between = np.where(cnt > 0, tot * tot / cnt, 0.0).sum(axis=1) - sb * sb / nb
+                total = sq - sb * sb / nb
+                kb = (cnt > 0).sum(axis=1)
+                msw = (total - between) / (nb - kb)
+                eps = (between - (kb - 1) * msw) / total
+            eps = eps[np.isfinite(eps)]
+            if len(eps) >= 10:
+                low[g, j], high[g, j] = np.quantile(eps, [a, 1 - a])
+    return low, high
+
+
+# --- the adjusted (all-parameters) model ------------------------------------------
+def _terms(p: _Param, g: int, rows: np.ndarray, x: np.ndarray | None) -> np.ndarray:
+    """Design columns of parameter *p* in group *g* for *rows* (may have zero columns)."""
+    codes = p.levels.codes[rows]
+    has = codes >= 0
+    cols = []
+    if p.smooth[g] and x is not None:
+        v = x[rows]
+        v = np.where(has, v, np.nan)
+        if p.log[g]:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v = np.log10(v)
+        mu, sd = np.nanmean(v), np.nanstd(v)
+        z = np.where(has, (v - mu) / (sd if sd > 0 else 1.0), 0.0)
+        quad = np.where(has, z * z, 0.0)
+        quad = np.where(has, quad - quad[has].mean(), 0.0)
+        cols += [z, quad]
+    else:
+        kg = int(p.k[g])
+        if kg >= 2:
+            local = codes - p.offset[g]
+            for level in range(1, kg):
+                cols.append((local == level).astype(float))
+    if not has.all() and has.any():
+        cols.append((~has).astype(float))
+    if not cols:
+        return np.zeros((len(rows), 0))
+    return np.column_stack(cols)
+
+
+def _fit(design: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+    """Residual sum of squares and rank of the least-squares fit of *y* on *design*."""
+    beta, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
+    r = y - design @ beta
+    return float(r @ r), int(rank)
+
+
+def _adjusted(
+    infos: list[_Param], done: pd.DataFrame, y: np.ndarray, gcodes: np.ndarray,
+    ngroups: int, degenerate: np.ndarray, corrected: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Type-II shares and partial F-tests of a main-effects model, per group.
+
+    Also the confounding partner of each parameter whose one-way corrected
+    share exceeds its adjusted share by more than ``CONFOUND_MARGIN`` and more
+    than twice: the
+    other parameter whose presence in a two-parameter model takes away the
+    most of its sum of squares (-1 when none does).
+    """
+    from scipy import stats
+
+    npar = len(infos)
+    share = np.full((ngroups, npar), np.nan)
+    p = np.full((ngroups, npar), np.nan)
+    partner = np.full((ngroups, npar), -1, dtype=np.intp)
+    xs = [
+        pd.to_numeric(done[_frame.PARAM_PREFIX + q.name], errors="coerce").to_numpy(dtype=float)
+        if q.smooth.any() else None
+        for q in infos
+    ]
+    order = np.argsort(gcodes, kind="stable")
+    bounds = np.searchsorted(gcodes[order], np.arange(ngroups + 1))
+    for g in range(ngroups):
+        rows = order[bounds[g]:bounds[g + 1]]
+        m = len(rows)
+        if m < 3:
+            continue
+        yg = y[rows] - y[rows].mean()
+        sst = float(yg @ yg)
+        if sst <= 0 or degenerate[g].all():
+            continue
+        blocks = [_terms(q, g, rows, xs[j]) for j, q in enumerate(infos)]
+        design = np.column_stack([np.ones(m), *blocks])
+        rss, rank = _fit(design, yg)
+        df_res = m - rank
+        if df_res < 1:
+            continue
+        ms_res = rss / df_res
+        start = 1
+        for j, blk in enumerate(blocks):
+            width = blk.shape[1]
+            keep = np.r_[0:start, start + width:design.shape[1]]
+            start += width
+            if width == 0 or degenerate[g, j]:
+                continue
+            rss_j, rank_j = _fit(design[:, keep], yg)
+            df_j = rank - rank_j
+            if df_j < 1:
+                continue  # aliased with the other parameters: not separable
+            ss = max(rss_j - rss, 0.0)
+            share[g, j] = (ss - df_j * ms_res) / sst
+            if ms_res > 1e-24 * sst:
+                p[g, j] = stats.f.sf((ss / df_j) / ms_res, df_j, df_res)
+            else:
+                p[g, j] = 0.0 if ss > 1e-24 * sst else 1.0
+        with np.errstate(invalid="ignore"):
+            flagged = np.flatnonzero(
+                ((corrected[g] - share[g]) > CONFOUND_MARGIN) & (share[g] < corrected[g] / 2)
+            )
+        for j in flagged:
+            partner[g, j] = _partner(blocks, j, yg)
+    return {"share": share, "p": p, "partner": partner}
+
+
+def _partner(blocks: list[np.ndarray], j: int, y: np.ndarray) -> int:
+    """The other parameter that takes the most of parameter *j*'s sum of squares."""
+    ones = np.ones((len(y), 1))
+    rss0 = float((y - y.mean()) @ (y - y.mean()))
+    alone = rss0 - _fit(np.hstack([ones, blocks[j]]), y)[0]
+    best, most = -1, 0.0
+    for q, blk in enumerate(blocks):
+        if q == j or blk.shape[1] == 0:
+            continue
+        rss_q = _fit(np.hstack([ones, blk]), y)[0]
+        rss_jq = _fit(np.hstack([ones, blk, blocks[j]]), y)[0]
+        taken = alone - (rss_q - rss_jq)
+        if taken > most:
+            best, most = q, taken
+    return best
+
+
+# --- confounding ----------------------------------------------------------------
+def _partner_association(infos: list[_Param], partner: np.ndarray, ngroups: int) -> np.ndarray:
+    """Cramér's V between each flagged parameter and its partner: (group, param)."""
+    from hpo_insights.association import _cramers_v
+
+    out = np.full(partner.shape, np.nan)
+    gs, js = np.nonzero(partner >= 0)
+    for j, q in sorted({(int(j), int(partner[g, j])) for g, j in zip(gs, js, strict=True)}):
+        ia, ib = infos[j], infos[q]
+        v = _cramers_v(ia.levels.codes, ia.level_group, ib.levels.codes, ib.level_group,
+                       ib.offset, ngroups)["cramers_v"]
+        rows = partner[:, j] == q
+        out[rows, j] = v[rows]
+    return out
+
+
+def _warn(degenerate, k, zero, p, nblocks, many) -> None:
+    single = int((k < 2).sum())
+    const = int((zero & (k >= 2) & ~many).sum())
+    untested = int((~degenerate & ~np.isfinite(p)).sum())
+    parts = []
     if degenerate.any():
-        single = int((n_values < 2).sum())
-        const = int((zero & (n_values >= 2) & ~many).sum())
-        crowded = sorted(set(heads["param"].to_numpy(dtype=object)[many]))
-        warnings.warn(
+        parts.append(
             f"share is NaN for {int(degenerate.sum())} of {nblocks} parameter blocks "
             f"({single} with a single value, {const} with a constant objective"
-            + (f", {int(many.sum())} with more than {_frame.MAX_LEVELS} distinct values: "
-               f"{', '.join(map(str, crowded))}" if many.any() else "") + ").",
-            TrialsWarning,
-            stacklevel=2,
+            + (f", {int(many.sum())} with more than {_frame.MAX_LEVELS} distinct values, "
+               "where noise alone gives a share near (k-1)/(n-1)" if many.any() else "")
+            + ")"
         )
-    order = np.lexsort((-np.nan_to_num(share, nan=-1.0), heads["group"].to_numpy()))
-    return result.iloc[order].reset_index(drop=True)
+    if untested:
+        parts.append(
+            f"{untested} of {nblocks} parameter blocks have too few trials for a test "
+            "(no more trials than values): share_corrected, p_value and the interval are NaN"
+        )
+    if parts:
+        warnings.warn("; ".join(parts) + ".", TrialsWarning, stacklevel=3)

@@ -1,18 +1,22 @@
-"""Figures: one drawing function per analysis.
+"""Figures: one drawing function per analysis, drawing what the analysis returned.
 
-Each public function takes a trials frame (see ``docs/trials-frame.md``)
-and the options of its analysis, gets its numbers from the public compute
-function of the same name (:func:`hpo_insights.value_table`,
-:func:`hpo_insights.variance_explained` ...) and draws them. The drawing
-itself lives in a private ``_draw_<name>(result, ax, ...)`` that only reads
-the documented result frame, so it can be tested on a hand-built frame.
+Each public function takes the result of the compute function of the same
+name and draws it; nothing here computes an analysis::
 
-Functions that draw one axes accept ``ax=`` and return it. When the frame
-holds several studies and no ``study=`` is given, they return a
-:class:`matplotlib.figure.Figure` with one panel per study. Nothing here
-calls ``plt.show()`` or changes matplotlib's global settings: the theme
-(seaborn ``whitegrid``, the colour-blind-safe ``colorblind`` palette) is
-applied inside a context manager around each drawing.
+    ve = hi.variance_explained(trials)
+    hi.plot.variance_explained(ve)
+
+    vt = hi.value_table(trials, params="dropout")
+    hi.plot.value_table(vt, trend=hi.classify_trend(trials, params="dropout"))
+
+Every function accepts ``ax=`` and returns it when the result holds one
+panel's worth of data (one study, one parameter). A result holding several
+studies (or parameters, for :func:`value_table`) gives a
+:class:`matplotlib.figure.Figure` with one panel each; passing ``ax=`` then is
+a :class:`~hpo_insights.TrialsError`. Nothing calls ``plt.show()`` or changes
+matplotlib's global settings: the theme (seaborn ``whitegrid``, the
+colour-blind-safe ``colorblind`` palette) is applied inside a context manager
+around each drawing.
 
 This module imports matplotlib and seaborn; ``import hpo_insights`` does
 not import it (``hi.plot`` loads lazily).
@@ -23,44 +27,48 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
-import hpo_insights as hi
-from hpo_insights import _frame, _guard
 from hpo_insights._errors import TrialsError
+from hpo_insights._frame import MAX_LEVELS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from hpo_insights.importance_budgets import BudgetImportance
+
 __all__ = [
     "compare_budgets",
     "coverage_crosstab",
     "detect_collapse",
+    "importance_by_budget",
     "optimization_history",
     "value_table",
     "variance_explained",
 ]
 
-#: Size of one panel in inches (report size).
-PANEL_SIZE = (7.0, 4.0)
+#: Size of one panel in inches (report size: the report page is about 7 inches wide).
+PANEL_SIZE = (7.0, 3.6)
+#: Size of one panel of a grid (two per row).
+SMALL_PANEL = (3.5, 2.8)
 #: Resolution of figures made here.
-DPI = 110
+DPI = 100
 
 _RC = {
     "figure.dpi": DPI,
     "savefig.dpi": DPI,
     "savefig.bbox": "tight",
-    "axes.titlesize": 11,
-    "axes.labelsize": 10,
-    "xtick.labelsize": 9,
-    "ytick.labelsize": 9,
-    "legend.fontsize": 8,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 7,
 }
 
 
@@ -78,134 +86,145 @@ def _palette(n: int = 10) -> list:
     return sns.color_palette("colorblind", max(n, 1))
 
 
-def _metric_label(trials: pd.DataFrame, objective: str | None = None) -> str:
-    """``study_metric_name`` when recorded (single objective), else the objective column."""
-    col = _frame.objective_column(trials, objective)
-    name_col = "study_metric_name"
-    if col == _frame.VALUE and name_col in trials.columns:
-        names = trials[name_col].dropna().astype(str).unique()
-        if len(names) == 1 and names[0].strip():
-            return names[0]
-    return col.removeprefix(_frame.VALUES_PREFIX) if col != _frame.VALUE else col
-
-
-def _studies(trials: pd.DataFrame, study: str | None) -> list:
-    """The studies to draw: *study* alone (checked) or every study in order of appearance."""
-    names = list(pd.unique(trials[_frame.STUDY]))
-    if study is None:
-        return names
-    if study not in names:
-        raise TrialsError(
-            f"Unknown study {study!r}. Studies in trials: {', '.join(map(str, names))}. "
-            "Pass study= with one of these names."
+def _need(result: Any, columns: Sequence[str], what: str) -> pd.DataFrame:
+    """*result* if it is a DataFrame with *columns*, else a TrialsError naming the analysis."""
+    if not isinstance(result, pd.DataFrame):
+        raise TypeError(
+            f"hi.plot.{what} draws the DataFrame returned by hi.{what}(trials), "
+            f"got {type(result).__name__} instead."
         )
-    return [study]
+    missing = [c for c in columns if c not in result.columns]
+    if missing:
+        raise TrialsError(
+            f"hi.plot.{what} needs the result of hi.{what}(trials): columns "
+            f"{', '.join(map(repr, missing))} are missing "
+            f"(got {', '.join(map(str, result.columns))})."
+        )
+    return result
 
 
-def _one_study(trials: pd.DataFrame, study) -> pd.DataFrame:
-    return trials[trials[_frame.STUDY] == study]
+def _blocks(result: pd.DataFrame, keys: Sequence[str]) -> list[tuple[tuple, pd.DataFrame]]:
+    """Rows of *result* split by the *keys* present (order of appearance)."""
+    keys = [k for k in keys if k in result.columns]
+    if not keys or result.empty:
+        return [((), result)]
+    codes = pd.MultiIndex.from_frame(result[keys]).factorize()[0] if len(keys) > 1 else (
+        pd.factorize(result[keys[0]])[0]
+    )
+    out = []
+    for i in range(codes.max() + 1 if len(codes) else 0):
+        part = result[codes == i]
+        out.append((tuple(part[k].iloc[0] for k in keys), part.reset_index(drop=True)))
+    return out
 
 
 def _panels(
-    names: Sequence,
+    n: int,
     ax: Axes | None,
-    draw: Callable[[object, Axes], None],
+    draw: Callable[[int, Axes], None],
     *,
     size: tuple[float, float] = PANEL_SIZE,
     ncols: int = 1,
+    what: str = "studies",
 ) -> Axes | Figure:
-    """Draw one panel per name: the given/new Axes for one name, a Figure for several."""
-    if len(names) == 1:
+    """Draw *n* panels: on *ax* (or a new Axes) when n is 1, else a Figure with a grid."""
+    if n == 1:
         if ax is None:
             _, ax = plt.subplots(figsize=size)
-        draw(names[0], ax)
+        draw(0, ax)
         return ax
     if ax is not None:
         raise TrialsError(
-            f"ax= takes one panel, but the trials hold {len(names)} studies "
-            f"({', '.join(map(str, names))}). Pass study='<name>' to draw one study on ax."
+            f"ax= takes one panel, but the result holds {n} {what}. Select one first "
+            "(e.g. result[result['study'] == name]) or leave ax= out for one panel each."
         )
-    ncols = min(ncols, len(names))
-    nrows = math.ceil(len(names) / ncols)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False
-    )
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows),
+                             squeeze=False)
     flat = axes.ravel()
-    for name, a in zip(names, flat, strict=False):
-        draw(name, a)
-    for a in flat[len(names) :]:
+    for i in range(n):
+        draw(i, flat[i])
+    for a in flat[n:]:
         a.set_visible(False)
-    fig.tight_layout()
+    # fixed spacing: a layout engine measures every text twice more (slow, same result here);
+    # the margins are cropped when the figure is saved with bbox_inches="tight"
+    fig.subplots_adjust(hspace=0.6, wspace=0.35 if ncols > 1 else 0.2)
     return fig
 
 
-def _fmt(v) -> str:
+def _fmt(v: Any) -> str:
     """Tick label of a parameter value: compact numbers, text as is."""
-    if isinstance(v, (bool, np.bool_)):
+    if isinstance(v, bool | np.bool_):
         return str(v)
-    if isinstance(v, (int, np.integer)):
+    if isinstance(v, int | np.integer):
         return str(int(v))
-    if isinstance(v, (float, np.floating)):
+    if isinstance(v, float | np.floating):
         if np.isfinite(v) and float(v).is_integer() and abs(v) < 1e6:
             return str(int(v))
         return f"{v:.3g}"
     return str(v)
 
 
-def _bare(param: str) -> str:
-    return param.removeprefix(_frame.PARAM_PREFIX)
+def _title(prefix: str, key: tuple) -> str:
+    return f"{prefix}: {' | '.join(map(str, key))}" if key else prefix
 
 
 # --------------------------------------------------------------------------- variance_explained
 
 
-def _draw_variance_explained(result: pd.DataFrame, ax: Axes, *, title: str | None = None) -> Axes:
-    """Horizontal bars of ``share`` per ``param``, largest on top, labelled with the share.
-
-    *result* holds the rows of one study of :func:`hpo_insights.variance_explained`
-    (columns ``param``, ``share``).
-    """
-    rows = result.sort_values("share", ascending=False, kind="stable")
+def _draw_shares(rows: pd.DataFrame, ax: Axes, title: str) -> None:
+    colors = _palette()
+    rows = rows.sort_values("share", ascending=False, kind="stable", na_position="last")
     y = np.arange(len(rows))
-    bars = ax.barh(y, rows["share"].to_numpy(dtype=float), color=_palette()[0], height=0.7)
+    share = rows["share"].to_numpy(dtype=float)
+    if "matters" in rows.columns:
+        matters = rows["matters"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        color = [colors[0] if m else "0.7" for m in matters]
+    else:
+        color = colors[0]
+    bars = ax.barh(y, np.nan_to_num(share), color=color, height=0.7)
+    if {"ci_low", "ci_high"} <= set(rows.columns):
+        lo = rows["ci_low"].to_numpy(dtype=float)
+        hi = rows["ci_high"].to_numpy(dtype=float)
+        ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(share)
+        if ok.any():
+            err = np.vstack([np.clip(share - lo, 0, None), np.clip(hi - share, 0, None)])
+            ax.errorbar(share[ok], y[ok], xerr=err[:, ok], fmt="none", ecolor="0.2",
+                        capsize=2, lw=0.8, gid="ci", label="95% CI")
+    if "share_adjusted" in rows.columns:
+        adjusted = rows["share_adjusted"].to_numpy(dtype=float)
+        ax.scatter(np.clip(adjusted, 0, None), y, marker="D", s=22, color=colors[3],
+                   edgecolor="black", linewidths=0.4, zorder=4, gid="adjusted",
+                   label="adjusted share (all parameters fitted together)")
     ax.set_yticks(y, [str(p) for p in rows["param"]])
     ax.invert_yaxis()  # largest share on top
-    labels = [f"{s:.2f}" if np.isfinite(s) else "n/a" for s in rows["share"].to_numpy(dtype=float)]
-    ax.bar_label(bars, labels=labels, padding=3, fontsize=8)
+    labels = [f"{v:.2f}" if np.isfinite(v) else "n/a" for v in share]
+    ax.bar_label(bars, labels=labels, padding=3, fontsize=7)
     ax.set_xlim(0, 1.08)
-    ax.set_xlabel("share of objective variance (eta squared)")
+    ax.set_xlabel("share of objective variance (eta squared)"
+                  + ("; grey: does not matter" if "matters" in rows.columns else ""))
     ax.set_ylabel("")
     ax.grid(axis="y", visible=False)
-    if title:
-        ax.set_title(title)
-    return ax
+    if "share_adjusted" in rows.columns or "ci_low" in rows.columns:
+        ax.legend(loc="lower right")
+    ax.set_title(title)
 
 
-def variance_explained(
-    trials: pd.DataFrame,
-    *,
-    study: str | None = None,
-    params: Sequence[str] | None = None,
-    objective: str | None = None,
-    bins: int = 10,
-    ax: Axes | None = None,
-) -> Axes | Figure:
-    """Bar chart of the share of objective variance explained by each parameter.
+def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes | Figure:
+    """Bar chart of the share of objective variance each parameter explains.
 
-    One horizontal bar per parameter, the largest share on top, each bar
-    labelled with its share (:func:`hpo_insights.variance_explained`,
-    one-way eta squared).
+    One horizontal bar per parameter: its ``share`` (largest on top,
+    labelled with its value), one panel per study. When the result has them,
+    ``ci_low``/``ci_high`` are error bars on the share, ``share_adjusted`` a
+    diamond, and parameters whose ``matters`` is False are grey.
 
     Parameters
     ----------
-    trials : pandas.DataFrame
-        A trials frame (see ``docs/trials-frame.md``).
-    study : str, optional
-        Draw this study only. By default every study is drawn, one panel each.
-    params, objective, bins
-        Passed to :func:`hpo_insights.variance_explained`.
+    result : pandas.DataFrame
+        What :func:`hpo_insights.variance_explained` returned.
     ax : matplotlib.axes.Axes, optional
-        Axes to draw on (one study only). A new figure is made when ``None``.
+        Axes to draw on (a result of one study only). A new figure when ``None``.
 
     Returns
     -------
@@ -215,7 +234,8 @@ def variance_explained(
     Raises
     ------
     hpo_insights.TrialsError
-        Unknown study, or ``ax=`` given for several studies.
+        Not a result of :func:`hpo_insights.variance_explained`, or ``ax=``
+        given for several studies.
 
     Examples
     --------
@@ -223,305 +243,202 @@ def variance_explained(
     >>> matplotlib.use("Agg")
     >>> import hpo_insights as hi
     >>> trials = hi.datasets.example()
-    >>> ax = hi.plot.variance_explained(trials, study="transformer-2M")
-    >>> [t.get_text() for t in ax.get_yticklabels()][:2]
-    ['dropout', 'n_layers']
+    >>> ve = hi.variance_explained(trials[trials["study"] == "transformer-2M"])
+    >>> ax = hi.plot.variance_explained(ve)
+    >>> order = ve.sort_values("share_adjusted", ascending=False)["param"].tolist()
+    >>> [t.get_text() for t in ax.get_yticklabels()] == order
+    True
     """
-    trials = _guard.frame(trials)
-    names = _studies(trials, study)
-    sub = trials if study is None else _one_study(trials, study)
-    result = hi.variance_explained(sub, params=params, objective=objective, by="study", bins=bins)
+    _need(result, ["param", "share"], "variance_explained")
+    blocks = _blocks(result, ["study"])
+    n_params = max((len(b) for _, b in blocks), default=1)
 
-    def draw(name, a):
-        _draw_variance_explained(
-            result[result["study"] == name], a, title=f"Parameter importance: {name}"
-        )
+    def draw(i: int, a: Axes) -> None:
+        key, rows = blocks[i]
+        _draw_shares(rows, a, _title("Parameter importance", key))
 
     with _theme():
-        return _panels(
-            names, ax, draw, size=(PANEL_SIZE[0], max(2.5, 0.45 * result["param"].nunique() + 1))
-        )
+        return _panels(len(blocks), ax, draw, size=(PANEL_SIZE[0], max(2.2, 0.35 * n_params + 1)))
 
 
 # --------------------------------------------------------------------------- value_table
 
 
-def _value_positions(table: pd.DataFrame, *, numeric: bool, log: bool) -> np.ndarray:
-    """x of each row: bin centre (geometric on a log axis), the value, or 0..n-1 for categories."""
-    if not numeric:
-        return np.arange(len(table), dtype=float)
-    low = table["low"].to_numpy(dtype=float)
-    high = table["high"].to_numpy(dtype=float)
-    return np.sqrt(low * high) if log else (low + high) / 2
+def _scale(rows: pd.DataFrame) -> str:
+    """The x-axis of one parameter: the ``scale`` column when the result has it."""
+    if "scale" in rows.columns and len(rows):
+        return str(rows["scale"].iloc[0])
+    low = rows["low"].to_numpy(dtype=float) if len(rows) else np.array([])
+    if len(low) == 0 or not np.isfinite(low).all():
+        return "categorical"
+    return "linear"
 
 
-def _draw_value_table(
-    table: pd.DataFrame,
-    ax: Axes,
-    *,
-    points: pd.DataFrame | None = None,
-    best_value=None,
-    numeric: bool = True,
-    log: bool = False,
-    trend: str | None = None,
-    param: str | None = None,
-    metric: str = "value",
-    seed: int | None = 0,
-) -> Axes:
-    """Mean with CI error bars per value, jittered trials behind, the best value marked.
-
-    *table* holds the rows of one study and one parameter of
-    :func:`hpo_insights.value_table`. *points* (columns ``x`` and ``y``)
-    holds the completed trials: ``x`` the raw parameter value when
-    *numeric*, else the row position. *best_value* is the ``value`` of the
-    row to mark (e.g. :func:`hpo_insights.classify_trend` ``best_value``).
-    """
+def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metric: str,
+                 title: str) -> None:
     colors = _palette()
-    x = _value_positions(table, numeric=numeric, log=log)
-    mean = table["mean"].to_numpy(dtype=float)
-    lo = mean - table["ci_low"].to_numpy(dtype=float)
-    hi_ = table["ci_high"].to_numpy(dtype=float) - mean
-    yerr = np.vstack([np.where(np.isfinite(lo), lo, 0.0), np.where(np.isfinite(hi_), hi_, 0.0)])
-    if points is not None and len(points):
-        px = points["x"].to_numpy(dtype=float)
-        rng = np.random.default_rng(seed)
-        if numeric:
-            jitter = rng.uniform(-0.02, 0.02, len(px))
-            px = px * np.exp(jitter) if log else px + jitter * (np.ptp(x) if len(x) > 1 else 1.0)
-        else:
-            px = px + rng.uniform(-0.15, 0.15, len(px))
-        ax.scatter(
-            px,
-            points["y"],
-            s=14,
-            color="0.6",
-            alpha=0.6,
-            linewidths=0,
-            zorder=1,
-            label="completed trials",
-            gid="trials",
-        )
-    ax.errorbar(
-        x,
-        mean,
-        yerr=yerr,
-        fmt="o-",
-        color=colors[0],
-        ecolor=colors[0],
-        capsize=3,
-        markersize=5,
-        lw=1.2,
-        zorder=3,
-        label="mean, 95% CI",
-    )
-    if best_value is not None:
-        hit = np.flatnonzero(table["value"].astype(object).to_numpy() == best_value)
+    scale = _scale(rows)
+    numeric = scale != "categorical" and len(rows) > 1
+    if numeric:
+        low = rows["low"].to_numpy(dtype=float)
+        high = rows["high"].to_numpy(dtype=float)
+        x = np.sqrt(low * high) if scale == "log" else (low + high) / 2
+    else:
+        x = np.arange(len(rows), dtype=float)
+    mean = rows["mean"].to_numpy(dtype=float)
+    lo = mean - rows["ci_low"].to_numpy(dtype=float)
+    hi = rows["ci_high"].to_numpy(dtype=float) - mean
+    yerr = np.vstack([np.where(np.isfinite(lo), lo, 0.0), np.where(np.isfinite(hi), hi, 0.0)])
+    ax.errorbar(x, mean, yerr=yerr, fmt="-", color=colors[0], ecolor=colors[0], capsize=3,
+                lw=1.2, zorder=2, label="mean, CI (dot size: trials)")
+    count = rows["count"].to_numpy(dtype=float)
+    size = 12 + 60 * count / max(count.max(), 1.0)
+    ax.scatter(x, mean, s=size, color=colors[0], zorder=3, gid="means")
+    if trend is not None and len(rows):
+        labels = rows["label"] if "label" in rows.columns else rows["value"]
+        hit = np.flatnonzero(rows["value"].astype(object).to_numpy() == trend["best_value"])
         if len(hit):
             i = hit[0]
-            ax.scatter(
-                [x[i]],
-                [mean[i]],
-                marker="*",
-                s=220,
-                color=colors[3],
-                edgecolor="black",
-                linewidths=0.6,
-                zorder=4,
-                label=f"best: {_fmt(table['value'].iloc[i])}",
-                gid="best",
-            )
-    # Keep the trials readable: a CI from two trials can be far wider than the data;
-    # such bars run off the axes rather than squashing every point into a line.
-    seen = np.concatenate([mean, points["y"].to_numpy(dtype=float) if points is not None else []])
-    seen = seen[np.isfinite(seen)]
-    if len(seen):
-        pad = 0.15 * (np.ptp(seen) or abs(seen[0]) or 1.0)
-        lo_lim, hi_lim = seen.min() - pad, seen.max() + pad
+            ax.scatter([x[i]], [mean[i]], marker="*", s=200, color=colors[3], edgecolor="black",
+                       linewidths=0.6, zorder=4, gid="best", label=f"best: {_fmt(labels.iloc[i])}")
+    # keep the means readable: an interval from two trials can be far wider than the means
+    finite = mean[np.isfinite(mean)]
+    if len(finite):
+        pad = 0.6 * (np.ptp(finite) or abs(finite[0]) * 0.05 or 1.0)
         cur = ax.get_ylim()
-        ax.set_ylim(max(cur[0], lo_lim), min(cur[1], hi_lim))
+        ax.set_ylim(max(cur[0], finite.min() - pad), min(cur[1], finite.max() + pad))
+    binned = bool(rows["binned"].any()) if "binned" in rows.columns else False
     if not numeric:
-        labels = [_fmt(v) for v in table["value"]]
-        long = any(len(t) > 8 for t in labels)
+        labels = [_fmt(v) for v in (rows["label"] if "label" in rows.columns else rows["value"])]
+        long = any(len(t) > 6 for t in labels)
         ax.set_xticks(x, labels, rotation=30 if long else 0, ha="right" if long else "center")
-    elif log:
-        ax.set_xscale("log")
-        if not table["binned"].any():
-            ax.set_xticks(x, [_fmt(v) for v in table["value"]])
+    else:
+        if scale == "log":
+            ax.set_xscale("log")
             ax.minorticks_off()
-    elif not table["binned"].any():
-        ax.set_xticks(x, [_fmt(v) for v in table["value"]])
-    name = param if param is not None else str(table["param"].iloc[0]) if len(table) else ""
-    xlabel = name + (
-        " (binned; points at bin centres)" if numeric and table["binned"].any() else ""
-    )
-    ax.set_xlabel(xlabel)
+        if not binned:
+            ax.set_xticks(x, [_fmt(v) for v in rows["value"]])
+            ax.minorticks_off()
+    name = str(rows["param"].iloc[0]) if len(rows) else ""
+    ax.set_xlabel(name + (" (bins at their centres)" if numeric and binned else ""))
     ax.set_ylabel(metric)
-    study = str(table["study"].iloc[0]) if "study" in table.columns and len(table) else None
-    title = f"{name}: {trend}" if trend else name
-    ax.set_title(f"{study} | {title}" if study else title)
+    shape = None if trend is None else trend.get("trend")
+    ax.set_title(f"{title}: {shape}" if shape else title)
     ax.legend(loc="best")
-    return ax
-
-
-def _axis_kind(trials: pd.DataFrame, pcol: str, table: pd.DataFrame) -> tuple[bool, bool]:
-    """(numeric x-axis, log x-axis) for a parameter."""
-    dist = _frame.distribution(trials, pcol)
-    values = trials[pcol]
-    if len(table) == 0 or not _frame.is_numeric_param(values):
-        return False, False
-    if dist is not None and dist.get("name") == "CategoricalDistribution":
-        return False, False
-    binned = bool(table["binned"].any())
-    low = table["low"].to_numpy(dtype=float)
-    high = table["high"].to_numpy(dtype=float)
-    positive = len(low) > 0 and np.nanmin(low) > 0
-    is_log = bool(dist and dist.get("attributes", {}).get("log"))
-    spans = positive and np.nanmax(high) / np.nanmin(low) > 100
-    if not binned and len(table) <= 1:
-        return False, False
-    return True, bool(positive and (is_log or spans))
 
 
 def value_table(
-    trials: pd.DataFrame,
+    result: pd.DataFrame,
     *,
-    params: str,
-    study: str | None = None,
-    objective: str | None = None,
-    direction: str | None = None,
-    bins: int = 10,
-    confidence: float = 0.95,
-    method: str = "endpoints",
-    tol: float = 0.01,
+    params: str | Sequence[str] | None = None,
+    trend: pd.DataFrame | None = None,
+    metric: str = "mean objective",
     ax: Axes | None = None,
 ) -> Axes | Figure:
-    """Trend plot of one parameter: mean objective per value with its confidence interval.
+    """The mean objective per value of a parameter, with its confidence interval.
 
-    Per value (or quantile bin) of *param*: the mean objective with its
-    t-interval as error bars (:func:`hpo_insights.value_table`), the
-    completed trials as jittered grey points behind, the best value (by the
-    study's direction) marked with a star, and the trend
-    (:func:`hpo_insights.classify_trend`) in the title. Log-scale and
-    log-binned parameters get a log x-axis; categorical parameters one
-    position per choice.
+    Per value (or bin) of each parameter in *result*: the mean as a point
+    whose size grows with the number of trials, its interval as an error
+    bar, joined by a line. The x-axis follows the result's ``scale``
+    (``"log"``, ``"linear"`` or ``"categorical"``); binned parameters are
+    drawn at their bin centres (geometric on a log axis). With *trend*, the
+    best value is starred and the trend named in the title. One panel per
+    (study, parameter), two per row.
 
     Parameters
     ----------
-    trials : pandas.DataFrame
-        A trials frame (see ``docs/trials-frame.md``).
-    params : str
-        Parameter name, with or without ``params_``.
-    study : str, optional
-        Draw this study only. By default every study is drawn, one panel each.
-    objective, direction, bins, confidence
-        Passed to :func:`hpo_insights.value_table` (and ``classify_trend``).
-    method, tol
-        Passed to :func:`hpo_insights.classify_trend`.
+    result : pandas.DataFrame
+        What :func:`hpo_insights.value_table` returned.
+    params : str or sequence of str, optional
+        Draw only these parameters, in this order (default: every parameter
+        of the result, in its order).
+    trend : pandas.DataFrame, optional
+        What :func:`hpo_insights.classify_trend` returned for the same trials.
+    metric : str, default "mean objective"
+        The y-axis label.
     ax : matplotlib.axes.Axes, optional
-        Axes to draw on (one study only).
+        Axes to draw on (a result of one study and one parameter only).
 
     Returns
     -------
     matplotlib.axes.Axes or matplotlib.figure.Figure
-        The Axes for one study; a Figure with one panel per study otherwise.
 
     Examples
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import hpo_insights as hi
-    >>> ax = hi.plot.value_table(hi.datasets.example(), params="n_heads", study="transformer-2M")
+    >>> t = hi.datasets.example()
+    >>> t = t[t["study"] == "transformer-2M"]
+    >>> ax = hi.plot.value_table(hi.value_table(t, params="n_heads"), metric="AUC")
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('n_heads', 'AUC')
     """
-    trials = _guard.frame(trials)
-    names = _studies(trials, study)
-    sub = trials if study is None else _one_study(trials, study)
-    pcol = _frame.param_column(sub, params)
-    name = _bare(pcol)
-    table = hi.value_table(
-        sub, params=pcol, objective=objective, by="study", bins=bins, confidence=confidence
-    )
-    crowded = table["study"].value_counts()
-    if len(crowded) and crowded.max() > _frame.MAX_LEVELS:
+    _need(result, ["param", "value", "mean", "ci_low", "ci_high", "count"], "value_table")
+    if params is not None:
+        wanted = [params] if isinstance(params, str) else [str(p) for p in params]
+        wanted = [p.removeprefix("params_") for p in wanted]
+        missing = [p for p in wanted if p not in set(result["param"])]
+        if missing:
+            raise TrialsError(
+                f"Unknown parameter {missing[0]!r} in params=: the result holds "
+                f"{', '.join(map(str, pd.unique(result['param'])))}."
+            )
+        rank = {p: i for i, p in enumerate(wanted)}
+        result = result[result["param"].isin(wanted)]
+        result = result.iloc[np.argsort(result["param"].map(rank).to_numpy(), kind="stable")]
+        if "study" in result.columns:
+            order = pd.factorize(result["study"])[0]
+            result = result.iloc[np.argsort(order, kind="stable")]
+    blocks = _blocks(result, ["study", "param"])
+    crowded = [(key, len(rows)) for key, rows in blocks if len(rows) > MAX_LEVELS]
+    if crowded:
         raise TrialsError(
-            f"{name!r} has {int(crowded.max())} distinct values in study "
-            f"{crowded.idxmax()!r}: too many to draw (at most {_frame.MAX_LEVELS}). Group the "
-            "values into fewer levels, or read hi.value_table(...) as a table."
+            f"{crowded[0][0]!r} has {crowded[0][1]} distinct values: too many to draw (at most "
+            f"{MAX_LEVELS} per panel). Group the values into fewer levels, or read the value "
+            "table as a table."
         )
-    trend = hi.classify_trend(
-        sub,
-        params=pcol,
-        method=method,
-        tol=tol,
-        objective=objective,
-        direction=direction,
-        by="study",
-        bins=bins,
-    )
-    done, ycol = _frame.completed(sub, objective, columns=[_frame.STUDY, pcol])
-    metric = _metric_label(sub, objective)
+    trends: dict[tuple, pd.Series] = {}
+    if trend is not None:
+        _need(trend, ["param", "best_value"], "classify_trend")
+        keys = [k for k in ("study", "param") if k in result.columns and k in trend.columns]
+        for _, row in trend.iterrows():
+            trends[tuple(row[k] for k in keys)] = row
 
-    def draw(s, a):
-        t = table[table["study"] == s].reset_index(drop=True)
-        tr = trend[trend["study"] == s]
-        pts = done[done[_frame.STUDY] == s]
-        numeric, log = _axis_kind(_one_study(sub, s), pcol, t)
-        if numeric:
-            x = pts[pcol].to_numpy(dtype=float)
-        else:
-            codes = {v: i for i, v in enumerate(t["value"].astype(object))}
-            x = pts[pcol].astype(object).map(codes).to_numpy(dtype=float)
-        points = pd.DataFrame({"x": x, "y": pts[ycol].to_numpy(dtype=float)})
-        _draw_value_table(
-            t,
-            a,
-            points=points,
-            best_value=tr["best_value"].iloc[0] if len(tr) else None,
-            numeric=numeric,
-            log=log,
-            trend=tr["trend"].iloc[0] if len(tr) else None,
-            param=name,
-            metric=metric,
-        )
+    def draw(i: int, a: Axes) -> None:
+        key, rows = blocks[i]
+        study = (key[0],) if "study" in result.columns else ()
+        tkey = tuple(rows[k].iloc[0] for k in ("study", "param")
+                     if trend is not None and k in result.columns and k in trend.columns)
+        _draw_levels(rows, a, trend=trends.get(tkey), metric=metric,
+                     title=" | ".join(map(str, (*study, rows["param"].iloc[0]))))
 
     with _theme():
-        return _panels(names, ax, draw)
+        if len(blocks) == 1:
+            return _panels(1, ax, draw, size=PANEL_SIZE)
+        return _panels(len(blocks), ax, draw, size=SMALL_PANEL, ncols=2, what="panels")
 
 
 # --------------------------------------------------------------------------- coverage_crosstab
 
 
-def _draw_coverage_crosstab(result: pd.DataFrame, ax: Axes, *, title: str | None = None) -> Axes:
-    """Annotated heatmap of ``n_trials`` (rows: ``row_value``, columns: ``col_value``).
-
-    *result* holds the rows of one study of :func:`hpo_insights.coverage_crosstab`.
-    Zero cells are annotated "0" on a white background, so gaps stand out.
-    """
-    rows = list(pd.unique(result["row_value"]))
-    cols = list(pd.unique(result["col_value"]))
-    r = pd.Index(rows).get_indexer(result["row_value"])
-    c = pd.Index(cols).get_indexer(result["col_value"])
+def _draw_counts(result: pd.DataFrame, ax: Axes, title: str) -> None:
+    labels_r = "row_label" if "row_label" in result.columns else "row_value"
+    labels_c = "col_label" if "col_label" in result.columns else "col_value"
+    rows = list(pd.unique(result[labels_r]))
+    cols = list(pd.unique(result[labels_c]))
+    r = pd.Index(rows).get_indexer(result[labels_r])
+    c = pd.Index(cols).get_indexer(result[labels_c])
     grid = np.zeros((len(rows), len(cols)))
     grid[r, c] = result["n_trials"].to_numpy(dtype=float)
     vmax = max(float(grid.max()) if grid.size else 1.0, 1.0)
     mesh = ax.pcolormesh(grid, cmap="Blues", vmin=0, vmax=vmax, edgecolors="0.85", linewidth=0.5)
     for (i, j), v in np.ndenumerate(grid):
-        ax.text(
-            j + 0.5,
-            i + 0.5,
-            str(int(v)),
-            ha="center",
-            va="center",
-            fontsize=8,
-            color="white" if v > 0.6 * vmax else ("0.45" if v == 0 else "black"),
-        )
-    ax.set_xticks(
-        np.arange(len(cols)) + 0.5,
-        [_fmt(v) for v in cols],
-        rotation=30 if any(len(_fmt(v)) > 6 for v in cols) else 0,
-        ha="right" if any(len(_fmt(v)) > 6 for v in cols) else "center",
-    )
+        ax.text(j + 0.5, i + 0.5, str(int(v)), ha="center", va="center", fontsize=7,
+                color="white" if v > 0.6 * vmax else ("0.45" if v == 0 else "black"))
+    long = any(len(_fmt(v)) > 6 for v in cols)
+    ax.set_xticks(np.arange(len(cols)) + 0.5, [_fmt(v) for v in cols],
+                  rotation=30 if long else 0, ha="right" if long else "center")
     ax.set_yticks(np.arange(len(rows)) + 0.5, [_fmt(v) for v in rows])
     ax.set_xlim(0, len(cols))
     ax.set_ylim(len(rows), 0)
@@ -529,36 +446,21 @@ def _draw_coverage_crosstab(result: pd.DataFrame, ax: Axes, *, title: str | None
     ax.set_xlabel(str(result["col_param"].iloc[0]) if len(result) else "")
     ax.set_ylabel(str(result["row_param"].iloc[0]) if len(result) else "")
     ax.figure.colorbar(mesh, ax=ax, label="trials", fraction=0.05, pad=0.02)
-    if title:
-        ax.set_title(title)
-    return ax
+    ax.set_title(title)
 
 
-def coverage_crosstab(
-    trials: pd.DataFrame,
-    *,
-    params: Sequence[str],
-    study: str | None = None,
-    states: Sequence[str] = ("COMPLETE",),
-    ax: Axes | None = None,
-) -> Axes | Figure:
+def coverage_crosstab(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes | Figure:
     """Heatmap of how many trials tried each combination of two parameters.
 
-    Counts from :func:`hpo_insights.coverage_crosstab`, every cell
-    annotated; combinations never tried show "0" on white.
+    Every cell is annotated with its count; combinations never tried show
+    "0" on white, so the gaps of the search stand out. One panel per study.
 
     Parameters
     ----------
-    trials : pandas.DataFrame
-        A trials frame (see ``docs/trials-frame.md``).
-    params : pair of str
-        Parameter names (rows, columns), with or without ``params_``.
-    study : str, optional
-        Draw this study only. By default every study is drawn, one panel each.
-    states : sequence of str
-        Trial states counted (passed to :func:`hpo_insights.coverage_crosstab`).
+    result : pandas.DataFrame
+        What :func:`hpo_insights.coverage_crosstab` returned.
     ax : matplotlib.axes.Axes, optional
-        Axes to draw on (one study only).
+        Axes to draw on (a result of one study only).
 
     Returns
     -------
@@ -569,111 +471,52 @@ def coverage_crosstab(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import hpo_insights as hi
-    >>> ax = hi.plot.coverage_crosstab(hi.datasets.example(), params=("d_model", "n_heads"),
-    ...                                study="transformer-2M")
+    >>> t = hi.datasets.example()
+    >>> cc = hi.coverage_crosstab(t[t["study"] == "transformer-2M"], params=["d_model", "n_heads"])
+    >>> ax = hi.plot.coverage_crosstab(cc)
     >>> ax.get_ylabel(), ax.get_xlabel()
     ('d_model', 'n_heads')
     """
-    trials = _guard.frame(trials)
-    names = _studies(trials, study)
-    sub = trials if study is None else _one_study(trials, study)
-    result = hi.coverage_crosstab(sub, params=params, by="study", states=states)
+    _need(result, ["row_param", "row_value", "col_param", "col_value", "n_trials"],
+          "coverage_crosstab")
+    blocks = _blocks(result, ["study"])
 
-    def draw(s, a):
-        _draw_coverage_crosstab(result[result["study"] == s], a, title=f"Coverage: {s}")
+    def draw(i: int, a: Axes) -> None:
+        key, rows = blocks[i]
+        _draw_counts(rows, a, _title("Coverage", key))
 
     with _theme():
-        return _panels(names, ax, draw, size=(6.0, 4.0))
+        return _panels(len(blocks), ax, draw, size=(6.0, 3.6))
 
 
 # --------------------------------------------------------------------------- compare_budgets
 
 
-def _draw_compare_budgets(
-    best: pd.DataFrame,
-    points: pd.DataFrame,
-    ax: Axes,
-    *,
-    metric: str = "value",
-    seed: int | None = 0,
-) -> Axes:
-    """Box + jittered points of the objective per budget, the best trial of each starred.
-
-    *best* is :func:`hpo_insights.compare_budgets` (``budget``, ``best`` in
-    size order); *points* has columns ``budget`` and ``y`` (completed trials).
-    """
-    colors = _palette()
-    order = [str(b) for b in best["budget"]]
-    pos = {b: i for i, b in enumerate(order)}
-    pb = points["budget"].astype(str)
-    x = pb.map(pos).to_numpy(dtype=float)
-    y = points["y"].to_numpy(dtype=float)
-    data = [y[x == i] for i in range(len(order))]
-    ax.boxplot(
-        data,
-        positions=np.arange(len(order)),
-        widths=0.5,
-        showfliers=False,
-        patch_artist=True,
-        boxprops={"facecolor": "0.93", "edgecolor": "0.5"},
-        medianprops={"color": "0.3"},
-        whiskerprops={"color": "0.5"},
-        capprops={"color": "0.5"},
-    )
-    rng = np.random.default_rng(seed)
-    ax.scatter(
-        x + rng.uniform(-0.15, 0.15, len(x)),
-        y,
-        s=14,
-        color=colors[0],
-        alpha=0.6,
-        linewidths=0,
-        zorder=2,
-        label="completed trials",
-        gid="trials",
-    )
-    ax.scatter(
-        np.arange(len(order)),
-        best["best"].to_numpy(dtype=float),
-        marker="*",
-        s=250,
-        color=colors[3],
-        edgecolor="black",
-        linewidths=0.6,
-        zorder=4,
-        label="best per budget",
-        gid="best",
-    )
-    ax.set_xticks(np.arange(len(order)), order)
-    ax.set_xlim(-0.6, len(order) - 0.4)
-    ax.set_xlabel("budget")
-    ax.set_ylabel(metric)
-    ax.set_title(f"{metric} per budget")
-    ax.legend(loc="best")
-    return ax
-
-
 def compare_budgets(
-    trials: pd.DataFrame,
+    result: pd.DataFrame,
     *,
-    budget: str | None = None,
-    objective: str | None = None,
-    direction: str | None = None,
+    history: pd.DataFrame | None = None,
+    metric: str = "objective",
+    seed: int | None = 0,
     ax: Axes | None = None,
 ) -> Axes:
-    """Distribution of the objective per budget, the best trial of each marked.
+    """The best objective per budget (stars), over the spread of every trial when given.
 
-    One box (quartiles, whiskers) plus jittered points of the completed
-    trials per budget, budgets in size order ("2M" < "20M" < "200M"), the
-    best trial of each budget (:func:`hpo_insights.compare_budgets`) starred.
+    Budgets are in the result's (size) order. With *history* (the result of
+    :func:`hpo_insights.optimization_history` for the same trials, which has
+    a ``budget`` column), each budget also gets a box (quartiles, whiskers at
+    1.5 IQR) and its completed trials as jittered points.
 
     Parameters
     ----------
-    trials : pandas.DataFrame
-        A trials frame (see ``docs/trials-frame.md``).
-    budget, objective, direction
-        Passed to :func:`hpo_insights.compare_budgets` (``budget=None``: the
-        ``study_user_attrs_budget`` column if present, else ``study``).
+    result : pandas.DataFrame
+        What :func:`hpo_insights.compare_budgets` returned.
+    history : pandas.DataFrame, optional
+        What :func:`hpo_insights.optimization_history` returned.
+    metric : str, default "objective"
+        The y-axis label.
+    seed : int or None, default 0
+        Seed of the horizontal jitter of the points.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when ``None``.
 
@@ -686,115 +529,98 @@ def compare_budgets(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import hpo_insights as hi
-    >>> ax = hi.plot.compare_budgets(hi.datasets.example())
+    >>> ax = hi.plot.compare_budgets(hi.compare_budgets(hi.datasets.example()))
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['2M', '20M', '200M']
     """
-    trials = _guard.frame(trials)
-    best = hi.compare_budgets(trials, budget=budget, objective=objective, direction=direction)
-    key = (
-        budget
-        if budget is not None
-        else (_frame.BUDGET if _frame.BUDGET in trials.columns else _frame.STUDY)
-    )
-    labels = _frame.group_labels(trials, key)
-    done, ycol = _frame.completed(trials.assign(_budget=labels), objective, columns=["_budget"])
-    points = pd.DataFrame(
-        {"budget": done["_budget"].to_numpy(), "y": done[ycol].to_numpy(dtype=float)}
-    )
+    _need(result, ["budget", "best"], "compare_budgets")
+    colors = _palette()
+    order = [str(b) for b in result["budget"]]
     with _theme():
         if ax is None:
             _, ax = plt.subplots(figsize=PANEL_SIZE)
-        return _draw_compare_budgets(best, points, ax, metric=_metric_label(trials, objective))
+        if history is not None:
+            _need(history, ["budget", "value"], "optimization_history")
+            if "counted" in history.columns:
+                history = history[history["counted"].to_numpy(dtype=bool)]
+            pos = {b: i for i, b in enumerate(order)}
+            x = history["budget"].astype(str).map(pos).to_numpy(dtype=float)
+            y = history["value"].to_numpy(dtype=float)
+            keep = np.isfinite(x)
+            x, y = x[keep], y[keep]
+            ax.boxplot([y[x == i] for i in range(len(order))], positions=np.arange(len(order)),
+                       widths=0.5, showfliers=False, patch_artist=True,
+                       boxprops={"facecolor": "0.93", "edgecolor": "0.5"},
+                       medianprops={"color": "0.3"}, whiskerprops={"color": "0.5"},
+                       capprops={"color": "0.5"})
+            rng = np.random.default_rng(seed)
+            ax.scatter(x + rng.uniform(-0.15, 0.15, len(x)), y, s=12, color=colors[0], alpha=0.6,
+                       linewidths=0, zorder=2, label="completed trials", gid="trials")
+        ax.scatter(np.arange(len(order)), result["best"].to_numpy(dtype=float), marker="*", s=220,
+                   color=colors[3], edgecolor="black", linewidths=0.6, zorder=4,
+                   label="best per budget", gid="best")
+        ax.set_xticks(np.arange(len(order)), order)
+        ax.set_xlim(-0.6, len(order) - 0.4)
+        ax.set_xlabel("budget")
+        ax.set_ylabel(metric)
+        ax.set_title(f"{metric} per budget")
+        ax.legend(loc="best")
+        return ax
 
 
 # --------------------------------------------------------------------------- detect_collapse
 
 
-def _draw_detect_collapse(
-    result: pd.DataFrame,
-    ax: Axes,
-    *,
-    min_range: float | None = None,
-    metric: str = "value",
-    title: str | None = None,
-) -> Axes:
-    """Scatter of ``pred_range`` vs ``value``, collapsed trials highlighted, threshold line.
-
-    *result* holds the rows of one study of :func:`hpo_insights.detect_collapse`.
-    Trials with nothing measured (``collapsed`` is <NA>) are not drawn; the
-    legend counts them.
-    """
+def _draw_collapse(result: pd.DataFrame, ax: Axes, *, min_range: float | None, metric: str,
+                   title: str) -> None:
     colors = _palette()
     flag = result["collapsed"].astype("boolean")
     x = result["pred_range"].to_numpy(dtype=float)
     y = result["value"].to_numpy(dtype=float)
     yes = flag.fillna(False).to_numpy(dtype=bool)
     no = (~flag).fillna(False).to_numpy(dtype=bool)
-    known_x = np.isfinite(x)
-    ax.scatter(
-        x[no & known_x],
-        y[no & known_x],
-        s=22,
-        color=colors[0],
-        alpha=0.75,
-        linewidths=0,
-        label=f"not collapsed ({int(no.sum())})",
-        gid="ok",
-    )
-    ax.scatter(
-        x[yes & known_x],
-        y[yes & known_x],
-        s=40,
-        marker="X",
-        color=colors[3],
-        edgecolor="black",
-        linewidths=0.4,
-        label=f"collapsed ({int(yes.sum())})",
-        gid="collapsed",
-    )
-    unknown = int(flag.isna().sum())
+    known = np.isfinite(x)
+    ax.scatter(x[no & known], y[no & known], s=20, color=colors[0], alpha=0.75, linewidths=0,
+               label=f"not collapsed ({int(no.sum())})", gid="ok")
+    ax.scatter(x[yes & known], y[yes & known], s=36, marker="X", color=colors[3],
+               edgecolor="black", linewidths=0.4, label=f"collapsed ({int(yes.sum())})",
+               gid="collapsed")
     if min_range is not None:
         ax.axvline(min_range, color="0.3", ls="--", lw=1, label=f"min_range = {min_range:g}")
+    unknown = int(flag.isna().sum())
     if unknown:
         ax.plot([], [], " ", label=f"not measured: {unknown}")
     ax.set_xlim(left=0)
     ax.set_xlabel("prediction range (pred_max - pred_min)")
     ax.set_ylabel(metric)
-    if title:
-        ax.set_title(title)
+    ax.set_title(title)
     ax.legend(loc="best")
-    return ax
 
 
 def detect_collapse(
-    trials: pd.DataFrame,
+    result: pd.DataFrame,
     *,
-    study: str | None = None,
-    min_range: float = 0.05,
-    min_std: float = 0.01,
+    min_range: float | None = None,
+    metric: str = "objective",
     ax: Axes | None = None,
-    **columns: str,
 ) -> Axes | Figure:
     """Prediction range against the objective, collapsed trials highlighted.
 
-    One point per COMPLETE trial (:func:`hpo_insights.detect_collapse`):
-    x is ``pred_max - pred_min``, y the objective; collapsed trials are
-    orange crosses, a dashed line marks ``min_range``.
+    One point per trial of the result: x is ``pred_range``, y the objective
+    (``value``); collapsed trials are orange crosses. Trials with nothing
+    measured (``collapsed`` is <NA>) are not drawn; the legend counts them.
+    One panel per study.
 
     Parameters
     ----------
-    trials : pandas.DataFrame
-        A trials frame (see ``docs/trials-frame.md``).
-    study : str, optional
-        Draw this study only. By default every study is drawn, one panel each.
-    min_range, min_std : float
-        Collapse thresholds, passed to :func:`hpo_insights.detect_collapse`.
+    result : pandas.DataFrame
+        What :func:`hpo_insights.detect_collapse` returned.
+    min_range : float, optional
+        The threshold the analysis used, drawn as a dashed line.
+    metric : str, default "objective"
+        The y-axis label.
     ax : matplotlib.axes.Axes, optional
-        Axes to draw on (one study only).
-    **columns : str
-        ``pred_min=``, ``pred_max=``, ``pred_std=``, ``recall=`` column names,
-        passed to :func:`hpo_insights.detect_collapse`.
+        Axes to draw on (a result of one study only).
 
     Returns
     -------
@@ -805,111 +631,42 @@ def detect_collapse(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import hpo_insights as hi
-    >>> ax = hi.plot.detect_collapse(hi.datasets.example(), study="transformer-200M")
+    >>> t = hi.datasets.example()
+    >>> ax = hi.plot.detect_collapse(hi.detect_collapse(t[t["study"] == "transformer-200M"]))
     >>> ax.get_xlabel()
     'prediction range (pred_max - pred_min)'
     """
-    trials = _guard.frame(trials)
-    names = _studies(trials, study)
-    sub = trials if study is None else _one_study(trials, study)
-    result = hi.detect_collapse(sub, min_range=min_range, min_std=min_std, by="study", **columns)
-    metric = _metric_label(sub)
+    _need(result, ["collapsed", "pred_range", "value"], "detect_collapse")
+    blocks = _blocks(result, ["study"])
 
-    def draw(s, a):
-        _draw_detect_collapse(
-            result[result["study"] == s],
-            a,
-            min_range=min_range,
-            metric=metric,
-            title=f"Prediction collapse: {s}",
-        )
+    def draw(i: int, a: Axes) -> None:
+        key, rows = blocks[i]
+        _draw_collapse(rows, a, min_range=min_range, metric=metric,
+                       title=_title("Prediction collapse", key))
 
     with _theme():
-        return _panels(names, ax, draw)
+        return _panels(len(blocks), ax, draw)
 
 
 # --------------------------------------------------------------------------- optimization_history
 
 
-def _history(
-    trials: pd.DataFrame, objective: str | None, direction: str | None
-) -> tuple[pd.DataFrame, int]:
-    """Completed trials by study and number with the running best; and how many were excluded."""
-    dirs = _frame.directions(trials, direction, by=_frame.STUDY)
-    done, ycol = _frame.completed(trials, objective, columns=[_frame.STUDY, _frame.NUMBER])
-    order = pd.Categorical(done[_frame.STUDY], categories=pd.unique(trials[_frame.STUDY]))
-    done = done.assign(_order=order).sort_values(["_order", _frame.NUMBER], kind="stable")
-    sign = (
-        done[_frame.STUDY].map(dirs).map({"maximize": 1.0, "minimize": -1.0}).to_numpy(dtype=float)
-    )
-    signed = pd.Series(done[ycol].to_numpy(dtype=float) * sign, index=done.index)
-    running = signed.groupby(done[_frame.STUDY].to_numpy(), sort=False).cummax().to_numpy() * sign
-    out = pd.DataFrame(
-        {
-            "study": done[_frame.STUDY].to_numpy(),
-            "number": done[_frame.NUMBER].to_numpy(),
-            "value": done[ycol].to_numpy(dtype=float),
-            "best_so_far": running,
-        }
-    )
-    return out, len(trials) - len(done)
-
-
-def _draw_optimization_history(
-    history: pd.DataFrame, ax: Axes, *, excluded: int = 0, metric: str = "value"
-) -> Axes:
-    """Objective per trial number (points) and the running best (step line), one colour per study.
-
-    *history* has columns ``study``, ``number``, ``value``, ``best_so_far``.
-    """
-    colors = _palette(history["study"].nunique())
-    for color, (s, h) in zip(colors, history.groupby("study", sort=False), strict=False):
-        ax.scatter(
-            h["number"], h["value"], s=14, color=color, alpha=0.45, linewidths=0, gid=f"trials:{s}"
-        )
-        ax.step(
-            h["number"],
-            h["best_so_far"],
-            where="post",
-            color=color,
-            lw=1.8,
-            label=f"{s} (best so far)",
-            gid=f"best:{s}",
-        )
-    ax.plot([], [], "o", color="0.5", alpha=0.5, ms=4, label="completed trials")
-    if excluded:
-        ax.plot([], [], " ", label=f"{excluded} pruned/failed/unfinished trials excluded")
-    ax.set_xlabel("trial number")
-    ax.set_ylabel(metric)
-    ax.set_title("Optimization history")
-    ax.legend(loc="best")
-    return ax
-
-
 def optimization_history(
-    trials: pd.DataFrame,
-    *,
-    study: str | None = None,
-    objective: str | None = None,
-    direction: str | None = None,
-    ax: Axes | None = None,
+    result: pd.DataFrame, *, metric: str = "objective", ax: Axes | None = None
 ) -> Axes:
-    """Objective of each completed trial by trial number, with the running best.
+    """The objective of each completed trial by trial number, with the best so far.
 
-    Points are the completed trials; the step line is the best value so far
-    (by each study's direction). PRUNED, FAIL and unfinished trials are left
-    out and the legend says how many. Several studies share one axes, one
-    colour each.
+    Points are the counted trials, the step line ``best_so_far``; several
+    studies share the axes, one colour each. Trials that do not count
+    (``counted`` False: pruned, failed, unfinished, non-finite) are not drawn;
+    the legend says how many.
 
     Parameters
     ----------
-    trials : pandas.DataFrame
-        A trials frame (see ``docs/trials-frame.md``).
-    study : str, optional
-        Draw this study only (default: every study).
-    objective, direction : str, optional
-        Objective column and direction (default: the frame's single
-        objective and ``study_direction``).
+    result : pandas.DataFrame
+        What :func:`hpo_insights.optimization_history` returned.
+    metric : str, default "objective"
+        The y-axis label.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when ``None``.
 
@@ -922,21 +679,110 @@ def optimization_history(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import hpo_insights as hi
-    >>> ax = hi.plot.optimization_history(hi.datasets.example())
-    >>> len(ax.lines)  # one running-best line per study, plus two legend entries
-    5
+    >>> ax = hi.plot.optimization_history(hi.optimization_history(hi.datasets.example()))
+    >>> len([line for line in ax.lines if str(line.get_gid()).startswith("best:")])
+    3
     """
-    trials = _guard.frame(trials)
-    _frame.check_frame(trials)
-    names = _studies(trials, study)
-    sub = trials if study is None else _one_study(trials, study)
-    history, excluded = _history(sub, objective, direction)
+    _need(result, ["study", "number", "value", "best_so_far"], "optimization_history")
+    colors = _palette(result["study"].nunique())
     with _theme():
         if ax is None:
             _, ax = plt.subplots(figsize=PANEL_SIZE)
-        _draw_optimization_history(
-            history, ax, excluded=excluded, metric=_metric_label(sub, objective)
-        )
-        if len(names) == 1:
-            ax.set_title(f"Optimization history: {names[0]}")
+        counted = (result["counted"].to_numpy(dtype=bool) if "counted" in result.columns
+                   else np.isfinite(result["value"].to_numpy(dtype=float)))
+        for color, (s, h) in zip(colors, result[counted].groupby("study", sort=False),
+                                 strict=False):
+            ax.scatter(h["number"], h["value"], s=10, color=color, alpha=0.45, linewidths=0,
+                       gid=f"trials:{s}")
+            ax.step(h["number"], h["best_so_far"], where="post", color=color, lw=1.6,
+                    label=f"{s} (best so far)", gid=f"best:{s}")
+        ax.plot([], [], "o", color="0.5", alpha=0.5, ms=4, label="completed trials")
+        excluded = int((~counted).sum())
+        if excluded:
+            ax.plot([], [], " ", label=f"{excluded} pruned/failed/unfinished trials excluded")
+        ax.set_xlabel("trial number")
+        ax.set_ylabel(metric)
+        names = list(pd.unique(result["study"]))
+        ax.set_title("Optimization history" + (f": {names[0]}" if len(names) == 1 else ""))
+        ax.legend(loc="best")
+        return ax
+
+
+# --------------------------------------------------------------------------- importance_by_budget
+
+
+def importance_by_budget(result: BudgetImportance, *, ax: Axes | None = None) -> Axes:
+    """Each parameter's share per budget (one line each), budgets smallest first.
+
+    Draws a :class:`hpo_insights.BudgetImportance` (the result of
+    :func:`hpo_insights.importance_by_budget`) and computes nothing: x is the
+    budget (in the table's order), y the share, one line with markers per
+    parameter, vertical bars for the 95% interval when the table has
+    ``ci_low``/``ci_high``. The title gives the Spearman rank correlation of
+    each pair of neighbouring budgets (``agreement``).
+
+    Parameters
+    ----------
+    result : hpo_insights.BudgetImportance
+        The result to draw.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import hpo_insights as hi
+    >>> res = hi.importance_by_budget(hi.datasets.example())
+    >>> ax = hi.plot.importance_by_budget(res)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['2M', '20M', '200M']
+    """
+    table = result.table
+    budgets = list(pd.unique(table["budget"]))
+    x_of = {b: i for i, b in enumerate(budgets)}
+    # Parameters in order of their largest share, so the legend reads top-down.
+    params = list(
+        table.groupby("param", sort=False)["share"].max().sort_values(ascending=False).index
+    )
+    has_ci = {"ci_low", "ci_high"} <= set(table.columns)
+    width = 0.25 / max(len(params), 1)  # small horizontal offsets keep intervals apart
+    with _theme():
+        made = ax is None
+        if made:
+            _, ax = plt.subplots(figsize=PANEL_SIZE)
+        colors = _palette(len(params))
+        for k, p in enumerate(params):
+            rows = table[table["param"] == p]
+            x = np.array([x_of[b] for b in rows["budget"]], dtype=float)
+            x = x + (k - (len(params) - 1) / 2) * width
+            y = rows["share"].to_numpy(dtype=float)
+            ax.plot(x, y, marker="o", color=colors[k], label=str(p), linewidth=1.5)
+            if has_ci:
+                lo = rows["ci_low"].to_numpy(dtype=float)
+                hi_ = rows["ci_high"].to_numpy(dtype=float)
+                ax.vlines(x, lo, hi_, color=colors[k], alpha=0.5, linewidth=1.2)
+        ax.set_xticks(range(len(budgets)), [str(b) for b in budgets])
+        ax.set_xlim(-0.5, len(budgets) - 0.5)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("budget")
+        ax.set_ylabel("share of objective variance")
+        agree = result.agreement
+        pairs = []
+        for a, b in zip(budgets[:-1], budgets[1:], strict=True):
+            hit = agree[(agree["budget_a"] == a) & (agree["budget_b"] == b)]
+            if len(hit):
+                rho = float(hit["spearman"].iloc[0])
+                pairs.append(f"{a}-{b} {rho:.2f}" if np.isfinite(rho) else f"{a}-{b} n/a")
+        title = "Parameter importance per budget"
+        if pairs:
+            title += "\nrank agreement (Spearman): " + ", ".join(pairs)
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="parameter")
+        if made:  # room for the legend right of the axes (a given ax's figure is left alone)
+            ax.figure.tight_layout()
         return ax

@@ -10,7 +10,7 @@ import pandas as pd
 from hpo_insights import _binning, _frame, _guard
 from hpo_insights._errors import TrialsError
 
-__all__ = ["best_trial", "summarize"]
+__all__ = ["best_trial", "optimization_history", "summarize"]
 
 _STATE_COLUMNS = {
     "COMPLETE": "n_complete",
@@ -247,3 +247,83 @@ def best_trial(
         result[col] = picked[col].to_numpy()
     _binning.warn_empty_groups(groups, np.bincount(codes, minlength=ngroups), by)
     return result
+
+
+def optimization_history(
+    trials: pd.DataFrame,
+    *,
+    studies: str | Sequence[str] | None = None,
+    objective: str | None = None,
+    direction: str | None = None,
+) -> pd.DataFrame:
+    """Every trial in order, with the best objective reached so far in its study.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        A trials frame (see ``docs/trials-frame.md``).
+    studies : str or sequence of str, optional
+        Only these studies (default: all).
+    objective : str, optional
+        The objective column; ``None`` means the frame's single objective.
+    direction : {"maximize", "minimize"}, optional
+        Overrides ``study_direction``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per trial, by study (order of appearance) then ``number``:
+        ``study``, ``budget`` (``study_user_attrs_budget`` when the frame has
+        it, else the study name), ``number``, ``state``, ``counted`` (COMPLETE
+        with a finite objective), ``value`` (the objective; NaN when not
+        counted) and ``best_so_far`` (the best counted value of the study up
+        to and including this trial, by the study's direction; NaN before the
+        first counted trial).
+
+    Raises
+    ------
+    TrialsError
+        No COMPLETE trial with a finite objective, an unknown objective or
+        direction.
+    TypeError
+        *trials* is not a DataFrame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import hpo_insights as hi
+    >>> trials = pd.DataFrame({"study": "a", "number": range(4),
+    ...     "state": ["COMPLETE", "PRUNED", "COMPLETE", "COMPLETE"],
+    ...     "value": [0.5, 0.99, 0.4, 0.7], "study_direction": "maximize"})
+    >>> hi.optimization_history(trials)[["number", "counted", "value", "best_so_far"]]
+       number  counted  value  best_so_far
+    0       0     True    0.5          0.5
+    1       1    False    NaN          0.5
+    2       2     True    0.4          0.5
+    3       3     True    0.7          0.7
+    """
+    trials = _frame.select_studies(_frame.check_frame(trials), studies)
+    col = _frame.objective_column(trials, objective)
+    raw = _frame.numeric_objective(trials, col).to_numpy(dtype=float)
+    counted = (trials[_frame.STATE] == "COMPLETE").to_numpy() & np.isfinite(raw)
+    _frame.require_rows(trials[counted])
+    codes, groups = _binning.group_codes(trials, _frame.STUDY)
+    signs, _ = _frame.signs(trials, direction, _frame.STUDY, groups)
+    y = np.where(counted, raw, np.nan)
+    number = trials[_frame.NUMBER].to_numpy()
+    order = np.lexsort((number, codes))
+    codes, y, counted = codes[order], y[order], counted[order]
+    score = pd.Series(np.where(counted, y * signs[codes], -np.inf))
+    best = score.groupby(codes).cummax().to_numpy()
+    best = np.where(np.isfinite(best), best * signs[codes], np.nan)
+    budget = (trials[_frame.BUDGET] if _frame.BUDGET in trials.columns
+              else trials[_frame.STUDY]).to_numpy(dtype=object)[order]
+    return pd.DataFrame({
+        "study": groups.to_numpy(dtype=object)[codes],
+        "budget": budget,
+        "number": number[order],
+        "state": trials[_frame.STATE].to_numpy(dtype=object)[order],
+        "counted": counted,
+        "value": y,
+        "best_so_far": best,
+    })

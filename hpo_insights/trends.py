@@ -14,8 +14,49 @@ from hpo_insights._levels import group_key_column, level_tables
 
 __all__ = ["classify_trend", "value_table"]
 
-METHODS = ("endpoints",)
-TREND_LABELS = ("increasing", "decreasing", "flat", "unordered")
+METHODS = ("shape", "endpoints")
+TREND_LABELS = ("increasing", "decreasing", "peaked", "valley", "flat", "inconclusive",
+                "unordered")
+
+
+def _without_collapsed(
+    trials: pd.DataFrame, exclude_collapsed: bool
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The trials kept and those left out as collapsed (None when none is)."""
+    if not isinstance(exclude_collapsed, bool | np.bool_):
+        raise TypeError(
+            f"exclude_collapsed must be True or False, got {exclude_collapsed!r} instead."
+        )
+    if not exclude_collapsed:
+        return trials, None
+    from hpo_insights.collapse import _collapsed_mask
+
+    _frame.check_frame(trials)
+    mask = _collapsed_mask(trials)
+    if not mask.any():
+        return trials, None
+    return trials[~mask], trials[mask]
+
+
+def _excluded_counts(
+    excluded: pd.DataFrame | None, long: pd.DataFrame, groups: pd.Index, by: str | None
+) -> np.ndarray:
+    """Per row of *long*: how many left-out trials of its group have a value for its param."""
+    out = np.zeros(len(long), dtype=np.int64)
+    if excluded is None or not len(long):
+        return out
+    src = _frame.group_column(excluded, by)
+    keys = excluded[src].to_numpy(dtype=object) if src is not None else np.full(
+        len(excluded), groups[0], dtype=object)
+    gpos = pd.Index(groups).get_indexer(keys)
+    rows_group = long["group"].to_numpy()
+    rows_param = long["param"].to_numpy(dtype=object)
+    for param in pd.unique(rows_param):
+        has = excluded[_frame.PARAM_PREFIX + param].notna().to_numpy() & (gpos >= 0)
+        per_group = np.bincount(gpos[has], minlength=len(groups))
+        sel = rows_param == param
+        out[sel] = per_group[rows_group[sel]]
+    return out
 
 
 def value_table(
@@ -27,6 +68,7 @@ def value_table(
     by: str | None = "study",
     bins: int = 10,
     confidence: float = 0.95,
+    exclude_collapsed: bool = True,
 ) -> pd.DataFrame:
     """The objective's count, mean, std and confidence interval for each value of a parameter.
 
@@ -49,13 +91,21 @@ def value_table(
         most *bins* quantile intervals.
     confidence : float, default 0.95
         Level of the t-interval of the mean.
+    exclude_collapsed : bool, default True
+        Leave out the trials :func:`hpo_insights.detect_collapse` flags (with
+        its default columns and thresholds); ``False`` keeps them.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``study`` (named after *by*; absent when ``by=None``),
         ``param`` (bare name), ``value``, ``low``, ``high``, ``binned``,
-        ``count``, ``mean``, ``std``, ``sem``, ``ci_low``, ``ci_high``; one
+        ``scale`` (the parameter's axis: ``"categorical"`` for non-numeric
+        values or a categorical distribution, else ``"log"`` or ``"linear"``
+        by the rule that decides log-space bins), ``count``, ``mean``,
+        ``std``, ``sem``, ``ci_low``, ``ci_high``,
+        ``n_excluded`` (collapsed trials of the group with a value for the
+        parameter that were left out; the same on every row of a table); one
         row per value (or interval) seen, by group (order of appearance) then
         value order.
 
@@ -86,6 +136,11 @@ def value_table(
     ``"[1e-05, 3.2e-05)"`` (the last interval closed), ``low``/``high`` the
     edges and ``binned`` True.
 
+    Collapsed trials (a model predicting nearly the same probability for
+    every input; see :func:`hpo_insights.detect_collapse`) are left out by
+    default, before levels are decided; a group whose every trial collapsed
+    is then absent.
+
     Examples
     --------
     >>> import pandas as pd
@@ -100,13 +155,14 @@ def value_table(
     1  0.010      2  0.85  0.071
     2  0.100      2  0.60  0.141
     >>> list(hi.value_table(hi.datasets.example(), params="dropout").columns)
-    ['study', 'param', 'value', 'low', 'high', 'binned', 'count', 'mean', 'std', 'sem',
-     'ci_low', 'ci_high']
+    ['study', 'param', 'value', 'low', 'high', 'binned', 'scale', 'count', 'mean', 'std', 'sem',
+     'ci_low', 'ci_high', 'n_excluded']
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
     _guard.names("params", params)
     _guard.text("objective", objective)
     _guard.real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
+    trials, excluded = _without_collapsed(trials, exclude_collapsed)
     long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins)
     count = long["count"].to_numpy().astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -122,12 +178,14 @@ def value_table(
         low=long["low"].to_numpy(),
         high=long["high"].to_numpy(),
         binned=long["binned"].to_numpy(dtype=bool),
+        scale=long["scale"].to_numpy(dtype=object),
         count=long["count"].to_numpy(),
         mean=mean,
         std=std,
         sem=sem,
         ci_low=mean - half,
         ci_high=mean + half,
+        n_excluded=_excluded_counts(excluded, long, groups, by),
     )
     return pd.DataFrame(out)
 
@@ -137,14 +195,16 @@ def classify_trend(
     *,
     params: str | Sequence[str] | None = None,
     studies: str | Sequence[str] | None = None,
-    method: Literal["endpoints"] = "endpoints",
+    method: Literal["endpoints", "shape"] = "endpoints",
     tol: float = 0.01,
+    alpha: float = 0.05,
     objective: str | None = None,
     direction: str | None = None,
     by: str | None = "study",
     bins: int = 10,
+    exclude_collapsed: bool = True,
 ) -> pd.DataFrame:
-    """Whether the objective rises or falls along a parameter, and its best and worst value.
+    """The shape of the objective along a parameter (with evidence), and its best and worst value.
 
     Parameters
     ----------
@@ -155,14 +215,19 @@ def classify_trend(
     studies : str or sequence of str, optional
         Only these studies (the ``study`` column), in this order; ``None``
         means every study. An unknown name is an error listing the studies.
-    method : {"endpoints"}, default "endpoints"
-        How the trend is decided. ``"endpoints"`` compares the mean objective
-        at the largest value with the mean at the smallest (the reference
-        report's rule). Other methods may be added; results name theirs in
-        the ``method`` column.
+    method : {"endpoints", "shape"}, default "endpoints"
+        How the trend is decided. ``"shape"`` tests a linear and a curvature
+        contrast on every trial (see Notes) and labels the shape only when
+        the data show it; use it. ``"endpoints"`` compares the mean objective
+        at the largest value with the mean at the smallest against *tol*
+        (the reference report's rule, kept for its layout): it ignores the
+        noise and the values in between.
     tol : float, default 0.01
-        In objective units: ``delta > tol`` is increasing, ``delta < -tol``
-        decreasing, anything between flat.
+        ``"endpoints"`` only, in objective units: ``delta > tol`` is
+        increasing, ``delta < -tol`` decreasing, anything between flat.
+    alpha : float, default 0.05
+        ``"shape"`` only: the chance of calling a trend (any label but
+        ``"flat"``) on a parameter without effect is at most *alpha*.
     objective : str, optional
         The objective column; ``None`` means the frame's single objective.
     direction : {"maximize", "minimize"}, optional
@@ -171,22 +236,45 @@ def classify_trend(
         One answer per value of this column; ``None`` pools all trials.
     bins : int, default 10
         Binning of float parameters, as in :func:`value_table`.
+    exclude_collapsed : bool, default True
+        Leave out the trials :func:`hpo_insights.detect_collapse` flags, as in
+        :func:`value_table`.
 
     Returns
     -------
     pandas.DataFrame
         One row per (group, param): ``study`` (named after *by*; absent when
-        ``by=None``), ``param``, ``trend`` (``"increasing"``,
-        ``"decreasing"``, ``"flat"`` or ``"unordered"`` for non-numeric
-        values), ``method``, ``delta`` (mean at largest − mean at smallest
-        value; NaN when unordered or single-valued), ``best_value``,
-        ``best_mean``, ``worst_value``, ``worst_mean``, ``n_values``.
+        ``by=None``), ``param``, ``trend``, ``method``, ``delta`` (mean at
+        largest − mean at smallest value; NaN when unordered or
+        single-valued), ``effect``, ``effect_low``, ``effect_high`` (its
+        95% interval), ``p_value``, ``best_value``, ``best_mean``,
+        ``worst_value``, ``worst_mean``, ``n_values``, ``n_excluded``
+        (collapsed trials left out).
+
+        ``trend`` with ``"shape"``: ``"increasing"`` or ``"decreasing"``
+        (the objective rises or falls from the smallest to the largest
+        value), ``"peaked"`` (highest objective inside the tried range) or
+        ``"valley"`` (lowest inside), ``"flat"`` (no evidence of an effect),
+        ``"inconclusive"`` (fewer than 3 values, or no value tried twice) or
+        ``"unordered"`` (non-numeric values). With ``"endpoints"``:
+        ``"increasing"``, ``"decreasing"``, ``"flat"`` or ``"unordered"``.
+        Labels are about the objective, not about quality: when minimizing,
+        "increasing" means worse at large values and "peaked" worst inside.
+
+        ``effect`` (objective units) with ``"shape"``: for ``"peaked"`` and
+        ``"valley"`` how far the fitted curve's middle lies above the mean of
+        its two ends (negative for a valley); otherwise the fitted line's
+        change from the smallest to the largest value. ``p_value`` is the
+        p-value of "no trend" (flat unless ``p_value <= alpha``). With
+        ``"endpoints"``, ``effect`` equals ``delta`` and the interval and
+        p-value are NaN.
 
     Raises
     ------
     TrialsError
-        Unknown method (the message lists the methods), negative *tol*,
-        unknown parameter, no completed trial, bad objective or direction.
+        Unknown method (the message lists the methods), negative *tol*, bad
+        *alpha*, unknown parameter, no completed trial, bad objective or
+        direction.
     TypeError
         *trials* is not a DataFrame.
 
@@ -194,10 +282,27 @@ def classify_trend(
     -----
     Built on :func:`value_table` (same trials, same values and bins). The best
     value has the highest mean when maximizing and the lowest when
-    minimizing; ties go to the smaller value. A parameter with a single value
-    in a group is ``"flat"`` with NaN ``delta``. The endpoints rule ignores
-    the values in between and the noise of each mean: read it together with
-    the value table's confidence intervals.
+    minimizing; ties go to the smaller value.
+
+    ``"shape"``: values sit at their positions, rescaled to [-1, 1]: log10
+    values on a log scale (the binning rule's, ``_binning.is_log_scale``, of
+    the values as tried; a binned interval counts as its midpoint), ranks
+    when zero was tried beside positive values spanning two decades or more
+    (0, 1e-5, 1e-4, 1e-3), the values themselves otherwise; a binned
+    interval sits at its midpoint. On every trial, a line
+    and a parabola are fitted by least squares; the residual variance is the
+    one of the per-value means model (``ddof`` = number of values). The
+    slope's t test is run at ``0.8 * alpha`` and the curvature's (the
+    parabola's ``x**2`` coefficient) at ``0.15 * alpha``; the two are
+    orthogonal, so the chance of a false trend is at most about
+    ``0.95 * alpha``. ``p_value = min(1, p_slope / 0.8, p_curvature / 0.15)``.
+    A significant curvature whose fitted extremum lies inside the tried
+    range is "peaked" or "valley"; otherwise a significant slope or
+    curvature is "increasing"/"decreasing" by the sign of the fitted
+    change. ``docs/statistics.md`` gives the error rates measured by
+    simulation. A parameter with a single value is ``"flat"`` with NaN
+    ``delta`` under ``"endpoints"`` and ``"inconclusive"`` under
+    ``"shape"``.
 
     Examples
     --------
@@ -209,22 +314,29 @@ def classify_trend(
     >>> hi.classify_trend(trials, params="lr")[["param", "trend", "best_value", "worst_value"]]
       param trend  best_value  worst_value
     0    lr  flat        0.01        0.001
+    >>> ct = hi.classify_trend(trials, params="lr", method="shape")
+    >>> ct[["trend", "effect", "effect_low", "effect_high", "p_value"]].round(3)
+      trend  effect  effect_low  effect_high  p_value
+    0  flat  -0.071      -0.646        0.504    0.808
     >>> list(hi.classify_trend(hi.datasets.example()).columns)
-    ['study', 'param', 'trend', 'method', 'delta', 'best_value', 'best_mean', 'worst_value',
-     'worst_mean', 'n_values']
+    ['study', 'param', 'trend', 'method', 'delta', 'effect', 'effect_low', 'effect_high',
+     'p_value', 'best_value', 'best_mean', 'worst_value', 'worst_mean', 'n_values', 'n_excluded']
     """
     if method not in METHODS:
         raise TrialsError(
             f"Unknown trend method {method!r}. Methods: {', '.join(METHODS)}. "
-            "Pass method='endpoints'."
+            "Pass method='shape' (tests) or method='endpoints' (the reference rule)."
         )
     _guard.real("tol", tol, low=0.0)
+    _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
     trials = _frame.select_studies(_guard.frame(trials), studies)
     _guard.names("params", params)
     _guard.text("objective", objective)
     direction = _guard.direction(direction)
+    trials, excluded = _without_collapsed(trials, exclude_collapsed)
+    shape = method == "shape"
     long, groups = level_tables(
-        trials, params, objective=objective, by=by, bins=bins, spread=False
+        trials, params, objective=objective, by=by, bins=bins, spread=shape
     )
     signs, _ = _frame.signs(trials, direction, by, groups, objective)
     key = pd.factorize(pd.MultiIndex.from_arrays([long["group"], long["param"]]))[0]
@@ -239,8 +351,16 @@ def classify_trend(
     mean = long["mean"].to_numpy()
     numeric = long["numeric"].to_numpy()[first]
     delta = np.where(numeric & (n_values > 1), mean[last] - mean[first], np.nan)
-    trend = np.where(delta > tol, "increasing", np.where(delta < -tol, "decreasing", "flat"))
-    trend = np.where(numeric, trend, "unordered").astype(object)
+    nan = np.full(len(first), np.nan)
+    if shape:
+        res = _shape(trials, long, key, len(first), groups, by, alpha)
+        trend = np.where(numeric, res["trend"], "unordered").astype(object)
+        effect, low, high, p_value = (np.where(numeric, res[c], np.nan) for c in (
+            "effect", "effect_low", "effect_high", "p_value"))
+    else:
+        trend = np.where(delta > tol, "increasing", np.where(delta < -tol, "decreasing", "flat"))
+        trend = np.where(numeric, trend, "unordered").astype(object)
+        effect, low, high, p_value = delta, nan, nan, nan
     heads = long.iloc[first]
     out = group_key_column(heads, groups, by)
     values = long["value"]
@@ -249,10 +369,52 @@ def classify_trend(
         trend=trend,
         method=method,
         delta=delta,
+        effect=effect,
+        effect_low=low,
+        effect_high=high,
+        p_value=p_value,
         best_value=values.iloc[best].to_numpy(),
         best_mean=mean[best],
         worst_value=values.iloc[worst].to_numpy(),
         worst_mean=mean[worst],
         n_values=n_values,
+        n_excluded=_excluded_counts(excluded, heads, groups, by),
     )
     return pd.DataFrame(out)
+
+
+def _shape(
+    trials: pd.DataFrame,
+    long: pd.DataFrame,
+    block: np.ndarray,
+    nblocks: int,
+    groups: pd.Index,
+    by: str | None,
+    alpha: float,
+) -> dict[str, np.ndarray]:
+    """The shape tests of every (group, param) block of a level table."""
+    from hpo_insights import _trend_stats
+
+    first = pd.Series(np.arange(len(long))).groupby(block, sort=True).first().to_numpy()
+    block_param = long["param"].to_numpy(dtype=object)[first]
+    block_group = long["group"].to_numpy()[first]
+    keys = groups.to_numpy(dtype=object)
+    low, high = long["low"].to_numpy(), long["high"].to_numpy()
+    binned = long["binned"].to_numpy(dtype=bool)
+    rep = np.where(binned, (low + high) / 2, low)  # a value stands for its trials
+    counts = long["count"].to_numpy()
+    bounds = np.r_[first, len(long)]
+    log = np.zeros(nblocks, dtype=bool)
+    for param in pd.unique(block_param):
+        dists = _binning.group_distributions(trials, _frame.PARAM_PREFIX + param, by)
+        for j in np.flatnonzero(block_param == param):
+            sl = slice(bounds[j], bounds[j + 1])
+            if not np.isfinite(low[sl]).all():
+                continue
+            dist = dists.get(keys[block_group[j]] if by is not None else "all")
+            log[j] = _binning.is_log_scale(np.repeat(rep[sl], counts[sl]), dist)
+    x, _ = _trend_stats.level_positions(low, high, binned, block, nblocks, log)
+    return _trend_stats.shape_tests(
+        block, x, long["count"].to_numpy(dtype=float), long["mean"].to_numpy(),
+        long["ss"].to_numpy(), nblocks, alpha=alpha,
+    )

@@ -1,4 +1,8 @@
-"""The example report in headless Chromium: images load, sections show, no console errors."""
+"""The example report in headless Chromium: links resolve, images load, readable width, no errors.
+
+The screenshot is saved to ``tests/_artifacts/report.png`` (ignored by git) for a person
+to look at.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import hpo_insights as hi
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).parent / "_artifacts"
 
 
 def _need(path: str) -> None:
@@ -51,44 +56,58 @@ def page(browser, tmp_path_factory):
 
 
 def test_every_image_loads(page):
+    """Every figure is an embedded image that decoded (budget figures plus three per study)."""
     images = page.execute_script(
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth]);")
-    assert len(images) >= 6  # cross-budget figures plus per-study figures
+    assert len(images) == 2 + 3 * 3
     assert all(done and width > 0 for done, width in images)
 
 
-def test_one_image_per_figure_kind(page):
-    # [section heading, images under it] in page order (h1/h2 sections)
-    sections = page.execute_script("""
-        const out = [];
-        for (const el of document.querySelectorAll('h1, h2, img')) {
-            if (el.tagName === 'IMG') { if (out.length) out[out.length - 1][1] += 1; }
-            else { out.push([el.firstChild ? el.firstChild.textContent.trim() : '', 0]); }
-        }
-        return out;""")
-    assert sum(n for _, n in sections) == len(page.find_elements("tag name", "img"))
-    # each study's collapse, importance and trend sections come with their figures
-    for name in ("Probability Collapse Analysis", "Parameter Importance", "Parameter Trends"):
-        assert sum(1 for heading, n in sections if heading == name and n >= 1) == 3, name
+def test_table_of_contents_links_resolve(page):
+    """Every link of the contents points at an element of the page, in page order."""
+    targets = page.execute_script("""
+        const links = Array.from(document.querySelectorAll('a[href^="#"]'))
+            .filter(a => !a.classList.contains('anchor-link'));
+        return links.map(a => {
+            const el = document.getElementById(decodeURIComponent(a.getAttribute('href').slice(1)));
+            return [a.getAttribute('href'), el ? el.getBoundingClientRect().top + window.scrollY
+                                                 : null];
+        });""")
+    assert len(targets) >= 1 + 6 + 3 * 7
+    assert all(top is not None for _, top in targets), [h for h, top in targets if top is None]
+    tops = [top for _, top in targets]
+    assert tops[1:] == sorted(tops[1:])  # after the key findings, sections in page order
 
 
-def test_section_headings(page):
-    headings = [h.text for h in page.find_elements("css selector", "h1, h2, h3")]
-    joined = "\n".join(headings)
-    assert "Hyperparameter search report" in joined
-    for budget in ("2M", "20M", "200M"):
-        assert f"HPO Analysis: {budget} (a100)" in headings
-    for section in ("Summary Statistics", "Parameter Importance", "Parameter Trends",
-                    "Coverage Matrices", "Forced Extreme Trials"):
-        assert headings.count(section) == 3, section
+def test_key_findings_come_first(page):
+    """The key findings follow the title and the contents, before any section."""
+    headings = [h.text.rstrip("¶").strip() for h in page.find_elements("css selector", "h1, h2")]
+    assert headings[:4] == ["Hyperparameter search report", "Contents", "Key findings",
+                            "Across budgets"]
+    assert [h for h in headings if h.startswith("Study ")] == [
+        "Study 2M (transformer-2M), a100", "Study 20M (transformer-20M), a100",
+        "Study 200M (transformer-200M), a100"]
 
 
-def test_no_severe_console_errors(page):
+def test_readable_width(page):
+    """The text column stays readable on a wide window, and figures fit in it."""
+    width = page.execute_script("return document.body.getBoundingClientRect().width;")
+    assert 600 <= width <= 900
+    widest = page.execute_script(
+        "return Math.max(...Array.from(document.images)"
+        ".map(i => i.getBoundingClientRect().width));")
+    assert widest <= width
+
+
+def test_no_console_errors(page):
+    """Nothing is logged at SEVERE level (no missing resource, no script error)."""
     severe = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
 
 
-def test_screenshot(page, tmp_path):
-    shot = tmp_path / "report.png"
+def test_screenshot(page):
+    """A full-width screenshot of the top of the page is saved for review."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report.png"
     assert page.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000

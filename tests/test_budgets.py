@@ -168,7 +168,8 @@ def test_scaling_check_unreadable_sizes_warn():
 def test_param_consistency_reference():
     """All three shared-grid params are inconsistent, with the reference's dicts."""
     pc = hi.param_consistency(_reference_frame())
-    assert list(pc.columns) == ["param", "consistent", "n_distinct", "values"]
+    assert list(pc.columns) == ["param", "consistent", "n_distinct", "values", "verdict",
+                                "p_interaction", "p_effect", "n_trials"]
     # d_model's grid differs per budget, so it is left out by default
     assert pc["param"].tolist() == ["dropout", "learning_rate", "weight_decay"]
     assert pc["consistent"].tolist() == [False, False, False]
@@ -224,7 +225,7 @@ def test_collapse_by_budget():
         "mean_recall",
     ]
     assert cb["budget"].tolist() == ["2M", "20M", "200M"]
-    assert cb["collapse"].tolist() == ["No", "Yes", "No"]
+    assert cb["collapse"].tolist() == [False, True, False]
     assert cb["n_measured"].tolist() == [3, 3, 3]
     assert cb.loc[1, "pred_high"] == pytest.approx(0.12)
 
@@ -266,3 +267,193 @@ def test_row_order_does_not_matter(order):
     b = hi.compare_budgets(shuffled)
     pd.testing.assert_frame_equal(a, b)
     assert hi.scaling_check(shuffled).statement == "20M > 2M > 200M"
+
+
+# --- the interaction test behind param_consistency's verdict ---------------------------------
+def test_interaction_f_balanced_matches_textbook_anova(rng):
+    """Balanced 3 x 4 layout: F equals the classical two-way ANOVA sums of squares."""
+    from scipy import stats
+
+    from hpo_insights._trend_stats import interaction_f
+
+    r, c, reps = 3, 4, 5
+    row = np.repeat(np.arange(r), c * reps)
+    col = np.tile(np.repeat(np.arange(c), reps), r)
+    y = 0.1 * row + 0.05 * col + 0.03 * (row * col == 2) + rng.normal(0, 0.05, len(row))
+    cell = y.reshape(r, c, reps).mean(axis=2)
+    rm, cm, gm = cell.mean(axis=1), cell.mean(axis=0), cell.mean()
+    ss_int = reps * ((cell - rm[:, None] - cm[None, :] + gm) ** 2).sum()
+    ss_err = ((y.reshape(r, c, reps) - cell[:, :, None]) ** 2).sum()
+    f = (ss_int / ((r - 1) * (c - 1))) / (ss_err / (r * c * (reps - 1)))
+    ss_col = r * reps * ((cm - gm) ** 2).sum()
+    f_col = (ss_col / (c - 1)) / (ss_err / (r * c * (reps - 1)))
+    got = interaction_f(y, row, col)
+    assert got[0] == pytest.approx(f, rel=1e-9) and got[1:3] == (6.0, 48.0)
+    assert got[3] == pytest.approx(stats.f.sf(f, 6, 48), rel=1e-8)
+    assert got[4] == pytest.approx(f_col, rel=1e-9)
+
+
+def test_interaction_f_unbalanced_matches_lstsq(rng):
+    """Unbalanced, one empty cell: additive vs cell-means fits by lstsq on the trials."""
+    from scipy import stats
+
+    from hpo_insights._trend_stats import interaction_f
+
+    row = rng.integers(0, 3, 60)
+    col = rng.integers(0, 3, 60)
+    keep = ~((row == 2) & (col == 0))
+    row, col = row[keep], col[keep]
+    y = 0.2 * (row == 1) - 0.1 * (col == 2) + 0.1 * ((row == 2) & (col == 1)) + rng.normal(
+        0, 0.05, len(row))
+    def rss(design):
+        beta = np.linalg.lstsq(design, y, rcond=None)[0]
+        return ((y - design @ beta) ** 2).sum(), np.linalg.matrix_rank(design)
+    dummies = lambda codes, k: (codes[:, None] == np.arange(k)).astype(float)  # noqa: E731
+    additive = np.c_[dummies(row, 3), dummies(col, 3)[:, 1:]]
+    full = dummies(row * 3 + col, 9)
+    full = full[:, full.sum(axis=0) > 0]
+    (ra, pa), (rf, pf) = rss(additive), rss(full)
+    df1, df2 = pf - pa, len(y) - pf
+    f = ((ra - rf) / df1) / (rf / df2)
+    got = interaction_f(y, row, col)
+    assert got[0] == pytest.approx(f, rel=1e-8) and got[1:3] == (df1, df2) == (3.0, len(y) - 8)
+    assert got[3] == pytest.approx(stats.f.sf(f, df1, df2), rel=1e-7)
+
+
+
+# --- noise-aware verdicts -------------------------------------------------------------------
+def _budgets_frame(rng, gains, n=30, direction="maximize", sd=0.015, dropout_optima=None):
+    """Budgets 2M, 20M, ... of n trials: objective = 0.7 + gain + dropout term + noise."""
+    labels = ["2M", "20M", "200M", "2B"][: len(gains)]
+    parts = []
+    for j, (label, gain) in enumerate(zip(labels, gains, strict=True)):
+        drop = rng.choice([0.0, 0.1, 0.2, 0.3], n)
+        opt = 0.0 if dropout_optima is None else dropout_optima[j]
+        y = 0.7 + gain - 0.1 * np.abs(drop - opt) + rng.normal(0, sd, n)
+        parts.append(pd.DataFrame({
+            "study": f"s-{label}", "number": range(n), "state": "COMPLETE",
+            "value": y if direction == "maximize" else -y, "params_dropout": drop,
+            "params_width": rng.choice([1, 2], n), "study_direction": direction,
+            "study_user_attrs_budget": label}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_scaling_verdict_pairs_match_enumeration():
+    """Reference frame (3 trials per budget): every split enumerated by hand, top-1 and top-2."""
+    import itertools
+
+    t = _reference_frame()
+    done = t[t.state == "COMPLETE"]
+    for top, k in ((1, 1), (0.5, 2)):
+        sc = hi.scaling_check(t, top=top)
+        assert list(sc.pairs.columns) == [
+            "smaller", "larger", "n_smaller", "n_larger", "top_k", "top_smaller", "top_larger",
+            "difference", "p_value", "p_adjusted", "exact", "step"]
+        for row in sc.pairs.itertuples():
+            a = np.sort(done[done.study_user_attrs_budget == row.smaller].value.to_numpy())
+            b = np.sort(done[done.study_user_attrs_budget == row.larger].value.to_numpy())
+            obs = b[-k:].mean() - a[-k:].mean()
+            pooled = np.r_[a, b]
+            null = []
+            for ia in itertools.combinations(range(6), 3):
+                ib = [i for i in range(6) if i not in ia]
+                null.append(np.sort(pooled[ib])[-k:].mean() - np.sort(pooled[list(ia)])[-k:].mean())
+            null = np.array(null)
+            p = min(1.0, 2 * min(np.mean(null >= obs - 1e-12), np.mean(null <= obs + 1e-12)))
+            assert row.exact and row.top_k == k and row.difference == pytest.approx(obs)
+            assert row.p_value == pytest.approx(p)
+            assert row.p_adjusted == pytest.approx(min(1, 2 * p))
+        # 20 splits: the smallest two-sided p is 0.1, never significant after Bonferroni
+        assert sc.verdict == "not established" and (sc.pairs.step == "no evidence").all()
+
+
+@pytest.mark.parametrize("direction", ["maximize", "minimize"])
+def test_scaling_verdict_clear_cases(rng, direction):
+    """Big steps up: holds; a big step down: violated; both directions."""
+    up = hi.scaling_check(_budgets_frame(rng, [0.0, 0.05, 0.1], direction=direction))
+    assert up.verdict == "holds" and (up.pairs.step == "better").all()
+    assert (up.pairs.difference > 0).all()
+    down = hi.scaling_check(_budgets_frame(rng, [0.0, 0.05, 0.0], direction=direction))
+    assert down.verdict == "violated" and down.pairs.step.tolist() == ["better", "worse"]
+    sign = 1 if direction == "maximize" else -1
+    row = down.pairs.iloc[1]
+    assert row.difference == pytest.approx(sign * (row.top_larger - row.top_smaller))
+
+
+def test_scaling_verdict_seeded(rng):
+    """The same seed gives the same p-values; another seed gives close ones."""
+    t = _budgets_frame(rng, [0.0, 0.006, 0.012])
+    a = hi.scaling_check(t, seed=1).pairs
+    pd.testing.assert_frame_equal(a, hi.scaling_check(t, seed=1).pairs)
+    b = hi.scaling_check(t, seed=2).pairs
+    np.testing.assert_allclose(a.p_value, b.p_value, atol=0.05)
+
+
+def test_scaling_verdict_single_budget_and_errors(rng):
+    """One budget: nothing to compare, not established; bad options are named."""
+    one = _budgets_frame(rng, [0.0])
+    sc = hi.scaling_check(one)
+    assert sc.verdict == "not established" and sc.pairs.empty and sc.holds
+    t = _budgets_frame(rng, [0.0, 0.01])
+    for bad in (0, 1.5, True, "1"):
+        with pytest.raises(hi.TrialsError, match="top"):
+            hi.scaling_check(t, top=bad)
+    with pytest.raises(hi.TrialsError, match="alpha"):
+        hi.scaling_check(t, alpha=0)
+    with pytest.raises(hi.TrialsError, match="n_perm"):
+        hi.scaling_check(t, n_perm=0)
+
+
+def test_param_consistency_verdict_matches_lstsq(rng):
+    """p_interaction and p_effect equal F tests from lstsq fits on the trials (hand-built)."""
+    from scipy import stats
+
+    t = _budgets_frame(rng, [0.0, 0.01, 0.02], dropout_optima=[0.0, 0.15, 0.3])
+    pc = hi.param_consistency(t, params="dropout").iloc[0]
+    y = t.value.to_numpy()
+    row = pd.factorize(t.study_user_attrs_budget)[0]
+    col = pd.factorize(t.params_dropout, sort=True)[0]
+    def dummies(codes):
+        return (codes[:, None] == np.unique(codes)).astype(float)
+    def rss(design):
+        beta = np.linalg.lstsq(design, y, rcond=None)[0]
+        return ((y - design @ beta) ** 2).sum()
+    r_full = rss(dummies(row * 4 + col))
+    r_add = rss(np.c_[dummies(row), dummies(col)[:, 1:]])
+    r_row = rss(dummies(row))
+    df_den = len(y) - 12
+    f_int = ((r_add - r_full) / 6) / (r_full / df_den)
+    f_eff = ((r_row - r_add) / 3) / (r_full / df_den)
+    assert pc.p_interaction == pytest.approx(stats.f.sf(f_int, 6, df_den), rel=1e-6)
+    assert pc.p_effect == pytest.approx(stats.f.sf(f_eff, 3, df_den), rel=1e-6)
+    assert pc.verdict == "inconsistent" and pc.n_trials == len(y)
+
+
+def test_param_consistency_verdicts(rng):
+    """Same optimum everywhere: consistent; no effect: not established; one budget too."""
+    t = _budgets_frame(rng, [0.0, 0.02, 0.04], n=60)
+    pc = hi.param_consistency(t).set_index("param")
+    assert pc.loc["dropout", "verdict"] == "consistent"
+    assert pc.loc["width", "verdict"] == "not established"  # no effect at all
+    one = hi.param_consistency(_budgets_frame(rng, [0.0]), params="dropout").iloc[0]
+    assert one.verdict == "not established" and np.isnan(one.p_interaction)
+    with pytest.raises(hi.TrialsError, match="alpha"):
+        hi.param_consistency(t, alpha=1.0)
+    before = t.copy(deep=True)
+    hi.param_consistency(t)
+    hi.scaling_check(t)
+    pd.testing.assert_frame_equal(t, before)
+
+
+def test_param_consistency_leaves_collapsed_trials_out(rng):
+    """Three collapsed trials (AUC 0.5) in one budget x value cell make an interaction alone."""
+    t = _budgets_frame(rng, [0.0, 0.02, 0.04], n=40)
+    t["user_attrs_pred_min"] = 0.1
+    t["user_attrs_pred_max"] = 0.9
+    cell = np.flatnonzero((t.study_user_attrs_budget == "200M") & (t.params_dropout == 0.3))[:3]
+    t.loc[cell, "user_attrs_pred_max"] = 0.11
+    t.loc[cell, "value"] = 0.5
+    kept = hi.param_consistency(t, params="dropout").iloc[0]
+    everything = hi.param_consistency(t, params="dropout", exclude_collapsed=False).iloc[0]
+    assert kept.n_trials == len(t) - 3 and everything.n_trials == len(t)
+    assert kept.verdict == "consistent" and everything.verdict == "inconsistent"

@@ -1,21 +1,29 @@
-"""hi.report.build: parameters arrive as data, the source is checked first, safe HTML."""
+"""hi.report.build: checks first, parameters as data, one call per analysis, re-runnable."""
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
+from nbclient import NotebookClient
 
 import hpo_insights as hi
+from hpo_insights.report import _notebook
 
-build_module = importlib.import_module("hpo_insights.report.build")
+build_module = importlib.import_module("hpo_insights.report._build")
 INJECTION = 'x"); import os; os.system("touch pwned") #'
 SCRIPT = "<script>alert(1)</script>"
+ANALYSES = ("summarize", "best_trial", "collapse_summary", "detect_collapse",
+            "variance_explained", "classify_trend", "value_table", "coverage_crosstab",
+            "forced_extremes", "compare_budgets", "optimization_history", "scaling_check",
+            "param_consistency", "collapse_by_budget")
 
 
 def tiny_trials(names):
@@ -60,51 +68,48 @@ def hostile_report(tmp_path_factory):
     cwd = os.getcwd()
     os.chdir(out)
     messages: list[str] = []
-    kept = out / "kernel-cwd"
-
-    class KeptDirectory:  # the kernel's working folder, kept for inspection
-        def __init__(self, *args, **kwargs):
-            kept.mkdir()
-
-        def __enter__(self):
-            return str(kept)
-
-        def __exit__(self, *exc):
-            return False
-
     try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(build_module.tempfile, "TemporaryDirectory", KeptDirectory)
-            paths = hi.report.build(tiny_trials([INJECTION, SCRIPT]), out / "report",
-                                    title=SCRIPT, progress=messages.append)
+        paths = hi.report.build(tiny_trials([INJECTION, SCRIPT]), out / "report",
+                                title=SCRIPT, progress=messages.append)
     finally:
         os.chdir(cwd)
     return out, paths, messages
 
 
 def test_injected_parameters_are_json_data():
+    """The parameters cell only parses JSON: a hostile study name is a string."""
     values = {"source": None, "studies": [INJECTION], "objective": None, "direction": None,
               "params": None, "title": SCRIPT, "trials_file": "t.pkl"}
-    cell = build_module._parameters_cell(values)
+    source = _notebook._parameters_source(values)
     namespace: dict = {}
-    exec(cell.source, namespace)  # the cell only assigns names from parsed JSON
+    exec(source, namespace)  # the cell only assigns names from parsed JSON
     assert namespace["studies"] == [INJECTION] and namespace["title"] == SCRIPT
-    assert INJECTION not in cell.source.replace('\\"', '"').split("json.loads(")[0]
-    assert "os.system" not in cell.source.split("json.loads(")[0]
+    assert "os.system" not in source.split("json.loads(")[0]
+
+
+def test_no_data_in_code_cells():
+    """Study names and titles never appear in code: only in the parameters and Markdown."""
+    trials = tiny_trials([INJECTION, SCRIPT])
+    nb = hi.report.notebook(trials, dict.fromkeys(_notebook.PARAMETER_NAMES), title=SCRIPT)
+    code = [c.source for c in nb.cells if c.cell_type == "code"
+            and "parameters" not in c.metadata["tags"]]
+    assert code and not any("os.system" in c or "<script" in c for c in code)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "<script" not in markdown and "&lt;script&gt;" in markdown
 
 
 def test_injection_runs_nothing(hostile_report):
+    """The hostile names end up as text in the report; nothing was executed."""
     out, paths, _ = hostile_report
-    assert (out / "kernel-cwd" / "trials.pkl").is_file()  # the kernel ran in there
     assert not list(out.rglob("pwned")) and not Path("pwned").exists()
     assert not (Path(os.path.expanduser("~")) / "pwned").exists()
-    md = paths["md"].read_text()
-    assert INJECTION in md
+    assert INJECTION in paths["md"].read_text()
     html = paths["html"].read_text()
     assert INJECTION.replace('"', "&quot;") in html or INJECTION in html
 
 
 def test_script_name_is_text_not_markup(hostile_report):
+    """A study named <script> is displayed, never run."""
     _, paths, _ = hostile_report
     scan = _Scan()
     scan.feed(paths["html"].read_text())
@@ -114,52 +119,174 @@ def test_script_name_is_text_not_markup(hostile_report):
 
 
 def test_progress_names_studies_and_sections(hostile_report):
+    """Progress names each study's sections, in order, ending with the export."""
     _, _, messages = hostile_report
     assert f"study {INJECTION}: importance" in messages
     assert any(m.startswith(f"study {SCRIPT}:") for m in messages)
+    assert messages.index("loading the trials") < messages.index(f"study {INJECTION}: summary")
     assert messages[-1].startswith("exporting")
 
 
-def test_report_has_figures_and_no_code(hostile_report):
+def test_outputs_notebook_html_markdown(hostile_report):
+    """report.ipynb (executed, no errors), report.html and report.md; no code in the exports."""
     _, paths, _ = hostile_report
+    assert sorted(paths) == ["html", "ipynb", "md"]
+    nb = nbformat.read(paths["ipynb"], as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert outputs and not [o for o in outputs if o["output_type"] == "error"]
+    assert not [o for o in outputs if o["output_type"] == "stream" and o["name"] == "stderr"]
     html = paths["html"].read_text()
     assert html.count('src="data:image/png;base64,') >= 2
-    assert "hi.report.show_studies" not in html and "json.loads" not in html
+    assert "hi.variance_explained" not in html and "json.loads" not in html
     md = paths["md"].read_text()
     figures = [line for line in md.splitlines() if line.startswith("![")]
     assert figures and all((paths["md"].parent / f.split("](")[1].rstrip(")")).is_file()
                            for f in figures)
-    assert "json.loads" not in md
+    assert "json.loads" not in md and "<!--" not in md
+    assert (paths["ipynb"].parent / "report_trials.pkl").is_file()  # a DataFrame source
 
 
-def test_errors_before_any_kernel(tmp_path, monkeypatch):
+def _kernel_never_starts(monkeypatch):
     def no_kernel(*args, **kwargs):
         raise AssertionError("a kernel was started")
 
     monkeypatch.setattr(build_module, "_client", no_kernel)
+
+
+def test_errors_before_any_kernel(tmp_path, monkeypatch):
+    """Source, studies, format, layout and output folder are checked before a kernel starts."""
+    _kernel_never_starts(monkeypatch)
     with pytest.raises(hi.TrialsError, match="missing.db"):
         hi.report.build(str(tmp_path / "missing.db"), tmp_path / "out")
     with pytest.raises(hi.TrialsError, match="nope"):
         hi.report.build(tiny_trials(["a"]), tmp_path / "out", studies=["nope"])
     with pytest.raises(ValueError, match="pdf"):
         hi.report.build(None, tmp_path / "out", formats=("pdf",))
+    with pytest.raises(hi.TrialsError, match="layout 'fancy'"):
+        hi.report.build(None, tmp_path / "out", layout="fancy")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(hi.TrialsError, match="is a file"):
+        hi.report.build(None, tmp_path / "file")
     assert not (tmp_path / "out").exists()
 
 
-def test_template_parameters_cell_and_hidden_code():
-    nb = nbformat.read(build_module.TEMPLATE, as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert "parameters" in code[0].metadata["tags"]
-    first: dict = {}
-    exec(code[0].source, first)
-    assert {k: first[k] for k in build_module.PARAMETER_NAMES} == dict.fromkeys(
-        build_module.PARAMETER_NAMES)
-    assert all("hide-input" in c.metadata["tags"] for c in code)
-    assert all(c.outputs == [] and c.execution_count is None for c in code)
-    assert not any(line.lstrip().startswith("for ") for c in code for line in c.source.splitlines())
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t.assign(state=np.where(t["study"] == "b", "FAIL", t["state"])),
+         r"Study 'b' has no COMPLETE trial with a finite objective \(12 FAIL\)"),
+        (lambda t: t.drop(columns="study_direction"), "direction"),
+        (lambda t: t.drop(columns="value").assign(values_0=t["value"], values_1=t["value"]),
+         "objective"),
+        (lambda t: t.drop(columns=["params_a", "params_b"]), "no parameter column"),
+    ],
+    ids=["only-failed-trials", "no-direction", "two-objectives", "no-parameters"],
+)
+def test_trials_no_report_can_be_made_of(change, message, tmp_path, monkeypatch):
+    """A source that loads but cannot be analysed is a one-line TrialsError, before any kernel."""
+    _kernel_never_starts(monkeypatch)
+    with pytest.raises(hi.TrialsError, match=message):
+        hi.report.build(change(tiny_trials(["a", "b"])), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_failing_section_names_itself_and_keeps_the_notebook(tmp_path, monkeypatch):
+    """An analysis failing in the kernel: section and cause named, notebook kept, no report."""
+    broken = _notebook.Section(
+        "broken", "study", "Broken", None,
+        lambda p: [(f'hi.variance_explained({p.t}, params="nope")', False)])
+    monkeypatch.setattr(_notebook, "SECTIONS", (*_notebook.SECTIONS[5:6], broken))
+    with pytest.raises(hi.report.ReportError) as caught:
+        hi.report.build(tiny_trials(["a"]), tmp_path / "out", formats=("md",))
+    message = str(caught.value)
+    assert "section 'study a: broken'" in message and "TrialsError" in message
+    assert "nope" in message and "\n" not in message
+    kept = caught.value.notebook
+    assert kept.is_file() and str(kept) in message
+    assert not (tmp_path / "out").exists()
+    import shutil
+
+    shutil.rmtree(kept.parent)
+
+
+@pytest.fixture(scope="module")
+def counted_report(tmp_path_factory):
+    """The example's report notebook, run with every hi analysis wrapped in a counter."""
+    trials = hi.datasets.example()
+    values = dict.fromkeys(_notebook.PARAMETER_NAMES)
+    nb = hi.report.notebook(trials, values)
+    setup = next(i for i, c in enumerate(nb.cells) if "setup" in c.metadata.get("tags", []))
+    counter = nbformat.v4.new_code_cell(
+        "import collections, functools\n"
+        "CALLS = collections.Counter()\n"
+        f"for _name in {list(ANALYSES)!r}:\n"
+        "    def _wrap(f, name=_name):\n"
+        "        @functools.wraps(f)\n"
+        "        def counted(trials, *a, **k):\n"
+        "            key = trials['study'].iloc[0] if trials['study'].nunique() == 1 else 'all'\n"
+        "            CALLS[(name, key)] += 1\n"
+        "            return f(trials, *a, **k)\n"
+        "        return counted\n"
+        "    setattr(hi, _name, _wrap(getattr(hi, _name)))")
+    nb.cells.insert(setup + 1, counter)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import json\nprint(json.dumps([[n, s, c] for (n, s), c in CALLS.items()]))"))
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path_factory.mktemp("run"))}}).execute()
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    return [tuple(x) for x in json.loads(text)]
+
+
+def test_each_analysis_runs_once_per_study(counted_report):
+    """Counting the notebook's calls: one per study per analysis, once for the budget ones."""
+    calls = {(name, study): n for name, study, n in counted_report}
+    assert set(calls.values()) == {1}, {k: v for k, v in calls.items() if v != 1}
+    studies = ("transformer-2M", "transformer-20M", "transformer-200M")
+    per_study = ("summarize", "best_trial", "collapse_summary", "detect_collapse",
+                 "variance_explained", "classify_trend", "value_table", "coverage_crosstab",
+                 "forced_extremes")
+    assert {(n, s) for n in per_study for s in studies} <= set(calls)
+    for name in ("compare_budgets", "optimization_history", "scaling_check",
+                 "param_consistency", "collapse_by_budget"):
+        assert calls[(name, "all")] == 1
+
+
+def test_saved_notebook_reruns_to_the_same_outputs(hostile_report):
+    """report.ipynb runs again cell by cell (as in Jupyter) and shows the same tables."""
+    _, paths, _ = hostile_report
+    saved = nbformat.read(paths["ipynb"], as_version=4)
+    again = nbformat.read(paths["ipynb"], as_version=4)
+    NotebookClient(again, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(paths["ipynb"].parent)}}).execute()
+
+    def shown(nb):
+        return [[(o["output_type"], o.get("data", {}).get("text/markdown"),
+                  "image/png" in o.get("data", {})) for o in c.get("outputs", [])]
+                for c in nb.cells if c.cell_type == "code"]
+
+    assert shown(again) == shown(saved)
+
+
+def test_export_command_re_exports_an_edited_notebook(hostile_report, tmp_path):
+    """export_notebook writes HTML and Markdown from an executed notebook; an unrun one fails."""
+    _, paths, _ = hostile_report
+    nb = nbformat.read(paths["ipynb"], as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("## An added note"))
+    edited = tmp_path / "edited.ipynb"
+    nbformat.write(nb, edited)
+    written = hi.report.export_notebook(edited, tmp_path / "again")
+    assert "## An added note" in written["md"].read_text()
+    assert sorted(written) == ["html", "md"]
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    nbformat.write(nb, edited)
+    with pytest.raises(hi.TrialsError, match="has no outputs: run it first"):
+        hi.report.export_notebook(edited)
 
 
 def test_load_trials_filters_studies_without_mutating():
+    """load_trials keeps the named studies and leaves the input alone."""
     trials = tiny_trials(["a", "b"])
     before = trials.copy(deep=True)
     got = hi.report.load_trials(trials, studies=["b"])
@@ -168,6 +295,7 @@ def test_load_trials_filters_studies_without_mutating():
 
 
 def test_escape_markdown_html():
-    from hpo_insights.report.export import escape_markdown_html
+    """Raw HTML in Markdown outputs shows as text."""
+    from hpo_insights.report._export import escape_markdown_html
 
     assert escape_markdown_html("<b>x</b> 1 < 2 <!-- c -->") == "&lt;b>x&lt;/b> 1 < 2 &lt;!-- c -->"

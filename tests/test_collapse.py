@@ -69,7 +69,7 @@ def test_detect_collapse_thresholds_are_keywords():
 
 
 def test_collapse_summary_known_answer():
-    """Yes/No/unknown with counts, range and recall over the collapsed trials only."""
+    """True/False/<NA> with counts, range and recall over the collapsed trials only."""
     t = _frame()
     cs = hi.collapse_summary(t)
     assert list(cs.columns) == [
@@ -81,7 +81,7 @@ def test_collapse_summary_known_answer():
         "pred_high",
         "mean_recall",
     ]
-    assert cs["collapse"].tolist() == ["Yes", "No"]
+    assert cs["collapse"].tolist() == [True, False] and cs["collapse"].dtype == "boolean"
     assert cs["n_collapsed"].tolist() == [2, 0]
     assert cs["n_measured"].tolist() == [3, 3]
     # collapsed in a: trial 1 (min .30, max .32, recall 0) and trial 3 (no min/max, recall .1)
@@ -99,21 +99,21 @@ def test_collapse_summary_pooled():
 
 
 def test_unknown_when_default_columns_absent():
-    """No prediction statistics recorded: 'unknown', never 'No'."""
+    """No prediction statistics recorded: <NA>, never False."""
     t = _frame().drop(columns=["user_attrs_pred_min", "user_attrs_pred_max", "user_attrs_pred_std"])
     assert hi.detect_collapse(t)["collapsed"].isna().all()
     cs = hi.collapse_summary(t)
-    assert cs["collapse"].tolist() == ["unknown", "unknown"]
+    assert cs["collapse"].isna().all()
     assert cs["n_measured"].tolist() == [0, 0]
 
 
 def test_study_without_complete_trials_is_unknown():
-    """A study whose trials were all pruned still gets a row, 'unknown'."""
+    """A study whose trials were all pruned still gets a row, <NA>."""
     t = _frame()
     extra = t.iloc[[4]].assign(study="c")
     cs = hi.collapse_summary(pd.concat([t, extra], ignore_index=True))
     assert cs["study"].tolist() == ["a", "b", "c"]
-    assert cs.loc[2, "collapse"] == "unknown" and cs.loc[2, "n_measured"] == 0
+    assert cs["collapse"].isna().tolist() == [False, False, True] and cs.loc[2, "n_measured"] == 0
 
 
 def test_named_missing_column_is_an_error():
@@ -147,7 +147,7 @@ def test_example_has_a_collapsed_study(example):
     cs = hi.collapse_summary(example)
     n = dc.groupby("study", sort=False)["collapsed"].sum()
     assert cs["n_collapsed"].tolist() == n.tolist()
-    assert "Yes" in cs["collapse"].tolist()
+    assert cs["collapse"].any()
 
 
 @given(st.permutations(list(range(8))))
@@ -167,7 +167,7 @@ def test_repeated_index_and_study_attribute_grouping():
     assert list(dc.columns[:2]) == ["budget", "number"]
     assert dc["budget"].tolist() == ["2M"] * 4 + ["20M"] * 3
     cs = hi.collapse_summary(t, by="budget")
-    assert cs["collapse"].tolist() == ["Yes", "No"]
+    assert cs["collapse"].tolist() == [True, False] and cs["collapse"].dtype == "boolean"
 
 
 def test_collapsed_mask_matches_detect_collapse(example):

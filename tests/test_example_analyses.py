@@ -37,7 +37,7 @@ def test_per_parameter_functions_run_without_warnings(example, func):
     for param in _frame.param_names(example):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            result = func(example, param)
+            result = func(example, params=param)
         assert list(pd.unique(result["study"])) == list(pd.unique(example["study"]))
 
 

@@ -1,4 +1,4 @@
-"""The Markdown report: reference layout, exact small sections, escaping, number formats."""
+"""The Markdown report: renderers of results, both layouts, exact sections, escaping, formats."""
 
 from __future__ import annotations
 
@@ -134,64 +134,62 @@ def test_mapping_and_table():
     ],
 )
 def test_escape(raw, safe):
+    """Text from the data is inert in Markdown and HTML."""
     assert fmt.escape(raw) == safe
 
 
-def test_hostile_study_name_is_inert():
+@pytest.mark.parametrize("layout", ["default", "reference"])
+def test_hostile_study_name_is_inert(layout):
+    """A study named like markup shows as text in headings, contents and findings."""
     name = "<script>alert(1)</script>|x"
-    t = _frame([0.5, 0.6, 0.7], {"lr": [0.1, 0.2, 0.1]}, study=name)
-    text = md.study_header(t, name) + md.summary(t, name) + md.trends(t, name)
+    t = _frame([0.5, 0.6, 0.7, 0.4], {"lr": [0.1, 0.2, 0.1, 0.2], "b": [1, 1, 2, 2]}, study=name)
+    text = md.render(t, layout=layout)
     assert "<script" not in text and "</script" not in text
-    assert md.study_header(t, name) == "# HPO Analysis: &lt;script&gt;alert(1)&lt;/script&gt;\\|x"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;\\|x" in text
 
 
 def test_pipe_in_values_does_not_break_tables():
+    """A '|' in a parameter value is escaped: every row keeps its columns."""
     t = _frame([0.5, 0.6, 0.7, 0.8], {"opt": ["a|b", "c", "a|b", "c"]}, study="a|b")
-    text = md.trend(t, "a|b", "opt")
-    for line in text.splitlines():
-        if line.startswith("|"):
-            assert len(re.findall(r"(?<!\\)\|", line)) == 5  # 4 columns
-    assert "| a\\|b | 0.6000 |" in text
+    for layout, columns in (("reference", 4), ("default", 6)):
+        text = md.value_table(hi.value_table(t, params="opt"), layout=layout)
+        for line in text.splitlines():
+            if line.startswith("|"):
+                assert len(re.findall(r"(?<!\\)\|", line)) == columns + 1
+        assert "| a\\|b | " in text
 
 
 # --------------------------------------------------------------------------- exact sections
 
 
 def test_summary_exact():
+    """Counts and statistics of the COMPLETE trials, reference and default layouts."""
     t = _frame(
         [0.7, 0.9, 0.8, 0.95],
         {"d_model": [32, 64, 96, 64], "learning_rate": [1e-05, 0.0005, 0.1, 0.0005]},
         states=["COMPLETE", "COMPLETE", "COMPLETE", "PRUNED"],
     )
     used = np.array([0.7, 0.9, 0.8])
-    expected = "\n".join(
-        [
-            "## Summary Statistics",
-            "",
-            "- Total trials: 4",
-            f"- Best AUC: {used.max():.4f}",
-            f"- Mean AUC: {used.mean():.4f}",
-            f"- Std AUC: {used.std(ddof=1):.4f}",
-            "",
-            "**Best Configuration:**",
-            "  - d_model: 64",
-            "  - learning_rate: 0.0005",
-            "",
-            "Best trial: number 1 (maximize).",
-            "",
-            "Counted: 3 of 4 trials (COMPLETE with a finite AUC); "
-            "1 pruned, 0 failed, 0 running, 0 waiting.",
-        ]
-    )
-    assert md.summary(t, "s") == expected
+    assert md.summarize(hi.summarize(t), metric="AUC", layout="reference") == "\n".join([
+        "- Total trials: 4",
+        f"- Best AUC: {used.max():.4f}",
+        f"- Mean AUC: {used.mean():.4f}",
+        f"- Std AUC: {used.std(ddof=1):.4f}",
+    ])
+    assert md.best_trial(hi.best_trial(t), layout="reference") == (
+        "**Best Configuration:**\n  - d_model: 64\n  - learning_rate: 0.0005")
+    default = md.summarize(hi.summarize(t), metric="AUC").splitlines()
+    assert default[0].startswith("| Trials | Counted | Pruned | Failed | Unfinished | Best AUC |")
+    assert default[2] == (f"| 4 | 3 | 1 | 0 | 0 | {used.max():.4f} | {used.mean():.4f} | "
+                          f"{used.std(ddof=1):.4f} | maximize |")
 
 
 def test_importance_exact():
-    # x explains all of y, z explains nothing: eta^2 1 and 0
+    """x explains all of y, z nothing: bars of 50 and 0 '#', table rows 1 and 0."""
     t = _frame([1.0, 1.0, 3.0, 3.0], {"x": [1, 1, 2, 2], "z": [1, 2, 1, 2]})
-    text = md.importance(t, "s")
-    assert text.split("\n\n")[:3] == [
-        "## Parameter Importance",
+    ve = hi.variance_explained(t)
+    text = md.variance_explained(ve, metric="AUC", layout="reference")
+    assert text.split("\n\n")[:2] == [
         "(Fraction of AUC variance explained by each parameter)",
         "```text\n  x               | "
         + "#" * 50
@@ -200,11 +198,26 @@ def test_importance_exact():
         + " | 0.0000\n```",
     ]
     assert "exact eta^2" in text and "4 completed trials" in text
+    rows = md.variance_explained(ve).splitlines()
+    assert rows[2].startswith("| x | 1.0000 |") and rows[3].startswith("| z | 0.0000 |")
+
+
+def test_importance_shows_interval_columns_when_present():
+    """Interval, adjusted share, p-value and verdict columns appear when the result has them."""
+    ve = pd.DataFrame({"study": "s", "param": ["a"], "share": [0.5], "ci_low": [0.2],
+                       "ci_high": [0.7], "share_adjusted": [0.4], "p_value": [0.0004],
+                       "matters": [True], "n_trials": [30]})
+    header, _, row = md.variance_explained(ve).splitlines()
+    assert header == ("| Parameter | Share | 95% CI low | 95% CI high | Adjusted share | "
+                      "p-value | Matters | Trials |")
+    assert row == "| a | 0.5000 | 0.2000 | 0.7000 | 0.4000 | <0.001 | yes | 30 |"
 
 
 def test_metric_label_falls_back_to_objective():
+    """Without study_metric_name the objective column names the metric."""
     t = _frame([1.0, 2.0], {"x": [1, 2]}).drop(columns="study_metric_name")
-    assert "(Fraction of Objective variance" in md.importance(t, "s")
+    assert hi.report.metric_name(t) == "value"
+    assert hi.report.metric_name(_frame([1.0, 2.0], {"x": [1, 2]})) == "AUC"
 
 
 @pytest.mark.parametrize("budget", ["2M", "20M", "200M"])
@@ -212,19 +225,37 @@ def test_metric_label_falls_back_to_objective():
     "param", ["d_model", "n_layers", "n_heads", "learning_rate", "dropout", "weight_decay"]
 )
 def test_trend_block_reproduces_the_reference(budget, param):
+    """Reference layout: the reference's ### block first (values, means, stds, counts)."""
     ref = REF.studies[budget].trends[param]
     t = trials_for_table(ref.table, param)
-    t["study_metric_name"] = "AUC"
     block = re.search(
         rf"# HPO Analysis: {budget} \(a100\).*?\n(### {param}\n.*?)\n\n(?=###|## )", REF_TEXT, re.S
     ).group(1)
-    ours = md.trend(t, "study", param)
+    ours = md.value_table(hi.value_table(t, params=param), metric="AUC", layout="reference",
+                          trend=hi.classify_trend(t, params=param))
     assert ours.startswith(block + "\n\n")  # reference content first, extras after
     assert "95% CI of the mean AUC:" in ours.split(block, 1)[1]
 
 
+def test_default_trend_table_has_interval_columns():
+    """Default layout: the interval is two columns, t-interval computed independently."""
+    from scipy import stats
+
+    t = _frame([0.5, 0.7, 0.8, 0.9, 0.6], {"lr": [0.1, 0.1, 0.01, 0.01, 0.001]})
+    text = md.value_table(hi.value_table(t, params="lr"), metric="AUC")
+    lines = text.splitlines()
+    assert lines[0] == "#### lr"
+    assert lines[2] == "| Value | Trials | Mean AUC | Std | 95% CI low | 95% CI high |"
+    y = np.array([0.8, 0.9])
+    half = stats.t.ppf(0.975, 1) * y.std(ddof=1) / np.sqrt(2)
+    assert f"| 0.01 | 2 | 0.8500 | {y.std(ddof=1):.4f} | {0.85 - half:.4f} | {0.85 + half:.4f} |" \
+        in lines
+    assert "| 0.001 | 1 | 0.6000 | N/A | N/A | N/A |" in lines
+
+
 @pytest.mark.parametrize("budget", ["2M", "20M", "200M"])
 def test_coverage_reproduces_the_reference(budget):
+    """Each coverage matrix of the reference, rebuilt from trials, reads the same."""
     study = REF.studies[budget]
     for (row, col), matrix in study.coverage.items():
         t = trials_for_coverage(matrix)
@@ -233,86 +264,28 @@ def test_coverage_reproduces_the_reference(budget):
             REF_TEXT,
             re.S,
         ).group(1)
-        ours = md.coverage(t, "study", [(row, col)])
-        assert ours.startswith(
-            "## Coverage Matrices\n\n(Count of trials testing each combination)\n\n"
-        )
-        assert ours.endswith(block.rstrip("\n"))
-
-
-def test_coverage_default_pairs_without_reference_params():
-    t = _frame([1.0, 2.0, 3.0], {"a": [1, 2, 1], "b": ["x", "y", "y"], "c": [0.1, 0.2, 0.3]})
-    assert _headings(md.coverage(t, "s")) == [
-        "## Coverage Matrices",
-        "### a × b",
-        "### a × c",
-        "### b × c",
-    ]
-
-
-def test_trends_default_order_and_subset():
-    t = _frame(
-        [1.0, 2.0, 3.0], {"extra": [1, 2, 3], "dropout": [0.1, 0.3, 0.1], "d_model": [32, 64, 32]}
-    )
-    assert _headings(md.trends(t, "s")) == [
-        "## Parameter Trends",
-        "### d_model",
-        "### dropout",
-        "### extra",
-    ]
-    assert _headings(md.trends(t, "s", ["extra"])) == ["## Parameter Trends", "### extra"]
-
-
-def test_study_header_and_unknown_study():
-    t = _frame(
-        [1.0],
-        {"x": [1]},
-        study="transformer-2M",
-        study_user_attrs_budget="2M",
-        study_user_attrs_hardware="a100",
-    )
-    assert md.study_header(t, "transformer-2M") == "# HPO Analysis: 2M (a100)"
-    assert (
-        md.study_header(
-            t.drop(columns=["study_user_attrs_budget", "study_user_attrs_hardware"]),
-            "transformer-2M",
-        )
-        == "# HPO Analysis: transformer-2M"
-    )
-    with pytest.raises(hi.TrialsError, match="transformer-2M"):
-        md.summary(t, "nope")
+        ours = md.coverage_crosstab(hi.coverage_crosstab(t, params=[row, col]))
+        assert ours == block.rstrip("\n")
 
 
 def test_collapse_unknown_and_no():
+    """Nothing measured is 'unknown', never 'no collapse'; measured and fine is 'No ...'."""
     t = _frame([0.5, 0.6], {"x": [1, 2]})
-    assert md.collapse(t, "s") == (
-        "## Probability Collapse Analysis\n\n"
-        "Probability collapse: unknown (no prediction statistics recorded)."
-    )
-    t2 = _frame(
-        [0.5, 0.6],
-        {"x": [1, 2]},
-        user_attrs_pred_min=[0.0, 0.1],
-        user_attrs_pred_max=[0.9, 0.95],
-        user_attrs_pred_std=[0.2, 0.2],
-        user_attrs_recall=[0.5, 0.6],
-    )
-    assert md.collapse(t2, "s").startswith(
-        "## Probability Collapse Analysis\n\nNo probability collapse detected."
-    )
+    assert md.collapse_summary(hi.collapse_summary(t)) == (
+        "Probability collapse: unknown (no prediction statistics recorded).")
+    t2 = _frame([0.5, 0.6], {"x": [1, 2]}, user_attrs_pred_min=[0.0, 0.1],
+                user_attrs_pred_max=[0.9, 0.95], user_attrs_pred_std=[0.2, 0.2],
+                user_attrs_recall=[0.5, 0.6])
+    assert md.collapse_summary(hi.collapse_summary(t2)).startswith(
+        "No probability collapse detected.")
 
 
 def test_collapse_yes_exact():
-    t = _frame(
-        [0.5, 0.6, 0.7],
-        {"x": [1, 2, 3]},
-        user_attrs_pred_min=[0.30, 0.29, 0.0],
-        user_attrs_pred_max=[0.31, 0.32, 0.9],
-        user_attrs_pred_std=[0.001, 0.002, 0.2],
-        user_attrs_recall=[0.0, 0.1, 0.6],
-    )
-    assert md.collapse(t, "s") == (
-        "## Probability Collapse Analysis\n\n"
+    """Two of three trials collapsed: counts, range and mean recall of those two."""
+    t = _frame([0.5, 0.6, 0.7], {"x": [1, 2, 3]}, user_attrs_pred_min=[0.30, 0.29, 0.0],
+               user_attrs_pred_max=[0.31, 0.32, 0.9], user_attrs_pred_std=[0.001, 0.002, 0.2],
+               user_attrs_recall=[0.0, 0.1, 0.6])
+    assert md.collapse_summary(hi.collapse_summary(t)) == (
         "**Probability collapse detected** in 2 of 3 measured trials.\n\n"
         f"- Pred range: {0.29:.4f}-{0.32:.4f}\n"
         f"- Avg recall: {0.05:.4f}"
@@ -320,36 +293,62 @@ def test_collapse_yes_exact():
 
 
 def test_extremes_exact():
-    t = _frame(
-        [0.7094, 0.7063, np.nan],
-        {"d_model": [32, 96, 64], "n_layers": [4, 4, 2]},
-        states=["COMPLETE", "COMPLETE", "FAIL"],
-        user_attrs_extreme_type=["min_d_model", "max_d_model", "min_n_layers"],
-    )
-    assert md.extremes(t, "s") == "\n".join(
-        [
-            "## Forced Extreme Trials",
-            "",
-            "| Trial | Extreme Type | AUC | d_model | n_layers |",
-            "|-------|--------------|-----|---------|----------|",
-            "| 0 | min_d_model | 0.7094 | 32 | 4 |",
-            "| 1 | max_d_model | 0.7063 | 96 | 4 |",
-            "| 2 | min_n_layers | N/A | 64 | 2 |",
-            "",
-            "Not completed: trial 2 (FAIL); its AUC is not counted.",
-        ]
-    )
+    """One row per forced extreme, unfinished ones named after the table."""
+    t = _frame([0.7094, 0.7063, np.nan], {"d_model": [32, 96, 64], "n_layers": [4, 4, 2]},
+               states=["COMPLETE", "COMPLETE", "FAIL"],
+               user_attrs_extreme_type=["min_d_model", "max_d_model", "min_n_layers"])
+    assert md.forced_extremes(hi.forced_extremes(t), metric="AUC") == "\n".join([
+        "| Trial | Extreme Type | AUC | d_model | n_layers |",
+        "|-------|--------------|-----|---------|----------|",
+        "| 0 | min_d_model | 0.7094 | 32 | 4 |",
+        "| 1 | max_d_model | 0.7063 | 96 | 4 |",
+        "| 2 | min_n_layers | N/A | 64 | 2 |",
+        "",
+        "Not completed: trial 2 (FAIL); its AUC is not counted.",
+    ])
     none = _frame([0.5], {"x": [1]})
-    assert (
-        md.extremes(none, "s") == "## Forced Extreme Trials\n\nNo forced extreme trials recorded."
-    )
+    assert md.forced_extremes(hi.forced_extremes(none)) == "No forced extreme trials recorded."
 
 
-def test_renderers_do_not_mutate_input():
+def test_render_does_not_mutate_input():
+    """Rendering the whole report leaves the trials untouched."""
     t = _frame([0.5, 0.6, 0.7], {"x": [1, 2, 1], "y": [0.1, 0.2, 0.3]})
     before = copy.deepcopy(t)
-    md.summary(t, "s"), md.importance(t, "s"), md.trends(t, "s"), md.coverage(t, "s")
+    md.render(t), md.render(t, layout="reference")
     pd.testing.assert_frame_equal(t, before)
+
+
+# --------------------------------------------------------------------------- which analysis
+
+
+def test_kind_recognises_every_analysis(example):
+    """show() can tell every analysis's result apart by its columns."""
+    one = example[example["study"] == "transformer-2M"]
+    results = {
+        "summarize": hi.summarize(one),
+        "best_trial": hi.best_trial(one),
+        "collapse_summary": hi.collapse_summary(one),
+        "detect_collapse": hi.detect_collapse(one),
+        "variance_explained": hi.variance_explained(one),
+        "classify_trend": hi.classify_trend(one),
+        "value_table": hi.value_table(one),
+        "coverage_crosstab": hi.coverage_crosstab(one, params=["d_model", "n_heads"]),
+        "forced_extremes": hi.forced_extremes(one),
+        "compare_budgets": hi.compare_budgets(example),
+        "scaling_check": hi.scaling_check(example),
+        "param_consistency": hi.param_consistency(example),
+        "collapse_by_budget": hi.collapse_by_budget(example),
+        "optimization_history": hi.optimization_history(example),
+    }
+    assert {name: md.kind(r) for name, r in results.items()} == {n: n for n in results}
+    with pytest.raises(hi.TrialsError, match="cannot tell which analysis"):
+        md.kind(pd.DataFrame({"a": [1]}))
+
+
+def test_unknown_layout_is_an_error():
+    """A layout name that does not exist lists the ones that do."""
+    with pytest.raises(hi.TrialsError, match="'default', 'reference'"):
+        md.render(_frame([1.0, 2.0], {"x": [1, 2]}), layout="fancy")
 
 
 # --------------------------------------------------------------------------- reference layout
@@ -357,11 +356,13 @@ def test_renderers_do_not_mutate_input():
 
 @pytest.fixture(scope="module")
 def rendered():
-    return md.render(hi.datasets.example())
+    return md.render(hi.datasets.example(), layout="reference")
 
 
 def _without_extras(text: str) -> str:
-    """*text* without what we add to the reference: d_ff_ratio trend blocks, best-trial table."""
+    """*text* without what we add to the reference: title, contents and key findings first,
+    d_ff_ratio trend blocks, the best-trial table."""
+    text = text[text.index("# Cross-Budget HPO Comparison"):]
     text = re.sub(r"### d_ff_ratio\n.*?(?=\n#)", "", text, flags=re.S)
     return re.sub(r"\| Budget \| Study \| Trial \|.*?(?=\n\n)", "", text, flags=re.S)
 
@@ -373,149 +374,131 @@ def _shape(rows: list[str]) -> list[str]:
 
 
 def test_render_has_the_reference_headings(rendered):
+    """Reference layout: the reference report's headings, in order."""
     assert _headings(_without_extras(rendered)) == _headings(REF_TEXT)
     assert _headings(rendered).count("### d_ff_ratio") == 3
+    assert _headings(rendered)[:3] == ["# Hyperparameter search report", "## Contents",
+                                       "## Key findings"]
 
 
 def test_render_has_the_reference_table_headers(rendered):
+    """Reference layout: the reference report's table headers, in order."""
     ours = _header_rows(_without_extras(rendered))
     assert _shape(ours) == _shape(_header_rows(REF_TEXT))
     assert len(ours) == len(_header_rows(rendered)) - 1 - 3  # one best-trial table, 3 d_ff_ratio
 
 
 def test_render_separators_and_scaling_line(rendered):
+    """Parts separated by '---', the scaling statement on its own line."""
     assert rendered.count("\n---\n") == 3
     assert re.search(r"^\*\*Scaling law (VIOLATED|holds)\*\*: \S+ > \S+ > \S+$", rendered, re.M)
+
+
+def test_default_layout_orders_parameters_by_importance(example):
+    """Default layout: trend tables follow the importance ranking of their study."""
+    text = md.render(example)
+    study = text.split("## Study 2M")[1].split("## Study 20M")[0]
+    order = re.findall(r"^#### (\S+)$", study, re.M)
+    ve = hi.variance_explained(example[example["study"] == "transformer-2M"])
+    assert order == ve["param"].tolist()
+    assert "95% CI low" in study and "95% CI of the mean" not in study
+    assert "overfitting" not in text  # the reference's sentence belongs to its layout
 
 
 # --------------------------------------------------------------------------- cross-budget
 
 
 @pytest.fixture
-def reference_budgets(monkeypatch):
-    """The budget analyses replaced by the reference report's answers (contract columns)."""
+def reference_budgets():
+    """The reference report's answers as the budget analyses' result frames."""
     from types import SimpleNamespace
 
     best = REF.best_by_budget
     names = {"LR": "learning_rate", "WD": "weight_decay"}
-    compare = pd.DataFrame(
-        {
-            "budget": best["Budget"],
-            "study": "transformer-" + best["Budget"],
-            "size": [2e6, 2e7, 2e8],
-            "best": best["Best AUC"],
-            "number": [7, 8, 9],
-        }
-    )
+    compare = pd.DataFrame({"budget": best["Budget"], "study": "transformer-" + best["Budget"],
+                            "size": [2e6, 2e7, 2e8], "best": best["Best AUC"],
+                            "number": [7, 8, 9]})
     for column in best.columns[2:]:
         short = column.removeprefix("Best ")
         compare[f"params_{names.get(short, short)}"] = best[column].to_list()
     compare["params_n_heads"] = [8, 8, 16]
     check = SimpleNamespace(
-        holds=REF.scaling_holds,
-        ranking=tuple(REF.scaling_statement.split(" > ")),
-        table=pd.DataFrame(
-            {"budget": list(REF.scaling_values), "best": list(REF.scaling_values.values())}
-        ),
-        statement=REF.scaling_statement,
-    )
-    consistency = pd.DataFrame(
-        {
-            "param": list(REF.consistency),
-            "consistent": [c for c, _ in REF.consistency.values()],
-            "n_distinct": [len(set(v.values())) for _, v in REF.consistency.values()],
-            "values": [v for _, v in REF.consistency.values()],
-        }
-    )
-    collapse = pd.DataFrame(
-        {
-            "budget": best["Budget"],
-            "collapse": "No",
-            "n_collapsed": 0,
-            "n_measured": 50,
-            "pred_low": np.nan,
-            "pred_high": np.nan,
-            "mean_recall": np.nan,
-        }
-    )
-    monkeypatch.setattr(hi, "compare_budgets", lambda trials, **kw: compare)
-    monkeypatch.setattr(hi, "scaling_check", lambda trials, **kw: check)
-    monkeypatch.setattr(hi, "param_consistency", lambda trials, **kw: consistency)
-    monkeypatch.setattr(hi, "collapse_by_budget", lambda trials, **kw: collapse)
-    return compare
+        holds=REF.scaling_holds, ranking=tuple(REF.scaling_statement.split(" > ")),
+        table=pd.DataFrame({"budget": list(REF.scaling_values),
+                            "best": list(REF.scaling_values.values())}),
+        statement=REF.scaling_statement)
+    consistency = pd.DataFrame({
+        "param": list(REF.consistency),
+        "consistent": [c for c, _ in REF.consistency.values()],
+        "n_distinct": [len(set(v.values())) for _, v in REF.consistency.values()],
+        "values": [v for _, v in REF.consistency.values()]})
+    collapse = pd.DataFrame({"budget": best["Budget"],
+                             "collapse": pd.array([False] * 3, dtype="boolean"),
+                             "n_collapsed": 0, "n_measured": 50, "pred_low": np.nan,
+                             "pred_high": np.nan, "mean_recall": np.nan})
+    return {"Best Results by Budget": compare, "Scaling Law Analysis": check,
+            "Parameter Consistency Across Budgets": consistency,
+            "Probability Collapse by Budget": collapse}
 
 
 def _reference_part(text: str, heading: str) -> str:
-    return re.search(rf"(## {heading}\n.*?)\n\n(?=## |---)", text, re.S).group(1)
+    return re.search(rf"## {heading}\n\n(.*?)\n\n(?=## |---)", text, re.S).group(1)
 
 
-@pytest.mark.parametrize(
-    "heading",
-    [
-        "Best Results by Budget",
-        "Scaling Law Analysis",
-        "Parameter Consistency Across Budgets",
-        "Probability Collapse by Budget",
-    ],
-)
+@pytest.mark.parametrize("heading", ["Best Results by Budget", "Scaling Law Analysis",
+                                     "Parameter Consistency Across Budgets",
+                                     "Probability Collapse by Budget"])
 def test_cross_budget_reproduces_the_reference(reference_budgets, heading):
-    trials = _frame([0.5], {"x": [1]}, study_metric_name="AUC")
-    text = md.cross_budget(trials)
-    assert text.startswith("# Cross-Budget HPO Comparison\n\n## Best Results by Budget\n\n")
-    assert _reference_part(REF_TEXT, heading) in text
-    part = re.search(rf"## {heading}\n.*?(?=\n## |\Z)", text, re.S).group(0)
-    assert part.startswith(_reference_part(REF_TEXT, heading))
+    """Reference layout: each cross-budget part starts with the reference's text."""
+    result = reference_budgets[heading]
+    text = md.to_markdown(result, layout="reference", metric="AUC")
+    assert text.startswith(_reference_part(REF_TEXT, heading))
 
 
 def test_cross_budget_extras(reference_budgets):
-    text = md.cross_budget(_frame([0.5], {"x": [1]}))
+    """The best trial's other parameters and the measured counts follow the reference's."""
+    text = md.compare_budgets(reference_budgets["Best Results by Budget"], layout="reference")
     assert "| Budget | Study | Trial | n_heads |\n|--------|-------|-------|---------|\n" in text
     assert "| 200M | transformer-200M | 9 | 16 |" in text
+    text = md.collapse_by_budget(reference_budgets["Probability Collapse by Budget"])
     assert "Trials checked: 2M: 0 of 50 measured trials collapsed;" in text
 
 
-def test_scaling_law_holds_sentence(reference_budgets, monkeypatch):
+def test_scaling_law_sentences(reference_budgets):
+    """Holds: no overfitting sentence; violated: the layout's sentence (reference only)."""
     from types import SimpleNamespace
 
-    check = SimpleNamespace(
-        holds=True,
-        ranking=("200M", "20M", "2M"),
-        table=pd.DataFrame({"budget": [], "best": []}),
-        statement="200M > 20M > 2M",
-    )
-    monkeypatch.setattr(hi, "scaling_check", lambda trials, **kw: check)
-    text = md.cross_budget(_frame([0.5], {"x": [1]}))
+    holds = SimpleNamespace(holds=True, ranking=("200M", "20M", "2M"),
+                            table=pd.DataFrame({"budget": [], "best": []}))
+    text = md.scaling_check(holds, metric="AUC", layout="reference")
     assert "**Scaling law holds**: 200M > 20M > 2M\n" in text
     assert "VIOLATED" not in text and "overfitting" not in text
+    violated = reference_budgets["Scaling Law Analysis"]
+    assert "overfitting" in md.scaling_check(violated, layout="reference")
+    assert "overfitting" not in md.scaling_check(violated)
+    verdict = SimpleNamespace(holds=False, verdict="not established", ranking=("a", "b"),
+                              table=pd.DataFrame({"budget": [], "best": []}))
+    assert "**Scaling law not established**: a > b" in md.scaling_check(verdict)
 
 
 def test_binned_param_shows_interval_labels():
+    """A binned parameter's rows are its interval labels, and the note says so."""
     rng = np.random.default_rng(0)
     lr = 10 ** rng.uniform(-5, -2, 40)
     t = _frame(rng.normal(size=40), {"lr": lr})
-    text = md.trend(t, "s", "lr")
-    labels = hi.value_table(t, params="lr")["value"]
+    vt = hi.value_table(t, params="lr")
+    text = md.value_table(vt, layout="reference")
+    labels = vt["label"] if "label" in vt.columns else vt["value"]
     assert len(labels) == 10
     for label in labels:
-        assert f"| {fmt.escape(label)} | " in text
+        assert f"| {fmt.value(label)} | " in text
     assert "grouped into 10 quantile intervals" in text
 
 
-def test_cross_budget_passes_each_warning_on_once(monkeypatch, reference_budgets):
-    import warnings
-
-    def compare(trials, **kw):
-        warnings.warn("labels have no size", hi.TrialsWarning, stacklevel=2)
-        return reference_budgets
-
-    monkeypatch.setattr(hi, "compare_budgets", compare)
-
-    def consistency(trials, **kw):
-        compare(trials)  # the same warning again
-        return pd.DataFrame(columns=["param", "consistent", "n_distinct", "values"])
-
-    monkeypatch.setattr(hi, "param_consistency", consistency)
-    with pytest.warns(hi.TrialsWarning, match="labels have no size") as record:
-        text = md.cross_budget(_frame([0.5], {"x": [1]}))
-    assert len(record) == 1
-    assert "No parameter shares one grid across budgets." in text
+def test_warnings_become_notes_once():
+    """A warning raised by an analysis shows once as a '> Note:' in its section."""
+    t = _frame([0.5, 0.6, np.nan, 0.7], {"x": [1, 2, 1, 2], "y": [1, 1, 2, 2]})
+    text = md.render(t)
+    notes = [line for line in text.splitlines() if line.startswith("> Note:")]
+    assert notes and len(set(notes)) == len(notes)
+    assert any("non-finite" in n for n in notes)

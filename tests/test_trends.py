@@ -31,8 +31,9 @@ def _random_trials(rng: np.random.Generator, n: int = 300, studies=("a", "b")) -
 def test_value_table_tiny_known_answer(tiny_trials):
     """lr=0.001: [0.6]; 0.01: [0.8, 0.9]; 0.1: [0.5, 0.7]; PRUNED/FAIL never count."""
     vt = hi.value_table(tiny_trials, params="lr")
-    assert list(vt.columns) == ["study", "param", "value", "low", "high", "binned", "count",
-                                "mean", "std", "sem", "ci_low", "ci_high"]
+    assert list(vt.columns) == ["study", "param", "value", "low", "high", "binned", "scale",
+                                "count", "mean", "std", "sem", "ci_low", "ci_high", "n_excluded"]
+    assert (vt.n_excluded == 0).all()
     assert list(vt.value) == [0.001, 0.01, 0.1]
     assert list(vt["count"]) == [1, 2, 2]
     np.testing.assert_allclose(vt["mean"], [0.6, 0.85, 0.6])
@@ -163,8 +164,9 @@ def test_value_table_errors(tiny_trials):
 def test_classify_trend_tiny(tiny_trials):
     """lr: mean 0.6 at both ends -> flat; best 0.01; worst tie (0.6) -> the smaller value."""
     ct = hi.classify_trend(tiny_trials)
-    assert list(ct.columns) == ["study", "param", "trend", "method", "delta", "best_value",
-                                "best_mean", "worst_value", "worst_mean", "n_values"]
+    assert list(ct.columns) == ["study", "param", "trend", "method", "delta", "effect",
+                                "effect_low", "effect_high", "p_value", "best_value",
+                                "best_mean", "worst_value", "worst_mean", "n_values", "n_excluded"]
     lr = ct.set_index("param").loc["lr"]
     assert lr.trend == "flat" and lr.delta == pytest.approx(0.0) and lr.method == "endpoints"
     assert lr.best_value == 0.01 and lr.best_mean == pytest.approx(0.85)
@@ -263,3 +265,225 @@ def test_large_frames_agree_with_pandas(rng):
         np.testing.assert_array_equal(got["count"], ref["count"])
         np.testing.assert_allclose(got["mean"], ref["mean"])
         np.testing.assert_allclose(got["std"], ref["std"])
+
+
+# --- the statistics behind method="shape" (known answers computed independently) -------------
+def _levels_of(codes: np.ndarray, y: np.ndarray, k: int):
+    n = np.bincount(codes, minlength=k).astype(float)
+    m = np.bincount(codes, weights=y, minlength=k) / n
+    ss = np.bincount(codes, weights=(y - m[codes]) ** 2, minlength=k)
+    return n, m, ss
+
+
+def test_shape_tests_match_least_squares(rng):
+    """Linear and curvature t tests equal lstsq fits on every trial with the ANOVA variance."""
+    from hpo_insights._trend_stats import shape_tests
+
+    x_levels = np.log10([1e-5, 1e-4, 3e-4, 1e-3])  # unequal spacing (log positions)
+    codes = rng.integers(0, 4, 41)
+    y = 0.6 + 0.02 * codes - 0.01 * (codes - 1.5) ** 2 + rng.normal(0, 0.02, 41)
+    n, m, ss = _levels_of(codes, y, 4)
+    got = shape_tests(np.zeros(4, dtype=int), x_levels, n, m, ss, 1)
+    # independent: u in [-1, 1], fits on the 41 trials, residual variance of the per-level model
+    mid, half = (x_levels[0] + x_levels[-1]) / 2, (x_levels[-1] - x_levels[0]) / 2
+    u = (x_levels[codes] - mid) / half
+    s2 = sum(((y[codes == j] - y[codes == j].mean()) ** 2).sum() for j in range(4)) / (41 - 4)
+    line = np.linalg.lstsq(np.c_[np.ones(41), u], y, rcond=None)[0]
+    suu = ((u - u.mean()) ** 2).sum()
+    t_lin = line[1] / np.sqrt(s2 / suu)
+    design = np.c_[np.ones(41), u, u**2]
+    quad = np.linalg.lstsq(design, y, rcond=None)[0]
+    se_c = np.sqrt(s2 * np.linalg.inv(design.T @ design)[2, 2])
+    assert got["linear"][0] == pytest.approx(2 * line[1], rel=1e-10)
+    assert got["p_linear"][0] == pytest.approx(2 * stats.t.sf(abs(t_lin), 37), rel=1e-8)
+    assert got["bulge"][0] == pytest.approx(-quad[2], rel=1e-10)
+    assert got["p_curvature"][0] == pytest.approx(
+        2 * stats.t.sf(abs(quad[2] / se_c), 37), rel=1e-8)
+    assert got["vertex"][0] == pytest.approx(-quad[1] / (2 * quad[2]), rel=1e-10)
+    assert got["df"][0] == 37 and got["k"][0] == 4
+
+
+def test_shape_tests_labels_and_blocks():
+    """Several blocks at once: exact lines, a parabola, no effect, too few values, no replicate."""
+    from hpo_insights._trend_stats import shape_tests
+
+    noise = np.array([0.01, -0.01])  # two trials per level: within-level sd 0.014
+    def block(means):
+        codes = np.repeat(np.arange(len(means)), 2)
+        return codes, (np.asarray(means, dtype=float)[codes] + np.tile(noise, len(means)))
+    cases = [[0.5, 0.6, 0.7, 0.8], [0.8, 0.7, 0.6, 0.5], [0.5, 0.8, 0.8, 0.5],
+             [0.8, 0.5, 0.5, 0.8], [0.6, 0.6, 0.6, 0.6], [0.5, 0.9]]
+    parts = []
+    for b, means in enumerate(cases):
+        codes, y = block(means)
+        n, m, ss = _levels_of(codes, y, len(means))
+        parts.append((np.full(len(means), b), np.arange(len(means), dtype=float), n, m, ss))
+    # a block whose three values were each tried once: no residual degrees of freedom
+    parts.append((np.full(3, 6), np.arange(3.0), np.ones(3), np.array([0.1, 0.5, 0.9]),
+                  np.zeros(3)))
+    cat = [np.concatenate(p) for p in zip(*parts, strict=True)]
+    got = shape_tests(*cat, 7)
+    assert list(got["trend"]) == ["increasing", "decreasing", "peaked", "valley", "flat",
+                                  "inconclusive", "inconclusive"]
+    assert got["effect"][0] == pytest.approx(0.3) and got["effect"][1] == pytest.approx(-0.3)
+    assert got["effect"][2] > 0 > got["effect"][3]  # the middle above / below the ends
+    assert got["effect_low"][0] < 0.3 < got["effect_high"][0]
+    assert got["p_value"][4] == pytest.approx(1.0) and np.isnan(got["p_value"][5])
+
+
+def test_top_mean_permutation_exact_matches_enumeration():
+    """Every split of a tiny case enumerated by hand gives the same exact p-values."""
+    import itertools
+
+    from hpo_insights._trend_stats import top_mean_permutation
+
+    a = np.array([0.70, 0.72, 0.69, 0.71])
+    b = np.array([0.74, 0.73, 0.70, 0.75])
+    pooled = np.r_[a, b]
+    def topk(v, k):
+        return np.sort(v)[-k:].mean()
+    for k in (1, 2, 3):
+        obs = topk(b, k) - topk(a, k)
+        null = []
+        for ia in itertools.combinations(range(8), 4):
+            ib = [i for i in range(8) if i not in ia]
+            null.append(topk(pooled[ib], k) - topk(pooled[list(ia)], k))
+        null = np.array(null)
+        diff, p_gt, p_lt, exact = top_mean_permutation(a, b, k, n_perm=100)
+        assert exact and diff == pytest.approx(obs)
+        assert p_gt == pytest.approx(np.mean(null >= obs - 1e-12))
+        assert p_lt == pytest.approx(np.mean(null <= obs + 1e-12))
+
+
+def test_top_mean_permutation_monte_carlo_is_seeded_and_close(rng):
+    """Random splits: the same seed gives the same answer, close to the exact p-value."""
+    from hpo_insights._trend_stats import top_mean_permutation
+
+    a, b = rng.normal(0.7, 0.02, 7), rng.normal(0.72, 0.02, 7)  # 3432 splits
+    exact = top_mean_permutation(a, b, 2, n_perm=5000)
+    mc = top_mean_permutation(a, b, 2, n_perm=2000, seed=3)
+    assert exact[3] and not mc[3]
+    assert mc == top_mean_permutation(a, b, 2, n_perm=2000, seed=3)
+    assert abs(mc[1] - exact[1]) < 4 * np.sqrt(exact[1] * (1 - exact[1]) / 2000) + 1e-3
+
+
+# --- classify_trend(method="shape") and collapsed trials ---------------------------------------
+def _grid_trials(rng, means, n=60, study="s", direction="maximize", sd=0.01, values=None):
+    k = len(means)
+    codes = np.arange(n) % k
+    values = np.arange(k) if values is None else np.asarray(values)
+    return pd.DataFrame({"study": study, "number": range(n), "state": "COMPLETE",
+                         "value": np.asarray(means)[codes] + rng.normal(0, sd, n),
+                         "params_x": values[codes], "study_direction": direction})
+
+
+def test_shape_through_the_api_matches_least_squares(rng):
+    """Effect, interval and p-value of a log-distributed parameter equal an lstsq fit."""
+    lr = np.array([1e-5, 1e-4, 1e-3, 1e-2])
+    t = _grid_trials(rng, [0.70, 0.72, 0.73, 0.735], n=40, values=lr)
+    t = t.rename(columns={"params_x": "params_lr"})
+    ct = hi.classify_trend(t, params="lr", method="shape").iloc[0]
+    x = np.log10(t.params_lr.to_numpy())
+    u = (x - (-3.5)) / 1.5
+    y = t.value.to_numpy()
+    codes = np.searchsorted(lr, t.params_lr.to_numpy())
+    s2 = sum(((y[codes == j] - y[codes == j].mean()) ** 2).sum() for j in range(4)) / (40 - 4)
+    slope = np.polyfit(u, y, 1)[0]
+    se = np.sqrt(s2 / ((u - u.mean()) ** 2).sum())
+    half = stats.t.ppf(0.975, 36) * 2 * se
+    assert ct.trend == "increasing" and ct.method == "shape"
+    assert ct.effect == pytest.approx(2 * slope, rel=1e-10)
+    assert ct.effect_low == pytest.approx(2 * slope - half, rel=1e-8)
+    assert ct.effect_high == pytest.approx(2 * slope + half, rel=1e-8)
+    design = np.c_[np.ones(40), u, u**2]
+    c = np.linalg.lstsq(design, y, rcond=None)[0][2]
+    p_c = 2 * stats.t.sf(abs(c) / np.sqrt(s2 * np.linalg.inv(design.T @ design)[2, 2]), 36)
+    p_l = 2 * stats.t.sf(abs(slope / se), 36)
+    assert ct.p_value == pytest.approx(min(1, p_l / 0.8, p_c / 0.15), rel=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("means", "direction", "label"),
+    [([0.70, 0.71, 0.72, 0.73, 0.74], "maximize", "increasing"),
+     ([0.70, 0.71, 0.72, 0.73, 0.74], "minimize", "increasing"),
+     ([0.74, 0.73, 0.72, 0.71, 0.70], "maximize", "decreasing"),
+     ([0.70, 0.73, 0.74, 0.73, 0.70], "maximize", "peaked"),
+     ([0.74, 0.71, 0.70, 0.71, 0.74], "minimize", "valley"),
+     ([0.72, 0.72, 0.72, 0.72, 0.72], "maximize", "flat")],
+)
+def test_shape_labels_follow_the_objective(rng, means, direction, label):
+    """Clear shapes (noise sd 0.002) get their label; labels describe the objective."""
+    t = _grid_trials(rng, means, sd=0.002, direction=direction)
+    ct = hi.classify_trend(t, params="x", method="shape").iloc[0]
+    assert ct.trend == label
+    best = np.argmax(means) if direction == "maximize" else np.argmin(means)
+    if label != "flat":
+        assert ct.best_value == best and ct.p_value < 0.001
+        assert ct.effect_low <= ct.effect <= ct.effect_high
+    else:
+        assert ct.p_value > 0.05 and ct.effect_low < 0 < ct.effect_high
+
+
+def test_shape_inconclusive_and_unordered(rng):
+    """Two values or no replicate: inconclusive; strings: unordered (NaN effect)."""
+    two = _grid_trials(rng, [0.5, 0.9])
+    ct = hi.classify_trend(two, params="x", method="shape").iloc[0]
+    assert ct.trend == "inconclusive" and np.isnan(ct.p_value)
+    assert ct.effect == pytest.approx(ct.delta)  # the line through two values
+    once = _grid_trials(rng, [0.5, 0.6, 0.9], n=3)
+    assert hi.classify_trend(once, params="x", method="shape").trend.iloc[0] == "inconclusive"
+    cat = _grid_trials(rng, [0.5, 0.6, 0.9], values=np.array(["a", "b", "c"], dtype=object))
+    ct = hi.classify_trend(cat, params="x", method="shape").iloc[0]
+    assert ct.trend == "unordered" and np.isnan(ct.effect) and ct.best_value == "c"
+
+
+def test_shape_reads_a_zero_including_grid_by_rank(rng):
+    """0, 1e-5, 1e-4, 1e-3: read by rank, so a steady rise per step is increasing and linear."""
+    t = _grid_trials(rng, [0.70, 0.71, 0.72, 0.73], sd=0.001,
+                     values=np.array([0.0, 1e-5, 1e-4, 1e-3]))
+    ct = hi.classify_trend(t, params="x", method="shape").iloc[0]
+    assert ct.trend == "increasing" and ct.effect == pytest.approx(0.03, abs=0.002)
+
+
+def test_shape_errors(tiny_trials):
+    """Bad alpha and unknown methods are refused with the names of the choices."""
+    with pytest.raises(hi.TrialsError, match="alpha"):
+        hi.classify_trend(tiny_trials, method="shape", alpha=5)
+    with pytest.raises(hi.TrialsError, match="'shape'.*'endpoints'|shape, endpoints"):
+        hi.classify_trend(tiny_trials, method="linear")
+
+
+def _with_collapse(rng):
+    t = _grid_trials(rng, [0.70, 0.72, 0.74], n=30)
+    t["user_attrs_pred_min"] = 0.1
+    t["user_attrs_pred_max"] = 0.9
+    flagged = [0, 4, 8]  # x = 0, 1, 2: one collapsed trial per value, objective 0.5
+    t.loc[flagged, "user_attrs_pred_max"] = 0.12
+    t.loc[flagged, "value"] = 0.5
+    return t, flagged
+
+
+def test_collapsed_trials_left_out_by_default(rng):
+    """Flagged trials are left out and counted; exclude_collapsed=False keeps them."""
+    t, flagged = _with_collapse(rng)
+    assert hi.detect_collapse(t).set_index("number").loc[flagged, "collapsed"].all()
+    vt = hi.value_table(t, params="x")
+    kept = t.drop(index=flagged)
+    np.testing.assert_allclose(vt["mean"], kept.groupby("params_x").value.mean())
+    assert list(vt["count"]) == [9, 9, 9] and (vt.n_excluded == 3).all()
+    vt_all = hi.value_table(t, params="x", exclude_collapsed=False)
+    assert list(vt_all["count"]) == [10, 10, 10] and (vt_all.n_excluded == 0).all()
+    ct = hi.classify_trend(t, params="x", method="shape").iloc[0]
+    assert ct.n_excluded == 3 and ct.best_mean == pytest.approx(
+        kept[kept.params_x == 2].value.mean())
+    with pytest.raises(TypeError, match="exclude_collapsed"):
+        hi.value_table(t, params="x", exclude_collapsed="yes")
+
+
+def test_shape_is_pure_and_seedless(rng):
+    """The input frame is never modified; the same input gives the same answer."""
+    t, _ = _with_collapse(rng)
+    before = t.copy(deep=True)
+    a = hi.classify_trend(t, method="shape")
+    pd.testing.assert_frame_equal(t, before)
+    pd.testing.assert_frame_equal(a, hi.classify_trend(t, method="shape"))

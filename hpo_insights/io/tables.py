@@ -18,6 +18,7 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
+from hpo_insights.io import wandb
 from hpo_insights.io.canonical import _as_list
 from hpo_insights.io.dashboard import _from_dashboard
 from hpo_insights.io.exports import _metric_label, _numeric_candidates, _objectives, _value_columns
@@ -158,6 +159,10 @@ def _from_table(
         out = _from_ray(table, objective, params, label)
     elif any(c.startswith(("params.", "metrics.")) for c in cols):
         out = _from_mlflow(table, objective, params, label)
+    elif wandb.is_docs_export(cols):
+        out = wandb._from_docs_export(table, objective, params, label)
+    elif wandb.is_runs_table(cols):
+        out = wandb._from_runs_table(table, objective, params, label)
     elif any(c.startswith(F.PARAM_PREFIX) for c in cols) or (
         params is None and any(c == F.VALUE or c.startswith(F.VALUES_PREFIX) for c in cols)
     ):

@@ -1,19 +1,31 @@
-"""The report's sections as Markdown, in the reference report's layout.
+"""The report's words: each analysis result as Markdown, in one of two layouts.
 
-Each function takes a trials frame (and a study name for the per-study
-sections) and returns Markdown text: the same headings, table headers, bar
-chart and number formats as the report users know, followed by what the
-reference leaves out (confidence intervals, trial counts, why a collapse
-check is unknown). Nothing is computed here beyond formatting: the numbers come
-from the public analyses (``hi.summarize``, ``hi.value_table`` ...), the text
-from :mod:`hpo_insights.report._format`.
+Every function here takes what an analysis returned (a result frame, or the
+:class:`~hpo_insights.budgets.ScalingCheck` of :func:`hpo_insights.scaling_check`)
+and returns Markdown text; nothing is computed here beyond counting and
+formatting. :func:`show` picks the function from the result's columns, so a
+notebook cell reads ``hi.report.show(hi.variance_explained(trials))``.
+
+Two layouts (see ``docs/report.md``):
+
+``"default"``
+    Tables with every figure the analyses give, intervals as columns
+    (``95% CI low`` / ``95% CI high``), parameters in order of importance.
+``"reference"``
+    The headings, bullet lists, ``#``-bar chart and tables of the reference
+    report users know (its parameter order and abbreviations are the
+    :data:`REFERENCE` layout's settings), with the intervals after each table.
+
+Text from the data (study names, parameter names and values, labels) goes
+through :func:`hpo_insights.report._format.escape`, so it is inert in Markdown
+and in the HTML made from it.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
-from itertools import combinations
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -21,495 +33,665 @@ from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
 from hpo_insights.report._format import escape, importance_line, mapping, number, table, value
 
-__all__ = [
-    "collapse",
-    "coverage",
-    "cross_budget",
-    "extremes",
-    "importance",
-    "render",
-    "study_header",
-    "study_report",
-    "summary",
-    "trend",
-    "trends",
-]
-
-_HARDWARE = F.STUDY_ATTR_PREFIX + "hardware"
-_METRIC = "study_metric_name"
-_SHORT = {"learning_rate": "LR", "weight_decay": "WD"}
-_BEST_PARAMS = ("d_model", "n_layers", "learning_rate", "dropout", "weight_decay")
-_TREND_ORDER = ("d_model", "n_layers", "n_heads", "learning_rate", "dropout", "weight_decay")
-_PAIRS = (("d_model", "n_layers"), ("d_model", "n_heads"), ("learning_rate", "dropout"))
+__all__ = ["LAYOUTS", "REFERENCE", "Layout", "kind", "render", "to_markdown"]
 
 
-def _hi():
-    import hpo_insights
+@dataclass(frozen=True)
+class Layout:
+    """How the report is laid out: headings, parameter order, abbreviations.
 
-    return hpo_insights
+    Attributes
+    ----------
+    name : str
+        ``"default"`` or ``"reference"``.
+    param_order : tuple of str
+        Parameters shown first, in this order (then the others by
+        importance); empty: by importance.
+    short : dict
+        Short names for parameters in table headers (``{"learning_rate": "LR"}``).
+    best_params : tuple of str
+        Parameters of the "Best Results by Budget" table (empty: all).
+    pairs : tuple of (str, str)
+        Coverage matrices to show (empty: the two most important parameters).
+    violated_note : str
+        Sentence under a violated scaling law.
+    """
+
+    name: str
+    param_order: tuple[str, ...] = ()
+    short: dict[str, str] = field(default_factory=dict)
+    best_params: tuple[str, ...] = ()
+    pairs: tuple[tuple[str, str], ...] = ()
+    violated_note: str = ""
 
 
-def _first(trials: pd.DataFrame, column: str) -> object:
-    """The first non-missing value of *column*, or None."""
-    if column not in trials.columns:
-        return None
-    present = trials[column].dropna()
-    return present.iloc[0] if len(present) else None
+DEFAULT = Layout("default")
+
+REFERENCE = Layout(
+    "reference",
+    param_order=("d_model", "n_layers", "n_heads", "learning_rate", "dropout", "weight_decay"),
+    short={"learning_rate": "LR", "weight_decay": "WD"},
+    best_params=("d_model", "n_layers", "learning_rate", "dropout", "weight_decay"),
+    pairs=(("d_model", "n_layers"), ("d_model", "n_heads"), ("learning_rate", "dropout")),
+    violated_note="This suggests larger models may be overfitting or need different "
+    "regularization.",
+)
+"""The reference report's layout (``tests/data/reference-report.md``): its
+parameter order, abbreviations, coverage pairs and sentences."""
+
+LAYOUTS = {"default": DEFAULT, "reference": REFERENCE}
 
 
-def _one(trials: pd.DataFrame, study: str) -> pd.DataFrame:
-    """The rows of *study*, or a TrialsError naming the studies there are."""
-    trials = F.check_frame(trials)
-    one = trials[trials[F.STUDY] == study]
-    if one.empty:
-        names = ", ".join(map(repr, pd.unique(trials[F.STUDY])))
+def layout_of(name: str | Layout) -> Layout:
+    """The :class:`Layout` called *name* (a TrialsError lists the names)."""
+    if isinstance(name, Layout):
+        return name
+    if name not in LAYOUTS:
         raise TrialsError(
-            f"study {study!r} not found in column {F.STUDY!r}; the frame has: {names}. "
-            "Pass one of these names."
+            f"Unknown report layout {name!r}: expected one of {', '.join(map(repr, LAYOUTS))}."
         )
-    return one.reset_index(drop=True)
-
-
-def _metric(trials: pd.DataFrame) -> str:
-    """The objective's display name (``study_metric_name``), else "Objective"."""
-    name = _first(trials, _METRIC)
-    return escape(name) if name is not None and str(name).strip() else "Objective"
-
-
-def _label(trials: pd.DataFrame) -> str:
-    """A study's budget label (``study_user_attrs_budget``), else its name (escaped)."""
-    budget = _first(trials, F.BUDGET)
-    return escape(budget if budget is not None else trials[F.STUDY].iloc[0])
+    return LAYOUTS[name]
 
 
 def _bare(column: str) -> str:
     return column.removeprefix(F.PARAM_PREFIX)
 
 
-# --------------------------------------------------------------------------- cross-budget
+def _pcols(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c.startswith(F.PARAM_PREFIX)]
 
 
-def cross_budget(
-    trials: pd.DataFrame, *, objective: str | None = None, direction: str | None = None
-) -> str:
-    """The cross-budget comparison: best results, scaling law, consistency, collapse.
-
-    Parameters
-    ----------
-    trials : pandas.DataFrame
-        A trials frame with several studies or a ``study_user_attrs_budget`` column.
-    objective, direction : str, optional
-        As in :func:`hpo_insights.compare_budgets`.
-
-    Returns
-    -------
-    str
-        Markdown starting with ``# Cross-Budget HPO Comparison``.
-
-    Examples
-    --------
-    >>> import hpo_insights as hi
-    >>> text = cross_budget(hi.datasets.example())
-    >>> [line for line in text.splitlines() if line.startswith("#")]
-    ['# Cross-Budget HPO Comparison', '## Best Results by Budget', '## Scaling Law Analysis', \
-'## Parameter Consistency Across Budgets', '## Probability Collapse by Budget']
-    """
-    # the four budget analyses often warn the same thing (e.g. labels without a size):
-    # pass each distinct warning on once
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        text = _cross_budget(trials, objective=objective, direction=direction)
-    seen = set()
-    for w in caught:
-        key = (w.category, str(w.message))
-        if key not in seen:
-            seen.add(key)
-            warnings.warn(w.message, w.category, stacklevel=2)
-    return text
+def _ci_cells(low: Any, high: Any) -> list[str]:
+    return [number(low), number(high)]
 
 
-def _cross_budget(trials: pd.DataFrame, *, objective: str | None, direction: str | None) -> str:
-    hi = _hi()
-    trials = F.check_frame(trials)
-    metric = _metric(trials)
-    best = hi.compare_budgets(trials, objective=objective, direction=direction)
-    pcols = [c for c in best.columns if c.startswith(F.PARAM_PREFIX)]
-    main = [c for c in pcols if _bare(c) in _BEST_PARAMS] or pcols
-    other = [c for c in pcols if c not in main]
-    header = ["Budget", f"Best {metric}"] + [
-        f"Best {_SHORT.get(_bare(c), escape(_bare(c)))}" for c in main
-    ]
-    rows = [
-        [escape(r["budget"]), number(r["best"])] + [value(r[c]) for c in main]
-        for _, r in best.iterrows()
-    ]
-    out = ["# Cross-Budget HPO Comparison", "## Best Results by Budget", table(header, rows)]
-    extra_header = ["Budget", "Study", "Trial"] + [escape(_bare(c)) for c in other]
-    extra_rows = [
-        [escape(r["budget"]), escape(r["study"]), value(r["number"])] + [value(r[c]) for c in other]
-        for _, r in best.iterrows()
-    ]
-    out.append("Best trial of each budget" + (" and its other parameters:" if other else ":"))
-    out.append(table(extra_header, extra_rows))
-
-    check = hi.scaling_check(trials, objective=objective, direction=direction)
-    lines = [f"- {escape(r['budget'])}: {number(r['best'])}" for _, r in check.table.iterrows()]
-    out += ["## Scaling Law Analysis", "\n".join(lines)]
-    # the ranking's labels are data (escaped); the ">" between them is ours
-    statement = " > ".join(escape(label) for label in check.ranking)
-    if check.holds:
-        out.append(
-            f"**Scaling law holds**: {statement}\n"
-            f"Each larger budget reaches a better best {metric} than the smaller ones."
-        )
-    else:
-        out.append(
-            f"**Scaling law VIOLATED**: {statement}\n"
-            "This suggests larger models may be overfitting or need different regularization."
-        )
-
-    consistency = hi.param_consistency(trials, objective=objective, direction=direction)
-    lines = [
-        f"- **{escape(r['param'])}**: "
-        f"{'Consistent' if r['consistent'] else 'Inconsistent'} - {mapping(r['values'])}"
-        for _, r in consistency.iterrows()
-    ]
-    out += [
-        "## Parameter Consistency Across Budgets",
-        "\n".join(lines) or "No parameter shares one grid across budgets.",
-    ]
-
-    col = hi.collapse_by_budget(trials)
-    rows = []
-    for _, r in col.iterrows():
-        yes = r["collapse"] == "Yes"
-        rng = f"{number(r['pred_low'])}-{number(r['pred_high'])}" if yes else "N/A"
-        rows.append(
-            [
-                escape(r["budget"]),
-                escape(r["collapse"]),
-                rng,
-                number(r["mean_recall"]) if yes else "N/A",
-            ]
-        )
-    out += [
-        "## Probability Collapse by Budget",
-        table(["Budget", "Collapse?", "Pred Range", "Avg Recall"], rows),
-    ]
-    counts = [
-        f"{escape(r['budget'])}: {r['n_collapsed']} of {r['n_measured']} measured trials collapsed"
-        if r["n_measured"]
-        else f"{escape(r['budget'])}: unknown (no prediction statistics recorded)"
-        for _, r in col.iterrows()
-    ]
-    out.append("Trials checked: " + "; ".join(counts) + ".")
-    return "\n\n".join(out)
+def _maybe(frame: pd.DataFrame, column: str) -> bool:
+    return column in frame.columns
 
 
-# --------------------------------------------------------------------------- one study
+def _bool(x: Any, yes: str = "yes", no: str = "no", missing: str = "unknown") -> str:
+    if x is None or x is pd.NA or (isinstance(x, float) and x != x):
+        return missing
+    return yes if bool(x) else no
 
 
-def study_header(trials: pd.DataFrame, study: str) -> str:
-    """The title of a study's section: ``# HPO Analysis: <budget> (<hardware>)``.
+def _pvalue(p: Any) -> str:
+    if p is None or p is pd.NA or (isinstance(p, float) and p != p):
+        return "N/A"
+    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
 
-    The budget label is ``study_user_attrs_budget`` (else the study name), the
-    hardware ``study_user_attrs_hardware`` (left out when absent).
+
+# --------------------------------------------------------------------------- per-study results
+
+
+def summarize(result: pd.DataFrame, *, metric: str = "objective",
+              layout: str | Layout = "default") -> str:
+    """Trial counts and the objective's best, mean and std (one row of :func:`hi.summarize`).
 
     Examples
     --------
     >>> import pandas as pd
-    >>> t = pd.DataFrame({"study": ["s"], "number": [0], "state": ["COMPLETE"],
-    ...                   "study_user_attrs_budget": ["2M"], "study_user_attrs_hardware": ["a100"]})
-    >>> study_header(t, "s")
-    '# HPO Analysis: 2M (a100)'
+    >>> import hpo_insights as hi
+    >>> t = pd.DataFrame({"study": "a", "number": range(3), "state": "COMPLETE",
+    ...                   "value": [0.5, 0.7, 0.9], "study_direction": "maximize"})
+    >>> print(summarize(hi.summarize(t), metric="AUC").splitlines()[2])
+    | 3 | 3 | 0 | 0 | 0 | 0.9000 | 0.7000 | 0.2000 | maximize |
     """
-    one = _one(trials, study)
-    hardware = _first(one, _HARDWARE)
-    return f"# HPO Analysis: {_label(one)}" + (
-        f" ({escape(hardware)})" if hardware is not None else ""
-    )
+    lay = layout_of(layout)
+    m = escape(metric)
+    if lay.name == "reference":
+        r = result.iloc[0]
+        return "\n".join([
+            f"- Total trials: {r['n_trials']}",
+            f"- Best {m}: {number(r['best'])}",
+            f"- Mean {m}: {number(r['mean'])}",
+            f"- Std {m}: {number(r['std'])}",
+        ])
+    rows = [[str(r["n_trials"]), str(r["n_used"]), str(r["n_pruned"]), str(r["n_fail"]),
+             str(r["n_running"] + r["n_waiting"]), number(r["best"]), number(r["mean"]),
+             number(r["std"]), escape(r["direction"])] for _, r in result.iterrows()]
+    return table(["Trials", "Counted", "Pruned", "Failed", "Unfinished", f"Best {m}",
+                  f"Mean {m}", f"Std {m}", "Direction"], rows)
 
 
-def summary(trials: pd.DataFrame, study: str) -> str:
-    """``## Summary Statistics``: trial count, best/mean/std objective, best configuration.
+def best_trial(result: pd.DataFrame, *, metric: str = "objective",
+               layout: str | Layout = "default") -> str:
+    """The best trial's parameters (one row of :func:`hi.best_trial`)."""
+    lay = layout_of(layout)
+    if result.empty:
+        return "No completed trial."
+    b = result.iloc[0]
+    pcols = [c for c in _pcols(result) if pd.notna(b[c])] or _pcols(result)
+    if lay.name == "reference":
+        lines = [f"  - {escape(_bare(c))}: {value(b[c])}" for c in pcols]
+        return "**Best Configuration:**\n" + "\n".join(lines)
+    head = (f"Best trial: number {value(b['number'])}, {escape(metric)} "
+            f"{number(b['value'])} ({escape(b['direction'])}).")
+    return head + "\n\n" + table(["Parameter", "Value"],
+                                 [[escape(_bare(c)), value(b[c])] for c in pcols])
+
+
+def collapse_summary(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
+    """Whether predictions collapsed (one row of :func:`hi.collapse_summary`).
 
     Examples
     --------
-    >>> import hpo_insights as hi
-    >>> print(summary(hi.datasets.example(), "transformer-2M").splitlines()[2])
-    - Total trials: 50
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"collapse": pd.array([pd.NA], dtype="boolean"), "n_collapsed": [0],
+    ...                   "n_measured": [0], "pred_low": [float("nan")],
+    ...                   "pred_high": [float("nan")], "mean_recall": [float("nan")]})
+    >>> collapse_summary(r)
+    'Probability collapse: unknown (no prediction statistics recorded).'
     """
-    hi = _hi()
-    one = _one(trials, study)
-    metric = _metric(one)
-    s = hi.summarize(one).iloc[0]
-    best = hi.best_trial(one)
-    lines = [
-        f"- Total trials: {s['n_trials']}",
-        f"- Best {metric}: {number(s['best'])}",
-        f"- Mean {metric}: {number(s['mean'])}",
-        f"- Std {metric}: {number(s['std'])}",
-    ]
-    out = ["## Summary Statistics", "\n".join(lines)]
-    if len(best):
-        b = best.iloc[0]
-        config = [
-            f"  - {escape(_bare(c))}: {value(b[c])}"
-            for c in best.columns
-            if c.startswith(F.PARAM_PREFIX)
-        ]
-        out.append("**Best Configuration:**\n" + "\n".join(config))
-        out.append(f"Best trial: number {value(b['number'])} ({escape(s['direction'])}).")
-    out.append(
-        f"Counted: {s['n_used']} of {s['n_trials']} trials (COMPLETE with a finite {metric}); "
-        f"{s['n_pruned']} pruned, {s['n_fail']} failed, {s['n_running']} running, "
-        f"{s['n_waiting']} waiting."
-    )
-    return "\n\n".join(out)
-
-
-def collapse(trials: pd.DataFrame, study: str) -> str:
-    """``## Probability Collapse Analysis``: whether predictions collapsed to a narrow range.
-
-    Examples
-    --------
-    >>> import hpo_insights as hi
-    >>> collapse(hi.datasets.example(), "transformer-2M").splitlines()[0]
-    '## Probability Collapse Analysis'
-    """
-    hi = _hi()
-    one = _one(trials, study)
-    r = hi.collapse_summary(one).iloc[0]
-    if r["collapse"] == "Yes":
-        body = (
+    r = result.iloc[0]
+    flag = r["collapse"]
+    if flag is pd.NA or pd.isna(flag):
+        return "Probability collapse: unknown (no prediction statistics recorded)."
+    if bool(flag):
+        return (
             f"**Probability collapse detected** in {r['n_collapsed']} of "
             f"{r['n_measured']} measured trials.\n\n"
             f"- Pred range: {number(r['pred_low'])}-{number(r['pred_high'])}\n"
             f"- Avg recall: {number(r['mean_recall'])}"
         )
-    elif r["collapse"] == "No":
-        body = (
-            "No probability collapse detected.\n\n"
-            f"Trials checked: {r['n_measured']} (those with prediction statistics)."
-        )
-    else:
-        body = "Probability collapse: unknown (no prediction statistics recorded)."
-    return "## Probability Collapse Analysis\n\n" + body
+    return (
+        "No probability collapse detected.\n\n"
+        f"Trials checked: {r['n_measured']} (those with prediction statistics)."
+    )
 
 
-def importance(trials: pd.DataFrame, study: str) -> str:
-    """``## Parameter Importance``: the ``#``-bar chart of each parameter's eta squared.
+def detect_collapse(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
+    """How many trials :func:`hi.detect_collapse` flagged, measured or not."""
+    flag = result["collapsed"].astype("boolean")
+    return (f"{int(flag.fillna(False).sum())} collapsed, {int((~flag).fillna(False).sum())} "
+            f"not collapsed, {int(flag.isna().sum())} not measured.")
+
+
+def variance_explained(result: pd.DataFrame, *, metric: str = "objective",
+                       layout: str | Layout = "default") -> str:
+    """Each parameter's share of the objective's variance (:func:`hi.variance_explained`).
+
+    The default layout is a table (with the interval, adjusted share,
+    p-value and verdict columns when the result has them); the reference
+    layout is the ``#``-bar chart.
 
     Examples
     --------
-    >>> import hpo_insights as hi
-    >>> print(importance(hi.datasets.example(), "transformer-2M").splitlines()[2])
-    (Fraction of AUC variance explained by each parameter)
+    >>> import pandas as pd
+    >>> ve = pd.DataFrame({"param": ["x", "z"], "share": [1.0, 0.0], "n_trials": [4, 4]})
+    >>> print(variance_explained(ve).splitlines()[2])
+    | x | 1.0000 | 4 |
     """
-    hi = _hi()
-    one = _one(trials, study)
-    metric = _metric(one)
-    shares = hi.variance_explained(one)
-    chart = "\n".join(importance_line(r["param"], r["share"]) for _, r in shares.iterrows())
-    n = int(shares["n_trials"].max()) if len(shares) else 0
-    note = (
-        "Shares are exact eta^2 (between-value sum of squares over total) "
-        f"on {n} completed trials; "
-        "parameters that vary together share variance, so they need not add up to 1."
-    )
-    return "\n\n".join(
-        [
-            "## Parameter Importance",
-            f"(Fraction of {metric} variance explained by each parameter)",
-            # The reference's bar lines, fenced so that HTML keeps one line per parameter.
+    lay = layout_of(layout)
+    if lay.name == "reference":
+        chart = "\n".join(importance_line(r["param"], r["share"]) for _, r in result.iterrows())
+        n = int(result["n_trials"].max()) if len(result) else 0
+        return "\n\n".join([
+            f"(Fraction of {escape(metric)} variance explained by each parameter)",
+            # the reference's bar lines, fenced so that HTML keeps one line per parameter
             f"```text\n{chart}\n```",
-            note,
-        ]
-    )
+            "Shares are exact eta^2 (between-value sum of squares over total) "
+            f"on {n} completed trials; parameters that vary together share variance, "
+            "so they need not add up to 1.",
+        ])
+    header = ["Parameter", "Share"]
+    has = {c: _maybe(result, c) for c in ("share_corrected", "ci_low", "ci_high", "p_value",
+                                           "share_adjusted", "matters", "confounded_with")}
+    if has["share_corrected"]:
+        header.append("Corrected share")
+    if has["ci_low"] and has["ci_high"]:
+        header += ["95% CI low", "95% CI high"]
+    if has["share_adjusted"]:
+        header.append("Adjusted share")
+    if has["p_value"]:
+        header.append("p-value")
+    if has["matters"]:
+        header.append("Matters")
+    if has["confounded_with"]:
+        header.append("Confounded with")
+    header.append("Trials")
+    rows = []
+    for _, r in result.iterrows():
+        row = [escape(r["param"]), number(r["share"])]
+        if has["share_corrected"]:
+            row.append(number(r["share_corrected"]))
+        if has["ci_low"] and has["ci_high"]:
+            row += _ci_cells(r["ci_low"], r["ci_high"])
+        if has["share_adjusted"]:
+            row.append(number(r["share_adjusted"]))
+        if has["p_value"]:
+            row.append(_pvalue(r["p_value"]))
+        if has["matters"]:
+            row.append(_bool(r["matters"]))
+        if has["confounded_with"]:
+            other = r["confounded_with"]
+            row.append(", ".join(map(escape, other)) if isinstance(other, list | tuple)
+                       else ("" if other is None or (isinstance(other, float) and other != other)
+                             else escape(other)))
+        row.append(str(r["n_trials"]))
+        rows.append(row)
+    return table(header, rows)
 
 
-def trend(trials: pd.DataFrame, study: str, param: str) -> str:
-    """One ``### <param>`` block: trend, best and worst value, the per-value table.
+def classify_trend(result: pd.DataFrame, *, metric: str = "objective",
+                   layout: str | Layout = "default") -> str:
+    """Each parameter's trend with its best and worst value (:func:`hi.classify_trend`)."""
+    m = escape(metric)
+    header = ["Parameter", "Trend"]
+    effect = _maybe(result, "effect")
+    ci = _maybe(result, "effect_low") and _maybe(result, "effect_high")
+    p = _maybe(result, "p_value")
+    if effect:
+        header.append("Effect")
+    if ci:
+        header += ["95% CI low", "95% CI high"]
+    if p:
+        header.append("p-value")
+    header += ["Best value", f"Mean {m} at best", "Worst value", f"Mean {m} at worst"]
+    rows = []
+    for _, r in result.iterrows():
+        row = [escape(r["param"]), f"**{escape(r['trend'])}**"]
+        if effect:
+            row.append(number(r["effect"]))
+        if ci:
+            row += _ci_cells(r["effect_low"], r["effect_high"])
+        if p:
+            row.append(_pvalue(r["p_value"]))
+        row += [value(r["best_value"]), number(r["best_mean"]), value(r["worst_value"]),
+                number(r["worst_mean"])]
+        rows.append(row)
+    return table(header, rows)
 
-    Examples
-    --------
-    >>> import hpo_insights as hi
-    >>> print(trend(hi.datasets.example(), "transformer-2M", "n_heads").splitlines()[0])
-    ### n_heads
+
+def _label(r: pd.Series) -> str:
+    return value(r["label"]) if "label" in r.index else value(r["value"])
+
+
+def value_table(result: pd.DataFrame, *, metric: str = "objective",
+                trend: pd.DataFrame | None = None, layout: str | Layout = "default") -> str:
+    """The objective per value of each parameter (:func:`hi.value_table`).
+
+    Default layout: per parameter a ``####`` heading and a table with the
+    interval as two columns. Reference layout: per parameter the reference's
+    ``###`` block (trend, best and worst value from *trend*, the table) with
+    the intervals in a sentence after it.
     """
-    hi = _hi()
-    one = _one(trials, study)
-    metric = _metric(one)
-    t = hi.classify_trend(one, params=param).iloc[0]
-    vt = hi.value_table(one, params=param)
-    lines = [
-        f"- Trend: **{escape(t['trend'])}**",
-        f"- Best value: {value(t['best_value'])} (mean {metric}: {number(t['best_mean'])})",
-        f"- Worst value: {value(t['worst_value'])} (mean {metric}: {number(t['worst_mean'])})",
-    ]
-    rows = [
-        [value(r["value"]), number(r["mean"]), number(r["std"]), str(r["count"])]
-        for _, r in vt.iterrows()
-    ]
-    ci = "; ".join(
-        f"{value(r['value'])}: [{number(r['ci_low'])}, {number(r['ci_high'])}]"
-        if pd.notna(r["ci_low"])
-        else f"{value(r['value'])}: N/A (one trial)"
-        for _, r in vt.iterrows()
-    )
-    notes = [f"95% CI of the mean {metric}: {ci}."]
-    if vt["binned"].any():
-        notes.append(
-            f"{escape(t['param'])} is continuous: its values are grouped into {len(vt)} "
-            "quantile intervals ([low, high))."
-        )
-    return "\n\n".join(
-        [
-            f"### {escape(t['param'])}",
-            "\n".join(lines),
-            table(["Value", f"Mean {metric}", "Std", "Count"], rows),
-            *notes,
-        ]
-    )
-
-
-def trends(trials: pd.DataFrame, study: str, params: str | Sequence[str] | None = None) -> str:
-    """``## Parameter Trends`` with a :func:`trend` block per parameter.
-
-    By default every parameter: those of the reference report first (d_model,
-    n_layers, n_heads, learning_rate, dropout, weight_decay, in that order),
-    then the others in column order.
-
-    Examples
-    --------
-    >>> import hpo_insights as hi
-    >>> text = trends(hi.datasets.example(), "transformer-2M", ["d_model", "dropout"])
-    >>> [line for line in text.splitlines() if line.startswith("#")]
-    ['## Parameter Trends', '### d_model', '### dropout']
-    """
-    one = _one(trials, study)
-    names = [_bare(c) for c in F.param_columns(one, params)]
-    if params is None:  # the reference report's parameters first, in its order
-        names.sort(key=lambda p: _TREND_ORDER.index(p) if p in _TREND_ORDER else len(_TREND_ORDER))
-    return "\n\n".join(["## Parameter Trends"] + [trend(one, study, p) for p in names])
-
-
-def _default_pairs(one: pd.DataFrame) -> list[tuple[str, str]]:
-    names = F.param_names(one)
-    pairs = [p for p in _PAIRS if p[0] in names and p[1] in names]
-    return pairs or list(combinations(names, 2))[:3]
-
-
-def coverage(
-    trials: pd.DataFrame, study: str, pairs: Sequence[tuple[str, str]] | None = None
-) -> str:
-    """``## Coverage Matrices``: trial counts for each combination of two parameters.
-
-    Parameters
-    ----------
-    pairs : sequence of (str, str), optional
-        Row and column parameter of each matrix; default d_model × n_layers,
-        d_model × n_heads, learning_rate × dropout (those that exist), else the
-        first three pairs of parameters.
-
-    Examples
-    --------
-    >>> import hpo_insights as hi
-    >>> text = coverage(hi.datasets.example(), "transformer-2M", [("d_model", "n_heads")])
-    >>> print("\\n".join(text.splitlines()[6:8]))
-    | d_model | 2 | 4 | 8 |
-    | --- | --- | --- | --- |
-    """
-    hi = _hi()
-    one = _one(trials, study)
-    out = ["## Coverage Matrices", "(Count of trials testing each combination)"]
-    for row_param, col_param in pairs if pairs is not None else _default_pairs(one):
-        long = hi.coverage_crosstab(one, params=(row_param, col_param))
-        rows_v = pd.unique(long["row_value"])
-        cols_v = pd.unique(long["col_value"])
-        counts = long["n_trials"].to_numpy().reshape(len(rows_v), len(cols_v))
-        r_name, c_name = (
-            escape(_bare(F.param_column(one, row_param))),
-            escape(_bare(F.param_column(one, col_param))),
-        )
-        body = [[value(rv)] + [str(int(n)) for n in counts[i]] for i, rv in enumerate(rows_v)]
-        out += [
-            f"### {r_name} × {c_name}",
-            table([r_name] + [value(c) for c in cols_v], body, rule="short"),
-        ]
+    lay = layout_of(layout)
+    m = escape(metric)
+    params = list(pd.unique(result["param"]))
+    if lay.param_order:
+        first = [p for p in lay.param_order if p in params]
+        params = first + [p for p in params if p not in first]
+    trends = {} if trend is None else {r["param"]: r for _, r in trend.iterrows()}
+    out = []
+    for param in params:
+        vt = result[result["param"] == param]
+        binned = bool(vt["binned"].any()) if "binned" in vt.columns else False
+        note = (f"{escape(param)} is continuous: its values are grouped into {len(vt)} "
+                "quantile intervals ([low, high)).") if binned else ""
+        if lay.name == "reference":
+            t = trends.get(param)
+            block = [f"### {escape(param)}"]
+            if t is not None:
+                block.append("\n".join([
+                    f"- Trend: **{escape(t['trend'])}**",
+                    f"- Best value: {value(t['best_value'])} (mean {m}: {number(t['best_mean'])})",
+                    f"- Worst value: {value(t['worst_value'])} "
+                    f"(mean {m}: {number(t['worst_mean'])})",
+                ]))
+            block.append(table(["Value", f"Mean {m}", "Std", "Count"], [
+                [_label(r), number(r["mean"]), number(r["std"]), str(r["count"])]
+                for _, r in vt.iterrows()]))
+            ci = "; ".join(
+                f"{_label(r)}: [{number(r['ci_low'])}, {number(r['ci_high'])}]"
+                if pd.notna(r["ci_low"]) else f"{_label(r)}: N/A (one trial)"
+                for _, r in vt.iterrows())
+            block.append(f"95% CI of the mean {m}: {ci}.")
+            if note:
+                block.append(note)
+            out.append("\n\n".join(block))
+            continue
+        rows = [[_label(r), str(r["count"]), number(r["mean"]), number(r["std"]),
+                 *_ci_cells(r["ci_low"], r["ci_high"])] for _, r in vt.iterrows()]
+        block = [f"#### {escape(param)}", table(
+            ["Value", "Trials", f"Mean {m}", "Std", "95% CI low", "95% CI high"], rows)]
+        if note:
+            block.append(note)
+        out.append("\n\n".join(block))
     return "\n\n".join(out)
 
 
-def extremes(trials: pd.DataFrame, study: str) -> str:
-    """``## Forced Extreme Trials``: the trials that forced a parameter to its min or max.
+def coverage_crosstab(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
+    """Trial counts per pair of values (:func:`hi.coverage_crosstab`), one matrix per pair."""
+    out = []
+    keys = ["row_param", "col_param"]
+    pairs = result[keys].drop_duplicates().itertuples(index=False)
+    for row_param, col_param in pairs:
+        long = result[(result["row_param"] == row_param) & (result["col_param"] == col_param)]
+        rlab = "row_label" if "row_label" in long.columns else "row_value"
+        clab = "col_label" if "col_label" in long.columns else "col_value"
+        rows_v = list(pd.unique(long[rlab]))
+        cols_v = list(pd.unique(long[clab]))
+        grid = long.pivot_table(index=rlab, columns=clab, values="n_trials", aggfunc="sum",
+                                sort=False).reindex(index=rows_v, columns=cols_v).fillna(0)
+        r_name, c_name = escape(row_param), escape(col_param)
+        body = [[value(rv)] + [str(int(n)) for n in grid.loc[rv]] for rv in rows_v]
+        out += [f"### {r_name} × {c_name}",
+                table([r_name] + [value(c) for c in cols_v], body, rule="short")]
+    return "\n\n".join(out)
 
-    Examples
-    --------
-    >>> import hpo_insights as hi
-    >>> extremes(hi.datasets.example(), "transformer-2M").splitlines()[0]
-    '## Forced Extreme Trials'
-    """
-    hi = _hi()
-    one = _one(trials, study)
-    metric = _metric(one)
-    fx = hi.forced_extremes(one)
-    if fx.empty:
-        return "## Forced Extreme Trials\n\nNo forced extreme trials recorded."
-    params = [p for p in pd.unique(fx["extreme_param"]) if F.PARAM_PREFIX + str(p) in fx.columns]
-    rows = [
-        [value(r["number"]), escape(r["extreme_type"]), number(r["value"])]
-        + [value(r[F.PARAM_PREFIX + p]) for p in params]
-        for _, r in fx.iterrows()
-    ]
-    out = [
-        "## Forced Extreme Trials",
-        table(["Trial", "Extreme Type", metric] + [escape(p) for p in params], rows),
-    ]
-    unfinished = fx[fx["state"] != "COMPLETE"]
+
+def forced_extremes(result: pd.DataFrame, *, metric: str = "objective",
+                    layout: str | Layout = "default") -> str:
+    """The trials that forced a parameter to its min or max (:func:`hi.forced_extremes`)."""
+    m = escape(metric)
+    if result.empty:
+        return "No forced extreme trials recorded."
+    params = [p for p in pd.unique(result["extreme_param"]) if F.PARAM_PREFIX + str(p)
+              in result.columns]
+    rows = [[value(r["number"]), escape(r["extreme_type"]), number(r["value"])]
+            + [value(r[F.PARAM_PREFIX + p]) for p in params] for _, r in result.iterrows()]
+    out = [table(["Trial", "Extreme Type", m] + [escape(p) for p in params], rows)]
+    unfinished = result[result["state"] != "COMPLETE"]
     if len(unfinished):
         out.append(
             "Not completed: "
-            + ", ".join(
-                f"trial {value(r['number'])} ({escape(r['state'])})"
-                for _, r in unfinished.iterrows()
-            )
-            + f"; {'its' if len(unfinished) == 1 else 'their'} {metric} is not counted."
-        )
+            + ", ".join(f"trial {value(r['number'])} ({escape(r['state'])})"
+                        for _, r in unfinished.iterrows())
+            + f"; {'its' if len(unfinished) == 1 else 'their'} {m} is not counted.")
     return "\n\n".join(out)
 
 
-def study_report(trials: pd.DataFrame, study: str) -> str:
-    """Every section of one study, from :func:`study_header` to :func:`extremes`.
+# --------------------------------------------------------------------------- across budgets
 
-    Examples
-    --------
-    >>> import hpo_insights as hi
-    >>> study_report(hi.datasets.example(), "transformer-2M").splitlines()[0]
-    '# HPO Analysis: 2M (a100)'
+
+def compare_budgets(result: pd.DataFrame, *, metric: str = "objective",
+                    layout: str | Layout = "default") -> str:
+    """The best trial of each budget (:func:`hi.compare_budgets`)."""
+    lay = layout_of(layout)
+    m = escape(metric)
+    pcols = _pcols(result)
+    if lay.name == "reference":
+        main = [c for c in pcols if _bare(c) in lay.best_params] or pcols
+        other = [c for c in pcols if c not in main]
+        header = ["Budget", f"Best {m}"] + [
+            f"Best {escape(lay.short.get(_bare(c), _bare(c)))}" for c in main]
+        rows = [[escape(r["budget"]), number(r["best"])] + [value(r[c]) for c in main]
+                for _, r in result.iterrows()]
+        extra_header = ["Budget", "Study", "Trial"] + [escape(_bare(c)) for c in other]
+        extra = [[escape(r["budget"]), escape(r["study"]), value(r["number"])]
+                 + [value(r[c]) for c in other] for _, r in result.iterrows()]
+        return "\n\n".join([
+            table(header, rows),
+            "Best trial of each budget" + (" and its other parameters:" if other else ":"),
+            table(extra_header, extra)])
+    header = ["Budget", "Study", "Trial", f"Best {m}"] + [escape(_bare(c)) for c in pcols]
+    rows = [[escape(r["budget"]), escape(r["study"]), value(r["number"]), number(r["best"])]
+            + [value(r[c]) for c in pcols] for _, r in result.iterrows()]
+    return table(header, rows)
+
+
+def scaling_check(result: Any, *, metric: str = "objective",
+                  layout: str | Layout = "default") -> str:
+    """Whether each larger budget reaches a better best (:func:`hi.scaling_check`)."""
+    lay = layout_of(layout)
+    m = escape(metric)
+    statement = " > ".join(escape(label) for label in result.ranking)
+    verdict = getattr(result, "verdict", "holds" if result.holds else "violated")
+    lines = [f"- {escape(r['budget'])}: {number(r['best'])}" for _, r in result.table.iterrows()]
+    out = ["\n".join(lines)]
+    if verdict == "holds":
+        out.append(f"**Scaling law holds**: {statement}\n"
+                   f"Each larger budget reaches a better best {m} than the smaller ones.")
+    elif verdict == "violated":
+        note = lay.violated_note or (
+            f"At least one larger budget reaches a worse best {m} than a smaller one.")
+        out.append(f"**Scaling law VIOLATED**: {statement}\n{note}")
+    else:
+        out.append(f"**Scaling law not established**: {statement}\n"
+                   f"The differences between the budgets' best {m} are within their noise.")
+    pairs = getattr(result, "pairs", None)
+    if isinstance(pairs, pd.DataFrame) and len(pairs) and lay.name != "reference":
+        rows = [[escape(r["smaller"]), escape(r["larger"]), str(r["top_k"]),
+                 number(r["top_smaller"]), number(r["top_larger"]), number(r["difference"]),
+                 _pvalue(r.get("p_adjusted", r.get("p_value"))), escape(r["step"])]
+                for _, r in pairs.iterrows()]
+        out.append(f"Evidence per step up: the mean {m} of the top trials of each budget "
+                   "(p-values adjusted for the number of steps):")
+        out.append(table(["Smaller", "Larger", "Top k", f"Mean {m} (smaller)",
+                          f"Mean {m} (larger)", "Difference", "p-value", "Step"], rows))
+    return "\n\n".join(out)
+
+
+def _frame_table(frame: pd.DataFrame) -> str:
+    """Any small result frame as a table (numbers to 4 decimals, values as Python writes them)."""
+    def cell(x: Any) -> str:
+        if isinstance(x, float):
+            return number(x)
+        if isinstance(x, dict):
+            return mapping(x)
+        if isinstance(x, list | tuple):
+            return ", ".join(value(v) for v in x)
+        return value(x)
+    return table([escape(c) for c in frame.columns],
+                 [[cell(x) for x in row] for row in frame.itertuples(index=False)])
+
+
+def param_consistency(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
+    """Whether the best trials of every budget agree (:func:`hi.param_consistency`)."""
+    lay = layout_of(layout)
+    if result.empty:
+        return "No parameter shares one grid across budgets."
+    if lay.name == "reference":
+        return "\n".join(
+            f"- **{escape(r['param'])}**: "
+            f"{'Consistent' if r['consistent'] else 'Inconsistent'} - {mapping(r['values'])}"
+            for _, r in result.iterrows())
+    budgets = list(dict.fromkeys(b for v in result["values"] for b in v))
+    verdict = "verdict" in result.columns
+    evidence = verdict and "p_interaction" in result.columns
+    header = (["Parameter", "Verdict" if verdict else "Consistent"]
+              + [f"Best at {escape(b)}" for b in budgets]
+              + (["p (interaction)", "p (effect)"] if evidence else []))
+    rows = [[escape(r["param"]), escape(r["verdict"]) if verdict else _bool(r["consistent"])]
+            + [value(r["values"].get(b)) for b in budgets]
+            + ([_pvalue(r["p_interaction"]), _pvalue(r["p_effect"])] if evidence else [])
+            for _, r in result.iterrows()]
+    return table(header, rows)
+
+
+def sampling_association(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
+    """Pairs of parameters the sampler tried together (:func:`hi.sampling_association`).
+
+    Shows the pairs whose association is significant (``p_value < 0.05``),
+    strongest first; their importance shares overlap.
     """
-    parts = (study_header, summary, collapse, importance, trends, coverage, extremes)
-    return "\n\n".join(part(trials, study) for part in parts)
+    if result.empty:
+        return "Fewer than two parameters: no pair to check."
+    strong = result[result["p_value"] < 0.05].sort_values("cramers_v", ascending=False)
+    if strong.empty:
+        return (f"No pair of parameters was sampled together (all {len(result)} pairs: "
+                "p >= 0.05), so their importance shares do not overlap by design.")
+    rows = [[escape(r["param_a"]), escape(r["param_b"]), number(r["cramers_v"], 2),
+             _pvalue(r["p_value"]), str(r["n_trials"])] for _, r in strong.iterrows()]
+    return "\n\n".join([
+        f"{len(strong)} of {len(result)} pairs of parameters were sampled together "
+        "(p < 0.05): the importance of one includes part of the other's.",
+        table(["Parameter", "Sampled with", "Cramér's V", "p-value", "Trials"], rows)])
 
 
-def render(
-    trials: pd.DataFrame, *, objective: str | None = None, direction: str | None = None
-) -> str:
-    """The whole report: the cross-budget part if there are budgets, then each study.
+def collapse_by_budget(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
+    """Probability collapse per budget (:func:`hi.collapse_by_budget`)."""
+    rows = []
+    for _, r in result.iterrows():
+        yes = r["collapse"] is not pd.NA and pd.notna(r["collapse"]) and bool(r["collapse"])
+        rows.append([
+            escape(r["budget"]), _bool(r["collapse"], "Yes", "No"),
+            f"{number(r['pred_low'])}-{number(r['pred_high'])}" if yes else "N/A",
+            number(r["mean_recall"]) if yes else "N/A"])
+    counts = [
+        f"{escape(r['budget'])}: {r['n_collapsed']} of {r['n_measured']} measured trials collapsed"
+        if r["n_measured"] else f"{escape(r['budget'])}: unknown (no prediction statistics "
+        "recorded)" for _, r in result.iterrows()]
+    return "\n\n".join([table(["Budget", "Collapse?", "Pred Range", "Avg Recall"], rows),
+                        "Trials checked: " + "; ".join(counts) + "."])
 
-    The cross-budget part is shown for several studies or a budget column.
 
-    Parts are separated by ``---`` lines, as in the reference report.
+def suggestions(result: pd.DataFrame, *, metric: str = "objective",
+                layout: str | Layout = "default") -> str:
+    """Where the next trials would teach the most (``hi.suggestions``): one row each."""
+    if result.empty:
+        return "No suggestion: no edge, no clearly worse value, no thin spot near the best."
+    m = escape(metric)
+    rows = []
+    for _, r in result.iterrows():
+        other = ("" if r["other_param"] is None or pd.isna(r["other_param"])
+                 else f"{escape(r['other_param'])} = {value(r['other_value'])}")
+        rows.append([escape(r["kind"]), escape(r["param"]), value(r["value"]), other,
+                     number(r["difference"]), *_ci_cells(r["ci_low"], r["ci_high"]),
+                     _pvalue(r["p_value"]), value(r["n_trials"]), escape(r["detail"])])
+    return table(["Kind", "Parameter", "Value", "With", f"Difference in {m}", "95% CI low",
+                  "95% CI high", "p-value", "Trials", "Why"], rows)
+
+
+def importance_by_budget(result: Any, *, layout: str | Layout = "default") -> str:
+    """Each parameter's share per budget and the budgets' rank agreement
+    (``hi.importance_by_budget``)."""
+    t = result.table
+    budgets = list(pd.unique(t["budget"]))
+    params = list(pd.unique(t["param"]))
+    cell = {(r["budget"], r["param"]): r for _, r in t.iterrows()}
+    rows = []
+    for p in params:
+        row = [escape(p)]
+        for b in budgets:
+            r = cell.get((b, p))
+            if r is None:
+                row += ["N/A", "N/A"]
+                continue
+            row += [number(r["share"], 2), f"{number(r['ci_low'], 2)}-{number(r['ci_high'], 2)}"
+                    if "ci_low" in r.index else "N/A"]
+        rows.append(row)
+    header = ["Parameter"] + [h for b in budgets for h in (f"Share {escape(b)}",
+                                                           f"95% CI {escape(b)}")]
+    out = [table(header, rows)]
+    agreement = getattr(result, "agreement", None)
+    if isinstance(agreement, pd.DataFrame) and len(agreement):
+        out.append("Do the budgets rank the parameters alike (Spearman's rank correlation of "
+                   "the shares)?")
+        out.append(table(["Budget", "Budget", "Spearman", "Parameters"], [
+            [escape(r["budget_a"]), escape(r["budget_b"]), number(r["spearman"], 2),
+             str(r["n_params"])] for _, r in agreement.iterrows()]))
+    return "\n\n".join(out)
+
+
+def optimization_history(result: pd.DataFrame, *, metric: str = "objective",
+                         layout: str | Layout = "default") -> str:
+    """How many trials counted per study (:func:`hi.optimization_history`)."""
+    g = result.groupby("study", sort=False)["counted"]
+    return "\n".join(f"- {escape(s)}: {int(c.sum())} of {len(c)} trials counted"
+                     for s, c in g)
+
+
+# --------------------------------------------------------------------------- dispatch
+
+# (kind, columns that identify it), most specific first
+_KINDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("suggestions", frozenset({"kind", "detail", "other_param"})),
+    ("coverage_crosstab", frozenset({"row_param", "col_param", "n_trials"})),
+    ("sampling_association", frozenset({"param_a", "param_b", "cramers_v"})),
+    ("forced_extremes", frozenset({"extreme_type", "extreme_param"})),
+    ("detect_collapse", frozenset({"collapsed", "pred_range"})),
+    ("collapse_by_budget", frozenset({"budget", "collapse", "n_measured"})),
+    ("collapse_summary", frozenset({"collapse", "n_measured"})),
+    ("param_consistency", frozenset({"param", "values", "n_distinct"})),
+    ("compare_budgets", frozenset({"budget", "best", "size"})),
+    ("optimization_history", frozenset({"best_so_far", "counted"})),
+    ("classify_trend", frozenset({"param", "trend", "best_value"})),
+    ("value_table", frozenset({"param", "value", "count", "mean", "ci_low"})),
+    ("variance_explained", frozenset({"param", "share"})),
+    ("summarize", frozenset({"n_trials", "n_used", "best", "mean"})),
+    ("best_trial", frozenset({"number", "value", "direction"})),
+)
+
+_RENDER = {
+    "summarize": summarize,
+    "best_trial": best_trial,
+    "collapse_summary": collapse_summary,
+    "detect_collapse": detect_collapse,
+    "variance_explained": variance_explained,
+    "classify_trend": classify_trend,
+    "value_table": value_table,
+    "coverage_crosstab": coverage_crosstab,
+    "forced_extremes": forced_extremes,
+    "compare_budgets": compare_budgets,
+    "scaling_check": scaling_check,
+    "param_consistency": param_consistency,
+    "collapse_by_budget": collapse_by_budget,
+    "optimization_history": optimization_history,
+    "sampling_association": sampling_association,
+    "suggestions": suggestions,
+    "importance_by_budget": importance_by_budget,
+}
+
+
+def kind(result: Any) -> str:
+    """Which analysis made *result*: the name of the ``hi`` function, from its columns.
 
     Examples
     --------
     >>> import hpo_insights as hi
-    >>> text = render(hi.datasets.example())
+    >>> kind(hi.variance_explained(hi.datasets.example()))
+    'variance_explained'
+    """
+    if hasattr(result, "agreement") and hasattr(result, "table"):
+        return "importance_by_budget"
+    if hasattr(result, "ranking") and hasattr(result, "table"):
+        return "scaling_check"
+    if isinstance(result, pd.DataFrame):
+        columns = set(result.columns)
+        for name, needed in _KINDS:
+            if needed <= columns:
+                return name
+    raise TrialsError(
+        f"hi.report.show cannot tell which analysis made this {type(result).__name__}: pass the "
+        "result of an hpo_insights analysis (e.g. hi.variance_explained(trials)), or "
+        "kind='variance_explained'."
+    )
+
+
+def to_markdown(result: Any, *, kind_: str | None = None, layout: str | Layout = "default",
+                **context: Any) -> str:
+    """*result* as Markdown: the renderer of its analysis (see :func:`kind`).
+
+    *context* (``metric=``, ``trend=``) is passed to renderers that take it.
+    """
+    import inspect
+
+    name = kind_ or kind(result)
+    if name not in _RENDER:
+        raise TrialsError(f"Unknown kind {name!r}: expected one of {', '.join(sorted(_RENDER))}.")
+    fn = _RENDER[name]
+    accepted = inspect.signature(fn).parameters
+    extra = {k: v for k, v in context.items() if k in accepted}
+    return fn(result, layout=layout, **extra)
+
+
+def render(trials: pd.DataFrame, *, layout: str = "default", title: str | None = None,
+           studies: str | Sequence[str] | None = None) -> str:
+    """The whole report as one Markdown string, without a notebook or figures.
+
+    Runs the report notebook's analysis cells in this process (the same cells,
+    from the same list of sections, as :func:`hpo_insights.report.build`), so
+    every analysis runs once per study.
+
+    Examples
+    --------
+    >>> import hpo_insights as hi
+    >>> text = render(hi.datasets.example(), layout="reference")
     >>> text.count("# HPO Analysis:")
     3
     """
-    trials = F.check_frame(trials)
-    parts = []
-    if trials[F.STUDY].nunique() > 1 or F.BUDGET in trials.columns:
-        parts.append(cross_budget(trials, objective=objective, direction=direction))
-    parts += [study_report(trials, s) for s in pd.unique(trials[F.STUDY])]
-    return "\n\n---\n\n".join(parts) + "\n"
+    from hpo_insights.report._notebook import run_in_process
+
+    return run_in_process(trials, layout=layout, title=title, studies=studies)

@@ -1,0 +1,367 @@
+"""Make the report: check the trials, write the notebook, run it once, save and export it.
+
+The parameters reach the notebook as data: one cell
+``PARAMETERS = json.loads(<string literal>)``, never as pasted code, so any
+study name, path or title is only ever a string.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hpo_insights import _frame as F
+from hpo_insights._errors import TrialsError
+
+__all__ = ["ReportError", "build", "check_trials", "load_trials"]
+
+_TRIALS_FILE = "report_trials.pkl"
+
+
+class ReportError(TrialsError):
+    """An analysis failed while the report notebook ran.
+
+    ``section`` names the report section, ``notebook`` the executed notebook
+    kept for inspection.
+    """
+
+    def __init__(self, message: str, *, section: str = "", notebook: Path | None = None):
+        super().__init__(message)
+        self.section = section
+        self.notebook = notebook
+
+
+def load_trials(
+    source: Any = None,
+    *,
+    studies: str | Sequence[str] | None = None,
+    objective: str | None = None,
+    direction: str | None = None,
+    params: Sequence[str] | None = None,
+    trials_file: str | None = None,
+) -> pd.DataFrame:
+    """The trials a report is about: the bundled example by default.
+
+    Parameters
+    ----------
+    source : str, path-like, DataFrame or None
+        Anything :func:`hpo_insights.load` reads; None is the bundled example
+        (:func:`hpo_insights.datasets.example`).
+    studies : str or sequence of str, optional
+        Keep only these studies (an unknown name is a :class:`TrialsError`).
+    objective, direction, params
+        Passed to :func:`hpo_insights.load`.
+    trials_file : str, optional
+        A pickled trials frame written by :func:`build`; when given, ``source``
+        is not read again.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The trials frame.
+
+    Raises
+    ------
+    TrialsError
+        The source cannot be read, or a study named in ``studies`` is not in it.
+
+    Examples
+    --------
+    >>> from hpo_insights.report import load_trials
+    >>> load_trials(studies="transformer-2M")["study"].unique().tolist()
+    ['transformer-2M']
+    """
+    from hpo_insights import load
+
+    if trials_file is not None:
+        return pd.read_pickle(trials_file)
+    if source is None:
+        from hpo_insights.datasets import example
+
+        trials = load(example(), direction=direction)
+    else:
+        trials = load(source, None if isinstance(source, pd.DataFrame) else studies,
+                      objective=objective, params=params, direction=direction)
+    if studies is not None:
+        wanted = [studies] if isinstance(studies, str) else list(studies)
+        have = list(pd.unique(trials[F.STUDY]))
+        missing = [s for s in wanted if s not in have]
+        if missing:
+            raise TrialsError(
+                f"Unknown study {missing[0]!r} in 'studies': the source holds "
+                f"{have}. Pick names from that list (or leave --study out for all)."
+            )
+        trials = trials[trials[F.STUDY].isin(wanted)].reset_index(drop=True)
+    return trials
+
+
+def check_trials(trials: pd.DataFrame) -> None:
+    """Raise a one-line :class:`TrialsError` for trials no report can be made of.
+
+    Checked before any kernel starts: one objective (a multi-objective study
+    needs ``objective=``), a direction for every study, at least one
+    parameter, and at least one COMPLETE trial with a finite objective in
+    every study.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"study": "a", "number": [0], "state": ["FAIL"], "value": [None],
+    ...                   "params_x": [1], "study_direction": "maximize"})
+    >>> check_trials(t)
+    Traceback (most recent call last):
+    ...
+    hpo_insights._errors.TrialsError: Study 'a' has no COMPLETE trial with a finite objective ...
+    """
+    F.check_frame(trials)
+    if trials.empty:
+        raise TrialsError("The source holds no trials: there is nothing to report on.")
+    col = F.objective_column(trials)
+    F.directions(trials, None, by=F.STUDY)
+    if not F.param_names(trials):
+        raise TrialsError(
+            "The trials have no parameter column (params_<name>): pass the parameter columns "
+            "of a plain table with params=[...] (CLI: they are the columns other than the "
+            "objective)."
+        )
+    y = F.numeric_objective(trials, col).to_numpy(dtype=float)
+    import numpy as np
+
+    ok = (trials[F.STATE] == "COMPLETE").to_numpy() & np.isfinite(y)
+    counted = pd.Series(ok).groupby(trials[F.STUDY].to_numpy(), sort=False).sum()
+    empty = [str(s) for s, n in counted.items() if n == 0]
+    if empty:
+        states = trials.loc[trials[F.STUDY] == empty[0], F.STATE].value_counts()
+        seen = ", ".join(f"{n} {s}" for s, n in states.items())
+        raise TrialsError(
+            f"Study {empty[0]!r} has no COMPLETE trial with a finite objective ({seen}): "
+            "leave it out with --study (studies=) or report on it once trials completed."
+        )
+
+
+def _rerun_values(values: dict[str, Any], source: Any, out: Path, trials_file: str) -> dict:
+    """The parameters of the saved notebook: re-read the source, or the saved trials."""
+    saved = dict(values)
+    if isinstance(source, pd.DataFrame):
+        shutil.copyfile(trials_file, out / _TRIALS_FILE)
+        saved["trials_file"] = _TRIALS_FILE  # relative: Jupyter runs a notebook in its folder
+        return saved
+    saved["trials_file"] = None
+    if isinstance(source, str | Path):
+        text = str(source)
+        prefix = "sqlite:///"
+        if text.startswith(prefix) and not text.startswith(prefix + "/"):
+            path = Path(text[len(prefix):])
+            if path.exists():
+                saved["source"] = prefix + str(path.resolve())
+        elif "://" not in text and Path(text).exists():
+            saved["source"] = str(Path(text).resolve())
+    return saved
+
+
+def _kernel_manager(folder: str) -> type:
+    """A kernel manager talking to the kernel over local IPC sockets in *folder*.
+
+    The default TCP transport makes every kernel print "running over TCP
+    without encryption" on the terminal; IPC sockets are local files.
+    """
+    import os
+
+    from jupyter_client.manager import KernelManager
+    from traitlets import default
+
+    class _IPCKernelManager(KernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            return os.path.join(folder, "kernel")
+
+    return _IPCKernelManager
+
+
+def _client(nb: Any, cwd: str, timeout: int, on_section: Callable[[str], None]):
+    from nbclient import NotebookClient
+
+    state = {"last": None}
+
+    def start(cell: Any, cell_index: int) -> None:
+        section = cell.metadata.get("hpo_insights", {}).get("section")
+        if section and section != state["last"]:
+            state["last"] = section
+            on_section(section)
+
+    kind = {} if sys.platform == "win32" else {"kernel_manager_class": _kernel_manager(cwd)}
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": cwd}}, on_cell_start=start, **kind)
+    return client
+
+
+def _failure(nb: Any, error: Exception) -> tuple[str, str]:
+    """(section, one-line cause) of the cell that failed."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                section = cell.metadata.get("hpo_insights", {}).get("section", "a cell")
+                cause = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
+                return section, " ".join(cause.split())
+    return "a cell", " ".join(str(error).split())[:300]
+
+
+def build(
+    source: Any = None,
+    out_dir: str | Path = "reports/example",
+    *,
+    studies: str | Sequence[str] | None = None,
+    objective: str | None = None,
+    direction: str | None = None,
+    params: Sequence[str] | None = None,
+    title: str | None = None,
+    layout: str = "default",
+    formats: Sequence[str] = ("html", "md"),
+    progress: Callable[[str], None] | None = None,
+    timeout: int = 600,
+) -> dict[str, Path]:
+    """Make the report: check the trials, run the report notebook once, save and export it.
+
+    The source is read and checked here first (:func:`check_trials`), so a
+    missing file, an unknown study, a study without completed trials or an
+    objective that cannot be told raises before any kernel starts. The
+    notebook (:func:`hpo_insights.report.notebook`) then runs in a fresh
+    ``python3`` kernel in a temporary folder; only when every cell succeeded
+    is anything written to *out_dir*: ``report.ipynb`` (executed, re-runnable
+    in Jupyter), then ``report.html`` and ``report.md``
+    (:func:`hpo_insights.report.export`).
+
+    Parameters
+    ----------
+    source : str, path-like, DataFrame or None
+        What :func:`hpo_insights.load` reads (``sqlite:///studies.db``, a CSV,
+        a folder...); None is the bundled example.
+    out_dir : str or path-like
+        Folder for ``report.ipynb``, ``report.html``, ``report.md`` and
+        ``report_files/`` (a DataFrame source also gets ``report_trials.pkl``,
+        which the saved notebook reads).
+    studies : str or sequence of str, optional
+        Report only these studies.
+    objective, direction, params
+        As in :func:`hpo_insights.load` (sources that do not record them).
+    title : str, optional
+        The report's title.
+    layout : {"default", "reference"}
+        ``"default"``: parameters by importance, intervals as columns;
+        ``"reference"``: the reference report's headings and tables.
+    formats : sequence of {"html", "md"}
+        Which exports to write beside ``report.ipynb``.
+    progress : callable, optional
+        Called with a short message (which study, which section) as the
+        report is made; e.g. ``lambda m: print(m, file=sys.stderr)``.
+    timeout : int
+        Seconds allowed per notebook cell.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``{"ipynb": ..., "html": ..., "md": ...}`` (the formats asked for).
+
+    Raises
+    ------
+    TrialsError
+        The source cannot be read, a study is unknown or has no completed
+        trial, the objective or a direction cannot be told, *out_dir* is a
+        file (all before running anything).
+    ReportError
+        A section failed inside the notebook: the message names the section
+        and the cause, and the executed notebook is kept in a temporary folder
+        named in the message. Nothing is written to *out_dir*.
+    ValueError
+        An unknown format or layout.
+
+    Examples
+    --------
+    >>> import hpo_insights as hi
+    >>> paths = hi.report.build(out_dir=tmp, formats=("md",))  # doctest: +SKIP
+    >>> sorted(paths)  # doctest: +SKIP
+    ['ipynb', 'md']
+    """
+    from hpo_insights.report._export import FORMATS, export
+    from hpo_insights.report._notebook import notebook
+    from hpo_insights.report.markdown import layout_of
+
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise ValueError(f"Unknown report format(s) {unknown}: expected some of {list(FORMATS)}.")
+    layout_of(layout)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise TrialsError(f"The output folder {str(out)!r} is a file: pass a folder (--out DIR).")
+    say = progress or (lambda message: None)
+    trials = load_trials(source, studies=studies, objective=objective,
+                         direction=direction, params=params)
+    check_trials(trials)
+    work = Path(tempfile.mkdtemp(prefix="hpo-insights-report-"))
+    trials_file = str(work / _TRIALS_FILE)
+    trials.to_pickle(trials_file)
+    values = {
+        "source": None if isinstance(source, pd.DataFrame) or source is None else str(source),
+        "studies": [studies] if isinstance(studies, str) else
+        (list(studies) if studies is not None else None),
+        "objective": objective,
+        "direction": direction,
+        "params": list(params) if params is not None else None,
+        "title": title,
+        "trials_file": trials_file,
+    }
+    nb = notebook(trials, values, layout=layout, title=title)
+    say("starting the notebook kernel")
+    from nbclient.exceptions import CellExecutionError
+
+    try:
+        _client(nb, str(work), timeout, say).execute()
+    except CellExecutionError as error:
+        import nbformat
+
+        kept = work / "report.ipynb"
+        nbformat.write(nb, kept)
+        section, cause = _failure(nb, error)
+        raise ReportError(
+            f"The report failed in section '{section}': {cause}. Nothing was written to "
+            f"{str(out)!r}; the executed notebook is kept in {kept}.",
+            section=section, notebook=kept) from None
+    import nbformat
+
+    out.mkdir(parents=True, exist_ok=True)
+    saved = copy.deepcopy(nb)
+    rerun = _rerun_values(values, source, out, trials_file)
+    from hpo_insights.report._notebook import _parameters_source
+
+    for cell in saved.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            cell.source = _parameters_source(rerun)
+    written = {"ipynb": out / "report.ipynb"}
+    nbformat.write(saved, written["ipynb"])
+    say("exporting " + ", ".join(formats))
+    written.update(export(saved, out, formats=formats,
+                          title=title or "Hyperparameter search report"))
+    shutil.rmtree(work, ignore_errors=True)
+    return written
+
+
+def elapsed_progress(write: Callable[[str], None]) -> Callable[[str], None]:
+    """A progress callback that prefixes each message with the seconds since it was made."""
+    start = time.perf_counter()
+
+    def progress(message: str) -> None:
+        write(f"[{time.perf_counter() - start:5.1f} s] {message}")
+
+    return progress
