@@ -156,7 +156,10 @@ def variance_explained(
 
     A parameter with a single value, or a constant objective, gives NaN and
     one :class:`~hpo_insights.TrialsWarning`; so do tests without residual
-    degrees of freedom (too few trials).
+    degrees of freedom (too few trials), and a parameter with more than
+    1,000 distinct values in a group (an ID-like categorical: with k values
+    among n trials, noise alone gives a share near ``(k - 1) / (n - 1)``).
+    Such parameters are left out of the adjusted model.
 
     Examples
     --------
@@ -578,7 +581,10 @@ def _adjusted(
         sst = float(yg @ yg)
         if sst <= 0 or degenerate[g].all():
             continue
-        blocks = [_terms(q, g, rows, xs[j]) for j, q in enumerate(infos)]
+        # a parameter without a share (a single value, or more than MAX_LEVELS values)
+        # stays out of the model: thousands of dummy columns would only absorb noise
+        blocks = [np.empty((m, 0)) if degenerate[g, j] else _terms(q, g, rows, xs[j])
+                  for j, q in enumerate(infos)]
         design = np.column_stack([np.ones(m), *blocks])
         rss, rank = _fit(design, yg)
         df_res = m - rank

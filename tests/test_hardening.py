@@ -307,7 +307,7 @@ def test_too_many_levels_no_share_and_plot_refuses_fast():
                            "params_opt": rng.choice(["adam", "sgd"], n)})
     n_levels = trials["params_id"].nunique()
     assert n_levels > 1000
-    with pytest.warns(hi.TrialsWarning, match="id"):
+    with pytest.warns(hi.TrialsWarning, match="more than 1000 distinct values"):
         ve = hi.variance_explained(trials).set_index("param")
     assert np.isnan(ve.loc["id", "share"])
     assert ve.loc["id", "n_values"] == n_levels
