@@ -424,3 +424,15 @@ def test_parameter_values_beyond_int64_are_levels():
     vt = hi.value_table(trials, params="x", by=None)
     counts = {int(v): int(c) for v, c in zip(vt["value"], vt["count"], strict=True)}
     assert counts == {2**62: 4, 2**63: 2}
+
+
+def test_direction_mapping_in_load_of_a_folder(tmp_path):
+    for name, values in (("a", [1.0, 3.0, 2.0]), ("b", [1.0, 3.0, 2.0])):
+        pd.DataFrame({"number": [0, 1, 2], "value": values, "params_x": [1, 2, 3]}).to_csv(
+            tmp_path / f"{name}.csv", index=False)
+    trials = hi.load(tmp_path, direction={"a": "maximize", "b": "minimize"})
+    assert trials.groupby("study")["study_direction"].first().to_dict() == {
+        "a": "maximize", "b": "minimize"}
+    assert hi.best_trial(trials)["value"].tolist() == [3.0, 1.0]
+    with pytest.raises(hi.TrialsError, match="'c'"):
+        hi.load(tmp_path, direction={"c": "maximize"})

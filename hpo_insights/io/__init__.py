@@ -9,7 +9,7 @@ opened so that nothing can be written to it.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ def load(
     *,
     objective: str | Sequence[str] | None = None,
     params: Sequence[str] | None = None,
-    direction: str | Sequence[str] | None = None,
+    direction: str | Sequence[str] | Mapping[str, str] | None = None,
     metric_name: str | None = None,
 ) -> pd.DataFrame:
     """Load trials from a storage, an exported table, a folder or a DataFrame.
@@ -75,10 +75,11 @@ def load(
     params : sequence of str, optional
         The parameter columns of a plain table (required there), or the subset
         of ``config/``/``params.`` columns to keep as parameters.
-    direction : str or sequence of str, optional
+    direction : str, sequence of str or mapping, optional
         ``"maximize"``/``"minimize"`` (one per objective) for sources that do not
-        record it; fills ``study_direction``. Contradicting a recorded direction
-        is an error.
+        record it; fills ``study_direction``. A mapping gives each study its own
+        (``{"a": "maximize", "b": "minimize"}``, e.g. for a folder of exports).
+        Contradicting a recorded direction is an error.
     metric_name : str, optional
         Display name of the objective (``study_metric_name``, e.g. ``"AUC"``);
         replaces the recorded or column-derived name.

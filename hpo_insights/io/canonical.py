@@ -8,7 +8,7 @@ for all sources (``docs/trials-frame.md``).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -209,6 +209,39 @@ def _states(values: pd.Series) -> pd.Series:
     return mapped.astype("str")
 
 
+def _directions_by_study(out: pd.DataFrame, direction: Mapping, label: str) -> pd.DataFrame:
+    """``direction={study: direction}``: fill each named study's direction (never contradict)."""
+    present = set(out[F.STUDY])
+    unknown = [s for s in direction if s not in present]
+    if unknown:
+        raise TrialsError(
+            f"direction= names {', '.join(repr(s) for s in unknown)}, which {label} does not "
+            f"hold. Studies: {', '.join(map(repr, dict.fromkeys(out[F.STUDY])))}."
+        )
+    recorded = out[F.DIRECTION] if F.DIRECTION in out.columns else pd.Series(
+        np.nan, index=out.index, dtype=object)
+    filled = recorded.astype(object).copy()
+    for name, d in direction.items():
+        parts = [str(x).strip().lower() for x in (d.split(",") if isinstance(d, str) else d)]
+        if any(x not in F.DIRECTIONS for x in parts):
+            raise TrialsError(
+                f"direction[{name!r}] must be 'maximize' or 'minimize' (one per objective), got "
+                f"{d!r} instead."
+            )
+        joined = ",".join(parts)
+        rows = (out[F.STUDY] == name).to_numpy()
+        clash = [r for r in recorded[rows].dropna().unique() if r != joined]
+        if clash:
+            raise TrialsError(
+                f"direction[{name!r}]={joined!r} contradicts the direction recorded in {label} "
+                f"({', '.join(clash)}). Leave that study out of direction=."
+            )
+        filled[rows] = joined
+    out = out.copy()
+    out[F.DIRECTION] = filled
+    return out
+
+
 def _finish(
     frame: pd.DataFrame,
     study: str | Sequence[str] | None,
@@ -221,7 +254,9 @@ def _finish(
         names = list(dict.fromkeys(out[F.STUDY]))
         wanted = _select(names, study, label)
         out = out[out[F.STUDY].isin(wanted)].reset_index(drop=True)
-    if direction is not None:
+    if isinstance(direction, Mapping):
+        out = _directions_by_study(out, direction, label)
+    elif direction is not None:
         dirs = [str(d).strip().lower() for d in
                 (direction.split(",") if isinstance(direction, str) else direction)]
         bad = [d for d in dirs if d not in F.DIRECTIONS]
