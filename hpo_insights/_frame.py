@@ -542,25 +542,28 @@ def _none_choices(trials: pd.DataFrame, col: str, s: pd.Series) -> pd.Series:
     chose = s.isna().to_numpy() & dist.notna().to_numpy()
     if not chose.any():
         return s
-    with_none = set()
-    for text in pd.unique(dist[chose]):
+    keys = dist[chose]
+    if keys.dtype == object and keys.map(type).eq(dict).any():  # dicts (rare): as JSON text
+        keys = keys.map(lambda t: json.dumps(t) if isinstance(t, dict) else t)
+    codes, uniques = pd.factorize(keys)
+    with_none = np.zeros(len(uniques) + 1, dtype=bool)  # one verdict per distinct text
+    for k, text in enumerate(uniques):
         d = _parse_distribution(text)
         choices = (d.get("attributes") or {}).get("choices") if d else None
-        if d and d.get("name") == "CategoricalDistribution" and isinstance(choices, list) and \
-                any(c is None for c in choices):
-            with_none.add(text if not isinstance(text, dict) else json.dumps(text))
-    if not with_none:
+        with_none[k] = bool(d and d.get("name") == "CategoricalDistribution"
+                            and isinstance(choices, list) and any(c is None for c in choices))
+    if not with_none.any():
         return s
-    keys = dist.map(lambda t: t if not isinstance(t, dict) else json.dumps(t))
-    fill = chose & keys.isin(with_none).to_numpy()
+    fill = np.zeros(len(s), dtype=bool)
+    fill[np.flatnonzero(chose)] = with_none[codes]
     if not fill.any():
         return s
     values = s.astype(object).to_numpy(copy=True)
     if is_numeric_param(s):  # whole-number choices stored as float (NaN forced float)
-        present = ~pd.isna(values)
+        present = s.notna().to_numpy()
         nums = s.to_numpy()[present]
-        if np.all(nums == np.round(nums)):
-            values[present] = [int(v) for v in nums]
+        if np.all(nums == np.round(nums)) and np.all(np.abs(nums) < 2.0**63):
+            values[present] = nums.astype(np.int64).astype(object)  # Python ints
     values[fill] = NONE_LEVEL
     return pd.Series(values, index=s.index, name=s.name, dtype=object)
 
@@ -590,7 +593,10 @@ def _object_levels(s: pd.Series) -> pd.Series:
     if nested.any():
         values[nested] = [json.dumps(v, sort_keys=True, default=_plain) for v in values[nested]]
     if bools.any() and numbers.any():
-        values[bools] = [str(bool(v)) for v in values[bools]]
+        where = np.flatnonzero(bools)
+        truth = values[where].astype(bool)
+        values[where[truth]] = "True"
+        values[where[~truth]] = "False"
     return pd.Series(values, index=s.index, name=s.name, dtype=object)
 
 

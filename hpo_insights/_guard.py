@@ -234,7 +234,12 @@ def _check_numbers(trials: pd.DataFrame, name: str) -> None:
                 "trials 0, 1, 2 ... within each study."
             )
         values = x.astype(np.int64)
-    codes = pd.factorize(trials[F.STUDY], use_na_sentinel=False)[0]
+    study = trials[F.STUDY]
+    first = study.iloc[0]
+    if isinstance(first, str) and bool((study == first).all()):  # one study: no hashing
+        codes = np.zeros(len(study), dtype=np.intp)
+    else:
+        codes = pd.factorize(study, use_na_sentinel=False)[0]
     change = codes[1:] != codes[:-1]
     ordered = bool(np.all((np.diff(values) > 0) | change))
     if ordered and int(change.sum()) + 1 == int(codes.max(initial=0)) + 1:
