@@ -32,7 +32,16 @@ def validate(
     takes more than one value; ``study_direction`` holds ``maximize``/
     ``minimize`` (comma-joined for several objectives) and, like the other
     study-level columns, one value per study; ``distributions_<name>`` hold
-    Optuna distribution JSON; datetimes and durations have datetime dtypes.
+    Optuna distribution JSON; datetimes and durations have datetime dtypes;
+    column labels are unique strings, the frame has rows, trial numbers fit
+    int64 and constraint values are numbers. For pooled studies with
+    different objectives, a study that never has an objective column is not
+    missing it, so every frame :func:`hpo_insights.load` returns passes.
+
+    Besides defects it *notes* how the analyses read odd values (a
+    categorical choice ``None`` as the level ``"None"``, booleans mixed with
+    numbers kept apart, dicts as JSON text, more than 1,000 distinct values):
+    see "Odd inputs" in ``docs/trials-frame.md``. Notes are not defects.
 
     Parameters
     ----------
@@ -40,8 +49,10 @@ def validate(
         The frame to check (it is not modified).
     errors : {"raise", "report"}, default "raise"
         ``"raise"``: raise one :class:`TrialsError` listing every defect (one
-        per line), or return *trials* unchanged when it is valid.
-        ``"report"``: return the defects as a DataFrame (empty when valid).
+        per line), or return *trials* unchanged when it is valid (notes come
+        as one :class:`~hpo_insights.TrialsWarning`).
+        ``"report"``: return the defects as a DataFrame (empty when valid),
+        followed by the notes (their ``problem`` starts with ``"note: "``).
 
     Returns
     -------
@@ -56,7 +67,8 @@ def validate(
     TypeError
         *trials* is not a DataFrame.
     TrialsError
-        With ``errors="raise"``, when there is at least one defect.
+        With ``errors="raise"``, when there is at least one defect; *errors*
+        is neither ``"raise"`` nor ``"report"``.
 
     Examples
     --------
