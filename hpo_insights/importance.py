@@ -522,11 +522,16 @@ def _terms(p: _Param, g: int, rows: np.ndarray, x: np.ndarray | None) -> np.ndar
         if p.log[g]:
             with np.errstate(invalid="ignore", divide="ignore"):
                 v = np.log10(v)
-        mu, sd = np.nanmean(v), np.nanstd(v)
-        z = np.where(has, (v - mu) / (sd if sd > 0 else 1.0), 0.0)
-        quad = np.where(has, z * z, 0.0)
-        quad = np.where(has, quad - quad[has].mean(), 0.0)
-        cols += [z, quad]
+        with np.errstate(over="ignore", invalid="ignore"):
+            big = np.nanmax(np.abs(v)) if has.any() else 0.0
+            if np.isfinite(big) and big > 0:  # z is scale-free; this keeps v*v finite
+                v = v / big
+            mu, sd = np.nanmean(v), np.nanstd(v)
+        if np.isfinite(mu) and np.isfinite(sd):  # (infinite values: no smooth term)
+            z = np.where(has, (v - mu) / (sd if sd > 0 else 1.0), 0.0)
+            quad = np.where(has, z * z, 0.0)
+            quad = np.where(has, quad - quad[has].mean(), 0.0)
+            cols += [z, quad]
     else:
         kg = int(p.k[g])
         if kg >= 2:
