@@ -22,10 +22,13 @@ from hpo_insights.io.curves import load_curves
 from hpo_insights.io.journal import is_journal, load_journal
 from hpo_insights.io.optuna import (
     _OPTUNA_HINT,
+    DEFAULT_TIMEOUT,
     SQLITE_SUFFIXES,
+    _check_timeout,
     _load_storage,
     _studies_frame,
     _url_scheme,
+    mask_url,
 )
 from hpo_insights.io.tables import TABLE_SUFFIXES, _flatten_columns, _from_table, _read_table
 
@@ -34,12 +37,13 @@ __all__ = ["from_optuna", "load", "load_curves"]
 
 def load(
     source: str | os.PathLike | pd.DataFrame,
-    study: str | Sequence[str] | None = None,
     *,
+    studies: str | Sequence[str] | None = None,
     objective: str | Sequence[str] | None = None,
     params: Sequence[str] | None = None,
     direction: str | Sequence[str] | None = None,
     metric_name: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> pd.DataFrame:
     """Load trials from a storage, an exported table, a folder or a DataFrame.
 
@@ -57,10 +61,10 @@ def load(
           ``multi_index=True``), optuna-dashboard's CSV download, Ray Tune's
           ``ResultGrid.get_dataframe()``, MLflow's ``search_runs()`` or a plain
           table such as a W&B runs export.
-    study : str or sequence of str, optional
-        Which studies to keep (storages, or tables with a ``study`` column;
-        an unknown name is an error listing those that exist). For a table with
-        no ``study`` column it names the study.
+    studies : str or sequence of str, optional
+        Which studies to keep, in this order (storages, journals, or tables with a
+        ``study`` column; an unknown name is an error listing those that exist).
+        For a table with no ``study`` column a single name names the study.
     objective : str or sequence of str, optional
         The metric column(s) holding the objective in a Ray Tune, MLflow or plain
         table (``metrics.`` prefix optional). Required when there are several
@@ -75,6 +79,10 @@ def load(
     metric_name : str, optional
         Display name of the objective (``study_metric_name``, e.g. ``"AUC"``);
         replaces the recorded or column-derived name.
+    timeout : float, default 10
+        Seconds a storage read may wait: to connect to a server, for each SQL
+        statement (PostgreSQL ``statement_timeout``, MySQL ``read_timeout``) and for
+        a SQLite file locked by a writer. Then a ``TrialsError`` says what timed out.
 
     Returns
     -------
@@ -101,7 +109,7 @@ def load(
     >>> import hpo_insights as hi
     >>> ray = pd.DataFrame({"config/lr": [0.1, 0.01], "loss": [0.5, 0.3],
     ...                     "trial_id": ["a_1", "a_2"], "done": [True, True]})
-    >>> trials = hi.load(ray, "ray", direction="minimize")
+    >>> trials = hi.load(ray, studies="ray", direction="minimize")
     >>> trials[["study", "number", "state", "value", "params_lr"]]
       study  number     state  value  params_lr
     0   ray       0  COMPLETE    0.5       0.10
@@ -109,6 +117,9 @@ def load(
     >>> trials["study_direction"].tolist(), trials["study_metric_name"].tolist()
     (['minimize', 'minimize'], ['loss', 'loss'])
     """
+    F.study_names(studies)  # TypeError / TrialsError for a malformed studies=
+    study = studies
+    timeout = _check_timeout(timeout)
     if isinstance(source, pd.DataFrame):
         frame = _from_table(source, study, objective, params, "the DataFrame")
         return _finish(frame, study, direction, metric_name, "the DataFrame")
@@ -118,18 +129,19 @@ def load(
             f"{type(source).__name__} instead."
         )
     text = os.fspath(source)
+    label = repr(mask_url(text))
     tool = _tool_source(text)
     if tool is not None:
         return tool(text, study, objective=objective, params=params, direction=direction,
                     metric_name=metric_name)
     scheme = _url_scheme(text)
     if scheme is not None:
-        frame = _load_storage(text, scheme, study)
-        return _finish(frame, None, direction, metric_name, repr(text))
+        frame = _load_storage(text, scheme, study, timeout=timeout)
+        return _finish(frame, None, direction, metric_name, label)
     path = Path(text)
     if path.suffix.lower() in SQLITE_SUFFIXES:
-        frame = _load_storage(text, "sqlite-file", study)
-        return _finish(frame, None, direction, metric_name, repr(text))
+        frame = _load_storage(text, "sqlite-file", study, timeout=timeout)
+        return _finish(frame, None, direction, metric_name, label)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in TABLE_SUFFIXES)
         if not files:

@@ -71,7 +71,7 @@ def _select(names: list[str], study: str | Sequence[str] | None, label: str) -> 
         raise TrialsError(
             f"Unknown study {', '.join(repr(s) for s in unknown)} in {label}. Studies there: "
             f"{', '.join(repr(n) for n in names) if names else '(none)'}. "
-            "Pass study= with names from this list."
+            "Pass studies= with names from this list."
         )
     return list(dict.fromkeys(wanted))
 
