@@ -183,7 +183,8 @@ def _tool_source(text: str) -> Any:
 
     path = Path(text[len("sqlite:///"):].split("?", 1)[0]
                 if text.lower().startswith("sqlite:///") else text)
-    if path.suffix.lower() in SQLITE_SUFFIXES and mlflow.is_mlflow_sqlite(path):
+    # no wait on a writer's lock here: a locked Optuna storage then waits timeout= once
+    if path.suffix.lower() in SQLITE_SUFFIXES and mlflow.is_mlflow_sqlite(path, timeout=0):
         return mlflow.load_mlflow
     if path.is_dir():
         if ray.is_ray_experiment(path):

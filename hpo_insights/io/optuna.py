@@ -51,6 +51,26 @@ def mask_url(text: str) -> str:
     return head + re.sub(r"(?i)([?&;](?:password|passwd|pwd)=)[^&;]*", r"\1***", rest)
 
 
+def _quote_password(text: str) -> str:
+    """Percent-encode a password holding ``@`` (SQLAlchemy would cut it at the first
+    ``@``: a wrong host, and the rest of the password shown in the driver's error)."""
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*://)(.*)$", text, flags=re.DOTALL)
+    if match is None:
+        return text
+    head, rest = match.groups()
+    before_query = rest.split("?", 1)[0]
+    if before_query.count("@") < 2:
+        return text
+    at = before_query.rindex("@")
+    userinfo = before_query[:at]
+    if ":" not in userinfo:
+        return text
+    user, password = userinfo.split(":", 1)
+    if "%" in password:  # already encoded
+        return text
+    return f"{head}{user}:{quote(password, safe='')}{rest[at:]}"
+
+
 def _url_scheme(text: str) -> str | None:
     match = re.match(r"^([A-Za-z][A-Za-z0-9]*)(\+[A-Za-z0-9_]+)?://", text)
     if match is None:
@@ -130,6 +150,7 @@ def _readonly_url(text: str, scheme: str, timeout: float = DEFAULT_TIMEOUT
         connect.immutable = False  # type: ignore[attr-defined]
         return "sqlite://", {"creator": connect}, str(path)
     kwargs: dict = {}
+    text = _quote_password(text)
     driver = text.split("://", 1)[0].lower()
     seconds = max(1, int(-(-timeout // 1)))  # drivers take whole seconds
     if scheme in ("postgresql", "postgres"):
@@ -204,7 +225,9 @@ def _load_storage(
     except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
         cause = err.__cause__ if isinstance(err.__cause__, Exception) else err
         detail = str(getattr(cause, "orig", None) or cause).strip().splitlines()[0]
-        detail = mask_url(detail.replace(password, "***") if password else detail)
+        if password and len(password) >= 4:
+            detail = detail.replace(password, "***")
+        detail = mask_url(detail)
         if re.search(r"database is locked|database table is locked", detail):
             why = (f"a writer held its lock for longer than timeout={timeout:g} s (hpo_insights "
                    "waits that long, then gives up); retry, pass a larger timeout=, or load a "
