@@ -55,12 +55,18 @@ def load(
         - an Optuna storage URL (``sqlite:///studies.db``, ``postgresql://...``,
           ``mysql://...``) or the path of a ``.db``/``.sqlite``/``.sqlite3`` file:
           every study in it, opened read-only;
+        - an MLflow tracking store: a ``mlflow.db`` file (or ``sqlite:///`` URL)
+          holding MLflow's tables, read read-only without mlflow, or an ``mlruns/``
+          folder (one study per experiment; see ``docs/sources.md``);
+        - a Ray Tune experiment folder (trial folders with ``params.json``,
+          ``result.json``, ``error.txt``) or a folder of them;
         - a ``.csv``/``.parquet``/``.json``/``.jsonl`` file (one study, named
           after the file stem unless it has a ``study`` column) or a folder of them;
         - a DataFrame: a trials frame, Optuna's ``trials_dataframe()`` (also with
           ``multi_index=True``), optuna-dashboard's CSV download, Ray Tune's
-          ``ResultGrid.get_dataframe()``, MLflow's ``search_runs()`` or a plain
-          table such as a W&B runs export.
+          ``ResultGrid.get_dataframe()``, MLflow's ``search_runs()``, W&B's
+          exports (the docs' ``summary``/``config`` frame, the runs-table CSV) or
+          a plain table.
     studies : str or sequence of str, optional
         Which studies to keep, in this order (storages, journals, or tables with a
         ``study`` column; an unknown name is an error listing those that exist).
@@ -181,8 +187,13 @@ def _tool_source(text: str) -> Any:
     """The loader of another tool's store or folder at *text* (MLflow, Ray Tune), if any."""
     from hpo_insights.io import mlflow, ray
 
-    path = Path(text[len("sqlite:///"):].split("?", 1)[0]
-                if text.lower().startswith("sqlite:///") else text)
+    lower = text.lower()
+    if lower.startswith("sqlite:///"):
+        path = Path(text[len("sqlite:///"):].split("?", 1)[0])
+    elif lower.startswith("file:"):  # MLflow's file-store URI, file:///path/mlruns
+        path = Path(text[len("file://"):] if lower.startswith("file://") else text[len("file:"):])
+    else:
+        path = Path(text)
     # no wait on a writer's lock here: a locked Optuna storage then waits timeout= once
     if path.suffix.lower() in SQLITE_SUFFIXES and mlflow.is_mlflow_sqlite(path, timeout=0):
         return mlflow.load_mlflow
