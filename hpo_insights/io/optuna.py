@@ -676,7 +676,6 @@ def _sql_frame(conn: Any, studies: str | Sequence[str] | None, label: str) -> pd
     return _concat_studies(frames)
 
 
-
 # --------------------------------------------------------------------------- curves
 CURVE_COLUMNS = (F.STUDY, F.NUMBER, F.STATE, "step", F.VALUE)
 
