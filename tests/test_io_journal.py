@@ -146,3 +146,21 @@ def test_journal_corrupt_line_is_an_error(log, tmp_path):
 def test_journal_unknown_study(log):
     with pytest.raises(hi.TrialsError, match="'nope'.*'first', 'second'"):
         hi.load(log, studies="nope")
+
+
+def test_journal_written_by_the_older_journal_file_storage(log, tmp_path):
+    """optuna.storages.JournalFileStorage (the pre-4.0 name) writes the same format."""
+    legacy = getattr(optuna.storages, "JournalFileStorage", None)
+    if legacy is None:
+        pytest.skip("this Optuna has no JournalFileStorage")
+    folder = tmp_path / "legacy"
+    folder.mkdir()
+    path = folder / "journal.log"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecated since Optuna 4.0
+        backend = legacy(str(path))
+    _write(path, backend)
+    ours, reference = hi.load(path), hi.load(log)
+    cols = ["study", "number", "state", "params_kind", "user_attrs_shape"]
+    pd.testing.assert_frame_equal(ours[cols], reference[cols])
+    assert os.listdir(folder) == ["journal.log"]
