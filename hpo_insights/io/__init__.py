@@ -1,9 +1,15 @@
-"""Load trials from Optuna storages, exported tables and in-memory studies.
+"""Load trials from Optuna storages and journals, tools' exports and in-memory studies.
 
 :func:`load` turns any supported source into the canonical *trials frame*
 (``docs/trials-frame.md``); :func:`from_optuna` does the same for
-``optuna.Study`` objects already in memory. Both are read-only: a storage is
-opened so that nothing can be written to it.
+``optuna.Study`` objects already in memory; :func:`load_curves` reads the
+intermediate values. All are read-only: a storage is opened so that nothing can
+be written to it and no file is created beside it.
+
+One module per source family: ``optuna`` (storages, read with SQL), ``journal``
+(Optuna journal files), ``tables`` (csv/parquet/json files, folders, DataFrames),
+``ray``, ``mlflow``, ``wandb``, ``dashboard`` (tools' exports), ``curves``
+(learning curves) and ``canonical`` (dtypes, column order, states).
 """
 
 from __future__ import annotations
@@ -54,7 +60,10 @@ def load(
 
         - an Optuna storage URL (``sqlite:///studies.db``, ``postgresql://...``,
           ``mysql://...``) or the path of a ``.db``/``.sqlite``/``.sqlite3`` file:
-          every study in it, opened read-only;
+          every study in it, opened read-only and read with SQL (Optuna 3.0-5.x
+          schemas; others through Optuna's API with a ``TrialsWarning``);
+        - an Optuna journal file (``journal.log``, written by ``JournalFileBackend``
+          or ``JournalFileStorage``): every study in it, replayed read-only;
         - an MLflow tracking store: a ``mlflow.db`` file (or ``sqlite:///`` URL)
           holding MLflow's tables, read read-only without mlflow, or an ``mlruns/``
           folder (one study per experiment; see ``docs/sources.md``);
