@@ -40,7 +40,6 @@ Interaction F test (:func:`interaction_f`)
 from __future__ import annotations
 
 import math
-from itertools import combinations
 
 import numpy as np
 
@@ -264,16 +263,32 @@ def top_mean(values: np.ndarray, k: int) -> np.ndarray:
     return top.mean(axis=-1)
 
 
+def combinations_array(n: int, k: int) -> np.ndarray:
+    """Every k-subset of ``range(n)`` as rows of an int array, in lexicographic order.
+
+    Built one column at a time (a loop over the *k* positions, not over the
+    subsets): each partial row is extended by every larger index that still
+    leaves room for the remaining positions.
+    """
+    if k == 0:
+        return np.zeros((1, 0), dtype=np.intp)
+    rows = np.arange(n - k + 1, dtype=np.intp)[:, None]
+    for pos in range(1, k):
+        last = rows[:, -1]
+        stop = n - k + pos + 1  # exclusive bound of the index at this position
+        counts = np.maximum(stop - last - 1, 0)
+        rep = np.repeat(np.arange(len(rows)), counts)
+        starts = np.repeat(last + 1, counts)
+        offsets = np.arange(len(rep)) - np.repeat(np.cumsum(counts) - counts, counts)
+        rows = np.column_stack([rows[rep], starts + offsets])
+    return rows
+
+
 def _splits(n_total: int, n_a: int, n_perm: int, rng: np.random.Generator) -> tuple[np.ndarray,
                                                                                          bool]:
     """Row-wise index sets of the first sample: every split when few, else *n_perm* random ones."""
-    count = math.comb(n_total, n_a)
-    if count <= n_perm:
-        idx = np.fromiter(
-            (i for comb in combinations(range(n_total), n_a) for i in comb),
-            dtype=np.intp, count=count * n_a,
-        ).reshape(count, n_a)
-        return idx, True
+    if math.comb(n_total, n_a) <= n_perm:
+        return combinations_array(n_total, n_a), True
     order = np.argsort(rng.random((n_perm, n_total)), axis=1)
     return order, False
 

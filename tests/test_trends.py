@@ -500,3 +500,15 @@ def test_shape_reads_log_choices_on_a_log_scale(rng):
     assert ct.trend == "increasing" and ct.effect == pytest.approx(0.03, abs=0.002)
     vt = hi.value_table(t, params="x")
     assert (vt.scale == "categorical").all()  # the table's axis; the trend still reads log10
+
+
+def test_combinations_array_matches_itertools():
+    """The vectorized enumeration of splits equals itertools.combinations, in order."""
+    import itertools
+
+    from hpo_insights._trend_stats import combinations_array
+
+    for n in range(1, 10):
+        for k in range(1, n + 1):
+            expected = np.array(list(itertools.combinations(range(n), k)), dtype=np.intp)
+            np.testing.assert_array_equal(combinations_array(n, k), expected)
