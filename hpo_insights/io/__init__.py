@@ -18,6 +18,8 @@ import pandas as pd
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
 from hpo_insights.io.canonical import _finish
+from hpo_insights.io.curves import load_curves
+from hpo_insights.io.journal import is_journal, load_journal
 from hpo_insights.io.optuna import (
     _OPTUNA_HINT,
     SQLITE_SUFFIXES,
@@ -27,7 +29,7 @@ from hpo_insights.io.optuna import (
 )
 from hpo_insights.io.tables import TABLE_SUFFIXES, _flatten_columns, _from_table, _read_table
 
-__all__ = ["from_optuna", "load"]
+__all__ = ["from_optuna", "load", "load_curves"]
 
 
 def load(
@@ -153,6 +155,9 @@ def load(
             f"No such file or folder: {text!r}. Pass an Optuna storage URL "
             "(sqlite:///file.db, postgresql://...), a .db/.csv/.parquet/.json file or a folder."
         )
+    if is_journal(path):
+        frame = load_journal(path, study, repr(text))
+        return _finish(frame, None, direction, metric_name, repr(text))
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise TrialsError(
             f"Cannot read {text!r}: unknown file type {path.suffix!r}. Expected an Optuna "
