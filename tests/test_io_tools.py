@@ -425,3 +425,19 @@ def test_wandb_ui_csv_columns():
     assert set(out["study_direction"]) == {"maximize,minimize"}
     with pytest.raises(hi.TrialsError, match=r"Pass params=\[\.\.\.\].*lr, dropout"):
         hi.load(path)
+
+
+# --- hi.load_curves ------------------------------------------------------------------------------
+def test_load_curves_reads_tool_histories():
+    """hi.load_curves dispatches to the Ray Tune and MLflow readers (mlflow.db before Optuna)."""
+    ray = hi.load_curves(EXPERIMENT)
+    pd.testing.assert_frame_equal(ray, ray_curves(EXPERIMENT))
+    for store in ("mlflow.db", "mlruns"):
+        curves = hi.load_curves(MLFLOW / store, studies="nested_sweep")
+        pd.testing.assert_frame_equal(curves, mlflow_curves(MLFLOW / store, study="nested_sweep"))
+        truth = _mlflow_truth(store)["nested_sweep"]["trials"]
+        assert len(curves) == sum(len(t["accuracy_history"]) for t in truth)
+    both = hi.load_curves(MLFLOW / "mlflow.db")
+    assert list(dict.fromkeys(both["study"])) == ["optuna_callback", "nested_sweep"]
+    with pytest.raises(hi.TrialsError, match="Unknown study 'nope'"):
+        hi.load_curves(EXPERIMENT, studies="nope")
