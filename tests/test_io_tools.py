@@ -441,3 +441,19 @@ def test_load_curves_reads_tool_histories():
     assert list(dict.fromkeys(both["study"])) == ["optuna_callback", "nested_sweep"]
     with pytest.raises(hi.TrialsError, match="Unknown study 'nope'"):
         hi.load_curves(EXPERIMENT, studies="nope")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_row_order_does_not_matter(seed):
+    """Shuffled exports load to the same frame: numbers come from trial_id, start_time, Created."""
+    rng = np.random.default_rng(seed)
+    (ui,) = glob.glob(str(WANDB / "wandb_export_*.csv"))
+    cases = [
+        (pd.read_csv(RAY / "get_dataframe.csv"), {"objective": "accuracy"}),
+        (pd.read_csv(MLFLOW / "search_runs.csv"), {"objective": "accuracy"}),
+        (pd.read_csv(ui), {"params": PARAMS, "objective": "accuracy"}),
+        (pd.read_csv(WANDB / "project.csv"), {"objective": "accuracy"}),
+    ]
+    for raw, kwargs in cases:
+        shuffled = raw.iloc[rng.permutation(len(raw))].reset_index(drop=True)
+        pd.testing.assert_frame_equal(hi.load(shuffled, **kwargs), hi.load(raw, **kwargs))
