@@ -457,3 +457,14 @@ def test_row_order_does_not_matter(seed):
     for raw, kwargs in cases:
         shuffled = raw.iloc[rng.permutation(len(raw))].reset_index(drop=True)
         pd.testing.assert_frame_equal(hi.load(shuffled, **kwargs), hi.load(raw, **kwargs))
+
+
+def test_mlflow_repeated_optuna_numbers_fall_back_to_start_order():
+    """Two Optuna studies logged into one experiment repeat tags.number: start order instead."""
+    raw = pd.read_csv(MLFLOW / "experiments_csv.csv")
+    twice = pd.concat([raw, raw.assign(run_id=raw["run_id"] + "x",
+                                       start_time=pd.to_datetime(raw["start_time"])
+                                       + pd.Timedelta("1h"))], ignore_index=True)
+    out = hi.load(twice)
+    assert out["number"].tolist() == list(range(40))
+    assert out["user_attrs_run_id"].str.endswith("x").tolist() == [False] * 20 + [True] * 20

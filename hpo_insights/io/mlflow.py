@@ -102,7 +102,10 @@ def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
         if "tags.number" in cols:
             # Optuna's trial number, where every run of the study carries one.
             tagged = pd.to_numeric(out[F.USER_ATTR_PREFIX + "tags.number"], errors="coerce")
-            whole = tagged.notna().groupby(out[F.STUDY]).transform("all")
+            # (two Optuna studies logged into one experiment repeat numbers: start order then)
+            clash = pd.DataFrame({"s": out[F.STUDY], "n": tagged}).duplicated(keep=False)
+            ok = tagged.notna() & ~clash
+            whole = ok.groupby(out[F.STUDY]).transform("all")
             number = tagged.where(whole, number)
         out[F.NUMBER] = number.astype("int64")
     elif "tags.number" in cols:
