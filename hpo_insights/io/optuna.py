@@ -477,6 +477,8 @@ def _utc_to_local(stamps: pd.Series) -> pd.Series:
     The offset comes from ``time.localtime`` once per 15-minute UTC bucket: time-zone
     transitions since 1970 fall on quarter hours, so every instant of a bucket shares it.
     """
+    if time.timezone == 0 and not time.daylight:  # UTC-like zone: no offset since 1970
+        return stamps
     valid = stamps.notna().to_numpy()
     if not valid.any():
         return stamps
