@@ -48,7 +48,7 @@ class _Param:
     k: np.ndarray  # per group: levels (values or bins) with a trial
     ssb: np.ndarray  # per group: between-level sum of squares
     sst: np.ndarray  # per group: total sum of squares (same trials)
-    scale: np.ndarray  # per group: largest |level mean| (for the zero test)
+    scale: np.ndarray  # per group: largest |level mean| of the raw objective (zero test)
 
 
 def variance_explained(
@@ -127,7 +127,7 @@ def variance_explained(
         - ``confounded_with``: when ``share_corrected`` exceeds
           ``share_adjusted`` by more than 0.10 and more than twice, the
           parameter it was sampled together with (the one that takes the most
-          of its sum of squares in a two-parameter model), else None;
+          of its sum of squares in a two-parameter model), else missing (NaN);
           ``cramers_v``: Cramér's V between the two (see
           :func:`~hpo_insights.sampling_association`);
         - ``n_trials`` (trials used), ``n_values`` (values or bins),
@@ -204,9 +204,9 @@ def variance_explained(
     # centre per group: sums of squares from sums stay exact to rounding
     gsum = np.bincount(gcodes, weights=y, minlength=ngroups)
     gcount = np.bincount(gcodes, minlength=ngroups)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        y = y - (gsum / np.maximum(gcount, 1))[gcodes]
-    infos = [_one_param(done, pcol, y, gcodes, groups, kept, by, bins) for pcol in pcols]
+    gmean = gsum / np.maximum(gcount, 1)
+    y = y - gmean[gcodes]
+    infos = [_one_param(done, pcol, y, gcodes, groups, kept, by, bins, gmean) for pcol in pcols]
     if not any(p.n.any() for p in infos):
         names = ", ".join(p.name for p in infos)
         raise TrialsError(
@@ -323,7 +323,7 @@ def _n_excluded(
 
 def _one_param(
     done: pd.DataFrame, pcol: str, y: np.ndarray, gcodes: np.ndarray, groups: pd.Index,
-    trials: pd.DataFrame, by: str | None, bins: int | None,
+    trials: pd.DataFrame, by: str | None, bins: int | None, gmean: np.ndarray,
 ) -> _Param:
     ngroups = len(groups)
     dists = _binning.group_distributions(trials, pcol, by)
@@ -339,8 +339,8 @@ def _one_param(
     ssw = np.bincount(lgroup, weights=stats["ss"], minlength=ngroups)
     k = np.bincount(lgroup, minlength=ngroups)
     scale = np.zeros(ngroups)
-    if nlev:
-        np.maximum.at(scale, lgroup, np.abs(mean))
+    if nlev:  # the size of the objective's values (before centring), for the zero test
+        np.maximum.at(scale, lgroup, np.abs(mean + gmean[lgroup]))
     offset = np.searchsorted(lgroup, np.arange(ngroups))
     smooth = np.zeros(ngroups, dtype=bool)
     log = np.zeros(ngroups, dtype=bool)

@@ -146,7 +146,9 @@ def _panels(
         draw(i, flat[i])
     for a in flat[n:]:
         a.set_visible(False)
-    fig.tight_layout()
+    # fixed spacing: a layout engine measures every text twice more (slow, same result here);
+    # the margins are cropped when the figure is saved with bbox_inches="tight"
+    fig.subplots_adjust(hspace=0.6, wspace=0.35 if ncols > 1 else 0.2)
     return fig
 
 
@@ -172,10 +174,9 @@ def _title(prefix: str, key: tuple) -> str:
 
 def _draw_shares(rows: pd.DataFrame, ax: Axes, title: str) -> None:
     colors = _palette()
-    share_col = "share_adjusted" if "share_adjusted" in rows.columns else "share"
-    rows = rows.sort_values(share_col, ascending=False, kind="stable", na_position="last")
+    rows = rows.sort_values("share", ascending=False, kind="stable", na_position="last")
     y = np.arange(len(rows))
-    share = rows[share_col].to_numpy(dtype=float)
+    share = rows["share"].to_numpy(dtype=float)
     if "matters" in rows.columns:
         matters = rows["matters"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         color = [colors[0] if m else "0.7" for m in matters]
@@ -189,26 +190,33 @@ def _draw_shares(rows: pd.DataFrame, ax: Axes, title: str) -> None:
         if ok.any():
             err = np.vstack([np.clip(share - lo, 0, None), np.clip(hi - share, 0, None)])
             ax.errorbar(share[ok], y[ok], xerr=err[:, ok], fmt="none", ecolor="0.2",
-                        capsize=2, lw=0.8, gid="ci")
+                        capsize=2, lw=0.8, gid="ci", label="95% CI")
+    if "share_adjusted" in rows.columns:
+        adjusted = rows["share_adjusted"].to_numpy(dtype=float)
+        ax.scatter(np.clip(adjusted, 0, None), y, marker="D", s=22, color=colors[3],
+                   edgecolor="black", linewidths=0.4, zorder=4, gid="adjusted",
+                   label="adjusted share (all parameters fitted together)")
     ax.set_yticks(y, [str(p) for p in rows["param"]])
     ax.invert_yaxis()  # largest share on top
-    labels = [f"{s:.2f}" if np.isfinite(s) else "n/a" for s in share]
+    labels = [f"{v:.2f}" if np.isfinite(v) else "n/a" for v in share]
     ax.bar_label(bars, labels=labels, padding=3, fontsize=7)
     ax.set_xlim(0, 1.08)
-    label = "adjusted share" if share_col == "share_adjusted" else "share"
-    ax.set_xlabel(f"{label} of objective variance (eta squared)")
+    ax.set_xlabel("share of objective variance (eta squared)"
+                  + ("; grey: does not matter" if "matters" in rows.columns else ""))
     ax.set_ylabel("")
     ax.grid(axis="y", visible=False)
+    if "share_adjusted" in rows.columns or "ci_low" in rows.columns:
+        ax.legend(loc="lower right")
     ax.set_title(title)
 
 
 def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes | Figure:
     """Bar chart of the share of objective variance each parameter explains.
 
-    One horizontal bar per parameter (largest on top, labelled with its
-    value), one panel per study. The bars are ``share_adjusted`` when the
-    result has it, else ``share``; ``ci_low``/``ci_high`` (when present) are
-    drawn as error bars, and parameters whose ``matters`` is False are grey.
+    One horizontal bar per parameter: its ``share`` (largest on top,
+    labelled with its value), one panel per study. When the result has them,
+    ``ci_low``/``ci_high`` are error bars on the share, ``share_adjusted`` a
+    diamond, and parameters whose ``matters`` is False are grey.
 
     Parameters
     ----------
@@ -236,7 +244,8 @@ def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes 
     >>> trials = hi.datasets.example()
     >>> ve = hi.variance_explained(trials[trials["study"] == "transformer-2M"])
     >>> ax = hi.plot.variance_explained(ve)
-    >>> [t.get_text() for t in ax.get_yticklabels()] == ve["param"].tolist()
+    >>> order = ve.sort_values("share_adjusted", ascending=False)["param"].tolist()
+    >>> [t.get_text() for t in ax.get_yticklabels()] == order
     True
     """
     _need(result, ["param", "share"], "variance_explained")
@@ -280,11 +289,10 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
     hi = rows["ci_high"].to_numpy(dtype=float) - mean
     yerr = np.vstack([np.where(np.isfinite(lo), lo, 0.0), np.where(np.isfinite(hi), hi, 0.0)])
     ax.errorbar(x, mean, yerr=yerr, fmt="-", color=colors[0], ecolor=colors[0], capsize=3,
-                lw=1.2, zorder=2, label="mean, CI")
+                lw=1.2, zorder=2, label="mean, CI (dot size: trials)")
     count = rows["count"].to_numpy(dtype=float)
     size = 12 + 60 * count / max(count.max(), 1.0)
-    ax.scatter(x, mean, s=size, color=colors[0], zorder=3, gid="means",
-               label="mean (size: trials)")
+    ax.scatter(x, mean, s=size, color=colors[0], zorder=3, gid="means")
     if trend is not None and len(rows):
         labels = rows["label"] if "label" in rows.columns else rows["value"]
         hit = np.flatnonzero(rows["value"].astype(object).to_numpy() == trend["best_value"])
@@ -306,6 +314,7 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
     else:
         if scale == "log":
             ax.set_xscale("log")
+            ax.minorticks_off()
         if not binned:
             ax.set_xticks(x, [_fmt(v) for v in rows["value"]])
             ax.minorticks_off()

@@ -100,7 +100,10 @@ def value_table(
     pandas.DataFrame
         Columns ``study`` (named after *by*; absent when ``by=None``),
         ``param`` (bare name), ``value``, ``low``, ``high``, ``binned``,
-        ``count``, ``mean``, ``std``, ``sem``, ``ci_low``, ``ci_high``,
+        ``scale`` (the parameter's axis: ``"categorical"`` for non-numeric
+        values or a categorical distribution, else ``"log"`` or ``"linear"``
+        by the rule that decides log-space bins), ``count``, ``mean``,
+        ``std``, ``sem``, ``ci_low``, ``ci_high``,
         ``n_excluded`` (collapsed trials of the group with a value for the
         parameter that were left out; the same on every row of a table); one
         row per value (or interval) seen, by group (order of appearance) then
@@ -152,7 +155,7 @@ def value_table(
     1  0.010      2  0.85  0.071
     2  0.100      2  0.60  0.141
     >>> list(hi.value_table(hi.datasets.example(), params="dropout").columns)
-    ['study', 'param', 'value', 'low', 'high', 'binned', 'count', 'mean', 'std', 'sem',
+    ['study', 'param', 'value', 'low', 'high', 'binned', 'scale', 'count', 'mean', 'std', 'sem',
      'ci_low', 'ci_high', 'n_excluded']
     """
     if isinstance(confidence, bool) or not isinstance(confidence, float | int) or not (
@@ -176,6 +179,7 @@ def value_table(
         low=long["low"].to_numpy(),
         high=long["high"].to_numpy(),
         binned=long["binned"].to_numpy(dtype=bool),
+        scale=long["scale"].to_numpy(dtype=object),
         count=long["count"].to_numpy(),
         mean=mean,
         std=std,
@@ -281,10 +285,12 @@ def classify_trend(
     value has the highest mean when maximizing and the lowest when
     minimizing; ties go to the smaller value.
 
-    ``"shape"``: values sit at their positions (log10 scale when the
-    distribution is log or the values span two decades or more; by rank when
-    such a span also holds zero, as 0, 1e-5, 1e-4, 1e-3; a binned interval
-    at its midpoint), rescaled to [-1, 1]. On every trial, a line
+    ``"shape"``: values sit at their positions, rescaled to [-1, 1]: log10
+    values on a log scale (the binning rule's ``_binning.is_log_scale`` of
+    the values as tried, numeric categorical choices included; binned floats
+    keep the scale they were cut on), ranks when zero was tried beside
+    positive values spanning two decades or more (0, 1e-5, 1e-4, 1e-3), the
+    values themselves otherwise; a binned interval sits at its midpoint. On every trial, a line
     and a parabola are fitted by least squares; the residual variance is the
     one of the per-value means model (``ddof`` = number of values). The
     slope's t test is run at ``0.8 * alpha`` and the curvature's (the
@@ -393,19 +399,25 @@ def _shape(
     block_param = long["param"].to_numpy(dtype=object)[first]
     block_group = long["group"].to_numpy()[first]
     keys = groups.to_numpy(dtype=object)
-    log_dist = np.zeros(nblocks, dtype=bool)
+    low, high = long["low"].to_numpy(), long["high"].to_numpy()
+    binned = long["binned"].to_numpy(dtype=bool)
+    # binned floats: the scale their bins were cut on; values: the same rule on the values as
+    # tried (also for numeric categorical choices such as 1e-5, 1e-4, 1e-3)
+    log = (long["scale"].to_numpy(dtype=object) == "log")[first]
+    counts = long["count"].to_numpy()
+    bounds = np.r_[first, len(long)]
     for param in pd.unique(block_param):
-        dists = _binning.group_distributions(trials, _frame.PARAM_PREFIX + param, by)
-        if not dists:
+        sel = np.flatnonzero((block_param == param) & ~binned[first])
+        if not len(sel):
             continue
-        logs = {k: bool((d.get("attributes") or {}).get("log")) for k, d in dists.items()}
-        sel = np.flatnonzero(block_param == param)
-        log_dist[sel] = [logs.get(keys[g] if by is not None else "all", False)
-                         for g in block_group[sel]]
-    x, _ = _trend_stats.level_positions(
-        long["low"].to_numpy(), long["high"].to_numpy(), long["binned"].to_numpy(), block,
-        nblocks, log_dist,
-    )
+        dists = _binning.group_distributions(trials, _frame.PARAM_PREFIX + param, by)
+        for j in sel:
+            sl = slice(bounds[j], bounds[j + 1])
+            if not np.isfinite(low[sl]).all():
+                continue
+            dist = dists.get(keys[block_group[j]] if by is not None else "all")
+            log[j] = _binning.is_log_scale(np.repeat(low[sl], counts[sl]), dist)
+    x, _ = _trend_stats.level_positions(low, high, binned, block, nblocks, log)
     return _trend_stats.shape_tests(
         block, x, long["count"].to_numpy(dtype=float), long["mean"].to_numpy(),
         long["ss"].to_numpy(), nblocks, alpha=alpha,

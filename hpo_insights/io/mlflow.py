@@ -20,7 +20,6 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -59,8 +58,9 @@ def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
         parents = set(table[PARENT_TAG].dropna().astype(str))
         table = table[~table["run_id"].astype(str).isin(parents)].reset_index(drop=True)
         # Columns only parent runs filled (best_* params, summary metrics) go with them.
-        empty = [c for c in cols if c.startswith(("params.", "metrics.", "tags."))
-                 and table[c].isna().all()]
+        kept = [c for c in cols if c.startswith(("params.", "metrics.", "tags."))]
+        filled = table[kept].notna().any()
+        empty = filled.index[~filled.to_numpy()].tolist()
         table = table.drop(columns=empty)
         cols = list(table.columns)
     pcols = [c for c in cols if c.startswith("params.")]
@@ -101,7 +101,10 @@ def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
         if "tags.number" in cols:
             # Optuna's trial number, where every run of the study carries one.
             tagged = pd.to_numeric(out[F.USER_ATTR_PREFIX + "tags.number"], errors="coerce")
-            whole = tagged.notna().groupby(out[F.STUDY]).transform("all")
+            # (two Optuna studies logged into one experiment repeat numbers: start order then)
+            clash = pd.DataFrame({"s": out[F.STUDY], "n": tagged}).duplicated(keep=False)
+            ok = tagged.notna() & ~clash
+            whole = ok.groupby(out[F.STUDY]).transform("all")
             number = tagged.where(whole, number)
         out[F.NUMBER] = number.astype("int64")
     elif "tags.number" in cols:
@@ -113,7 +116,7 @@ def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- stores
-def is_mlflow_sqlite(path: str | os.PathLike) -> bool:
+def is_mlflow_sqlite(path: str | os.PathLike, timeout: float = 5.0) -> bool:
     """Whether *path* is a SQLite file holding MLflow's tracking tables (read-only check).
 
     Examples
@@ -126,7 +129,7 @@ def is_mlflow_sqlite(path: str | os.PathLike) -> bool:
     if not path.is_file():
         return False
     try:
-        con = _connect(path)
+        con = _connect(path, timeout)
     except TrialsError:
         return False
     try:
@@ -147,10 +150,12 @@ def is_mlflow_store(path: str | os.PathLike) -> bool:
     return any(_runs_of(exp) for exp in _experiment_dirs(path))
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    uri = f"file:{quote(str(path.resolve()), safe='/')}?mode=ro"
+def _connect(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
+    from hpo_insights.io.optuna import sqlite_readonly_uri
+
+    uri, _ = sqlite_readonly_uri(path)  # read-only, no -wal/-shm files created
     try:
-        return sqlite3.connect(uri, uri=True)
+        return sqlite3.connect(uri, uri=True, timeout=timeout)
     except sqlite3.Error as err:
         raise TrialsError(f"Cannot open {str(path)!r} read-only as SQLite: {err}.") from err
 
@@ -159,8 +164,8 @@ def _wide(runs: pd.DataFrame, long: pd.DataFrame, prefix: str) -> pd.DataFrame:
     """(run_id, key, value) rows -> one ``<prefix><key>`` column per key, aligned to runs."""
     if long.empty:
         return pd.DataFrame(index=runs.index)
-    wide = long.pivot_table(index="run_id", columns="key", values="value", aggfunc="last",
-                            dropna=False)
+    last = long.drop_duplicates(["run_id", "key"], keep="last")
+    wide = last.pivot(index="run_id", columns="key", values="value")
     wide.columns = [prefix + str(c) for c in wide.columns]
     return wide.reindex(runs["run_id"]).set_axis(runs.index)
 
@@ -244,10 +249,18 @@ def _runs_of(exp: Path) -> list[Path]:
 
 
 def _key_values(folder: Path) -> list[tuple[str, str]]:
-    if not folder.is_dir():
-        return []
-    return [(p.relative_to(folder).as_posix(), p.read_text(errors="replace"))
-            for p in sorted(folder.rglob("*")) if p.is_file()]
+    """(key, file text) of a run's params/, tags/ or metrics/ folder; a key with "/" is a
+    sub-folder. os.walk and plain strings: pathlib dominates the time on big stores."""
+    root = os.fspath(folder)
+    out = []
+    for here, dirs, files in os.walk(root):
+        dirs.sort()
+        rel = os.path.relpath(here, root)
+        for name in sorted(files):
+            with open(os.path.join(here, name), encoding="utf-8", errors="replace") as fh:
+                out.append((name if rel == "." else f"{rel}/{name}".replace(os.sep, "/"),
+                            fh.read()))
+    return out
 
 
 def _read_file_store(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -440,3 +453,20 @@ def mlflow_curves(
         "step": out["step"].astype("int64").to_numpy(),
         "value": out["value"].astype("float64").to_numpy(),
     })
+
+
+def _accepts_curves(source: object) -> bool:
+    """For ``hi.load_curves``: an MLflow tracking database or file store."""
+    if not isinstance(source, (str, os.PathLike)):
+        return False
+    text = os.fspath(source)
+    try:
+        path = _store_path(text)
+    except TrialsError:
+        return False
+    return (path.is_file() and is_mlflow_sqlite(path)) or is_mlflow_store(path)
+
+
+def _read_curves(source: object, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+    """For ``hi.load_curves``: :func:`mlflow_curves` of the experiments *studies* names."""
+    return mlflow_curves(os.fspath(source), study=studies)
