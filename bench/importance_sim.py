@@ -1,6 +1,6 @@
 """Error rates of variance_explained's figures, by simulation with known truth.
 
-Part 1, uniform sampling: each study has n trials whose parameter value is drawn
+Uniform sampling: each study has n trials whose parameter value is drawn
 uniformly from a grid of k values, and objective = f(value) + N(0, 0.015^2) with f
 linear in the value, scaled so that the true share Var(f) / (Var(f) + 0.015^2) is 0
 (no effect) or 0.2 (Var over the uniform grid). Two kinds of grid: a *float* grid
