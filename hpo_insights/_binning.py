@@ -368,8 +368,11 @@ def levels(
         if len(xs) == 0 and not more:
             continue
         nb = default_bins(len(xs)) if bins is None else bins
+        categorical = not numeric or (dist or {}).get("name") == "CategoricalDistribution"
+        log = bool(numeric and len(xs) and _use_log(xs, dist))
+        scale = "categorical" if categorical else ("log" if log else "linear")
         if numeric and len(xs) and _is_binnable(xs, dist) and _more_distinct(xs, nb):
-            idx_b, edges = quantile_bins(xs, nb, _use_log(xs, dist))
+            idx_b, edges = quantile_bins(xs, nb, log)
             used = np.flatnonzero(np.bincount(idx_b, minlength=len(edges) - 1))
             remap = np.full(len(edges) - 1, -1, dtype=np.intp)
             remap[used] = np.arange(len(used))
@@ -382,6 +385,7 @@ def levels(
                     "low": edges[used],
                     "high": edges[used + 1],
                     "binned": True,
+                    "scale": "log" if log else "linear",
                 }
             )
         else:
@@ -405,7 +409,8 @@ def levels(
             else:
                 low = high = np.full(len(ordered), np.nan)
             table = pd.DataFrame(
-                {"group": g, "value": vals, "low": low, "high": high, "binned": False}
+                {"group": g, "value": vals, "low": low, "high": high, "binned": False,
+                 "scale": scale}
             )
         if start:  # (small integer codes would overflow)
             local = local.astype(np.intp) + start
@@ -423,7 +428,7 @@ def levels(
         table = pd.DataFrame(
             {"group": pd.Series(dtype=np.intp), "value": pd.Series(dtype=object),
              "low": pd.Series(dtype=float), "high": pd.Series(dtype=float),
-             "binned": pd.Series(dtype=bool)}
+             "binned": pd.Series(dtype=bool), "scale": pd.Series(dtype=object)}
         )
     return Levels(codes=codes, table=table, numeric=numeric)
 

@@ -64,6 +64,7 @@ def variance_explained(
     seed: int | None = 0,
     n_resamples: int = 1000,
     exclude_collapsed: bool = True,
+    space: str = "trials",
 ) -> pd.DataFrame:
     """Share of objective variance explained by each parameter, with its evidence.
 
@@ -97,6 +98,11 @@ def variance_explained(
     exclude_collapsed : bool, default True
         Leave out the trials that :func:`~hpo_insights.detect_collapse` flags
         (their objective measures a broken model, not the parameters).
+    space : {"trials", "search"}, default "trials"
+        ``"trials"``: the shares above, among the trials tried. ``"search"``:
+        the design-space estimate of :func:`~hpo_insights.search_space_importance`
+        instead (its columns; *bins*, *ci*, *confidence*, *seed* and
+        *n_resamples* unused).
 
     Returns
     -------
@@ -175,6 +181,15 @@ def variance_explained(
     5   weight_decay   0.04            -0.00           -0.00    False
     6     d_ff_ratio   0.01            -0.01           -0.01    False
     """
+    if space == "search":
+        from hpo_insights.importance_space import search_space_importance
+
+        return search_space_importance(
+            trials, params=params, studies=studies, objective=objective, by=by,
+            exclude_collapsed=exclude_collapsed,
+        )
+    if space != "trials":
+        raise TrialsError(f"space must be 'trials' or 'search', got {space!r} instead.")
     trials = _frame.select_studies(trials, studies)
     _frame.check_frame(trials)
     _binning.check_bins(bins)

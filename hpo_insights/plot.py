@@ -40,10 +40,13 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from hpo_insights.importance_budgets import BudgetImportance
+
 __all__ = [
     "compare_budgets",
     "coverage_crosstab",
     "detect_collapse",
+    "importance_by_budget",
     "optimization_history",
     "value_table",
     "variance_explained",
@@ -143,7 +146,9 @@ def _panels(
         draw(i, flat[i])
     for a in flat[n:]:
         a.set_visible(False)
-    fig.tight_layout()
+    # fixed spacing: a layout engine measures every text twice more (slow, same result here);
+    # the margins are cropped when the figure is saved with bbox_inches="tight"
+    fig.subplots_adjust(hspace=0.6, wspace=0.35 if ncols > 1 else 0.2)
     return fig
 
 
@@ -169,10 +174,9 @@ def _title(prefix: str, key: tuple) -> str:
 
 def _draw_shares(rows: pd.DataFrame, ax: Axes, title: str) -> None:
     colors = _palette()
-    share_col = "share_adjusted" if "share_adjusted" in rows.columns else "share"
-    rows = rows.sort_values(share_col, ascending=False, kind="stable", na_position="last")
+    rows = rows.sort_values("share", ascending=False, kind="stable", na_position="last")
     y = np.arange(len(rows))
-    share = rows[share_col].to_numpy(dtype=float)
+    share = rows["share"].to_numpy(dtype=float)
     if "matters" in rows.columns:
         matters = rows["matters"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         color = [colors[0] if m else "0.7" for m in matters]
@@ -186,26 +190,33 @@ def _draw_shares(rows: pd.DataFrame, ax: Axes, title: str) -> None:
         if ok.any():
             err = np.vstack([np.clip(share - lo, 0, None), np.clip(hi - share, 0, None)])
             ax.errorbar(share[ok], y[ok], xerr=err[:, ok], fmt="none", ecolor="0.2",
-                        capsize=2, lw=0.8, gid="ci")
+                        capsize=2, lw=0.8, gid="ci", label="95% CI")
+    if "share_adjusted" in rows.columns:
+        adjusted = rows["share_adjusted"].to_numpy(dtype=float)
+        ax.scatter(np.clip(adjusted, 0, None), y, marker="D", s=22, color=colors[3],
+                   edgecolor="black", linewidths=0.4, zorder=4, gid="adjusted",
+                   label="adjusted share (all parameters fitted together)")
     ax.set_yticks(y, [str(p) for p in rows["param"]])
     ax.invert_yaxis()  # largest share on top
-    labels = [f"{s:.2f}" if np.isfinite(s) else "n/a" for s in share]
+    labels = [f"{v:.2f}" if np.isfinite(v) else "n/a" for v in share]
     ax.bar_label(bars, labels=labels, padding=3, fontsize=7)
     ax.set_xlim(0, 1.08)
-    label = "adjusted share" if share_col == "share_adjusted" else "share"
-    ax.set_xlabel(f"{label} of objective variance (eta squared)")
+    ax.set_xlabel("share of objective variance (eta squared)"
+                  + ("; grey: does not matter" if "matters" in rows.columns else ""))
     ax.set_ylabel("")
     ax.grid(axis="y", visible=False)
+    if "share_adjusted" in rows.columns or "ci_low" in rows.columns:
+        ax.legend(loc="lower right")
     ax.set_title(title)
 
 
 def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes | Figure:
     """Bar chart of the share of objective variance each parameter explains.
 
-    One horizontal bar per parameter (largest on top, labelled with its
-    value), one panel per study. The bars are ``share_adjusted`` when the
-    result has it, else ``share``; ``ci_low``/``ci_high`` (when present) are
-    drawn as error bars, and parameters whose ``matters`` is False are grey.
+    One horizontal bar per parameter: its ``share`` (largest on top,
+    labelled with its value), one panel per study. When the result has them,
+    ``ci_low``/``ci_high`` are error bars on the share, ``share_adjusted`` a
+    diamond, and parameters whose ``matters`` is False are grey.
 
     Parameters
     ----------
@@ -278,11 +289,10 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
     hi = rows["ci_high"].to_numpy(dtype=float) - mean
     yerr = np.vstack([np.where(np.isfinite(lo), lo, 0.0), np.where(np.isfinite(hi), hi, 0.0)])
     ax.errorbar(x, mean, yerr=yerr, fmt="-", color=colors[0], ecolor=colors[0], capsize=3,
-                lw=1.2, zorder=2, label="mean, CI")
+                lw=1.2, zorder=2, label="mean, CI (dot size: trials)")
     count = rows["count"].to_numpy(dtype=float)
     size = 12 + 60 * count / max(count.max(), 1.0)
-    ax.scatter(x, mean, s=size, color=colors[0], zorder=3, gid="means",
-               label="mean (size: trials)")
+    ax.scatter(x, mean, s=size, color=colors[0], zorder=3, gid="means")
     if trend is not None and len(rows):
         labels = rows["label"] if "label" in rows.columns else rows["value"]
         hit = np.flatnonzero(rows["value"].astype(object).to_numpy() == trend["best_value"])
@@ -304,6 +314,7 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
     else:
         if scale == "log":
             ax.set_xscale("log")
+            ax.minorticks_off()
         if not binned:
             ax.set_xticks(x, [_fmt(v) for v in rows["value"]])
             ax.minorticks_off()
@@ -686,4 +697,84 @@ def optimization_history(
         names = list(pd.unique(result["study"]))
         ax.set_title("Optimization history" + (f": {names[0]}" if len(names) == 1 else ""))
         ax.legend(loc="best")
+        return ax
+
+
+# --------------------------------------------------------------------------- importance_by_budget
+
+
+def importance_by_budget(result: BudgetImportance, *, ax: Axes | None = None) -> Axes:
+    """Each parameter's share per budget (one line each), budgets smallest first.
+
+    Draws a :class:`hpo_insights.BudgetImportance` (the result of
+    :func:`hpo_insights.importance_by_budget`) and computes nothing: x is the
+    budget (in the table's order), y the share, one line with markers per
+    parameter, vertical bars for the 95% interval when the table has
+    ``ci_low``/``ci_high``. The title gives the Spearman rank correlation of
+    each pair of neighbouring budgets (``agreement``).
+
+    Parameters
+    ----------
+    result : hpo_insights.BudgetImportance
+        The result to draw.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import hpo_insights as hi
+    >>> res = hi.importance_by_budget(hi.datasets.example())
+    >>> ax = hi.plot.importance_by_budget(res)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['2M', '20M', '200M']
+    """
+    table = result.table
+    budgets = list(pd.unique(table["budget"]))
+    x_of = {b: i for i, b in enumerate(budgets)}
+    # Parameters in order of their largest share, so the legend reads top-down.
+    params = list(
+        table.groupby("param", sort=False)["share"].max().sort_values(ascending=False).index
+    )
+    has_ci = {"ci_low", "ci_high"} <= set(table.columns)
+    width = 0.25 / max(len(params), 1)  # small horizontal offsets keep intervals apart
+    with _theme():
+        made = ax is None
+        if made:
+            _, ax = plt.subplots(figsize=PANEL_SIZE)
+        colors = _palette(len(params))
+        for k, p in enumerate(params):
+            rows = table[table["param"] == p]
+            x = np.array([x_of[b] for b in rows["budget"]], dtype=float)
+            x = x + (k - (len(params) - 1) / 2) * width
+            y = rows["share"].to_numpy(dtype=float)
+            ax.plot(x, y, marker="o", color=colors[k], label=str(p), linewidth=1.5)
+            if has_ci:
+                lo = rows["ci_low"].to_numpy(dtype=float)
+                hi_ = rows["ci_high"].to_numpy(dtype=float)
+                ax.vlines(x, lo, hi_, color=colors[k], alpha=0.5, linewidth=1.2)
+        ax.set_xticks(range(len(budgets)), [str(b) for b in budgets])
+        ax.set_xlim(-0.5, len(budgets) - 0.5)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("budget")
+        ax.set_ylabel("share of objective variance")
+        agree = result.agreement
+        pairs = []
+        for a, b in zip(budgets[:-1], budgets[1:], strict=True):
+            hit = agree[(agree["budget_a"] == a) & (agree["budget_b"] == b)]
+            if len(hit):
+                rho = float(hit["spearman"].iloc[0])
+                pairs.append(f"{a}-{b} {rho:.2f}" if np.isfinite(rho) else f"{a}-{b} n/a")
+        title = "Parameter importance per budget"
+        if pairs:
+            title += "\nrank agreement (Spearman): " + ", ".join(pairs)
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="parameter")
+        if made:  # room for the legend right of the axes (a given ax's figure is left alone)
+            ax.figure.tight_layout()
         return ax

@@ -100,7 +100,10 @@ def value_table(
     pandas.DataFrame
         Columns ``study`` (named after *by*; absent when ``by=None``),
         ``param`` (bare name), ``value``, ``low``, ``high``, ``binned``,
-        ``count``, ``mean``, ``std``, ``sem``, ``ci_low``, ``ci_high``,
+        ``scale`` (the parameter's axis: ``"categorical"`` for non-numeric
+        values or a categorical distribution, else ``"log"`` or ``"linear"``
+        by the rule that decides log-space bins), ``count``, ``mean``,
+        ``std``, ``sem``, ``ci_low``, ``ci_high``,
         ``n_excluded`` (collapsed trials of the group with a value for the
         parameter that were left out; the same on every row of a table); one
         row per value (or interval) seen, by group (order of appearance) then
@@ -152,7 +155,7 @@ def value_table(
     1  0.010      2  0.85  0.071
     2  0.100      2  0.60  0.141
     >>> list(hi.value_table(hi.datasets.example(), params="dropout").columns)
-    ['study', 'param', 'value', 'low', 'high', 'binned', 'count', 'mean', 'std', 'sem',
+    ['study', 'param', 'value', 'low', 'high', 'binned', 'scale', 'count', 'mean', 'std', 'sem',
      'ci_low', 'ci_high', 'n_excluded']
     """
     if isinstance(confidence, bool) or not isinstance(confidence, float | int) or not (
@@ -176,6 +179,7 @@ def value_table(
         low=long["low"].to_numpy(),
         high=long["high"].to_numpy(),
         binned=long["binned"].to_numpy(dtype=bool),
+        scale=long["scale"].to_numpy(dtype=object),
         count=long["count"].to_numpy(),
         mean=mean,
         std=std,

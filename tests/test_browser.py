@@ -56,10 +56,10 @@ def page(browser, tmp_path_factory):
 
 
 def test_every_image_loads(page):
-    """Every figure is an embedded image that decoded (budget figures plus four per study)."""
+    """Every figure is an embedded image that decoded (budget figures plus three per study)."""
     images = page.execute_script(
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth]);")
-    assert len(images) == 2 + 3 * 4
+    assert len(images) == 2 + 3 * 3
     assert all(done and width > 0 for done, width in images)
 
 
@@ -94,7 +94,8 @@ def test_readable_width(page):
     width = page.execute_script("return document.body.getBoundingClientRect().width;")
     assert 600 <= width <= 900
     widest = page.execute_script(
-        "return Math.max(...Array.from(document.images).map(i => i.getBoundingClientRect().width));")
+        "return Math.max(...Array.from(document.images)"
+        ".map(i => i.getBoundingClientRect().width));")
     assert widest <= width
 
 

@@ -1,4 +1,4 @@
-"""hi.report.build: checks first, parameters as data, one call per analysis, a re-runnable notebook."""
+"""hi.report.build: checks first, parameters as data, one call per analysis, re-runnable."""
 
 from __future__ import annotations
 

@@ -1,10 +1,13 @@
-"""hpo-insights report: outputs, --help, one-line errors, Optuna storages."""
+"""hpo-insights report/export: outputs, --help, one-line errors, progress, Optuna storages."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from hpo_insights import cli
@@ -18,22 +21,29 @@ def example_report(tmp_path_factory):
 
 
 def test_report_default_source(example_report, capsys):
+    """The bundled example: notebook, HTML and Markdown, every study in them."""
     out, status = example_report
     assert status == 0
-    assert (out / "report.html").stat().st_size > 0 and (out / "report.md").stat().st_size > 0
+    for name in ("report.ipynb", "report.html", "report.md"):
+        assert (out / name).stat().st_size > 0
     md = (out / "report.md").read_text()
     for study in ("transformer-2M", "transformer-20M", "transformer-200M"):
         assert study in md
 
 
-def test_summary_line_names_both_files(tmp_path, capsys):
-    status = cli.main(["report", "--out", str(tmp_path), "--format", "md"])
-    captured = capsys.readouterr()
-    assert status == 0
-    lines = captured.out.strip().splitlines()
+def test_terminal_output_of_a_run(tmp_path):
+    """A real run: one summary line on stdout; on stderr only progress lines with the elapsed
+    time (no kernel transport warning, no traceback)."""
+    done = subprocess.run([sys.executable, "-m", "hpo_insights", "report", "--out", str(tmp_path),
+                           "--format", "md"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
     assert len(lines) == 1 and str(tmp_path / "report.md") in lines[0]
     assert not (tmp_path / "report.html").exists()
-    assert "hpo-insights: study transformer-2M: importance" in captured.err
+    err = done.stderr.splitlines()
+    assert any(re.fullmatch(r"hpo-insights: \[ *\d+\.\d s\] study transformer-2M: importance",
+                            line) for line in err), err
+    assert all(line.startswith("hpo-insights: [") for line in err), err
 
 
 def test_help_explains_every_option(capsys):
@@ -42,19 +52,100 @@ def test_help_explains_every_option(capsys):
     assert stop.value.code == 0
     text = capsys.readouterr().out
     for option in ("SOURCE", "--study", "--objective", "--direction", "--out", "--format",
-                   "--title", "sqlite:///studies.db"):
+                   "--title", "--layout", "sqlite:///studies.db"):
         assert option in text
 
 
-@pytest.mark.parametrize("argv", [["report", "no-such-file.db"], ["report", "--study", "nope"],
-                                  ["report", "no-such.csv"]])
+def _csv(tmp_path, name, frame):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def _rows(states=("COMPLETE",) * 6, **extra):
+    return pd.DataFrame({"study": "s", "number": range(len(states)), "state": list(states),
+                         "value": [0.1 * i for i in range(len(states))],
+                         "params_a": [i % 3 for i in range(len(states))], **extra})
+
+
+@pytest.mark.parametrize("argv", [
+    ["report", "no-such-file.db"],
+    ["report", "--study", "nope"],
+    ["report", "no-such.csv"],
+    ["report", "--layout", "reference", "--study", "nope"],
+], ids=["missing-db", "unknown-study", "missing-csv", "layout-and-unknown-study"])
 def test_bad_source_is_one_line_exit_2(argv, tmp_path, capsys):
+    """Unreadable sources: one line, exit 2, nothing written."""
     status = cli.main([*argv, "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2
     assert len(err) == 1 and err[0].startswith("hpo-insights: error: ")
     assert "Traceback" not in err[0]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("frame", "argv", "expected"),
+    [
+        (_rows(), [], "direction"),
+        (_rows(states=("FAIL",) * 6, study_direction="maximize"), [],
+         "no COMPLETE trial with a finite objective"),
+        (_rows(study_direction="maximize").drop(columns="value").assign(
+            values_0=[0.1] * 6, values_1=[0.2] * 6), [], "objective"),
+    ],
+    ids=["csv-without-direction", "only-failed-trials", "two-objectives"],
+)
+def test_source_that_cannot_be_analysed_is_one_line_exit_2(frame, argv, expected, tmp_path,
+                                                           capsys):
+    """A source that loads but cannot be analysed fails before the kernel: one line, exit 2."""
+    source = _csv(tmp_path, "trials.csv", frame)
+    status = cli.main(["report", source, *argv, "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert len(err) == 1 and err[0].startswith("hpo-insights: error: ") and expected in err[0]
+    assert "\x1b[" not in err[0]  # no ANSI colour codes
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_naming_a_file_is_one_line_exit_2(tmp_path, capsys):
+    """--out naming an existing file is an error, not a traceback."""
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    status = cli.main(["report", "--out", str(target), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and "is a file" in err[0]
+    assert target.read_text() == "keep me"
+
+
+def test_failing_section_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    """A section failing inside the notebook: one line naming it and the kept notebook."""
+    from hpo_insights.report import _notebook
+
+    broken = _notebook.Section(
+        "broken", "study", "Broken", None,
+        lambda p: [(f'hi.variance_explained({p.t}, params="nope")', False)])
+    monkeypatch.setattr(_notebook, "SECTIONS", (broken,))
+    source = _csv(tmp_path, "trials.csv", _rows(study_direction="maximize"))
+    status = cli.main(["report", source, "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1
+    assert "section 'study s: broken'" in err[0] and "nope" in err[0]
+    kept = re.search(r"kept in (\S+report\.ipynb)", err[0]).group(1)
+    assert Path(kept).is_file() and not (tmp_path / "out").exists()
+    import shutil
+
+    shutil.rmtree(Path(kept).parent)
+
+
+def test_export_command(example_report, tmp_path, capsys):
+    """hpo-insights export re-exports a report notebook; a missing one is exit 2."""
+    out, _ = example_report
+    status = cli.main(["export", str(out / "report.ipynb"), "--out", str(tmp_path),
+                       "--format", "md"])
+    assert status == 0 and (tmp_path / "report.md").stat().st_size > 0
+    status = cli.main(["export", str(tmp_path / "missing.ipynb")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and err[-1].startswith("hpo-insights: error: No such notebook")
 
 
 def test_bad_format_is_usage_error(tmp_path, capsys):

@@ -48,10 +48,13 @@ def test_variance_explained_bars_are_the_shares_largest_on_top():
 
 
 def test_variance_explained_draws_intervals_and_verdicts():
-    """Error bars span ci_low..ci_high; parameters that do not matter are grey."""
+    """Error bars span ci_low..ci_high, diamonds mark the adjusted share, grey: not mattering."""
     result = pd.DataFrame({"param": ["a", "b"], "share": [0.6, 0.1], "ci_low": [0.4, 0.0],
-                           "ci_high": [0.8, 0.3], "matters": [True, False], "n_trials": 20})
+                           "ci_high": [0.8, 0.3], "share_adjusted": [0.3, -0.02],
+                           "matters": [True, False], "n_trials": 20})
     ax = plot.variance_explained(result)
+    (adjusted,) = _by_gid(ax, "adjusted")
+    assert adjusted.get_offsets()[:, 0].tolist() == pytest.approx([0.3, 0.0])  # clipped at 0
     (bars,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     segments = bars.lines[2][0].get_segments()
     assert [s[:, 0].tolist() for s in segments] == [pytest.approx([0.4, 0.8]),
@@ -164,15 +167,23 @@ def test_value_table_follows_the_results_scale(rng):
     table = hi.value_table(trials, params="lr")
     assert table["binned"].all()
     ax = plot.value_table(table, trend=hi.classify_trend(trials, params="lr"))
-    if "scale" in table.columns:
-        assert table["scale"].iloc[0] == "log"
-        assert ax.get_xscale() == "log"
-        x = np.sqrt(table["low"] * table["high"])
-    else:
-        x = (table["low"] + table["high"]) / 2
+    assert (table["scale"] == "log").all() and ax.get_xscale() == "log"
+    x = np.sqrt(table["low"] * table["high"])  # geometric bin centres
     assert _errorbar(ax).lines[0].get_xdata() == pytest.approx(x)
     (best,) = _by_gid(ax, "best")  # minimize: the lowest mean
     assert best.get_offsets()[0, 1] == pytest.approx(table["mean"].min())
+
+
+def test_value_table_scale_column(tiny_trials):
+    """scale: 'categorical' for strings, 'linear'/'log' for numbers by the binning rule."""
+    vt = hi.value_table(tiny_trials)
+    scale = vt.groupby("param")["scale"].unique().map(list).to_dict()
+    assert scale["optimizer"] == ["categorical"]
+    x = np.array([0.1, 0.1, 0.01, 0.01, 0.001])  # log10 less skewed than x: log
+    from scipy import stats
+
+    assert abs(stats.skew(np.log10(x))) < abs(stats.skew(x))
+    assert scale["lr"] == ["log"]
 
 
 def test_value_table_params_pick_and_order_panels(example):

@@ -210,7 +210,7 @@ def test_importance_shows_interval_columns_when_present():
     header, _, row = md.variance_explained(ve).splitlines()
     assert header == ("| Parameter | Share | 95% CI low | 95% CI high | Adjusted share | "
                       "p-value | Matters | Trials |")
-    assert row == "| a | 0.5000 | 0.2000 | 0.7000 | 0.4000 | < 0.001 | yes | 30 |"
+    assert row == "| a | 0.5000 | 0.2000 | 0.7000 | 0.4000 | <0.001 | yes | 30 |"
 
 
 def test_metric_label_falls_back_to_objective():

@@ -31,8 +31,8 @@ def _random_trials(rng: np.random.Generator, n: int = 300, studies=("a", "b")) -
 def test_value_table_tiny_known_answer(tiny_trials):
     """lr=0.001: [0.6]; 0.01: [0.8, 0.9]; 0.1: [0.5, 0.7]; PRUNED/FAIL never count."""
     vt = hi.value_table(tiny_trials, params="lr")
-    assert list(vt.columns) == ["study", "param", "value", "low", "high", "binned", "count",
-                                "mean", "std", "sem", "ci_low", "ci_high", "n_excluded"]
+    assert list(vt.columns) == ["study", "param", "value", "low", "high", "binned", "scale",
+                                "count", "mean", "std", "sem", "ci_low", "ci_high", "n_excluded"]
     assert (vt.n_excluded == 0).all()
     assert list(vt.value) == [0.001, 0.01, 0.1]
     assert list(vt["count"]) == [1, 2, 2]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import copy
 import shutil
+import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -167,6 +167,29 @@ def _rerun_values(values: dict[str, Any], source: Any, out: Path, trials_file: s
     return saved
 
 
+def _kernel_manager(folder: str) -> type:
+    """A kernel manager talking to the kernel over local IPC sockets in *folder*.
+
+    The default TCP transport makes every kernel print "running over TCP
+    without encryption" on the terminal; IPC sockets are local files.
+    """
+    import os
+
+    from jupyter_client.manager import KernelManager
+    from traitlets import default
+
+    class _IPCKernelManager(KernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            return os.path.join(folder, "kernel")
+
+    return _IPCKernelManager
+
+
 def _client(nb: Any, cwd: str, timeout: int, on_section: Callable[[str], None]):
     from nbclient import NotebookClient
 
@@ -178,8 +201,9 @@ def _client(nb: Any, cwd: str, timeout: int, on_section: Callable[[str], None]):
             state["last"] = section
             on_section(section)
 
+    kind = {} if sys.platform == "win32" else {"kernel_manager_class": _kernel_manager(cwd)}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": cwd}}, on_cell_start=start)
+                            resources={"metadata": {"path": cwd}}, on_cell_start=start, **kind)
     return client
 
 
@@ -303,10 +327,7 @@ def build(
     from nbclient.exceptions import CellExecutionError
 
     try:
-        with warnings.catch_warnings():
-            # jupyter_client warns that a local kernel talks over TCP without encryption
-            warnings.filterwarnings("ignore", message=".*without encryption.*")
-            _client(nb, str(work), timeout, say).execute()
+        _client(nb, str(work), timeout, say).execute()
     except CellExecutionError as error:
         import nbformat
 

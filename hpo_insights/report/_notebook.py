@@ -137,7 +137,7 @@ def _cells_trends(p: Part) -> list[tuple[str, bool]]:
              "metric=metric);", True),
         ]
     return [
-        (f"trends{p.s} = hi.classify_trend({p.t}, params={_ranked(p)})\n"
+        (f'trends{p.s} = hi.classify_trend({p.t}, params={_ranked(p)}, method="shape")\n'
          f"hi.report.show(trends{p.s}, metric=metric)", False),
         (f"levels{p.s} = hi.value_table({p.t}, params={_ranked(p)})\n"
          f"hi.report.show(levels{p.s}, metric=metric)", False),
@@ -146,16 +146,40 @@ def _cells_trends(p: Part) -> list[tuple[str, bool]]:
     ]
 
 
+def _cells_association(p: Part) -> list[tuple[str, bool]]:
+    return [(f"association{p.s} = hi.sampling_association({p.t})\n"
+             f"hi.report.show(association{p.s})", False)]
+
+
+def _cells_suggestions(p: Part) -> list[tuple[str, bool]]:
+    return [(f"next{p.s} = hi.suggestions({p.t})\nhi.report.show(next{p.s}, metric=metric)",
+             False)]
+
+
+def _cells_importance_budgets(p: Part) -> list[tuple[str, bool]]:
+    return [("importance_budgets = hi.importance_by_budget(trials)\n"
+             "hi.report.show(importance_budgets)", False),
+            ("hi.plot.importance_by_budget(importance_budgets);", True)]
+
+
+def _available(name: str) -> Callable[[pd.DataFrame], bool]:
+    """Whether the library has the analysis *name* (sections of analyses still landing)."""
+    def applies(trials: pd.DataFrame) -> bool:
+        import hpo_insights
+
+        return name in hpo_insights.__all__
+    return applies
+
+
 def _cells_coverage(p: Part) -> list[tuple[str, bool]]:
     names = F.param_names(p.frame)
     pairs = [q for q in p.layout.pairs if q[0] in names and q[1] in names]
     if p.layout.name == "reference" and not pairs:
         pairs = list(combinations(range(len(names)), 2))[:3]  # positions: names stay data
-    if not pairs:
+    if not pairs:  # the table holds every count; hi.plot.coverage_crosstab draws it as a heatmap
         return [
             (f"coverage{p.s} = hi.coverage_crosstab({p.t}, params={_ranked(p, 2)})\n"
              f"hi.report.show(coverage{p.s})", False),
-            (f"hi.plot.coverage_crosstab(coverage{p.s});", True),
         ]
     cells = []
     for i, (a, b) in enumerate(pairs, start=1):
@@ -212,15 +236,21 @@ SECTIONS: tuple[Section, ...] = (
             "Parameter Consistency Across Budgets", _cells_consistency),
     Section("budget-collapse", "budgets", "Probability collapse per budget",
             "Probability Collapse by Budget", _cells_budget_collapse),
+    Section("importance-budgets", "budgets", "Parameter importance across budgets", None,
+            _cells_importance_budgets, _available("importance_by_budget")),
     Section("summary", "study", "Summary", "Summary Statistics", _cells_summary),
     Section("collapse", "study", "Probability collapse", "Probability Collapse Analysis",
             _cells_collapse, _has_predictions),
     Section("importance", "study", "Parameter importance", "Parameter Importance",
             _cells_importance),
+    Section("association", "study", "Parameters sampled together", None, _cells_association,
+            _two_params),
     Section("trends", "study", "Parameter trends", "Parameter Trends", _cells_trends),
     Section("coverage", "study", "Coverage", "Coverage Matrices", _cells_coverage, _two_params),
     Section("extremes", "study", "Forced extreme trials", "Forced Extreme Trials",
             _cells_extremes, _has_extremes),
+    Section("suggestions", "study", "What to try next", None, _cells_suggestions,
+            _available("suggestions")),
 )
 """The report, in order: the cross-budget part, then each study's sections."""
 
@@ -367,6 +397,8 @@ def _findings_call(trials: pd.DataFrame, suffix: Sequence[str]) -> str:
     args = [f"importance={listed('importance')}", f"trends={listed('trends')}"]
     if any(_has_predictions(trials[trials[F.STUDY] == n]) for n in pd.unique(trials[F.STUDY])):
         args.append(f"collapse={listed('collapse')}")
+    if _available("suggestions")(trials):
+        args.append(f"suggestions={listed('next')}")
     if _has_budgets(trials):
         args += ["scaling=scaling", "consistency=consistency"]
     return "hi.report.show_findings(\n    " + ",\n    ".join(args) + ",\n    metric=metric)"

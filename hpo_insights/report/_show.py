@@ -139,17 +139,19 @@ def _matters(ve: pd.DataFrame) -> str:
         top = ve[flag.to_numpy(dtype=bool)]
         if top.empty:
             return "no parameter clearly matters"
+        lead = "matters: "
     else:
         top = ve.head(3)
-    share = "share_adjusted" if "share_adjusted" in ve.columns else "share"
+        lead = "largest shares: "
     parts = []
     for _, r in top.iterrows():
-        text = f"{escape(r['param'])} ({number(r[share], 2)}"
+        text = f"{escape(r['param'])} (share {number(r['share'], 2)}"
         if "ci_low" in ve.columns and pd.notna(r["ci_low"]):
-            text += f", CI {number(r['ci_low'], 2)}-{number(r['ci_high'], 2)}"
+            text += f" [{number(r['ci_low'], 2)}, {number(r['ci_high'], 2)}]"
+        if "share_adjusted" in ve.columns and pd.notna(r["share_adjusted"]):
+            text += f", adjusted {number(r['share_adjusted'], 2)}"
         parts.append(text + ")")
-    lead = "matter" if "matters" in ve.columns else "explain the most variance"
-    return ", ".join(parts) + f" {lead}"
+    return lead + ", ".join(parts)
 
 
 _QUIET = {"flat", "inconclusive", "unordered"}
@@ -159,8 +161,9 @@ def _trends(tr: pd.DataFrame) -> str:
     moving = tr[~tr["trend"].isin(_QUIET)]
     if moving.empty:
         return "no clear trend"
-    return "; ".join(f"{escape(r['param'])} {escape(r['trend'])} (best {value(r['best_value'])})"
-                     for _, r in moving.iterrows())
+    return "trends: " + ", ".join(
+        f"{escape(r['param'])} {escape(r['trend'])} (best {value(r['best_value'])})"
+        for _, r in moving.iterrows())
 
 
 def show_findings(
@@ -170,7 +173,7 @@ def show_findings(
     collapse: Any = None,
     scaling: Any = None,
     consistency: pd.DataFrame | None = None,
-    suggestions: pd.DataFrame | None = None,
+    suggestions: Any = None,
     metric: str = "objective",
 ) -> None:
     """Display the report's key findings: a few lines per study and across budgets.
@@ -191,12 +194,14 @@ def show_findings(
         Result of :func:`~hpo_insights.scaling_check`.
     consistency : DataFrame, optional
         Result of :func:`~hpo_insights.param_consistency`.
-    suggestions : DataFrame, optional
-        Result of ``hi.suggestions`` (when available): shown as its own lines.
+    suggestions : DataFrame or list of DataFrame, optional
+        Results of ``hi.suggestions``: the parameters whose range to widen
+        ("edge" suggestions) are named in their study's line.
     metric : str
         The objective's name.
     """
     ve, tr, cs = _concat(importance), _concat(trends), _concat(collapse)
+    sg = _concat(suggestions)
     studies = []
     for frame in (ve, tr, cs):
         if frame is not None and "study" in frame.columns:
@@ -212,6 +217,11 @@ def show_findings(
             one = tr[tr["study"] == s]
             if len(one):
                 bits.append(_trends(one))
+        if sg is not None and "study" in sg.columns and "kind" in sg.columns:
+            edges = sg[(sg["study"] == s) & (sg["kind"] == "edge")]
+            if len(edges):
+                bits.append("widen the range of " + ", ".join(
+                    escape(p) for p in pd.unique(edges["param"])) + " (see What to try next)")
         if cs is not None:
             one = cs[cs["study"] == s]
             if len(one) and one["collapse"].astype("boolean").fillna(False).any():
@@ -228,17 +238,19 @@ def show_findings(
                      f"(best {escape(metric)}: {ranking}).")
     if consistency is not None and len(consistency):
         if "verdict" in consistency.columns:
-            bad = consistency[consistency["verdict"].astype(str) != "consistent"]
+            verdict = consistency["verdict"].astype(str)
+            bad = consistency[verdict == "inconsistent"]
+            open_ = consistency[verdict == "not established"]
         else:
             bad = consistency[~consistency["consistent"].astype(bool)]
+            open_ = consistency.iloc[:0]
         if len(bad):
-            lines.append("- **Best values differ between budgets** for "
+            lines.append("- **The best value differs between budgets** for "
                          + ", ".join(escape(p) for p in bad["param"]) + ".")
-        else:
-            lines.append("- **Best values agree across budgets** for every parameter checked.")
-    if suggestions is not None and len(suggestions):
-        text_col = next((c for c in ("suggestion", "text", "message") if c in suggestions.columns),
-                        None)
-        if text_col is not None:
-            lines += [f"- {escape(t)}" for t in suggestions[text_col]]
+        if len(open_):
+            lines.append("- Whether the best value differs between budgets is not established "
+                         "for " + ", ".join(escape(p) for p in open_["param"]) + ".")
+        if not len(bad) and not len(open_):
+            lines.append("- **The best values agree across budgets** for every parameter "
+                         "checked.")
     _display("\n".join(lines) or "No findings: nothing was analysed.")

@@ -118,7 +118,7 @@ def _bool(x: Any, yes: str = "yes", no: str = "no", missing: str = "unknown") ->
 def _pvalue(p: Any) -> str:
     if p is None or p is pd.NA or (isinstance(p, float) and p != p):
         return "N/A"
-    return "< 0.001" if float(p) < 0.001 else f"{float(p):.3f}"
+    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
 
 
 # --------------------------------------------------------------------------- per-study results
@@ -450,9 +450,16 @@ def scaling_check(result: Any, *, metric: str = "objective",
     else:
         out.append(f"**Scaling law not established**: {statement}\n"
                    f"The differences between the budgets' best {m} are within their noise.")
-    evidence = getattr(result, "evidence", None)
-    if isinstance(evidence, pd.DataFrame) and len(evidence) and lay.name != "reference":
-        out.append(_frame_table(evidence))
+    pairs = getattr(result, "pairs", None)
+    if isinstance(pairs, pd.DataFrame) and len(pairs) and lay.name != "reference":
+        rows = [[escape(r["smaller"]), escape(r["larger"]), str(r["top_k"]),
+                 number(r["top_smaller"]), number(r["top_larger"]), number(r["difference"]),
+                 _pvalue(r.get("p_adjusted", r.get("p_value"))), escape(r["step"])]
+                for _, r in pairs.iterrows()]
+        out.append(f"Evidence per step up: the mean {m} of the top trials of each budget "
+                   "(p-values adjusted for the number of steps):")
+        out.append(table(["Smaller", "Larger", "Top k", f"Mean {m} (smaller)",
+                          f"Mean {m} (larger)", "Difference", "p-value", "Step"], rows))
     return "\n\n".join(out)
 
 
@@ -482,10 +489,35 @@ def param_consistency(result: pd.DataFrame, *, layout: str | Layout = "default")
             for _, r in result.iterrows())
     budgets = list(dict.fromkeys(b for v in result["values"] for b in v))
     verdict = "verdict" in result.columns
-    header = ["Parameter", "Verdict" if verdict else "Consistent"] + [escape(b) for b in budgets]
+    evidence = verdict and "p_interaction" in result.columns
+    header = (["Parameter", "Verdict" if verdict else "Consistent"]
+              + [f"Best at {escape(b)}" for b in budgets]
+              + (["p (interaction)", "p (effect)"] if evidence else []))
     rows = [[escape(r["param"]), escape(r["verdict"]) if verdict else _bool(r["consistent"])]
-            + [value(r["values"].get(b)) for b in budgets] for _, r in result.iterrows()]
+            + [value(r["values"].get(b)) for b in budgets]
+            + ([_pvalue(r["p_interaction"]), _pvalue(r["p_effect"])] if evidence else [])
+            for _, r in result.iterrows()]
     return table(header, rows)
+
+
+def sampling_association(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
+    """Pairs of parameters the sampler tried together (:func:`hi.sampling_association`).
+
+    Shows the pairs whose association is significant (``p_value < 0.05``),
+    strongest first; their importance shares overlap.
+    """
+    if result.empty:
+        return "Fewer than two parameters: no pair to check."
+    strong = result[result["p_value"] < 0.05].sort_values("cramers_v", ascending=False)
+    if strong.empty:
+        return (f"No pair of parameters was sampled together (all {len(result)} pairs: "
+                "p >= 0.05), so their importance shares do not overlap by design.")
+    rows = [[escape(r["param_a"]), escape(r["param_b"]), number(r["cramers_v"], 2),
+             _pvalue(r["p_value"]), str(r["n_trials"])] for _, r in strong.iterrows()]
+    return "\n\n".join([
+        f"{len(strong)} of {len(result)} pairs of parameters were sampled together "
+        "(p < 0.05): the importance of one includes part of the other's.",
+        table(["Parameter", "Sampled with", "Cramér's V", "p-value", "Trials"], rows)])
 
 
 def collapse_by_budget(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
@@ -505,6 +537,54 @@ def collapse_by_budget(result: pd.DataFrame, *, layout: str | Layout = "default"
                         "Trials checked: " + "; ".join(counts) + "."])
 
 
+def suggestions(result: pd.DataFrame, *, metric: str = "objective",
+                layout: str | Layout = "default") -> str:
+    """Where the next trials would teach the most (``hi.suggestions``): one row each."""
+    if result.empty:
+        return "No suggestion: no edge, no clearly worse value, no thin spot near the best."
+    m = escape(metric)
+    rows = []
+    for _, r in result.iterrows():
+        other = ("" if r["other_param"] is None or pd.isna(r["other_param"])
+                 else f"{escape(r['other_param'])} = {value(r['other_value'])}")
+        rows.append([escape(r["kind"]), escape(r["param"]), value(r["value"]), other,
+                     number(r["difference"]), *_ci_cells(r["ci_low"], r["ci_high"]),
+                     _pvalue(r["p_value"]), value(r["n_trials"]), escape(r["detail"])])
+    return table(["Kind", "Parameter", "Value", "With", f"Difference in {m}", "95% CI low",
+                  "95% CI high", "p-value", "Trials", "Why"], rows)
+
+
+def importance_by_budget(result: Any, *, layout: str | Layout = "default") -> str:
+    """Each parameter's share per budget and the budgets' rank agreement
+    (``hi.importance_by_budget``)."""
+    t = result.table
+    budgets = list(pd.unique(t["budget"]))
+    params = list(pd.unique(t["param"]))
+    cell = {(r["budget"], r["param"]): r for _, r in t.iterrows()}
+    rows = []
+    for p in params:
+        row = [escape(p)]
+        for b in budgets:
+            r = cell.get((b, p))
+            if r is None:
+                row += ["N/A", "N/A"]
+                continue
+            row += [number(r["share"], 2), f"{number(r['ci_low'], 2)}-{number(r['ci_high'], 2)}"
+                    if "ci_low" in r.index else "N/A"]
+        rows.append(row)
+    header = ["Parameter"] + [h for b in budgets for h in (f"Share {escape(b)}",
+                                                           f"95% CI {escape(b)}")]
+    out = [table(header, rows)]
+    agreement = getattr(result, "agreement", None)
+    if isinstance(agreement, pd.DataFrame) and len(agreement):
+        out.append("Do the budgets rank the parameters alike (Spearman's rank correlation of "
+                   "the shares)?")
+        out.append(table(["Budget", "Budget", "Spearman", "Parameters"], [
+            [escape(r["budget_a"]), escape(r["budget_b"]), number(r["spearman"], 2),
+             str(r["n_params"])] for _, r in agreement.iterrows()]))
+    return "\n\n".join(out)
+
+
 def optimization_history(result: pd.DataFrame, *, metric: str = "objective",
                          layout: str | Layout = "default") -> str:
     """How many trials counted per study (:func:`hi.optimization_history`)."""
@@ -517,7 +597,9 @@ def optimization_history(result: pd.DataFrame, *, metric: str = "objective",
 
 # (kind, columns that identify it), most specific first
 _KINDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("suggestions", frozenset({"kind", "detail", "other_param"})),
     ("coverage_crosstab", frozenset({"row_param", "col_param", "n_trials"})),
+    ("sampling_association", frozenset({"param_a", "param_b", "cramers_v"})),
     ("forced_extremes", frozenset({"extreme_type", "extreme_param"})),
     ("detect_collapse", frozenset({"collapsed", "pred_range"})),
     ("collapse_by_budget", frozenset({"budget", "collapse", "n_measured"})),
@@ -547,6 +629,9 @@ _RENDER = {
     "param_consistency": param_consistency,
     "collapse_by_budget": collapse_by_budget,
     "optimization_history": optimization_history,
+    "sampling_association": sampling_association,
+    "suggestions": suggestions,
+    "importance_by_budget": importance_by_budget,
 }
 
 
@@ -559,6 +644,8 @@ def kind(result: Any) -> str:
     >>> kind(hi.variance_explained(hi.datasets.example()))
     'variance_explained'
     """
+    if hasattr(result, "agreement") and hasattr(result, "table"):
+        return "importance_by_budget"
     if hasattr(result, "ranking") and hasattr(result, "table"):
         return "scaling_check"
     if isinstance(result, pd.DataFrame):
