@@ -527,11 +527,14 @@ def _terms(p: _Param, g: int, rows: np.ndarray, x: np.ndarray | None) -> np.ndar
             local = codes - p.offset[g]
             for level in range(1, kg):
                 cols.append((local == level).astype(float))
-    if not has.all() and has.any():
-        cols.append((~has).astype(float))
     if not cols:
         return np.zeros((len(rows), 0))
-    return np.column_stack(cols)
+    block = np.column_stack(cols)
+    if not has.all() and has.any():
+        # conditional parameter: centred over the trials that have it, 0 (its average)
+        # elsewhere, so whatever decides its presence (e.g. the optimizer) keeps that part
+        block = np.where(has[:, None], block - block[has].mean(axis=0), 0.0)
+    return block
 
 
 def _fit(design: np.ndarray, y: np.ndarray) -> tuple[float, int]:
