@@ -196,7 +196,7 @@ def test_bootstrap_matches_a_loop_over_resamples(rng):
     trials = _frame(rng, n=40)
     ve = hi.variance_explained(trials, params=["opt"], ci="bootstrap", seed=11, n_resamples=50)
     # the same draws: a multinomial resample as uniform indices from default_rng(seed)
-    draws = np.random.default_rng(11).integers(0, 40, size=(50, 40))
+    draws = np.random.default_rng(11).integers(0, 40, size=(50, 40), dtype=np.int32)
     y, opt = trials.value.to_numpy(), trials.params_opt.to_numpy()
     eps = []
     for idx in draws:  # an independent, slow reference computation
