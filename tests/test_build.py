@@ -209,6 +209,20 @@ def test_failing_section_names_itself_and_keeps_the_notebook(tmp_path, monkeypat
     shutil.rmtree(kept.parent)
 
 
+def test_section_past_the_timeout_names_itself(tmp_path, monkeypatch):
+    """A cell running past timeout= ends the build with the section named, nothing written."""
+    slow = _notebook.Section("slow", "study", "Slow", None,
+                             lambda p: [("import time\ntime.sleep(30)", False)])
+    monkeypatch.setattr(_notebook, "SECTIONS", (slow,))
+    with pytest.raises(hi.report.ReportError,
+                       match="section 'study a: slow'.*timeout=3 s") as caught:
+        hi.report.build(tiny_trials(["a"]), tmp_path / "out", formats=("md",), timeout=3)
+    assert not (tmp_path / "out").exists()
+    import shutil
+
+    shutil.rmtree(caught.value.notebook.parent)
+
+
 @pytest.fixture(scope="module")
 def counted_report(tmp_path_factory):
     """The example's report notebook, run with every hi analysis wrapped in a counter."""

@@ -31,7 +31,6 @@ from hpo_insights.report.markdown import Layout, layout_of
 __all__ = ["PARAMETER_NAMES", "SECTIONS", "Section", "notebook", "run_in_process"]
 
 PARAMETER_NAMES = ("source", "studies", "objective", "direction", "params", "title", "trials_file")
-_PRED = F.USER_ATTR_PREFIX + "pred_min"
 _PRED_COLUMNS = tuple(F.USER_ATTR_PREFIX + c for c in ("pred_min", "pred_max", "pred_std"))
 _EXTREME = F.USER_ATTR_PREFIX + "extreme_type"
 _HARDWARE = F.STUDY_ATTR_PREFIX + "hardware"

@@ -463,20 +463,6 @@ def scaling_check(result: Any, *, metric: str = "objective",
     return "\n\n".join(out)
 
 
-def _frame_table(frame: pd.DataFrame) -> str:
-    """Any small result frame as a table (numbers to 4 decimals, values as Python writes them)."""
-    def cell(x: Any) -> str:
-        if isinstance(x, float):
-            return number(x)
-        if isinstance(x, dict):
-            return mapping(x)
-        if isinstance(x, list | tuple):
-            return ", ".join(value(v) for v in x)
-        return value(x)
-    return table([escape(c) for c in frame.columns],
-                 [[cell(x) for x in row] for row in frame.itertuples(index=False)])
-
-
 def param_consistency(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
     """Whether the best trials of every budget agree (:func:`hi.param_consistency`)."""
     lay = layout_of(layout)
