@@ -24,7 +24,7 @@ the best trials disagree.
 
 Targets and figures: ``docs/statistics.md`` ("Cross-budget verdicts").
 
-Run: ``python bench/budget_sim.py [--reps 500] [--seed 0]`` (about 10 minutes).
+Run: ``python bench/budget_sim.py [--reps 500] [--seed 0]`` (about 20 minutes on a busy machine).
 """
 
 from __future__ import annotations

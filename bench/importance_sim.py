@@ -17,7 +17,7 @@ Prints tables (measured vs target) and its own timing. Public tools only: numpy,
 pandas, optuna and hpo_insights' public API. Seeded: the same figures every run
 (for one Optuna version).
 
-    python bench/importance_sim.py            # both parts (about 5 minutes on one core)
+    python bench/importance_sim.py            # everything (about 9 minutes on one core)
     python bench/importance_sim.py --quick    # fewer studies and seeds
     python bench/importance_sim.py --part tpe --cache DIR   # reuse the TPE searches
 """

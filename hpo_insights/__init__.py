@@ -27,7 +27,10 @@ from hpo_insights.collapse import collapse_summary, detect_collapse
 from hpo_insights.coverage import coverage_crosstab
 from hpo_insights.extremes import forced_extremes
 from hpo_insights.importance import variance_explained
-from hpo_insights.io import from_optuna, load
+from hpo_insights.importance_budgets import BudgetImportance, importance_by_budget
+from hpo_insights.importance_space import search_space_importance
+from hpo_insights.io import from_optuna, load, load_curves
+from hpo_insights.suggestions import suggestions
 from hpo_insights.summary import best_trial, optimization_history, summarize
 from hpo_insights.trends import classify_trend, value_table
 from hpo_insights.validation import validate
@@ -35,6 +38,7 @@ from hpo_insights.validation import validate
 __version__ = "0.2.0"
 
 __all__ = [
+    "BudgetImportance",
     "TrialsError",
     "TrialsWarning",
     "best_trial",
@@ -46,11 +50,15 @@ __all__ = [
     "detect_collapse",
     "forced_extremes",
     "from_optuna",
+    "importance_by_budget",
     "load",
+    "load_curves",
     "optimization_history",
     "param_consistency",
     "sampling_association",
     "scaling_check",
+    "search_space_importance",
+    "suggestions",
     "summarize",
     "validate",
     "value_table",

@@ -214,18 +214,18 @@ def level_positions(
     binned: np.ndarray,
     block: np.ndarray,
     nblocks: int,
-    log_dist: np.ndarray,
+    log: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where each level sits on the scale its trend is read on, and that scale per block.
 
-    A value is its own position; a binned interval sits at its midpoint. A
-    block is read on the log10 scale (``"log"``) when every value is positive
-    and the distribution says ``log`` (*log_dist*, per block) or the values
-    span two decades or more (largest / smallest >= 100). When the positive
-    values span two decades or more but zero or negative values were tried
-    too (a weight decay of 0, 1e-5, 1e-4, 1e-3), the levels are read by rank
-    (``"rank"``: 0, 1, 2, ...). Otherwise ``"linear"``. Returns ``(x, scale)``: positions per
-    level (NaN for non-numeric levels) and the scale name per block.
+    A value is its own position; a binned interval sits at its midpoint (in
+    log10 space on a log scale). *log* says, per block, whether the values
+    are on a log scale (decided by the caller; the positions are then
+    log10 values). A block not on a log scale whose positive values span two
+    decades or more while zero or negative values were tried too (a weight
+    decay of 0, 1e-5, 1e-4, 1e-3) is read by rank (``"rank"``: 0, 1, 2,
+    ...). Otherwise ``"linear"``. Returns ``(x, scale)``: positions per level
+    (NaN for non-numeric levels) and the scale name per block.
     """
     low = np.asarray(low, dtype=float)
     high = np.asarray(high, dtype=float)
@@ -239,7 +239,7 @@ def level_positions(
     pos = fin & (low > 0)
     np.minimum.at(pos_lo, block[pos], low[pos])
     with np.errstate(invalid="ignore", divide="ignore"):
-        log = (lo > 0) & (np.asarray(log_dist, dtype=bool) | (hi / lo >= 100))
+        log = np.asarray(log, dtype=bool) & (lo > 0)
         rank = ~log & (lo <= 0) & (hi / pos_lo >= 100)
         lg = log[block]
         a = np.where(lg, np.log10(np.where(low > 0, low, np.nan)), low)

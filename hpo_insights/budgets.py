@@ -475,6 +475,7 @@ def param_consistency(
     direction: str | None = None,
     alpha: float = 0.05,
     bins: int = 4,
+    exclude_collapsed: bool = True,
 ) -> pd.DataFrame:
     """Do the budgets agree on a parameter's best value?
 
@@ -492,6 +493,11 @@ def param_consistency(
     bins : int, default 4
         Float parameters with more distinct values than *bins* are cut into at
         most *bins* quantile intervals (over all budgets) for the tests.
+    exclude_collapsed : bool, default True
+        Leave the trials :func:`hpo_insights.detect_collapse` flags out of
+        the tests (their objective measures a broken model; two of them in
+        one cell make any interaction). The best-trial columns use every
+        trial, as before.
 
     Returns
     -------
@@ -571,7 +577,10 @@ def param_consistency(
         pcols = _frame.param_columns(trials, params)
     rows = []
     budgets = cb["budget"].tolist()
-    done, ycol = _frame.completed(trials, objective, columns=[col, *pcols])
+    from hpo_insights.trends import _without_collapsed
+
+    kept, _ = _without_collapsed(trials, exclude_collapsed)
+    done, ycol = _frame.completed(kept, objective, columns=[col, *pcols])
     row_codes = pd.Index(budgets).get_indexer(done[col].to_numpy(dtype=object))
     y = done[ycol].to_numpy(dtype=float)
     for pcol in pcols:

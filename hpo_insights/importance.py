@@ -48,7 +48,7 @@ class _Param:
     k: np.ndarray  # per group: levels (values or bins) with a trial
     ssb: np.ndarray  # per group: between-level sum of squares
     sst: np.ndarray  # per group: total sum of squares (same trials)
-    scale: np.ndarray  # per group: largest |level mean| (for the zero test)
+    scale: np.ndarray  # per group: largest |level mean| of the raw objective (zero test)
 
 
 def variance_explained(
@@ -64,6 +64,7 @@ def variance_explained(
     seed: int | None = 0,
     n_resamples: int = 1000,
     exclude_collapsed: bool = True,
+    space: str = "trials",
 ) -> pd.DataFrame:
     """Share of objective variance explained by each parameter, with its evidence.
 
@@ -97,6 +98,11 @@ def variance_explained(
     exclude_collapsed : bool, default True
         Leave out the trials that :func:`~hpo_insights.detect_collapse` flags
         (their objective measures a broken model, not the parameters).
+    space : {"trials", "search"}, default "trials"
+        ``"trials"``: the shares above, among the trials tried. ``"search"``:
+        the design-space estimate of :func:`~hpo_insights.search_space_importance`
+        instead (its columns; *bins*, *ci*, *confidence*, *seed* and
+        *n_resamples* unused).
 
     Returns
     -------
@@ -121,7 +127,7 @@ def variance_explained(
         - ``confounded_with``: when ``share_corrected`` exceeds
           ``share_adjusted`` by more than 0.10 and more than twice, the
           parameter it was sampled together with (the one that takes the most
-          of its sum of squares in a two-parameter model), else None;
+          of its sum of squares in a two-parameter model), else missing (NaN);
           ``cramers_v``: Cramér's V between the two (see
           :func:`~hpo_insights.sampling_association`);
         - ``n_trials`` (trials used), ``n_values`` (values or bins),
@@ -175,6 +181,15 @@ def variance_explained(
     5   weight_decay   0.04            -0.00           -0.00    False
     6     d_ff_ratio   0.01            -0.01           -0.01    False
     """
+    if space == "search":
+        from hpo_insights.importance_space import search_space_importance
+
+        return search_space_importance(
+            trials, params=params, studies=studies, objective=objective, by=by,
+            exclude_collapsed=exclude_collapsed,
+        )
+    if space != "trials":
+        raise TrialsError(f"space must be 'trials' or 'search', got {space!r} instead.")
     trials = _frame.select_studies(trials, studies)
     _frame.check_frame(trials)
     _binning.check_bins(bins)
@@ -189,9 +204,9 @@ def variance_explained(
     # centre per group: sums of squares from sums stay exact to rounding
     gsum = np.bincount(gcodes, weights=y, minlength=ngroups)
     gcount = np.bincount(gcodes, minlength=ngroups)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        y = y - (gsum / np.maximum(gcount, 1))[gcodes]
-    infos = [_one_param(done, pcol, y, gcodes, groups, kept, by, bins) for pcol in pcols]
+    gmean = gsum / np.maximum(gcount, 1)
+    y = y - gmean[gcodes]
+    infos = [_one_param(done, pcol, y, gcodes, groups, kept, by, bins, gmean) for pcol in pcols]
     if not any(p.n.any() for p in infos):
         names = ", ".join(p.name for p in infos)
         raise TrialsError(
@@ -308,7 +323,7 @@ def _n_excluded(
 
 def _one_param(
     done: pd.DataFrame, pcol: str, y: np.ndarray, gcodes: np.ndarray, groups: pd.Index,
-    trials: pd.DataFrame, by: str | None, bins: int | None,
+    trials: pd.DataFrame, by: str | None, bins: int | None, gmean: np.ndarray,
 ) -> _Param:
     ngroups = len(groups)
     dists = _binning.group_distributions(trials, pcol, by)
@@ -324,8 +339,8 @@ def _one_param(
     ssw = np.bincount(lgroup, weights=stats["ss"], minlength=ngroups)
     k = np.bincount(lgroup, minlength=ngroups)
     scale = np.zeros(ngroups)
-    if nlev:
-        np.maximum.at(scale, lgroup, np.abs(mean))
+    if nlev:  # the size of the objective's values (before centring), for the zero test
+        np.maximum.at(scale, lgroup, np.abs(mean + gmean[lgroup]))
     offset = np.searchsorted(lgroup, np.arange(ngroups))
     smooth = np.zeros(ngroups, dtype=bool)
     log = np.zeros(ngroups, dtype=bool)

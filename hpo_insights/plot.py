@@ -40,10 +40,13 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from hpo_insights.importance_budgets import BudgetImportance
+
 __all__ = [
     "compare_budgets",
     "coverage_crosstab",
     "detect_collapse",
+    "importance_by_budget",
     "optimization_history",
     "value_table",
     "variance_explained",
@@ -241,7 +244,8 @@ def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes 
     >>> trials = hi.datasets.example()
     >>> ve = hi.variance_explained(trials[trials["study"] == "transformer-2M"])
     >>> ax = hi.plot.variance_explained(ve)
-    >>> [t.get_text() for t in ax.get_yticklabels()] == ve["param"].tolist()
+    >>> order = ve.sort_values("share_adjusted", ascending=False)["param"].tolist()
+    >>> [t.get_text() for t in ax.get_yticklabels()] == order
     True
     """
     _need(result, ["param", "share"], "variance_explained")
@@ -693,4 +697,84 @@ def optimization_history(
         names = list(pd.unique(result["study"]))
         ax.set_title("Optimization history" + (f": {names[0]}" if len(names) == 1 else ""))
         ax.legend(loc="best")
+        return ax
+
+
+# --------------------------------------------------------------------------- importance_by_budget
+
+
+def importance_by_budget(result: BudgetImportance, *, ax: Axes | None = None) -> Axes:
+    """Each parameter's share per budget (one line each), budgets smallest first.
+
+    Draws a :class:`hpo_insights.BudgetImportance` (the result of
+    :func:`hpo_insights.importance_by_budget`) and computes nothing: x is the
+    budget (in the table's order), y the share, one line with markers per
+    parameter, vertical bars for the 95% interval when the table has
+    ``ci_low``/``ci_high``. The title gives the Spearman rank correlation of
+    each pair of neighbouring budgets (``agreement``).
+
+    Parameters
+    ----------
+    result : hpo_insights.BudgetImportance
+        The result to draw.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import hpo_insights as hi
+    >>> res = hi.importance_by_budget(hi.datasets.example())
+    >>> ax = hi.plot.importance_by_budget(res)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['2M', '20M', '200M']
+    """
+    table = result.table
+    budgets = list(pd.unique(table["budget"]))
+    x_of = {b: i for i, b in enumerate(budgets)}
+    # Parameters in order of their largest share, so the legend reads top-down.
+    params = list(
+        table.groupby("param", sort=False)["share"].max().sort_values(ascending=False).index
+    )
+    has_ci = {"ci_low", "ci_high"} <= set(table.columns)
+    width = 0.25 / max(len(params), 1)  # small horizontal offsets keep intervals apart
+    with _theme():
+        made = ax is None
+        if made:
+            _, ax = plt.subplots(figsize=PANEL_SIZE)
+        colors = _palette(len(params))
+        for k, p in enumerate(params):
+            rows = table[table["param"] == p]
+            x = np.array([x_of[b] for b in rows["budget"]], dtype=float)
+            x = x + (k - (len(params) - 1) / 2) * width
+            y = rows["share"].to_numpy(dtype=float)
+            ax.plot(x, y, marker="o", color=colors[k], label=str(p), linewidth=1.5)
+            if has_ci:
+                lo = rows["ci_low"].to_numpy(dtype=float)
+                hi_ = rows["ci_high"].to_numpy(dtype=float)
+                ax.vlines(x, lo, hi_, color=colors[k], alpha=0.5, linewidth=1.2)
+        ax.set_xticks(range(len(budgets)), [str(b) for b in budgets])
+        ax.set_xlim(-0.5, len(budgets) - 0.5)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("budget")
+        ax.set_ylabel("share of objective variance")
+        agree = result.agreement
+        pairs = []
+        for a, b in zip(budgets[:-1], budgets[1:], strict=True):
+            hit = agree[(agree["budget_a"] == a) & (agree["budget_b"] == b)]
+            if len(hit):
+                rho = float(hit["spearman"].iloc[0])
+                pairs.append(f"{a}-{b} {rho:.2f}" if np.isfinite(rho) else f"{a}-{b} n/a")
+        title = "Parameter importance per budget"
+        if pairs:
+            title += "\nrank agreement (Spearman): " + ", ".join(pairs)
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="parameter")
+        if made:  # room for the legend right of the axes (a given ax's figure is left alone)
+            ax.figure.tight_layout()
         return ax

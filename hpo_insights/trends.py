@@ -285,10 +285,12 @@ def classify_trend(
     value has the highest mean when maximizing and the lowest when
     minimizing; ties go to the smaller value.
 
-    ``"shape"``: values sit at their positions (log10 scale when the
-    distribution is log or the values span two decades or more; by rank when
-    such a span also holds zero, as 0, 1e-5, 1e-4, 1e-3; a binned interval
-    at its midpoint), rescaled to [-1, 1]. On every trial, a line
+    ``"shape"``: values sit at their positions, rescaled to [-1, 1]: log10
+    values on a log scale (the binning rule's, ``_binning.is_log_scale``, of
+    the values as tried; a binned interval counts as its midpoint), ranks
+    when zero was tried beside positive values spanning two decades or more
+    (0, 1e-5, 1e-4, 1e-3), the values themselves otherwise; a binned
+    interval sits at its midpoint. On every trial, a line
     and a parabola are fitted by least squares; the residual variance is the
     one of the per-value means model (``ddof`` = number of values). The
     slope's t test is run at ``0.8 * alpha`` and the curvature's (the
@@ -397,19 +399,21 @@ def _shape(
     block_param = long["param"].to_numpy(dtype=object)[first]
     block_group = long["group"].to_numpy()[first]
     keys = groups.to_numpy(dtype=object)
-    log_dist = np.zeros(nblocks, dtype=bool)
+    low, high = long["low"].to_numpy(), long["high"].to_numpy()
+    binned = long["binned"].to_numpy(dtype=bool)
+    rep = np.where(binned, (low + high) / 2, low)  # a value stands for its trials
+    counts = long["count"].to_numpy()
+    bounds = np.r_[first, len(long)]
+    log = np.zeros(nblocks, dtype=bool)
     for param in pd.unique(block_param):
         dists = _binning.group_distributions(trials, _frame.PARAM_PREFIX + param, by)
-        if not dists:
-            continue
-        logs = {k: bool((d.get("attributes") or {}).get("log")) for k, d in dists.items()}
-        sel = np.flatnonzero(block_param == param)
-        log_dist[sel] = [logs.get(keys[g] if by is not None else "all", False)
-                         for g in block_group[sel]]
-    x, _ = _trend_stats.level_positions(
-        long["low"].to_numpy(), long["high"].to_numpy(), long["binned"].to_numpy(), block,
-        nblocks, log_dist,
-    )
+        for j in np.flatnonzero(block_param == param):
+            sl = slice(bounds[j], bounds[j + 1])
+            if not np.isfinite(low[sl]).all():
+                continue
+            dist = dists.get(keys[block_group[j]] if by is not None else "all")
+            log[j] = _binning.is_log_scale(np.repeat(rep[sl], counts[sl]), dist)
+    x, _ = _trend_stats.level_positions(low, high, binned, block, nblocks, log)
     return _trend_stats.shape_tests(
         block, x, long["count"].to_numpy(dtype=float), long["mean"].to_numpy(),
         long["ss"].to_numpy(), nblocks, alpha=alpha,

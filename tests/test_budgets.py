@@ -443,3 +443,17 @@ def test_param_consistency_verdicts(rng):
     hi.param_consistency(t)
     hi.scaling_check(t)
     pd.testing.assert_frame_equal(t, before)
+
+
+def test_param_consistency_leaves_collapsed_trials_out(rng):
+    """Three collapsed trials (AUC 0.5) in one budget x value cell make an interaction alone."""
+    t = _budgets_frame(rng, [0.0, 0.02, 0.04], n=40)
+    t["user_attrs_pred_min"] = 0.1
+    t["user_attrs_pred_max"] = 0.9
+    cell = np.flatnonzero((t.study_user_attrs_budget == "200M") & (t.params_dropout == 0.3))[:3]
+    t.loc[cell, "user_attrs_pred_max"] = 0.11
+    t.loc[cell, "value"] = 0.5
+    kept = hi.param_consistency(t, params="dropout").iloc[0]
+    everything = hi.param_consistency(t, params="dropout", exclude_collapsed=False).iloc[0]
+    assert kept.n_trials == len(t) - 3 and everything.n_trials == len(t)
+    assert kept.verdict == "consistent" and everything.verdict == "inconsistent"

@@ -75,9 +75,14 @@ def test_degenerate_gives_nan_and_one_warning(tiny_trials):
         ve = hi.variance_explained(t)
     assert len(record) == 1
     assert np.isnan(ve.set_index("param").share["const"]) and ve.param.iloc[-1] == "const"
+    single = ve.set_index("param").loc["const"]
+    assert np.isnan(single.share_adjusted) and pd.isna(single.matters)
+    assert np.isnan(single.ci_low) and np.isnan(single.p_value)
     with pytest.warns(hi.TrialsWarning, match="constant objective"):
         ve = hi.variance_explained(tiny_trials.assign(value=0.3))
-    assert ve.share.isna().all()
+    assert ve.share.isna().all() and ve.share_corrected.isna().all()
+    assert ve.share_adjusted.isna().all() and ve.p_value.isna().all() and ve.ci_high.isna().all()
+    assert ve.matters.isna().all() and ve.confounded_with.isna().all()
 
 
 def test_pooled_and_errors(tiny_trials):
@@ -282,7 +287,8 @@ def test_confounded_parameter_is_named(rng):
     table = pd.crosstab(twin, lr).to_numpy()
     assert ve.cramers_v["twin"] == pytest.approx(association(table, method="cramer"))
     # lr keeps a large adjusted share and matters; its marginal share is partly twin's too
-    assert ve.confounded_with["lr"] in ("twin", None) and ve.confounded_with.isna()["other"]
+    assert ve.confounded_with.fillna("")["lr"] in ("twin", "")
+    assert ve.confounded_with.isna()["other"]
     assert bool(ve.matters["lr"]) and ve.share_adjusted["lr"] > 0.2
 
 
@@ -409,3 +415,41 @@ def test_other_states_do_not_count(frame, states):
     extra = pd.DataFrame({"study": "s", "number": range(100, 100 + len(states)),
                           "state": states, "value": 1e6, "params_x": 5, "params_c": "a"})
     pd.testing.assert_series_equal(_shares(frame), _shares(pd.concat([frame, extra])))
+
+
+FIGURES = ["share", "share_corrected", "ci_low", "ci_high", "p_value", "share_adjusted",
+           "p_adjusted"]
+
+
+def _figures(frame: pd.DataFrame) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", hi.TrialsWarning)
+        return hi.variance_explained(frame).set_index("param")[FIGURES].sort_index()
+
+
+@SETTINGS
+@given(_frames(), st.floats(0.01, 100) | st.floats(-100, -0.01), st.floats(-1e3, 1e3),
+       st.randoms(use_true_random=False))
+def test_every_figure_ignores_scale_and_row_order(frame, a, b, random):
+    """Every figure is unchanged by a*y + b (a != 0) and by shuffling the rows."""
+    base = _figures(frame)
+    if (frame.value - frame.value.mean()).abs().max() < 1e-6 * max(1.0, frame.value.abs().max()):
+        return  # (nearly) constant objective: rounding decides
+    order = list(range(len(frame)))
+    random.shuffle(order)
+    for other in (_figures(frame.assign(value=a * frame.value + b)), _figures(frame.iloc[order])):
+        both = base.notna() & other.notna()
+        assert (base.notna() == other.notna()).all().all()
+        np.testing.assert_allclose(base[both].to_numpy(dtype=float),
+                                   other[both].to_numpy(dtype=float), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("value", [0.1, 0.123456789, 1e6 + 0.1])
+@pytest.mark.parametrize("n", [7, 101])
+def test_constant_objective_is_nan_whatever_its_value(value, n):
+    """A constant objective gives NaN (and a warning), not a share of rounding noise."""
+    t = pd.DataFrame({"study": "s", "number": range(n), "state": "COMPLETE", "value": value,
+                      "params_x": np.arange(n) % 3, "params_z": np.arange(n) % 2})
+    with pytest.warns(hi.TrialsWarning, match="constant objective"):
+        ve = hi.variance_explained(t)
+    assert ve[FIGURES].isna().all().all()

@@ -372,37 +372,7 @@ def test_dataframe_named_by_study_argument(tiny_trials):
     assert set(hi.load(tiny_trials.drop(columns="study"))["study"]) == {"trials"}
 
 
-# --- Ray Tune ------------------------------------------------------------------------------------
-def test_ray_tune_result_grid():
-    """config/<name> become params (nested config/a/b too), the chosen metric the objective."""
-    raw = pd.read_csv(DATA / "ray_tune_results.csv")
-    out = hi.load(raw, "tune", objective="loss", direction="minimize")
-    assert out["value"].tolist() == raw["loss"].tolist()
-    assert out["params_lr"].tolist() == raw["config/lr"].tolist()
-    assert out["params_model/depth"].tolist() == raw["config/model/depth"].tolist()
-    assert out["user_attrs_trial_id"].tolist() == raw["trial_id"].tolist()
-    assert out["user_attrs_accuracy"].tolist() == raw["accuracy"].tolist()
-    assert out["number"].tolist() == list(range(len(raw)))
-    expected = np.where(raw["done"], "COMPLETE", "RUNNING").tolist()
-    assert out["state"].tolist() == expected
-    assert set(out["study_metric_name"]) == {"loss"}
-    assert set(out["study_direction"]) == {"minimize"}
-    np.testing.assert_allclose(out["duration"].dt.total_seconds(), raw["time_total_s"])
-
-
-def test_ray_tune_file_needs_objective():
-    """Several metric columns: the error lists the candidates."""
-    with pytest.raises(hi.TrialsError, match="candidates are loss, accuracy.*objective="):
-        hi.load(DATA / "ray_tune_results.csv")
-
-
-def test_ray_tune_params_subset():
-    """params= keeps only the named config columns as parameters."""
-    out = hi.load(DATA / "ray_tune_results.csv", objective="accuracy", params=["lr"])
-    assert [c for c in out.columns if c.startswith("params_")] == ["params_lr"]
-    assert set(out["study"]) == {"ray_tune_results"}
-    with pytest.raises(hi.TrialsError, match="Unknown parameter 'momentum'"):
-        hi.load(DATA / "ray_tune_results.csv", objective="accuracy", params=["momentum"])
+# --- Ray Tune, W&B: tests/test_io_tools.py on files the tools wrote ------------------------------
 
 
 # --- MLflow --------------------------------------------------------------------------------------
@@ -448,59 +418,11 @@ def test_mlflow_params_subset():
         hi.load(_mlflow_frame(), "exp1", params=["momentum"])
 
 
-def test_mlflow_csv_export():
-    """The CSV of search_runs() needs objective= when several metrics exist."""
-    with pytest.raises(hi.TrialsError, match=r"candidates are metrics\.auc, metrics\.loss"):
-        hi.load(DATA / "mlflow_search_runs.csv")
-    out = hi.load(DATA / "mlflow_search_runs.csv", objective="auc", metric_name="AUC")
-    assert out["state"].tolist() == ["COMPLETE", "COMPLETE", "FAIL", "RUNNING"]
-    assert out["value"].iloc[:2].tolist() == [0.79, 0.84]
-    assert out["user_attrs_metrics.loss"].iloc[:2].tolist() == [0.47, 0.41]
-    assert set(out["study_metric_name"]) == {"AUC"}
-    assert str(out["datetime_start"].dt.tz) == "UTC"
-
-
 def test_mlflow_unknown_status():
     """A status that maps to no state is an error listing it."""
     raw = _mlflow_frame().assign(status=["RUNNING", "PAUSED", "FINISHED", "FINISHED"])
     with pytest.raises(hi.TrialsError, match="map to no trial state: PAUSED"):
         hi.load(raw)
-
-
-# --- W&B -----------------------------------------------------------------------------------------
-WANDB = DATA / "wandb_export_2024-05-01T10_30_00.csv"
-
-
-def test_wandb_export_needs_params():
-    """A plain table says which argument to pass and lists the columns."""
-    with pytest.raises(hi.TrialsError, match=r"Pass params=\[\.\.\.\].*learning_rate"):
-        hi.load(WANDB)
-
-
-def test_wandb_export():
-    """Named params and objective; State maps to Optuna states; Name kept."""
-    out = hi.load(WANDB, "sweep", params=["learning_rate", "batch_size", "optimizer"],
-                  objective="val_loss", direction="minimize")
-    # The export lists the newest run first; trials are numbered oldest (Created) first.
-    raw = pd.read_csv(WANDB).iloc[::-1].reset_index(drop=True)
-    assert raw["Created"].is_monotonic_increasing
-    mapping = {"finished": "COMPLETE", "crashed": "FAIL", "running": "RUNNING"}
-    assert out["state"].tolist() == raw["State"].map(mapping).tolist()
-    assert out["user_attrs_name"].tolist() == raw["Name"].tolist()
-    np.testing.assert_array_equal(out["value"], raw["val_loss"])
-    assert out["params_batch_size"].dtype == "int64"
-    assert out["user_attrs_val_acc"].tolist()[1] == 0.86
-    np.testing.assert_allclose(out["duration"].dt.total_seconds(), raw["Runtime"])
-    with pytest.raises(hi.TrialsError, match="candidates are batch_size, val_acc, val_loss"):
-        hi.load(WANDB, params=["learning_rate"])
-
-
-def test_wandb_multi_objective():
-    """Several objectives give values_<name> columns."""
-    out = hi.load(WANDB, params=["learning_rate"], objective=["val_loss", "val_acc"],
-                  direction=["minimize", "maximize"])
-    assert {"values_val_loss", "values_val_acc"} <= set(out.columns)
-    assert set(out["study_direction"]) == {"minimize,maximize"}
 
 
 # --- direction / metric_name ---------------------------------------------------------------------

@@ -18,6 +18,8 @@ import pandas as pd
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
 from hpo_insights.io.canonical import _finish
+from hpo_insights.io.curves import load_curves
+from hpo_insights.io.journal import is_journal, load_journal
 from hpo_insights.io.optuna import (
     _OPTUNA_HINT,
     SQLITE_SUFFIXES,
@@ -27,7 +29,7 @@ from hpo_insights.io.optuna import (
 )
 from hpo_insights.io.tables import TABLE_SUFFIXES, _flatten_columns, _from_table, _read_table
 
-__all__ = ["from_optuna", "load"]
+__all__ = ["from_optuna", "load", "load_curves"]
 
 
 def load(
@@ -49,12 +51,18 @@ def load(
         - an Optuna storage URL (``sqlite:///studies.db``, ``postgresql://...``,
           ``mysql://...``) or the path of a ``.db``/``.sqlite``/``.sqlite3`` file:
           every study in it, opened read-only;
+        - an MLflow tracking store: a ``mlflow.db`` file (or ``sqlite:///`` URL)
+          holding MLflow's tables, read read-only without mlflow, or an ``mlruns/``
+          folder (one study per experiment; see ``docs/sources.md``);
+        - a Ray Tune experiment folder (trial folders with ``params.json``,
+          ``result.json``, ``error.txt``) or a folder of them;
         - a ``.csv``/``.parquet``/``.json``/``.jsonl`` file (one study, named
           after the file stem unless it has a ``study`` column) or a folder of them;
         - a DataFrame: a trials frame, Optuna's ``trials_dataframe()`` (also with
           ``multi_index=True``), optuna-dashboard's CSV download, Ray Tune's
-          ``ResultGrid.get_dataframe()``, MLflow's ``search_runs()`` or a plain
-          table such as a W&B runs export.
+          ``ResultGrid.get_dataframe()``, MLflow's ``search_runs()``, W&B's
+          exports (the docs' ``summary``/``config`` frame, the runs-table CSV) or
+          a plain table.
     study : str or sequence of str, optional
         Which studies to keep (storages, or tables with a ``study`` column;
         an unknown name is an error listing those that exist). For a table with
@@ -147,6 +155,9 @@ def load(
             f"No such file or folder: {text!r}. Pass an Optuna storage URL "
             "(sqlite:///file.db, postgresql://...), a .db/.csv/.parquet/.json file or a folder."
         )
+    if is_journal(path):
+        frame = load_journal(path, study, repr(text))
+        return _finish(frame, None, direction, metric_name, repr(text))
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise TrialsError(
             f"Cannot read {text!r}: unknown file type {path.suffix!r}. Expected an Optuna "
@@ -164,8 +175,13 @@ def _tool_source(text: str) -> Any:
     """The loader of another tool's store or folder at *text* (MLflow, Ray Tune), if any."""
     from hpo_insights.io import mlflow, ray
 
-    path = Path(text[len("sqlite:///"):].split("?", 1)[0]
-                if text.lower().startswith("sqlite:///") else text)
+    lower = text.lower()
+    if lower.startswith("sqlite:///"):
+        path = Path(text[len("sqlite:///"):].split("?", 1)[0])
+    elif lower.startswith("file:"):  # MLflow's file-store URI, file:///path/mlruns
+        path = Path(text[len("file://"):] if lower.startswith("file://") else text[len("file:"):])
+    else:
+        path = Path(text)
     if path.suffix.lower() in SQLITE_SUFFIXES and mlflow.is_mlflow_sqlite(path):
         return mlflow.load_mlflow
     if path.is_dir():

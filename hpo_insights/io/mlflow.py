@@ -59,8 +59,9 @@ def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
         parents = set(table[PARENT_TAG].dropna().astype(str))
         table = table[~table["run_id"].astype(str).isin(parents)].reset_index(drop=True)
         # Columns only parent runs filled (best_* params, summary metrics) go with them.
-        empty = [c for c in cols if c.startswith(("params.", "metrics.", "tags."))
-                 and table[c].isna().all()]
+        kept = [c for c in cols if c.startswith(("params.", "metrics.", "tags."))]
+        filled = table[kept].notna().any()
+        empty = filled.index[~filled.to_numpy()].tolist()
         table = table.drop(columns=empty)
         cols = list(table.columns)
     pcols = [c for c in cols if c.startswith("params.")]
@@ -159,8 +160,8 @@ def _wide(runs: pd.DataFrame, long: pd.DataFrame, prefix: str) -> pd.DataFrame:
     """(run_id, key, value) rows -> one ``<prefix><key>`` column per key, aligned to runs."""
     if long.empty:
         return pd.DataFrame(index=runs.index)
-    wide = long.pivot_table(index="run_id", columns="key", values="value", aggfunc="last",
-                            dropna=False)
+    last = long.drop_duplicates(["run_id", "key"], keep="last")
+    wide = last.pivot(index="run_id", columns="key", values="value")
     wide.columns = [prefix + str(c) for c in wide.columns]
     return wide.reindex(runs["run_id"]).set_axis(runs.index)
 
@@ -440,3 +441,20 @@ def mlflow_curves(
         "step": out["step"].astype("int64").to_numpy(),
         "value": out["value"].astype("float64").to_numpy(),
     })
+
+
+def _accepts_curves(source: object) -> bool:
+    """For ``hi.load_curves``: an MLflow tracking database or file store."""
+    if not isinstance(source, (str, os.PathLike)):
+        return False
+    text = os.fspath(source)
+    try:
+        path = _store_path(text)
+    except TrialsError:
+        return False
+    return (path.is_file() and is_mlflow_sqlite(path)) or is_mlflow_store(path)
+
+
+def _read_curves(source: object, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+    """For ``hi.load_curves``: :func:`mlflow_curves` of the experiments *studies* names."""
+    return mlflow_curves(os.fspath(source), study=studies)

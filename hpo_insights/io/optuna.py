@@ -98,7 +98,10 @@ def _default_pg_driver() -> str:
     return "postgresql"
 
 
-def _load_storage(text: str, scheme: str, study: str | Sequence[str] | None) -> pd.DataFrame:
+def _load_storage(
+    text: str, scheme: str, study: str | Sequence[str] | None, *, curves: bool = False
+) -> pd.DataFrame:
+    """The trials frame (or with *curves* the intermediate values) of the storage *text*."""
     try:
         import optuna
         import sqlalchemy.exc
@@ -106,12 +109,13 @@ def _load_storage(text: str, scheme: str, study: str | Sequence[str] | None) -> 
         raise TrialsError(_OPTUNA_HINT) from err
     url, engine_kwargs, label = _readonly_url(text, scheme)
     try:
-        frame = _read_sql(url, engine_kwargs, study, label)
+        frame = _read_sql(url, engine_kwargs, study, label, curves)
         if isinstance(frame, str):
             warnings.warn(
                 f"{label!r} was not written by Optuna 3.0-5.x ({frame}): reading it through "
-                "Optuna's API, which is slower.", TrialsWarning, stacklevel=3)
-            frame = _read_object_layer(url, engine_kwargs, study, label)
+                "Optuna's API, which is slower.", TrialsWarning, stacklevel=4)
+            studies = _read_object_layer(url, engine_kwargs, study, label)
+            frame = _studies_curves(studies) if curves else _studies_frame(studies)
         return frame
     except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
         cause = err.__cause__ if isinstance(err.__cause__, Exception) else err
@@ -145,7 +149,8 @@ def _load_storage(text: str, scheme: str, study: str | Sequence[str] | None) -> 
 
 
 def _read_sql(
-    url: str, engine_kwargs: dict, study: str | Sequence[str] | None, label: str
+    url: str, engine_kwargs: dict, study: str | Sequence[str] | None, label: str,
+    curves: bool = False,
 ) -> pd.DataFrame | str:
     """The frame read with SQL in one snapshot, or why the schema is not one we know."""
     import sqlalchemy
@@ -163,7 +168,7 @@ def _read_sql(
             problem = _sql_schema_problem(conn)
             if problem is not None:
                 return problem
-            frame = _sql_frame(conn, study, label)
+            frame = (_sql_curves if curves else _sql_frame)(conn, study, label)
             conn.rollback()
             return frame
     finally:
@@ -172,8 +177,8 @@ def _read_sql(
 
 def _read_object_layer(
     url: str, engine_kwargs: dict, study: str | Sequence[str] | None, label: str
-) -> pd.DataFrame:
-    """The storage read through Optuna's RDBStorage (storages of other schema versions)."""
+) -> list:
+    """The studies read through Optuna's RDBStorage (storages of other schema versions)."""
     import optuna
 
     storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs,
@@ -181,7 +186,10 @@ def _read_object_layer(
     try:
         names = [s.study_name for s in storage.get_all_studies()]
         wanted = _select(names, study, repr(label))
-        return _studies_frame([optuna.load_study(study_name=n, storage=storage) for n in wanted])
+        studies = [optuna.load_study(study_name=n, storage=storage) for n in wanted]
+        for s in studies:  # read every trial before the engine goes
+            s.get_trials(deepcopy=False)
+        return studies
     finally:
         storage.engine.dispose()
 
@@ -284,7 +292,14 @@ def _sql_schema_problem(conn: Any) -> str | None:
 
 
 def _fetch(conn: Any, sql: str, columns: list[str]) -> pd.DataFrame:
-    rows = conn.exec_driver_sql(sql).fetchall()
+    """One SELECT as a DataFrame (plain DBAPI tuples: no per-row SQLAlchemy objects)."""
+    result = conn.exec_driver_sql(sql)
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     return pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
 
 
@@ -295,12 +310,26 @@ def _groups(codes: np.ndarray, n_groups: int) -> list[np.ndarray]:
     return [order[bounds[k]:bounds[k + 1]] for k in range(n_groups)]
 
 
+_JSON_NUMBER = r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?"
+
+
 def _json_column(values: pd.Series) -> np.ndarray:
-    """Decode JSON text (each distinct text once); dicts and lists back to JSON text."""
-    codes, uniques = pd.factorize(values)
-    decoded = np.empty(len(uniques), dtype=object)
-    for k, text in enumerate(uniques):
-        decoded[k] = _json_text(json.loads(text))
+    """Decode JSON text (each distinct text once); dicts and lists back to JSON text.
+
+    Plain JSON numbers (most attributes: metrics per trial) are converted in bulk with
+    Python's own ``int``/``float``, which is what ``json.loads`` does for them.
+    """
+    codes, uniques = pd.factorize(values.astype("object"))
+    texts = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    decoded = np.empty(len(texts), dtype=object)
+    number = texts.str.fullmatch(_JSON_NUMBER).fillna(False).to_numpy(bool)
+    integral = number & ~texts.str.contains(r"[.eE]", regex=True).fillna(False).to_numpy(bool)
+    small = integral & (texts.str.len().to_numpy() <= 18)  # fits int64
+    floating = number & ~integral
+    decoded[small] = texts[small].to_numpy(object).astype("int64").astype(object)
+    decoded[floating] = texts[floating].to_numpy(object).astype("float64").astype(object)
+    for k in np.flatnonzero(~(small | floating)):
+        decoded[k] = _json_text(json.loads(texts.iloc[k]))
     return decoded[codes]
 
 
@@ -508,3 +537,60 @@ def _sql_frame(conn: Any, studies: str | Sequence[str] | None, label: str) -> pd
         frames.append(_with_study_columns(frame, name, dirs, names_k, study_attrs[sid]))
     return _concat_studies(frames)
 
+
+
+# --------------------------------------------------------------------------- curves
+CURVE_COLUMNS = (F.STUDY, F.NUMBER, F.STATE, "step", F.VALUE)
+
+
+def _studies_curves(studies: list) -> pd.DataFrame:
+    """Intermediate values of ``optuna.Study`` objects, one row per (study, trial, step)."""
+    rows = [
+        (s.study_name, t.number, t.state.name, step, value)
+        for s in studies
+        for t in s.get_trials(deepcopy=False)
+        for step, value in t.intermediate_values.items()
+    ]
+    return pd.DataFrame.from_records(rows, columns=list(CURVE_COLUMNS))
+
+
+def _sql_curves(conn: Any, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+    """trial_intermediate_values with each trial's study, number and state (three SELECTs)."""
+    study_rows = conn.exec_driver_sql(
+        "SELECT study_id, study_name FROM studies ORDER BY study_id").fetchall()
+    names = [r[1] for r in study_rows]
+    wanted = _select(names, studies, repr(label))
+    ids = {r[1]: int(r[0]) for r in study_rows}
+    wanted_ids = [ids[n] for n in wanted]
+    id_list = ",".join(str(i) for i in wanted_ids) or "NULL"
+    where_study = "" if studies is None else f" WHERE study_id IN ({id_list})"
+    where_trial = "" if studies is None else (
+        f" WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id IN ({id_list}))")
+    trials = _fetch(conn, f"SELECT trial_id, number, study_id, state FROM trials{where_study}",
+                    ["trial_id", "number", "study_id", "state"])
+    points = _fetch(conn, "SELECT trial_id, step, intermediate_value, intermediate_value_type "
+                    f"FROM trial_intermediate_values{where_trial}",
+                    ["trial_id", "step", "value", "value_type"])
+    position = {sid: k for k, sid in enumerate(wanted_ids)}
+    trials = trials.assign(study_pos=trials["study_id"].map(position))
+    trials = trials[trials["study_pos"].notna()]
+    row = pd.Index(trials["trial_id"].to_numpy("int64")).get_indexer(
+        points["trial_id"].to_numpy("int64"))
+    points = points[row >= 0]
+    row = row[row >= 0]
+    kind = points["value_type"].astype("str").to_numpy()
+    value = pd.to_numeric(points["value"], errors="coerce").to_numpy("float64", na_value=np.nan)
+    value = np.select([kind == "INF_POS", kind == "INF_NEG", kind == "NAN"],
+                      [np.inf, -np.inf, np.nan], value)
+    study_pos = trials["study_pos"].to_numpy("int64")[row]
+    step = points["step"].to_numpy("int64")
+    number = trials["number"].to_numpy("int64")[row]
+    # studies in the order selected (storage order by default), then number, step
+    order = np.lexsort((step, number, study_pos))
+    return pd.DataFrame({
+        F.STUDY: np.array(wanted, dtype=object)[study_pos[order]],
+        F.NUMBER: number[order],
+        F.STATE: trials["state"].astype("object").to_numpy()[row][order],
+        "step": step[order],
+        F.VALUE: value[order],
+    })

@@ -67,10 +67,10 @@ TRIAL_FILES = ("params.json", "result.json", "progress.csv")
 
 # --------------------------------------------------------------------------- tables
 def _trial_numbers(table: pd.DataFrame) -> pd.Series | None:
-    """Ray's trial index (the ``_00007`` ending of ``trial_id``), when every row has one."""
+    """Ray's trial index (the 5-digit ``_00007`` ending of ``trial_id``), when every row has one."""
     if "trial_id" not in table.columns:
         return None
-    index = table["trial_id"].astype("str").str.extract(r"_(\d+)$", expand=False)
+    index = table["trial_id"].astype("str").str.extract(r"_(\d{5,})$", expand=False)
     if index.isna().any():
         return None
     number = index.astype("int64")
@@ -438,3 +438,19 @@ def ray_curves(
                              "value": pd.Series(dtype="float64")})
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values([F.STUDY, F.NUMBER, "step"], kind="stable").reset_index(drop=True)
+
+
+def _accepts_curves(source: object) -> bool:
+    """For ``hi.load_curves``: a Ray Tune experiment folder (or a folder of them)."""
+    return isinstance(source, (str, os.PathLike)) and is_ray_experiment(os.fspath(source))
+
+
+def _read_curves(source: object, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+    """For ``hi.load_curves``: :func:`ray_curves`, the experiments *studies* names."""
+    from hpo_insights.io.canonical import _select
+
+    curves = ray_curves(os.fspath(source))
+    if studies is not None:
+        wanted = _select(list(dict.fromkeys(curves[F.STUDY])), studies, label)
+        curves = curves[curves[F.STUDY].isin(wanted)].reset_index(drop=True)
+    return curves

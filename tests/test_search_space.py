@@ -1,0 +1,315 @@
+"""Search-space importance: known answers computed here, independently of the estimator."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from scipy import integrate
+
+import hpo_insights as hi
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+LR_LOW, LR_HIGH = 1e-5, 1e-1
+DISTS = {
+    "a": IntDistribution(0, 3),
+    "b": CategoricalDistribution(["x", "y", "z"]),
+    "lr": FloatDistribution(LR_LOW, LR_HIGH, log=True),
+}
+FA = np.array([0.0, 2.0, -1.0, 3.0])
+FB = {"x": 0.0, "y": 1.5, "z": -0.5}
+
+
+def g_lr(u: np.ndarray | float) -> np.ndarray | float:
+    """A cubic in u, the position of log(lr) in [log(low), log(high)]."""
+    return 4.0 * u**3 - 3.0 * u + 0.5 * u**2
+
+
+def _u(lr: float) -> float:
+    return (math.log(lr) - math.log(LR_LOW)) / (math.log(LR_HIGH) - math.log(LR_LOW))
+
+
+def _frame(records: list[tuple[dict, float]], dists: dict, name: str = "s") -> pd.DataFrame:
+    """A trials frame written by Optuna itself (distributions_<p> columns included)."""
+    study = optuna.create_study(study_name=name, direction="maximize")
+    study.add_trials(
+        [optuna.trial.create_trial(params=p, distributions=dists, value=v) for p, v in records]
+    )
+    return hi.from_optuna(study)
+
+
+def _factorial(lr_points: np.ndarray, f) -> list[tuple[dict, float]]:
+    out = []
+    for a in range(4):
+        for b in ("x", "y", "z"):
+            for lr in lr_points:
+                out.append(({"a": a, "b": b, "lr": float(lr)}, f(a, b, float(lr))))
+    return out
+
+
+def _var_discrete(values) -> float:
+    v = np.asarray(values, dtype=float)
+    return float(np.mean((v - v.mean()) ** 2))
+
+
+def _var_cubic() -> float:
+    m1 = integrate.quad(g_lr, 0, 1)[0]
+    m2 = integrate.quad(lambda u: g_lr(u) ** 2, 0, 1)[0]
+    return m2 - m1 * m1
+
+
+def test_additive_grid_known_shares():
+    """Exactly additive objective on a factorial grid: shares = Var(f_j) / sum Var (by quad)."""
+    lr_points = np.geomspace(LR_LOW, LR_HIGH, 7)
+    trials = _frame(
+        _factorial(lr_points, lambda a, b, lr: FA[a] + FB[b] + g_lr(_u(lr))), DISTS
+    )
+    res = hi.search_space_importance(trials)
+    var = {"a": _var_discrete(FA), "b": _var_discrete(list(FB.values())), "lr": _var_cubic()}
+    total = sum(var.values())
+    got = dict(zip(res["param"], res["share"], strict=True))
+    for k, v in var.items():
+        assert got[k] == pytest.approx(v / total, abs=1e-9)
+    got_var = dict(zip(res["param"], res["variance"], strict=True))
+    assert got_var["lr"] == pytest.approx(var["lr"], rel=1e-9)
+    assert res["r2"].iloc[0] == pytest.approx(1.0)
+    assert set(res["source"]) == {"distribution"}
+    assert list(res.columns) == ["study", "param", "share", "share_corrected", "variance",
+                                 "variance_chance", "coverage", "n_trials", "n_excluded",
+                                 "n_eff", "r2", "source"]
+    np.testing.assert_allclose(res["coverage"], 1.0)
+    assert (res["n_excluded"] == 0).all()
+    np.testing.assert_allclose(res["share_corrected"], res["share"], atol=1e-9)  # no noise
+    assert res["share"].is_monotonic_decreasing
+    assert (res["n_trials"] == 84).all()
+
+
+def test_log_scale_is_used():
+    """A component linear in log(lr) is fitted exactly at degree 1; on the raw scale it is not."""
+    lr_points = np.geomspace(LR_LOW, LR_HIGH, 9)
+    trials = _frame(
+        _factorial(lr_points, lambda a, b, lr: FA[a] + 2.0 * _u(lr)), DISTS
+    )
+    res = hi.search_space_importance(trials, degree=1)
+    assert res["r2"].iloc[0] == pytest.approx(1.0, abs=1e-12)
+    got = dict(zip(res["param"], res["variance"], strict=True))
+    assert got["lr"] == pytest.approx(4.0 / 12.0, rel=1e-9)  # Var(2U), U ~ uniform(0, 1)
+    assert got["b"] == pytest.approx(0.0, abs=1e-12)
+
+
+def _interaction(a: int, b: str) -> float:
+    bi = "xyz".index(b)
+    return FA[a] + FB[b] + 1.5 * (a - 1.5) * (bi - 1.0) ** 2
+
+
+def _uniform_answer() -> dict[str, float]:
+    """Main-effect variances of the interaction objective on the uniform 4 x 3 design."""
+    table = np.array([[_interaction(a, b) for b in "xyz"] for a in range(4)])
+    va = _var_discrete(table.mean(axis=1))
+    vb = _var_discrete(table.mean(axis=0))
+    return {"a": va / (va + vb), "b": vb / (va + vb)}
+
+
+def _skewed_records(reps_a, reps_b, scale: int) -> list[tuple[dict, float]]:
+    out = []
+    for a in range(4):
+        for bi, b in enumerate("xyz"):
+            out += [({"a": a, "b": b}, _interaction(a, b))] * (reps_a[a] * reps_b[bi] * scale)
+    return out
+
+
+def test_reweighting_recovers_the_uniform_design():
+    """A deliberately non-uniform sample of a non-additive objective: the weights undo it."""
+    dists = {"a": DISTS["a"], "b": DISTS["b"]}
+    truth = _uniform_answer()
+    trials = _frame(_skewed_records([1, 2, 3, 6], [1, 4, 2], scale=20), dists)
+    res = hi.search_space_importance(trials, reweight=True)
+    got = dict(zip(res["param"], res["share"], strict=True))
+    for k in truth:
+        assert got[k] == pytest.approx(truth[k], abs=0.01)
+    assert res["n_eff"].iloc[0] < len(trials) / 2  # the weights are far from uniform
+    # Without the weights (the default) the same sample gives a clearly different answer.
+    flat = hi.search_space_importance(trials)
+    got_flat = dict(zip(flat["param"], flat["share"], strict=True))
+    assert abs(got_flat["a"] - truth["a"]) > 0.05
+    # And a uniform sample gives the truth exactly.
+    uniform = _frame(_skewed_records([1, 1, 1, 1], [1, 1, 1], scale=2), dists)
+    res_u = hi.search_space_importance(uniform, reweight=True)
+    got_u = dict(zip(res_u["param"], res_u["share"], strict=True))
+    assert got_u["a"] == pytest.approx(truth["a"], abs=1e-9)
+
+
+def test_chance_part_of_a_balanced_one_way_design(rng):
+    """One 4-level parameter, 5 trials per level: the chance part is (K-1)/K * s^2 / r."""
+    k, r = 4, 5
+    level = np.repeat(np.arange(k), r)
+    y = 0.3 * level + rng.normal(0, 1.0, k * r)
+    trials = _frame([({"a": int(a)}, float(v)) for a, v in zip(level, y, strict=True)],
+                    {"a": DISTS["a"]})
+    res = hi.search_space_importance(trials)
+    means = np.array([y[level == i].mean() for i in range(k)])
+    s2 = sum(((y[level == i] - means[i]) ** 2).sum() for i in range(k)) / (k * r - k)
+    assert res["variance"].iloc[0] == pytest.approx(np.mean((means - means.mean()) ** 2))
+    assert res["variance_chance"].iloc[0] == pytest.approx((k - 1) / k * s2 / r)
+
+
+def test_observed_range_without_distribution():
+    """No distributions_<p> column: the observed values stand in for the search space."""
+    a, b = np.meshgrid(np.arange(4), np.arange(3), indexing="ij")
+    trials = pd.DataFrame({"study": "s", "number": range(12), "state": "COMPLETE",
+                           "value": (3.0 * a + b).ravel().astype(float),
+                           "params_a": a.ravel(), "params_b": b.ravel()})
+    res = hi.search_space_importance(trials)
+    va, vb = 9 * _var_discrete(range(4)), _var_discrete(range(3))
+    got = dict(zip(res["param"], res["share"], strict=True))
+    assert got["a"] == pytest.approx(va / (va + vb))
+    assert set(res["source"]) == {"observed"}
+
+
+def test_continuous_without_distribution_uses_observed_range(rng):
+    """A float without a recorded distribution: uniform over [min, max] seen (linear scale)."""
+    x = np.linspace(0.0, 2.0, 41)
+    trials = pd.DataFrame({"study": "s", "number": range(41), "state": "COMPLETE",
+                           "value": 3.0 * x, "params_x": x,
+                           "params_c": np.tile(["p", "q"], 21)[:41]})
+    res = hi.search_space_importance(trials, by=None)
+    got = dict(zip(res["param"], res["variance"], strict=True))
+    assert got["x"] == pytest.approx(9.0 * 4.0 / 12.0, rel=1e-9)  # Var(3X), X ~ U(0, 2)
+    assert "study" not in res.columns
+
+
+def test_space_search_is_wired_into_variance_explained(example):
+    a = hi.variance_explained(example, space="search")
+    b = hi.search_space_importance(example)
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(hi.TrialsError, match="space"):
+        hi.variance_explained(example, space="design")
+
+
+def test_groups_fit_separately(example):
+    both = hi.search_space_importance(example)
+    one = hi.search_space_importance(example[example["study"] == "transformer-20M"])
+    part = both[both["study"] == "transformer-20M"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(part, one)
+    assert list(pd.unique(both["study"])) == list(pd.unique(example["study"]))
+    assert np.allclose(both.groupby("study")["share"].sum(), 1.0)
+
+
+def test_pure_and_deterministic(example):
+    before = example.copy(deep=True)
+    first = hi.search_space_importance(example)
+    pd.testing.assert_frame_equal(example, before)
+    pd.testing.assert_frame_equal(first, hi.search_space_importance(example))
+
+
+def test_outside_the_search_space_is_left_out_with_a_warning():
+    lr_points = np.geomspace(LR_LOW, LR_HIGH, 3)
+    trials = _frame(_factorial(lr_points, lambda a, b, lr: FA[a] + FB[b]), DISTS)
+    trials.loc[0, "params_lr"] = 10.0  # above high
+    with pytest.warns(hi.TrialsWarning, match="1 trial.*outside the recorded search space"):
+        res = hi.search_space_importance(trials)
+    assert (res["n_trials"] == len(trials) - 1).all()
+
+
+def test_constant_objective_gives_nan_and_a_warning():
+    trials = _frame(_factorial(np.geomspace(LR_LOW, LR_HIGH, 3), lambda a, b, lr: 0.5), DISTS)
+    with pytest.warns(hi.TrialsWarning, match="constant"):
+        res = hi.search_space_importance(trials)
+    assert res["share"].isna().all()
+
+
+def test_too_few_trials_gives_nan_and_a_warning():
+    recs = [({"a": a, "b": "x", "lr": lr}, float(a)) for a, lr in enumerate((1e-4, 1e-3, 1e-2))]
+    trials = _frame(recs, DISTS)
+    with pytest.warns(hi.TrialsWarning, match="fewer usable trials than model coefficients"):
+        res = hi.search_space_importance(trials, params=["a", "lr"])
+    assert res["share"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"params": ["nope"]}, "Unknown parameter 'nope'"),
+        ({"objective": "loss"}, "Unknown objective 'loss'"),
+        ({"degree": 0}, "degree must be a positive integer"),
+        ({"max_levels": 1}, "max_levels"),
+        ({"max_weight": 0.5}, "max_weight"),
+        ({"by": "budget_x"}, "Cannot group by 'budget_x'"),
+    ],
+)
+def test_bad_input(example, kwargs, match):
+    with pytest.raises(hi.TrialsError, match=match):
+        hi.search_space_importance(example, **kwargs)
+
+
+def test_not_a_frame():
+    with pytest.raises(TypeError):
+        hi.search_space_importance([1, 2, 3])
+
+
+def test_no_warning_on_the_example(example):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hi.search_space_importance(example)
+
+
+def test_studies_selects_like_filtering_first(example):
+    names = ["transformer-200M", "transformer-2M"]
+    got = hi.search_space_importance(example, studies=names)
+    want = hi.search_space_importance(
+        pd.concat([example[example["study"] == n] for n in names]))
+    pd.testing.assert_frame_equal(got, want)
+    with pytest.raises(hi.TrialsError, match="Unknown study 'nope'"):
+        hi.search_space_importance(example, studies=["nope"])
+    pd.testing.assert_frame_equal(
+        hi.variance_explained(example, studies=names, space="search"), got)
+
+
+def test_collapsed_trials_are_left_out_and_counted(example):
+    from hpo_insights.collapse import _collapsed_mask
+
+    mask = _collapsed_mask(example)
+    assert mask.sum() == 2  # both in transformer-200M
+    res = hi.search_space_importance(example)
+    want = hi.search_space_importance(example[~mask], exclude_collapsed=False)
+    pd.testing.assert_frame_equal(res.drop(columns="n_excluded"), want.drop(columns="n_excluded"))
+    counts = res.groupby("study", sort=False)["n_excluded"].first().to_dict()
+    assert counts == {"transformer-2M": 0, "transformer-20M": 0, "transformer-200M": 2}
+    kept = hi.search_space_importance(example, exclude_collapsed=False)
+    assert (kept["n_excluded"] == 0).all()
+    pooled = hi.search_space_importance(example, by=None, params=["learning_rate", "dropout"])
+    assert (pooled["n_excluded"] == 2).all()
+    assert (pooled["n_trials"] == mask.size - 2 - (example["state"] != "COMPLETE").sum()).all()
+
+
+def test_coverage_is_the_tried_share_of_the_space():
+    """lr tried only in the lower half of its log range: the bins holding a trial, by hand."""
+    lr_points = np.geomspace(LR_LOW, 1e-3, 7)  # log range [1e-5, 1e-3] of [1e-5, 1e-1]: half
+    trials = _frame(_factorial(lr_points, lambda a, b, lr: FA[a] + FB[b] + _u(lr)), DISTS)
+    res = hi.search_space_importance(trials)
+    cov = dict(zip(res["param"], res["coverage"], strict=True))
+    cells = round(1.5 * 84 ** (1 / 3))  # equal-width bins of log(lr) at 84 trials
+    t = 2 * np.array([_u(x) for x in lr_points]) - 1
+    tried = np.unique(np.minimum(((t + 1) / 2 * cells).astype(int), cells - 1))
+    assert cov["lr"] == pytest.approx(len(tried) / cells)
+    assert cov["lr"] < 0.7
+    assert cov["a"] == pytest.approx(1.0) and cov["b"] == pytest.approx(1.0)
+
+
+def test_a_group_without_the_parameter_gives_nan_rows(example):
+    """A parameter one study never had: that study's rows are NaN (warned), others fitted."""
+    two = example.copy()
+    two.loc[two["study"] == "transformer-2M", "params_dropout"] = np.nan
+    with pytest.warns(hi.TrialsWarning, match="transformer-2M"):
+        res = hi.search_space_importance(two, params=["dropout", "learning_rate"])
+    small = res[res["study"] == "transformer-2M"]
+    assert small["share"].isna().all() and (small["n_trials"] == 0).all()
+    assert res[res["study"] != "transformer-2M"]["share"].notna().all()
+    with pytest.raises(hi.TrialsError, match="No completed trial has a value for every"):
+        hi.search_space_importance(two, studies="transformer-2M", params="dropout")
