@@ -23,7 +23,8 @@ SCRIPT = "<script>alert(1)</script>"
 ANALYSES = ("summarize", "best_trial", "collapse_summary", "detect_collapse",
             "variance_explained", "classify_trend", "value_table", "coverage_crosstab",
             "forced_extremes", "compare_budgets", "optimization_history", "scaling_check",
-            "param_consistency", "collapse_by_budget")
+            "param_consistency", "collapse_by_budget", "sampling_association",
+            "search_space_importance", "suggestions", "importance_by_budget")
 
 
 def tiny_trials(names):
@@ -258,10 +259,11 @@ def test_each_analysis_runs_once_per_study(counted_report):
     studies = ("transformer-2M", "transformer-20M", "transformer-200M")
     per_study = ("summarize", "best_trial", "collapse_summary", "detect_collapse",
                  "variance_explained", "classify_trend", "value_table", "coverage_crosstab",
-                 "forced_extremes")
+                 "forced_extremes", "sampling_association", "search_space_importance",
+                 "suggestions")
     assert {(n, s) for n in per_study for s in studies} <= set(calls)
     for name in ("compare_budgets", "optimization_history", "scaling_check",
-                 "param_consistency", "collapse_by_budget"):
+                 "param_consistency", "collapse_by_budget", "importance_by_budget"):
         assert calls[(name, "all")] == 1
 
 

@@ -273,6 +273,21 @@ def variance_explained(result: pd.DataFrame, *, metric: str = "objective",
     return table(header, rows)
 
 
+def search_space_importance(result: pd.DataFrame, *,
+                            layout: str | Layout = "default") -> str:
+    """Each parameter's share of the objective's variance over the whole search space
+    (:func:`hi.search_space_importance`), not just among the trials tried."""
+    rows = [[escape(r["param"]), number(r["share"]), number(r["share_corrected"]),
+             number(r["coverage"], 2), str(r["n_trials"]), escape(r["source"])]
+            for _, r in result.iterrows()]
+    r2 = result["r2"].iloc[0] if len(result) else float("nan")
+    return "\n\n".join([
+        table(["Parameter", "Share", "Corrected share", "Coverage", "Trials", "Space from"], rows),
+        f"An additive model fitted on the trials (R² {number(r2, 2)}) weighs each parameter "
+        "over its whole search space; coverage below 1 means part of the space was never "
+        "tried and the share extrapolates there."])
+
+
 def classify_trend(result: pd.DataFrame, *, metric: str = "objective",
                    layout: str | Layout = "default") -> str:
     """Each parameter's trend with its best and worst value (:func:`hi.classify_trend`)."""
@@ -595,6 +610,7 @@ _KINDS: tuple[tuple[str, frozenset[str]], ...] = (
     ("optimization_history", frozenset({"best_so_far", "counted"})),
     ("classify_trend", frozenset({"param", "trend", "best_value"})),
     ("value_table", frozenset({"param", "value", "count", "mean", "ci_low"})),
+    ("search_space_importance", frozenset({"param", "share", "variance", "coverage"})),
     ("variance_explained", frozenset({"param", "share"})),
     ("summarize", frozenset({"n_trials", "n_used", "best", "mean"})),
     ("best_trial", frozenset({"number", "value", "direction"})),
@@ -618,6 +634,7 @@ _RENDER = {
     "sampling_association": sampling_association,
     "suggestions": suggestions,
     "importance_by_budget": importance_by_budget,
+    "search_space_importance": search_space_importance,
 }
 
 
