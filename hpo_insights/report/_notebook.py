@@ -390,6 +390,7 @@ def cells(trials: pd.DataFrame, *, layout: str | Layout = "default",
 
 _SETUP = """\
 %matplotlib inline
+%config InlineBackend.print_figure_kwargs = {"bbox_inches": None}
 import hpo_insights as hi
 
 trials = hi.report.load_trials(source, studies=studies, objective=objective,
