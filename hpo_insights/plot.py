@@ -262,7 +262,7 @@ def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes 
     >>> trials = hi.datasets.example()
     >>> ve = hi.variance_explained(trials[trials["study"] == "transformer-2M"])
     >>> ax = hi.plot.variance_explained(ve)
-    >>> order = ve.sort_values("share_adjusted", ascending=False)["param"].tolist()
+    >>> order = ve.sort_values("share", ascending=False)["param"].tolist()
     >>> [t.get_text() for t in ax.get_yticklabels()] == order
     True
     """
