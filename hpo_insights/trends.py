@@ -286,11 +286,11 @@ def classify_trend(
     minimizing; ties go to the smaller value.
 
     ``"shape"``: values sit at their positions, rescaled to [-1, 1]: log10
-    values on a log scale (the binning rule's, ``_binning.is_log_scale``, of
-    the values as tried; a binned interval counts as its midpoint), ranks
-    when zero was tried beside positive values spanning two decades or more
-    (0, 1e-5, 1e-4, 1e-3), the values themselves otherwise; a binned
-    interval sits at its midpoint. On every trial, a line
+    values on a log scale (the binning rule's ``_binning.is_log_scale`` of
+    the values as tried, numeric categorical choices included; binned floats
+    keep the scale they were cut on), ranks when zero was tried beside
+    positive values spanning two decades or more (0, 1e-5, 1e-4, 1e-3), the
+    values themselves otherwise; a binned interval sits at its midpoint. On every trial, a line
     and a parabola are fitted by least squares; the residual variance is the
     one of the per-value means model (``ddof`` = number of values). The
     slope's t test is run at ``0.8 * alpha`` and the curvature's (the
@@ -401,18 +401,22 @@ def _shape(
     keys = groups.to_numpy(dtype=object)
     low, high = long["low"].to_numpy(), long["high"].to_numpy()
     binned = long["binned"].to_numpy(dtype=bool)
-    rep = np.where(binned, (low + high) / 2, low)  # a value stands for its trials
+    # binned floats: the scale their bins were cut on; values: the same rule on the values as
+    # tried (also for numeric categorical choices such as 1e-5, 1e-4, 1e-3)
+    log = (long["scale"].to_numpy(dtype=object) == "log")[first]
     counts = long["count"].to_numpy()
     bounds = np.r_[first, len(long)]
-    log = np.zeros(nblocks, dtype=bool)
     for param in pd.unique(block_param):
+        sel = np.flatnonzero((block_param == param) & ~binned[first])
+        if not len(sel):
+            continue
         dists = _binning.group_distributions(trials, _frame.PARAM_PREFIX + param, by)
-        for j in np.flatnonzero(block_param == param):
+        for j in sel:
             sl = slice(bounds[j], bounds[j + 1])
             if not np.isfinite(low[sl]).all():
                 continue
             dist = dists.get(keys[block_group[j]] if by is not None else "all")
-            log[j] = _binning.is_log_scale(np.repeat(rep[sl], counts[sl]), dist)
+            log[j] = _binning.is_log_scale(np.repeat(low[sl], counts[sl]), dist)
     x, _ = _trend_stats.level_positions(low, high, binned, block, nblocks, log)
     return _trend_stats.shape_tests(
         block, x, long["count"].to_numpy(dtype=float), long["mean"].to_numpy(),

@@ -425,3 +425,46 @@ def test_wandb_ui_csv_columns():
     assert set(out["study_direction"]) == {"maximize,minimize"}
     with pytest.raises(hi.TrialsError, match=r"Pass params=\[\.\.\.\].*lr, dropout"):
         hi.load(path)
+
+
+# --- hi.load_curves ------------------------------------------------------------------------------
+def test_load_curves_reads_tool_histories():
+    """hi.load_curves dispatches to the Ray Tune and MLflow readers (mlflow.db before Optuna)."""
+    ray = hi.load_curves(EXPERIMENT)
+    pd.testing.assert_frame_equal(ray, ray_curves(EXPERIMENT))
+    for store in ("mlflow.db", "mlruns"):
+        curves = hi.load_curves(MLFLOW / store, studies="nested_sweep")
+        pd.testing.assert_frame_equal(curves, mlflow_curves(MLFLOW / store, study="nested_sweep"))
+        truth = _mlflow_truth(store)["nested_sweep"]["trials"]
+        assert len(curves) == sum(len(t["accuracy_history"]) for t in truth)
+    both = hi.load_curves(MLFLOW / "mlflow.db")
+    assert list(dict.fromkeys(both["study"])) == ["optuna_callback", "nested_sweep"]
+    with pytest.raises(hi.TrialsError, match="Unknown study 'nope'"):
+        hi.load_curves(EXPERIMENT, studies="nope")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_row_order_does_not_matter(seed):
+    """Shuffled exports load to the same frame: numbers come from trial_id, start_time, Created."""
+    rng = np.random.default_rng(seed)
+    (ui,) = glob.glob(str(WANDB / "wandb_export_*.csv"))
+    cases = [
+        (pd.read_csv(RAY / "get_dataframe.csv"), {"objective": "accuracy"}),
+        (pd.read_csv(MLFLOW / "search_runs.csv"), {"objective": "accuracy"}),
+        (pd.read_csv(ui), {"params": PARAMS, "objective": "accuracy"}),
+        (pd.read_csv(WANDB / "project.csv"), {"objective": "accuracy"}),
+    ]
+    for raw, kwargs in cases:
+        shuffled = raw.iloc[rng.permutation(len(raw))].reset_index(drop=True)
+        pd.testing.assert_frame_equal(hi.load(shuffled, **kwargs), hi.load(raw, **kwargs))
+
+
+def test_mlflow_repeated_optuna_numbers_fall_back_to_start_order():
+    """Two Optuna studies logged into one experiment repeat tags.number: start order instead."""
+    raw = pd.read_csv(MLFLOW / "experiments_csv.csv")
+    twice = pd.concat([raw, raw.assign(run_id=raw["run_id"] + "x",
+                                       start_time=pd.to_datetime(raw["start_time"])
+                                       + pd.Timedelta("1h"))], ignore_index=True)
+    out = hi.load(twice)
+    assert out["number"].tolist() == list(range(40))
+    assert out["user_attrs_run_id"].str.endswith("x").tolist() == [False] * 20 + [True] * 20

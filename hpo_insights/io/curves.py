@@ -21,6 +21,7 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
+from hpo_insights.io import mlflow, ray
 from hpo_insights.io.canonical import _select, _states
 from hpo_insights.io.journal import is_journal, journal_studies
 from hpo_insights.io.optuna import (
@@ -90,8 +91,12 @@ def _read_journal(source: Any, studies: str | Sequence[str] | None, label: str) 
 #: The readers :func:`load_curves` tries, in order; the first that accepts the source reads it.
 CURVE_READERS: list[CurveReader] = [
     CurveReader("optuna.Study objects", _accepts_studies, _read_studies),
+    # Before Optuna storages: an mlflow.db is a .db file too.
+    CurveReader("MLflow tracking store (mlflow.db, mlruns/)", mlflow._accepts_curves,
+                mlflow._read_curves),
     CurveReader("Optuna storage (URL or SQLite file)", _accepts_storage, _read_storage),
     CurveReader("Optuna journal file", _accepts_journal, _read_journal),
+    CurveReader("Ray Tune experiment folder", ray._accepts_curves, ray._read_curves),
 ]
 
 
@@ -104,7 +109,10 @@ def load_curves(source: Any, *, studies: str | Sequence[str] | None = None) -> p
         An Optuna storage URL (``sqlite:///studies.db``, ``postgresql://...``,
         ``mysql://...``) or ``.db``/``.sqlite``/``.sqlite3`` file (read with SQL,
         read-only), an Optuna journal file (``journal.log``, written by
-        ``JournalFileBackend``), or studies in memory.
+        ``JournalFileBackend``), or studies in memory. Also an MLflow tracking
+        store (``mlflow.db`` or ``mlruns/``: the objective's metric history,
+        ``step`` as logged) or a Ray Tune experiment folder (every reported
+        result, ``step`` = ``training_iteration``); see ``docs/sources.md``.
     studies : str or sequence of str, optional
         Which studies to keep, in this order (an unknown name is an error listing
         those that exist). Default: all, in storage order.

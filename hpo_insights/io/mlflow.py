@@ -102,7 +102,10 @@ def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
         if "tags.number" in cols:
             # Optuna's trial number, where every run of the study carries one.
             tagged = pd.to_numeric(out[F.USER_ATTR_PREFIX + "tags.number"], errors="coerce")
-            whole = tagged.notna().groupby(out[F.STUDY]).transform("all")
+            # (two Optuna studies logged into one experiment repeat numbers: start order then)
+            clash = pd.DataFrame({"s": out[F.STUDY], "n": tagged}).duplicated(keep=False)
+            ok = tagged.notna() & ~clash
+            whole = ok.groupby(out[F.STUDY]).transform("all")
             number = tagged.where(whole, number)
         out[F.NUMBER] = number.astype("int64")
     elif "tags.number" in cols:
@@ -245,10 +248,18 @@ def _runs_of(exp: Path) -> list[Path]:
 
 
 def _key_values(folder: Path) -> list[tuple[str, str]]:
-    if not folder.is_dir():
-        return []
-    return [(p.relative_to(folder).as_posix(), p.read_text(errors="replace"))
-            for p in sorted(folder.rglob("*")) if p.is_file()]
+    """(key, file text) of a run's params/, tags/ or metrics/ folder; a key with "/" is a
+    sub-folder. os.walk and plain strings: pathlib dominates the time on big stores."""
+    root = os.fspath(folder)
+    out = []
+    for here, dirs, files in os.walk(root):
+        dirs.sort()
+        rel = os.path.relpath(here, root)
+        for name in sorted(files):
+            with open(os.path.join(here, name), encoding="utf-8", errors="replace") as fh:
+                out.append((name if rel == "." else f"{rel}/{name}".replace(os.sep, "/"),
+                            fh.read()))
+    return out
 
 
 def _read_file_store(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
