@@ -467,14 +467,18 @@ def scaling_check(result: Any, *, metric: str = "objective",
                    f"The differences between the budgets' best {m} are within their noise.")
     pairs = getattr(result, "pairs", None)
     if isinstance(pairs, pd.DataFrame) and len(pairs) and lay.name != "reference":
+        ci = "ci_low" in pairs.columns and "ci_high" in pairs.columns
         rows = [[escape(r["smaller"]), escape(r["larger"]), str(r["top_k"]),
                  number(r["top_smaller"]), number(r["top_larger"]), number(r["difference"]),
+                 *(_ci_cells(r["ci_low"], r["ci_high"]) if ci else []),
                  _pvalue(r.get("p_adjusted", r.get("p_value"))), escape(r["step"])]
                 for _, r in pairs.iterrows()]
         out.append(f"Evidence per step up: the mean {m} of the top trials of each budget "
                    "(p-values adjusted for the number of steps):")
         out.append(table(["Smaller", "Larger", "Top k", f"Mean {m} (smaller)",
-                          f"Mean {m} (larger)", "Difference", "p-value", "Step"], rows))
+                          f"Mean {m} (larger)", "Difference",
+                          *(["95% CI low", "95% CI high"] if ci else []), "p-value", "Step"],
+                         rows))
     return "\n\n".join(out)
 
 
