@@ -87,7 +87,7 @@ def load_trials(
 
         trials = load(example(), direction=direction)
     else:
-        trials = load(source, None if isinstance(source, pd.DataFrame) else studies,
+        trials = load(source, studies=None if isinstance(source, pd.DataFrame) else studies,
                       objective=objective, params=params, direction=direction)
     if studies is not None:
         wanted = [studies] if isinstance(studies, str) else list(studies)
