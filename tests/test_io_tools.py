@@ -153,7 +153,7 @@ def test_ray_folder_of_experiments(tmp_path):
     shutil.copytree(EXPERIMENT, tmp_path / "b")
     out = hi.load(tmp_path)
     assert out["study"].tolist() == ["a"] * 20 + ["b"] * 20
-    assert set(hi.load(tmp_path, ["b"])["study"]) == {"b"}
+    assert set(hi.load(tmp_path, studies=["b"])["study"]) == {"b"}
     assert set(load_ray(tmp_path / "a", "renamed")["study"]) == {"renamed"}
 
 
@@ -196,7 +196,7 @@ def test_mlflow_store_optuna_callback(store):
     """MLflowCallback logs every trial FINISHED: tags.state, tags.direction, tags.number win."""
     truth = _mlflow_truth(store)["optuna_callback"]
     study = truth["optuna_study"]
-    out = hi.load(MLFLOW / store, "optuna_callback")
+    out = hi.load(MLFLOW / store, studies="optuna_callback")
     assert len(out) == len(study) == 20
     assert out["number"].tolist() == [t["number"] for t in study]
     assert out["state"].tolist() == [t["state"] for t in study]
@@ -214,7 +214,7 @@ def test_mlflow_store_optuna_callback(store):
 def test_mlflow_store_nested_sweep(store):
     """The parent run is no trial and its best_* params are no parameters."""
     truth = _mlflow_truth(store)["nested_sweep"]
-    out = hi.load(MLFLOW / store, "nested_sweep", direction="maximize")
+    out = hi.load(MLFLOW / store, studies="nested_sweep", direction="maximize")
     assert truth["n_runs"] == 21 and len(truth["parent_run_ids"]) == 1
     assert len(out) == len(truth["trials"]) == 20
     assert not any(c.startswith("params_best") for c in out.columns)
@@ -234,12 +234,12 @@ def test_mlflow_store_nested_sweep(store):
 def test_mlflow_store_studies_and_errors():
     out = hi.load(MLFLOW / "mlflow.db")
     assert set(out["study"]) == {"optuna_callback", "nested_sweep"}
-    url = hi.load("sqlite:///" + str(MLFLOW / "mlflow.db"), ["nested_sweep"])
+    url = hi.load("sqlite:///" + str(MLFLOW / "mlflow.db"), studies=["nested_sweep"])
     assert set(url["study"]) == {"nested_sweep"}
-    uri = hi.load((MLFLOW / "mlruns").resolve().as_uri(), "nested_sweep")
+    uri = hi.load((MLFLOW / "mlruns").resolve().as_uri(), studies="nested_sweep")
     assert len(uri) == 20
     with pytest.raises(hi.TrialsError, match="Unknown study 'nope'.*nested_sweep"):
-        hi.load(MLFLOW / "mlflow.db", "nope")
+        hi.load(MLFLOW / "mlflow.db", studies="nope")
 
 
 def test_mlflow_db_is_read_only(tmp_path):
@@ -380,7 +380,7 @@ def test_ray_table_columns():
     """config/<name> params (nested config/a/b too), Ray's columns kept, times from the results."""
     raw = pd.read_csv(RAY / "get_dataframe.csv")
     nested = raw.rename(columns={"config/n_layers": "config/model/n_layers"})
-    out = hi.load(nested, "tune", objective="loss", direction="minimize")
+    out = hi.load(nested, studies="tune", objective="loss", direction="minimize")
     assert out["params_model/n_layers"].tolist() == raw["config/n_layers"].tolist()
     assert out["user_attrs_trial_id"].tolist() == raw["trial_id"].tolist()
     assert out["user_attrs_accuracy"].tolist() == raw["accuracy"].tolist()
@@ -408,7 +408,7 @@ def test_mlflow_csv_columns():
     raw = pd.read_csv(MLFLOW / "experiments_csv.csv")
     assert out["user_attrs_run_id"].tolist() == raw.sort_values("start_time")["run_id"].tolist()
     assert out["user_attrs_tags.lr_distribution"].str.startswith("FloatDistribution").all()
-    sub = hi.load(MLFLOW / "mlflow.db", "nested_sweep", params=["lr", "params.n_layers"])
+    sub = hi.load(MLFLOW / "mlflow.db", studies="nested_sweep", params=["lr", "params.n_layers"])
     assert [c for c in sub.columns if c.startswith("params_")] == ["params_lr",
                                                                    "params_n_layers"]
 
@@ -417,7 +417,7 @@ def test_wandb_ui_csv_columns():
     """Runtime gives duration; metadata kept lower-cased; several objectives; params= listed."""
     (path,) = glob.glob(str(WANDB / "wandb_export_*.csv"))
     raw = pd.read_csv(path).sort_values("Created").reset_index(drop=True)
-    out = hi.load(path, "sweep", params=PARAMS, objective=["accuracy", "loss"],
+    out = hi.load(path, studies="sweep", params=PARAMS, objective=["accuracy", "loss"],
                   direction=["maximize", "minimize"])
     assert {"values_accuracy", "values_loss"} <= set(out.columns)
     np.testing.assert_allclose(out["duration"].dt.total_seconds(), raw["Runtime"])

@@ -339,6 +339,10 @@ def test_kind_recognises_every_analysis(example):
         "param_consistency": hi.param_consistency(example),
         "collapse_by_budget": hi.collapse_by_budget(example),
         "optimization_history": hi.optimization_history(example),
+        "sampling_association": hi.sampling_association(one),
+        "search_space_importance": hi.search_space_importance(one),
+        "suggestions": hi.suggestions(one),
+        "importance_by_budget": hi.importance_by_budget(example),
     }
     assert {name: md.kind(r) for name, r in results.items()} == {n: n for n in results}
     with pytest.raises(hi.TrialsError, match="cannot tell which analysis"):

@@ -26,10 +26,13 @@ from hpo_insights.io.canonical import _select, _states
 from hpo_insights.io.journal import is_journal, journal_studies
 from hpo_insights.io.optuna import (
     CURVE_COLUMNS,
+    DEFAULT_TIMEOUT,
     SQLITE_SUFFIXES,
+    _check_timeout,
     _load_storage,
     _studies_curves,
     _url_scheme,
+    mask_url,
 )
 
 __all__ = ["CURVE_READERS", "CurveReader", "load_curves"]
@@ -72,10 +75,13 @@ def _accepts_storage(source: Any) -> bool:
     return _url_scheme(text) is not None or Path(text).suffix.lower() in SQLITE_SUFFIXES
 
 
-def _read_storage(source: Any, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+def _read_storage(
+    source: Any, studies: str | Sequence[str] | None, label: str,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> pd.DataFrame:
     text = _as_path(source)
     scheme = _url_scheme(text) or "sqlite-file"
-    return _load_storage(text, scheme, studies, curves=True)
+    return _load_storage(text, scheme, studies, curves=True, timeout=timeout)
 
 
 def _accepts_journal(source: Any) -> bool:
@@ -100,7 +106,9 @@ CURVE_READERS: list[CurveReader] = [
 ]
 
 
-def load_curves(source: Any, *, studies: str | Sequence[str] | None = None) -> pd.DataFrame:
+def load_curves(
+    source: Any, *, studies: str | Sequence[str] | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> pd.DataFrame:
     """The learning curves (intermediate values) of every trial in *source*.
 
     Parameters
@@ -116,6 +124,9 @@ def load_curves(source: Any, *, studies: str | Sequence[str] | None = None) -> p
     studies : str or sequence of str, optional
         Which studies to keep, in this order (an unknown name is an error listing
         those that exist). Default: all, in storage order.
+    timeout : float, default 10
+        Seconds a storage read may wait (connecting, each statement, a SQLite
+        lock), as for :func:`hpo_insights.load`.
 
     Returns
     -------
@@ -154,13 +165,17 @@ def load_curves(source: Any, *, studies: str | Sequence[str] | None = None) -> p
     2  demo       0  COMPLETE     2  0.333333
     3  demo       1  COMPLETE     0  1.000000
     """
-    label = repr(_as_path(source)) if _as_path(source) is not None else "the studies"
+    F.study_names(studies)  # TypeError / TrialsError for a malformed studies=
     if studies is not None and not isinstance(studies, str):
         studies = list(studies)
+    timeout = _check_timeout(timeout)
+    text = _as_path(source)
+    label = repr(mask_url(text)) if text is not None else "the studies"
     for reader in CURVE_READERS:
         if reader.accepts(source):
+            if reader.read is _read_storage:
+                return _curves_frame(_read_storage(source, studies, label, timeout))
             return _curves_frame(reader.read(source, studies, label))
-    text = _as_path(source)
     if text is not None and not Path(text).exists() and _url_scheme(text) is None:
         raise TrialsError(f"No such file: {text!r}. Pass an Optuna storage URL, a .db file or "
                           "a journal file.")

@@ -20,7 +20,6 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -117,7 +116,7 @@ def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- stores
-def is_mlflow_sqlite(path: str | os.PathLike) -> bool:
+def is_mlflow_sqlite(path: str | os.PathLike, timeout: float = 5.0) -> bool:
     """Whether *path* is a SQLite file holding MLflow's tracking tables (read-only check).
 
     Examples
@@ -130,7 +129,7 @@ def is_mlflow_sqlite(path: str | os.PathLike) -> bool:
     if not path.is_file():
         return False
     try:
-        con = _connect(path)
+        con = _connect(path, timeout)
     except TrialsError:
         return False
     try:
@@ -151,10 +150,12 @@ def is_mlflow_store(path: str | os.PathLike) -> bool:
     return any(_runs_of(exp) for exp in _experiment_dirs(path))
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    uri = f"file:{quote(str(path.resolve()), safe='/')}?mode=ro"
+def _connect(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
+    from hpo_insights.io.optuna import sqlite_readonly_uri
+
+    uri, _ = sqlite_readonly_uri(path)  # read-only, no -wal/-shm files created
     try:
-        return sqlite3.connect(uri, uri=True)
+        return sqlite3.connect(uri, uri=True, timeout=timeout)
     except sqlite3.Error as err:
         raise TrialsError(f"Cannot open {str(path)!r} read-only as SQLite: {err}.") from err
 
