@@ -15,18 +15,25 @@ times, in the same run:
 
 Prints the median of a few repeats and the ratios (b)/(a) and (c)/(b).
 With ``--postgres URL`` (or ``HPO_BENCH_POSTGRES_URL``) the same study is also written
-to that PostgreSQL database (it must be empty) and timed; without one that part is
-skipped with a message.
+to that PostgreSQL database (it must be empty) and timed the same way; ``--postgres
+auto`` starts a throwaway server as ``tests/test_postgres.py`` does. Without either that
+part is skipped with a message.
 
-Run: ``python bench/load.py [--trials 20000] [--repeats 5] [--postgres URL]``.
+Run: ``python bench/load.py [--trials 20000] [--repeats 5] [--postgres URL|auto]
+[--postgres-trials N] [--skip-sqlite]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import glob
 import os
+import shutil
+import socket
 import sqlite3
 import statistics
+import subprocess
 import tempfile
 import time
 import warnings
@@ -142,43 +149,134 @@ def median_time(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=20000)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--postgres", default=os.environ.get("HPO_BENCH_POSTGRES_URL"),
-                        help="an empty PostgreSQL database URL to time as well")
-    args = parser.parse_args()
-    warnings.simplefilter("ignore")
-    import optuna  # noqa: F401  (imported once, outside the timings)
+@contextlib.contextmanager
+def throwaway_postgres():
+    """A PostgreSQL server on a free loopback port in a temporary folder (Debian's binaries
+    under /usr/lib/postgresql/*/bin, as tests/test_postgres.py starts one); yields an empty
+    database URL, or None with the reason printed when no server can be started."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        print("PostgreSQL: no server binaries under /usr/lib/postgresql/*/bin")
+        yield None
+        return
+    bindir = Path(found[-1]).parent
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root: run the server as 'postgres'
+        prefix = ["runuser", "-u", "postgres", "--"]
+    root = Path(tempfile.mkdtemp(prefix="hpo-pg-bench-"))
+    if prefix:
+        shutil.chown(root, user="postgres")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data = root / "data"
+    started = False
+    try:
+        subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust",
+                        "-U", "postgres", "--no-sync", "-E", "UTF8"], check=True,
+                       capture_output=True)
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l",
+                        str(root / "log"), "-w", "-t", "30", "-o",
+                        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
+                        "start"], check=True, capture_output=True)
+        started = True
+        subprocess.run([*prefix, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
+                        "-U", "postgres", "bench"], check=True, capture_output=True)
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/bench"
+    except (OSError, subprocess.CalledProcessError) as err:
+        print(f"PostgreSQL: could not start a throwaway server ({err})")
+        yield None
+    finally:
+        if started:
+            subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                            "-w", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.db"
-        url = f"sqlite:///{path}"
-        t0 = time.perf_counter()
-        write_study(url, args.trials)
-        print(f"SQLite storage: {args.trials} trials written by Optuna in "
-              f"{time.perf_counter() - t0:.1f} s ({path.stat().st_size / 1e6:.1f} MB)")
-        ours = hi.load(path)
-        assert len(ours) == len(plain_sql(path)) == args.trials
-        t_sql = median_time(lambda: plain_sql(path), args.repeats)
-        t_hi = median_time(lambda: hi.load(path), args.repeats)
-        t_optuna = median_time(lambda: via_optuna(url), max(1, args.repeats // 2))
+
+def plain_sql_server(url: str) -> pd.DataFrame:
+    """(a) for a server: the same tables with pandas.read_sql over SQLAlchemy, pivoted."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as con:
+            trials = pd.read_sql("SELECT trial_id, number, study_id, state, datetime_start, "
+                                 "datetime_complete FROM trials", con)
+            values = pd.read_sql("SELECT trial_id, objective, value FROM trial_values", con)
+            params = pd.read_sql("SELECT trial_id, param_name, param_value FROM trial_params",
+                                 con)
+            user = pd.read_sql("SELECT trial_id, key, value_json FROM trial_user_attributes",
+                               con)
+    finally:
+        engine.dispose()
+    frame = trials.set_index("trial_id")
+    frame["value"] = values[values["objective"] == 0].set_index("trial_id")["value"]
+    wide = params.pivot(index="trial_id", columns="param_name", values="param_value")
+    attrs = user.pivot(index="trial_id", columns="key", values="value_json")
+    return frame.join(wide.add_prefix("params_")).join(attrs.add_prefix("user_attrs_"))
+
+
+def time_postgres(url: str, n: int, repeats: int) -> None:
+    t0 = time.perf_counter()
+    write_study(url, n)
+    print(f"PostgreSQL storage: {n} trials written by Optuna in {time.perf_counter() - t0:.1f} s")
+    assert len(hi.load(url)) == len(plain_sql_server(url)) == n
+    t_sql = median_time(lambda: plain_sql_server(url), repeats)
+    t_hi = median_time(lambda: hi.load(url), repeats)
+    t_optuna = median_time(lambda: via_optuna(url), max(1, repeats // 2))
     print(f"(a) plain SQL read + pivot      {t_sql:7.3f} s")
     print(f"(b) hi.load                     {t_hi:7.3f} s")
     print(f"(c) optuna trials_dataframe()   {t_optuna:7.3f} s")
     print(f"hi.load / plain SQL  = {t_hi / t_sql:5.2f}x  (target <= 3)")
     print(f"optuna / hi.load     = {t_optuna / t_hi:5.1f}x  (target >= 10)")
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=20000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--postgres", default=os.environ.get("HPO_BENCH_POSTGRES_URL"),
+                        help="an empty PostgreSQL database URL to time as well, or 'auto' "
+                             "to start a throwaway server")
+    parser.add_argument("--postgres-trials", type=int, default=None,
+                        help="trials for the PostgreSQL part (default: --trials)")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    import optuna  # noqa: F401  (imported once, outside the timings)
+
+    if not args.skip_sqlite:
+        time_sqlite(args.trials, args.repeats)
+    n_pg = args.postgres_trials or args.trials
     if not args.postgres:
-        print("PostgreSQL: skipped (pass --postgres URL or set HPO_BENCH_POSTGRES_URL to an "
-              "empty database)")
-        return
-    write_study(args.postgres, args.trials)
-    t_hi = median_time(lambda: hi.load(args.postgres), args.repeats)
-    t_optuna = median_time(lambda: via_optuna(args.postgres), max(1, args.repeats // 2))
-    print(f"PostgreSQL: hi.load {t_hi:.3f} s, optuna trials_dataframe() {t_optuna:.3f} s, "
-          f"ratio {t_optuna / t_hi:.1f}x")
+        print("PostgreSQL: skipped (pass --postgres URL, or --postgres auto to start a "
+              "throwaway server, or set HPO_BENCH_POSTGRES_URL to an empty database)")
+    elif args.postgres == "auto":
+        with throwaway_postgres() as url:
+            if url is not None:
+                time_postgres(url, n_pg, args.repeats)
+    else:
+        time_postgres(args.postgres, n_pg, args.repeats)
+
+
+def time_sqlite(n: int, repeats: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.db"
+        url = f"sqlite:///{path}"
+        t0 = time.perf_counter()
+        write_study(url, n)
+        print(f"SQLite storage: {n} trials written by Optuna in "
+              f"{time.perf_counter() - t0:.1f} s ({path.stat().st_size / 1e6:.1f} MB)")
+        ours = hi.load(path)
+        assert len(ours) == len(plain_sql(path)) == n
+        t_sql = median_time(lambda: plain_sql(path), repeats)
+        t_hi = median_time(lambda: hi.load(path), repeats)
+        t_optuna = median_time(lambda: via_optuna(url), max(1, repeats // 2))
+    print(f"(a) plain SQL read + pivot      {t_sql:7.3f} s")
+    print(f"(b) hi.load                     {t_hi:7.3f} s")
+    print(f"(c) optuna trials_dataframe()   {t_optuna:7.3f} s")
+    print(f"hi.load / plain SQL  = {t_hi / t_sql:5.2f}x  (target <= 3)")
+    print(f"optuna / hi.load     = {t_optuna / t_hi:5.1f}x  (target >= 10)")
 
 
 if __name__ == "__main__":

@@ -235,6 +235,9 @@ class ScalingCheck:
         ``top_smaller``, ``top_larger`` (the mean objective of those top
         trials), ``difference`` (``top_larger - top_smaller`` when
         maximizing, the reverse when minimizing: > 0 is better),
+        ``ci_low``, ``ci_high`` (its 95% percentile bootstrap interval,
+        each budget resampled on its own, ``n_perm`` resamples; too narrow
+        for ``top=1``, where the bootstrap of a maximum fails),
         ``p_value`` (two-sided permutation p-value of no difference),
         ``p_adjusted`` (times the number of steps, at most 1), ``exact``
         (every split enumerated) and ``step`` (``"better"``, ``"worse"`` or
@@ -420,7 +423,7 @@ def _step_evidence(
     seed: int,
 ) -> pd.DataFrame:
     """The permutation test of every step up (see :func:`scaling_check`)."""
-    from hpo_insights._trend_stats import top_mean_permutation
+    from hpo_insights._trend_stats import top_mean_bootstrap, top_mean_permutation
 
     _check_test_options(top, alpha, n_perm, seed)
     done, ycol = _frame.completed(trials, objective, columns=[col])
@@ -435,6 +438,10 @@ def _step_evidence(
         diff, p_gt, p_lt, exact = top_mean_permutation(
             a, b, k, n_perm=n_perm, seed=int(np.random.SeedSequence([seed, j]).generate_state(1)[0])
         )
+        ci_low, ci_high = top_mean_bootstrap(
+            a, b, k, n_boot=n_perm,
+            seed=int(np.random.SeedSequence([seed, j, 1]).generate_state(1)[0]),
+        )
         p = min(1.0, 2 * min(p_gt, p_lt))
         p_adj = min(1.0, p * m)
         step = "no evidence"
@@ -445,11 +452,13 @@ def _step_evidence(
             "n_larger": len(b), "top_k": k,
             "top_smaller": float(np.sort(a)[-k:].mean()) * sign,
             "top_larger": float(np.sort(b)[-k:].mean()) * sign,
-            "difference": diff, "p_value": p, "p_adjusted": p_adj, "exact": exact,
+            "difference": diff, "ci_low": ci_low, "ci_high": ci_high, "p_value": p,
+            "p_adjusted": p_adj, "exact": exact,
             "step": step,
         })
     columns = ["smaller", "larger", "n_smaller", "n_larger", "top_k", "top_smaller",
-               "top_larger", "difference", "p_value", "p_adjusted", "exact", "step"]
+               "top_larger", "difference", "ci_low", "ci_high", "p_value", "p_adjusted", "exact",
+               "step"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -66,7 +66,7 @@ def value_table(
     studies: str | Sequence[str] | None = None,
     objective: str | None = None,
     by: str | None = "study",
-    bins: int = 10,
+    bins: int | None = None,
     confidence: float = 0.95,
     exclude_collapsed: bool = True,
 ) -> pd.DataFrame:
@@ -86,9 +86,11 @@ def value_table(
         The objective column; ``None`` means the frame's single objective.
     by : str or None, default "study"
         One table per value of this column; ``None`` pools all trials.
-    bins : int, default 10
+    bins : int or None, default None
         Float parameters with more distinct values than *bins* are cut into at
-        most *bins* quantile intervals.
+        most *bins* quantile intervals. ``None``: ``n // 10`` bins for the
+        group's ``n`` values, at least 3 and at most 10 (the rule
+        :func:`~hpo_insights.variance_explained` uses, so all analyses agree).
     confidence : float, default 0.95
         Level of the t-interval of the mean.
     exclude_collapsed : bool, default True
@@ -201,7 +203,7 @@ def classify_trend(
     objective: str | None = None,
     direction: str | None = None,
     by: str | None = "study",
-    bins: int = 10,
+    bins: int | None = None,
     exclude_collapsed: bool = True,
 ) -> pd.DataFrame:
     """The shape of the objective along a parameter (with evidence), and its best and worst value.
@@ -234,7 +236,7 @@ def classify_trend(
         Overrides ``study_direction`` (decides which mean is best).
     by : str or None, default "study"
         One answer per value of this column; ``None`` pools all trials.
-    bins : int, default 10
+    bins : int or None, default None
         Binning of float parameters, as in :func:`value_table`.
     exclude_collapsed : bool, default True
         Leave out the trials :func:`hpo_insights.detect_collapse` flags, as in
@@ -285,11 +287,11 @@ def classify_trend(
     minimizing; ties go to the smaller value.
 
     ``"shape"``: values sit at their positions, rescaled to [-1, 1]: log10
-    values on a log scale (the binning rule's, ``_binning.is_log_scale``, of
-    the values as tried; a binned interval counts as its midpoint), ranks
-    when zero was tried beside positive values spanning two decades or more
-    (0, 1e-5, 1e-4, 1e-3), the values themselves otherwise; a binned
-    interval sits at its midpoint. On every trial, a line
+    values on a log scale (the binning rule's ``_binning.is_log_scale`` of
+    the values as tried, numeric categorical choices included; binned floats
+    keep the scale they were cut on), ranks when zero was tried beside
+    positive values spanning two decades or more (0, 1e-5, 1e-4, 1e-3), the
+    values themselves otherwise; a binned interval sits at its midpoint. On every trial, a line
     and a parabola are fitted by least squares; the residual variance is the
     one of the per-value means model (``ddof`` = number of values). The
     slope's t test is run at ``0.8 * alpha`` and the curvature's (the
@@ -401,18 +403,22 @@ def _shape(
     keys = groups.to_numpy(dtype=object)
     low, high = long["low"].to_numpy(), long["high"].to_numpy()
     binned = long["binned"].to_numpy(dtype=bool)
-    rep = np.where(binned, (low + high) / 2, low)  # a value stands for its trials
+    # binned floats: the scale their bins were cut on; values: the same rule on the values as
+    # tried (also for numeric categorical choices such as 1e-5, 1e-4, 1e-3)
+    log = (long["scale"].to_numpy(dtype=object) == "log")[first]
     counts = long["count"].to_numpy()
     bounds = np.r_[first, len(long)]
-    log = np.zeros(nblocks, dtype=bool)
     for param in pd.unique(block_param):
+        sel = np.flatnonzero((block_param == param) & ~binned[first])
+        if not len(sel):
+            continue
         dists = _binning.group_distributions(trials, _frame.PARAM_PREFIX + param, by)
-        for j in np.flatnonzero(block_param == param):
+        for j in sel:
             sl = slice(bounds[j], bounds[j + 1])
             if not np.isfinite(low[sl]).all():
                 continue
             dist = dists.get(keys[block_group[j]] if by is not None else "all")
-            log[j] = _binning.is_log_scale(np.repeat(rep[sl], counts[sl]), dist)
+            log[j] = _binning.is_log_scale(np.repeat(low[sl], counts[sl]), dist)
     x, _ = _trend_stats.level_positions(low, high, binned, block, nblocks, log)
     return _trend_stats.shape_tests(
         block, x, long["count"].to_numpy(dtype=float), long["mean"].to_numpy(),

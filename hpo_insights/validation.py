@@ -322,7 +322,7 @@ def _level_notes(raw: pd.Series, levels: pd.Series, col: str) -> list[tuple]:
 
 _MISSING_FIX = {
     F.STUDY: "add a 'study' column (the study name), e.g. trials.assign(study='my-study'), "
-    "or load with hi.load(..., study='my-study').",
+    "or load with hi.load(..., studies='my-study').",
     F.NUMBER: "add a 'number' column (trial number within its study).",
     F.STATE: "add a 'state' column (COMPLETE, PRUNED, FAIL, RUNNING, WAITING).",
 }

@@ -56,10 +56,10 @@ def page(browser, tmp_path_factory):
 
 
 def test_every_image_loads(page):
-    """Every figure is an embedded image that decoded (budget figures plus three per study)."""
+    """Every figure is an embedded image that decoded (three across budgets, three per study)."""
     images = page.execute_script(
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth]);")
-    assert len(images) == 2 + 3 * 3
+    assert len(images) == 3 + 3 * 3
     assert all(done and width > 0 for done, width in images)
 
 
@@ -73,7 +73,7 @@ def test_table_of_contents_links_resolve(page):
             return [a.getAttribute('href'), el ? el.getBoundingClientRect().top + window.scrollY
                                                  : null];
         });""")
-    assert len(targets) >= 1 + 6 + 3 * 7
+    assert len(targets) >= 1 + 7 + 3 * 10
     assert all(top is not None for _, top in targets), [h for h, top in targets if top is None]
     tops = [top for _, top in targets]
     assert tops[1:] == sorted(tops[1:])  # after the key findings, sections in page order

@@ -348,7 +348,7 @@ def test_scaling_verdict_pairs_match_enumeration():
         sc = hi.scaling_check(t, top=top)
         assert list(sc.pairs.columns) == [
             "smaller", "larger", "n_smaller", "n_larger", "top_k", "top_smaller", "top_larger",
-            "difference", "p_value", "p_adjusted", "exact", "step"]
+            "difference", "ci_low", "ci_high", "p_value", "p_adjusted", "exact", "step"]
         for row in sc.pairs.itertuples():
             a = np.sort(done[done.study_user_attrs_budget == row.smaller].value.to_numpy())
             b = np.sort(done[done.study_user_attrs_budget == row.larger].value.to_numpy())
@@ -457,3 +457,25 @@ def test_param_consistency_leaves_collapsed_trials_out(rng):
     everything = hi.param_consistency(t, params="dropout", exclude_collapsed=False).iloc[0]
     assert kept.n_trials == len(t) - 3 and everything.n_trials == len(t)
     assert kept.verdict == "consistent" and everything.verdict == "inconsistent"
+
+
+
+def test_top_mean_bootstrap_matches_a_hand_loop(rng):
+    """The interval equals percentiles of a loop over the same resampling indices."""
+    from hpo_insights._trend_stats import top_mean_bootstrap
+
+    a, b = rng.normal(0.70, 0.02, 20), rng.normal(0.72, 0.02, 25)
+    lo, hi_ = top_mean_bootstrap(a, b, 4, n_boot=300, seed=5)
+    draw = np.random.default_rng(5)
+    ia, ib = draw.integers(0, 20, (300, 20)), draw.integers(0, 25, (300, 25))
+    diffs = [np.sort(b[ib[i]])[-4:].mean() - np.sort(a[ia[i]])[-4:].mean() for i in range(300)]
+    assert (lo, hi_) == pytest.approx(tuple(np.quantile(diffs, [0.025, 0.975])))
+    assert lo < np.sort(b)[-4:].mean() - np.sort(a)[-4:].mean() < hi_
+
+
+def test_scaling_pairs_intervals_agree_with_the_steps(rng):
+    """A clear gain: the interval lies above 0; a clear loss: below."""
+    sc = hi.scaling_check(_budgets_frame(rng, [0.0, 0.05, 0.0]))
+    better, worse = sc.pairs.iloc[0], sc.pairs.iloc[1]
+    assert 0 < better.ci_low < better.difference < better.ci_high
+    assert worse.ci_low < worse.difference < worse.ci_high < 0

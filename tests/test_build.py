@@ -23,7 +23,8 @@ SCRIPT = "<script>alert(1)</script>"
 ANALYSES = ("summarize", "best_trial", "collapse_summary", "detect_collapse",
             "variance_explained", "classify_trend", "value_table", "coverage_crosstab",
             "forced_extremes", "compare_budgets", "optimization_history", "scaling_check",
-            "param_consistency", "collapse_by_budget")
+            "param_consistency", "collapse_by_budget", "sampling_association",
+            "search_space_importance", "suggestions", "importance_by_budget")
 
 
 def tiny_trials(names):
@@ -209,6 +210,20 @@ def test_failing_section_names_itself_and_keeps_the_notebook(tmp_path, monkeypat
     shutil.rmtree(kept.parent)
 
 
+def test_section_past_the_timeout_names_itself(tmp_path, monkeypatch):
+    """A cell running past timeout= ends the build with the section named, nothing written."""
+    slow = _notebook.Section("slow", "study", "Slow", None,
+                             lambda p: [("import time\ntime.sleep(30)", False)])
+    monkeypatch.setattr(_notebook, "SECTIONS", (slow,))
+    with pytest.raises(hi.report.ReportError,
+                       match="section 'study a: slow'.*timeout=3 s") as caught:
+        hi.report.build(tiny_trials(["a"]), tmp_path / "out", formats=("md",), timeout=3)
+    assert not (tmp_path / "out").exists()
+    import shutil
+
+    shutil.rmtree(caught.value.notebook.parent)
+
+
 @pytest.fixture(scope="module")
 def counted_report(tmp_path_factory):
     """The example's report notebook, run with every hi analysis wrapped in a counter."""
@@ -244,10 +259,11 @@ def test_each_analysis_runs_once_per_study(counted_report):
     studies = ("transformer-2M", "transformer-20M", "transformer-200M")
     per_study = ("summarize", "best_trial", "collapse_summary", "detect_collapse",
                  "variance_explained", "classify_trend", "value_table", "coverage_crosstab",
-                 "forced_extremes")
+                 "forced_extremes", "sampling_association", "search_space_importance",
+                 "suggestions")
     assert {(n, s) for n in per_study for s in studies} <= set(calls)
     for name in ("compare_budgets", "optimization_history", "scaling_check",
-                 "param_consistency", "collapse_by_budget"):
+                 "param_consistency", "collapse_by_budget", "importance_by_budget"):
         assert calls[(name, "all")] == 1
 
 

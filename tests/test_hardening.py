@@ -253,8 +253,8 @@ def test_wrong_argument_types_of_load(tmp_path):
     path = tmp_path / "t.csv"
     pd.DataFrame({"number": [0, 1], "value": [1.0, 2.0], "params_x": [1, 2]}).to_csv(
         path, index=False)
-    with pytest.raises(TypeError, match="study"):
-        hi.load(path, study=123)
+    with pytest.raises(TypeError, match="studies"):
+        hi.load(path, studies=123)
     numbers = tmp_path / "numbers.json"
     numbers.write_text("[1, 2, 3]")
     with pytest.raises(hi.TrialsError, match="numbers.json"):
@@ -294,8 +294,10 @@ def test_empty_study_selection_is_an_error(tmp_path):
     path = tmp_path / "t.csv"
     pd.DataFrame({"study": ["a", "b"], "number": [0, 0], "value": [1.0, 2.0],
                   "params_x": [1, 2]}).to_csv(path, index=False)
-    with pytest.raises(hi.TrialsError, match="empty"):
-        hi.load(path, study=[])
+    with pytest.raises(hi.TrialsError, match="selects no study"):
+        hi.load(path, studies=[])
+    with pytest.raises(hi.TrialsError, match="selects no study"):
+        hi.summarize(hi.load(path, direction="minimize"), studies=[])
 
 
 def test_too_many_levels_no_share_and_plot_refuses_fast():

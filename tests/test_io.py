@@ -99,13 +99,13 @@ def test_load_sqlite_matches_optuna(db):
 
 def test_load_pruned_keeps_last_intermediate_value(db):
     """A PRUNED trial carries its last reported value, as Optuna stores it."""
-    trials = hi.load(db, "big")
+    trials = hi.load(db, studies="big")
     assert (trials.loc[trials["state"] == "PRUNED", "value"] == 0.123).all()
 
 
 def test_load_dtypes(db):
     """number int, state str, numeric params numeric (categorical ints stay ints)."""
-    trials = hi.load(db, "big")
+    trials = hi.load(db, studies="big")
     assert trials["number"].dtype == "int64"
     assert pd.api.types.is_string_dtype(trials["state"])
     assert trials["params_n_layers"].dtype == "int64"
@@ -132,7 +132,7 @@ def test_load_study_level_columns(db):
 
 def test_load_multi_objective(db):
     """Multi-objective studies get values_<metric name> and comma-joined directions."""
-    trials = hi.load(db, "multi")
+    trials = hi.load(db, studies="multi")
     theirs = optuna.load_study(study_name="multi", storage=f"sqlite:///{db}").trials
     assert "value" not in trials.columns
     assert trials["values_loss"].tolist() == [t.values[0] for t in theirs]
@@ -145,7 +145,7 @@ def test_load_distributions_and_attrs_as_json(db):
     """Distributions are Optuna JSON; dict attrs and enqueue markers are JSON text."""
     from optuna.distributions import distribution_to_json, json_to_distribution
 
-    trials = hi.load(db, "big")
+    trials = hi.load(db, studies="big")
     first = optuna.load_study(study_name="big", storage=f"sqlite:///{db}").trials[0]
     assert trials.loc[0, "distributions_lr"] == distribution_to_json(first.distributions["lr"])
     assert json_to_distribution(trials.loc[0, "distributions_lr"]).log is True
@@ -158,15 +158,15 @@ def test_load_distributions_and_attrs_as_json(db):
 
 def test_load_select_studies(db):
     """study= selects one or several studies, in the order asked."""
-    assert set(hi.load(db, "small")["study"]) == {"small"}
-    both = hi.load(f"sqlite:///{db}", ["small", "big"])
+    assert set(hi.load(db, studies="small")["study"]) == {"small"}
+    both = hi.load(f"sqlite:///{db}", studies=["small", "big"])
     assert list(dict.fromkeys(both["study"])) == ["small", "big"]
 
 
 def test_load_unknown_study_lists_existing(db):
     """An unknown study name is an error listing the studies there."""
     with pytest.raises(hi.TrialsError, match=r"Unknown study 'nope'.*'big', 'small', 'multi'"):
-        hi.load(db, "nope")
+        hi.load(db, studies="nope")
 
 
 @pytest.mark.parametrize("as_url", [False, True])
@@ -238,7 +238,7 @@ def test_from_optuna_equals_load(db):
     url = f"sqlite:///{db}"
     studies = [optuna.load_study(study_name=n, storage=url) for n in ("big", "small", "multi")]
     pd.testing.assert_frame_equal(hi.from_optuna(studies), hi.load(url))
-    pd.testing.assert_frame_equal(hi.from_optuna(studies[1]), hi.load(url, "small"))
+    pd.testing.assert_frame_equal(hi.from_optuna(studies[1]), hi.load(url, studies="small"))
 
 
 def test_from_optuna_rejects_other_objects():
@@ -267,7 +267,7 @@ def test_parquet_round_trip(db, tmp_path):
 def test_parquet_without_pyarrow(db, tmp_path, monkeypatch):
     """Without pyarrow, a Parquet file is an error with the pip hint."""
     pytest.importorskip("pyarrow")
-    hi.load(db, "small").to_parquet(tmp_path / "t.parquet")
+    hi.load(db, studies="small").to_parquet(tmp_path / "t.parquet")
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     with pytest.raises(hi.TrialsError, match="pip install pyarrow"):
         hi.load(tmp_path / "t.parquet")
@@ -276,7 +276,7 @@ def test_parquet_without_pyarrow(db, tmp_path, monkeypatch):
 @pytest.mark.parametrize("lines", [False, True])
 def test_json_round_trip(db, tmp_path, lines):
     """JSON and JSON-lines exports load back with the same values and dtypes."""
-    trials = hi.load(db, "big")
+    trials = hi.load(db, studies="big")
     path = tmp_path / ("t.jsonl" if lines else "t.json")
     trials.to_json(path, orient="records", lines=lines, date_format="iso")
     back = hi.load(path)
@@ -287,7 +287,7 @@ def test_json_round_trip(db, tmp_path, lines):
 
 def test_folder_of_files_one_study_each(db, tmp_path):
     """Each file of a folder is one study, named after its stem when it has no study column."""
-    trials = hi.load(db, "big")
+    trials = hi.load(db, studies="big")
     folder = tmp_path / "runs"
     folder.mkdir()
     trials.drop(columns="study").to_csv(folder / "a-first.csv", index=False)
@@ -296,7 +296,7 @@ def test_folder_of_files_one_study_each(db, tmp_path):
     out = hi.load(folder)
     sizes = out.groupby("study", sort=False).size().to_dict()
     assert sizes == {"a-first": len(trials), "b-second": 5}
-    assert hi.load(folder, "b-second")["number"].tolist() == list(range(5))
+    assert hi.load(folder, studies="b-second")["number"].tolist() == list(range(5))
 
 
 def test_file_study_column_wins_over_stem(db, tmp_path):
@@ -331,8 +331,8 @@ def _study(db):
 def test_trials_dataframe_flat(db):
     """Study.trials_dataframe() loads with the storage's numbers, states, values and params."""
     raw = _study(db).trials_dataframe(attrs=("number", "value", "params", "state"))
-    out = hi.load(raw, "big")
-    ref = hi.load(db, "big")
+    out = hi.load(raw, studies="big")
+    ref = hi.load(db, studies="big")
     cols = ["study", "number", "state", "value", "params_lr", "params_width", "params_optimizer"]
     pd.testing.assert_frame_equal(out[cols], ref[cols])
 
@@ -341,8 +341,8 @@ def test_trials_dataframe_multi_index_in_memory(db):
     """multi_index=True columns are flattened the way Optuna flattens them."""
     raw = _study(db).trials_dataframe(multi_index=True)
     assert isinstance(raw.columns, pd.MultiIndex)
-    out = hi.load(raw, "big")
-    ref = hi.load(db, "big")
+    out = hi.load(raw, studies="big")
+    ref = hi.load(db, studies="big")
     cols = ["number", "state", "value", "params_n_layers", "user_attrs_recall", "duration"]
     pd.testing.assert_frame_equal(out[cols], ref[cols])
 
@@ -351,7 +351,7 @@ def test_trials_dataframe_multi_index_csv(db, tmp_path):
     """The two-row-header CSV of a multi_index frame loads like the flat one."""
     _study(db).trials_dataframe(multi_index=True).to_csv(tmp_path / "big.csv", index=False)
     out = hi.load(tmp_path / "big.csv")
-    ref = hi.load(db, "big")
+    ref = hi.load(db, studies="big")
     assert set(out["study"]) == {"big"}
     cols = ["number", "state", "value", "params_lr", "params_width", "datetime_start"]
     pd.testing.assert_frame_equal(out[cols], ref[cols])
@@ -361,13 +361,13 @@ def test_dataframe_source_is_not_mutated(db):
     """load() never modifies a DataFrame it is given."""
     raw = _study(db).trials_dataframe()
     before = raw.copy(deep=True)
-    hi.load(raw, "big")
+    hi.load(raw, studies="big")
     pd.testing.assert_frame_equal(raw, before)
 
 
 def test_dataframe_named_by_study_argument(tiny_trials):
     """study= names a DataFrame that has no study column."""
-    out = hi.load(tiny_trials.drop(columns="study"), "mine")
+    out = hi.load(tiny_trials.drop(columns="study"), studies="mine")
     assert set(out["study"]) == {"mine"}
     assert set(hi.load(tiny_trials.drop(columns="study"))["study"]) == {"trials"}
 
@@ -397,7 +397,7 @@ def _mlflow_frame() -> pd.DataFrame:
 
 def test_mlflow_search_runs_frame():
     """params.* strings become numbers, status maps to states, runs numbered by start time."""
-    out = hi.load(_mlflow_frame(), "exp1", direction="maximize")
+    out = hi.load(_mlflow_frame(), studies="exp1", direction="maximize")
     assert out["user_attrs_run_id"].tolist() == ["a1", "b2", "c3", "d4"]
     assert out["state"].tolist() == ["COMPLETE", "COMPLETE", "FAIL", "RUNNING"]
     assert out["params_lr"].tolist() == [0.001, 0.01, 0.1, 0.001]
@@ -412,10 +412,11 @@ def test_mlflow_search_runs_frame():
 
 def test_mlflow_params_subset():
     """params= keeps the named params.* columns (with or without the prefix), else an error."""
-    out = hi.load(_mlflow_frame(), "exp1", direction="maximize", params=["lr", "params.n_layers"])
+    out = hi.load(_mlflow_frame(), studies="exp1", direction="maximize",
+                  params=["lr", "params.n_layers"])
     assert [c for c in out.columns if c.startswith("params_")] == ["params_lr", "params_n_layers"]
     with pytest.raises(hi.TrialsError, match=r"Unknown parameter 'momentum' in the MLflow table"):
-        hi.load(_mlflow_frame(), "exp1", params=["momentum"])
+        hi.load(_mlflow_frame(), studies="exp1", params=["momentum"])
 
 
 def test_mlflow_unknown_status():
@@ -431,7 +432,7 @@ def test_direction_fills_but_never_contradicts(db, tiny_trials):
     out = hi.load(tiny_trials.drop(columns="study_direction"), direction="minimize")
     assert set(out["study_direction"]) == {"minimize"}
     with pytest.raises(hi.TrialsError, match="contradicts the direction recorded"):
-        hi.load(db, "big", direction="minimize")
+        hi.load(db, studies="big", direction="minimize")
     with pytest.raises(hi.TrialsError, match="direction must be"):
         hi.load(tiny_trials, direction="up")
 
@@ -442,7 +443,7 @@ def test_load_path_with_special_characters(storage_dir, tmp_path):
     folder.mkdir()
     path = folder / "my studies.db"
     path.write_bytes((storage_dir / "studies.db").read_bytes())
-    assert len(hi.load(path, "small")) == 6
+    assert len(hi.load(path, studies="small")) == 6
     assert os.listdir(folder) == ["my studies.db"]
 
 
@@ -455,7 +456,7 @@ def test_load_study_without_trials(tmp_path):
     trials = hi.load(url)
     assert set(trials["study"]) == {"full"}
     assert trials["params_k"].dtype == "int64"
-    empty = hi.load(url, "empty")
+    empty = hi.load(url, studies="empty")
     assert len(empty) == 0
     assert {"study", "number", "state"} <= set(empty.columns)
 

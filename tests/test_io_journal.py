@@ -99,7 +99,7 @@ def test_journal_equals_from_optuna(log):
     storage = journal.JournalStorage(journal.JournalFileBackend(str(log)))
     studies = [optuna.load_study(study_name=n, storage=storage) for n in ("first", "second")]
     pd.testing.assert_frame_equal(hi.load(log), hi.from_optuna(studies))
-    pd.testing.assert_frame_equal(hi.load(log, "second"), hi.from_optuna(studies[1]))
+    pd.testing.assert_frame_equal(hi.load(log, studies="second"), hi.from_optuna(studies[1]))
 
 
 def test_journal_is_read_only(log):
@@ -107,7 +107,7 @@ def test_journal_is_read_only(log):
     folder = log.parent
     before = (sorted(os.listdir(folder)), log.read_bytes(), os.stat(log).st_mtime_ns)
     hi.load(log)
-    hi.load(str(log), ["second"])
+    hi.load(str(log), studies=["second"])
     hi.load_curves(log)
     after = (sorted(os.listdir(folder)), log.read_bytes(), os.stat(log).st_mtime_ns)
     assert after == before
@@ -145,4 +145,22 @@ def test_journal_corrupt_line_is_an_error(log, tmp_path):
 
 def test_journal_unknown_study(log):
     with pytest.raises(hi.TrialsError, match="'nope'.*'first', 'second'"):
-        hi.load(log, "nope")
+        hi.load(log, studies="nope")
+
+
+def test_journal_written_by_the_older_journal_file_storage(log, tmp_path):
+    """optuna.storages.JournalFileStorage (the pre-4.0 name) writes the same format."""
+    legacy = getattr(optuna.storages, "JournalFileStorage", None)
+    if legacy is None:
+        pytest.skip("this Optuna has no JournalFileStorage")
+    folder = tmp_path / "legacy"
+    folder.mkdir()
+    path = folder / "journal.log"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecated since Optuna 4.0
+        backend = legacy(str(path))
+    _write(path, backend)
+    ours, reference = hi.load(path), hi.load(log)
+    cols = ["study", "number", "state", "params_kind", "user_attrs_shape"]
+    pd.testing.assert_frame_equal(ours[cols], reference[cols])
+    assert os.listdir(folder) == ["journal.log"]

@@ -156,7 +156,7 @@ def test_sql_reader_equals_optuna_api(tmp_path_factory, plans, seed):
     pd.testing.assert_frame_equal(ours, _object_layer(url, names))
     # a selection, in the order asked for
     picked = names[::-1][:2]
-    pd.testing.assert_frame_equal(hi.load(url, picked), _object_layer(url, picked))
+    pd.testing.assert_frame_equal(hi.load(url, studies=picked), _object_layer(url, picked))
 
 
 # --- fixed cases ----------------------------------------------------------------------------

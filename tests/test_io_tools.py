@@ -153,7 +153,7 @@ def test_ray_folder_of_experiments(tmp_path):
     shutil.copytree(EXPERIMENT, tmp_path / "b")
     out = hi.load(tmp_path)
     assert out["study"].tolist() == ["a"] * 20 + ["b"] * 20
-    assert set(hi.load(tmp_path, ["b"])["study"]) == {"b"}
+    assert set(hi.load(tmp_path, studies=["b"])["study"]) == {"b"}
     assert set(load_ray(tmp_path / "a", "renamed")["study"]) == {"renamed"}
 
 
@@ -196,7 +196,7 @@ def test_mlflow_store_optuna_callback(store):
     """MLflowCallback logs every trial FINISHED: tags.state, tags.direction, tags.number win."""
     truth = _mlflow_truth(store)["optuna_callback"]
     study = truth["optuna_study"]
-    out = hi.load(MLFLOW / store, "optuna_callback")
+    out = hi.load(MLFLOW / store, studies="optuna_callback")
     assert len(out) == len(study) == 20
     assert out["number"].tolist() == [t["number"] for t in study]
     assert out["state"].tolist() == [t["state"] for t in study]
@@ -214,7 +214,7 @@ def test_mlflow_store_optuna_callback(store):
 def test_mlflow_store_nested_sweep(store):
     """The parent run is no trial and its best_* params are no parameters."""
     truth = _mlflow_truth(store)["nested_sweep"]
-    out = hi.load(MLFLOW / store, "nested_sweep", direction="maximize")
+    out = hi.load(MLFLOW / store, studies="nested_sweep", direction="maximize")
     assert truth["n_runs"] == 21 and len(truth["parent_run_ids"]) == 1
     assert len(out) == len(truth["trials"]) == 20
     assert not any(c.startswith("params_best") for c in out.columns)
@@ -234,12 +234,12 @@ def test_mlflow_store_nested_sweep(store):
 def test_mlflow_store_studies_and_errors():
     out = hi.load(MLFLOW / "mlflow.db")
     assert set(out["study"]) == {"optuna_callback", "nested_sweep"}
-    url = hi.load("sqlite:///" + str(MLFLOW / "mlflow.db"), ["nested_sweep"])
+    url = hi.load("sqlite:///" + str(MLFLOW / "mlflow.db"), studies=["nested_sweep"])
     assert set(url["study"]) == {"nested_sweep"}
-    uri = hi.load((MLFLOW / "mlruns").resolve().as_uri(), "nested_sweep")
+    uri = hi.load((MLFLOW / "mlruns").resolve().as_uri(), studies="nested_sweep")
     assert len(uri) == 20
     with pytest.raises(hi.TrialsError, match="Unknown study 'nope'.*nested_sweep"):
-        hi.load(MLFLOW / "mlflow.db", "nope")
+        hi.load(MLFLOW / "mlflow.db", studies="nope")
 
 
 def test_mlflow_db_is_read_only(tmp_path):
@@ -380,7 +380,7 @@ def test_ray_table_columns():
     """config/<name> params (nested config/a/b too), Ray's columns kept, times from the results."""
     raw = pd.read_csv(RAY / "get_dataframe.csv")
     nested = raw.rename(columns={"config/n_layers": "config/model/n_layers"})
-    out = hi.load(nested, "tune", objective="loss", direction="minimize")
+    out = hi.load(nested, studies="tune", objective="loss", direction="minimize")
     assert out["params_model/n_layers"].tolist() == raw["config/n_layers"].tolist()
     assert out["user_attrs_trial_id"].tolist() == raw["trial_id"].tolist()
     assert out["user_attrs_accuracy"].tolist() == raw["accuracy"].tolist()
@@ -408,7 +408,7 @@ def test_mlflow_csv_columns():
     raw = pd.read_csv(MLFLOW / "experiments_csv.csv")
     assert out["user_attrs_run_id"].tolist() == raw.sort_values("start_time")["run_id"].tolist()
     assert out["user_attrs_tags.lr_distribution"].str.startswith("FloatDistribution").all()
-    sub = hi.load(MLFLOW / "mlflow.db", "nested_sweep", params=["lr", "params.n_layers"])
+    sub = hi.load(MLFLOW / "mlflow.db", studies="nested_sweep", params=["lr", "params.n_layers"])
     assert [c for c in sub.columns if c.startswith("params_")] == ["params_lr",
                                                                    "params_n_layers"]
 
@@ -417,7 +417,7 @@ def test_wandb_ui_csv_columns():
     """Runtime gives duration; metadata kept lower-cased; several objectives; params= listed."""
     (path,) = glob.glob(str(WANDB / "wandb_export_*.csv"))
     raw = pd.read_csv(path).sort_values("Created").reset_index(drop=True)
-    out = hi.load(path, "sweep", params=PARAMS, objective=["accuracy", "loss"],
+    out = hi.load(path, studies="sweep", params=PARAMS, objective=["accuracy", "loss"],
                   direction=["maximize", "minimize"])
     assert {"values_accuracy", "values_loss"} <= set(out.columns)
     np.testing.assert_allclose(out["duration"].dt.total_seconds(), raw["Runtime"])
@@ -425,3 +425,46 @@ def test_wandb_ui_csv_columns():
     assert set(out["study_direction"]) == {"maximize,minimize"}
     with pytest.raises(hi.TrialsError, match=r"Pass params=\[\.\.\.\].*lr, dropout"):
         hi.load(path)
+
+
+# --- hi.load_curves ------------------------------------------------------------------------------
+def test_load_curves_reads_tool_histories():
+    """hi.load_curves dispatches to the Ray Tune and MLflow readers (mlflow.db before Optuna)."""
+    ray = hi.load_curves(EXPERIMENT)
+    pd.testing.assert_frame_equal(ray, ray_curves(EXPERIMENT))
+    for store in ("mlflow.db", "mlruns"):
+        curves = hi.load_curves(MLFLOW / store, studies="nested_sweep")
+        pd.testing.assert_frame_equal(curves, mlflow_curves(MLFLOW / store, study="nested_sweep"))
+        truth = _mlflow_truth(store)["nested_sweep"]["trials"]
+        assert len(curves) == sum(len(t["accuracy_history"]) for t in truth)
+    both = hi.load_curves(MLFLOW / "mlflow.db")
+    assert list(dict.fromkeys(both["study"])) == ["optuna_callback", "nested_sweep"]
+    with pytest.raises(hi.TrialsError, match="Unknown study 'nope'"):
+        hi.load_curves(EXPERIMENT, studies="nope")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_row_order_does_not_matter(seed):
+    """Shuffled exports load to the same frame: numbers come from trial_id, start_time, Created."""
+    rng = np.random.default_rng(seed)
+    (ui,) = glob.glob(str(WANDB / "wandb_export_*.csv"))
+    cases = [
+        (pd.read_csv(RAY / "get_dataframe.csv"), {"objective": "accuracy"}),
+        (pd.read_csv(MLFLOW / "search_runs.csv"), {"objective": "accuracy"}),
+        (pd.read_csv(ui), {"params": PARAMS, "objective": "accuracy"}),
+        (pd.read_csv(WANDB / "project.csv"), {"objective": "accuracy"}),
+    ]
+    for raw, kwargs in cases:
+        shuffled = raw.iloc[rng.permutation(len(raw))].reset_index(drop=True)
+        pd.testing.assert_frame_equal(hi.load(shuffled, **kwargs), hi.load(raw, **kwargs))
+
+
+def test_mlflow_repeated_optuna_numbers_fall_back_to_start_order():
+    """Two Optuna studies logged into one experiment repeat tags.number: start order instead."""
+    raw = pd.read_csv(MLFLOW / "experiments_csv.csv")
+    twice = pd.concat([raw, raw.assign(run_id=raw["run_id"] + "x",
+                                       start_time=pd.to_datetime(raw["start_time"])
+                                       + pd.Timedelta("1h"))], ignore_index=True)
+    out = hi.load(twice)
+    assert out["number"].tolist() == list(range(40))
+    assert out["user_attrs_run_id"].str.endswith("x").tolist() == [False] * 20 + [True] * 20

@@ -64,8 +64,8 @@ def test_variance_explained_draws_intervals_and_verdicts():
 
 def test_variance_explained_widths_match_compute(tiny_trials):
     """Drawing hi.variance_explained's result: lr's bar is eta squared computed by hand."""
-    result = hi.variance_explained(tiny_trials)[["study", "param", "share", "n_trials"]]
-    ax = plot.variance_explained(result)  # without share_adjusted the bars are the shares
+    result = hi.variance_explained(tiny_trials)
+    ax = plot.variance_explained(result)  # bars are the one-way shares
     y = np.array([0.5, 0.7, 0.8, 0.9, 0.6])
     g = np.array([0, 0, 1, 1, 2])
     ss_b = sum((g == k).sum() * (y[g == k].mean() - y.mean()) ** 2 for k in range(3))

@@ -12,6 +12,7 @@ import glob
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -260,3 +261,79 @@ def test_sqlite_read_while_writing(tmp_path):
     assert len(final) == n_total
     _assert_matches_optuna(final, url, "live")
     assert sorted(os.listdir(tmp_path)) == ["live.db"]
+
+
+def test_postgres_statement_timeout(postgres):
+    """A query blocked by another session's lock gives up after timeout= with a TrialsError."""
+    import psycopg2
+
+    url = postgres()
+    optuna.create_study(study_name="s", storage=url).optimize(
+        lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    blocker = psycopg2.connect(url.replace("+psycopg2", ""))
+    try:
+        with blocker.cursor() as cur:
+            cur.execute("LOCK TABLE trials IN ACCESS EXCLUSIVE MODE")  # held until rollback
+        start = time.monotonic()
+        with pytest.raises(hi.TrialsError, match=r"ran longer than timeout=1 s"):
+            hi.load(url, timeout=1)
+        assert time.monotonic() - start < 8
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert len(hi.load(url, timeout=1)) == 2
+
+
+def test_postgres_reads_one_snapshot(postgres):
+    """Every table comes from one REPEATABLE READ snapshot (commits in between are unseen)."""
+    import sqlalchemy
+
+    url = postgres()
+    optuna.create_study(study_name="s", storage=url).optimize(
+        lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    levels: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        if "FROM trial_params" in statement:
+            cursor.execute("SHOW transaction_isolation")
+            levels.append(cursor.fetchone()[0])
+
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", record)
+    try:
+        trials = hi.load(url)
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", record)
+    assert levels == ["repeatable read"]
+    theirs = optuna.load_study(study_name="s", storage=url).trials
+    assert trials["params_x"].tolist() == [t.params["x"] for t in theirs]
+
+
+def test_sqlite_wal_read_while_writing(tmp_path):
+    """A WAL-mode storage read during a run: consistent snapshots, nothing of ours left over."""
+    db = tmp_path / "live.db"
+    url = f"sqlite:///{db}"
+    optuna.create_study(study_name="live", storage=url, direction="minimize")
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
+    con.close()
+    n_total = 30
+    writer = _start_worker(url, "live", n_total, "w", sleep=0.05)
+    sizes = []
+    try:
+        while writer.poll() is None:
+            trials = hi.load(db)
+            n = len(trials)
+            sizes.append(n)
+            assert trials["number"].tolist() == list(range(n))
+            done = trials[trials["state"] == "COMPLETE"]
+            assert np.isfinite(done["value"]).all()
+            time.sleep(0.05)
+    finally:
+        _wait(writer)
+    assert sizes == sorted(sizes), "a later load saw fewer trials"
+    assert any(0 < n < n_total for n in sizes), f"no load overlapped the run: {sizes}"
+    final = hi.load(url)
+    assert len(final) == n_total
+    _assert_matches_optuna(final, url, "live")
+    # the writer's own -wal/-shm may remain only if a read of ours outlived it
+    assert set(os.listdir(tmp_path)) <= {"live.db", "live.db-wal", "live.db-shm"}

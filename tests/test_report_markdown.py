@@ -339,6 +339,10 @@ def test_kind_recognises_every_analysis(example):
         "param_consistency": hi.param_consistency(example),
         "collapse_by_budget": hi.collapse_by_budget(example),
         "optimization_history": hi.optimization_history(example),
+        "sampling_association": hi.sampling_association(one),
+        "search_space_importance": hi.search_space_importance(one),
+        "suggestions": hi.suggestions(one),
+        "importance_by_budget": hi.importance_by_budget(example),
     }
     assert {name: md.kind(r) for name, r in results.items()} == {n: n for n in results}
     with pytest.raises(hi.TrialsError, match="cannot tell which analysis"):
@@ -486,7 +490,7 @@ def test_binned_param_shows_interval_labels():
     rng = np.random.default_rng(0)
     lr = 10 ** rng.uniform(-5, -2, 40)
     t = _frame(rng.normal(size=40), {"lr": lr})
-    vt = hi.value_table(t, params="lr")
+    vt = hi.value_table(t, params="lr", bins=10)
     text = md.value_table(vt, layout="reference")
     labels = vt["label"] if "label" in vt.columns else vt["value"]
     assert len(labels) == 10

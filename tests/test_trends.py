@@ -487,3 +487,28 @@ def test_shape_is_pure_and_seedless(rng):
     a = hi.classify_trend(t, method="shape")
     pd.testing.assert_frame_equal(t, before)
     pd.testing.assert_frame_equal(a, hi.classify_trend(t, method="shape"))
+
+
+def test_shape_reads_log_choices_on_a_log_scale(rng):
+    """Categorical choices 1e-5, 1e-4, 1e-3, 1e-2 sit at their log10: a steady rise per decade
+    is a straight line (no curvature), and the effect is the whole rise."""
+    dist = ('{"name": "CategoricalDistribution", "attributes": '
+            '{"choices": [1e-05, 0.0001, 0.001, 0.01]}}')
+    t = _grid_trials(rng, [0.70, 0.71, 0.72, 0.73], sd=0.001,
+                     values=np.array([1e-5, 1e-4, 1e-3, 1e-2])).assign(distributions_x=dist)
+    ct = hi.classify_trend(t, params="x", method="shape").iloc[0]
+    assert ct.trend == "increasing" and ct.effect == pytest.approx(0.03, abs=0.002)
+    vt = hi.value_table(t, params="x")
+    assert (vt.scale == "categorical").all()  # the table's axis; the trend still reads log10
+
+
+def test_combinations_array_matches_itertools():
+    """The vectorized enumeration of splits equals itertools.combinations, in order."""
+    import itertools
+
+    from hpo_insights._trend_stats import combinations_array
+
+    for n in range(1, 10):
+        for k in range(1, n + 1):
+            expected = np.array(list(itertools.combinations(range(n), k)), dtype=np.intp)
+            np.testing.assert_array_equal(combinations_array(n, k), expected)

@@ -1,9 +1,15 @@
-"""Load trials from Optuna storages, exported tables and in-memory studies.
+"""Load trials from Optuna storages and journals, tools' exports and in-memory studies.
 
 :func:`load` turns any supported source into the canonical *trials frame*
 (``docs/trials-frame.md``); :func:`from_optuna` does the same for
-``optuna.Study`` objects already in memory. Both are read-only: a storage is
-opened so that nothing can be written to it.
+``optuna.Study`` objects already in memory; :func:`load_curves` reads the
+intermediate values. All are read-only: a storage is opened so that nothing can
+be written to it and no file is created beside it.
+
+One module per source family: ``optuna`` (storages, read with SQL), ``journal``
+(Optuna journal files), ``tables`` (csv/parquet/json files, folders, DataFrames),
+``ray``, ``mlflow``, ``wandb``, ``dashboard`` (tools' exports), ``curves``
+(learning curves) and ``canonical`` (dtypes, column order, states).
 """
 
 from __future__ import annotations
@@ -23,10 +29,13 @@ from hpo_insights.io.curves import load_curves
 from hpo_insights.io.journal import is_journal, load_journal
 from hpo_insights.io.optuna import (
     _OPTUNA_HINT,
+    DEFAULT_TIMEOUT,
     SQLITE_SUFFIXES,
+    _check_timeout,
     _load_storage,
     _studies_frame,
     _url_scheme,
+    mask_url,
 )
 from hpo_insights.io.tables import TABLE_SUFFIXES, _flatten_columns, _from_table, _read_table
 
@@ -35,12 +44,13 @@ __all__ = ["from_optuna", "load", "load_curves"]
 
 def load(
     source: str | os.PathLike | pd.DataFrame,
-    study: str | Sequence[str] | None = None,
     *,
+    studies: str | Sequence[str] | None = None,
     objective: str | Sequence[str] | None = None,
     params: Sequence[str] | None = None,
     direction: str | Sequence[str] | Mapping[str, str] | None = None,
     metric_name: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> pd.DataFrame:
     """Load trials from a storage, an exported table, a folder or a DataFrame.
 
@@ -51,7 +61,10 @@ def load(
 
         - an Optuna storage URL (``sqlite:///studies.db``, ``postgresql://...``,
           ``mysql://...``) or the path of a ``.db``/``.sqlite``/``.sqlite3`` file:
-          every study in it, opened read-only;
+          every study in it, opened read-only and read with SQL (Optuna 3.0-5.x
+          schemas; others through Optuna's API with a ``TrialsWarning``);
+        - an Optuna journal file (``journal.log``, written by ``JournalFileBackend``
+          or ``JournalFileStorage``): every study in it, replayed read-only;
         - an MLflow tracking store: a ``mlflow.db`` file (or ``sqlite:///`` URL)
           holding MLflow's tables, read read-only without mlflow, or an ``mlruns/``
           folder (one study per experiment; see ``docs/sources.md``);
@@ -64,10 +77,10 @@ def load(
           ``ResultGrid.get_dataframe()``, MLflow's ``search_runs()``, W&B's
           exports (the docs' ``summary``/``config`` frame, the runs-table CSV) or
           a plain table.
-    study : str or sequence of str, optional
-        Which studies to keep (storages, or tables with a ``study`` column;
-        an unknown name is an error listing those that exist). For a table with
-        no ``study`` column it names the study.
+    studies : str or sequence of str, optional
+        Which studies to keep, in this order (storages, journals, or tables with a
+        ``study`` column; an unknown name is an error listing those that exist).
+        For a table with no ``study`` column a single name names the study.
     objective : str or sequence of str, optional
         The metric column(s) holding the objective in a Ray Tune, MLflow or plain
         table (``metrics.`` prefix optional). Required when there are several
@@ -83,6 +96,10 @@ def load(
     metric_name : str, optional
         Display name of the objective (``study_metric_name``, e.g. ``"AUC"``);
         replaces the recorded or column-derived name.
+    timeout : float, default 10
+        Seconds a storage read may wait: to connect to a server, for each SQL
+        statement (PostgreSQL ``statement_timeout``, MySQL ``read_timeout``) and for
+        a SQLite file locked by a writer. Then a ``TrialsError`` says what timed out.
 
     Returns
     -------
@@ -109,7 +126,7 @@ def load(
     >>> import hpo_insights as hi
     >>> ray = pd.DataFrame({"config/lr": [0.1, 0.01], "loss": [0.5, 0.3],
     ...                     "trial_id": ["a_1", "a_2"], "done": [True, True]})
-    >>> trials = hi.load(ray, "ray", direction="minimize")
+    >>> trials = hi.load(ray, studies="ray", direction="minimize")
     >>> trials[["study", "number", "state", "value", "params_lr"]]
       study  number     state  value  params_lr
     0   ray       0  COMPLETE    0.5       0.10
@@ -117,7 +134,9 @@ def load(
     >>> trials["study_direction"].tolist(), trials["study_metric_name"].tolist()
     (['minimize', 'minimize'], ['loss', 'loss'])
     """
-    _guard.names("study", study)  # a name or a non-empty list of names (or None)
+    F.study_names(studies)  # TypeError / TrialsError for a malformed studies=
+    study = studies
+    timeout = _check_timeout(timeout)
     _guard.names("objective", objective)
     _guard.names("params", params)
     _guard.text("metric_name", metric_name)
@@ -134,18 +153,19 @@ def load(
             f"{type(source).__name__} instead."
         )
     text = os.fspath(source)
+    label = repr(mask_url(text))
     tool = _tool_source(text)
     if tool is not None:
         return tool(text, study, objective=objective, params=params, direction=direction,
                     metric_name=metric_name)
     scheme = _url_scheme(text)
     if scheme is not None:
-        frame = _load_storage(text, scheme, study)
-        return _finish(frame, None, direction, metric_name, repr(text))
+        frame = _load_storage(text, scheme, study, timeout=timeout)
+        return _finish(frame, None, direction, metric_name, label)
     path = Path(text)
     if path.suffix.lower() in SQLITE_SUFFIXES:
-        frame = _load_storage(text, "sqlite-file", study)
-        return _finish(frame, None, direction, metric_name, repr(text))
+        frame = _load_storage(text, "sqlite-file", study, timeout=timeout)
+        return _finish(frame, None, direction, metric_name, label)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in TABLE_SUFFIXES)
         if not files:
@@ -207,7 +227,8 @@ def _tool_source(text: str) -> Any:
         path = Path(text[len("file://"):] if lower.startswith("file://") else text[len("file:"):])
     else:
         path = Path(text)
-    if path.suffix.lower() in SQLITE_SUFFIXES and mlflow.is_mlflow_sqlite(path):
+    # no wait on a writer's lock here: a locked Optuna storage then waits timeout= once
+    if path.suffix.lower() in SQLITE_SUFFIXES and mlflow.is_mlflow_sqlite(path, timeout=0):
         return mlflow.load_mlflow
     if path.is_dir():
         if ray.is_ray_experiment(path):

@@ -71,7 +71,7 @@ def _select(names: list[str], study: str | Sequence[str] | None, label: str) -> 
         raise TrialsError(
             f"Unknown study {', '.join(repr(s) for s in unknown)} in {label}. Studies there: "
             f"{', '.join(repr(n) for n in names) if names else '(none)'}. "
-            "Pass study= with names from this list."
+            "Pass studies= with names from this list."
         )
     return list(dict.fromkeys(wanted))
 
@@ -151,6 +151,13 @@ def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
             f"Column 'number' must hold integer trial numbers that fit int64, got {bad!r}. "
             "Drop or fix that row."
         )
+    if number.dtype != "int64":
+        huge = ((number >= 2**63) | (number <= -(2**63))).to_numpy(bool)
+        if huge.any():
+            raise TrialsError(
+                f"Column 'number' holds {out.loc[huge, F.NUMBER].iloc[0]}, too large for a "
+                "64-bit integer trial number. Renumber the trials (e.g. 0, 1, 2, ...)."
+            )
     out[F.NUMBER] = number.astype("int64")
     out[F.STATE] = _states(out[F.STATE])
     for col in out.columns:

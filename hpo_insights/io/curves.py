@@ -21,14 +21,18 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
+from hpo_insights.io import mlflow, ray
 from hpo_insights.io.canonical import _select, _states
 from hpo_insights.io.journal import is_journal, journal_studies
 from hpo_insights.io.optuna import (
     CURVE_COLUMNS,
+    DEFAULT_TIMEOUT,
     SQLITE_SUFFIXES,
+    _check_timeout,
     _load_storage,
     _studies_curves,
     _url_scheme,
+    mask_url,
 )
 
 __all__ = ["CURVE_READERS", "CurveReader", "load_curves"]
@@ -71,10 +75,13 @@ def _accepts_storage(source: Any) -> bool:
     return _url_scheme(text) is not None or Path(text).suffix.lower() in SQLITE_SUFFIXES
 
 
-def _read_storage(source: Any, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+def _read_storage(
+    source: Any, studies: str | Sequence[str] | None, label: str,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> pd.DataFrame:
     text = _as_path(source)
     scheme = _url_scheme(text) or "sqlite-file"
-    return _load_storage(text, scheme, studies, curves=True)
+    return _load_storage(text, scheme, studies, curves=True, timeout=timeout)
 
 
 def _accepts_journal(source: Any) -> bool:
@@ -90,12 +97,18 @@ def _read_journal(source: Any, studies: str | Sequence[str] | None, label: str) 
 #: The readers :func:`load_curves` tries, in order; the first that accepts the source reads it.
 CURVE_READERS: list[CurveReader] = [
     CurveReader("optuna.Study objects", _accepts_studies, _read_studies),
+    # Before Optuna storages: an mlflow.db is a .db file too.
+    CurveReader("MLflow tracking store (mlflow.db, mlruns/)", mlflow._accepts_curves,
+                mlflow._read_curves),
     CurveReader("Optuna storage (URL or SQLite file)", _accepts_storage, _read_storage),
     CurveReader("Optuna journal file", _accepts_journal, _read_journal),
+    CurveReader("Ray Tune experiment folder", ray._accepts_curves, ray._read_curves),
 ]
 
 
-def load_curves(source: Any, *, studies: str | Sequence[str] | None = None) -> pd.DataFrame:
+def load_curves(
+    source: Any, *, studies: str | Sequence[str] | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> pd.DataFrame:
     """The learning curves (intermediate values) of every trial in *source*.
 
     Parameters
@@ -104,10 +117,16 @@ def load_curves(source: Any, *, studies: str | Sequence[str] | None = None) -> p
         An Optuna storage URL (``sqlite:///studies.db``, ``postgresql://...``,
         ``mysql://...``) or ``.db``/``.sqlite``/``.sqlite3`` file (read with SQL,
         read-only), an Optuna journal file (``journal.log``, written by
-        ``JournalFileBackend``), or studies in memory.
+        ``JournalFileBackend``), or studies in memory. Also an MLflow tracking
+        store (``mlflow.db`` or ``mlruns/``: the objective's metric history,
+        ``step`` as logged) or a Ray Tune experiment folder (every reported
+        result, ``step`` = ``training_iteration``); see ``docs/sources.md``.
     studies : str or sequence of str, optional
         Which studies to keep, in this order (an unknown name is an error listing
         those that exist). Default: all, in storage order.
+    timeout : float, default 10
+        Seconds a storage read may wait (connecting, each statement, a SQLite
+        lock), as for :func:`hpo_insights.load`.
 
     Returns
     -------
@@ -146,13 +165,17 @@ def load_curves(source: Any, *, studies: str | Sequence[str] | None = None) -> p
     2  demo       0  COMPLETE     2  0.333333
     3  demo       1  COMPLETE     0  1.000000
     """
-    label = repr(_as_path(source)) if _as_path(source) is not None else "the studies"
+    F.study_names(studies)  # TypeError / TrialsError for a malformed studies=
     if studies is not None and not isinstance(studies, str):
         studies = list(studies)
+    timeout = _check_timeout(timeout)
+    text = _as_path(source)
+    label = repr(mask_url(text)) if text is not None else "the studies"
     for reader in CURVE_READERS:
         if reader.accepts(source):
+            if reader.read is _read_storage:
+                return _curves_frame(_read_storage(source, studies, label, timeout))
             return _curves_frame(reader.read(source, studies, label))
-    text = _as_path(source)
     if text is not None and not Path(text).exists() and _url_scheme(text) is None:
         raise TrialsError(f"No such file: {text!r}. Pass an Optuna storage URL, a .db file or "
                           "a journal file.")

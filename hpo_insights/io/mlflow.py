@@ -20,7 +20,6 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -102,7 +101,10 @@ def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
         if "tags.number" in cols:
             # Optuna's trial number, where every run of the study carries one.
             tagged = pd.to_numeric(out[F.USER_ATTR_PREFIX + "tags.number"], errors="coerce")
-            whole = tagged.notna().groupby(out[F.STUDY]).transform("all")
+            # (two Optuna studies logged into one experiment repeat numbers: start order then)
+            clash = pd.DataFrame({"s": out[F.STUDY], "n": tagged}).duplicated(keep=False)
+            ok = tagged.notna() & ~clash
+            whole = ok.groupby(out[F.STUDY]).transform("all")
             number = tagged.where(whole, number)
         out[F.NUMBER] = number.astype("int64")
     elif "tags.number" in cols:
@@ -114,7 +116,7 @@ def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- stores
-def is_mlflow_sqlite(path: str | os.PathLike) -> bool:
+def is_mlflow_sqlite(path: str | os.PathLike, timeout: float = 5.0) -> bool:
     """Whether *path* is a SQLite file holding MLflow's tracking tables (read-only check).
 
     Examples
@@ -127,7 +129,7 @@ def is_mlflow_sqlite(path: str | os.PathLike) -> bool:
     if not path.is_file():
         return False
     try:
-        con = _connect(path)
+        con = _connect(path, timeout)
     except TrialsError:
         return False
     try:
@@ -148,10 +150,12 @@ def is_mlflow_store(path: str | os.PathLike) -> bool:
     return any(_runs_of(exp) for exp in _experiment_dirs(path))
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    uri = f"file:{quote(str(path.resolve()), safe='/')}?mode=ro"
+def _connect(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
+    from hpo_insights.io.optuna import sqlite_readonly_uri
+
+    uri, _ = sqlite_readonly_uri(path)  # read-only, no -wal/-shm files created
     try:
-        return sqlite3.connect(uri, uri=True)
+        return sqlite3.connect(uri, uri=True, timeout=timeout)
     except sqlite3.Error as err:
         raise TrialsError(f"Cannot open {str(path)!r} read-only as SQLite: {err}.") from err
 
@@ -245,10 +249,18 @@ def _runs_of(exp: Path) -> list[Path]:
 
 
 def _key_values(folder: Path) -> list[tuple[str, str]]:
-    if not folder.is_dir():
-        return []
-    return [(p.relative_to(folder).as_posix(), p.read_text(errors="replace"))
-            for p in sorted(folder.rglob("*")) if p.is_file()]
+    """(key, file text) of a run's params/, tags/ or metrics/ folder; a key with "/" is a
+    sub-folder. os.walk and plain strings: pathlib dominates the time on big stores."""
+    root = os.fspath(folder)
+    out = []
+    for here, dirs, files in os.walk(root):
+        dirs.sort()
+        rel = os.path.relpath(here, root)
+        for name in sorted(files):
+            with open(os.path.join(here, name), encoding="utf-8", errors="replace") as fh:
+                out.append((name if rel == "." else f"{rel}/{name}".replace(os.sep, "/"),
+                            fh.read()))
+    return out
 
 
 def _read_file_store(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import time
 import warnings
 from collections.abc import Sequence
@@ -30,6 +31,46 @@ _OPTUNA_HINT = (
 )
 
 
+DEFAULT_TIMEOUT = 10.0  # seconds: connecting, a lock, a statement
+
+
+def mask_url(text: str) -> str:
+    """*text* with any password replaced by ``***``: the one in the user-info part (even
+    with an unencoded ``@`` in it) and ``password=``/``passwd=``/``pwd=`` in the query."""
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*://)(.*)$", text, flags=re.DOTALL)
+    if match is None:
+        return text
+    head, rest = match.groups()
+    before_query = rest.split("?", 1)[0]
+    if "@" in before_query:  # user-info ends at the last "@" before the query
+        at = before_query.rindex("@")
+        userinfo = before_query[:at]
+        if ":" in userinfo:
+            user = userinfo.split(":", 1)[0]
+            rest = f"{user}:***" + rest[at:]
+    return head + re.sub(r"(?i)([?&;](?:password|passwd|pwd)=)[^&;]*", r"\1***", rest)
+
+
+def _quote_password(text: str) -> str:
+    """Percent-encode a password holding ``@`` (SQLAlchemy would cut it at the first
+    ``@``: a wrong host, and the rest of the password shown in the driver's error)."""
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*://)(.*)$", text, flags=re.DOTALL)
+    if match is None:
+        return text
+    head, rest = match.groups()
+    before_query = rest.split("?", 1)[0]
+    if before_query.count("@") < 2:
+        return text
+    at = before_query.rindex("@")
+    userinfo = before_query[:at]
+    if ":" not in userinfo:
+        return text
+    user, password = userinfo.split(":", 1)
+    if "%" in password:  # already encoded
+        return text
+    return f"{head}{user}:{quote(password, safe='')}{rest[at:]}"
+
+
 def _url_scheme(text: str) -> str | None:
     match = re.match(r"^([A-Za-z][A-Za-z0-9]*)(\+[A-Za-z0-9_]+)?://", text)
     if match is None:
@@ -37,14 +78,46 @@ def _url_scheme(text: str) -> str | None:
     scheme = match.group(1).lower()
     if scheme not in URL_SCHEMES:
         raise TrialsError(
-            f"Unsupported storage URL {text!r}: scheme {scheme!r}. Supported: sqlite:///file.db, "
-            "postgresql://user@host/db, mysql://user@host/db, or a file/folder path."
+            f"Unsupported storage URL {mask_url(text)!r}: scheme {scheme!r}. Supported: "
+            "sqlite:///file.db, postgresql://user@host/db, mysql://user@host/db, or a "
+            "file/folder path."
         )
     return scheme
 
 
-def _readonly_url(text: str, scheme: str) -> tuple[str, dict, str]:
-    """The SQLAlchemy URL and engine kwargs that open *text* read-only, and a label."""
+def _wal_mode(path: Path) -> bool:
+    """Whether the SQLite file's header says write-ahead logging (bytes 18-19 are 2)."""
+    with open(path, "rb") as fh:
+        header = fh.read(20)
+    return len(header) == 20 and header[18] == 2 and header[19] == 2
+
+
+def sqlite_readonly_uri(path: Path) -> tuple[str, bool]:
+    """A ``file:`` URI that opens *path* read-only, creating no file beside it; and whether
+    it is ``immutable=1``.
+
+    ``mode=ro`` never writes the database, but in WAL mode SQLite creates ``-wal``/``-shm``
+    files to read it. A WAL database with no ``-wal`` file has every commit in the main
+    file (no writer has it open): it is opened ``immutable=1`` (no locks, no side files).
+    When a ``-wal`` file exists a writer is (or was) at work and its commits may be only
+    there: ``mode=ro`` reads them through the writer's files.
+    """
+    immutable = _wal_mode(path) and not Path(f"{path}-wal").exists()
+    query = "mode=ro&immutable=1" if immutable else "mode=ro"
+    # sqlite3's own URI parser (SQLAlchemy would unquote the path)
+    return f"file:{quote(str(path.resolve()), safe='/')}?{query}", immutable
+
+
+def _file_state(path: Path) -> tuple:
+    stat = path.stat()
+    wal = Path(f"{path}-wal")
+    return stat.st_size, stat.st_mtime_ns, wal.exists() and wal.stat().st_size
+
+
+def _readonly_url(text: str, scheme: str, timeout: float = DEFAULT_TIMEOUT
+                  ) -> tuple[str, dict, str]:
+    """The SQLAlchemy URL and engine kwargs that open *text* read-only, and a label (the
+    URL with its password masked)."""
     if scheme in ("sqlite", "sqlite-file"):
         if scheme == "sqlite":
             rest = text.split("://", 1)[1]
@@ -64,29 +137,59 @@ def _readonly_url(text: str, scheme: str) -> tuple[str, dict, str]:
                 f"No such SQLite file: {str(path)!r} (from {text!r}). Check the path; "
                 "hpo_insights never creates a storage."
             )
-        # Connect through sqlite3's own URI parser (SQLAlchemy would unquote the path):
-        # mode=ro opens read-only and never creates the file.
-        uri = f"file:{quote(str(path.resolve()), safe='/')}?mode=ro"
 
         def connect() -> Any:
             import sqlite3
 
-            return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False,
+            uri, connect.immutable = sqlite_readonly_uri(path)
+            # timeout: how long to wait while a writer holds the lock (rollback journal)
+            return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False,
                                    isolation_level=None)
 
+        connect.sqlite_path = path  # type: ignore[attr-defined]
+        connect.immutable = False  # type: ignore[attr-defined]
         return "sqlite://", {"creator": connect}, str(path)
     kwargs: dict = {}
+    text = _quote_password(text)
     driver = text.split("://", 1)[0].lower()
+    seconds = max(1, int(-(-timeout // 1)))  # drivers take whole seconds
     if scheme in ("postgresql", "postgres"):
         if driver in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
-            kwargs = {"connect_args": {"options": "-c default_transaction_read_only=on"}}
+            kwargs = {"connect_args": {
+                "connect_timeout": seconds,
+                "options": "-c default_transaction_read_only=on "
+                           f"-c statement_timeout={int(timeout * 1000)}",
+            }}
         if scheme == "postgres":
             text = "postgresql" + text[len("postgres"):]
         if driver in ("postgresql", "postgres"):
             text = _default_pg_driver() + text[len(driver):]
     elif scheme == "mysql" and driver in ("mysql", "mysql+pymysql", "mysql+mysqldb"):
-        kwargs = {"connect_args": {"init_command": "SET SESSION TRANSACTION READ ONLY"}}
-    return text, kwargs, re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", text)
+        kwargs = {"connect_args": {"init_command": "SET SESSION TRANSACTION READ ONLY",
+                                   "connect_timeout": seconds, "read_timeout": seconds}}
+    return text, kwargs, mask_url(text)
+
+
+def _check_timeout(timeout: Any) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0 \
+            or timeout == float("inf"):
+        raise TrialsError(f"timeout must be a positive number of seconds, got {timeout!r}.")
+    return float(timeout)
+
+
+def _password(url: str) -> str | None:
+    """The password SQLAlchemy will send (masked in messages wherever it appears)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - a URL SQLAlchemy cannot parse fails later, masked
+        return None
+    query = {k.lower(): v for k, v in parsed.query.items()}
+    found = parsed.password or query.get("password") or query.get("passwd")
+    if isinstance(found, tuple):
+        found = found[0]
+    return str(found) if found else None
 
 
 def _default_pg_driver() -> str:
@@ -99,7 +202,8 @@ def _default_pg_driver() -> str:
 
 
 def _load_storage(
-    text: str, scheme: str, study: str | Sequence[str] | None, *, curves: bool = False
+    text: str, scheme: str, study: str | Sequence[str] | None, *, curves: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> pd.DataFrame:
     """The trials frame (or with *curves* the intermediate values) of the storage *text*."""
     try:
@@ -107,7 +211,8 @@ def _load_storage(
         import sqlalchemy.exc
     except ImportError as err:
         raise TrialsError(_OPTUNA_HINT) from err
-    url, engine_kwargs, label = _readonly_url(text, scheme)
+    url, engine_kwargs, label = _readonly_url(text, scheme, _check_timeout(timeout))
+    password = _password(url)
     try:
         frame = _read_sql(url, engine_kwargs, study, label, curves)
         if isinstance(frame, str):
@@ -120,7 +225,20 @@ def _load_storage(
     except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
         cause = err.__cause__ if isinstance(err.__cause__, Exception) else err
         detail = str(getattr(cause, "orig", None) or cause).strip().splitlines()[0]
-        if re.search(r"no such table|does not exist|doesn't exist|UndefinedTable", detail):
+        if password and len(password) >= 4:
+            detail = detail.replace(password, "***")
+        detail = mask_url(detail)
+        if re.search(r"database is locked|database table is locked", detail):
+            why = (f"a writer held its lock for longer than timeout={timeout:g} s (hpo_insights "
+                   "waits that long, then gives up); retry, pass a larger timeout=, or load a "
+                   "copy of the file")
+        elif re.search(r"timeout expired|timed out|Can't connect|Lost connection", detail):
+            why = (f"the server did not answer within timeout={timeout:g} s; check the host "
+                   "and port, or pass a larger timeout=")
+        elif re.search(r"statement timeout|max_execution_time", detail):
+            why = (f"a query ran longer than timeout={timeout:g} s; pass a larger timeout= "
+                   "for a large storage or a busy server")
+        elif re.search(r"no such table|does not exist|doesn't exist|UndefinedTable", detail):
             why = "it holds no Optuna tables (is it an Optuna storage?)"
         elif re.search(r"read-only|readonly", detail):
             why = ("reading it would need a write (a missing Optuna version stamp, or an "
@@ -138,6 +256,8 @@ def _load_storage(
         raise TrialsError(
             f"Cannot open {label!r}: the database driver is missing ({err}). {_OPTUNA_HINT}"
         ) from err
+    except sqlite3.Error as err:  # raised before SQLAlchemy wraps it (the immutable check)
+        raise TrialsError(f"Cannot load trials from {label!r}: {err}.") from err
     except RuntimeError as err:
         if "compatible" not in str(err):
             raise
@@ -152,7 +272,25 @@ def _read_sql(
     url: str, engine_kwargs: dict, study: str | Sequence[str] | None, label: str,
     curves: bool = False,
 ) -> pd.DataFrame | str:
-    """The frame read with SQL in one snapshot, or why the schema is not one we know."""
+    """The frame read with SQL in one snapshot, or why the schema is not one we know.
+
+    A WAL-mode SQLite file with no writer is read ``immutable=1`` (no locks): if the file
+    changed meanwhile (a writer came and checkpointed), it is read again.
+    """
+    creator = engine_kwargs.get("creator")
+    path = getattr(creator, "sqlite_path", None)
+    for _ in range(3):
+        before = _file_state(path) if path is not None else None
+        frame = _read_sql_once(url, engine_kwargs, study, label, curves)
+        if path is None or not creator.immutable or _file_state(path) == before:
+            return frame
+    return _read_sql_once(url, engine_kwargs, study, label, curves)  # -wal exists by now
+
+
+def _read_sql_once(
+    url: str, engine_kwargs: dict, study: str | Sequence[str] | None, label: str,
+    curves: bool,
+) -> pd.DataFrame | str:
     import sqlalchemy
 
     engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool, **engine_kwargs)
@@ -339,6 +477,8 @@ def _utc_to_local(stamps: pd.Series) -> pd.Series:
     The offset comes from ``time.localtime`` once per 15-minute UTC bucket: time-zone
     transitions since 1970 fall on quarter hours, so every instant of a bucket shares it.
     """
+    if time.timezone == 0 and not time.daylight:  # UTC-like zone: no offset since 1970
+        return stamps
     valid = stamps.notna().to_numpy()
     if not valid.any():
         return stamps
@@ -536,7 +676,6 @@ def _sql_frame(conn: Any, studies: str | Sequence[str] | None, label: str) -> pd
             frame = pd.DataFrame(part).infer_objects()
         frames.append(_with_study_columns(frame, name, dirs, names_k, study_attrs[sid]))
     return _concat_studies(frames)
-
 
 
 # --------------------------------------------------------------------------- curves

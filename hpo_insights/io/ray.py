@@ -192,26 +192,25 @@ def _flat_config(config: dict, prefix: str = "config/") -> dict:
     return out
 
 
-def _read_results(trial: Path) -> pd.DataFrame:
-    """Every result a trial reported (``result.json`` lines, else ``progress.csv``)."""
+def _read_results(trial: Path) -> list[dict]:
+    """Every result a trial reported (``result.json`` lines, else ``progress.csv`` rows)."""
     result = trial / "result.json"
     try:
         if result.is_file() and result.stat().st_size:
-            rows = [json.loads(line) for line in result.read_text().splitlines() if line.strip()]
-            frame = pd.DataFrame.from_records(rows)
-            return frame.drop(columns=["config"], errors="ignore")
+            return [json.loads(line) for line in result.read_text().splitlines() if line.strip()]
         progress = trial / "progress.csv"
         if progress.is_file() and progress.stat().st_size:
-            return pd.read_csv(progress)
+            return pd.read_csv(progress).to_dict("records")
     except (ValueError, OSError, pd.errors.ParserError) as err:
         raise TrialsError(
             f"Cannot read the results of the Ray Tune trial folder {str(trial)!r}: {err}. "
             "Expected result.json (one JSON object per line) or progress.csv."
         ) from err
-    return pd.DataFrame()
+    return []
 
 
-def _trial_row(trial: Path) -> tuple[dict, pd.DataFrame]:
+def _trial_row(trial: Path) -> tuple[dict, list[dict]]:
+    """The trial's last result with its flattened config (a ``get_dataframe()`` row)."""
     params_file = trial / "params.json"
     try:
         config = json.loads(params_file.read_text()) if params_file.is_file() else {}
@@ -220,13 +219,14 @@ def _trial_row(trial: Path) -> tuple[dict, pd.DataFrame]:
             f"Cannot read {str(params_file)!r}: {err}. Expected the trial's config as JSON."
         ) from err
     results = _read_results(trial)
-    row: dict = results.iloc[-1].to_dict() if len(results) else {}
+    row: dict = {k: v for k, v in results[-1].items() if k != "config"} if results else {}
     row.update(_flat_config(config if isinstance(config, dict) else {}))
-    if "trial_id" not in row or pd.isna(row.get("trial_id")):
+    if row.get("trial_id") is None or (isinstance(row["trial_id"], float)
+                                       and np.isnan(row["trial_id"])):
         match = re.search(r"_([0-9a-f]+_\d+)(?:_|$)", trial.name)
         row["trial_id"] = match.group(1) if match else trial.name
     row["logdir"] = trial.name
-    if len(results) == 0:
+    if not results:
         row["done"] = False
     error = trial / "error.txt"
     if error.is_file():
@@ -253,7 +253,7 @@ def _experiments(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.is_dir() and _trial_dirs(p))
 
 
-def _read_experiment(path: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], str | None]:
+def _read_experiment(path: Path) -> tuple[pd.DataFrame, dict[str, list[dict]], str | None]:
     rows, results = [], {}
     for trial in _trial_dirs(path):
         row, res = _trial_row(trial)
@@ -390,7 +390,8 @@ def ray_curves(
     -------
     pandas.DataFrame
         Columns ``study, number, state, step, value``: one row per reported
-        result, ``step`` the ``training_iteration``; sorted by study, number, step.
+        result, ``step`` the ``training_iteration``; studies in folder order, then by number
+        and step.
 
     Examples
     --------
@@ -421,23 +422,25 @@ def ray_curves(
                            default_objective=metric)
         col = trials["study_metric_name"].iloc[0] if len(trials) else objective
         numbers = _trial_numbers(table)
-        numbers = numbers if numbers is not None else pd.Series(range(len(table)))
+        numbers = numbers.to_numpy() if numbers is not None else np.arange(len(table))
         for tid, number, state in zip(table["trial_id"].astype(str), numbers,
                                       trials[F.STATE], strict=True):
-            res = results[tid]
-            if col not in res.columns or "training_iteration" not in res.columns:
-                continue
-            parts.append(pd.DataFrame({
-                F.STUDY: exp.name, F.NUMBER: int(number), F.STATE: state,
-                "step": pd.to_numeric(res["training_iteration"]).astype("int64"),
-                "value": pd.to_numeric(res[col], errors="coerce").astype("float64"),
-            }))
-    if not parts:
-        return pd.DataFrame({F.STUDY: pd.Series(dtype="str"), F.NUMBER: pd.Series(dtype="int64"),
-                             F.STATE: pd.Series(dtype="str"), "step": pd.Series(dtype="int64"),
-                             "value": pd.Series(dtype="float64")})
-    out = pd.concat(parts, ignore_index=True)
-    return out.sort_values([F.STUDY, F.NUMBER, "step"], kind="stable").reset_index(drop=True)
+            res = [r for r in results[tid] if "training_iteration" in r]
+            parts.append((exp.name, int(number), state, len(res),
+                          [r["training_iteration"] for r in res],
+                          [r.get(col, np.nan) for r in res]))
+    counts = [p[3] for p in parts]
+    out = pd.DataFrame({
+        F.STUDY: pd.Series(np.repeat([p[0] for p in parts], counts), dtype="str"),
+        F.NUMBER: np.repeat(np.array([p[1] for p in parts], dtype="int64"), counts),
+        F.STATE: pd.Series(np.repeat([p[2] for p in parts], counts), dtype="str"),
+        "step": np.array([s for p in parts for s in p[4]], dtype="int64"),
+        "value": pd.to_numeric(pd.Series([v for p in parts for v in p[5]], dtype="object"),
+                               errors="coerce").astype("float64").to_numpy(),
+    })
+    key = pd.factorize(out[F.STUDY])[0]
+    order = np.lexsort((out["step"].to_numpy(), out[F.NUMBER].to_numpy(), key))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def _accepts_curves(source: object) -> bool:

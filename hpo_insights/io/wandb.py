@@ -129,6 +129,9 @@ def _from_docs_export(table, objective, params, label) -> pd.DataFrame:
     summary = pd.DataFrame.from_records(
         [_flatten(_as_dict(s, "summary", label)) for s in table["summary"]], index=table.index)
     summary = summary.drop(columns=[c for c in summary.columns if c in config.columns])
+    # Dict key order differs between runs: name order keeps the columns independent of rows.
+    config = config[sorted(config.columns)]
+    summary = summary[sorted(summary.columns)]
     wanted = _select_params(params, list(config.columns), "", f"the W&B export {label}")
     metrics = [c for c in summary.columns if not is_private(c)]
     objs = _objectives(_numeric_candidates(summary, metrics), objective, "", label,

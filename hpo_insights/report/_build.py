@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -88,7 +87,7 @@ def load_trials(
 
         trials = load(example(), direction=direction)
     else:
-        trials = load(source, None if isinstance(source, pd.DataFrame) else studies,
+        trials = load(source, studies=None if isinstance(source, pd.DataFrame) else studies,
                       objective=objective, params=params, direction=direction)
     if studies is not None:
         wanted = [studies] if isinstance(studies, str) else list(studies)
@@ -167,29 +166,6 @@ def _rerun_values(values: dict[str, Any], source: Any, out: Path, trials_file: s
     return saved
 
 
-def _kernel_manager(folder: str) -> type:
-    """A kernel manager talking to the kernel over local IPC sockets in *folder*.
-
-    The default TCP transport makes every kernel print "running over TCP
-    without encryption" on the terminal; IPC sockets are local files.
-    """
-    import os
-
-    from jupyter_client.manager import KernelManager
-    from traitlets import default
-
-    class _IPCKernelManager(KernelManager):
-        @default("transport")
-        def _default_transport(self) -> str:
-            return "ipc"
-
-        @default("ip")
-        def _default_ip(self) -> str:
-            return os.path.join(folder, "kernel")
-
-    return _IPCKernelManager
-
-
 def _client(nb: Any, cwd: str, timeout: int, on_section: Callable[[str], None]):
     from nbclient import NotebookClient
 
@@ -201,9 +177,15 @@ def _client(nb: Any, cwd: str, timeout: int, on_section: Callable[[str], None]):
             state["last"] = section
             on_section(section)
 
-    kind = {} if sys.platform == "win32" else {"kernel_manager_class": _kernel_manager(cwd)}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": cwd}}, on_cell_start=start, **kind)
+                            resources={"metadata": {"path": cwd}}, on_cell_start=start)
+    client.state_section = None  # the section running now, for timeout and dead-kernel messages
+
+    def start_and_record(cell: Any, cell_index: int) -> None:
+        start(cell, cell_index)
+        client.state_section = state["last"]
+
+    client.on_cell_start = start_and_record
     return client
 
 
@@ -324,20 +306,31 @@ def build(
     }
     nb = notebook(trials, values, layout=layout, title=title)
     say("starting the notebook kernel")
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+    client = _client(nb, str(work), timeout, say)
+    # The kernel's own log (e.g. "running over TCP without encryption", printed by every
+    # local kernel) goes to a file beside the notebook, not to the terminal; cell output
+    # is unaffected.
+    log = open(work / "kernel.log", "w", encoding="utf-8")  # closed in the finally below
     try:
-        _client(nb, str(work), timeout, say).execute()
-    except CellExecutionError as error:
+        client.execute(stderr=log)
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         import nbformat
 
         kept = work / "report.ipynb"
         nbformat.write(nb, kept)
         section, cause = _failure(nb, error)
+        if not isinstance(error, CellExecutionError):
+            section = client.state_section or section
+            cause = ("no answer within the time allowed per cell (timeout=" f"{timeout} s)"
+                     if isinstance(error, CellTimeoutError) else "the notebook kernel died")
         raise ReportError(
             f"The report failed in section '{section}': {cause}. Nothing was written to "
             f"{str(out)!r}; the executed notebook is kept in {kept}.",
             section=section, notebook=kept) from None
+    finally:
+        log.close()
     import nbformat
 
     out.mkdir(parents=True, exist_ok=True)

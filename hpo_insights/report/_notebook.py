@@ -31,7 +31,6 @@ from hpo_insights.report.markdown import Layout, layout_of
 __all__ = ["PARAMETER_NAMES", "SECTIONS", "Section", "notebook", "run_in_process"]
 
 PARAMETER_NAMES = ("source", "studies", "objective", "direction", "params", "title", "trials_file")
-_PRED = F.USER_ATTR_PREFIX + "pred_min"
 _PRED_COLUMNS = tuple(F.USER_ATTR_PREFIX + c for c in ("pred_min", "pred_max", "pred_std"))
 _EXTREME = F.USER_ATTR_PREFIX + "extreme_type"
 _HARDWARE = F.STUDY_ATTR_PREFIX + "hardware"
@@ -151,6 +150,11 @@ def _cells_association(p: Part) -> list[tuple[str, bool]]:
              f"hi.report.show(association{p.s})", False)]
 
 
+def _cells_space(p: Part) -> list[tuple[str, bool]]:
+    return [(f"space{p.s} = hi.search_space_importance({p.t})\nhi.report.show(space{p.s})",
+             False)]
+
+
 def _cells_suggestions(p: Part) -> list[tuple[str, bool]]:
     return [(f"next{p.s} = hi.suggestions({p.t})\nhi.report.show(next{p.s}, metric=metric)",
              False)]
@@ -243,6 +247,8 @@ SECTIONS: tuple[Section, ...] = (
             _cells_collapse, _has_predictions),
     Section("importance", "study", "Parameter importance", "Parameter Importance",
             _cells_importance),
+    Section("space", "study", "Importance over the search space", None, _cells_space,
+            _available("search_space_importance")),
     Section("association", "study", "Parameters sampled together", None, _cells_association,
             _two_params),
     Section("trends", "study", "Parameter trends", "Parameter Trends", _cells_trends),
@@ -317,6 +323,7 @@ def cells(trials: pd.DataFrame, *, layout: str | Layout = "default",
                 tags=("title",))]
     toc: list[str] = ["- [Key findings](#key-findings)"]
     body: list[Cell] = []
+    made: dict[str, list[str]] = {}  # section key -> the suffixes of its result variables
     if _has_budgets(trials):
         part = Part("trials", "", trials, lay)
         head = "Cross-Budget HPO Comparison" if ref else "Across budgets"
@@ -332,6 +339,7 @@ def cells(trials: pd.DataFrame, *, layout: str | Layout = "default",
                 anchor = f"budgets-{sec.key}"
                 body.append(Cell("markdown", _heading(2 if ref else 3, text, anchor), sec.key))
                 toc.append(f"  - [{text}](#{anchor})")
+            made.setdefault(sec.key, []).append("")
             for code, figure in sec.cells(part):
                 body.append(Cell("code", code, f"across budgets: {sec.key}",
                                  ("figure",) if figure else ()))
@@ -365,6 +373,7 @@ def cells(trials: pd.DataFrame, *, layout: str | Layout = "default",
             links.append(f"[{text}](#{sub})")
             if ref and sec.key == "coverage":
                 body.append(Cell("markdown", "(Count of trials testing each combination)"))
+            made.setdefault(sec.key, []).append(f"_{s}")
             for code, figure in sec.cells(part):
                 body.append(Cell("code", code, f"{progress}: {sec.key}",
                                  ("figure",) if figure else ()))
@@ -375,12 +384,13 @@ def cells(trials: pd.DataFrame, *, layout: str | Layout = "default",
     out += body
     out.append(Cell("markdown", _heading(2, "Key findings", "key-findings"),
                     tags=("key-findings",)))
-    out.append(Cell("code", _findings_call(trials, suffix), "key findings", ("key-findings",)))
+    out.append(Cell("code", _findings_call(made), "key findings", ("key-findings",)))
     return out
 
 
 _SETUP = """\
 %matplotlib inline
+%config InlineBackend.print_figure_kwargs = {"bbox_inches": None}
 import hpo_insights as hi
 
 trials = hi.report.load_trials(source, studies=studies, objective=objective,
@@ -390,18 +400,14 @@ metric = hi.report.metric_name(trials)
 hi.report.show_warnings_as_notes()"""
 
 
-def _findings_call(trials: pd.DataFrame, suffix: Sequence[str]) -> str:
-    def listed(prefix: str) -> str:
-        return "[" + ", ".join(f"{prefix}_{s}" for s in suffix) + "]"
-
-    args = [f"importance={listed('importance')}", f"trends={listed('trends')}"]
-    if any(_has_predictions(trials[trials[F.STUDY] == n]) for n in pd.unique(trials[F.STUDY])):
-        args.append(f"collapse={listed('collapse')}")
-    if _available("suggestions")(trials):
-        args.append(f"suggestions={listed('next')}")
-    if _has_budgets(trials):
-        args += ["scaling=scaling", "consistency=consistency"]
-    return "hi.report.show_findings(\n    " + ",\n    ".join(args) + ",\n    metric=metric)"
+def _findings_call(made: dict[str, list[str]]) -> str:
+    """The key-findings cell: every result it reads was made by a cell above."""
+    studies = {"importance": "importance", "trends": "trends", "collapse": "collapse",
+               "suggestions": "next"}
+    args = [f"{arg}=[" + ", ".join(f"{var}{s}" for s in made[key]) + "]"
+            for key, var in studies.items() for arg in [key] if made.get(key)]
+    args += [f"{key}={key}" for key in ("scaling", "consistency") if made.get(key)]
+    return "hi.report.show_findings(\n    " + ",\n    ".join([*args, "metric=metric"]) + ")"
 
 
 # --------------------------------------------------------------------------- notebook

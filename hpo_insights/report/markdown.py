@@ -273,6 +273,21 @@ def variance_explained(result: pd.DataFrame, *, metric: str = "objective",
     return table(header, rows)
 
 
+def search_space_importance(result: pd.DataFrame, *,
+                            layout: str | Layout = "default") -> str:
+    """Each parameter's share of the objective's variance over the whole search space
+    (:func:`hi.search_space_importance`), not just among the trials tried."""
+    rows = [[escape(r["param"]), number(r["share"]), number(r["share_corrected"]),
+             number(r["coverage"], 2), str(r["n_trials"]), escape(r["source"])]
+            for _, r in result.iterrows()]
+    r2 = result["r2"].iloc[0] if len(result) else float("nan")
+    return "\n\n".join([
+        table(["Parameter", "Share", "Corrected share", "Coverage", "Trials", "Space from"], rows),
+        f"An additive model fitted on the trials (R² {number(r2, 2)}) weighs each parameter "
+        "over its whole search space; coverage below 1 means part of the space was never "
+        "tried and the share extrapolates there."])
+
+
 def classify_trend(result: pd.DataFrame, *, metric: str = "objective",
                    layout: str | Layout = "default") -> str:
     """Each parameter's trend with its best and worst value (:func:`hi.classify_trend`)."""
@@ -452,29 +467,19 @@ def scaling_check(result: Any, *, metric: str = "objective",
                    f"The differences between the budgets' best {m} are within their noise.")
     pairs = getattr(result, "pairs", None)
     if isinstance(pairs, pd.DataFrame) and len(pairs) and lay.name != "reference":
+        ci = "ci_low" in pairs.columns and "ci_high" in pairs.columns
         rows = [[escape(r["smaller"]), escape(r["larger"]), str(r["top_k"]),
                  number(r["top_smaller"]), number(r["top_larger"]), number(r["difference"]),
+                 *(_ci_cells(r["ci_low"], r["ci_high"]) if ci else []),
                  _pvalue(r.get("p_adjusted", r.get("p_value"))), escape(r["step"])]
                 for _, r in pairs.iterrows()]
         out.append(f"Evidence per step up: the mean {m} of the top trials of each budget "
                    "(p-values adjusted for the number of steps):")
         out.append(table(["Smaller", "Larger", "Top k", f"Mean {m} (smaller)",
-                          f"Mean {m} (larger)", "Difference", "p-value", "Step"], rows))
+                          f"Mean {m} (larger)", "Difference",
+                          *(["95% CI low", "95% CI high"] if ci else []), "p-value", "Step"],
+                         rows))
     return "\n\n".join(out)
-
-
-def _frame_table(frame: pd.DataFrame) -> str:
-    """Any small result frame as a table (numbers to 4 decimals, values as Python writes them)."""
-    def cell(x: Any) -> str:
-        if isinstance(x, float):
-            return number(x)
-        if isinstance(x, dict):
-            return mapping(x)
-        if isinstance(x, list | tuple):
-            return ", ".join(value(v) for v in x)
-        return value(x)
-    return table([escape(c) for c in frame.columns],
-                 [[cell(x) for x in row] for row in frame.itertuples(index=False)])
 
 
 def param_consistency(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
@@ -609,6 +614,7 @@ _KINDS: tuple[tuple[str, frozenset[str]], ...] = (
     ("optimization_history", frozenset({"best_so_far", "counted"})),
     ("classify_trend", frozenset({"param", "trend", "best_value"})),
     ("value_table", frozenset({"param", "value", "count", "mean", "ci_low"})),
+    ("search_space_importance", frozenset({"param", "share", "variance", "coverage"})),
     ("variance_explained", frozenset({"param", "share"})),
     ("summarize", frozenset({"n_trials", "n_used", "best", "mean"})),
     ("best_trial", frozenset({"number", "value", "direction"})),
@@ -632,6 +638,7 @@ _RENDER = {
     "sampling_association": sampling_association,
     "suggestions": suggestions,
     "importance_by_budget": importance_by_budget,
+    "search_space_importance": search_space_importance,
 }
 
 
