@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test report bench lint clean
+.PHONY: test report bench sims lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,18 @@ report: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/import_time.py
 	$(PY) bench/analyses.py
+	$(PY) bench/importance_speed.py
+	$(PY) bench/guard.py
+	$(PY) bench/report_time.py
+
+# The simulations behind docs/statistics.md and docs/benchmarks.md (tens of minutes each),
+# and the 20,000-trial storage read (bench/load.py; writing the storage takes long).
+sims: $(STAMP)
+	$(PY) bench/importance_sim.py
+	$(PY) bench/trend_sim.py
+	$(PY) bench/budget_sim.py
+	$(PY) bench/importance_vs_optuna.py --quick
+	$(PY) bench/load.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check hpo_insights tests bench
