@@ -142,13 +142,13 @@ def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
     out[F.STUDY] = out[F.STUDY].astype("str")
     number = pd.to_numeric(out[F.NUMBER], errors="coerce")
     as_float = number.astype(float)
-    wrong = number.isna() | (as_float % 1 != 0) | (as_float.abs() >= 2.0**63)
+    wrong = number.isna() | (as_float % 1 != 0)
     if pd.api.types.is_bool_dtype(out[F.NUMBER]):
         wrong[:] = True
     if wrong.any():
         bad = out.loc[wrong.to_numpy(), F.NUMBER].iloc[0]
         raise TrialsError(
-            f"Column 'number' must hold integer trial numbers that fit int64, got {bad!r}. "
+            f"Column 'number' must hold integer trial numbers, got {bad!r}. "
             "Drop or fix that row."
         )
     if number.dtype != "int64":
