@@ -465,6 +465,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cache", type=Path, default=None, help="keep TPE trial sets here")
     ap.add_argument("--skip-part1", action="store_true")
     ap.add_argument("--example-only", action="store_true", help="only part 3 (seconds)")
+    ap.add_argument("--timing-only", type=int, metavar="N",
+                    help="only time every estimator on one uniform set of N trials (seed 0)")
     ap.add_argument("--generate-only", type=int, nargs=2, metavar=("N", "SEED"),
                     help="only make the TPE trial set (N, SEED) in --cache (run beside a full run)")
     args = ap.parse_args(argv)
@@ -477,6 +479,14 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.example_only:
         _print_part3()
+        return
+    if args.timing_only:
+        study = _study(uniform_trials(args.timing_only, 0))
+        for name, fn in estimators(study, 0, fanova=True).items():
+            est, sec = _timed(fn)
+            if est:
+                print(f"uniform n={args.timing_only}: {name}: {sec:.3f} s, Spearman "
+                      f"{spearman(est, TRUE_SHARE):.2f}", flush=True)
         return
     import sklearn
 

@@ -30,7 +30,7 @@ def coverage_crosstab(
     studies: str | Sequence[str] | None = None,
     by: str | None = "study",
     states: Sequence[str] = ("COMPLETE",),
-    bins: int = 10,
+    bins: int | None = None,
 ) -> pd.DataFrame:
     """Count the trials of every combination of two parameters' values, zeros included.
 
@@ -49,7 +49,7 @@ def coverage_crosstab(
     states : sequence of str, default ("COMPLETE",)
         The trial states counted (``("COMPLETE", "PRUNED")`` shows where the
         sampler went, pruned or not).
-    bins : int, default 10
+    bins : int or None, default None
         Binning of float parameters, as in :func:`~hpo_insights.value_table`.
 
     Returns

@@ -480,7 +480,9 @@ def _bootstrap_interval(
         chunk = max(1, min(n_resamples, 4_000_000 // max(m, 1)))
         for s in range(0, n_resamples, chunk):
             b = min(chunk, n_resamples - s)
-            idx = rng.integers(0, m, size=(b, m)) + (np.arange(b) * m)[:, None]
+            small = b * m < 2**31  # 32-bit draws are about twice as fast
+            idx = rng.integers(0, m, size=(b, m), dtype=np.int32 if small else np.int64)
+            idx += (np.arange(b, dtype=idx.dtype) * m)[:, None]
             w = np.bincount(idx.ravel(), minlength=b * m).reshape(b, m).astype(float)
             stats[s:s + b] = w @ design
         for j, span in enumerate(spans):
@@ -527,18 +529,43 @@ def _terms(p: _Param, g: int, rows: np.ndarray, x: np.ndarray | None) -> np.ndar
             local = codes - p.offset[g]
             for level in range(1, kg):
                 cols.append((local == level).astype(float))
-    if not has.all() and has.any():
-        cols.append((~has).astype(float))
     if not cols:
         return np.zeros((len(rows), 0))
-    return np.column_stack(cols)
+    block = np.column_stack(cols)
+    if not has.all() and has.any():
+        # conditional parameter: centred over the trials that have it, 0 (its average)
+        # elsewhere, so whatever decides its presence (e.g. the optimizer) keeps that part
+        block = np.where(has[:, None], block - block[has].mean(axis=0), 0.0)
+    return block
 
 
-def _fit(design: np.ndarray, y: np.ndarray) -> tuple[float, int]:
-    """Residual sum of squares and rank of the least-squares fit of *y* on *design*."""
-    beta, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
-    r = y - design @ beta
-    return float(r @ r), int(rank)
+class _Fits:
+    """Least-squares fits of *y* on column subsets of one design, from one QR.
+
+    With ``design = Q R`` (reduced QR), a fit on columns ``S`` has residual
+    ``(y - Q Q'y) + Q (Q'y - R_S b)``, two orthogonal parts: so its residual
+    sum of squares is the projection's plus that of the small ``p x p``
+    problem ``R_S b = Q'y``, solved by ``lstsq`` (SVD, the same singular values
+    and rank as the fit on ``design[:, S]`` itself). The R factor of the
+    design with *y* appended holds ``R``, ``Q'y`` and the projection's
+    residual norm, without forming Q: one pass over the trials for all the
+    sub-models.
+    """
+
+    def __init__(self, design: np.ndarray, y: np.ndarray) -> None:
+        p = design.shape[1]
+        r = np.linalg.qr(np.column_stack([design, y]), mode="r")
+        self.r = r[:p, :p]
+        self.qy = r[:p, p]
+        self.base = float(r[p, p] ** 2) if r.shape[0] > p else 0.0
+        self.rcond = np.finfo(float).eps * max(design.shape)
+
+    def rss(self, cols: np.ndarray | None = None) -> tuple[float, int]:
+        """Residual sum of squares and rank of the fit on *cols* (all columns if None)."""
+        r = self.r if cols is None else self.r[:, cols]
+        beta, _, rank, _ = np.linalg.lstsq(r, self.qy, rcond=self.rcond)
+        res = self.qy - r @ beta
+        return self.base + float(res @ res), int(rank)
 
 
 def _adjusted(
@@ -577,19 +604,19 @@ def _adjusted(
             continue
         blocks = [_terms(q, g, rows, xs[j]) for j, q in enumerate(infos)]
         design = np.column_stack([np.ones(m), *blocks])
-        rss, rank = _fit(design, yg)
+        fits = _Fits(design, yg)
+        rss, rank = fits.rss()
         df_res = m - rank
         if df_res < 1:
             continue
         ms_res = rss / df_res
-        start = 1
-        for j, blk in enumerate(blocks):
-            width = blk.shape[1]
-            keep = np.r_[0:start, start + width:design.shape[1]]
-            start += width
-            if width == 0 or degenerate[g, j]:
+        spans = np.cumsum([1] + [b.shape[1] for b in blocks])
+        cols = [np.arange(spans[j], spans[j + 1]) for j in range(len(blocks))]
+        for j in range(len(blocks)):
+            if len(cols[j]) == 0 or degenerate[g, j]:
                 continue
-            rss_j, rank_j = _fit(design[:, keep], yg)
+            keep = np.setdiff1d(np.arange(design.shape[1]), cols[j])
+            rss_j, rank_j = fits.rss(keep)
             df_j = rank - rank_j
             if df_j < 1:
                 continue  # aliased with the other parameters: not separable
@@ -604,28 +631,26 @@ def _adjusted(
                 ((corrected[g] - share[g]) > CONFOUND_MARGIN) & (share[g] < corrected[g] / 2)
             )
         for j in flagged:
-            partner[g, j] = _partner(blocks, j, yg)
+            partner[g, j] = _partner(fits, cols, j, sst)
     return {"share": share, "p": p, "partner": partner}
 
 
-def _partner(blocks: list[np.ndarray], j: int, y: np.ndarray) -> int:
+def _partner(fits: _Fits, cols: list[np.ndarray], j: int, sst: float) -> int:
     """The other parameter that takes the most of parameter *j*'s sum of squares."""
-    ones = np.ones((len(y), 1))
-    rss0 = float((y - y.mean()) @ (y - y.mean()))
-    alone = rss0 - _fit(np.hstack([ones, blocks[j]]), y)[0]
+    one = np.array([0])
+    alone = sst - fits.rss(np.r_[one, cols[j]])[0]
     best, most = -1, 0.0
-    for q, blk in enumerate(blocks):
-        if q == j or blk.shape[1] == 0:
+    for q, cq in enumerate(cols):
+        if q == j or len(cq) == 0:
             continue
-        rss_q = _fit(np.hstack([ones, blk]), y)[0]
-        rss_jq = _fit(np.hstack([ones, blk, blocks[j]]), y)[0]
+        rss_q = fits.rss(np.r_[one, cq])[0]
+        rss_jq = fits.rss(np.r_[one, cq, cols[j]])[0]
         taken = alone - (rss_q - rss_jq)
         if taken > most:
             best, most = q, taken
     return best
 
 
-# --- confounding ----------------------------------------------------------------
 def _partner_association(infos: list[_Param], partner: np.ndarray, ngroups: int) -> np.ndarray:
     """Cramér's V between each flagged parameter and its partner: (group, param)."""
     from hpo_insights.association import _cramers_v

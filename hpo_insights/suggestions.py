@@ -26,7 +26,7 @@ def suggestions(
     objective: str | None = None,
     direction: str | None = None,
     by: str | None = "study",
-    bins: int = 10,
+    bins: int | None = None,
     alpha: float = 0.05,
     min_trials: int = 3,
     exclude_collapsed: bool = True,
@@ -47,7 +47,7 @@ def suggestions(
         Overrides ``study_direction``.
     by : str or None, default "study"
         Suggestions per value of this column; ``None`` pools all trials.
-    bins : int, default 10
+    bins : int or None, default None
         Binning of float parameters, as in :func:`hpo_insights.value_table`.
     alpha : float, default 0.05
         Level of the trend test behind ``"edge"`` and of the simultaneous
@@ -115,16 +115,21 @@ def suggestions(
     >>> import hpo_insights as hi
     >>> sg = hi.suggestions(hi.datasets.example(), studies="transformer-200M")
     >>> sg[sg.kind == "edge"][["param", "value", "difference", "ci_low", "ci_high"]].round(4)
-         param value  difference  ci_low  ci_high
-    0  dropout   0.7      0.0249  0.0185   0.0314
-    >>> print(sg.detail[0])
+               param               value  difference  ci_low  ci_high
+    0  learning_rate  [1.1e-05, 1.9e-05)      0.0147  0.0091   0.0203
+    1        dropout                 0.7      0.0249  0.0185   0.0314
+    >>> print(sg.detail[1])
     dropout: best at 0.7, the largest value tried, and the objective improves toward it by 0.0249
     across the range (95% CI 0.0185 to 0.0314); try values above it.
     >>> sg[sg.kind == "worse"][["param", "value", "other_value", "difference"]].round(4).head(3)
-          param              value        other_value  difference
-    1  n_layers                 10                  8     -0.0106
-    2   n_heads                  8                 16     -0.0169
-    3  learning_rate  [0.0001, 0.00038]  [1.3e-05, 1.6e-05)     -0.0187
+               param               value         other_value  difference
+    2       n_layers                  10                   8     -0.0106
+    3        n_heads                   8                  16     -0.0169
+    4  learning_rate  [5.5e-05, 0.00038]  [1.1e-05, 1.9e-05)     -0.0144
+
+    The learning rate's true optimum here is 3e-05 (``EXAMPLE_TRUTH``), inside the range but
+    near its low end: with 46 trials the lowest bin scores best and the trend is decreasing,
+    so the edge suggestion is what these trials support.
     """
     if isinstance(alpha, bool) or not isinstance(alpha, float | int) or not 0 < alpha < 1:
         raise TrialsError(f"alpha must be a number in (0, 1), got {alpha!r} instead.")

@@ -66,7 +66,7 @@ def value_table(
     studies: str | Sequence[str] | None = None,
     objective: str | None = None,
     by: str | None = "study",
-    bins: int = 10,
+    bins: int | None = None,
     confidence: float = 0.95,
     exclude_collapsed: bool = True,
 ) -> pd.DataFrame:
@@ -86,9 +86,11 @@ def value_table(
         The objective column; ``None`` means the frame's single objective.
     by : str or None, default "study"
         One table per value of this column; ``None`` pools all trials.
-    bins : int, default 10
+    bins : int or None, default None
         Float parameters with more distinct values than *bins* are cut into at
-        most *bins* quantile intervals.
+        most *bins* quantile intervals. ``None``: ``n // 10`` bins for the
+        group's ``n`` values, at least 3 and at most 10 (the rule
+        :func:`~hpo_insights.variance_explained` uses, so all analyses agree).
     confidence : float, default 0.95
         Level of the t-interval of the mean.
     exclude_collapsed : bool, default True
@@ -202,7 +204,7 @@ def classify_trend(
     objective: str | None = None,
     direction: str | None = None,
     by: str | None = "study",
-    bins: int = 10,
+    bins: int | None = None,
     exclude_collapsed: bool = True,
 ) -> pd.DataFrame:
     """The shape of the objective along a parameter (with evidence), and its best and worst value.
@@ -235,7 +237,7 @@ def classify_trend(
         Overrides ``study_direction`` (decides which mean is best).
     by : str or None, default "study"
         One answer per value of this column; ``None`` pools all trials.
-    bins : int, default 10
+    bins : int or None, default None
         Binning of float parameters, as in :func:`value_table`.
     exclude_collapsed : bool, default True
         Leave out the trials :func:`hpo_insights.detect_collapse` flags, as in

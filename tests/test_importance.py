@@ -196,7 +196,7 @@ def test_bootstrap_matches_a_loop_over_resamples(rng):
     trials = _frame(rng, n=40)
     ve = hi.variance_explained(trials, params=["opt"], ci="bootstrap", seed=11, n_resamples=50)
     # the same draws: a multinomial resample as uniform indices from default_rng(seed)
-    draws = np.random.default_rng(11).integers(0, 40, size=(50, 40))
+    draws = np.random.default_rng(11).integers(0, 40, size=(50, 40), dtype=np.int32)
     y, opt = trials.value.to_numpy(), trials.params_opt.to_numpy()
     eps = []
     for idx in draws:  # an independent, slow reference computation
@@ -453,3 +453,36 @@ def test_constant_objective_is_nan_whatever_its_value(value, n):
     with pytest.warns(hi.TrialsWarning, match="constant objective"):
         ve = hi.variance_explained(t)
     assert ve[FIGURES].isna().all().all()
+
+
+def test_conditional_parameter_keeps_its_parent(rng):
+    """A parameter present only with one optimizer does not take the optimizer's share."""
+    n = 300
+    opt = rng.choice(["adam", "sgd"], n)
+    mom = np.where(opt == "sgd", rng.uniform(0.5, 0.99, n), np.nan)
+    y = 0.7 + 0.02 * (opt == "adam") + 0.05 * np.nan_to_num(mom - 0.75) + rng.normal(0, 0.01, n)
+    t = pd.DataFrame({"study": "s", "number": range(n), "state": "COMPLETE", "value": y,
+                      "params_opt": opt, "params_momentum": mom})
+    ve = hi.variance_explained(t).set_index("param")
+    assert ve.n_trials["momentum"] == (opt == "sgd").sum()
+    assert bool(ve.matters["opt"]) and bool(ve.matters["momentum"])
+    # by hand: the momentum columns are centred among SGD trials and 0 for Adam trials
+    has = opt == "sgd"
+    z = np.where(has, mom, 0.0)
+    z = (z - z[has].mean()) / z[has].std()
+    quad = z * z - (z * z)[has].mean()
+    mcols = np.where(has[:, None], np.column_stack([z, quad]), 0.0)
+    ones = np.ones((n, 1))
+    ocol = (opt == "sgd").astype(float)[:, None]
+
+    def rss(x):
+        beta = np.linalg.lstsq(x, y, rcond=None)[0]
+        return ((y - x @ beta) ** 2).sum()
+
+    full = rss(np.hstack([ones, ocol, mcols]))
+    ms = full / (n - 4)
+    ss_t = ((y - y.mean()) ** 2).sum()
+    expect_opt = (rss(np.hstack([ones, mcols])) - full - ms) / ss_t
+    expect_mom = (rss(np.hstack([ones, ocol])) - full - 2 * ms) / ss_t
+    assert ve.share_adjusted["opt"] == pytest.approx(expect_opt, rel=1e-7)
+    assert ve.share_adjusted["momentum"] == pytest.approx(expect_mom, rel=1e-7)

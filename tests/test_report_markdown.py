@@ -490,7 +490,7 @@ def test_binned_param_shows_interval_labels():
     rng = np.random.default_rng(0)
     lr = 10 ** rng.uniform(-5, -2, 40)
     t = _frame(rng.normal(size=40), {"lr": lr})
-    vt = hi.value_table(t, params="lr")
+    vt = hi.value_table(t, params="lr", bins=10)
     text = md.value_table(vt, layout="reference")
     labels = vt["label"] if "label" in vt.columns else vt["value"]
     assert len(labels) == 10
