@@ -334,3 +334,28 @@ def test_example_figures_save_as_png(example, tmp_path, monkeypatch):
     assert len(list(tmp_path.iterdir())) == 2 + 3 * 4
     pd.testing.assert_frame_equal(example, before)
     assert dict(matplotlib.rcParams) == rc
+
+
+@pytest.mark.parametrize("shift", [0.0, 1000.0])
+def test_titles_sit_where_matplotlibs_automatic_placement_puts_them(tiny_trials, shift,
+                                                                  monkeypatch):
+    """The theme fixes titles at the top edge; drawn, they land where automatic placement would.
+
+    With ``shift`` the objective is 1000 + a small range: the y axes show an offset
+    text, and automatic placement is kept for those panels.
+    """
+    long = "params_" + "a_parameter_name_as_long_as_the_panel_is_wide"  # title over the offset
+    t = tiny_trials.rename(columns={"params_lr": long})
+    t = t.assign(value=t["value"] * 1e-4 + shift if shift else t["value"])
+    vt = hi.value_table(t)
+    fixed = plot.value_table(vt)
+    monkeypatch.setitem(plot._RC, "axes.titley", None)  # matplotlib's default: automatic
+    auto = plot.value_table(vt)
+    tops = []
+    for fig in (fixed, auto):
+        fig.canvas.draw()
+        tops.append([a.title.get_window_extent().y0 for a in fig.axes])
+    offsets = [a.yaxis.get_offset_text().get_text() for a in fixed.axes]
+    assert all(offsets) if shift else not any(offsets)
+    assert len(tops[0]) >= 2 and tops[0] == pytest.approx(tops[1])
+    plt.close("all")
