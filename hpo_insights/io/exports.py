@@ -72,3 +72,47 @@ def _select_params(params, available: list[str], prefix: str, where: str) -> lis
             )
         keep.append(col)
     return keep
+
+
+def _named_params(params, cols: list[str], label: str, hint: str) -> list[str]:
+    """The parameter columns a plain table names with ``params=`` (all must exist)."""
+    if params is None:
+        raise TrialsError(hint)
+    wanted = _as_list(params)
+    missing = [p for p in wanted if p not in cols]
+    if missing:
+        raise TrialsError(
+            f"Unknown parameter column {', '.join(repr(m) for m in missing)} in {label}. "
+            f"Columns: {', '.join(cols)}."
+        )
+    return wanted
+
+
+def _rename_runs_table(
+    table: pd.DataFrame, wanted: list[str], objs: list[str], states: Sequence[str],
+    meta_columns: Sequence[str],
+) -> pd.DataFrame:
+    """A runs table (W&B layout) renamed to the trials frame's columns.
+
+    Parameters become ``params_<name>``, objectives ``value``/``values_<name>``, the first
+    of *states* present ``state``, ``Created`` ``datetime_start``, the rest
+    ``user_attrs_<name>`` (lower-cased for *meta_columns*); a numeric ``Runtime`` (seconds)
+    becomes ``duration``.
+    """
+    cols = list(table.columns)
+    rename = {c: F.PARAM_PREFIX + c for c in wanted}
+    rename.update(_value_columns(objs, ""))
+    for cand in states:
+        if cand in cols:
+            rename[cand] = F.STATE
+            break
+    if "Created" in cols:
+        rename["Created"] = F.DATETIME_START
+    rest = [c for c in cols if c not in rename and c not in (F.STUDY, F.NUMBER)]
+    rename.update({c: F.USER_ATTR_PREFIX + c.lower() if c in meta_columns else
+                   F.USER_ATTR_PREFIX + c for c in rest})
+    out = table.rename(columns=rename)
+    if "Runtime" in cols and F.is_numeric_param(table["Runtime"]):
+        out[F.DURATION] = pd.to_timedelta(table["Runtime"], unit="s")
+    return out
+

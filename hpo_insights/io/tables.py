@@ -19,9 +19,14 @@ import pandas as pd
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
 from hpo_insights.io import wandb
-from hpo_insights.io.canonical import _as_list
 from hpo_insights.io.dashboard import _from_dashboard
-from hpo_insights.io.exports import _metric_label, _numeric_candidates, _objectives, _value_columns
+from hpo_insights.io.exports import (
+    _metric_label,
+    _named_params,
+    _numeric_candidates,
+    _objectives,
+    _rename_runs_table,
+)
 from hpo_insights.io.mlflow import _from_mlflow
 from hpo_insights.io.ray import _from_ray
 from hpo_insights.io.wandb import WANDB_META
@@ -195,33 +200,14 @@ def _from_optuna_table(table: pd.DataFrame) -> pd.DataFrame:
 def _from_plain(table, objective, params, label) -> pd.DataFrame:
     cols = list(table.columns)
     meta = {"State", "state", "status", "Status", F.STUDY, F.NUMBER, *WANDB_META}
-    if params is None:
-        raise TrialsError(
-            f"Cannot tell the parameters of {label}: it has no params_/config/ /params. columns. "
-            f"Pass params=[...] naming them among: {', '.join(c for c in cols if c not in meta)}."
-        )
-    wanted = _as_list(params)
-    missing = [p for p in wanted if p not in cols]
-    if missing:
-        raise TrialsError(
-            f"Unknown parameter column {', '.join(repr(m) for m in missing)} in {label}. "
-            f"Columns: {', '.join(cols)}."
-        )
+    wanted = _named_params(
+        params, cols, label,
+        f"Cannot tell the parameters of {label}: it has no params_/config/ /params. columns. "
+        f"Pass params=[...] naming them among: {', '.join(c for c in cols if c not in meta)}.",
+    )
     others = [c for c in cols if c not in wanted and c not in meta]
     objs = _objectives(_numeric_candidates(table, others), objective, "", label, cols)
-    rename = {c: F.PARAM_PREFIX + c for c in wanted}
-    rename.update(_value_columns(objs, ""))
-    for cand in ("State", "state", "status", "Status"):
-        if cand in cols:
-            rename[cand] = F.STATE
-            break
-    if "Created" in cols:
-        rename["Created"] = F.DATETIME_START
-    rest = [c for c in cols if c not in rename and c not in (F.STUDY, F.NUMBER)]
-    rename.update({c: F.USER_ATTR_PREFIX + c.lower() if c in WANDB_META else
-                   F.USER_ATTR_PREFIX + c for c in rest})
-    out = table.rename(columns=rename)
-    if "Runtime" in cols and F.is_numeric_param(table["Runtime"]):
-        out[F.DURATION] = pd.to_timedelta(table["Runtime"], unit="s")
+    out = _rename_runs_table(table, wanted, objs, ("State", "state", "status", "Status"),
+                             WANDB_META)
     out["study_metric_name"] = _metric_label(objs, "")
     return out

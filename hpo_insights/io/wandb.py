@@ -27,11 +27,12 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.io.canonical import _as_list
 from hpo_insights.io.exports import (
     _metric_label,
+    _named_params,
     _numeric_candidates,
     _objectives,
+    _rename_runs_table,
     _select_params,
     _value_columns,
 )
@@ -173,35 +174,15 @@ def _from_runs_table(table, objective, params, label) -> pd.DataFrame:
     table = table.drop(columns=[c for c in table.columns if str(c).startswith("Unnamed:")])
     cols = list(table.columns)
     meta = {"State", "state", F.STUDY, F.NUMBER, *WANDB_META, *DOCS_META}
-    if params is None:
-        raise TrialsError(
-            f"Cannot tell the parameters of the W&B runs table {label}: config and summary "
-            "columns stand side by side. Pass params=[...] naming the config columns among: "
-            f"{', '.join(c for c in cols if c not in meta and not is_private(c))}."
-        )
-    wanted = _as_list(params)
-    missing = [p for p in wanted if p not in cols]
-    if missing:
-        raise TrialsError(
-            f"Unknown parameter column {', '.join(repr(m) for m in missing)} in {label}. "
-            f"Columns: {', '.join(cols)}."
-        )
+    wanted = _named_params(
+        params, cols, label,
+        f"Cannot tell the parameters of the W&B runs table {label}: config and summary "
+        "columns stand side by side. Pass params=[...] naming the config columns among: "
+        f"{', '.join(c for c in cols if c not in meta and not is_private(c))}.",
+    )
     others = [c for c in cols if c not in wanted and c not in meta and not is_private(c)]
     objs = _objectives(_numeric_candidates(table, others), objective, "", label, others)
-    rename = {c: F.PARAM_PREFIX + c for c in wanted}
-    rename.update(_value_columns(objs, ""))
-    for cand in ("State", "state"):
-        if cand in cols:
-            rename[cand] = F.STATE
-            break
-    if "Created" in cols:
-        rename["Created"] = F.DATETIME_START
-    rest = [c for c in cols if c not in rename and c not in (F.STUDY, F.NUMBER)]
-    rename.update({c: F.USER_ATTR_PREFIX + c.lower() if c in WANDB_META else
-                   F.USER_ATTR_PREFIX + c for c in rest})
-    out = table.rename(columns=rename)
-    if "Runtime" in cols and F.is_numeric_param(table["Runtime"]):
-        out[F.DURATION] = pd.to_timedelta(table["Runtime"], unit="s")
+    out = _rename_runs_table(table, wanted, objs, ("State", "state"), WANDB_META)
     if F.STATE in out.columns:
         out = _mask_failed(out, objs)
     out = out.iloc[_start_order(table, "Created" if "Created" in cols else None)]
