@@ -560,8 +560,10 @@ def _wide(
     return out
 
 
-def _sql_frame(conn: Any, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
-    """Every table read once with plain SELECTs; the frame built with vectorised pandas."""
+def _study_filter(
+    conn: Any, studies: str | Sequence[str] | None, label: str
+) -> tuple[list[str], list[int], str, str]:
+    """The selected study names and ids, and the WHERE clauses of study and trial tables."""
     study_rows = conn.exec_driver_sql(
         "SELECT study_id, study_name FROM studies ORDER BY study_id").fetchall()
     names = [r[1] for r in study_rows]
@@ -572,6 +574,12 @@ def _sql_frame(conn: Any, studies: str | Sequence[str] | None, label: str) -> pd
     where_study = "" if studies is None else f" WHERE study_id IN ({id_list})"
     where_trial = "" if studies is None else (
         f" WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id IN ({id_list}))")
+    return wanted, wanted_ids, where_study, where_trial
+
+
+def _sql_frame(conn: Any, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+    """Every table read once with plain SELECTs; the frame built with vectorised pandas."""
+    wanted, wanted_ids, where_study, where_trial = _study_filter(conn, studies, label)
 
     directions: dict[int, list[str]] = {i: [] for i in wanted_ids}
     for sid, _, direction in conn.exec_driver_sql(
@@ -695,16 +703,7 @@ def _studies_curves(studies: list) -> pd.DataFrame:
 
 def _sql_curves(conn: Any, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
     """trial_intermediate_values with each trial's study, number and state (three SELECTs)."""
-    study_rows = conn.exec_driver_sql(
-        "SELECT study_id, study_name FROM studies ORDER BY study_id").fetchall()
-    names = [r[1] for r in study_rows]
-    wanted = _select(names, studies, repr(label))
-    ids = {r[1]: int(r[0]) for r in study_rows}
-    wanted_ids = [ids[n] for n in wanted]
-    id_list = ",".join(str(i) for i in wanted_ids) or "NULL"
-    where_study = "" if studies is None else f" WHERE study_id IN ({id_list})"
-    where_trial = "" if studies is None else (
-        f" WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id IN ({id_list}))")
+    wanted, wanted_ids, where_study, where_trial = _study_filter(conn, studies, label)
     trials = _fetch(conn, f"SELECT trial_id, number, study_id, state FROM trials{where_study}",
                     ["trial_id", "number", "study_id", "state"])
     points = _fetch(conn, "SELECT trial_id, step, intermediate_value, intermediate_value_type "

@@ -166,15 +166,6 @@ def _cells_importance_budgets(p: Part) -> list[tuple[str, bool]]:
             ("hi.plot.importance_by_budget(importance_budgets);", True)]
 
 
-def _available(name: str) -> Callable[[pd.DataFrame], bool]:
-    """Whether the library has the analysis *name* (sections of analyses still landing)."""
-    def applies(trials: pd.DataFrame) -> bool:
-        import hpo_insights
-
-        return name in hpo_insights.__all__
-    return applies
-
-
 def _cells_coverage(p: Part) -> list[tuple[str, bool]]:
     names = F.param_names(p.frame)
     pairs = [q for q in p.layout.pairs if q[0] in names and q[1] in names]
@@ -241,22 +232,20 @@ SECTIONS: tuple[Section, ...] = (
     Section("budget-collapse", "budgets", "Probability collapse per budget",
             "Probability Collapse by Budget", _cells_budget_collapse),
     Section("importance-budgets", "budgets", "Parameter importance across budgets", None,
-            _cells_importance_budgets, _available("importance_by_budget")),
+            _cells_importance_budgets),
     Section("summary", "study", "Summary", "Summary Statistics", _cells_summary),
     Section("collapse", "study", "Probability collapse", "Probability Collapse Analysis",
             _cells_collapse, _has_predictions),
     Section("importance", "study", "Parameter importance", "Parameter Importance",
             _cells_importance),
-    Section("space", "study", "Importance over the search space", None, _cells_space,
-            _available("search_space_importance")),
+    Section("space", "study", "Importance over the search space", None, _cells_space),
     Section("association", "study", "Parameters sampled together", None, _cells_association,
             _two_params),
     Section("trends", "study", "Parameter trends", "Parameter Trends", _cells_trends),
     Section("coverage", "study", "Coverage", "Coverage Matrices", _cells_coverage, _two_params),
     Section("extremes", "study", "Forced extreme trials", "Forced Extreme Trials",
             _cells_extremes, _has_extremes),
-    Section("suggestions", "study", "What to try next", None, _cells_suggestions,
-            _available("suggestions")),
+    Section("suggestions", "study", "What to try next", None, _cells_suggestions),
 )
 """The report, in order: the cross-budget part, then each study's sections."""
 
