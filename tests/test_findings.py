@@ -15,7 +15,7 @@ FLOAT01 = json.dumps({"name": "FloatDistribution",
 
 
 def _two_studies(rng, n=60, shift=0.0, inter=0.0):
-    """Two studies, x uniform on [0, 1] (recorded linear), c categorical in 3, y with an x effect."""
+    """Two studies: x uniform on [0, 1] (recorded linear), c in 3 levels, an x effect."""
     rows = []
     for s, name in enumerate(["small", "large"]):
         x = rng.uniform(0, 1, n)

@@ -7,19 +7,19 @@ from hpo_insights import _multiplicity as mt
 
 
 def test_holm_hand_computed():
-    """Holm on (0.01, 0.04, 0.03, 0.005): sorted x (4, 3, 2, 1) = 0.02, 0.03, 0.06, 0.04 -> running max."""
+    """Holm on (0.01, 0.04, 0.03, 0.005): sorted x (4, 3, 2, 1) = .02 .03 .06 .04, running max."""
     out = mt.holm([0.01, 0.04, 0.03, 0.005])
     np.testing.assert_allclose(out, [0.03, 0.06, 0.06, 0.02])
 
 
 def test_bh_hand_computed():
-    """BH on (0.01, 0.04, 0.03, 0.005): m p / rank = 0.02, 0.02, 0.04, 0.04 -> running min from the top."""
+    """BH on (0.01, 0.04, 0.03, 0.005): m p / rank = .02 .02 .04 .04, running min from the top."""
     out = mt.bh([0.01, 0.04, 0.03, 0.005])
     np.testing.assert_allclose(out, [0.02, 0.04, 0.04, 0.02])
 
 
 def test_bh_step_up_differs_from_holm():
-    """BH rejects all of (0.02, 0.03, 0.04, 0.05) at 0.05 (m p / rank = 0.08, 0.06, 0.0533, 0.05 -> 0.05)."""
+    """BH rejects all of (.02, .03, .04, .05) at .05 (m p / rank = .08 .06 .0533 .05 -> .05)."""
     out = mt.bh([0.02, 0.03, 0.04, 0.05])
     np.testing.assert_allclose(out, [0.05, 0.05, 0.05, 0.05])
     assert (mt.holm([0.02, 0.03, 0.04, 0.05]) > 0.05).all()
@@ -41,7 +41,7 @@ def test_graph_equals_holm(rng):
 
 
 def test_graph_gatekeeping_hand_computed():
-    """A -> B serial gate: w = (1, 0), edge A->B = 1. p = (0.01, 0.03): B adjusted max(0.01, 0.03)."""
+    """A -> B serial gate: w = (1, 0), edge A->B = 1; p = (.01, .03): B adjusted max(.01, .03)."""
     g = np.array([[0.0, 1.0], [0.0, 0.0]])
     np.testing.assert_allclose(mt.graph([0.01, 0.03], [1.0, 0.0], g), [0.01, 0.03])
     # the gate closed: B is never tested however small its p
