@@ -124,7 +124,8 @@ def test_multi_metric_fixture_needs_objective_and_takes_each():
         loss = hi.load(DATA / "grid.csv", objective="neg_log_loss")
     want = [r["mean_test"]["neg_log_loss"] for r in truth["rows"]]
     got = loss.sort_values("number")["value"].tolist()
-    assert all((math.isnan(g) if w is None else math.isclose(g, w)) for g, w in zip(got, want, strict=True))
+    assert all((math.isnan(g) if w is None else math.isclose(g, w))
+               for g, w in zip(got, want, strict=True))
     both = _load("grid", objective=["accuracy", "mean_test_neg_log_loss"])
     assert {"values_accuracy", "values_neg_log_loss"} <= set(both.columns)
     assert set(both["study_direction"]) == {"maximize,maximize"}
