@@ -293,3 +293,26 @@ def test_unfitted_search_and_bad_inputs(tmp_path):
     pd.DataFrame({"params_x": [1, 2], "value": [0.1, 0.2]}).to_csv(plain, index=False)
     with pytest.raises(hi.TrialsError, match="no per-fold scores"):
         hi.load_folds(plain)
+
+
+def test_halving_fixture_as_curves():
+    """load_curves of a halving table: one curve per candidate, step = n_resources, value =
+    its mean test score; survivors to the last iteration COMPLETE, the others PRUNED."""
+    truth = TRUTH["halving_random"]
+    table = pd.read_csv(DATA / "halving_random.csv")
+    curves = hi.load_curves(table)
+    assert len(curves) == truth["n_candidates"]
+    last = max(r["iter"] for r in truth["rows"])
+    firsts, reached = [], {}
+    for r in truth["rows"]:
+        key = json.dumps(r["params"], sort_keys=True)
+        if key not in firsts:
+            firsts.append(key)
+        reached[key] = max(reached.get(key, 0), r["iter"])
+        got = curves[(curves["number"] == firsts.index(key))
+                     & (curves["step"] == r["n_resources"])]
+        assert len(got) == 1 and got["value"].iloc[0] == r["mean_test"]["score"]
+    for key, it in reached.items():
+        states = set(curves.loc[curves["number"] == firsts.index(key), "state"])
+        assert states == {"COMPLETE" if it == last else "PRUNED"}
+    assert set(curves["study"]) == {"search"}

@@ -457,3 +457,47 @@ def sklearn_folds(
     key = pd.factorize(out["study"])[0]
     order = np.lexsort((out["fold"].to_numpy(), out["number"].to_numpy(), key))
     return out.iloc[order].reset_index(drop=True)
+
+
+# --- successive halving as learning curves ------------------------------------------------------
+def _is_halving_table(columns: Any) -> bool:
+    cols = [str(c) for c in columns]
+    return "iter" in cols and "n_resources" in cols
+
+
+def _accepts_curves(source: Any) -> bool:
+    """A successive-halving search (object, dict or table): its budgets are a curve."""
+    if is_search(source):
+        return _is_halving_table(getattr(source, "cv_results_", {}) or {})
+    if is_cv_results(source):
+        return _is_halving_table(source)
+    return isinstance(source, pd.DataFrame) and is_cv_results_table(source.columns) and \
+        _is_halving_table(source.columns)
+
+
+def _read_curves(source: Any, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+    """One curve per candidate: ``step`` = ``n_resources``, ``value`` = its mean test score.
+
+    The study is the search (``"search"``, or ``studies=`` as one name); a candidate
+    that reached the last iteration is ``COMPLETE``, one that halving dropped
+    earlier ``PRUNED``, one whose score is NaN at some budget ``FAIL``.
+    """
+    label = f"the {type(source).__name__}"
+    table, primary, signs = _source_table(source, label)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrialsWarning)
+        frame = _from_cv_results(table, None, label, primary=primary, signs=signs)
+    name = studies if isinstance(studies, str) else DEFAULT_STUDY
+    if studies is not None and not isinstance(studies, str) and list(studies) != [name]:
+        from hpo_insights.io.canonical import _select
+
+        _select([name], studies, label)
+    step = pd.to_numeric(table["n_resources"], errors="coerce").to_numpy()
+    it = pd.to_numeric(table["iter"], errors="coerce").to_numpy()
+    number = frame[F.NUMBER].to_numpy()
+    value = frame[F.VALUE].to_numpy() if F.VALUE in frame.columns else np.full(len(frame), np.nan)
+    last = pd.Series(it).groupby(number).transform("max").to_numpy()
+    failed = pd.Series(np.isnan(value)).groupby(number).transform("any").to_numpy()
+    state = np.where(failed, "FAIL", np.where(last == np.nanmax(it), "COMPLETE", "PRUNED"))
+    return pd.DataFrame({F.STUDY: name, F.NUMBER: number, F.STATE: state, "step": step,
+                         F.VALUE: value})
