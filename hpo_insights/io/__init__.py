@@ -24,7 +24,7 @@ import pandas as pd
 from hpo_insights import _frame as F
 from hpo_insights import _guard
 from hpo_insights._errors import TrialsError
-from hpo_insights.io import sklearn
+from hpo_insights.io import hyperopt, sklearn
 from hpo_insights.io.canonical import _finish
 from hpo_insights.io.curves import load_curves
 from hpo_insights.io.folds import load_folds
@@ -53,6 +53,7 @@ def load(
     direction: str | Sequence[str] | Mapping[str, str] | None = None,
     metric_name: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    space: Any = None,
 ) -> pd.DataFrame:
     """Load trials from a storage, an exported table, a folder or a DataFrame.
 
@@ -79,6 +80,8 @@ def load(
           ``ResultGrid.get_dataframe()``, MLflow's ``search_runs()``, W&B's
           exports (the docs' ``summary``/``config`` frame, the runs-table CSV) or
           a plain table;
+        - a hyperopt ``Trials`` object (``fmin(..., trials=trials)``; a pickle of
+          one only through ``hi.io.hyperopt.load_hyperopt(path, allow_pickle=True)``);
         - a fitted scikit-learn search (``GridSearchCV``, ``RandomizedSearchCV``,
           ``HalvingGridSearchCV``, ``HalvingRandomSearchCV``), its ``cv_results_``
           dict, or ``pd.DataFrame(search.cv_results_)`` and its CSV (successive
@@ -106,6 +109,10 @@ def load(
         Seconds a storage read may wait: to connect to a server, for each SQL
         statement (PostgreSQL ``statement_timeout``, MySQL ``read_timeout``) and for
         a SQLite file locked by a writer. Then a ``TrialsError`` says what timed out.
+    space : hyperopt search space, optional
+        For a hyperopt ``Trials``: the space given to ``fmin``, to decode
+        ``hp.choice`` indices into the options chosen (without it the indices are
+        kept, with a ``TrialsWarning``).
 
     Returns
     -------
@@ -146,6 +153,12 @@ def load(
     _guard.names("objective", objective)
     _guard.names("params", params)
     _guard.text("metric_name", metric_name)
+    if hyperopt.is_trials(source):
+        return hyperopt.load_hyperopt(source, space=space, studies=studies, direction=direction,
+                                      metric_name=metric_name)
+    if space is not None:
+        raise TrialsError("space= applies to a hyperopt Trials object only; drop it for "
+                          f"{type(source).__name__} sources.")
     if sklearn.is_search(source) or sklearn.is_cv_results(source):
         return sklearn.load_sklearn(source, studies=studies, objective=objective,
                                     direction=direction, metric_name=metric_name)
@@ -196,6 +209,8 @@ def load(
             f"No such file or folder: {text!r}. Pass an Optuna storage URL "
             "(sqlite:///file.db, postgresql://...), a .db/.csv/.parquet/.json file or a folder."
         )
+    if path.suffix.lower() in (".pkl", ".pickle"):
+        raise TrialsError(f"{text!r} is a pickle. {hyperopt._PICKLE_HINT}")
     if is_journal(path):
         frame = load_journal(path, study, repr(text))
         return _finish(frame, None, direction, metric_name, repr(text))
