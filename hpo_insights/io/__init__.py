@@ -71,6 +71,8 @@ def load(
         - an MLflow tracking store: a ``mlflow.db`` file (or ``sqlite:///`` URL)
           holding MLflow's tables, read read-only without mlflow, or an ``mlruns/``
           folder (one study per experiment; see ``docs/sources.md``);
+        - a KerasTuner project folder (``oracle.json``, ``trial_*/trial.json``)
+          or a folder of projects (Hyperband: one study per epoch budget);
         - a Ray Tune experiment folder (trial folders with ``params.json``,
           ``result.json``, ``error.txt``) or a folder of them;
         - a ``.csv``/``.parquet``/``.json``/``.jsonl`` file (one study, named
@@ -243,7 +245,7 @@ def _one_file_per_study(frames: list[pd.DataFrame], files: list[Path]) -> None:
 
 def _tool_source(text: str) -> Any:
     """The loader of another tool's store or folder at *text* (MLflow, Ray Tune), if any."""
-    from hpo_insights.io import mlflow, ray
+    from hpo_insights.io import keras_tuner, mlflow, ray
 
     lower = text.lower()
     if lower.startswith("sqlite:///"):
@@ -256,6 +258,8 @@ def _tool_source(text: str) -> Any:
     if path.suffix.lower() in SQLITE_SUFFIXES and mlflow.is_mlflow_sqlite(path, timeout=0):
         return mlflow.load_mlflow
     if path.is_dir():
+        if keras_tuner.is_keras_tuner(path):
+            return keras_tuner.load_keras_tuner
         if ray.is_ray_experiment(path):
             return ray.load_ray
         if mlflow.is_mlflow_store(path):
