@@ -727,29 +727,10 @@ def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
         row.update(best_low=bl, best_high=bh, best_value=bv)
         out.append(Node(key=("shape", label, term.param), p=min(1.0, 2 * min(p_curv, p_trend)),
                         row=row, parent=key, no=None))
-        # edge
-        at = cur.best
-        if at in (0, len(cur.grid_x) - 1):
-            low_end = at == 0
-            end = cur.low if low_end else cur.high
-            bound = term.lower_bound if low_end else term.upper_bound
-            if not (np.isfinite(bound) and np.isclose(end, bound)):
-                s, se = (s_lo, se_lo) if low_end else (s_hi, se_hi)
-                # outward: better toward the end (cur is better-is-bigger)
-                t = (-s if low_end else s) / se if se > 0 else np.inf
-                p_edge = float(_t_sf(t, cur.df)) if np.isfinite(t) else 0.0
-                erow = _base(ctx, label, term.param, "edge", "suggestions", cur.n, npr, nout)
-                a, b = abs(s) * cur.ys, se * cur.ys
-                erow.update(value="low" if low_end else "high", effect=a,
-                            effect_low=a - tq * b, effect_high=a + tq * b,
-                            best_value=end,
-                            detail=(f"The best {term.param} in {label} is at the "
-                                    f"{'low' if low_end else 'high'} end of the tried range "
-                                    f"({_fmt(end)}), and the objective still improves toward "
-                                    f"it: try values {'below' if low_end else 'above'} it."))
-                out.append(Node(key=("edge", label, term.param), p=p_edge, row=erow,
-                                parent=key, no=None))
+        out.extend(_edge(ctx, cur, key, label, npr, nout))
     elif term.kind == "levels" and cur.counts is not None:
+        if term.numeric:
+            out.extend(_edge(ctx, cur, key, label, npr, nout))
         present = cur.present
         counts = cur.counts[present]
         k = len(present)
@@ -758,16 +739,14 @@ def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
             for i in range(k):
                 if not ok[i] or i == cur.best:
                     continue
-                ps, gaps = [], []
+                ps = []
                 for j in range(k):
                     if j == i or not ok[j]:
                         continue
                     est, se = cur.contrast(cur.design[j] - cur.design[i])  # > 0: i is worse
                     ps.append(_t_sf(est / se, cur.df) if se > 0 else float(est <= 0))
-                    gaps.append((est, se))
                 p = min(1.0, min(ps) * len(ps))
-                j_best = int(np.argmin(ps))
-                est, se = gaps[j_best]
+                est, se = cur.contrast(cur.design[cur.best] - cur.design[i])  # gap to the best
                 est, se = est * cur.ys, se * cur.ys
                 tq = _t_q(1 - alpha / (2 * len(ps)), cur.df)
                 v = _plain(cur.grid_x[i])
@@ -782,6 +761,46 @@ def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
                 out.append(Node(key=("worse", label, term.param, str(v)), p=p, row=wrow,
                                 parent=key, no=None))
     return out
+
+
+def _edge(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
+    """The best fitted value at an end of the tried range, still improving toward it.
+
+    The test: the fitted value at the end against the neighbouring value (levels)
+    or the point a tenth of the tried range inward (smooth terms; on the term's
+    scale), one-sided t. No edge at a natural bound (0, or 1 for a linear
+    parameter within [0, 1]).
+    """
+    term = cur.term
+    last = len(cur.design) - 1
+    at = cur.best
+    if last < 2 or at not in (0, last) or cur.df < 1:
+        return []
+    low_end = at == 0
+    if term.kind == "smooth":
+        end = cur.low if low_end else cur.high
+        inner = last // 10
+        c = cur.design[at] - cur.design[inner if low_end else last - inner]
+        step = "the last tenth of the tried range"
+    else:
+        end = float(cur.grid_x[at])
+        c = cur.design[at] - cur.design[1 if low_end else last - 1]
+        step = f"the next value ({_fmt(cur.grid_x[1 if low_end else last - 1])})"
+    bound = term.lower_bound if low_end else term.upper_bound
+    if np.isfinite(bound) and np.isclose(end, bound):
+        return []
+    est, se = cur.contrast(c)
+    p = float(_t_sf(est / se, cur.df)) if se > 0 else float(est <= 0)
+    tq = _t_q(1 - ctx.alpha / 2, cur.df)
+    a, b = est * cur.ys, se * cur.ys
+    row = _base(ctx, label, term.param, "edge", "suggestions", cur.n, npr, nout)
+    side = "low" if low_end else "high"
+    row.update(value=side, effect=a, effect_low=a - tq * b, effect_high=a + tq * b,
+               best_value=_plain(end),
+               detail=(f"The best {term.param} in {label} is at the {side} end of the tried "
+                       f"range ({_fmt(end)}), better by {_fmt(a)} than at {step}: try values "
+                       f"{'below' if low_end else 'above'} it."))
+    return [Node(key=("edge", label, term.param), p=p, row=row, parent=key, no=None)]
 
 
 def _same_grid(ctx: Context, term: Term) -> bool:
