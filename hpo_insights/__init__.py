@@ -26,6 +26,7 @@ from hpo_insights.budgets import (
 from hpo_insights.collapse import collapse_summary, detect_collapse
 from hpo_insights.coverage import coverage_crosstab
 from hpo_insights.extremes import forced_extremes
+from hpo_insights.findings import findings
 from hpo_insights.importance import variance_explained
 from hpo_insights.importance_budgets import BudgetImportance, importance_by_budget
 from hpo_insights.importance_space import search_space_importance
@@ -48,6 +49,7 @@ __all__ = [
     "compare_budgets",
     "coverage_crosstab",
     "detect_collapse",
+    "findings",
     "forced_extremes",
     "from_optuna",
     "importance_by_budget",
