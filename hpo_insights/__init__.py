@@ -30,7 +30,7 @@ from hpo_insights.findings import findings
 from hpo_insights.importance import variance_explained
 from hpo_insights.importance_budgets import BudgetImportance, importance_by_budget
 from hpo_insights.importance_space import search_space_importance
-from hpo_insights.io import from_optuna, load, load_curves
+from hpo_insights.io import from_optuna, load, load_curves, load_folds
 from hpo_insights.suggestions import suggestions
 from hpo_insights.summary import best_trial, optimization_history, summarize
 from hpo_insights.trends import classify_trend, value_table
@@ -55,6 +55,7 @@ __all__ = [
     "importance_by_budget",
     "load",
     "load_curves",
+    "load_folds",
     "optimization_history",
     "param_consistency",
     "sampling_association",
