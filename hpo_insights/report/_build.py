@@ -390,12 +390,12 @@ def build(
     from hpo_insights.report import _output
     from hpo_insights.report._export import FORMATS, export
     from hpo_insights.report._notebook import notebook
-    from hpo_insights.report.markdown import layout_of
+    from hpo_insights.report.sections import layout_page
 
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise ValueError(f"Unknown report format(s) {unknown}: expected some of {list(FORMATS)}.")
-    layout_of(layout)
+    layout_page(layout)
     out = _output.check_out(out_dir)
     say = progress or (lambda message: None)
     trials = load_trials(source, studies=studies, objective=objective,
