@@ -794,7 +794,7 @@ def test_markdown_dollar_and_markup_from_data_is_text():
             "params_opt": [name, "plain", name, "plain", name, "plain"],
         }))
     trials = pd.concat(frames, ignore_index=True)
-    md = hi.report.markdown.render(trials)
+    md = hi.report.render(trials)
     assert not re.search(r"(?<!\\)\$", md), [line for line in md.splitlines() if "$" in line]
     nb = hi.report.notebook(trials, {"source": None, "studies": None, "objective": None,
                                      "direction": None, "params": None, "title": "$T$",
