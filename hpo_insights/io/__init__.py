@@ -32,6 +32,7 @@ from hpo_insights.io import sources
 from hpo_insights.io.canonical import finish
 from hpo_insights.io.curves import load_curves
 from hpo_insights.io.files import TABLE_SUFFIXES
+from hpo_insights.io.folds import load_folds
 from hpo_insights.io.optuna import (
     OPTUNA_HINT,
     SQLITE_SUFFIXES,
@@ -41,7 +42,7 @@ from hpo_insights.io.optuna import (
 )
 from hpo_insights.io.readers import DEFAULT_TIMEOUT, Request, as_path
 
-__all__ = ["from_optuna", "load", "load_curves"]
+__all__ = ["from_optuna", "load", "load_curves", "load_folds"]
 
 
 def load(
@@ -78,7 +79,11 @@ def load(
           ``multi_index=True``), optuna-dashboard's CSV download, Ray Tune's
           ``ResultGrid.get_dataframe()``, MLflow's ``search_runs()``, W&B's
           exports (the docs' ``summary``/``config`` frame, the runs-table CSV) or
-          a plain table.
+          a plain table;
+        - a fitted scikit-learn search (``GridSearchCV``, ``RandomizedSearchCV``,
+          ``HalvingGridSearchCV``, ``HalvingRandomSearchCV``), its ``cv_results_``
+          dict, or ``pd.DataFrame(search.cv_results_)`` and its CSV (successive
+          halving: one study per iteration).
     studies : str or sequence of str, optional
         Which studies to keep, in this order (storages, journals, or tables with a
         ``study`` column; an unknown name is an error listing those that exist).
@@ -152,7 +157,8 @@ def load(
             return reader.read(source, request)
     if text is None:
         raise TypeError(
-            "source must be a storage URL, a file or folder path, or a DataFrame, got "
+            "source must be a storage URL, a file or folder path, a DataFrame or a fitted "
+            "scikit-learn search (or its cv_results_), got "
             f"{type(source).__name__} instead."
         )
     if not Path(text).exists():

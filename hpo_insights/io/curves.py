@@ -21,7 +21,7 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.io import mlflow, ray
+from hpo_insights.io import mlflow, ray, sklearn
 from hpo_insights.io.canonical import map_states, selected_studies
 from hpo_insights.io.journal import is_journal, journal_studies
 from hpo_insights.io.optuna import (
@@ -92,6 +92,8 @@ CURVE_READERS: list[Reader] = [
     Reader("Optuna storage (URL or SQLite file)", _accepts_storage, _read_storage),
     Reader("Optuna journal file", _accepts_journal, _read_journal),
     Reader("Ray Tune experiment folder", ray.accepts_curves, ray.read_curves),
+    Reader("scikit-learn successive-halving search (step = n_resources)",
+           sklearn.accepts_curves, sklearn.read_curves),
 ]
 
 

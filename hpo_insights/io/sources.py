@@ -18,15 +18,25 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.io import mlflow, ray
+from hpo_insights.io import mlflow, ray, sklearn
 from hpo_insights.io.canonical import finish
 from hpo_insights.io.files import TABLE_SUFFIXES, flatten_columns, read_table
 from hpo_insights.io.journal import is_journal, load_journal
 from hpo_insights.io.optuna import SQLITE_SUFFIXES, load_storage, url_scheme
 from hpo_insights.io.readers import Reader, Request, as_path
-from hpo_insights.io.tables import DEFAULT_STUDY, from_table
+from hpo_insights.io.tables import from_table
 
 __all__ = ["READERS"]
+
+
+# --------------------------------------------------------------------------- objects
+def _is_sklearn(source: Any) -> bool:
+    return sklearn.is_search(source) or sklearn.is_cv_results(source)
+
+
+def _read_sklearn(source: Any, request: Request) -> pd.DataFrame:
+    return sklearn.load_sklearn(source, studies=request.studies, objective=request.objective,
+                                direction=request.direction, metric_name=request.metric_name)
 
 
 # --------------------------------------------------------------------------- DataFrames
@@ -38,8 +48,7 @@ def _read_frame(source: pd.DataFrame, request: Request) -> pd.DataFrame:
     if len(source) == 0:
         raise TrialsError("The DataFrame is empty (0 rows): there are no trials to load.")
     studies = request.studies
-    name = studies if isinstance(studies, str) else DEFAULT_STUDY
-    frame = from_table(source, request, name=name)
+    frame = from_table(source, request, name=studies if isinstance(studies, str) else None)
     return finish(frame, studies, request.direction, request.metric_name, request.label)
 
 
@@ -170,6 +179,7 @@ def _read_table_file(source: Any, request: Request) -> pd.DataFrame:
 #: The sources :func:`hpo_insights.load` reads, tried in order; the first reader whose
 #: ``accepts(source)`` is true reads it.
 READERS: list[Reader] = [
+    Reader("a fitted scikit-learn search or its cv_results_ dict", _is_sklearn, _read_sklearn),
     Reader("a DataFrame (a trials frame or a tool's table)", _is_frame, _read_frame),
     Reader("a Ray Tune experiment folder", _is_ray, _read_ray),
     Reader("an MLflow tracking store (mlflow.db, mlruns/)", _is_mlflow, _read_mlflow),

@@ -8,12 +8,13 @@ Ray Tune, MLflow, W&B, a plain table) and renames it into the canonical columns.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.io import wandb
+from hpo_insights.io import sklearn, wandb
 from hpo_insights.io.dashboard import from_dashboard
 from hpo_insights.io.exports import (
     metric_label,
@@ -43,6 +44,11 @@ def _unique_labels(table: pd.DataFrame, label: str) -> None:
 
 def _from_dashboard(table: pd.DataFrame, request: Request) -> pd.DataFrame:
     return from_dashboard(table)
+
+
+def _from_cv_results(table: pd.DataFrame, request: Request) -> pd.DataFrame:
+    return sklearn.from_cv_results(table, request.objective, request.label,
+                                   study=request.studies)
 
 
 def _from_ray(table: pd.DataFrame, request: Request) -> pd.DataFrame:
@@ -110,11 +116,14 @@ def _from_plain(table: pd.DataFrame, request: Request) -> pd.DataFrame:
 
 #: The shapes of a table :func:`from_table` recognises, in order; the first whose
 #: ``accepts(table)`` is true renames it (``read(table, request)``). Readers see the
-#: table with flat string column labels; they may leave out ``study``, ``number`` and
-#: ``state`` (then: the study name, row order, ``COMPLETE``). The last reader accepts
-#: every table.
+#: table with flat string column labels, and ``request.studies`` is the name of the
+#: study the table is when it has no ``study`` column (``None``: not given); they may
+#: leave out ``study``, ``number`` and ``state`` (then: that name or ``"trials"``, row
+#: order, ``COMPLETE``). The last reader accepts every table.
 TABLE_READERS: list[Reader] = [
     Reader("optuna-dashboard CSV", _is_dashboard, _from_dashboard),
+    Reader("scikit-learn cv_results_ table",
+           lambda t: sklearn.is_cv_results_table(list(t.columns)), _from_cv_results),
     Reader("Ray Tune results table", _has_prefix("config/"), _from_ray),
     Reader("MLflow search_runs() table", _has_prefix("params.", "metrics."), _from_mlflow),
     Reader("W&B export (summary, config)", lambda t: wandb.is_docs_export(list(t.columns)),
@@ -125,17 +134,18 @@ TABLE_READERS: list[Reader] = [
 ]
 
 
-def from_table(table: pd.DataFrame, request: Request, *, name: str) -> pd.DataFrame:
+def from_table(table: pd.DataFrame, request: Request, *, name: str | None) -> pd.DataFrame:
     """Recognise the table's shape (:data:`TABLE_READERS`) and rename it into the trials
-    frame's columns; a table without a ``study`` column is the study *name*."""
+    frame's columns; a table without a ``study`` column is the study *name* (``None``:
+    the reader's default, else ``"trials"``)."""
     table = flatten_columns(table)
     table = table.rename(columns=str)
     _unique_labels(table, request.label)
     reader = next(r for r in TABLE_READERS if r.accepts(table))
-    out = reader.read(table, request)
+    out = reader.read(table, replace(request, studies=name))
     _unique_labels(out, request.label)
     if F.STUDY not in out.columns:
-        out.insert(0, F.STUDY, name)
+        out.insert(0, F.STUDY, name or DEFAULT_STUDY)
     if F.NUMBER not in out.columns:
         out[F.NUMBER] = out.groupby(F.STUDY, sort=False).cumcount()
     if F.STATE not in out.columns:
