@@ -30,6 +30,7 @@ from hpo_insights.importance import variance_explained
 from hpo_insights.importance_budgets import BudgetImportance, importance_by_budget
 from hpo_insights.importance_space import search_space_importance
 from hpo_insights.io import from_optuna, load, load_curves
+from hpo_insights.pruning import PruningAudit, pruning_audit
 from hpo_insights.suggestions import suggestions
 from hpo_insights.summary import best_trial, optimization_history, summarize
 from hpo_insights.trends import classify_trend, value_table
@@ -39,6 +40,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "BudgetImportance",
+    "PruningAudit",
     "TrialsError",
     "TrialsWarning",
     "best_trial",
@@ -55,6 +57,7 @@ __all__ = [
     "load_curves",
     "optimization_history",
     "param_consistency",
+    "pruning_audit",
     "sampling_association",
     "scaling_check",
     "search_space_importance",
