@@ -26,6 +26,7 @@ from hpo_insights.budgets import (
 from hpo_insights.collapse import collapse_summary, detect_collapse
 from hpo_insights.coverage import coverage_crosstab
 from hpo_insights.extremes import forced_extremes
+from hpo_insights.fidelity import budget_correlation, fidelity_correlation
 from hpo_insights.importance import variance_explained
 from hpo_insights.importance_budgets import BudgetImportance, importance_by_budget
 from hpo_insights.importance_space import search_space_importance
@@ -44,12 +45,14 @@ __all__ = [
     "TrialsError",
     "TrialsWarning",
     "best_trial",
+    "budget_correlation",
     "classify_trend",
     "collapse_by_budget",
     "collapse_summary",
     "compare_budgets",
     "coverage_crosstab",
     "detect_collapse",
+    "fidelity_correlation",
     "forced_extremes",
     "from_optuna",
     "importance_by_budget",
