@@ -31,6 +31,7 @@ from hpo_insights.importance import variance_explained
 from hpo_insights.importance_budgets import BudgetImportance, importance_by_budget
 from hpo_insights.importance_space import search_space_importance
 from hpo_insights.io import from_optuna, load, load_curves
+from hpo_insights.progress import SearchProgress, search_progress
 from hpo_insights.pruning import PruningAudit, pruning_audit
 from hpo_insights.suggestions import suggestions
 from hpo_insights.summary import best_trial, optimization_history, summarize
@@ -42,6 +43,7 @@ __version__ = "0.2.0"
 __all__ = [
     "BudgetImportance",
     "PruningAudit",
+    "SearchProgress",
     "TrialsError",
     "TrialsWarning",
     "best_trial",
@@ -63,6 +65,7 @@ __all__ = [
     "pruning_audit",
     "sampling_association",
     "scaling_check",
+    "search_progress",
     "search_space_importance",
     "suggestions",
     "summarize",
