@@ -83,25 +83,34 @@ def check(curves: Any, name: str = "curves") -> pd.DataFrame:
             f"The 'value' column of {name} must be numeric (the reported intermediate "
             f"values), got dtype {value.dtype}."
         )
-    if curves.duplicated([F.STUDY, F.NUMBER, "step"]).any():
-        raise TrialsError(
-            f"{name} holds two values for one (study, number, step): a curve has one value "
-            "per step. Drop the duplicates (curves.drop_duplicates(['study', 'number', "
-            "'step'], keep='last'))."
-        )
     return curves
 
 
 def blocks(curves: pd.DataFrame, studies: Any = None) -> Iterator[Block]:
     """One :class:`Block` per study, in order of first appearance."""
     curves = F.select_studies(curves, studies)
-    codes, names = pd.factorize(curves[F.STUDY], sort=False)
+    study = curves[F.STUDY]
+    first = study.iloc[0]
+    if bool((study == first).all()):  # one study: no factorizing of the names
+        codes, names = np.zeros(len(study), dtype=np.intp), [first]
+    else:
+        codes, names = pd.factorize(study, sort=False)
     number = curves[F.NUMBER].to_numpy(dtype=np.int64)
     step = curves["step"].to_numpy(dtype=np.int64)
     value = curves[F.VALUE].to_numpy(dtype=float)
-    state = curves[F.STATE].astype(str).to_numpy(dtype=object)
     order = np.lexsort((step, number, codes))
-    codes, number, step, value, state = (a[order] for a in (codes, number, step, value, state))
+    if len(order) > 1 and not (np.diff(order) > 0).all():
+        codes, number, step, value = (a[order] for a in (codes, number, step, value))
+    else:
+        order = None
+    same = (np.diff(codes) == 0) & (np.diff(number) == 0) & (np.diff(step) == 0)
+    if same.any():
+        raise TrialsError(
+            "The curves hold two values for one (study, number, step): a curve has one value "
+            "per step. Drop the duplicates (curves.drop_duplicates(['study', 'number', "
+            "'step'], keep='last'))."
+        )
+    states = curves[F.STATE]
     bounds = np.flatnonzero(np.diff(codes)) + 1
     for sl in np.split(np.arange(len(codes)), bounds):
         if not len(sl):
@@ -112,10 +121,10 @@ def blocks(curves: pd.DataFrame, studies: Any = None) -> Iterator[Block]:
         rep = np.zeros((len(nums), len(steps)), dtype=bool)
         vals[ti, si] = value[sl]
         rep[ti, si] = True
-        first = np.zeros(len(nums), dtype=np.int64)
-        first[ti[::-1]] = sl[::-1]
-        yield Block(names[codes[sl[0]]], nums, state[first], steps, vals, rep)
-
+        firsts = sl[np.r_[0, np.flatnonzero(np.diff(number[sl])) + 1]]
+        rows = firsts if order is None else order[firsts]
+        state = states.iloc[rows].astype(str).to_numpy(dtype=object)
+        yield Block(names[codes[sl[0]]], nums, state, steps, vals, rep)
 
 def direction(direction: Any, study: Any) -> str:
     """The direction of *study* from ``direction=`` (a string or a mapping study → direction)."""

@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _curves
+from hpo_insights import _curves, _guard
 from hpo_insights import _frame as F
-from hpo_insights import _guard
 from hpo_insights._errors import TrialsError, TrialsWarning
 
 __all__ = ["budget_correlation", "fidelity_correlation", "rank_correlation"]

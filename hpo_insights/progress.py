@@ -188,9 +188,9 @@ def search_progress(
             continue
         sel = sel[np.argsort(number[sel], kind="stable")]
         y = y_all[sel] * signs[g]  # higher is better
-        curves.append(_curve(study, y, signs[g], confidence, n_resamples, rng))
-        rows.append(_summary(study, names[g], y, signs[g], more, tolerance, confidence,
-                             n_resamples, rng))
+        boot = _boot_sorted(y, n_resamples, rng)
+        curves.append(_curve(study, y, boot, signs[g], confidence))
+        rows.append(_summary(study, names[g], y, boot, signs[g], more, tolerance, confidence))
     _binning.warn_empty_groups(groups, np.bincount(codes, minlength=len(groups)), F.STUDY)
     if not rows:
         raise TrialsError("No study has a COMPLETE trial with a finite objective.")
@@ -202,13 +202,13 @@ def _boot_sorted(y: np.ndarray, n_resamples: int, rng: np.random.Generator) -> n
     return np.sort(y[idx], axis=1)
 
 
-def _curve(study, y: np.ndarray, sign: float, confidence: float, n_resamples: int,
-           rng: np.random.Generator) -> pd.DataFrame:
+def _curve(study, y: np.ndarray, boot_sorted: np.ndarray, sign: float, confidence: float
+           ) -> pd.DataFrame:
     n = len(y)
     ks = _k_grid(n)
     w = best_of_k_weights(n, ks)
     est = np.sort(y) @ w
-    boot = _boot_sorted(y, n_resamples, rng) @ w
+    boot = boot_sorted @ w
     alpha = (1 - confidence) / 2
     low, high = np.quantile(boot, [alpha, 1 - alpha], axis=0)
     so_far = np.maximum.accumulate(y)[ks - 1]
@@ -231,14 +231,13 @@ def gain_bound(sorted_y: np.ndarray, more: int) -> np.ndarray:
     return more / m * (sorted_y[:, -1] - sorted_y @ w)
 
 
-def _summary(study, direction: str, y: np.ndarray, sign: float, more: int,
-             tolerance: float | None, confidence: float, n_resamples: int,
-             rng: np.random.Generator) -> dict:
+def _summary(study, direction: str, y: np.ndarray, boot_sorted: np.ndarray, sign: float,
+             more: int, tolerance: float | None, confidence: float) -> dict:
     n = len(y)
     srt = np.sort(y)
     gain = float(gain_bound(srt, more)[0])
     if n >= 2:
-        high = float(np.quantile(gain_bound(_boot_sorted(y, n_resamples, rng), more),
+        high = float(np.quantile(gain_bound(boot_sorted, more),
                                  confidence))
         high = max(high, gain)
     else:

@@ -19,8 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _curves
-from hpo_insights import _guard
+from hpo_insights import _curves, _guard
 from hpo_insights._errors import TrialsError
 
 __all__ = [
