@@ -150,10 +150,11 @@ def search_progress(
     its measured coverage is in ``docs/curves.md`` (good for k up to about
     n/4, short of nominal near k = n, where the best of k is an extreme).
     The expected gain of N more trials, ``E[best of n+N] - E[best of n]``, is
-    bounded by concavity (the expected best's increments never grow): it is at most ``N/m`` times the gain of the
-    last m trials, ``E[best of n] - E[best of n-m]``; ``gain`` is that bound's
-    unbiased estimate with ``m = max(1, n // 2)``, and ``gain_high`` its
-    bootstrap upper bound. Under an adaptive sampler the trials are not i.i.d.:
+    bounded by concavity (the expected best's increments never grow): it is at
+    most ``N/m`` times the gain of the last m trials, ``E[best of n] -
+    E[best of n-m]``; ``gain`` is that bound's unbiased estimate with
+    ``m = max(1, n // 2)``, and ``gain_high`` the one-sided bootstrap
+    quantile at *confidence* of that estimate (at least ``gain``). Under an adaptive sampler the trials are not i.i.d.:
     the curve then describes the sample (see ``docs/curves.md``).
 
     Examples
