@@ -154,8 +154,9 @@ def search_progress(
     most ``N/m`` times the gain of the last m trials, ``E[best of n] -
     E[best of n-m]``; ``gain`` is that bound's unbiased estimate with
     ``m = max(1, n // 2)``, and ``gain_high`` the one-sided bootstrap
-    quantile at *confidence* of that estimate (at least ``gain``). Under an adaptive sampler the trials are not i.i.d.:
-    the curve then describes the sample (see ``docs/curves.md``).
+    quantile at *confidence* of that estimate (at least ``gain``). Under an
+    adaptive sampler the trials are not i.i.d.: the curve then describes the
+    sample (see ``docs/curves.md``).
 
     Examples
     --------
