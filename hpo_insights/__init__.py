@@ -27,10 +27,11 @@ from hpo_insights.collapse import collapse_summary, detect_collapse
 from hpo_insights.coverage import coverage_crosstab
 from hpo_insights.extremes import forced_extremes
 from hpo_insights.fidelity import budget_correlation, fidelity_correlation
+from hpo_insights.findings import findings
 from hpo_insights.importance import variance_explained
 from hpo_insights.importance_budgets import BudgetImportance, importance_by_budget
 from hpo_insights.importance_space import search_space_importance
-from hpo_insights.io import from_optuna, load, load_curves
+from hpo_insights.io import from_optuna, load, load_curves, load_folds
 from hpo_insights.progress import SearchProgress, search_progress
 from hpo_insights.pruning import PruningAudit, pruning_audit
 from hpo_insights.suggestions import suggestions
@@ -55,11 +56,13 @@ __all__ = [
     "coverage_crosstab",
     "detect_collapse",
     "fidelity_correlation",
+    "findings",
     "forced_extremes",
     "from_optuna",
     "importance_by_budget",
     "load",
     "load_curves",
+    "load_folds",
     "optimization_history",
     "param_consistency",
     "pruning_audit",
