@@ -459,6 +459,21 @@ def check_bins(bins: int | None) -> None:
 
 
 # --- statistics -------------------------------------------------------------
+def pow2_scale(values: np.ndarray) -> float:
+    """The power of two at or just above the largest finite ``|value|`` (1.0 when there is none).
+
+    Dividing by it is exact (no rounding, barring underflow) and brings the
+    values into [-1, 1], so sums of squares neither overflow nor underflow
+    whatever the objective's magnitude (1e-300 or 1e300).
+    """
+    v = np.abs(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v)] if not np.isfinite(v).all() else v
+    top = float(v.max()) if len(v) else 0.0
+    if top == 0.0:
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(top)[1])))
+
+
 def level_stats(
     codes: np.ndarray, y: np.ndarray, nlevels: int, *, spread: bool = True
 ) -> dict[str, np.ndarray]:
