@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test report bench sims lint clean
+.PHONY: test report notebook bench sims lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,16 @@ test: $(STAMP)
 
 report: $(STAMP)
 	$(PY) -m hpo_insights report --out reports/example
+
+# Open the example report's notebook in JupyterLab (installs the `jupyter` extra once).
+JUPYTER_STAMP := $(VENV)/.jupyter
+$(JUPYTER_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,jupyter]'
+	touch $(JUPYTER_STAMP)
+
+notebook: $(JUPYTER_STAMP)
+	test -f reports/example/report.ipynb || $(MAKE) report
+	$(VENV)/bin/jupyter lab reports/example/report.ipynb
 
 bench: $(STAMP)
 	$(PY) bench/import_time.py

@@ -26,10 +26,11 @@ from hpo_insights.budgets import (
 from hpo_insights.collapse import collapse_summary, detect_collapse
 from hpo_insights.coverage import coverage_crosstab
 from hpo_insights.extremes import forced_extremes
+from hpo_insights.findings import findings
 from hpo_insights.importance import variance_explained
 from hpo_insights.importance_budgets import BudgetImportance, importance_by_budget
 from hpo_insights.importance_space import search_space_importance
-from hpo_insights.io import from_optuna, load, load_curves
+from hpo_insights.io import from_optuna, load, load_curves, load_folds
 from hpo_insights.suggestions import suggestions
 from hpo_insights.summary import best_trial, optimization_history, summarize
 from hpo_insights.trends import classify_trend, value_table
@@ -48,11 +49,13 @@ __all__ = [
     "compare_budgets",
     "coverage_crosstab",
     "detect_collapse",
+    "findings",
     "forced_extremes",
     "from_optuna",
     "importance_by_budget",
     "load",
     "load_curves",
+    "load_folds",
     "optimization_history",
     "param_consistency",
     "sampling_association",

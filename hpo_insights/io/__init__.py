@@ -24,8 +24,10 @@ import pandas as pd
 from hpo_insights import _frame as F
 from hpo_insights import _guard
 from hpo_insights._errors import TrialsError
+from hpo_insights.io import sklearn
 from hpo_insights.io.canonical import _finish
 from hpo_insights.io.curves import load_curves
+from hpo_insights.io.folds import load_folds
 from hpo_insights.io.journal import is_journal, load_journal
 from hpo_insights.io.optuna import (
     _OPTUNA_HINT,
@@ -39,7 +41,7 @@ from hpo_insights.io.optuna import (
 )
 from hpo_insights.io.tables import TABLE_SUFFIXES, _flatten_columns, _from_table, _read_table
 
-__all__ = ["from_optuna", "load", "load_curves"]
+__all__ = ["from_optuna", "load", "load_curves", "load_folds"]
 
 
 def load(
@@ -76,7 +78,11 @@ def load(
           ``multi_index=True``), optuna-dashboard's CSV download, Ray Tune's
           ``ResultGrid.get_dataframe()``, MLflow's ``search_runs()``, W&B's
           exports (the docs' ``summary``/``config`` frame, the runs-table CSV) or
-          a plain table.
+          a plain table;
+        - a fitted scikit-learn search (``GridSearchCV``, ``RandomizedSearchCV``,
+          ``HalvingGridSearchCV``, ``HalvingRandomSearchCV``), its ``cv_results_``
+          dict, or ``pd.DataFrame(search.cv_results_)`` and its CSV (successive
+          halving: one study per iteration).
     studies : str or sequence of str, optional
         Which studies to keep, in this order (storages, journals, or tables with a
         ``study`` column; an unknown name is an error listing those that exist).
@@ -140,6 +146,9 @@ def load(
     _guard.names("objective", objective)
     _guard.names("params", params)
     _guard.text("metric_name", metric_name)
+    if sklearn.is_search(source) or sklearn.is_cv_results(source):
+        return sklearn.load_sklearn(source, studies=studies, objective=objective,
+                                    direction=direction, metric_name=metric_name)
     if isinstance(source, pd.DataFrame):
         if len(source) == 0:
             raise TrialsError(
@@ -149,7 +158,8 @@ def load(
         return _finish(frame, study, direction, metric_name, "the DataFrame")
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(
-            "source must be a storage URL, a file or folder path, or a DataFrame, got "
+            "source must be a storage URL, a file or folder path, a DataFrame or a fitted "
+            "scikit-learn search (or its cv_results_), got "
             f"{type(source).__name__} instead."
         )
     text = os.fspath(source)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.io import mlflow, ray
+from hpo_insights.io import mlflow, ray, sklearn
 from hpo_insights.io.canonical import _select, _states
 from hpo_insights.io.journal import is_journal, journal_studies
 from hpo_insights.io.optuna import (
@@ -103,6 +103,8 @@ CURVE_READERS: list[CurveReader] = [
     CurveReader("Optuna storage (URL or SQLite file)", _accepts_storage, _read_storage),
     CurveReader("Optuna journal file", _accepts_journal, _read_journal),
     CurveReader("Ray Tune experiment folder", ray._accepts_curves, ray._read_curves),
+    CurveReader("scikit-learn successive-halving search (step = n_resources)",
+                sklearn._accepts_curves, sklearn._read_curves),
 ]
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.io import wandb
+from hpo_insights.io import sklearn, wandb
 from hpo_insights.io.dashboard import _from_dashboard
 from hpo_insights.io.exports import (
     _metric_label,
@@ -160,6 +160,9 @@ def _from_table(
     cols = list(table.columns)
     if "Number" in cols and "State" in cols and any(c.startswith("Param ") for c in cols):
         out = _from_dashboard(table)
+    elif sklearn.is_cv_results_table(cols):
+        name = study if isinstance(study, str) else default_study
+        out = sklearn._from_cv_results(table, objective, label, study=name)
     elif any(c.startswith("config/") for c in cols):
         out = _from_ray(table, objective, params, label)
     elif any(c.startswith(("params.", "metrics.")) for c in cols):

@@ -1,0 +1,786 @@
+"""Every claim a report makes, from one adjusted model per study, with a page-wide error budget.
+
+:func:`findings` returns one row per statement. The report renders these rows;
+it decides nothing itself. ``docs/statistics.md`` ("Findings") gives the
+definitions, the error rate controlled and the simulation figures.
+
+Contract (columns, in this order; extra columns may follow): ``study``,
+``param``, ``claim``, ``value``, ``claimed``, ``effect``, ``effect_low``,
+``effect_high``, ``p_value``, ``p_adjusted``, ``n_trials``, ``n_pruned``,
+``section``, ``best_low``, ``best_high``, ``best_value``, ``detail``, then
+``n_outliers``.
+
+Plugging in another family of claims: append a function to :data:`FAMILIES`.
+It is called as ``family(ctx)`` with the :class:`Context` of the call (trials,
+objective column, groups, ``alpha``, ``seed`` ...) and returns a list of
+:class:`Node`; each node is one hypothesis with its raw p-value, an optional
+``parent`` (the key of the node whose rejection opens it: gatekeeping) and
+the row it becomes (``row``: the contract's columns except ``p_adjusted``
+and ``claimed``, which the page's procedure sets). A node without a parent is
+a root and shares the page's level equally with the other roots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hpo_insights import _frame, _guard, _multiplicity
+from hpo_insights._errors import TrialsError
+from hpo_insights._model import Model, Term, partial_f
+
+__all__ = ["FAMILIES", "COLUMNS", "Context", "Node", "findings"]
+
+COLUMNS = [
+    "study", "param", "claim", "value", "claimed", "effect", "effect_low", "effect_high",
+    "p_value", "p_adjusted", "n_trials", "n_pruned", "section", "best_low", "best_high",
+    "best_value", "detail", "n_outliers",
+]
+MIN_TRIALS_PER_VALUE = 8  # a value needs this many trials before it can be called worse
+OUTLIER_Z = 8.0  # |residual| above this many robust standard deviations: left out
+N_DRAWS = 2000  # parametric draws behind the interval of an effect range
+GRID = 101  # points of a smooth term's curve
+
+
+@dataclass
+class Node:
+    """One hypothesis of the page: its p-value, its gate and the row it becomes."""
+
+    key: tuple
+    p: float
+    row: dict
+    parent: tuple | None = None
+    # the row's value when the hypothesis is rejected / not rejected
+    yes: str = "yes"
+    no: str | None = "no evidence"  # None: no row when not rejected
+
+
+@dataclass
+class Context:
+    """What a family of claims may use (see the module docstring)."""
+
+    trials: pd.DataFrame
+    done: pd.DataFrame
+    ycol: str
+    y: np.ndarray
+    gcodes: np.ndarray
+    groups: list
+    labels: list  # budget label per group
+    signs: np.ndarray  # +1 maximize, -1 minimize, per group
+    model: Model
+    alpha: float
+    min_effect: float | None
+    seed: int
+    n_pruned: np.ndarray
+    n_outliers: np.ndarray
+    budget_col: str
+    extra: dict = field(default_factory=dict)
+
+
+def findings(
+    trials: pd.DataFrame,
+    *,
+    objective: str | None = None,
+    params: str | Sequence[str] | None = None,
+    budget: str | None = None,
+    alpha: float = 0.05,
+    min_effect: float | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Every claim the report makes, one row each, with the page's error rate controlled.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        A trials frame (see ``docs/trials-frame.md``); one or several studies.
+    objective : str, optional
+        The objective column; ``None`` means the frame's single objective.
+    params : str or list of str, optional
+        Parameters to make claims about; ``None`` means all of them. All of
+        them are in the adjusted model either way.
+    budget : str, optional
+        The column of budget labels (default: the ``budget`` study attribute,
+        else the study name). Budgets order the scaling claim and label the
+        pooled claims.
+    alpha : float, default 0.05
+        The page's family-wise error rate: the chance that at least one row
+        with ``claimed == True`` is false, when the model holds.
+    min_effect : float, optional
+        The equivalence margin behind "flat", in objective units: a parameter
+        is called flat when its effect (the range of its fitted curve, pooled
+        over the budgets) is shown to be smaller than this. ``None``: half
+        the residual standard deviation of the adjusted model (an effect
+        smaller than half the trial-to-trial noise).
+    seed : int, default 0
+        Seed of the parametric draws behind the interval of effect ranges.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per statement, columns: ``study`` (the study, or for pooled
+        and cross-budget claims the budgets' labels joined by ", "),
+        ``param`` ("" for scaling and collapse), ``claim`` ("matters",
+        "shape", "edge", "worse", "scaling", "consistency", "collapse"),
+        ``value`` ("yes"/"no evidence" for matters; "increasing",
+        "decreasing", "peaked", "valley", "flat", "no evidence" for shape;
+        "low"/"high" for edge; the worse value for worse; "holds",
+        "violated", "not established" for scaling; "inconsistent",
+        "no evidence" for consistency; "yes"/"no" for collapse),
+        ``claimed`` (bool: the row asserts a finding that counts in the
+        page's error budget), ``effect``, ``effect_low``, ``effect_high``
+        (objective units, interval at confidence ``1 - alpha``), ``p_value``
+        (raw p of the test that made the verdict), ``p_adjusted`` (after the
+        page's graphical procedure; a claim is made when ``p_adjusted <
+        alpha``), ``n_trials`` (trials the claim rests on), ``n_pruned``
+        (PRUNED trials of those studies, left out), ``section``
+        ("importance", "trends", "suggestions", "budgets", "collapse"),
+        ``best_low``, ``best_high`` (numeric parameters: the values whose
+        fitted objective is not significantly worse than the best's),
+        ``best_value`` (the best value or level), ``detail`` (one sentence),
+        ``n_outliers`` (trials left out as diverged).
+
+    Raises
+    ------
+    TrialsError
+        No COMPLETE trial with a finite objective; unknown parameter or
+        objective; bad *alpha* or *min_effect*.
+
+    Notes
+    -----
+    One adjusted model per study (:mod:`hpo_insights._model`: all parameters
+    together, categoricals as indicators, numeric parameters as quadratic
+    smooth terms on their scale) answers every question:
+
+    * **matters**: partial F test of the parameter's terms. With several
+      studies, first a pooled test (the parameter's terms shared by all
+      studies, the study as a block, every other parameter free per study);
+      per-study tests are opened by it (gatekeeping).
+    * **shape** (numeric, smooth): "peaked" when the fitted slope is
+      positive at the low end and negative at the high end (both one-sided
+      t tests, intersection-union), "valley" the reverse, else "increasing"
+      / "decreasing" from the difference between the fitted ends; the
+      smaller of the two p-values, times 2. "flat" only when the pooled
+      effect is shown smaller than *min_effect*.
+    * **edge**: the best fitted value is at an end of the tried range, the
+      slope there points outward (one-sided t test), and that end is not a
+      natural bound (0 for a non-negative parameter, 1 for one in [0, 1]).
+    * **worse**: a value with at least ``MIN_TRIALS_PER_VALUE`` trials is
+      worse than another one (one-sided t, Bonferroni over the others).
+    * **consistency**: the budget x parameter interaction in the adjusted
+      model (the parameter shared against per budget, every other parameter
+      per budget).
+    * **scaling**: the budgets' intercepts of the pooled model (every
+      parameter shared), each step up one-sided; "holds" when every step is
+      better (intersection-union), "violated" when one is worse.
+
+    The page's error budget: every test is a node of one graph (Bretz et al.
+    2009); roots share ``alpha`` equally, a rejected node passes its level
+    to its children (shape, edge, worse, per-study matters, consistency),
+    and leaves pass it back to the roots. This controls the family-wise
+    error rate over all claimed rows in the strong sense.
+
+    Trials: COMPLETE with a finite objective; collapsed trials
+    (:func:`hpo_insights.detect_collapse`) and diverged trials (a residual
+    of the adjusted model above ``OUTLIER_Z`` robust standard deviations)
+    are left out, and counted.
+
+    Examples
+    --------
+    >>> import hpo_insights as hi
+    >>> f = hi.findings(hi.datasets.example())
+    >>> list(f.columns[:6])
+    ['study', 'param', 'claim', 'value', 'claimed', 'effect']
+    >>> claims = f[f.claimed & (f.claim == "matters")]
+    >>> [(r.study, r.param) for r in claims.itertuples()][:3]
+    [('2M, 20M, 200M', 'learning_rate'), ('20M', 'learning_rate'), ('2M, 20M, 200M', 'dropout')]
+    """
+    from hpo_insights.budgets import _budget_column, budget_order
+    from hpo_insights.trends import _without_collapsed
+
+    trials = _guard.frame(trials)
+    _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
+    if min_effect is not None:
+        _guard.real("min_effect", min_effect, low=0.0, low_open=True)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TrialsError(f"seed must be an integer, got {seed!r} instead.")
+    bcol = _budget_column(trials, budget)
+    kept, excluded = _without_collapsed(trials, True)
+    all_pcols = _frame.param_columns(trials)
+    want = _frame.param_columns(trials, params)
+    done, ycol = _frame.completed(kept, objective, columns=[_frame.STUDY, bcol, *all_pcols])
+    _frame.require_rows(done)
+    done = _frame.adapt(done)
+    order = budget_order(pd.unique(done[bcol].to_numpy(dtype=object)))
+    study_of = done[bcol].to_numpy(dtype=object)
+    groups = list(order)
+    gcodes = pd.Index(groups).get_indexer(study_of)
+    signs, _ = _frame.signs(trials, None, bcol, pd.Index(groups), objective=ycol)
+    y = done[ycol].to_numpy(dtype=float)
+    dists = {}
+    from hpo_insights._binning import group_distributions
+
+    for pcol in all_pcols:
+        d = group_distributions(trials, pcol, None)
+        dists[pcol] = d.get("all")
+    labels = [str(g) for g in groups]
+    state = trials[_frame.STATE].to_numpy(dtype=object)
+    tb = trials[bcol].to_numpy(dtype=object)
+    n_pruned = np.array([int(((state == "PRUNED") & (tb == g)).sum()) for g in groups])
+    # diverged trials: residuals of the first fit far outside the rest
+    model = Model.build(done, all_pcols, y, gcodes, len(groups), dists)
+    out = _outliers(model, done, all_pcols, y, gcodes, len(groups), dists)
+    n_out = np.bincount(gcodes[out], minlength=len(groups))
+    if out.any():
+        done, y, gcodes = done[~out], y[~out], gcodes[~out]
+        model = Model.build(done, all_pcols, y, gcodes, len(groups), dists)
+    ctx = Context(trials=trials, done=done, ycol=ycol, y=y, gcodes=gcodes, groups=groups,
+                  labels=labels, signs=signs, model=model, alpha=float(alpha),
+                  min_effect=min_effect, seed=int(seed), n_pruned=n_pruned,
+                  n_outliers=n_out, budget_col=bcol,
+                  extra={"params": [c[len(_frame.PARAM_PREFIX):] for c in want],
+                         "excluded": excluded})
+    nodes: list[Node] = []
+    for family in FAMILIES:
+        nodes.extend(family(ctx))
+    return _page(nodes, ctx)
+
+
+# --- the page's procedure ---------------------------------------------------------
+def _page(nodes: list[Node], ctx: Context) -> pd.DataFrame:
+    keys = [n.key for n in nodes]
+    pos = {k: i for i, k in enumerate(keys)}
+    m = len(nodes)
+    children: dict[int, list[int]] = {i: [] for i in range(m)}
+    roots = []
+    flat = np.array([n.key[0] == "flat" for n in nodes], dtype=bool)
+    for i, n in enumerate(nodes):
+        if flat[i]:
+            continue  # outside the graph: tested at its parent's level (see docs)
+        if n.parent is None or n.parent not in pos:
+            roots.append(i)
+        else:
+            children[pos[n.parent]].append(i)
+    w = np.zeros(m)
+    G = np.zeros((m, m))
+    if roots:
+        w[roots] = 1.0 / len(roots)
+    for i in range(m):
+        if children[i]:
+            G[i, children[i]] = 1.0 / len(children[i])
+        else:
+            others = [r for r in roots if r != i]
+            if others:
+                G[i, others] = 1.0 / len(others)
+    p = np.array([np.nan if flat[i] else n.p for i, n in enumerate(nodes)], dtype=float)
+    adj = _multiplicity.graph(p, w, G) if m else np.zeros(0)
+    rows = []
+    for i, n in enumerate(nodes):
+        row = dict(n.row)
+        row["p_value"] = n.p
+        row["p_adjusted"] = adj[i]
+        rejected = bool(np.isfinite(adj[i]) and adj[i] < ctx.alpha)
+        if n.key[0] == "flat":
+            root = pos.get(n.parent)
+            level = w[root] * ctx.alpha if root is not None else 0.0
+            rejected = bool(np.isfinite(n.p) and n.p < level and not (
+                np.isfinite(adj[root]) and adj[root] < ctx.alpha))
+            row["p_adjusted"] = min(1.0, n.p / w[root]) if root is not None and np.isfinite(
+                n.p) else np.nan
+        if rejected:
+            row["value"] = row.get("value") or n.yes
+            row["claimed"] = True
+        else:
+            if n.no is None:
+                continue
+            row["value"] = n.no
+            row["claimed"] = False
+            if "detail_no" in row:
+                row["detail"] = row["detail_no"]
+        row.pop("detail_no", None)
+        rows.append(row)
+    rows.extend(ctx.extra.get("rows", []))
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    if len(frame):
+        frame["claimed"] = frame["claimed"].astype(bool)
+        for c in ("n_trials", "n_pruned", "n_outliers"):
+            frame[c] = frame[c].fillna(0).astype(np.int64)
+        for c in ("effect", "effect_low", "effect_high", "p_value", "p_adjusted", "best_low",
+                  "best_high"):
+            frame[c] = frame[c].astype(float)
+        for c in ("study", "param", "claim", "value", "section", "detail"):
+            frame[c] = frame[c].astype(object)
+    else:
+        frame = frame.astype({"claimed": bool})
+    return frame.reset_index(drop=True)
+
+
+# --- diverged trials ------------------------------------------------------------
+def _outliers(model: Model, done, pcols, y, gcodes, ngroups, dists) -> np.ndarray:
+    """Trials whose residual in their study's adjusted model is beyond OUTLIER_Z robust sds."""
+    out = np.zeros(len(y), dtype=bool)
+    X = model.X
+    for g in range(ngroups):
+        rows = np.flatnonzero(gcodes == g)
+        if len(rows) < 10:
+            continue
+        fit = model.fit([g], model.all_cols())
+        cols = [fit.index[(g, c)] for c in range(model.p)]
+        r = model.yc[rows] - X[rows] @ fit.beta[cols] if model.p else model.yc[rows]
+        med = np.median(r)
+        mad = 1.4826 * np.median(np.abs(r - med))
+        if mad <= 0:
+            continue
+        out[rows] = np.abs(r - med) > OUTLIER_Z * mad
+    return out
+
+
+# --- helpers --------------------------------------------------------------------
+def _t_sf(t: np.ndarray | float, df: float) -> np.ndarray:
+    from scipy import stats
+
+    return stats.t.sf(t, df)
+
+
+def _t_q(q: float, df: float) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(q, df)) if df >= 1 else np.nan
+
+
+def _pooled_label(ctx: Context, gs: Sequence[int]) -> str:
+    return ", ".join(ctx.labels[g] for g in gs)
+
+
+def _base(ctx, study, param, claim, section, n_trials, n_pruned, n_out) -> dict:
+    return {
+        "study": study, "param": param, "claim": claim, "value": None, "claimed": False,
+        "effect": np.nan, "effect_low": np.nan, "effect_high": np.nan, "n_trials": n_trials,
+        "n_pruned": n_pruned, "section": section, "best_low": np.nan, "best_high": np.nan,
+        "best_value": None, "detail": "", "n_outliers": n_out,
+    }
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float | np.floating):
+        return f"{float(x):.3g}"
+    return str(x)
+
+
+class _Curve:
+    """A term's fitted partial effect in one fit, in objective units (sign: bigger is better)."""
+
+    def __init__(self, ctx: Context, term: Term, fit, g: int | None, gsel: Sequence[int],
+                 sign: float) -> None:
+        m = ctx.model
+        key = g if (g, int(term.cols[0])) in fit.index else None
+        idx = np.array([fit.index[(key, int(c))] for c in term.cols])
+        scale = m.col_scale[term.cols]
+        # per unscaled column, in scaled objective units (times ys: objective units)
+        self.ys = m.y_scale
+        self.beta = fit.beta[idx] / scale * sign
+        self.cov = fit.cov_unscaled[np.ix_(idx, idx)] / np.outer(scale, scale) * fit.mse
+        self.df = fit.df_resid
+        self.term = term
+        rows = np.isin(ctx.gcodes, list(gsel))
+        vals = ctx.done[term.column].to_numpy()[rows]
+        self.n = int(pd.notna(vals).sum())
+        if term.kind == "smooth":
+            x = pd.to_numeric(pd.Series(vals), errors="coerce").to_numpy(dtype=float)
+            x = x[np.isfinite(x)]
+            self.low, self.high = float(x.min()), float(x.max())
+            u0, u1 = term.u(self.low), term.u(self.high)
+            self.grid_u = np.linspace(u0, u1, GRID)
+            self.grid_x = 10**self.grid_u if term.log else self.grid_u
+            self.grid_x[0], self.grid_x[-1] = self.low, self.high
+            self.design = term.rows(self.grid_x)
+            self.counts = None
+        else:
+            from hpo_insights._model import level_codes
+
+            codes = level_codes(term, pd.Series(vals))
+            counts = np.bincount(codes[codes >= 0], minlength=len(term.levels))
+            present = np.flatnonzero(counts > 0)
+            self.present = present
+            self.counts = counts
+            k = len(term.levels)
+            design = np.zeros((k, k - 1))
+            for lv in range(1, k):
+                design[lv, lv - 1] = 1.0
+            self.design = design[present]
+            self.grid_x = np.array(term.levels, dtype=object)[present]
+        self.fitted = self.design @ self.beta
+        self.best = int(np.argmax(self.fitted))
+
+    def contrast(self, c: np.ndarray) -> tuple[float, float]:
+        est = float(c @ self.beta)
+        se = float(np.sqrt(max(c @ self.cov @ c, 0.0)))
+        return est, se
+
+    def range_interval(self, alpha: float, rng: np.random.Generator) -> tuple[float, float, float]:
+        est = float(self.fitted.max() - self.fitted.min())
+        try:
+            draws = rng.multivariate_normal(self.beta, self.cov, size=N_DRAWS,
+                                            check_valid="ignore", method="eigh")
+        except (ValueError, np.linalg.LinAlgError):
+            return est * self.ys, np.nan, np.nan
+        f = draws @ self.design.T
+        r = f.max(axis=1) - f.min(axis=1)
+        lo, hi = np.quantile(r, [alpha / 2, 1 - alpha / 2])
+        return est * self.ys, float(lo) * self.ys, float(hi) * self.ys
+
+    def best_range(self, alpha: float) -> tuple[float, float, Any]:
+        """Values not significantly worse than the best (one-sided at alpha), and the best."""
+        if self.term.kind != "smooth":
+            return np.nan, np.nan, _plain(self.grid_x[self.best])
+        d = self.design - self.design[self.best]
+        est = d @ self.beta
+        se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", d, self.cov, d), 0.0))
+        t = _t_q(1 - alpha, self.df)
+        ok = est >= -t * se
+        ok[self.best] = True
+        # the contiguous run around the best
+        lo = hi = self.best
+        while lo > 0 and ok[lo - 1]:
+            lo -= 1
+        while hi < len(ok) - 1 and ok[hi + 1]:
+            hi += 1
+        return float(self.grid_x[lo]), float(self.grid_x[hi]), float(self.grid_x[self.best])
+
+    def slope_at(self, x: float) -> np.ndarray:
+        """Contrast vector of the derivative along u at value x (unscaled units)."""
+        z = (self.term.u(x) - self.term.center) / self.term.scale
+        return np.array([1.0, 2.0 * z]) / self.term.scale
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+# --- the families of claims --------------------------------------------------------
+def _parameter_claims(ctx: Context) -> list[Node]:
+    m = ctx.model
+    rng = np.random.default_rng(ctx.seed)
+    nodes: list[Node] = []
+    S = len(ctx.groups)
+    gs_all = list(range(S))
+    full = {g: m.fit([g], m.all_cols()) for g in gs_all}
+    n_g = np.bincount(ctx.gcodes, minlength=S)
+    pooled_label = _pooled_label(ctx, gs_all)
+    full_all = m.fit(gs_all, m.all_cols()) if S > 1 else None
+    wanted = set(ctx.extra["params"])
+    for term in m.terms:
+        if term.param not in wanted:
+            continue
+        rest = m.without(term)
+        root_key = None
+        sign_all = float(ctx.signs[0]) if np.all(ctx.signs == ctx.signs[0]) else np.nan
+        if S > 1:
+            common = m.fit(gs_all, rest, term.cols)
+            none = m.fit(gs_all, rest)
+            p_pool, _, _ = partial_f(common, none, full_all)
+            row = _base(ctx, pooled_label, term.param, "matters", "importance",
+                        common.n, int(ctx.n_pruned.sum()), int(ctx.n_outliers.sum()))
+            if np.isfinite(sign_all):
+                cur = _Curve(ctx, term, common, None, gs_all, sign_all)
+                row["effect"], row["effect_low"], row["effect_high"] = cur.range_interval(
+                    ctx.alpha, rng)
+                row["best_low"], row["best_high"], row["best_value"] = cur.best_range(ctx.alpha)
+                row["detail"] = (
+                    f"{term.param} matters over the budgets pooled (the budget as a block): "
+                    f"its fitted effect spans {_fmt(row['effect'])} in objective units.")
+                row["detail_no"] = (
+                    f"No evidence that {term.param} matters over the budgets pooled "
+                    f"(p = {_fmt(p_pool)}).")
+                nodes.extend(_flat_node(ctx, cur, ("matters", "pooled", term.param), row,
+                                        common, pooled_label))
+            root_key = ("matters", "pooled", term.param)
+            nodes.append(Node(key=root_key, p=p_pool, row=row))
+            # consistency: budget x parameter interaction, every other parameter per budget
+            if _same_grid(ctx, term):
+                p_int, _, _ = partial_f(full_all, common)
+                crow = _base(ctx, pooled_label, term.param, "consistency", "budgets",
+                             full_all.n, int(ctx.n_pruned.sum()), int(ctx.n_outliers.sum()))
+                crow["value"] = "inconsistent"
+                crow["detail"] = (f"The effect of {term.param} differs between budgets "
+                                  "(budget x parameter interaction in the adjusted model).")
+                crow["detail_no"] = (f"No evidence that the effect of {term.param} differs "
+                                     f"between budgets (p = {_fmt(p_int)}).")
+                nodes.append(Node(key=("consistency", term.param), p=p_int, row=crow,
+                                  parent=root_key))
+        for g in gs_all:
+            if n_g[g] < 3:
+                continue
+            f_full = full[g]
+            f_red = m.fit([g], rest)
+            p, df1, _ = partial_f(f_full, f_red)
+            if df1 < 1:
+                continue
+            sign = float(ctx.signs[g])
+            cur = _Curve(ctx, term, f_full, g, [g], sign)
+            if cur.n == 0:
+                continue
+            label = ctx.labels[g]
+            npr, nout = int(ctx.n_pruned[g]), int(ctx.n_outliers[g])
+            row = _base(ctx, label, term.param, "matters", "importance", cur.n, npr, nout)
+            row["effect"], row["effect_low"], row["effect_high"] = cur.range_interval(
+                ctx.alpha, rng)
+            row["best_low"], row["best_high"], row["best_value"] = cur.best_range(ctx.alpha)
+            row["detail"] = (f"{term.param} matters in {label}: its fitted effect spans "
+                             f"{_fmt(row['effect'])} in objective units, all parameters "
+                             "fitted together.")
+            row["detail_no"] = (f"No evidence that {term.param} matters in {label} "
+                                f"(p = {_fmt(p)}).")
+            key = ("matters", label, term.param)
+            nodes.append(Node(key=key, p=p, row=row, parent=root_key))
+            if S == 1:
+                nodes.extend(_flat_node(ctx, cur, key, row, f_full, label))
+            nodes.extend(_children(ctx, cur, key, label, npr, nout))
+    return nodes
+
+
+def _margin(ctx: Context, fit) -> float:
+    if ctx.min_effect is not None:
+        return float(ctx.min_effect)
+    return 0.5 * float(np.sqrt(fit.mse)) * ctx.model.y_scale if fit.df_resid > 0 else np.nan
+
+
+def _flat_node(ctx, cur: _Curve, parent_key, mrow, fit, label) -> list[Node]:
+    """Equivalence: every pairwise difference of the fitted curve below the margin (TOST, IUT)."""
+    margin = _margin(ctx, fit)
+    if not np.isfinite(margin) or cur.df < 1:
+        return []
+    scaled = margin / cur.ys
+    if cur.term.kind == "smooth":
+        d_end = cur.design[-1] - cur.design[0]
+        mid = cur.design[len(cur.design) // 2] - (cur.design[0] + cur.design[-1]) / 2
+        cons = [d_end, mid]
+        margins = [scaled, scaled / 2]
+    else:
+        k = len(cur.design)
+        cons = [cur.design[i] - cur.design[j] for i in range(k) for j in range(i + 1, k)]
+        margins = [scaled] * len(cons)
+    ps = []
+    for c, mg in zip(cons, margins, strict=True):
+        est, se = cur.contrast(c)
+        if se <= 0:
+            ps.append(0.0 if abs(est) < mg else 1.0)
+            continue
+        ps.append(float(max(_t_sf((mg - est) / se, cur.df), _t_sf((mg + est) / se, cur.df))))
+    if not ps:
+        return []
+    row = dict(mrow)
+    row.update(claim="shape", section="trends", value="flat", detail_no="")
+    row["detail"] = (f"{cur.term.param} is flat in {label}: its effect is shown to be smaller "
+                     f"than {_fmt(margin)} in objective units.")
+    return [Node(key=("flat", label, cur.term.param), p=max(ps), row=row, parent=parent_key,
+                 no=None)]
+
+
+def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
+    """shape, edge and worse claims of one parameter in one study (opened by its matters)."""
+    term = cur.term
+    out: list[Node] = []
+    alpha = ctx.alpha
+    if term.kind == "smooth" and cur.df >= 1:
+        lo_c, hi_c = cur.slope_at(cur.low), cur.slope_at(cur.high)
+        s_lo, se_lo = cur.contrast(lo_c)
+        s_hi, se_hi = cur.contrast(hi_c)
+        p_lo_pos = _t_sf(s_lo / se_lo, cur.df) if se_lo > 0 else float(s_lo <= 0)
+        p_lo_neg = _t_sf(-s_lo / se_lo, cur.df) if se_lo > 0 else float(s_lo >= 0)
+        p_hi_pos = _t_sf(s_hi / se_hi, cur.df) if se_hi > 0 else float(s_hi <= 0)
+        p_hi_neg = _t_sf(-s_hi / se_hi, cur.df) if se_hi > 0 else float(s_hi >= 0)
+        p_peak, p_valley = max(p_lo_pos, p_hi_neg), max(p_lo_neg, p_hi_pos)
+        d_end = cur.design[-1] - cur.design[0]
+        e_end, se_end = cur.contrast(d_end)
+        p_trend = 2 * _t_sf(abs(e_end) / se_end, cur.df) if se_end > 0 else float(e_end == 0)
+        p_curv = min(1.0, 2 * min(p_peak, p_valley))
+        tq = _t_q(1 - alpha / 2, cur.df)
+        if p_curv <= p_trend:
+            value = "peaked" if p_peak <= p_valley else "valley"
+            mid = cur.design[len(cur.design) // 2] - (cur.design[0] + cur.design[-1]) / 2
+            est, se = cur.contrast(mid)
+            detail = (f"{term.param} is {value} in {label}: the objective is best inside the "
+                      "tried range" if value == "peaked" else
+                      f"{term.param} has a valley in {label}: the objective is worst inside "
+                      "the tried range")
+            detail += f" (best near {_fmt(cur.grid_x[cur.best])})."
+        else:
+            value = "better"
+            est, se = e_end, se_end
+            detail = (f"The objective gets {'better' if e_end > 0 else 'worse'} as {term.param} "
+                      f"goes from {_fmt(cur.low)} to {_fmt(cur.high)} in {label}.")
+            # "increasing"/"decreasing" describe the objective itself, not 'better'
+        raw_sign = float(ctx.signs[ctx.labels.index(label)]) if label in ctx.labels else 1.0
+        if value == "better":
+            value = "increasing" if e_end * raw_sign > 0 else "decreasing"
+        est, se = est * cur.ys, se * cur.ys
+        est_lo, est_hi = est - tq * se, est + tq * se
+        if raw_sign < 0:  # objective units, not "better" units
+            est, est_lo, est_hi = -est, -est_hi, -est_lo
+        row = _base(ctx, label, term.param, "shape", "trends", cur.n, npr, nout)
+        row.update(value=value, effect=est, effect_low=est_lo, effect_high=est_hi,
+                   detail=detail)
+        bl, bh, bv = cur.best_range(alpha)
+        row.update(best_low=bl, best_high=bh, best_value=bv)
+        out.append(Node(key=("shape", label, term.param), p=min(1.0, 2 * min(p_curv, p_trend)),
+                        row=row, parent=key, no=None))
+        # edge
+        at = cur.best
+        if at in (0, len(cur.grid_x) - 1):
+            low_end = at == 0
+            end = cur.low if low_end else cur.high
+            bound = term.lower_bound if low_end else term.upper_bound
+            if not (np.isfinite(bound) and np.isclose(end, bound)):
+                s, se = (s_lo, se_lo) if low_end else (s_hi, se_hi)
+                # outward: better toward the end (cur is better-is-bigger)
+                t = (-s if low_end else s) / se if se > 0 else np.inf
+                p_edge = float(_t_sf(t, cur.df)) if np.isfinite(t) else 0.0
+                erow = _base(ctx, label, term.param, "edge", "suggestions", cur.n, npr, nout)
+                a, b = abs(s) * cur.ys, se * cur.ys
+                erow.update(value="low" if low_end else "high", effect=a,
+                            effect_low=a - tq * b, effect_high=a + tq * b,
+                            best_value=end,
+                            detail=(f"The best {term.param} in {label} is at the "
+                                    f"{'low' if low_end else 'high'} end of the tried range "
+                                    f"({_fmt(end)}), and the objective still improves toward "
+                                    f"it: try values {'below' if low_end else 'above'} it."))
+                out.append(Node(key=("edge", label, term.param), p=p_edge, row=erow,
+                                parent=key, no=None))
+    elif term.kind == "levels" and cur.counts is not None:
+        present = cur.present
+        counts = cur.counts[present]
+        k = len(present)
+        ok = counts >= MIN_TRIALS_PER_VALUE
+        if k >= 2 and ok.sum() >= 2 and cur.df >= 1:
+            for i in range(k):
+                if not ok[i] or i == cur.best:
+                    continue
+                ps, gaps = [], []
+                for j in range(k):
+                    if j == i or not ok[j]:
+                        continue
+                    est, se = cur.contrast(cur.design[j] - cur.design[i])  # > 0: i is worse
+                    ps.append(_t_sf(est / se, cur.df) if se > 0 else float(est <= 0))
+                    gaps.append((est, se))
+                p = min(1.0, min(ps) * len(ps))
+                j_best = int(np.argmin(ps))
+                est, se = gaps[j_best]
+                est, se = est * cur.ys, se * cur.ys
+                tq = _t_q(1 - alpha / (2 * len(ps)), cur.df)
+                v = _plain(cur.grid_x[i])
+                wrow = _base(ctx, label, term.param, "worse", "suggestions", int(counts[i]),
+                             npr, nout)
+                wrow.update(value=str(v), effect=est, effect_low=est - tq * se,
+                            effect_high=est + tq * se, best_value=_plain(cur.grid_x[cur.best]),
+                            detail=(f"{term.param} = {v} is worse than "
+                                    f"{_plain(cur.grid_x[cur.best])} in {label} by about "
+                                    f"{_fmt(est)} ({int(counts[i])} trials): it can be "
+                                    "dropped from the search."))
+                out.append(Node(key=("worse", label, term.param, str(v)), p=p, row=wrow,
+                                parent=key, no=None))
+    return out
+
+
+def _same_grid(ctx: Context, term: Term) -> bool:
+    """The parameter was searched over the same space in every budget."""
+    col = ctx.trials[term.column]
+    dcol = _frame.DISTRIBUTION_PREFIX + term.param
+    tb = ctx.trials[ctx.budget_col].to_numpy(dtype=object)
+    if dcol in ctx.trials.columns:
+        per = [set(ctx.trials[dcol][tb == g].dropna().astype(str)) for g in ctx.groups]
+        if all(per) and all(s == per[0] for s in per):
+            return True
+    if term.kind == "levels":
+        per = [set(map(str, col[tb == g].dropna().tolist())) for g in ctx.groups]
+        return all(s == per[0] for s in per)
+    x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+    los = [np.nanmin(term.u(x[tb == g])) for g in ctx.groups]
+    his = [np.nanmax(term.u(x[tb == g])) for g in ctx.groups]
+    span = max(his) - min(los)
+    return span > 0 and (max(los) - min(los)) < 0.1 * span and (max(his) - min(his)) < 0.1 * span
+
+
+def _scaling_claims(ctx: Context) -> list[Node]:
+    """Budgets' intercepts in the pooled model (every parameter shared), each step up."""
+    S = len(ctx.groups)
+    if S < 2 or not np.all(ctx.signs == ctx.signs[0]):
+        return []
+    m = ctx.model
+    gs = list(range(S))
+    fit = m.fit(gs, [], m.all_cols())
+    if fit.df_resid < 1:
+        return []
+    sign = float(ctx.signs[0])
+    beta = fit.beta[[fit.index[(None, c)] for c in range(m.p)]] if m.p else np.zeros(0)
+    cov = fit.cov_unscaled
+    if m.p:
+        cov = cov[np.ix_([fit.index[(None, c)] for c in range(m.p)],
+                         [fit.index[(None, c)] for c in range(m.p)])]
+    mse = fit.mse
+    n = m.n
+    ps_better, ps_worse, diffs = [], [], []
+    for a in range(S - 1):
+        b = a + 1
+        dx = m.xbar[b] - m.xbar[a]
+        d = (m.ybar[b] - m.ybar[a]) - (dx @ beta if m.p else 0.0)
+        var = mse * (1 / n[a] + 1 / n[b]) + (mse * dx @ cov @ dx if m.p else 0.0)
+        se = np.sqrt(max(var, 0.0))
+        d *= sign
+        t = d / se if se > 0 else np.inf * np.sign(d)
+        ps_better.append(float(_t_sf(t, fit.df_resid)))
+        ps_worse.append(float(_t_sf(-t, fit.df_resid)))
+        diffs.append((d * m.y_scale, se * m.y_scale))
+    p_holds = max(ps_better)
+    p_viol = min(1.0, min(ps_worse) * (S - 1))
+    label = _pooled_label(ctx, gs)
+    row = _base(ctx, label, "", "scaling", "budgets", fit.n, int(ctx.n_pruned.sum()),
+                int(ctx.n_outliers.sum()))
+    tq = _t_q(1 - ctx.alpha / 2, fit.df_resid)
+    if p_holds <= p_viol:
+        value, k = "holds", int(np.argmax(ps_better))
+        detail = ("Every step up in budget does better, at the same hyperparameters "
+                  "(budget effects in the adjusted model).")
+    else:
+        value, k = "violated", int(np.argmin(ps_worse))
+        detail = (f"{ctx.labels[k + 1]} does worse than {ctx.labels[k]} at the same "
+                  "hyperparameters (budget effects in the adjusted model).")
+    est, se = diffs[k]
+    row.update(value=value, effect=est, effect_low=est - tq * se, effect_high=est + tq * se,
+               detail=detail,
+               detail_no="Not established that bigger budgets do better or worse.")
+    return [Node(key=("scaling",), p=min(1.0, 2 * min(p_holds, p_viol)), row=row,
+                 no="not established")]
+
+
+def _collapse_rows(ctx: Context) -> list[Node]:
+    """Collapse is an observation of the predictions, not a test: rows outside the budget."""
+    from hpo_insights.collapse import collapse_summary
+
+    try:
+        cs = collapse_summary(ctx.trials, objective=ctx.ycol, by=ctx.budget_col)
+    except TrialsError:
+        return []
+    rows = []
+    for _, r in cs.iterrows():
+        if pd.isna(r["collapse"]):
+            continue
+        label = str(r.iloc[0])
+        yes = bool(r["collapse"])
+        row = _base(ctx, label, "", "collapse", "collapse", int(r["n_measured"]), 0, 0)
+        row.update(value="yes" if yes else "no", claimed=yes, p_value=np.nan, p_adjusted=np.nan,
+                   detail=(f"{int(r['n_collapsed'])} of {int(r['n_measured'])} trials in "
+                           f"{label} collapsed to near-constant predictions; they are left "
+                           "out of every other claim." if yes else
+                           f"No trial of {label} collapsed."))
+        rows.append(row)
+    ctx.extra.setdefault("rows", []).extend(rows)
+    return []
+
+
+FAMILIES: list[Callable[[Context], list[Node]]] = [
+    _parameter_claims, _scaling_claims, _collapse_rows,
+]

@@ -1,0 +1,97 @@
+"""Figures of the cross-budget analyses: ``compare_budgets``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from hpo_insights.plot._common import (
+    PANEL_SIZE,
+    _margins,
+    _need,
+    _palette,
+    _theme,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+def compare_budgets(
+    result: pd.DataFrame,
+    *,
+    history: pd.DataFrame | None = None,
+    metric: str = "objective",
+    seed: int | None = 0,
+    ax: Axes | None = None,
+) -> Axes:
+    """The best objective per budget (stars), over the spread of every trial when given.
+
+    Budgets are in the result's (size) order. With *history* (the result of
+    :func:`hpo_insights.optimization_history` for the same trials, which has
+    a ``budget`` column), each budget also gets a box (quartiles, whiskers at
+    1.5 IQR) and its completed trials as jittered points.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        What :func:`hpo_insights.compare_budgets` returned.
+    history : pandas.DataFrame, optional
+        What :func:`hpo_insights.optimization_history` returned.
+    metric : str, default "objective"
+        The y-axis label.
+    seed : int or None, default 0
+        Seed of the horizontal jitter of the points.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import hpo_insights as hi
+    >>> ax = hi.plot.compare_budgets(hi.compare_budgets(hi.datasets.example()))
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['2M', '20M', '200M']
+    """
+    _need(result, ["budget", "best"], "compare_budgets")
+    colors = _palette()
+    order = [str(b) for b in result["budget"]]
+    with _theme():
+        if ax is None:
+            fig, ax = plt.subplots(figsize=PANEL_SIZE)
+            _margins(fig)
+        if history is not None:
+            _need(history, ["budget", "value"], "optimization_history")
+            if "counted" in history.columns:
+                history = history[history["counted"].to_numpy(dtype=bool)]
+            pos = {b: i for i, b in enumerate(order)}
+            x = history["budget"].astype(str).map(pos).to_numpy(dtype=float)
+            y = history["value"].to_numpy(dtype=float)
+            keep = np.isfinite(x)
+            x, y = x[keep], y[keep]
+            ax.boxplot([y[x == i] for i in range(len(order))], positions=np.arange(len(order)),
+                       widths=0.5, showfliers=False, patch_artist=True,
+                       boxprops={"facecolor": "0.93", "edgecolor": "0.5"},
+                       medianprops={"color": "0.3"}, whiskerprops={"color": "0.5"},
+                       capprops={"color": "0.5"})
+            rng = np.random.default_rng(seed)
+            ax.scatter(x + rng.uniform(-0.15, 0.15, len(x)), y, s=12, color=colors[0], alpha=0.6,
+                       linewidths=0, zorder=2, label="completed trials", gid="trials")
+        ax.scatter(np.arange(len(order)), result["best"].to_numpy(dtype=float), marker="*", s=220,
+                   color=colors[3], edgecolor="black", linewidths=0.6, zorder=4,
+                   label="best per budget", gid="best")
+        ax.set_xticks(np.arange(len(order)), order)
+        ax.set_xlim(-0.6, len(order) - 0.4)
+        ax.set_xlabel("budget")
+        ax.set_ylabel(metric)
+        ax.set_title(f"{metric} per budget")
+        ax.legend(loc="best")
+        return ax

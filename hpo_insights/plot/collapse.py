@@ -1,0 +1,98 @@
+"""Figures of the collapse analysis: ``detect_collapse``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from hpo_insights.plot._common import (
+    _blocks,
+    _need,
+    _palette,
+    _panels,
+    _theme,
+    _title,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+def _draw_collapse(result: pd.DataFrame, ax: Axes, *, min_range: float | None, metric: str,
+                   title: str) -> None:
+    colors = _palette()
+    flag = result["collapsed"].astype("boolean")
+    x = result["pred_range"].to_numpy(dtype=float)
+    y = result["value"].to_numpy(dtype=float)
+    yes = flag.fillna(False).to_numpy(dtype=bool)
+    no = (~flag).fillna(False).to_numpy(dtype=bool)
+    known = np.isfinite(x)
+    ax.scatter(x[no & known], y[no & known], s=20, color=colors[0], alpha=0.75, linewidths=0,
+               label=f"not collapsed ({int(no.sum())})", gid="ok")
+    ax.scatter(x[yes & known], y[yes & known], s=36, marker="X", color=colors[3],
+               edgecolor="black", linewidths=0.4, label=f"collapsed ({int(yes.sum())})",
+               gid="collapsed")
+    if min_range is not None:
+        ax.axvline(min_range, color="0.3", ls="--", lw=1, label=f"min_range = {min_range:g}")
+    unknown = int(flag.isna().sum())
+    if unknown:
+        ax.plot([], [], " ", label=f"not measured: {unknown}")
+    ax.set_xlim(left=0)
+    ax.set_xlabel("prediction range (pred_max - pred_min)")
+    ax.set_ylabel(metric)
+    ax.set_title(title)
+    ax.legend(loc="best")
+
+
+def detect_collapse(
+    result: pd.DataFrame,
+    *,
+    min_range: float | None = None,
+    metric: str = "objective",
+    ax: Axes | None = None,
+) -> Axes | Figure:
+    """Prediction range against the objective, collapsed trials highlighted.
+
+    One point per trial of the result: x is ``pred_range``, y the objective
+    (``value``); collapsed trials are orange crosses. Trials with nothing
+    measured (``collapsed`` is <NA>) are not drawn; the legend counts them.
+    One panel per study.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        What :func:`hpo_insights.detect_collapse` returned.
+    min_range : float, optional
+        The threshold the analysis used, drawn as a dashed line.
+    metric : str, default "objective"
+        The y-axis label.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (a result of one study only).
+
+    Returns
+    -------
+    matplotlib.axes.Axes or matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import hpo_insights as hi
+    >>> t = hi.datasets.example()
+    >>> ax = hi.plot.detect_collapse(hi.detect_collapse(t[t["study"] == "transformer-200M"]))
+    >>> ax.get_xlabel()
+    'prediction range (pred_max - pred_min)'
+    """
+    _need(result, ["collapsed", "pred_range", "value"], "detect_collapse")
+    blocks = _blocks(result, ["study"])
+
+    def draw(i: int, a: Axes) -> None:
+        key, rows = blocks[i]
+        _draw_collapse(rows, a, min_range=min_range, metric=metric,
+                       title=_title("Prediction collapse", key))
+
+    with _theme():
+        return _panels(len(blocks), ax, draw)

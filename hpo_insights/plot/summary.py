@@ -1,0 +1,78 @@
+"""Figures of the summary analyses: ``optimization_history``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from hpo_insights.plot._common import (
+    PANEL_SIZE,
+    _margins,
+    _need,
+    _palette,
+    _theme,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+def optimization_history(
+    result: pd.DataFrame, *, metric: str = "objective", ax: Axes | None = None
+) -> Axes:
+    """The objective of each completed trial by trial number, with the best so far.
+
+    Points are the counted trials, the step line ``best_so_far``; several
+    studies share the axes, one colour each. Trials that do not count
+    (``counted`` False: pruned, failed, unfinished, non-finite) are not drawn;
+    the legend says how many.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        What :func:`hpo_insights.optimization_history` returned.
+    metric : str, default "objective"
+        The y-axis label.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import hpo_insights as hi
+    >>> ax = hi.plot.optimization_history(hi.optimization_history(hi.datasets.example()))
+    >>> len([line for line in ax.lines if str(line.get_gid()).startswith("best:")])
+    3
+    """
+    _need(result, ["study", "number", "value", "best_so_far"], "optimization_history")
+    colors = _palette(result["study"].nunique())
+    with _theme():
+        if ax is None:
+            fig, ax = plt.subplots(figsize=PANEL_SIZE)
+            _margins(fig)
+        counted = (result["counted"].to_numpy(dtype=bool) if "counted" in result.columns
+                   else np.isfinite(result["value"].to_numpy(dtype=float)))
+        for color, (s, h) in zip(colors, result[counted].groupby("study", sort=False),
+                                 strict=False):
+            ax.scatter(h["number"], h["value"], s=10, color=color, alpha=0.45, linewidths=0,
+                       gid=f"trials:{s}")
+            ax.step(h["number"], h["best_so_far"], where="post", color=color, lw=1.6,
+                    label=f"{s} (best so far)", gid=f"best:{s}")
+        ax.plot([], [], "o", color="0.5", alpha=0.5, ms=4, label="completed trials")
+        excluded = int((~counted).sum())
+        if excluded:
+            ax.plot([], [], " ", label=f"{excluded} pruned/failed/unfinished trials excluded")
+        ax.set_xlabel("trial number")
+        ax.set_ylabel(metric)
+        names = list(pd.unique(result["study"]))
+        ax.set_title("Optimization history" + (f": {names[0]}" if len(names) == 1 else ""))
+        ax.legend(loc="best")
+        return ax

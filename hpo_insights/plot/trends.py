@@ -1,0 +1,181 @@
+"""Figures of the trend analyses: ``value_table``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from hpo_insights._errors import TrialsError
+from hpo_insights._frame import MAX_LEVELS
+from hpo_insights.plot._common import (
+    PANEL_SIZE,
+    SMALL_PANEL,
+    _blocks,
+    _fmt,
+    _need,
+    _palette,
+    _panels,
+    _theme,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+def _scale(rows: pd.DataFrame) -> str:
+    """The x-axis of one parameter: the ``scale`` column when the result has it."""
+    if "scale" in rows.columns and len(rows):
+        return str(rows["scale"].iloc[0])
+    low = rows["low"].to_numpy(dtype=float) if len(rows) else np.array([])
+    if len(low) == 0 or not np.isfinite(low).all():
+        return "categorical"
+    return "linear"
+
+
+def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metric: str,
+                 title: str) -> None:
+    colors = _palette()
+    scale = _scale(rows)
+    numeric = scale != "categorical" and len(rows) > 1
+    if numeric:
+        low = rows["low"].to_numpy(dtype=float)
+        high = rows["high"].to_numpy(dtype=float)
+        x = np.sqrt(low * high) if scale == "log" else (low + high) / 2
+    else:
+        x = np.arange(len(rows), dtype=float)
+    mean = rows["mean"].to_numpy(dtype=float)
+    lo = mean - rows["ci_low"].to_numpy(dtype=float)
+    hi = rows["ci_high"].to_numpy(dtype=float) - mean
+    yerr = np.vstack([np.where(np.isfinite(lo), lo, 0.0), np.where(np.isfinite(hi), hi, 0.0)])
+    ax.errorbar(x, mean, yerr=yerr, fmt="-", color=colors[0], ecolor=colors[0], capsize=3,
+                lw=1.2, zorder=2, label="mean, CI (dot size: trials)")
+    count = rows["count"].to_numpy(dtype=float)
+    size = 12 + 60 * count / max(count.max(), 1.0)
+    ax.scatter(x, mean, s=size, color=colors[0], zorder=3, gid="means")
+    if trend is not None and len(rows):
+        labels = rows["label"] if "label" in rows.columns else rows["value"]
+        hit = np.flatnonzero(rows["value"].astype(object).to_numpy() == trend["best_value"])
+        if len(hit):
+            i = hit[0]
+            ax.scatter([x[i]], [mean[i]], marker="*", s=200, color=colors[3], edgecolor="black",
+                       linewidths=0.6, zorder=4, gid="best", label=f"best: {_fmt(labels.iloc[i])}")
+    # keep the means readable: an interval from two trials can be far wider than the means
+    finite = mean[np.isfinite(mean)]
+    if len(finite):
+        pad = 0.6 * (np.ptp(finite) or abs(finite[0]) * 0.05 or 1.0)
+        cur = ax.get_ylim()
+        ax.set_ylim(max(cur[0], finite.min() - pad), min(cur[1], finite.max() + pad))
+    binned = bool(rows["binned"].any()) if "binned" in rows.columns else False
+    if not numeric:
+        labels = [_fmt(v) for v in (rows["label"] if "label" in rows.columns else rows["value"])]
+        long = any(len(t) > 6 for t in labels)
+        ax.set_xticks(x, labels, rotation=30 if long else 0, ha="right" if long else "center")
+    else:
+        if scale == "log":
+            ax.set_xscale("log")
+            ax.minorticks_off()
+        if not binned:
+            ax.set_xticks(x, [_fmt(v) for v in rows["value"]])
+            ax.minorticks_off()
+    name = str(rows["param"].iloc[0]) if len(rows) else ""
+    ax.set_xlabel(name + (" (bins at their centres)" if numeric and binned else ""))
+    ax.set_ylabel(metric)
+    shape = None if trend is None else trend.get("trend")
+    ax.set_title(f"{title}: {shape}" if shape else title)
+    ax.legend(loc="best")
+
+
+def value_table(
+    result: pd.DataFrame,
+    *,
+    params: str | Sequence[str] | None = None,
+    trend: pd.DataFrame | None = None,
+    metric: str = "mean objective",
+    ax: Axes | None = None,
+) -> Axes | Figure:
+    """The mean objective per value of a parameter, with its confidence interval.
+
+    Per value (or bin) of each parameter in *result*: the mean as a point
+    whose size grows with the number of trials, its interval as an error
+    bar, joined by a line. The x-axis follows the result's ``scale``
+    (``"log"``, ``"linear"`` or ``"categorical"``); binned parameters are
+    drawn at their bin centres (geometric on a log axis). With *trend*, the
+    best value is starred and the trend named in the title. One panel per
+    (study, parameter), two per row.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        What :func:`hpo_insights.value_table` returned.
+    params : str or sequence of str, optional
+        Draw only these parameters, in this order (default: every parameter
+        of the result, in its order).
+    trend : pandas.DataFrame, optional
+        What :func:`hpo_insights.classify_trend` returned for the same trials.
+    metric : str, default "mean objective"
+        The y-axis label.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (a result of one study and one parameter only).
+
+    Returns
+    -------
+    matplotlib.axes.Axes or matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import hpo_insights as hi
+    >>> t = hi.datasets.example()
+    >>> t = t[t["study"] == "transformer-2M"]
+    >>> ax = hi.plot.value_table(hi.value_table(t, params="n_heads"), metric="AUC")
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('n_heads', 'AUC')
+    """
+    _need(result, ["param", "value", "mean", "ci_low", "ci_high", "count"], "value_table")
+    if params is not None:
+        wanted = [params] if isinstance(params, str) else [str(p) for p in params]
+        wanted = [p.removeprefix("params_") for p in wanted]
+        missing = [p for p in wanted if p not in set(result["param"])]
+        if missing:
+            raise TrialsError(
+                f"Unknown parameter {missing[0]!r} in params=: the result holds "
+                f"{', '.join(map(str, pd.unique(result['param'])))}."
+            )
+        rank = {p: i for i, p in enumerate(wanted)}
+        result = result[result["param"].isin(wanted)]
+        result = result.iloc[np.argsort(result["param"].map(rank).to_numpy(), kind="stable")]
+        if "study" in result.columns:
+            order = pd.factorize(result["study"])[0]
+            result = result.iloc[np.argsort(order, kind="stable")]
+    blocks = _blocks(result, ["study", "param"])
+    crowded = [(key, len(rows)) for key, rows in blocks if len(rows) > MAX_LEVELS]
+    if crowded:
+        raise TrialsError(
+            f"{crowded[0][0]!r} has {crowded[0][1]} distinct values: too many to draw (at most "
+            f"{MAX_LEVELS} per panel). Group the values into fewer levels, or read the value "
+            "table as a table."
+        )
+    trends: dict[tuple, pd.Series] = {}
+    if trend is not None:
+        _need(trend, ["param", "best_value"], "classify_trend")
+        keys = [k for k in ("study", "param") if k in result.columns and k in trend.columns]
+        for _, row in trend.iterrows():
+            trends[tuple(row[k] for k in keys)] = row
+
+    def draw(i: int, a: Axes) -> None:
+        key, rows = blocks[i]
+        study = (key[0],) if "study" in result.columns else ()
+        tkey = tuple(rows[k].iloc[0] for k in ("study", "param")
+                     if trend is not None and k in result.columns and k in trend.columns)
+        _draw_levels(rows, a, trend=trends.get(tkey), metric=metric,
+                     title=" | ".join(map(str, (*study, rows["param"].iloc[0]))))
+
+    with _theme():
+        if len(blocks) == 1:
+            return _panels(1, ax, draw, size=PANEL_SIZE)
+        return _panels(len(blocks), ax, draw, size=SMALL_PANEL, ncols=2, what="panels")

@@ -1,0 +1,184 @@
+"""hi.findings: the page's claims, the adjusted model's tests against independent fits."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hpo_insights as hi
+from hpo_insights.findings import COLUMNS
+
+FLOAT01 = json.dumps({"name": "FloatDistribution",
+                      "attributes": {"low": 0.0, "high": 1.0, "step": None, "log": False}})
+
+
+def _two_studies(rng, n=60, shift=0.0, inter=0.0):
+    """Two studies: x uniform on [0, 1] (recorded linear), c in 3 levels, an x effect."""
+    rows = []
+    for s, name in enumerate(["small", "large"]):
+        x = rng.uniform(0, 1, n)
+        c = rng.choice(["a", "b", "c"], n)
+        y = 0.7 + 0.01 * x + (inter * s) * x**2 + 0.004 * (c == "b") + shift * s
+        y = y + rng.normal(0, 0.01, n)
+        rows.append(pd.DataFrame({
+            "study": name, "number": np.arange(n), "state": "COMPLETE", "value": y,
+            "params_x": x, "params_c": c, "distributions_x": FLOAT01,
+            "study_direction": "maximize"}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _rss(X, y):
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    r = y - X @ beta
+    return float(r @ r), int(np.linalg.matrix_rank(X))
+
+
+def _f_p(rss_r, rank_r, rss_f, rank_f, n):
+    from scipy import stats
+
+    df1, df2 = rank_f - rank_r, n - rank_f
+    return stats.f.sf(((rss_r - rss_f) / df1) / (rss_f / df2), df1, df2)
+
+
+def test_columns_and_contract(example):
+    """The contract's columns, in order; claims only where p_adjusted < alpha."""
+    f = hi.findings(example)
+    assert list(f.columns) == COLUMNS
+    assert f["claim"].isin(["matters", "shape", "edge", "worse", "scaling", "consistency",
+                            "collapse"]).all()
+    tested = f[f.claim != "collapse"]
+    assert (tested.claimed == (tested.p_adjusted < 0.05)).all()
+    assert (f.p_adjusted.dropna() >= f.p_value[f.p_adjusted.notna()] - 1e-12).all()
+
+
+def test_interaction_and_pooled_tests_match_lstsq(rng):
+    """Consistency and pooled-matters p-values equal F tests of lstsq fits built here by hand."""
+    trials = _two_studies(rng, inter=0.02)
+    f = hi.findings(trials)
+    n = len(trials)
+    y = trials["value"].to_numpy()
+    s = (trials["study"] == "large").to_numpy().astype(float)
+    x = trials["params_x"].to_numpy()
+    cb = (trials["params_c"] == "b").to_numpy().astype(float)
+    cc = (trials["params_c"] == "c").to_numpy().astype(float)
+    one = np.ones(n)
+    per_study = [v * w for w in (1 - s, s) for v in (one, x, x**2, cb, cc)]
+    full = np.column_stack(per_study)
+    common_x = np.column_stack([*(v * w for w in (1 - s, s) for v in (one, cb, cc)), x, x**2])
+    no_x = np.column_stack([v * w for w in (1 - s, s) for v in (one, cb, cc)])
+    rf, kf = _rss(full, y)
+    rc, kc = _rss(common_x, y)
+    r0, k0 = _rss(no_x, y)
+    p_int = _f_p(rc, kc, rf, kf, n)
+    from scipy import stats
+
+    p_pool = stats.f.sf(((r0 - rc) / (kc - k0)) / (rf / (n - kf)), kc - k0, n - kf)
+    row = f[(f.claim == "consistency") & (f.param == "x")].iloc[0]
+    assert row.p_value == pytest.approx(p_int, rel=1e-6)
+    row = f[(f.claim == "matters") & (f.param == "x") & (f.study == "small, large")].iloc[0]
+    assert row.p_value == pytest.approx(p_pool, rel=1e-6)
+    # per-study: the study's own model with and without x
+    m = s == 0
+    Xs = np.column_stack([one, x, x**2, cb, cc])[m]
+    rf1, kf1 = _rss(Xs, y[m])
+    rr1, kr1 = _rss(Xs[:, [0, 3, 4]], y[m])
+    row = f[(f.claim == "matters") & (f.param == "x") & (f.study == "small")].iloc[0]
+    assert row.p_value == pytest.approx(_f_p(rr1, kr1, rf1, kf1, m.sum()), rel=1e-6)
+
+
+def test_scale_free(rng):
+    """The objective times 1e-300 or 1e300 gives the same tests and claims."""
+    trials = _two_studies(rng, shift=0.01)
+    base = hi.findings(trials)
+    for k in (1e-300, 1e300):
+        t = trials.copy()
+        t["value"] = (t["value"] - 0.7) * k
+        got = hi.findings(t)
+        np.testing.assert_allclose(got.p_value, base.p_value, rtol=1e-6)
+        assert got.claimed.tolist() == base.claimed.tolist()
+        np.testing.assert_allclose(got.effect / k, base.effect, rtol=1e-6)
+
+
+def test_pure_and_deterministic(example):
+    """findings does not mutate its input, and the same seed gives the same frame."""
+    before = example.copy(deep=True)
+    a = hi.findings(example, seed=3)
+    pd.testing.assert_frame_equal(example, before)
+    pd.testing.assert_frame_equal(a, hi.findings(example, seed=3))
+
+
+def test_gatekeeping(example):
+    """No shape, edge or worse claim for a parameter whose matters claim is not made."""
+    f = hi.findings(example)
+    made = {(r.study, r.param) for r in f[(f.claim == "matters") & f.claimed].itertuples()}
+    for r in f[f.claim.isin(["shape", "edge", "worse"]) & f.claimed].itertuples():
+        assert (r.study, r.param) in made
+
+
+def test_no_edge_at_natural_bound(rng):
+    """Best at dropout 0 (a natural bound): no "edge" claim however strong the trend."""
+    n = 120
+    x = rng.choice(np.round(np.arange(0, 0.55, 0.05), 2), n)
+    y = 0.7 - 0.1 * x + rng.normal(0, 0.005, n)
+    t = pd.DataFrame({"study": "s", "number": np.arange(n), "state": "COMPLETE", "value": y,
+                      "params_dropout": x, "study_direction": "maximize"})
+    f = hi.findings(t)
+    assert f[(f.claim == "matters") & f.claimed].shape[0] == 1
+    assert not ((f.claim == "edge") & f.claimed).any()
+    # the same trend, best at the tried end 0.2 of a range that could go lower: an edge
+    t2 = t.assign(params_dropout=x + 0.2)
+    f2 = hi.findings(t2)
+    e = f2[(f2.claim == "edge") & f2.claimed]
+    assert e["value"].tolist() == ["low"]
+
+
+def test_diverged_trials_left_out_and_counted(rng):
+    """Two diverged trials (value 0.5 among 0.7s) are left out, said in n_outliers."""
+    t = _two_studies(rng)
+    t.loc[[3, 10], "value"] = 0.5
+    f = hi.findings(t)
+    assert f[f.study == "small"]["n_outliers"].eq(2).all()
+    assert f[f.study == "large"]["n_outliers"].eq(0).all()
+
+
+def test_errors(example):
+    """Bad arguments name what was expected."""
+    with pytest.raises(hi.TrialsError, match="alpha"):
+        hi.findings(example, alpha=1.5)
+    with pytest.raises(hi.TrialsError, match="Unknown parameter 'lr'"):
+        hi.findings(example, params=["lr"])
+    with pytest.raises(hi.TrialsError, match="min_effect"):
+        hi.findings(example, min_effect=-1.0)
+
+
+def _objective(trial):
+    lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+    dropout = trial.suggest_float("dropout", 0.0, 0.5, step=0.05)
+    opt = trial.suggest_categorical("optimizer", ["adam", "sgd", "rmsprop"])
+    rng = np.random.default_rng(trial.number)
+    return (0.7 - 0.02 * (np.log10(lr) + 3) ** 2 / 4 - 0.05 * dropout
+            + 0.0 * (opt == "sgd") + rng.normal(0, 0.01))
+
+
+def test_same_findings_from_storage_and_memory(tmp_path):
+    """A study written by Optuna gives the same claims from its storage and in memory."""
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    studies = []
+    for name, seed in (("2M", 1), ("20M", 2)):
+        study = optuna.create_study(study_name=name, storage=url, direction="maximize",
+                                    sampler=optuna.samplers.TPESampler(seed=seed))
+        study.set_user_attr("budget", name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            study.optimize(_objective, n_trials=60)
+        studies.append(study)
+    a = hi.findings(hi.load(url))
+    b = hi.findings(hi.from_optuna(studies))
+    cols = ["study", "param", "claim", "value", "claimed", "n_trials"]
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    np.testing.assert_allclose(a.p_value, b.p_value, rtol=1e-9)
+    assert ((a.param == "lr") & (a.claim == "matters") & a.claimed).any()
