@@ -61,6 +61,7 @@ def prepare(
     by: str | None,
     columns: Sequence[str] = (),
     number: bool = False,
+    exclude: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, str, np.ndarray, pd.Index]:
     """The trials that count, narrowed to *columns*, with integer group codes.
 
@@ -68,11 +69,20 @@ def prepare(
     *columns* (and ``number`` if asked) and the objective (float); ``codes[i]`` is the
     position of row *i*'s group in *groups* (the group keys, in order of first
     appearance in *trials*, including groups left with no completed trial).
-    Raises a TrialsError when no trial counts at all.
+    Raises a TrialsError when no trial counts at all. Rows flagged in
+    *exclude* (a boolean array) are treated as absent from *trials*: a group
+    of excluded rows only is not among *groups*.
     """
     _frame.check_frame(trials)
     _frame.check_by(by)
     all_codes, groups = group_codes(trials, by)
+    if exclude is not None and exclude.any():
+        present = np.bincount(all_codes[~exclude], minlength=len(groups)) > 0
+        if not present.all():
+            remap = np.where(present, np.cumsum(present) - 1, -1)
+            all_codes, groups = remap[all_codes], groups[present]
+    else:
+        exclude = None
     need = [_frame.STUDY, _frame.NUMBER, _frame.STATE, *_frame.objective_columns(trials)]
     need = list(dict.fromkeys([*need, *columns]))
     narrow = trials[need]
@@ -80,7 +90,8 @@ def prepare(
     if not single:
         narrow[GROUP] = all_codes
     keep = [_frame.NUMBER, *columns] if number else [*columns]
-    done, ycol = _frame.completed(narrow, objective, columns=keep if single else [*keep, GROUP])
+    done, ycol = _frame.completed(narrow, objective, columns=keep if single else [*keep, GROUP],
+                                  exclude=exclude)
     _frame.require_rows(done)
     codes = np.zeros(len(done), dtype=np.intp) if single else done[GROUP].to_numpy()
     return done, ycol, codes, groups
