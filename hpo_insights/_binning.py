@@ -232,15 +232,24 @@ def default_bins(n: int) -> int:
     return int(min(MAX_BINS, max(MIN_BINS, n // VALUES_PER_BIN)))
 
 
-def _skew(x: np.ndarray) -> float:
-    d = x - x.mean()
-    m2 = float(np.mean(d * d))
+def _skew(x: np.ndarray, w: np.ndarray | None = None) -> float:
+    """Skewness of *x* (population moments), each value counted *w* times when given."""
+    if w is None:
+        d = x - x.mean()
+        m2 = float(np.mean(d * d))
+        m3 = float(np.mean(d * d * d))
+    else:
+        total = float(w.sum())
+        d = x - float(w @ x) / total
+        m2 = float(w @ (d * d)) / total
+        m3 = float(w @ (d * d * d)) / total
     if m2 <= 0:
         return 0.0
-    return float(np.mean(d * d * d)) / m2**1.5
+    return m3 / m2**1.5
 
 
-def is_log_scale(x: np.ndarray, dist: dict | None = None) -> bool:
+def is_log_scale(x: np.ndarray, dist: dict | None = None, *,
+                 counts: np.ndarray | None = None) -> bool:
     """Whether positive values *x* are on a log scale.
 
     The recorded distribution decides when it says (``attributes.log``);
@@ -250,8 +259,13 @@ def is_log_scale(x: np.ndarray, dist: dict | None = None) -> bool:
     values over ``[1e-5, 1e-3]`` and for 0.1% of uniform samples of 50 values
     over ``[0, 1]`` (0% at 200), where the old ``max / min > 100`` rule picked
     0% and 40% (87% at 200); ``bench/importance_sim.py --part log``.
+    *counts*: *x* holds distinct values, each tried ``counts`` times (the
+    same answer as the repeated values, from k numbers instead of n).
     """
     x = np.asarray(x, dtype=float)
+    if counts is not None:
+        keep = np.asarray(counts) > 0
+        x, counts = x[keep], np.asarray(counts, dtype=float)[keep]
     if len(x) == 0 or not np.all(np.isfinite(x)) or x.min() <= 0:
         return False
     if dist is not None:
@@ -260,7 +274,7 @@ def is_log_scale(x: np.ndarray, dist: dict | None = None) -> bool:
             return bool(attrs["log"])
     if x.max() == x.min():
         return False
-    return abs(_skew(np.log10(x))) < abs(_skew(x))
+    return abs(_skew(np.log10(x), counts)) < abs(_skew(x, counts))
 
 
 def _use_log(x: np.ndarray, dist: dict | None) -> bool:
@@ -392,9 +406,8 @@ def levels(
             continue
         nb = default_bins(len(xs)) if bins is None else bins
         categorical = not numeric or (dist or {}).get("name") == "CategoricalDistribution"
-        log = bool(numeric and len(xs) and _use_log(xs, dist))
-        scale = "categorical" if categorical else ("log" if log else "linear")
         if numeric and len(xs) and _is_binnable(xs, dist) and _more_distinct(xs, nb):
+            log = _use_log(xs, dist)
             idx_b, edges = quantile_bins(xs, nb, log)
             used = np.flatnonzero(np.bincount(idx_b, minlength=len(edges) - 1))
             remap = np.full(len(edges) - 1, -1, dtype=np.intp)
@@ -413,6 +426,11 @@ def levels(
             )
         else:
             local, uniq = _factorize(xs)
+            log = False
+            if numeric and len(xs):  # the scale rule on the distinct values and their counts
+                tried = np.bincount(np.asarray(local), minlength=len(uniq))
+                log = is_log_scale(np.asarray(uniq, dtype=float), dist, counts=tried)
+            scale = "categorical" if categorical else ("log" if log else "linear")
             if more:
                 if numeric:
                     try:

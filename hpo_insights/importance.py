@@ -572,9 +572,16 @@ class _Term:
         if p.smooth[g] and x is not None:
             v = self._values(x[rows], has, bool(p.log[g]))
             with np.errstate(over="ignore", invalid="ignore"):
-                big = np.nanmax(np.abs(v)) if has.any() else 0.0
-                big = big if np.isfinite(big) and big > 0 else 1.0  # keeps v*v finite
-                mu, sd = np.nanmean(v / big), np.nanstd(v / big)
+                if has.all():  # (no NaN to skip: the plain reductions, same sums)
+                    big = np.max(np.abs(v)) if len(v) else 0.0
+                    big = big if np.isfinite(big) and big > 0 else 1.0  # keeps v*v finite
+                    vb = v / big
+                    mu = np.mean(vb)
+                    sd = np.sqrt(np.mean(np.abs(vb - mu) ** 2))
+                else:
+                    big = np.nanmax(np.abs(v)) if has.any() else 0.0
+                    big = big if np.isfinite(big) and big > 0 else 1.0
+                    mu, sd = np.nanmean(v / big), np.nanstd(v / big)
             if np.isfinite(mu) and np.isfinite(sd):  # (infinite values: no smooth term)
                 self.kind, self.width = "smooth", 2
                 self.log, self.big, self.mu = bool(p.log[g]), big, mu

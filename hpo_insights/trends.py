@@ -442,7 +442,7 @@ def _shape(
             if not np.isfinite(low[sl]).all():
                 continue
             dist = dists.get(keys[block_group[j]] if by is not None else "all")
-            log[j] = _binning.is_log_scale(np.repeat(low[sl], counts[sl]), dist)
+            log[j] = _binning.is_log_scale(low[sl], dist, counts=counts[sl])
     x, _ = _trend_stats.level_positions(low, high, binned, block, nblocks, log)
     return _trend_stats.shape_tests(
         block, x, long["count"].to_numpy(dtype=float), long["mean"].to_numpy(),
