@@ -161,7 +161,7 @@ CALLS = {
 }
 
 
-def per_call(trials: pd.DataFrame, repeats: int) -> None:
+def each_call(trials: pd.DataFrame, repeats: int) -> None:
     """Each call on its own, then the library side's peak memory against the frame's size."""
     print(f"\n{len(trials)} trials, each call (median of {repeats}):")
     print(f"{'call':>22} {'wall s':>8} {'cpu s':>8}")
@@ -205,7 +205,7 @@ def main() -> None:
             f"{n:>10} {lib:>10.3f} {base:>10.3f} {lib / base:>6.2f} "
             f"{per_call:>10.3f} {lib / per_call:>6.2f} {1e6 * lib / n:>9.3f}"
         )
-    per_call(make_trials(max(args.sizes)), args.repeats)
+    each_call(make_trials(max(args.sizes)), args.repeats)
 
 
 if __name__ == "__main__":
