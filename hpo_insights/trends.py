@@ -221,7 +221,7 @@ def classify_trend(
     *,
     params: str | Sequence[str] | None = None,
     studies: str | Sequence[str] | None = None,
-    method: Literal["endpoints", "shape"] = "endpoints",
+    method: Literal["endpoints", "shape"] = "shape",
     tol: float = 0.01,
     alpha: float = 0.05,
     objective: str | None = None,
@@ -241,10 +241,10 @@ def classify_trend(
     studies : str or sequence of str, optional
         Only these studies (the ``study`` column), in this order; ``None``
         means every study. An unknown name is an error listing the studies.
-    method : {"endpoints", "shape"}, default "endpoints"
+    method : {"endpoints", "shape"}, default "shape"
         How the trend is decided. ``"shape"`` tests a linear and a curvature
         contrast on every trial (see Notes) and labels the shape only when
-        the data show it; use it. ``"endpoints"`` compares the mean objective
+        the data show it. ``"endpoints"`` compares the mean objective
         at the largest value with the mean at the smallest against *tol*
         (the reference report's rule, kept for its layout): it ignores the
         noise and the values in between.
@@ -337,13 +337,14 @@ def classify_trend(
     >>> trials = pd.DataFrame({"study": "a", "number": range(5), "state": "COMPLETE",
     ...     "value": [0.5, 0.7, 0.8, 0.9, 0.6], "params_lr": [0.1, 0.1, 0.01, 0.01, 0.001],
     ...     "study_direction": "maximize"})
-    >>> hi.classify_trend(trials, params="lr")[["param", "trend", "best_value", "worst_value"]]
-      param trend  best_value  worst_value
-    0    lr  flat        0.01        0.001
-    >>> ct = hi.classify_trend(trials, params="lr", method="shape")
+    >>> ct = hi.classify_trend(trials, params="lr")
     >>> ct[["trend", "effect", "effect_low", "effect_high", "p_value"]].round(3)
       trend  effect  effect_low  effect_high  p_value
     0  flat  -0.071      -0.646        0.504    0.808
+    >>> ends = hi.classify_trend(trials, params="lr", method="endpoints")
+    >>> ends[["param", "trend", "delta", "best_value", "worst_value"]]
+      param trend  delta  best_value  worst_value
+    0    lr  flat    0.0        0.01        0.001
     >>> list(hi.classify_trend(hi.datasets.example()).columns)
     ['study', 'param', 'trend', 'method', 'delta', 'effect', 'effect_low', 'effect_high',
      'p_value', 'best_value', 'best_mean', 'worst_value', 'worst_mean', 'n_values', 'n_excluded']

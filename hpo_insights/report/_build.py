@@ -278,12 +278,12 @@ def build(
     """
     from hpo_insights.report._export import FORMATS, export
     from hpo_insights.report._notebook import notebook
-    from hpo_insights.report.markdown import layout_of
+    from hpo_insights.report.sections import layout_page
 
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise ValueError(f"Unknown report format(s) {unknown}: expected some of {list(FORMATS)}.")
-    layout_of(layout)
+    layout_page(layout)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise TrialsError(f"The output folder {str(out)!r} is a file: pass a folder (--out DIR).")
