@@ -26,7 +26,14 @@ it (``hi.plot`` loads lazily).
 
 from __future__ import annotations
 
-from hpo_insights.plot._common import _RC, DPI, PANEL_SIZE, SMALL_PANEL  # noqa: F401 (the theme)
+from hpo_insights.plot._common import (  # noqa: F401 (the theme, sizes and label widths)
+    _RC,
+    DPI,
+    LABEL_WIDTH,
+    PANEL_SIZE,
+    SMALL_PANEL,
+    TITLE_WIDTH,
+)
 from hpo_insights.plot.budgets import compare_budgets
 from hpo_insights.plot.collapse import detect_collapse
 from hpo_insights.plot.coverage import coverage_crosstab
