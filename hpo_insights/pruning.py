@@ -328,7 +328,8 @@ class PruningAudit:
         was compared with at ``pruned_at``: the percentile, the rung's
         promotion bar or the top-*q* quantile; NaN when stopped for a NaN
         value or not stopped), ``steps_run``, ``steps_total`` (reported steps
-        it would have run, it ran), ``final`` (its value at its last step) and
+        it would have run, it ran), ``last_step``, ``final`` (its value at its
+        last step) and
         ``rank`` (1 = best final value of the study).
     summary : pandas.DataFrame
         One row per study: ``study``, ``rule``, ``direction``, ``n_trials``,
@@ -496,6 +497,7 @@ def _trial_rows(block: _curves.Block, stop: np.ndarray, thr: np.ndarray, maximiz
         "threshold": thr,
         "steps_run": run.astype(np.int64),
         "steps_total": total.astype(np.int64),
+        "last_step": block.steps[np.maximum(block.last_index(), 0)],
         "final": final,
         "rank": rank,
     })
