@@ -38,6 +38,29 @@ def _without_collapsed(
     return trials[~mask], trials[mask]
 
 
+def _collapsed_rows(
+    trials: pd.DataFrame, exclude_collapsed: bool
+) -> tuple[np.ndarray | None, pd.DataFrame | None]:
+    """The rows left out as collapsed (a mask, None when none is) and those trials.
+
+    Like :func:`_without_collapsed`, without copying the trials kept: the
+    mask goes to :func:`~hpo_insights._levels.level_tables`.
+    """
+    if not isinstance(exclude_collapsed, bool | np.bool_):
+        raise TypeError(
+            f"exclude_collapsed must be True or False, got {exclude_collapsed!r} instead."
+        )
+    if not exclude_collapsed:
+        return None, None
+    from hpo_insights.collapse import _collapsed_mask
+
+    _frame.check_frame(trials)
+    mask = _collapsed_mask(trials)
+    if not mask.any():
+        return None, None
+    return mask, trials[mask]
+
+
 def _excluded_counts(
     excluded: pd.DataFrame | None, long: pd.DataFrame, groups: pd.Index, by: str | None
 ) -> np.ndarray:
@@ -164,8 +187,9 @@ def value_table(
     _guard.names("params", params)
     _guard.text("objective", objective)
     _guard.real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
-    trials, excluded = _without_collapsed(trials, exclude_collapsed)
-    long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins)
+    mask, excluded = _collapsed_rows(trials, exclude_collapsed)
+    long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins,
+                                exclude=mask)
     count = long["count"].to_numpy().astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(long["ss"].to_numpy() / (count - 1))
@@ -197,7 +221,7 @@ def classify_trend(
     *,
     params: str | Sequence[str] | None = None,
     studies: str | Sequence[str] | None = None,
-    method: Literal["endpoints", "shape"] = "endpoints",
+    method: Literal["endpoints", "shape"] = "shape",
     tol: float = 0.01,
     alpha: float = 0.05,
     objective: str | None = None,
@@ -217,10 +241,10 @@ def classify_trend(
     studies : str or sequence of str, optional
         Only these studies (the ``study`` column), in this order; ``None``
         means every study. An unknown name is an error listing the studies.
-    method : {"endpoints", "shape"}, default "endpoints"
+    method : {"endpoints", "shape"}, default "shape"
         How the trend is decided. ``"shape"`` tests a linear and a curvature
         contrast on every trial (see Notes) and labels the shape only when
-        the data show it; use it. ``"endpoints"`` compares the mean objective
+        the data show it. ``"endpoints"`` compares the mean objective
         at the largest value with the mean at the smallest against *tol*
         (the reference report's rule, kept for its layout): it ignores the
         noise and the values in between.
@@ -313,13 +337,14 @@ def classify_trend(
     >>> trials = pd.DataFrame({"study": "a", "number": range(5), "state": "COMPLETE",
     ...     "value": [0.5, 0.7, 0.8, 0.9, 0.6], "params_lr": [0.1, 0.1, 0.01, 0.01, 0.001],
     ...     "study_direction": "maximize"})
-    >>> hi.classify_trend(trials, params="lr")[["param", "trend", "best_value", "worst_value"]]
-      param trend  best_value  worst_value
-    0    lr  flat        0.01        0.001
-    >>> ct = hi.classify_trend(trials, params="lr", method="shape")
+    >>> ct = hi.classify_trend(trials, params="lr")
     >>> ct[["trend", "effect", "effect_low", "effect_high", "p_value"]].round(3)
       trend  effect  effect_low  effect_high  p_value
     0  flat  -0.071      -0.646        0.504    0.808
+    >>> ends = hi.classify_trend(trials, params="lr", method="endpoints")
+    >>> ends[["param", "trend", "delta", "best_value", "worst_value"]]
+      param trend  delta  best_value  worst_value
+    0    lr  flat    0.0        0.01        0.001
     >>> list(hi.classify_trend(hi.datasets.example()).columns)
     ['study', 'param', 'trend', 'method', 'delta', 'effect', 'effect_low', 'effect_high',
      'p_value', 'best_value', 'best_mean', 'worst_value', 'worst_mean', 'n_values', 'n_excluded']
@@ -335,10 +360,10 @@ def classify_trend(
     _guard.names("params", params)
     _guard.text("objective", objective)
     direction = _guard.direction(direction)
-    trials, excluded = _without_collapsed(trials, exclude_collapsed)
+    mask, excluded = _collapsed_rows(trials, exclude_collapsed)
     shape = method == "shape"
     long, groups = level_tables(
-        trials, params, objective=objective, by=by, bins=bins, spread=shape
+        trials, params, objective=objective, by=by, bins=bins, spread=shape, exclude=mask
     )
     signs, _ = _frame.signs(trials, direction, by, groups, objective)
     key = pd.factorize(pd.MultiIndex.from_arrays([long["group"], long["param"]]))[0]
@@ -418,7 +443,7 @@ def _shape(
             if not np.isfinite(low[sl]).all():
                 continue
             dist = dists.get(keys[block_group[j]] if by is not None else "all")
-            log[j] = _binning.is_log_scale(np.repeat(low[sl], counts[sl]), dist)
+            log[j] = _binning.is_log_scale(low[sl], dist, counts=counts[sl])
     x, _ = _trend_stats.level_positions(low, high, binned, block, nblocks, log)
     return _trend_stats.shape_tests(
         block, x, long["count"].to_numpy(dtype=float), long["mean"].to_numpy(),

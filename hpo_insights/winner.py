@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from hpo_insights import _arguments
 from hpo_insights import _frame as F
-from hpo_insights import _guard
 from hpo_insights._errors import TrialsError
 
 __all__ = ["compare_top", "compare_top_findings"]
@@ -224,12 +224,12 @@ def compare_top(
     >>> round(float(top["p_value"].iloc[0]), 3), bool(top["better"].iloc[0])
     (0.105, False)
     """
-    k = _guard.integer("k", k, low=1)
-    alpha = _guard.real("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
+    k = _arguments.integer("k", k, low=1)
+    alpha = _arguments.real("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     if test_train_ratio is not None:
-        test_train_ratio = _guard.real("test_train_ratio", test_train_ratio, low=0,
+        test_train_ratio = _arguments.real("test_train_ratio", test_train_ratio, low=0,
                                        low_open=True)
-    direction = _guard.direction(direction)
+    direction = _arguments.direction(direction)
     folds = _as_folds(trials_or_folds, objective)
     folds = _select(folds, studies)
     from scipy import stats

@@ -85,8 +85,8 @@ def test_key_findings_come_first(page):
     assert headings[:4] == ["Hyperparameter search report", "Contents", "Key findings",
                             "Across budgets"]
     assert [h for h in headings if h.startswith("Study ")] == [
-        "Study 2M (transformer-2M), a100", "Study 20M (transformer-20M), a100",
-        "Study 200M (transformer-200M), a100"]
+        "Study transformer-2M (budget 2M)", "Study transformer-20M (budget 20M)",
+        "Study transformer-200M (budget 200M)"]
 
 
 def test_readable_width(page):

@@ -16,6 +16,7 @@ from nbclient import NotebookClient
 
 import hpo_insights as hi
 from hpo_insights.report import _notebook
+from hpo_insights.report import sections as S
 
 build_module = importlib.import_module("hpo_insights.report._build")
 INJECTION = 'x"); import os; os.system("touch pwned") #'
@@ -193,10 +194,10 @@ def test_trials_no_report_can_be_made_of(change, message, tmp_path, monkeypatch)
 
 def test_failing_section_names_itself_and_keeps_the_notebook(tmp_path, monkeypatch):
     """An analysis failing in the kernel: section and cause named, notebook kept, no report."""
-    broken = _notebook.Section(
-        "broken", "study", "Broken", None,
-        lambda p: [(f'hi.variance_explained({p.t}, params="nope")', False)])
-    monkeypatch.setattr(_notebook, "SECTIONS", (*_notebook.SECTIONS[5:6], broken))
+    summary = next(s for s in S.DEFAULT if s.key == "summary")
+    broken = S.Section("broken", "study", "Broken",
+                       (S.Call("variance_explained", kwargs={"params": "nope"}),))
+    monkeypatch.setitem(S.LAYOUTS, "default", lambda: S.Page((summary, broken)))
     with pytest.raises(hi.report.ReportError) as caught:
         hi.report.build(tiny_trials(["a"]), tmp_path / "out", formats=("md",))
     message = str(caught.value)
@@ -212,9 +213,9 @@ def test_failing_section_names_itself_and_keeps_the_notebook(tmp_path, monkeypat
 
 def test_section_past_the_timeout_names_itself(tmp_path, monkeypatch):
     """A cell running past timeout= ends the build with the section named, nothing written."""
-    slow = _notebook.Section("slow", "study", "Slow", None,
-                             lambda p: [("import time\ntime.sleep(30)", False)])
-    monkeypatch.setattr(_notebook, "SECTIONS", (slow,))
+    # a cell that sleeps: time.sleep, reached through a module the kernel has imported
+    slow = S.Section("slow", "study", "Slow", (S.Call("report._build.time.sleep", (30,)),))
+    monkeypatch.setitem(S.LAYOUTS, "default", lambda: S.Page((slow,)))
     with pytest.raises(hi.report.ReportError,
                        match="section 'study a: slow'.*timeout=3 s") as caught:
         hi.report.build(tiny_trials(["a"]), tmp_path / "out", formats=("md",), timeout=3)
@@ -315,3 +316,44 @@ def test_escape_markdown_html():
     from hpo_insights.report._export import escape_markdown_html
 
     assert escape_markdown_html("<b>x</b> 1 < 2 <!-- c -->") == "&lt;b>x&lt;/b> 1 < 2 &lt;!-- c -->"
+
+
+@pytest.mark.parametrize("layout", ["default", "reference"])
+def test_section_dependencies_resolve(layout):
+    """Every earlier result a section reads is saved by an earlier call of its part."""
+    page = S.layout_page(layout)
+    for trials in (hi.datasets.example(), tiny_trials(["a", "b"])):
+        assert S.check_sections(page.sections, trials) == []
+
+
+def test_section_dependencies_are_checked():
+    """A section reading a result nobody made, or made only later, is named."""
+    early = S.Section("early", "study", "Early", (
+        S.Call("plot.value_table", (S.Ref("levels"),), figure=True),))
+    later = S.Section("later", "study", "Later", (S.Call("value_table", save="levels"),))
+    assert S.check_sections((early, later), tiny_trials(["a"])) == [
+        "section 'early' (study): plot.value_table reads 'levels', which no earlier call saved"]
+    assert S.check_sections((later, early), tiny_trials(["a"])) == []
+
+
+def test_report_package_runs_no_code_text():
+    """The in-process report calls functions: no exec or eval of generated code anywhere."""
+    import ast
+
+    folder = Path(hi.report.__file__).parent
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in {"exec", "eval", "compile"}, path.name
+
+
+def test_notebook_cells_are_the_sections_calls():
+    """Each code cell after the set-up is one call of a section, written by sections.code."""
+    trials = hi.datasets.example()
+    nb = hi.report.notebook(trials, dict.fromkeys(_notebook.PARAMETER_NAMES))
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    calls = [_notebook.code(s.call, s.part) for s in _notebook.steps(trials)
+             if s.kind == "call"]
+    assert [c for c in code if c in calls] == calls
+    assert "importance_2m = hi.variance_explained(trials_2m)\n" \
+        "hi.report.show(importance_2m, metric=metric)" in code

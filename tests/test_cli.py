@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
@@ -119,12 +120,11 @@ def test_out_naming_a_file_is_one_line_exit_2(tmp_path, capsys):
 
 def test_failing_section_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
     """A section failing inside the notebook: one line naming it and the kept notebook."""
-    from hpo_insights.report import _notebook
+    from hpo_insights.report import sections as S
 
-    broken = _notebook.Section(
-        "broken", "study", "Broken", None,
-        lambda p: [(f'hi.variance_explained({p.t}, params="nope")', False)])
-    monkeypatch.setattr(_notebook, "SECTIONS", (broken,))
+    broken = S.Section("broken", "study", "Broken",
+                       (S.Call("variance_explained", kwargs={"params": "nope"}),))
+    monkeypatch.setitem(S.LAYOUTS, "default", lambda: S.Page((broken,)))
     source = _csv(tmp_path, "trials.csv", _rows(study_direction="maximize"))
     status = cli.main(["report", source, "--out", str(tmp_path / "out"), "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
@@ -188,7 +188,12 @@ def test_injected_study_name(tmp_path, capsys):
     status = cli.main(["report", str(source), "--direction", "maximize", "--format", "md",
                        "--out", str(tmp_path / "out"), "--quiet"])
     assert status == 0, capsys.readouterr().err
-    assert name in (tmp_path / "out" / "report.md").read_text()
+    # as a reader sees it: the Markdown rendered (a heading ending in " #" would lose the "#"
+    # if it were not escaped), tags stripped, entities decoded
+    from nbconvert.filters.markdown import markdown2html
+
+    rendered = markdown2html((tmp_path / "out" / "report.md").read_text())
+    assert name in html.unescape(re.sub(r"<[^>]+>", "", rendered))
     assert not list(tmp_path.rglob("pwned"))
 
 

@@ -14,6 +14,7 @@ from reference_tables import REPORT, load_reference, trials_for_coverage, trials
 import hpo_insights as hi
 from hpo_insights.report import _format as fmt
 from hpo_insights.report import markdown as md
+from hpo_insights.report import reference as ref_layout
 
 REF_TEXT = REPORT.read_text(encoding="utf-8")
 REF = load_reference()
@@ -143,7 +144,7 @@ def test_hostile_study_name_is_inert(layout):
     """A study named like markup shows as text in headings, contents and findings."""
     name = "<script>alert(1)</script>|x"
     t = _frame([0.5, 0.6, 0.7, 0.4], {"lr": [0.1, 0.2, 0.1, 0.2], "b": [1, 1, 2, 2]}, study=name)
-    text = md.render(t, layout=layout)
+    text = hi.report.render(t, layout=layout)
     assert "<script" not in text and "</script" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;\\|x" in text
 
@@ -151,8 +152,8 @@ def test_hostile_study_name_is_inert(layout):
 def test_pipe_in_values_does_not_break_tables():
     """A '|' in a parameter value is escaped: every row keeps its columns."""
     t = _frame([0.5, 0.6, 0.7, 0.8], {"opt": ["a|b", "c", "a|b", "c"]}, study="a|b")
-    for layout, columns in (("reference", 4), ("default", 6)):
-        text = md.value_table(hi.value_table(t, params="opt"), layout=layout)
+    for render, columns in ((ref_layout.value_table, 4), (md.value_table, 6)):
+        text = render(hi.value_table(t, params="opt"))
         for line in text.splitlines():
             if line.startswith("|"):
                 assert len(re.findall(r"(?<!\\)\|", line)) == columns + 1
@@ -170,13 +171,13 @@ def test_summary_exact():
         states=["COMPLETE", "COMPLETE", "COMPLETE", "PRUNED"],
     )
     used = np.array([0.7, 0.9, 0.8])
-    assert md.summarize(hi.summarize(t), metric="AUC", layout="reference") == "\n".join([
+    assert ref_layout.summarize(hi.summarize(t), metric="AUC") == "\n".join([
         "- Total trials: 4",
         f"- Best AUC: {used.max():.4f}",
         f"- Mean AUC: {used.mean():.4f}",
         f"- Std AUC: {used.std(ddof=1):.4f}",
     ])
-    assert md.best_trial(hi.best_trial(t), layout="reference") == (
+    assert ref_layout.best_trial(hi.best_trial(t)) == (
         "**Best Configuration:**\n  - d_model: 64\n  - learning_rate: 0.0005")
     default = md.summarize(hi.summarize(t), metric="AUC").splitlines()
     assert default[0].startswith("| Trials | Counted | Pruned | Failed | Unfinished | Best AUC |")
@@ -188,7 +189,7 @@ def test_importance_exact():
     """x explains all of y, z nothing: bars of 50 and 0 '#', table rows 1 and 0."""
     t = _frame([1.0, 1.0, 3.0, 3.0], {"x": [1, 1, 2, 2], "z": [1, 2, 1, 2]})
     ve = hi.variance_explained(t)
-    text = md.variance_explained(ve, metric="AUC", layout="reference")
+    text = ref_layout.variance_explained(ve, metric="AUC")
     assert text.split("\n\n")[:2] == [
         "(Fraction of AUC variance explained by each parameter)",
         "```text\n  x               | "
@@ -231,8 +232,8 @@ def test_trend_block_reproduces_the_reference(budget, param):
     block = re.search(
         rf"# HPO Analysis: {budget} \(a100\).*?\n(### {param}\n.*?)\n\n(?=###|## )", REF_TEXT, re.S
     ).group(1)
-    ours = md.value_table(hi.value_table(t, params=param), metric="AUC", layout="reference",
-                          trend=hi.classify_trend(t, params=param))
+    ours = ref_layout.value_table(hi.value_table(t, params=param), metric="AUC",
+                                  trend=hi.classify_trend(t, params=param, method="endpoints"))
     assert ours.startswith(block + "\n\n")  # reference content first, extras after
     assert "95% CI of the mean AUC:" in ours.split(block, 1)[1]
 
@@ -264,7 +265,7 @@ def test_coverage_reproduces_the_reference(budget):
             REF_TEXT,
             re.S,
         ).group(1)
-        ours = md.coverage_crosstab(hi.coverage_crosstab(t, params=[row, col]))
+        ours = ref_layout.coverage_crosstab(hi.coverage_crosstab(t, params=[row, col]))
         assert ours == block.rstrip("\n")
 
 
@@ -314,7 +315,7 @@ def test_render_does_not_mutate_input():
     """Rendering the whole report leaves the trials untouched."""
     t = _frame([0.5, 0.6, 0.7], {"x": [1, 2, 1], "y": [0.1, 0.2, 0.3]})
     before = copy.deepcopy(t)
-    md.render(t), md.render(t, layout="reference")
+    hi.report.render(t), hi.report.render(t, layout="reference")
     pd.testing.assert_frame_equal(t, before)
 
 
@@ -352,7 +353,7 @@ def test_kind_recognises_every_analysis(example):
 def test_unknown_layout_is_an_error():
     """A layout name that does not exist lists the ones that do."""
     with pytest.raises(hi.TrialsError, match="'default', 'reference'"):
-        md.render(_frame([1.0, 2.0], {"x": [1, 2]}), layout="fancy")
+        hi.report.render(_frame([1.0, 2.0], {"x": [1, 2]}), layout="fancy")
 
 
 # --------------------------------------------------------------------------- reference layout
@@ -360,7 +361,7 @@ def test_unknown_layout_is_an_error():
 
 @pytest.fixture(scope="module")
 def rendered():
-    return md.render(hi.datasets.example(), layout="reference")
+    return hi.report.render(hi.datasets.example(), layout="reference")
 
 
 def _without_extras(text: str) -> str:
@@ -400,8 +401,8 @@ def test_render_separators_and_scaling_line(rendered):
 
 def test_default_layout_orders_parameters_by_importance(example):
     """Default layout: trend tables follow the importance ranking of their study."""
-    text = md.render(example)
-    study = text.split("## Study 2M")[1].split("## Study 20M")[0]
+    text = hi.report.render(example)
+    study = text.split("## Study transformer-2M")[1].split("## Study transformer-20M")[0]
     order = re.findall(r"^#### (\S+)$", study, re.M)
     ve = hi.variance_explained(example[example["study"] == "transformer-2M"])
     assert order == ve["param"].tolist()
@@ -455,13 +456,13 @@ def _reference_part(text: str, heading: str) -> str:
 def test_cross_budget_reproduces_the_reference(reference_budgets, heading):
     """Reference layout: each cross-budget part starts with the reference's text."""
     result = reference_budgets[heading]
-    text = md.to_markdown(result, layout="reference", metric="AUC")
+    text = ref_layout.to_markdown(result, metric="AUC")
     assert text.startswith(_reference_part(REF_TEXT, heading))
 
 
 def test_cross_budget_extras(reference_budgets):
     """The best trial's other parameters and the measured counts follow the reference's."""
-    text = md.compare_budgets(reference_budgets["Best Results by Budget"], layout="reference")
+    text = ref_layout.compare_budgets(reference_budgets["Best Results by Budget"])
     assert "| Budget | Study | Trial | n_heads |\n|--------|-------|-------|---------|\n" in text
     assert "| 200M | transformer-200M | 9 | 16 |" in text
     text = md.collapse_by_budget(reference_budgets["Probability Collapse by Budget"])
@@ -474,11 +475,11 @@ def test_scaling_law_sentences(reference_budgets):
 
     holds = SimpleNamespace(holds=True, ranking=("200M", "20M", "2M"),
                             table=pd.DataFrame({"budget": [], "best": []}))
-    text = md.scaling_check(holds, metric="AUC", layout="reference")
+    text = ref_layout.scaling_check(holds, metric="AUC")
     assert "**Scaling law holds**: 200M > 20M > 2M\n" in text
     assert "VIOLATED" not in text and "overfitting" not in text
     violated = reference_budgets["Scaling Law Analysis"]
-    assert "overfitting" in md.scaling_check(violated, layout="reference")
+    assert "overfitting" in ref_layout.scaling_check(violated)
     assert "overfitting" not in md.scaling_check(violated)
     verdict = SimpleNamespace(holds=False, verdict="not established", ranking=("a", "b"),
                               table=pd.DataFrame({"budget": [], "best": []}))
@@ -491,7 +492,7 @@ def test_binned_param_shows_interval_labels():
     lr = 10 ** rng.uniform(-5, -2, 40)
     t = _frame(rng.normal(size=40), {"lr": lr})
     vt = hi.value_table(t, params="lr", bins=10)
-    text = md.value_table(vt, layout="reference")
+    text = ref_layout.value_table(vt)
     labels = vt["label"] if "label" in vt.columns else vt["value"]
     assert len(labels) == 10
     for label in labels:
@@ -502,7 +503,7 @@ def test_binned_param_shows_interval_labels():
 def test_warnings_become_notes_once():
     """A warning raised by an analysis shows once as a '> Note:' in its section."""
     t = _frame([0.5, 0.6, np.nan, 0.7], {"x": [1, 2, 1, 2], "y": [1, 1, 2, 2]})
-    text = md.render(t)
+    text = hi.report.render(t)
     notes = [line for line in text.splitlines() if line.startswith("> Note:")]
     assert notes and len(set(notes)) == len(notes)
     assert any("non-finite" in n for n in notes)

@@ -163,7 +163,7 @@ def test_value_table_errors(tiny_trials):
 
 def test_classify_trend_tiny(tiny_trials):
     """lr: mean 0.6 at both ends -> flat; best 0.01; worst tie (0.6) -> the smaller value."""
-    ct = hi.classify_trend(tiny_trials)
+    ct = hi.classify_trend(tiny_trials, method="endpoints")
     assert list(ct.columns) == ["study", "param", "trend", "method", "delta", "effect",
                                 "effect_low", "effect_high", "p_value", "best_value",
                                 "best_mean", "worst_value", "worst_mean", "n_values", "n_excluded"]
@@ -189,13 +189,14 @@ def _line(slope: float) -> pd.DataFrame:
 )
 def test_classify_trend_tolerance(slope, tol, label):
     """delta = 2 * slope is compared with tol in objective units."""
-    ct = hi.classify_trend(_line(slope), params="x", tol=tol)
+    ct = hi.classify_trend(_line(slope), params="x", method="endpoints", tol=tol)
     assert ct.trend.iloc[0] == label and ct.delta.iloc[0] == pytest.approx(2 * slope)
 
 
 def test_classify_trend_minimize_swaps_best_and_worst():
     """When minimizing the lowest mean is best."""
-    ct = hi.classify_trend(_line(0.1), params="x", direction="minimize")
+    ct = hi.classify_trend(_line(0.1), params="x", method="endpoints",
+                           direction="minimize")
     assert ct.best_value.iloc[0] == 1 and ct.worst_value.iloc[0] == 3
     assert ct.trend.iloc[0] == "increasing"  # the trend is about the objective, not quality
 
@@ -203,14 +204,15 @@ def test_classify_trend_minimize_swaps_best_and_worst():
 def test_classify_trend_single_value_is_flat():
     """One value: flat with NaN delta."""
     t = _line(0.1).assign(params_x=7)
-    ct = hi.classify_trend(t, params="x")
+    ct = hi.classify_trend(t, params="x", method="endpoints")
     assert ct.trend.iloc[0] == "flat" and np.isnan(ct.delta.iloc[0]) and ct.n_values.iloc[0] == 1
 
 
 def test_classify_trend_matches_value_table(rng):
     """Endpoints, best and worst agree with the value table, per study and param."""
     trials = _random_trials(rng)
-    ct = hi.classify_trend(trials, params=["layers", "lr"], tol=0.005)
+    ct = hi.classify_trend(trials, params=["layers", "lr"], method="endpoints",
+                           tol=0.005)
     vt = hi.value_table(trials, params=["layers", "lr"])
     assert list(zip(ct.study, ct.param, strict=True)) == [("a", "layers"), ("a", "lr"),
                                                           ("b", "layers"), ("b", "lr")]
@@ -478,6 +480,22 @@ def test_collapsed_trials_left_out_by_default(rng):
         kept[kept.params_x == 2].value.mean())
     with pytest.raises(TypeError, match="exclude_collapsed"):
         hi.value_table(t, params="x", exclude_collapsed="yes")
+
+
+def test_collapse_exclusion_equals_dropping_the_rows(rng):
+    """Leaving collapsed trials out (no copy of the kept rows) equals dropping them by hand,
+    including a study whose every trial collapsed (absent from the result)."""
+    t, flagged = _with_collapse(rng)
+    gone = t.assign(study="all-collapsed", user_attrs_pred_max=0.12)
+    both = pd.concat([t, gone, t.assign(study="later")], ignore_index=True)
+    mask = hi.detect_collapse(both).collapsed.fillna(False).to_numpy()
+    kept = both[~mask]
+    for func, kw in ((hi.value_table, {}), (hi.classify_trend, {"method": "shape"}),
+                     (hi.classify_trend, {"method": "endpoints"})):
+        got = func(both, **kw).drop(columns="n_excluded")
+        want = func(kept, exclude_collapsed=False, **kw).drop(columns="n_excluded")
+        assert "all-collapsed" not in set(got.study)
+        pd.testing.assert_frame_equal(got, want)
 
 
 def test_shape_is_pure_and_seedless(rng):

@@ -33,7 +33,7 @@ _JOB_STATES = {0: "WAITING", 1: "RUNNING", 2: None, 3: "FAIL", 4: "FAIL"}
 # result["status"]: STATUS_OK, STATUS_FAIL, STATUS_NEW, STATUS_RUNNING, STATUS_SUSPENDED
 _STATUS = {"ok": "COMPLETE", "fail": "FAIL", "new": "WAITING", "running": "RUNNING",
            "suspended": "WAITING"}
-_PICKLE_HINT = (
+PICKLE_HINT = (
     "Reading a pickle runs code stored in the file: only load one you made or trust, with "
     "hi.io.hyperopt.load_hyperopt(path, allow_pickle=True) (hyperopt must be installed)."
 )
@@ -190,13 +190,13 @@ def load_hyperopt(
     pandas.DataFrame
         The trials frame (``docs/trials-frame.md``); see ``docs/sources.md``.
     """
-    from hpo_insights.io.canonical import _finish
+    from hpo_insights.io.canonical import finish
 
     name = studies if isinstance(studies, str) else DEFAULT_STUDY
     if isinstance(source, (str, os.PathLike)):
         path = Path(os.fspath(source))
         if not allow_pickle:
-            raise TrialsError(f"{str(path)!r} is a pickle. {_PICKLE_HINT}")
+            raise TrialsError(f"{str(path)!r} is a pickle. {PICKLE_HINT}")
         if not path.is_file():
             raise TrialsError(f"No such file: {str(path)!r}.")
         import pickle
@@ -217,4 +217,4 @@ def load_hyperopt(
         )
     frame = _frame_of(source, space, name, label)
     select = None if isinstance(studies, str) else studies
-    return _finish(frame, select, direction, metric_name, label)
+    return finish(frame, select, direction, metric_name, label)

@@ -247,7 +247,7 @@ def load_keras_tuner(
     pandas.DataFrame
         The trials frame (``docs/trials-frame.md``); see ``docs/sources.md``.
     """
-    from hpo_insights.io.canonical import _finish
+    from hpo_insights.io.canonical import finish
 
     if objective is not None and not isinstance(objective, str):
         raise TrialsError("A KerasTuner project has one objective: pass objective= as one name.")
@@ -259,4 +259,4 @@ def load_keras_tuner(
             "trial_*/trial.json files (or a folder of such projects)."
         )
     frame = pd.concat([_project_frame(p, objective) for p in projects], ignore_index=True)
-    return _finish(frame, studies, direction, metric_name, repr(str(path)))
+    return finish(frame, studies, direction, metric_name, repr(str(path)))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -13,38 +12,22 @@ from hpo_insights import _frame as F
 from hpo_insights.report._format import escape, number, value
 from hpo_insights.report.markdown import to_markdown
 
-__all__ = ["metric_name", "param_names", "show", "show_findings", "show_warnings_as_notes"]
-
-_SINK: list[list[str]] = []  # set by capture(): Markdown goes there instead of to IPython
-
-
-@contextlib.contextmanager
-def capture(into: list[str]) -> Iterator[list[str]]:
-    """Collect what :func:`show` would display (for running the cells in this process)."""
-    _SINK.append(into)
-    try:
-        yield into
-    finally:
-        _SINK.pop()
-
+__all__ = ["findings_text", "metric_name", "param_names", "show", "show_findings",
+           "show_warnings_as_notes"]
 
 def _display(text: str) -> None:
-    if _SINK:
-        _SINK[-1].append(text)
-        return
     from IPython.display import Markdown, display
 
     display(Markdown(text))
 
 
-def show(result: Any, *, kind: str | None = None, layout: str = "default", **context: Any) -> None:
+def show(result: Any, *, kind: str | None = None, **context: Any) -> None:
     """Display an analysis result as Markdown (a table, a list or a sentence).
 
     The analysis is recognised from the result's columns
     (:func:`hpo_insights.report.markdown.kind`); *context* passes ``metric=``
-    (the objective's name in headers) and ``trend=`` (a
-    :func:`~hpo_insights.classify_trend` result, for the reference layout's
-    trend blocks) to the renderer.
+    (the objective's name in headers) to the renderer. The reference layout
+    has its own: ``hi.report.reference.show``.
 
     Parameters
     ----------
@@ -52,10 +35,8 @@ def show(result: Any, *, kind: str | None = None, layout: str = "default", **con
         What an ``hi`` analysis returned.
     kind : str, optional
         The analysis's name, when the columns do not tell.
-    layout : {"default", "reference"}
-        See :mod:`hpo_insights.report.markdown`.
     **context
-        ``metric=``, ``trend=``.
+        ``metric=``.
 
     Examples
     --------
@@ -63,19 +44,18 @@ def show(result: Any, *, kind: str | None = None, layout: str = "default", **con
     >>> t = hi.datasets.example()
     >>> hi.report.show(hi.collapse_summary(t[t["study"] == "transformer-2M"]))  # doctest: +SKIP
     """
-    _display(to_markdown(result, kind_=kind, layout=layout, **context))
+    _display(to_markdown(result, kind=kind, **context))
 
 
-def notes(caught: Sequence[warnings.WarningMessage], seen: set[str]) -> None:
-    """Show each warning not in *seen* (then added to it) as a ``> Note:`` line."""
+def notes(caught: Sequence[warnings.WarningMessage], seen: set[str]) -> str:
+    """Each warning not in *seen* (then added to it) as a ``> Note:`` line ("" if none)."""
     new: list[str] = []
     for w in caught:
         text = " ".join(str(w.message).split())
         if text not in seen:
             seen.add(text)
             new.append(text)
-    if new:
-        _display("\n".join(f"> Note: {escape(text)}" for text in new))
+    return "\n".join(f"> Note: {escape(text)}" for text in new)
 
 
 def show_warnings_as_notes() -> None:
@@ -83,10 +63,8 @@ def show_warnings_as_notes() -> None:
 
     Warnings printed to stderr carry file paths and line numbers; as notes they
     read as part of the report, each distinct message once (in the first
-    section that meets it). Does nothing while cells run in-process.
+    section that meets it).
     """
-    if _SINK:
-        return
     seen: set[str] = set()
 
     def showwarning(message, category, filename, lineno, file=None, line=None):
@@ -166,7 +144,7 @@ def _trends(tr: pd.DataFrame) -> str:
         for _, r in moving.iterrows())
 
 
-def show_findings(
+def findings_text(
     *,
     importance: Any = None,
     trends: Any = None,
@@ -176,7 +154,7 @@ def show_findings(
     suggestions: Any = None,
     metric: str = "objective",
 ) -> None:
-    """Display the report's key findings: a few lines per study and across budgets.
+    """The report's key findings as Markdown: a few lines per study and across budgets.
 
     Per study: the parameters that matter (``matters`` when the importance
     result has it, else the three largest shares), the parameters with a
@@ -253,4 +231,9 @@ def show_findings(
         if not len(bad) and not len(open_):
             lines.append("- **The best values agree across budgets** for every parameter "
                          "checked.")
-    _display("\n".join(lines) or "No findings: nothing was analysed.")
+    return "\n".join(lines) or "No findings: nothing was analysed."
+
+
+def show_findings(**results: Any) -> None:
+    """Display the report's key findings (:func:`findings_text` of the same arguments)."""
+    _display(findings_text(**results))

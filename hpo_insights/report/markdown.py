@@ -1,4 +1,4 @@
-"""The report's words: each analysis result as Markdown, in one of two layouts.
+"""The report's words: each analysis result as Markdown (the default layout).
 
 Every function here takes what an analysis returned (a result frame, or the
 :class:`~hpo_insights.budgets.ScalingCheck` of :func:`hpo_insights.scaling_check`)
@@ -6,15 +6,9 @@ and returns Markdown text; nothing is computed here beyond counting and
 formatting. :func:`show` picks the function from the result's columns, so a
 notebook cell reads ``hi.report.show(hi.variance_explained(trials))``.
 
-Two layouts (see ``docs/report.md``):
-
-``"default"``
-    Tables with every figure the analyses give, intervals as columns
-    (``95% CI low`` / ``95% CI high``), parameters in order of importance.
-``"reference"``
-    The headings, bullet lists, ``#``-bar chart and tables of the reference
-    report users know (its parameter order and abbreviations are the
-    :data:`REFERENCE` layout's settings), with the intervals after each table.
+The reference layout's renderers live in :mod:`hpo_insights.report.reference`;
+the in-process report (:func:`hpo_insights.report.render`) in
+:mod:`hpo_insights.report._run`.
 
 Text from the data (study names, parameter names and values, labels) goes
 through :func:`hpo_insights.report._format.escape`, so it is inert in Markdown
@@ -23,74 +17,15 @@ and in the HTML made from it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.report._format import escape, importance_line, mapping, number, table, value
+from hpo_insights.report._format import escape, number, table, value
 
-__all__ = ["LAYOUTS", "REFERENCE", "Layout", "kind", "render", "to_markdown"]
-
-
-@dataclass(frozen=True)
-class Layout:
-    """How the report is laid out: headings, parameter order, abbreviations.
-
-    Attributes
-    ----------
-    name : str
-        ``"default"`` or ``"reference"``.
-    param_order : tuple of str
-        Parameters shown first, in this order (then the others by
-        importance); empty: by importance.
-    short : dict
-        Short names for parameters in table headers (``{"learning_rate": "LR"}``).
-    best_params : tuple of str
-        Parameters of the "Best Results by Budget" table (empty: all).
-    pairs : tuple of (str, str)
-        Coverage matrices to show (empty: the two most important parameters).
-    violated_note : str
-        Sentence under a violated scaling law.
-    """
-
-    name: str
-    param_order: tuple[str, ...] = ()
-    short: dict[str, str] = field(default_factory=dict)
-    best_params: tuple[str, ...] = ()
-    pairs: tuple[tuple[str, str], ...] = ()
-    violated_note: str = ""
-
-
-DEFAULT = Layout("default")
-
-REFERENCE = Layout(
-    "reference",
-    param_order=("d_model", "n_layers", "n_heads", "learning_rate", "dropout", "weight_decay"),
-    short={"learning_rate": "LR", "weight_decay": "WD"},
-    best_params=("d_model", "n_layers", "learning_rate", "dropout", "weight_decay"),
-    pairs=(("d_model", "n_layers"), ("d_model", "n_heads"), ("learning_rate", "dropout")),
-    violated_note="This suggests larger models may be overfitting or need different "
-    "regularization.",
-)
-"""The reference report's layout (``tests/data/reference-report.md``): its
-parameter order, abbreviations, coverage pairs and sentences."""
-
-LAYOUTS = {"default": DEFAULT, "reference": REFERENCE}
-
-
-def layout_of(name: str | Layout) -> Layout:
-    """The :class:`Layout` called *name* (a TrialsError lists the names)."""
-    if isinstance(name, Layout):
-        return name
-    if name not in LAYOUTS:
-        raise TrialsError(
-            f"Unknown report layout {name!r}: expected one of {', '.join(map(repr, LAYOUTS))}."
-        )
-    return LAYOUTS[name]
+__all__ = ["call_renderer", "kind", "to_markdown"]
 
 
 def _bare(column: str) -> str:
@@ -124,8 +59,7 @@ def _pvalue(p: Any) -> str:
 # --------------------------------------------------------------------------- per-study results
 
 
-def summarize(result: pd.DataFrame, *, metric: str = "objective",
-              layout: str | Layout = "default") -> str:
+def summarize(result: pd.DataFrame, *, metric: str = "objective") -> str:
     """Trial counts and the objective's best, mean and std (one row of :func:`hi.summarize`).
 
     Examples
@@ -137,16 +71,7 @@ def summarize(result: pd.DataFrame, *, metric: str = "objective",
     >>> print(summarize(hi.summarize(t), metric="AUC").splitlines()[2])
     | 3 | 3 | 0 | 0 | 0 | 0.9000 | 0.7000 | 0.2000 | maximize |
     """
-    lay = layout_of(layout)
     m = escape(metric)
-    if lay.name == "reference":
-        r = result.iloc[0]
-        return "\n".join([
-            f"- Total trials: {r['n_trials']}",
-            f"- Best {m}: {number(r['best'])}",
-            f"- Mean {m}: {number(r['mean'])}",
-            f"- Std {m}: {number(r['std'])}",
-        ])
     rows = [[str(r["n_trials"]), str(r["n_used"]), str(r["n_pruned"]), str(r["n_fail"]),
              str(r["n_running"] + r["n_waiting"]), number(r["best"]), number(r["mean"]),
              number(r["std"]), escape(r["direction"])] for _, r in result.iterrows()]
@@ -154,24 +79,19 @@ def summarize(result: pd.DataFrame, *, metric: str = "objective",
                   f"Mean {m}", f"Std {m}", "Direction"], rows)
 
 
-def best_trial(result: pd.DataFrame, *, metric: str = "objective",
-               layout: str | Layout = "default") -> str:
+def best_trial(result: pd.DataFrame, *, metric: str = "objective") -> str:
     """The best trial's parameters (one row of :func:`hi.best_trial`)."""
-    lay = layout_of(layout)
     if result.empty:
         return "No completed trial."
     b = result.iloc[0]
     pcols = [c for c in _pcols(result) if pd.notna(b[c])] or _pcols(result)
-    if lay.name == "reference":
-        lines = [f"  - {escape(_bare(c))}: {value(b[c])}" for c in pcols]
-        return "**Best Configuration:**\n" + "\n".join(lines)
     head = (f"Best trial: number {value(b['number'])}, {escape(metric)} "
             f"{number(b['value'])} ({escape(b['direction'])}).")
     return head + "\n\n" + table(["Parameter", "Value"],
                                  [[escape(_bare(c)), value(b[c])] for c in pcols])
 
 
-def collapse_summary(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
+def collapse_summary(result: pd.DataFrame) -> str:
     """Whether predictions collapsed (one row of :func:`hi.collapse_summary`).
 
     Examples
@@ -200,20 +120,18 @@ def collapse_summary(result: pd.DataFrame, *, layout: str | Layout = "default") 
     )
 
 
-def detect_collapse(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
+def detect_collapse(result: pd.DataFrame) -> str:
     """How many trials :func:`hi.detect_collapse` flagged, measured or not."""
     flag = result["collapsed"].astype("boolean")
     return (f"{int(flag.fillna(False).sum())} collapsed, {int((~flag).fillna(False).sum())} "
             f"not collapsed, {int(flag.isna().sum())} not measured.")
 
 
-def variance_explained(result: pd.DataFrame, *, metric: str = "objective",
-                       layout: str | Layout = "default") -> str:
+def variance_explained(result: pd.DataFrame, *, metric: str = "objective") -> str:
     """Each parameter's share of the objective's variance (:func:`hi.variance_explained`).
 
-    The default layout is a table (with the interval, adjusted share,
-    p-value and verdict columns when the result has them); the reference
-    layout is the ``#``-bar chart.
+    A table, with the interval, adjusted share, p-value and verdict columns
+    when the result has them.
 
     Examples
     --------
@@ -222,18 +140,6 @@ def variance_explained(result: pd.DataFrame, *, metric: str = "objective",
     >>> print(variance_explained(ve).splitlines()[2])
     | x | 1.0000 | 4 |
     """
-    lay = layout_of(layout)
-    if lay.name == "reference":
-        chart = "\n".join(importance_line(r["param"], r["share"]) for _, r in result.iterrows())
-        n = int(result["n_trials"].max()) if len(result) else 0
-        return "\n\n".join([
-            f"(Fraction of {escape(metric)} variance explained by each parameter)",
-            # the reference's bar lines, fenced so that HTML keeps one line per parameter
-            f"```text\n{chart}\n```",
-            "Shares are exact eta^2 (between-value sum of squares over total) "
-            f"on {n} completed trials; parameters that vary together share variance, "
-            "so they need not add up to 1.",
-        ])
     header = ["Parameter", "Share"]
     has = {c: _maybe(result, c) for c in ("share_corrected", "ci_low", "ci_high", "p_value",
                                            "share_adjusted", "matters", "confounded_with")}
@@ -273,8 +179,7 @@ def variance_explained(result: pd.DataFrame, *, metric: str = "objective",
     return table(header, rows)
 
 
-def search_space_importance(result: pd.DataFrame, *,
-                            layout: str | Layout = "default") -> str:
+def search_space_importance(result: pd.DataFrame) -> str:
     """Each parameter's share of the objective's variance over the whole search space
     (:func:`hi.search_space_importance`), not just among the trials tried."""
     rows = [[escape(r["param"]), number(r["share"]), number(r["share_corrected"]),
@@ -288,8 +193,7 @@ def search_space_importance(result: pd.DataFrame, *,
         "tried and the share extrapolates there."])
 
 
-def classify_trend(result: pd.DataFrame, *, metric: str = "objective",
-                   layout: str | Layout = "default") -> str:
+def classify_trend(result: pd.DataFrame, *, metric: str = "objective") -> str:
     """Each parameter's trend with its best and worst value (:func:`hi.classify_trend`)."""
     m = escape(metric)
     header = ["Parameter", "Trend"]
@@ -322,62 +226,37 @@ def _label(r: pd.Series) -> str:
     return value(r["label"]) if "label" in r.index else value(r["value"])
 
 
-def value_table(result: pd.DataFrame, *, metric: str = "objective",
-                trend: pd.DataFrame | None = None, layout: str | Layout = "default") -> str:
+def _binned_note(vt: pd.DataFrame, param: Any) -> str:
+    """The sentence under a binned parameter's table ("" when not binned)."""
+    binned = bool(vt["binned"].any()) if "binned" in vt.columns else False
+    return (f"{escape(param)} is continuous: its values are grouped into {len(vt)} "
+            "quantile intervals ([low, high)).") if binned else ""
+
+
+def value_table(result: pd.DataFrame, *, metric: str = "objective") -> str:
     """The objective per value of each parameter (:func:`hi.value_table`).
 
-    Default layout: per parameter a ``####`` heading and a table with the
-    interval as two columns. Reference layout: per parameter the reference's
-    ``###`` block (trend, best and worst value from *trend*, the table) with
-    the intervals in a sentence after it.
+    Per parameter (in the result's order) a ``####`` heading and a table with
+    the interval as two columns.
     """
-    lay = layout_of(layout)
     m = escape(metric)
-    params = list(pd.unique(result["param"]))
-    if lay.param_order:
-        first = [p for p in lay.param_order if p in params]
-        params = first + [p for p in params if p not in first]
-    trends = {} if trend is None else {r["param"]: r for _, r in trend.iterrows()}
     out = []
-    for param in params:
+    for param in pd.unique(result["param"]):
         vt = result[result["param"] == param]
-        binned = bool(vt["binned"].any()) if "binned" in vt.columns else False
-        note = (f"{escape(param)} is continuous: its values are grouped into {len(vt)} "
-                "quantile intervals ([low, high)).") if binned else ""
-        if lay.name == "reference":
-            t = trends.get(param)
-            block = [f"### {escape(param)}"]
-            if t is not None:
-                block.append("\n".join([
-                    f"- Trend: **{escape(t['trend'])}**",
-                    f"- Best value: {value(t['best_value'])} (mean {m}: {number(t['best_mean'])})",
-                    f"- Worst value: {value(t['worst_value'])} "
-                    f"(mean {m}: {number(t['worst_mean'])})",
-                ]))
-            block.append(table(["Value", f"Mean {m}", "Std", "Count"], [
-                [_label(r), number(r["mean"]), number(r["std"]), str(r["count"])]
-                for _, r in vt.iterrows()]))
-            ci = "; ".join(
-                f"{_label(r)}: [{number(r['ci_low'])}, {number(r['ci_high'])}]"
-                if pd.notna(r["ci_low"]) else f"{_label(r)}: N/A (one trial)"
-                for _, r in vt.iterrows())
-            block.append(f"95% CI of the mean {m}: {ci}.")
-            if note:
-                block.append(note)
-            out.append("\n\n".join(block))
-            continue
         rows = [[_label(r), str(r["count"]), number(r["mean"]), number(r["std"]),
                  *_ci_cells(r["ci_low"], r["ci_high"])] for _, r in vt.iterrows()]
         block = [f"#### {escape(param)}", table(
             ["Value", "Trials", f"Mean {m}", "Std", "95% CI low", "95% CI high"], rows)]
+        note = _binned_note(vt, param)
         if note:
             block.append(note)
         out.append("\n\n".join(block))
     return "\n\n".join(out)
 
 
-def coverage_crosstab(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
-    """Trial counts per pair of values (:func:`hi.coverage_crosstab`), one matrix per pair."""
+def coverage_crosstab(result: pd.DataFrame, *, level: int = 4) -> str:
+    """Trial counts per pair of values (:func:`hi.coverage_crosstab`), one matrix per pair,
+    each under a heading of *level* (one below its section's)."""
     out = []
     keys = ["row_param", "col_param"]
     pairs = result[keys].drop_duplicates().itertuples(index=False)
@@ -391,13 +270,12 @@ def coverage_crosstab(result: pd.DataFrame, *, layout: str | Layout = "default")
                                 sort=False).reindex(index=rows_v, columns=cols_v).fillna(0)
         r_name, c_name = escape(row_param), escape(col_param)
         body = [[value(rv)] + [str(int(n)) for n in grid.loc[rv]] for rv in rows_v]
-        out += [f"### {r_name} × {c_name}",
+        out += [f"{'#' * level} {r_name} × {c_name}",
                 table([r_name] + [value(c) for c in cols_v], body, rule="short")]
     return "\n\n".join(out)
 
 
-def forced_extremes(result: pd.DataFrame, *, metric: str = "objective",
-                    layout: str | Layout = "default") -> str:
+def forced_extremes(result: pd.DataFrame, *, metric: str = "objective") -> str:
     """The trials that forced a parameter to its min or max (:func:`hi.forced_extremes`)."""
     m = escape(metric)
     if result.empty:
@@ -420,36 +298,23 @@ def forced_extremes(result: pd.DataFrame, *, metric: str = "objective",
 # --------------------------------------------------------------------------- across budgets
 
 
-def compare_budgets(result: pd.DataFrame, *, metric: str = "objective",
-                    layout: str | Layout = "default") -> str:
+def compare_budgets(result: pd.DataFrame, *, metric: str = "objective") -> str:
     """The best trial of each budget (:func:`hi.compare_budgets`)."""
-    lay = layout_of(layout)
     m = escape(metric)
     pcols = _pcols(result)
-    if lay.name == "reference":
-        main = [c for c in pcols if _bare(c) in lay.best_params] or pcols
-        other = [c for c in pcols if c not in main]
-        header = ["Budget", f"Best {m}"] + [
-            f"Best {escape(lay.short.get(_bare(c), _bare(c)))}" for c in main]
-        rows = [[escape(r["budget"]), number(r["best"])] + [value(r[c]) for c in main]
-                for _, r in result.iterrows()]
-        extra_header = ["Budget", "Study", "Trial"] + [escape(_bare(c)) for c in other]
-        extra = [[escape(r["budget"]), escape(r["study"]), value(r["number"])]
-                 + [value(r[c]) for c in other] for _, r in result.iterrows()]
-        return "\n\n".join([
-            table(header, rows),
-            "Best trial of each budget" + (" and its other parameters:" if other else ":"),
-            table(extra_header, extra)])
     header = ["Budget", "Study", "Trial", f"Best {m}"] + [escape(_bare(c)) for c in pcols]
     rows = [[escape(r["budget"]), escape(r["study"]), value(r["number"]), number(r["best"])]
             + [value(r[c]) for c in pcols] for _, r in result.iterrows()]
     return table(header, rows)
 
 
-def scaling_check(result: Any, *, metric: str = "objective",
-                  layout: str | Layout = "default") -> str:
-    """Whether each larger budget reaches a better best (:func:`hi.scaling_check`)."""
-    lay = layout_of(layout)
+def scaling_check(result: Any, *, metric: str = "objective", violated_note: str = "",
+                  evidence: bool = True) -> str:
+    """Whether each larger budget reaches a better best (:func:`hi.scaling_check`).
+
+    The verdict on its own line; *violated_note* replaces the sentence under a
+    violated law; *evidence* adds the table of the steps up.
+    """
     m = escape(metric)
     statement = " > ".join(escape(label) for label in result.ranking)
     verdict = getattr(result, "verdict", "holds" if result.holds else "violated")
@@ -459,14 +324,14 @@ def scaling_check(result: Any, *, metric: str = "objective",
         out.append(f"**Scaling law holds**: {statement}\n"
                    f"Each larger budget reaches a better best {m} than the smaller ones.")
     elif verdict == "violated":
-        note = lay.violated_note or (
+        note = violated_note or (
             f"At least one larger budget reaches a worse best {m} than a smaller one.")
         out.append(f"**Scaling law VIOLATED**: {statement}\n{note}")
     else:
         out.append(f"**Scaling law not established**: {statement}\n"
                    f"The differences between the budgets' best {m} are within their noise.")
     pairs = getattr(result, "pairs", None)
-    if isinstance(pairs, pd.DataFrame) and len(pairs) and lay.name != "reference":
+    if isinstance(pairs, pd.DataFrame) and len(pairs) and evidence:
         ci = "ci_low" in pairs.columns and "ci_high" in pairs.columns
         rows = [[escape(r["smaller"]), escape(r["larger"]), str(r["top_k"]),
                  number(r["top_smaller"]), number(r["top_larger"]), number(r["difference"]),
@@ -482,16 +347,10 @@ def scaling_check(result: Any, *, metric: str = "objective",
     return "\n\n".join(out)
 
 
-def param_consistency(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
+def param_consistency(result: pd.DataFrame) -> str:
     """Whether the best trials of every budget agree (:func:`hi.param_consistency`)."""
-    lay = layout_of(layout)
     if result.empty:
         return "No parameter shares one grid across budgets."
-    if lay.name == "reference":
-        return "\n".join(
-            f"- **{escape(r['param'])}**: "
-            f"{'Consistent' if r['consistent'] else 'Inconsistent'} - {mapping(r['values'])}"
-            for _, r in result.iterrows())
     budgets = list(dict.fromkeys(b for v in result["values"] for b in v))
     verdict = "verdict" in result.columns
     evidence = verdict and "p_interaction" in result.columns
@@ -505,7 +364,7 @@ def param_consistency(result: pd.DataFrame, *, layout: str | Layout = "default")
     return table(header, rows)
 
 
-def sampling_association(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
+def sampling_association(result: pd.DataFrame) -> str:
     """Pairs of parameters the sampler tried together (:func:`hi.sampling_association`).
 
     Shows the pairs whose association is significant (``p_value < 0.05``),
@@ -525,7 +384,7 @@ def sampling_association(result: pd.DataFrame, *, layout: str | Layout = "defaul
         table(["Parameter", "Sampled with", "Cramér's V", "p-value", "Trials"], rows)])
 
 
-def collapse_by_budget(result: pd.DataFrame, *, layout: str | Layout = "default") -> str:
+def collapse_by_budget(result: pd.DataFrame) -> str:
     """Probability collapse per budget (:func:`hi.collapse_by_budget`)."""
     rows = []
     for _, r in result.iterrows():
@@ -542,8 +401,7 @@ def collapse_by_budget(result: pd.DataFrame, *, layout: str | Layout = "default"
                         "Trials checked: " + "; ".join(counts) + "."])
 
 
-def suggestions(result: pd.DataFrame, *, metric: str = "objective",
-                layout: str | Layout = "default") -> str:
+def suggestions(result: pd.DataFrame, *, metric: str = "objective") -> str:
     """Where the next trials would teach the most (``hi.suggestions``): one row each."""
     if result.empty:
         return "No suggestion: no edge, no clearly worse value, no thin spot near the best."
@@ -559,7 +417,7 @@ def suggestions(result: pd.DataFrame, *, metric: str = "objective",
                   "95% CI high", "p-value", "Trials", "Why"], rows)
 
 
-def importance_by_budget(result: Any, *, layout: str | Layout = "default") -> str:
+def importance_by_budget(result: Any) -> str:
     """Each parameter's share per budget and the budgets' rank agreement
     (``hi.importance_by_budget``)."""
     t = result.table
@@ -590,8 +448,7 @@ def importance_by_budget(result: Any, *, layout: str | Layout = "default") -> st
     return "\n\n".join(out)
 
 
-def optimization_history(result: pd.DataFrame, *, metric: str = "objective",
-                         layout: str | Layout = "default") -> str:
+def optimization_history(result: pd.DataFrame, *, metric: str = "objective") -> str:
     """How many trials counted per study (:func:`hi.optimization_history`)."""
     g = result.groupby("study", sort=False)["counted"]
     return "\n".join(f"- {escape(s)}: {int(c.sum())} of {len(c)} trials counted"
@@ -667,38 +524,30 @@ def kind(result: Any) -> str:
     )
 
 
-def to_markdown(result: Any, *, kind_: str | None = None, layout: str | Layout = "default",
-                **context: Any) -> str:
-    """*result* as Markdown: the renderer of its analysis (see :func:`kind`).
-
-    *context* (``metric=``, ``trend=``) is passed to renderers that take it.
-    """
+def call_renderer(fn: Any, result: Any, context: dict[str, Any]) -> str:
+    """``fn(result, **context)`` with only the context arguments *fn* takes."""
     import inspect
 
-    name = kind_ or kind(result)
-    if name not in _RENDER:
-        raise TrialsError(f"Unknown kind {name!r}: expected one of {', '.join(sorted(_RENDER))}.")
-    fn = _RENDER[name]
     accepted = inspect.signature(fn).parameters
-    extra = {k: v for k, v in context.items() if k in accepted}
-    return fn(result, layout=layout, **extra)
+    return fn(result, **{k: v for k, v in context.items() if k in accepted})
 
 
-def render(trials: pd.DataFrame, *, layout: str = "default", title: str | None = None,
-           studies: str | Sequence[str] | None = None) -> str:
-    """The whole report as one Markdown string, without a notebook or figures.
+def to_markdown(result: Any, *, kind: str | None = None, **context: Any) -> str:
+    """*result* as Markdown: the renderer of its analysis (see :func:`kind`).
 
-    Runs the report notebook's analysis cells in this process (the same cells,
-    from the same list of sections, as :func:`hpo_insights.report.build`), so
-    every analysis runs once per study.
+    *context* (``metric=``, ``trend=``, ``study=``) is passed to renderers that take it.
 
     Examples
     --------
-    >>> import hpo_insights as hi
-    >>> text = render(hi.datasets.example(), layout="reference")
-    >>> text.count("# HPO Analysis:")
-    3
+    >>> import pandas as pd
+    >>> ve = pd.DataFrame({"param": ["x"], "share": [1.0], "n_trials": [4]})
+    >>> print(to_markdown(ve, metric="AUC").splitlines()[0])
+    | Parameter | Share | Trials |
     """
-    from hpo_insights.report._notebook import run_in_process
+    name = kind or _kind_of(result)
+    if name not in _RENDER:
+        raise TrialsError(f"Unknown kind {name!r}: expected one of {', '.join(sorted(_RENDER))}.")
+    return call_renderer(_RENDER[name], result, context)
 
-    return run_in_process(trials, layout=layout, title=title, studies=studies)
+
+_kind_of = kind

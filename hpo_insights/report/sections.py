@@ -1,0 +1,379 @@
+"""The report's sections as data: which analysis each cell calls, with what, and what it shows.
+
+A report is a list of :class:`Section`. Each section is a heading and a tuple of
+:class:`Call`: one library call per notebook cell (``hi.variance_explained``,
+``hi.plot.value_table`` ...), its arguments (literals, the part's trials
+:data:`TRIALS`, a notebook name such as :data:`METRIC`, or a :class:`Ref` to an
+earlier call's result), the name its result is kept under, and how the result
+is shown (:class:`Show`). Two readers walk the same list:
+
+- :func:`hpo_insights.report.notebook` writes each call as one readable cell
+  (``importance_2m = hi.variance_explained(trials_2m)`` then
+  ``hi.report.show(importance_2m, metric=metric)``);
+- :func:`hpo_insights.report.render` calls the same functions directly in this
+  process (no kernel, no figures, no ``exec``) and returns the Markdown.
+
+Adding a section is one entry: ``Section("curves", "study", "Learning curves",
+(Call("fidelity_correlation", save="fidelity", show=Show()),))``.
+:func:`check_sections` verifies that every :class:`Ref` names a result saved
+earlier in the same scope (a test runs it on every layout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+from hpo_insights import _frame as F
+from hpo_insights._errors import TrialsError
+
+__all__ = ["LAYOUTS", "METRIC", "NAMES", "TRIALS", "Call", "Name", "Ref", "Section", "Show",
+           "Page", "check_sections", "layout_page"]
+
+_PRED_COLUMNS = tuple(F.USER_ATTR_PREFIX + c for c in ("pred_min", "pred_max", "pred_std"))
+_EXTREME = F.USER_ATTR_PREFIX + "extreme_type"
+
+
+@dataclass(frozen=True)
+class Name:
+    """A name defined by the notebook's set-up cell (``metric``, ``trials``, ``names``).
+
+    :data:`TRIALS` stands for the trials of the part being written: ``trials``
+    across budgets, ``trials_2m`` in study 2M.
+    """
+
+    name: str
+
+
+TRIALS = Name("trials")
+METRIC = Name("metric")
+NAMES = Name("names")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The result of an earlier call of the same part (study, or across budgets).
+
+    ``Ref("importance")`` is the result itself (``importance_2m``);
+    ``Ref("importance", "param")`` its column as a list
+    (``list(importance_2m["param"])``); ``head=2`` the first two; ``index=0``
+    its first item (``names_of_2m[0]``).
+    ``scope="budgets"`` reads a result of the cross-budget part (or of the
+    page's top) from inside a study; ``scope="studies"`` is the list of that
+    result of every study that made it (``[importance_2m, importance_20m]``).
+    An ``optional`` reference to a result no section made is left out of the
+    call (its keyword argument is not passed).
+    """
+
+    result: str
+    column: str | None = None
+    head: int | None = None
+    index: int | None = None
+    scope: Literal["same", "budgets", "studies"] = "same"
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Show:
+    """How a call's result is displayed: ``hi.report.show`` (or ``hi.report.reference.show``).
+
+    ``context`` is passed to the renderer (``metric=METRIC``,
+    ``trend=Ref("trends")``); ``study=True`` passes ``study=names[i]`` (the
+    rows of the part's study only, for results that cover every study).
+    """
+
+    renderer: Literal["markdown", "reference"] = "markdown"
+    context: Mapping[str, Any] = field(default_factory=dict)
+    study: bool = False
+
+
+@dataclass(frozen=True)
+class Call:
+    """One notebook cell: one library call, kept under *save*, shown by *show*.
+
+    Attributes
+    ----------
+    fn : str
+        The function under ``hi``: ``"variance_explained"``,
+        ``"plot.value_table"``, ``"report.show"``.
+    args : tuple
+        Positional arguments (default: the part's trials).
+    kwargs : mapping
+        Keyword arguments: literals, :class:`Name`, :class:`Ref`.
+    save : str, optional
+        The result's name (``importance`` → ``importance_2m`` in study 2M).
+    show : Show, optional
+        Display the result in the same cell.
+    figure : bool
+        A drawing (skipped in-process; its cell ends with ``;``).
+    when : callable, optional
+        ``trials -> bool``: the cell is written only when true for the part's trials.
+    """
+
+    fn: str
+    args: tuple[Any, ...] = (TRIALS,)
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    save: str | None = None
+    show: Show | None = None
+    figure: bool = False
+    when: Callable[[pd.DataFrame], bool] | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the report: a heading and its calls.
+
+    Attributes
+    ----------
+    key : str
+        Short name (``"importance"``): anchors, progress and error messages.
+    scope : {"top", "budgets", "study", "end"}
+        Once at the top of the page, once across budgets, once per study, or
+        once after every study (cells tagged with the key, e.g. ``key-findings``,
+        which the export moves after the contents).
+    heading : str
+        Its heading ("" for none).
+    calls : tuple of Call, or callable
+        The cells, or ``trials -> tuple of Call`` when they depend on the
+        part's trials (e.g. which coverage pairs exist).
+    applies : callable
+        ``trials -> bool``: whether the section is shown for the part's trials.
+    details : bool
+        Part of a study's details (the appendix) rather than its answer.
+    intro : str
+        A Markdown sentence under the heading.
+    """
+
+    key: str
+    scope: Literal["top", "budgets", "study", "end"]
+    heading: str
+    calls: tuple[Call, ...] | Callable[[pd.DataFrame], tuple[Call, ...]]
+    applies: Callable[[pd.DataFrame], bool] = lambda trials: True
+    details: bool = False
+    intro: str = ""
+
+    def calls_for(self, trials: pd.DataFrame) -> tuple[Call, ...]:
+        """The calls of this section for *trials*, those whose ``when`` holds."""
+        calls = self.calls(trials) if callable(self.calls) else self.calls
+        return tuple(c for c in calls if c.when is None or c.when(trials))
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+def has_predictions(trials: pd.DataFrame) -> bool:
+    """Whether any trial records prediction statistics (``user_attrs_pred_*``)."""
+    return any(c in trials.columns and trials[c].notna().any() for c in _PRED_COLUMNS)
+
+
+def has_extremes(trials: pd.DataFrame) -> bool:
+    """Whether any trial was enqueued at an edge (``user_attrs_extreme_type``)."""
+    return _EXTREME in trials.columns and trials[_EXTREME].notna().any()
+
+
+def two_params(trials: pd.DataFrame) -> bool:
+    """Whether the trials have at least two parameters."""
+    return len(F.param_names(trials)) >= 2
+
+
+def has_budgets(trials: pd.DataFrame) -> bool:
+    """Whether the trials hold several studies or a budget column (the cross-budget part)."""
+    return trials[F.STUDY].nunique() > 1 or F.BUDGET in trials.columns
+
+
+# --------------------------------------------------------------------------- the default page
+
+_SHOW = Show(context={"metric": METRIC})
+_RANKED = Ref("importance", "param")
+
+KEY_FINDINGS = Section("key-findings", "end", "Key findings", (
+    Call("report.show_findings", (), {
+        "importance": Ref("importance", scope="studies", optional=True),
+        "trends": Ref("trends", scope="studies", optional=True),
+        "collapse": Ref("collapse", scope="studies", optional=True),
+        "suggestions": Ref("next", scope="studies", optional=True),
+        "scaling": Ref("scaling", scope="budgets", optional=True),
+        "consistency": Ref("consistency", scope="budgets", optional=True),
+        "metric": METRIC}),
+))
+"""The key findings: computed after every study, read first (the export moves them up)."""
+
+DEFAULT: tuple[Section, ...] = (
+    Section("best", "budgets", "Best trial per budget", (
+        Call("compare_budgets", save="budgets", show=_SHOW),
+    )),
+    Section("history", "budgets", "Objective per budget and over time", (
+        Call("optimization_history", save="history"),
+        Call("plot.compare_budgets", (Ref("budgets"),),
+             {"history": Ref("history"), "metric": METRIC}, figure=True),
+        Call("plot.optimization_history", (Ref("history"),), {"metric": METRIC}, figure=True),
+    )),
+    Section("scaling", "budgets", "Scaling with the budget", (
+        Call("scaling_check", save="scaling", show=_SHOW),
+    )),
+    Section("consistency", "budgets", "Parameter consistency across budgets", (
+        Call("param_consistency", save="consistency", show=Show()),
+    )),
+    Section("budget-collapse", "budgets", "Probability collapse per budget", (
+        Call("collapse_by_budget", save="collapse", show=Show()),
+    ), applies=has_predictions),
+    Section("importance-budgets", "budgets", "Parameter importance across budgets", (
+        Call("importance_by_budget", save="importance_budgets", show=Show()),
+        Call("plot.importance_by_budget", (Ref("importance_budgets"),), figure=True),
+    )),
+    Section("summary", "study", "Summary", (
+        Call("summarize", save="summary", show=_SHOW),
+        Call("best_trial", save="best", show=_SHOW),
+    )),
+    Section("collapse", "study", "Probability collapse", (
+        Call("collapse_summary", save="collapse", show=Show()),
+        Call("detect_collapse", save="flags"),
+        Call("plot.detect_collapse", (Ref("flags"),), {"min_range": 0.05, "metric": METRIC},
+             figure=True),
+    ), applies=has_predictions),
+    Section("importance", "study", "Parameter importance", (
+        Call("variance_explained", save="importance", show=_SHOW),
+        Call("plot.variance_explained", (Ref("importance"),), figure=True),
+    )),
+    Section("space", "study", "Importance over the search space", (
+        Call("search_space_importance", save="space", show=Show()),
+    )),
+    Section("association", "study", "Parameters sampled together", (
+        Call("sampling_association", save="association", show=Show()),
+    ), applies=two_params),
+    Section("trends", "study", "Parameter trends", (
+        Call("classify_trend", kwargs={"params": _RANKED}, save="trends", show=_SHOW),
+        Call("value_table", kwargs={"params": _RANKED}, save="levels", show=_SHOW),
+        Call("plot.value_table", (Ref("levels"),),
+             {"params": Ref("importance", "param", 2), "trend": Ref("trends"),
+              "metric": METRIC}, figure=True),
+    )),
+    Section("coverage", "study", "Coverage", (
+        Call("coverage_crosstab", kwargs={"params": Ref("importance", "param", 2)},
+             save="coverage", show=Show()),
+    ), applies=two_params),
+    Section("extremes", "study", "Forced extreme trials", (
+        Call("forced_extremes", save="extremes", show=_SHOW),
+    ), applies=has_extremes),
+    Section("suggestions", "study", "What to try next", (
+        Call("suggestions", save="next", show=_SHOW),
+    )),
+    KEY_FINDINGS,
+)
+"""The default report, in order: the cross-budget part, then each study's sections."""
+
+@dataclass(frozen=True)
+class Page:
+    """A layout: its sections and how the page around them is headed.
+
+    Attributes
+    ----------
+    sections : tuple of Section
+        In order; see :class:`Section` (``scope`` says where each goes).
+    budgets_heading : str
+        Heading of the cross-budget part.
+    study_heading : str
+        Heading of a study's part, a format string with ``{name}`` (the
+        study), ``{label}`` (its budget, else its name) and ``{budget}``
+        (`` (budget 2M)`` or nothing), ``{hardware}`` (`` (a100)`` or nothing).
+    part_level, section_level : int
+        Heading levels of the parts and of their sections.
+    study_rule : bool
+        A ``---`` rule before each study.
+    details_heading : str
+        Heading of the appendix holding each study's ``details`` sections.
+    """
+
+    sections: tuple[Section, ...]
+    budgets_heading: str = "Across budgets"
+    study_heading: str = "Study {name}{budget}"
+    part_level: int = 2
+    section_level: int = 3
+    study_rule: bool = False
+    details_heading: str = "Details"
+
+
+DEFAULT_PAGE = Page(DEFAULT)
+
+
+def _reference_page() -> Page:
+    from hpo_insights.report.reference import PAGE
+
+    return PAGE
+
+
+LAYOUTS: dict[str, Callable[[], Page]] = {
+    "default": lambda: DEFAULT_PAGE,
+    "reference": _reference_page,
+}
+"""Layout name → its page (``--layout``)."""
+
+
+def layout_page(layout: str | Page) -> Page:
+    """The :class:`Page` of *layout* (a name in :data:`LAYOUTS`, or a page).
+
+    Examples
+    --------
+    >>> [s.key for s in layout_page("default").sections][:2]
+    ['best', 'history']
+    >>> layout_page("fancy")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    hpo_insights._errors.TrialsError: Unknown report layout 'fancy': expected one of ...
+    """
+    if isinstance(layout, Page):
+        return layout
+    if layout not in LAYOUTS:
+        raise TrialsError(
+            f"Unknown report layout {layout!r}: expected one of {', '.join(map(repr, LAYOUTS))}."
+        )
+    return LAYOUTS[layout]()
+
+
+def _refs(value: Any) -> list[Ref]:
+    if isinstance(value, Ref):
+        return [value]
+    if isinstance(value, Show):
+        return [r for v in value.context.values() for r in _refs(v)]
+    if isinstance(value, list | tuple):
+        return [r for v in value for r in _refs(v)]
+    return []
+
+
+def check_sections(sections: Sequence[Section], trials: pd.DataFrame) -> list[str]:
+    """Every reference to an earlier result that is not made earlier (empty: all fine).
+
+    Walks the sections as the notebook does (top, across budgets, one study
+    with every section shown) and lists each :class:`Ref` whose result no
+    earlier call of its scope saved.
+
+    Examples
+    --------
+    >>> import hpo_insights as hi
+    >>> check_sections(layout_page("default").sections, hi.datasets.example())
+    []
+    >>> bad = (Section("x", "study", "X", (Call("plot.value_table", (Ref("levels"),)),)),)
+    >>> check_sections(bad, hi.datasets.example())
+    ["section 'x' (study): plot.value_table reads 'levels', which no earlier call saved"]
+    """
+    problems: list[str] = []
+    saved: dict[str, set[str]] = {"budgets": set(), "same": set(), "studies": set()}
+    for scope in ("top", "budgets", "study", "end"):
+        for sec in sections:
+            if sec.scope != scope:
+                continue
+            for call in sec.calls_for(trials):
+                values = [*call.args, *call.kwargs.values(), *([call.show] if call.show else [])]
+                for ref in (r for v in values for r in _refs(v)):
+                    pool = ("studies" if ref.scope == "studies" else
+                            "same" if scope == "study" and ref.scope == "same" else "budgets")
+                    if ref.result not in saved[pool] and not ref.optional:
+                        problems.append(f"section {sec.key!r} ({scope}): {call.fn} reads "
+                                        f"{ref.result!r}, which no earlier call saved")
+                if call.save:
+                    for pool in (("same", "studies") if scope == "study" else ("budgets",)):
+                        saved[pool].add(call.save)
+    return problems
