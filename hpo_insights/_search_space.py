@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame
+from hpo_insights import _binning, _frame, _mask
 from hpo_insights._errors import TrialsError, TrialsWarning
 
 #: Quadrature points of a continuous parameter's component (exact for polynomials to degree 63).
@@ -374,9 +374,7 @@ def search_space_shares(
     pcols = _frame.param_columns(trials, params)
     excluded: dict = {}
     if exclude_collapsed:
-        from hpo_insights.collapse import _collapsed_mask
-
-        mask = _collapsed_mask(trials)
+        mask = _mask.collapsed(trials)
         if mask.any():
             excluded = _frame.group_labels(trials, by)[mask].value_counts(dropna=False).to_dict()
             if by is None:
