@@ -429,7 +429,7 @@ def _flat(res: dict, alpha: float, min_effect: float | None) -> np.ndarray:
     trend = np.asarray(res["trend"], dtype=object).copy()
     with np.errstate(invalid="ignore"):
         margin = (np.full(len(trend), float(min_effect)) if min_effect is not None
-                  else 0.5 * np.sqrt(res["s2"]))
+                  else 0.5 * res.get("resid_sd", np.sqrt(res["s2"])))
         tq = _t_ppf(1 - alpha, res["df"])
         lin = np.abs(res["linear"]) + tq * res["linear_se"]
         bulge = np.abs(res["bulge"]) + tq * res["bulge_se"]
@@ -484,6 +484,7 @@ def _shape(
     for key in ("linear", "linear_se", "bulge", "bulge_se", "effect", "effect_low",
                 "effect_high"):
         res[key] = res[key] * block_unit
+    res["resid_sd"] = np.sqrt(res["s2"]) * block_unit  # (finite where s2 * unit**2 is not)
     with np.errstate(over="ignore"):  # (inf past the float range, as a variance must be)
         res["s2"] = res["s2"] * block_unit * block_unit
     return res
