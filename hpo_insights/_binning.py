@@ -36,7 +36,7 @@ import pandas as pd
 
 from hpo_insights import _frame
 from hpo_insights._errors import TrialsError, TrialsWarning
-from hpo_insights._trend_stats import pow2_scale
+from hpo_insights._stats import pow2_scale
 
 GROUP = "_group"  # internal name of the group-key column of a prepared frame
 

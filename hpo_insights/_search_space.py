@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame
+from hpo_insights import _binning, _frame, _mask, _stats
 from hpo_insights._errors import TrialsError, TrialsWarning
 
 #: Quadrature points of a continuous parameter's component (exact for polynomials to degree 63).
@@ -326,7 +326,7 @@ def fit_group(
         return out
     # the fit on y over a power of two (exact): no square overflows or underflows at any
     # magnitude; variances are scaled back at the end (inf past the float range)
-    unit = _binning.pow2_scale(y[rows])
+    unit = _stats.pow2_scale(y[rows])
     out["unit"] = unit
     yy = y[rows] / unit
     # Normal equations: two p x p products instead of a factorization of the n x p design.
@@ -380,9 +380,7 @@ def search_space_shares(
     pcols = _frame.param_columns(trials, params)
     excluded: dict = {}
     if exclude_collapsed:
-        from hpo_insights.collapse import _collapsed_mask
-
-        mask = _collapsed_mask(trials)
+        mask = _mask.collapsed(trials)
         if mask.any():
             excluded = _frame.group_labels(trials, by)[mask].value_counts(dropna=False).to_dict()
             if by is None:
