@@ -217,8 +217,8 @@ def test_section_past_the_timeout_names_itself(tmp_path, monkeypatch):
     slow = S.Section("slow", "study", "Slow", (S.Call("report._build.time.sleep", (30,)),))
     monkeypatch.setitem(S.LAYOUTS, "default", lambda: S.Page((slow,)))
     with pytest.raises(hi.report.ReportError,
-                       match="section 'study a: slow'.*timeout=3 s") as caught:
-        hi.report.build(tiny_trials(["a"]), tmp_path / "out", formats=("md",), timeout=3)
+                       match="section 'study a: slow'.*timeout=8 s") as caught:
+        hi.report.build(tiny_trials(["a"]), tmp_path / "out", formats=("md",), timeout=8)
     assert not (tmp_path / "out").exists()
     import shutil
 
