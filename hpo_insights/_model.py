@@ -317,6 +317,13 @@ def _term(values: pd.Series, pcol: str, dist: dict | None):
         key = vals.astype(object).to_numpy()
     term = Term(param=name, column=pcol, kind="levels", levels=uniq,
                 numeric=bool(numeric and not categorical), dist=dist)
+    if term.numeric:
+        lo_d, hi_d = _dist_bounds(dist)
+        if uniq[0] >= 0 and (lo_d is None or lo_d >= 0):
+            term.lower_bound = 0.0
+        if uniq[-1] <= 1 and uniq[0] >= 0 and (hi_d is None or hi_d <= 1) and any(
+                not float(v).is_integer() for v in uniq):
+            term.upper_bound = 1.0
     if len(uniq) < 2:
         return term, np.zeros((len(values), 0)), has
     idx = pd.Index(uniq).get_indexer(key[has] if numeric else key[has])

@@ -8,7 +8,10 @@ Contract (columns, in this order; extra columns may follow): ``study``,
 ``param``, ``claim``, ``value``, ``claimed``, ``effect``, ``effect_low``,
 ``effect_high``, ``p_value``, ``p_adjusted``, ``n_trials``, ``n_pruned``,
 ``section``, ``best_low``, ``best_high``, ``best_value``, ``detail``, then
-``n_outliers``.
+``n_outliers``. Added to the first contract: the claim "pruning" (value
+"depends" / "no evidence", ``claimed`` always False: a caveat about which
+trials completed, its own Holm family), the column ``n_outliers`` and the
+argument ``pruned=``.
 
 Plugging in another family of claims: append a function to :data:`FAMILIES`.
 It is called as ``family(ctx)`` with the :class:`Context` of the call (trials,
@@ -89,6 +92,7 @@ def findings(
     budget: str | None = None,
     alpha: float = 0.05,
     min_effect: float | None = None,
+    pruned: str = "drop",
     seed: int = 0,
 ) -> pd.DataFrame:
     """Every claim the report makes, one row each, with the page's error rate controlled.
@@ -115,6 +119,13 @@ def findings(
         over the budgets) is shown to be smaller than this. ``None``: half
         the residual standard deviation of the adjusted model (an effect
         smaller than half the trial-to-trial noise).
+    pruned : {"drop", "rank"}, default "drop"
+        How PRUNED trials count. ``"drop"``: they are left out (counted in
+        ``n_pruned``); the completed trials are then the ones the pruner let
+        through, a selected sample. ``"rank"``: every claim is made on normal
+        scores of ranks within each study, the PRUNED trials tied below every
+        completed one (a pruned trial was judged worse than the running
+        median); effects are then in normal-score units, not objective units.
     seed : int, default 0
         Seed of the parametric draws behind the interval of effect ranges.
 
@@ -203,6 +214,8 @@ def findings(
 
     trials = _guard.frame(trials)
     _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
+    if pruned not in ("drop", "rank"):
+        raise TrialsError(f"pruned must be 'drop' or 'rank', got {pruned!r} instead.")
     if min_effect is not None:
         _guard.real("min_effect", min_effect, low=0.0, low_open=True)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
@@ -230,9 +243,15 @@ def findings(
     state = trials[_frame.STATE].to_numpy(dtype=object)
     tb = trials[bcol].to_numpy(dtype=object)
     n_pruned = np.array([int(((state == "PRUNED") & (tb == g)).sum()) for g in groups])
+    scaling_model = None
+    if pruned == "rank":  # the budgets are compared on the objective, not on ranks
+        scaling_model = Model.build(done, all_pcols, y, gcodes, len(groups), dists)
+        done, y, gcodes = _ranked(kept, done, y, gcodes, groups, bcol, all_pcols, signs)
+        signs = np.ones(len(groups))
     # diverged trials: residuals of the first fit far outside the rest
     model = Model.build(done, all_pcols, y, gcodes, len(groups), dists)
-    out = _outliers(model, done, all_pcols, y, gcodes, len(groups), dists)
+    out = (_outliers(model, done, all_pcols, y, gcodes, len(groups), dists)
+           if pruned == "drop" else np.zeros(len(y), dtype=bool))
     n_out = np.bincount(gcodes[out], minlength=len(groups))
     if out.any():
         done, y, gcodes = done[~out], y[~out], gcodes[~out]
@@ -242,7 +261,10 @@ def findings(
                   min_effect=min_effect, seed=int(seed), n_pruned=n_pruned,
                   n_outliers=n_out, budget_col=bcol,
                   extra={"params": [c[len(_frame.PARAM_PREFIX):] for c in want],
-                         "excluded": excluded})
+                         "excluded": excluded, "kept": kept, "all_pcols": all_pcols,
+                         "dists": dists, "scaling_model": scaling_model,
+                         "objective_signs": _frame.signs(trials, None, bcol, pd.Index(groups),
+                                                         objective=ycol)[0]})
     nodes: list[Node] = []
     for family in FAMILIES:
         nodes.extend(family(ctx))
@@ -316,6 +338,83 @@ def _page(nodes: list[Node], ctx: Context) -> pd.DataFrame:
     else:
         frame = frame.astype({"claimed": bool})
     return frame.reset_index(drop=True)
+
+
+# --- pruned trials --------------------------------------------------------------
+def _ranked(kept, done, y, gcodes, groups, bcol, pcols, signs):
+    """Completed and PRUNED trials, the objective replaced by normal scores of ranks.
+
+    Within each study, completed trials are ranked by how good they are (1 the
+    worst); the PRUNED trials share the ranks below them (tied, average rank).
+    Score: ``Phi^-1((rank - 1/2) / n)``.
+    """
+    from scipy import stats
+
+    pr = kept[kept[_frame.STATE].to_numpy(dtype=object) == "PRUNED"]
+    pr = _frame.adapt(pr[[c for c in dict.fromkeys([_frame.STUDY, bcol, *pcols])
+                          if c in pr.columns]])
+    pcode = pd.Index(groups).get_indexer(pr[bcol].to_numpy(dtype=object))
+    pr, pcode = pr[pcode >= 0], pcode[pcode >= 0]
+    better = y * signs[gcodes]
+    rank_c = pd.Series(better).groupby(gcodes).rank(method="average").to_numpy()
+    n_pr = np.bincount(pcode, minlength=len(groups))
+    n_all = np.bincount(gcodes, minlength=len(groups)) + n_pr
+    r = np.concatenate([rank_c + n_pr[gcodes], (n_pr[pcode] + 1) / 2.0])
+    g = np.concatenate([gcodes, pcode])
+    score = stats.norm.ppf((r - 0.5) / n_all[g])
+    both = pd.concat([done.drop(columns=[c for c in done.columns if c not in pr.columns]), pr],
+                     ignore_index=True)
+    return both, score, g
+
+
+def _pruning_claims(ctx: Context) -> list[Node]:
+    """Does being pruned depend on a parameter? A caveat about the sample (own Holm family).
+
+    Linear probability model: the PRUNED indicator of the COMPLETE and PRUNED
+    trials on the adjusted model's terms; the partial F test of each parameter
+    (pooled over the studies with the study as a block, the other parameters
+    per study). Rows: claim "pruning", value "depends" / "no evidence",
+    ``claimed`` False (not a claim about the objective); ``p_adjusted`` by Holm
+    over the parameters.
+    """
+    kept = ctx.extra["kept"]
+    if not (kept[_frame.STATE] == "PRUNED").any():
+        return []
+    pcols = ctx.extra["all_pcols"]
+    sub = kept[kept[_frame.STATE].isin(["COMPLETE", "PRUNED"]).to_numpy()]
+    sub = _frame.adapt(sub[[c for c in [ctx.budget_col, *pcols] if c in sub.columns]]
+                       .assign(_state=sub[_frame.STATE].to_numpy()))
+    g = pd.Index(ctx.groups).get_indexer(sub[ctx.budget_col].to_numpy(dtype=object))
+    sub, g = sub[g >= 0], g[g >= 0]
+    ind = (sub["_state"].to_numpy(dtype=object) == "PRUNED").astype(float)
+    if ind.sum() == 0 or ind.sum() == len(ind):
+        return []
+    model = Model.build(sub, pcols, ind, g, len(ctx.groups), ctx.extra["dists"])
+    gs = [k for k in range(len(ctx.groups)) if (g == k).sum() > 2]
+    full = model.fit(gs, model.all_cols())
+    rows, ps = [], []
+    label = _pooled_label(ctx, gs)
+    for term in model.terms:
+        if term.param not in ctx.extra["params"]:
+            continue
+        rest = model.without(term)
+        common = model.fit(gs, rest, term.cols)
+        none = model.fit(gs, rest)
+        p, _, _ = partial_f(common, none, full)
+        row = _base(ctx, label, term.param, "pruning", "importance", len(ind), int(ind.sum()),
+                    0)
+        rows.append(row)
+        ps.append(p)
+    adj = _multiplicity.holm(ps)
+    for row, p, a in zip(rows, ps, adj, strict=True):
+        dep = bool(np.isfinite(a) and a < ctx.alpha)
+        row.update(value="depends" if dep else "no evidence", claimed=False, p_value=p,
+                   p_adjusted=a,
+                   detail=(f"Whether a trial was pruned depends on {row['param']}: the "
+                           "completed trials are a selected sample along it." if dep else
+                           f"No evidence that pruning depends on {row['param']}."))
+    ctx.extra.setdefault("rows", []).extend(rows)
+    return []
 
 
 # --- diverged trials ------------------------------------------------------------
@@ -628,29 +727,10 @@ def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
         row.update(best_low=bl, best_high=bh, best_value=bv)
         out.append(Node(key=("shape", label, term.param), p=min(1.0, 2 * min(p_curv, p_trend)),
                         row=row, parent=key, no=None))
-        # edge
-        at = cur.best
-        if at in (0, len(cur.grid_x) - 1):
-            low_end = at == 0
-            end = cur.low if low_end else cur.high
-            bound = term.lower_bound if low_end else term.upper_bound
-            if not (np.isfinite(bound) and np.isclose(end, bound)):
-                s, se = (s_lo, se_lo) if low_end else (s_hi, se_hi)
-                # outward: better toward the end (cur is better-is-bigger)
-                t = (-s if low_end else s) / se if se > 0 else np.inf
-                p_edge = float(_t_sf(t, cur.df)) if np.isfinite(t) else 0.0
-                erow = _base(ctx, label, term.param, "edge", "suggestions", cur.n, npr, nout)
-                a, b = abs(s) * cur.ys, se * cur.ys
-                erow.update(value="low" if low_end else "high", effect=a,
-                            effect_low=a - tq * b, effect_high=a + tq * b,
-                            best_value=end,
-                            detail=(f"The best {term.param} in {label} is at the "
-                                    f"{'low' if low_end else 'high'} end of the tried range "
-                                    f"({_fmt(end)}), and the objective still improves toward "
-                                    f"it: try values {'below' if low_end else 'above'} it."))
-                out.append(Node(key=("edge", label, term.param), p=p_edge, row=erow,
-                                parent=key, no=None))
+        out.extend(_edge(ctx, cur, key, label, npr, nout))
     elif term.kind == "levels" and cur.counts is not None:
+        if term.numeric:
+            out.extend(_edge(ctx, cur, key, label, npr, nout))
         present = cur.present
         counts = cur.counts[present]
         k = len(present)
@@ -659,16 +739,14 @@ def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
             for i in range(k):
                 if not ok[i] or i == cur.best:
                     continue
-                ps, gaps = [], []
+                ps = []
                 for j in range(k):
                     if j == i or not ok[j]:
                         continue
                     est, se = cur.contrast(cur.design[j] - cur.design[i])  # > 0: i is worse
                     ps.append(_t_sf(est / se, cur.df) if se > 0 else float(est <= 0))
-                    gaps.append((est, se))
                 p = min(1.0, min(ps) * len(ps))
-                j_best = int(np.argmin(ps))
-                est, se = gaps[j_best]
+                est, se = cur.contrast(cur.design[cur.best] - cur.design[i])  # gap to the best
                 est, se = est * cur.ys, se * cur.ys
                 tq = _t_q(1 - alpha / (2 * len(ps)), cur.df)
                 v = _plain(cur.grid_x[i])
@@ -683,6 +761,46 @@ def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
                 out.append(Node(key=("worse", label, term.param, str(v)), p=p, row=wrow,
                                 parent=key, no=None))
     return out
+
+
+def _edge(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
+    """The best fitted value at an end of the tried range, still improving toward it.
+
+    The test: the fitted value at the end against the neighbouring value (levels)
+    or the point a tenth of the tried range inward (smooth terms; on the term's
+    scale), one-sided t. No edge at a natural bound (0, or 1 for a linear
+    parameter within [0, 1]).
+    """
+    term = cur.term
+    last = len(cur.design) - 1
+    at = cur.best
+    if last < 2 or at not in (0, last) or cur.df < 1:
+        return []
+    low_end = at == 0
+    if term.kind == "smooth":
+        end = cur.low if low_end else cur.high
+        inner = last // 10
+        c = cur.design[at] - cur.design[inner if low_end else last - inner]
+        step = "the last tenth of the tried range"
+    else:
+        end = float(cur.grid_x[at])
+        c = cur.design[at] - cur.design[1 if low_end else last - 1]
+        step = f"the next value ({_fmt(cur.grid_x[1 if low_end else last - 1])})"
+    bound = term.lower_bound if low_end else term.upper_bound
+    if np.isfinite(bound) and np.isclose(end, bound):
+        return []
+    est, se = cur.contrast(c)
+    p = float(_t_sf(est / se, cur.df)) if se > 0 else float(est <= 0)
+    tq = _t_q(1 - ctx.alpha / 2, cur.df)
+    a, b = est * cur.ys, se * cur.ys
+    row = _base(ctx, label, term.param, "edge", "suggestions", cur.n, npr, nout)
+    side = "low" if low_end else "high"
+    row.update(value=side, effect=a, effect_low=a - tq * b, effect_high=a + tq * b,
+               best_value=_plain(end),
+               detail=(f"The best {term.param} in {label} is at the {side} end of the tried "
+                       f"range ({_fmt(end)}), better by {_fmt(a)} than at {step}: try values "
+                       f"{'below' if low_end else 'above'} it."))
+    return [Node(key=("edge", label, term.param), p=p, row=row, parent=key, no=None)]
 
 
 def _same_grid(ctx: Context, term: Term) -> bool:
@@ -707,14 +825,15 @@ def _same_grid(ctx: Context, term: Term) -> bool:
 def _scaling_claims(ctx: Context) -> list[Node]:
     """Budgets' intercepts in the pooled model (every parameter shared), each step up."""
     S = len(ctx.groups)
-    if S < 2 or not np.all(ctx.signs == ctx.signs[0]):
+    signs = ctx.extra.get("objective_signs", ctx.signs)
+    if S < 2 or not np.all(signs == signs[0]):
         return []
-    m = ctx.model
+    m = ctx.extra.get("scaling_model") or ctx.model
     gs = list(range(S))
     fit = m.fit(gs, [], m.all_cols())
     if fit.df_resid < 1:
         return []
-    sign = float(ctx.signs[0])
+    sign = float(signs[0])
     beta = fit.beta[[fit.index[(None, c)] for c in range(m.p)]] if m.p else np.zeros(0)
     cov = fit.cov_unscaled
     if m.p:
@@ -782,5 +901,5 @@ def _collapse_rows(ctx: Context) -> list[Node]:
 
 
 FAMILIES: list[Callable[[Context], list[Node]]] = [
-    _parameter_claims, _scaling_claims, _collapse_rows,
+    _parameter_claims, _scaling_claims, _collapse_rows, _pruning_claims,
 ]

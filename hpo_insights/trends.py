@@ -38,6 +38,29 @@ def _without_collapsed(
     return trials[~mask], trials[mask]
 
 
+def _collapsed_rows(
+    trials: pd.DataFrame, exclude_collapsed: bool
+) -> tuple[np.ndarray | None, pd.DataFrame | None]:
+    """The rows left out as collapsed (a mask, None when none is) and those trials.
+
+    Like :func:`_without_collapsed`, without copying the trials kept: the
+    mask goes to :func:`~hpo_insights._levels.level_tables`.
+    """
+    if not isinstance(exclude_collapsed, bool | np.bool_):
+        raise TypeError(
+            f"exclude_collapsed must be True or False, got {exclude_collapsed!r} instead."
+        )
+    if not exclude_collapsed:
+        return None, None
+    from hpo_insights.collapse import _collapsed_mask
+
+    _frame.check_frame(trials)
+    mask = _collapsed_mask(trials)
+    if not mask.any():
+        return None, None
+    return mask, trials[mask]
+
+
 def _excluded_counts(
     excluded: pd.DataFrame | None, long: pd.DataFrame, groups: pd.Index, by: str | None
 ) -> np.ndarray:
@@ -164,8 +187,9 @@ def value_table(
     _guard.names("params", params)
     _guard.text("objective", objective)
     _guard.real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
-    trials, excluded = _without_collapsed(trials, exclude_collapsed)
-    long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins)
+    mask, excluded = _collapsed_rows(trials, exclude_collapsed)
+    long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins,
+                                exclude=mask)
     count = long["count"].to_numpy().astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(long["ss"].to_numpy() / (count - 1))
@@ -336,10 +360,10 @@ def classify_trend(
     _guard.names("params", params)
     _guard.text("objective", objective)
     direction = _guard.direction(direction)
-    trials, excluded = _without_collapsed(trials, exclude_collapsed)
+    mask, excluded = _collapsed_rows(trials, exclude_collapsed)
     shape = method == "shape"
     long, groups = level_tables(
-        trials, params, objective=objective, by=by, bins=bins, spread=shape
+        trials, params, objective=objective, by=by, bins=bins, spread=shape, exclude=mask
     )
     signs, _ = _frame.signs(trials, direction, by, groups, objective)
     key = pd.factorize(pd.MultiIndex.from_arrays([long["group"], long["param"]]))[0]
@@ -419,7 +443,7 @@ def _shape(
             if not np.isfinite(low[sl]).all():
                 continue
             dist = dists.get(keys[block_group[j]] if by is not None else "all")
-            log[j] = _binning.is_log_scale(np.repeat(low[sl], counts[sl]), dist)
+            log[j] = _binning.is_log_scale(low[sl], dist, counts=counts[sl])
     x, _ = _trend_stats.level_positions(low, high, binned, block, nblocks, log)
     return _trend_stats.shape_tests(
         block, x, long["count"].to_numpy(dtype=float), long["mean"].to_numpy(),

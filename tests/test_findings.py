@@ -47,8 +47,8 @@ def test_columns_and_contract(example):
     f = hi.findings(example)
     assert list(f.columns) == COLUMNS
     assert f["claim"].isin(["matters", "shape", "edge", "worse", "scaling", "consistency",
-                            "collapse"]).all()
-    tested = f[f.claim != "collapse"]
+                            "collapse", "pruning"]).all()
+    tested = f[~f.claim.isin(["collapse", "pruning"])]
     assert (tested.claimed == (tested.p_adjusted < 0.05)).all()
     assert (f.p_adjusted.dropna() >= f.p_value[f.p_adjusted.notna()] - 1e-12).all()
 
@@ -182,3 +182,59 @@ def test_same_findings_from_storage_and_memory(tmp_path):
     pd.testing.assert_frame_equal(a[cols], b[cols])
     np.testing.assert_allclose(a.p_value, b.p_value, rtol=1e-9)
     assert ((a.param == "lr") & (a.claim == "matters") & a.claimed).any()
+
+
+def test_pruned_rank_scores_by_hand(rng):
+    """pruned="rank" equals the default on a frame whose objective is the hand-made scores."""
+    from scipy import stats
+
+    n = 40
+    x = rng.uniform(0, 1, n)
+    y = 0.7 + 0.02 * x + rng.normal(0, 0.01, n)
+    state = np.where(np.arange(n) % 5 == 0, "PRUNED", "COMPLETE")
+    t = pd.DataFrame({"study": "s", "number": np.arange(n), "state": state, "value": y,
+                      "params_x": x, "distributions_x": FLOAT01,
+                      "study_direction": "minimize"})
+    got = hi.findings(t, pruned="rank")
+    # by hand: minimize, so the lowest completed value is the best (highest rank);
+    # the 8 pruned trials share ranks 1..8 (4.5), the 32 completed ranks 9..40
+    comp = state == "COMPLETE"
+    r = np.empty(n)
+    r[~comp] = 4.5
+    r[comp] = 8 + stats.rankdata(-y[comp])
+    score = stats.norm.ppf((r - 0.5) / n)
+    by_hand = t.assign(value=score, state="COMPLETE", study_direction="maximize")
+    want = hi.findings(by_hand)
+    np.testing.assert_allclose(got.p_value[got.claim == "matters"],
+                               want.p_value[want.claim == "matters"], rtol=1e-9)
+    assert (got.n_pruned == 8).all()
+
+
+def test_pruning_depends_on_a_parameter_with_median_pruner():
+    """Optuna's MedianPruner on a search where lr decides the curve: pruning depends on lr only."""
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def objective(trial):
+        lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+        trial.suggest_categorical("optimizer", ["adam", "sgd"])
+        rng = np.random.default_rng(trial.number)
+        y = 0.7 - 0.03 * ((np.log10(lr) + 3) / 2) ** 2 + rng.normal(0, 0.005)
+        for k in range(5):
+            trial.report(y - 0.02 * (4 - k) / 4, k)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return y
+
+    study = optuna.create_study(direction="maximize",
+                                sampler=optuna.samplers.RandomSampler(seed=0),
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=5))
+    study.optimize(objective, n_trials=80)
+    f = hi.findings(hi.from_optuna(study))
+    pr = f[f.claim == "pruning"].set_index("param")
+    n_pruned = sum(t.state.name == "PRUNED" for t in study.trials)
+    assert n_pruned > 10
+    assert pr.loc["lr", "value"] == "depends"
+    assert pr.loc["optimizer", "value"] == "no evidence"
+    assert not pr.claimed.any()
+    assert (f[f.claim == "matters"].n_pruned == n_pruned).all()

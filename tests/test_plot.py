@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import unicodedata
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -10,9 +13,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.container import ErrorbarContainer  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 import hpo_insights as hi  # noqa: E402
 from hpo_insights import plot  # noqa: E402
@@ -359,3 +365,292 @@ def test_titles_sit_where_matplotlibs_automatic_placement_puts_them(tiny_trials,
     assert all(offsets) if shift else not any(offsets)
     assert len(tops[0]) >= 2 and tops[0] == pytest.approx(tops[1])
     plt.close("all")
+
+
+# --------------------------------------------------------------------------- text from the data
+
+# Text from the data comes in every shape: any length, any character, mathtext-like.
+_NAMES = st.one_of(
+    st.text(min_size=1, max_size=500),
+    st.text(alphabet="$\\_^{}%#&~ab \n", min_size=1, max_size=60),
+    st.builds(lambda parts: "/".join(parts),
+              st.lists(st.text("abcdefghij_", min_size=1, max_size=30), min_size=2, max_size=8)),
+)
+
+
+def _cells(text: str) -> int:
+    """Width in character cells, wide East Asian characters two (computed here, not imported)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _drawn_as(label: str, name: str, width: int) -> None:
+    """*label* is *name* as written, or (when wider than *width*) its start and end around …."""
+    if _cells(name) <= width:
+        assert label == name
+    else:
+        assert _cells(label) <= width and "…" in label
+        assert name.startswith(label.split("…")[0]) and name.endswith(label.rsplit("…")[-1])
+
+
+def _all_texts(fig: Figure) -> list:
+    return fig.findobj(Text)
+
+
+def _renders(fig: Figure) -> None:
+    """Every Text is plain (no mathtext, no LaTeX) and the figure renders to a PNG."""
+    assert all(not t.get_parse_math() and not t.get_usetex() for t in _all_texts(fig))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    assert buf.tell() > 1000
+
+
+@settings(max_examples=30)
+@given(name=_NAMES)
+def test_names_are_drawn_literally_or_shortened(name):
+    """Parameter and study names of any length and characters: literal text, never parsed."""
+    other = name + "2"
+    ve = pd.DataFrame({"study": name, "param": [name, other], "share": [0.6, 0.2],
+                       "ci_low": [0.4, 0.0], "ci_high": [0.8, 0.4], "n_trials": 30})
+    before = ve.copy(deep=True)
+    ax = plot.variance_explained(ve)
+    pd.testing.assert_frame_equal(ve, before)
+    labels = _ticklabels(ax.get_yticklabels())
+    _drawn_as(labels[0], name, plot.LABEL_WIDTH)
+    _drawn_as(labels[1], other, plot.LABEL_WIDTH)
+    left, right = ax.get_position().x0, ax.get_position().x1
+    assert 0 < left < right - 0.3  # the bars keep at least 30% of the width
+    assert ax.get_title().startswith("Parameter importance: ")
+    _renders(ax.figure)
+    plt.close("all")
+
+
+@settings(max_examples=25)
+@given(value=_NAMES, metric=_NAMES)
+def test_values_and_metric_are_drawn_literally(value, metric):
+    """Categorical values (ticks, best in the legend) and the metric label are plain text."""
+    values = [value, value + "b", "c" + value]
+    table = pd.DataFrame({"study": "s", "param": "p", "value": values, "low": np.nan,
+                          "high": np.nan, "binned": False, "scale": "categorical",
+                          "count": [3, 2, 4], "mean": [0.8, 0.6, 0.7], "std": 0.1,
+                          "sem": 0.05, "ci_low": [0.7, 0.5, 0.6], "ci_high": [0.9, 0.7, 0.8]})
+    trend = pd.DataFrame({"study": ["s"], "param": ["p"], "trend": ["unordered"],
+                          "best_value": [value]})
+    _, ax = plt.subplots()  # made outside the library's theme: its texts parse "$" by default
+    plot.value_table(table, trend=trend, metric=metric, ax=ax)
+    for label, v in zip(_ticklabels(ax.get_xticklabels()), values, strict=True):
+        _drawn_as(label, v, plot.LABEL_WIDTH // 2)
+    best = [t for t in _legend_texts(ax) if t.startswith("best: ")]
+    assert len(best) == 1
+    _drawn_as(best[0].removeprefix("best: "), value, plot.LABEL_WIDTH)
+    assert ax.get_ylabel() == metric or "…" in ax.get_ylabel()
+    _renders(ax.figure)
+    plt.close("all")
+
+
+@settings(max_examples=15)
+@given(study=_NAMES, budget=_NAMES)
+def test_every_figure_takes_any_study_and_budget_name(study, budget):
+    """History, budgets, collapse, coverage and importance per budget draw any name as text."""
+    n = 12
+    history = pd.DataFrame({"study": study, "budget": budget, "number": range(n),
+                            "state": "COMPLETE", "counted": True,
+                            "value": np.linspace(0.6, 0.7, n)})
+    history["best_so_far"] = history["value"].cummax()
+    figures = [
+        plot.optimization_history(history, metric=study),
+        plot.compare_budgets(pd.DataFrame({"budget": [budget], "best": [0.7]}),
+                             history=history, metric=budget),
+        plot.detect_collapse(pd.DataFrame({
+            "study": study, "number": range(3), "value": [0.5, 0.6, 0.7],
+            "pred_range": [0.01, 0.5, 0.6],
+            "collapsed": pd.array([True, False, False], dtype="boolean")}), metric=study),
+        plot.coverage_crosstab(pd.DataFrame({
+            "study": study, "row_param": study, "row_value": [budget, budget, "x", "x"],
+            "col_param": budget, "col_value": [study, "y", study, "y"], "n_trials": [1, 2, 0, 3]})),
+        plot.importance_by_budget(hi.BudgetImportance(
+            table=pd.DataFrame({"budget": [budget, budget + "!"], "param": study,
+                                "share": [0.3, 0.4], "ci_low": 0.1, "ci_high": 0.6}),
+            agreement=pd.DataFrame({"budget_a": [budget], "budget_b": [budget + "!"],
+                                    "spearman": [np.nan], "n_params": [1]}))),
+    ]
+    for drawn in figures:
+        _renders(drawn.figure)
+    _drawn_as(_ticklabels(figures[1].get_xticklabels())[0], budget, 20)
+    plt.close("all")
+
+
+def test_figures_are_drawn_inside_the_call(example):
+    """Each public function lays the figure out before it returns (errors surface in the call)."""
+    one = example[example["study"] == "transformer-2M"]
+    history = hi.optimization_history(example)
+    drawn = [
+        plot.variance_explained(hi.variance_explained(example)),
+        plot.value_table(hi.value_table(one), params=["dropout", "d_model"]),
+        plot.coverage_crosstab(hi.coverage_crosstab(one, params=["d_model", "n_heads"])),
+        plot.compare_budgets(hi.compare_budgets(example), history=history),
+        plot.detect_collapse(hi.detect_collapse(example)),
+        plot.optimization_history(history),
+        plot.importance_by_budget(hi.importance_by_budget(example)),
+    ]
+    for d in drawn:
+        fig = getattr(d, "figure", d)
+        assert not fig.stale  # drawn once, nothing changed since
+        fresh = plt.figure()
+        assert fresh.stale  # what an undrawn figure says (so the check above can fail)
+
+
+# --------------------------------------------------------------------------- robust y limits
+
+
+def _fences(values: np.ndarray) -> tuple[float, float]:
+    q1, q3 = np.percentile(values, [25, 75])
+    return q1 - 3 * (q3 - q1), q3 + 3 * (q3 - q1)
+
+
+@pytest.mark.parametrize("n_low, n_high, best, expected", [
+    (2, 0, np.maximum, 2), (5, 0, np.maximum, 5), (0, 3, np.minimum, 3),
+    (4, 1, np.maximum, 4),  # the far high trial is the best: kept in view, not marked
+])
+def test_history_limits_leave_outliers_at_the_edge(rng, n_low, n_high, best, expected):
+    """Trials far from the bulk sit at the axis edge, counted; the bulk and the best fill it."""
+    n = 60
+    value = rng.normal(0.71, 0.01, n)
+    far = rng.choice(np.arange(1, n), n_low + n_high, replace=False)
+    value[far[:n_low]] = rng.uniform(0.45, 0.52, n_low)
+    value[far[n_low:]] = rng.uniform(1.5, 2.0, n_high)
+    history = pd.DataFrame({"study": "s", "number": np.arange(n), "state": "COMPLETE",
+                            "counted": True, "value": value})
+    history["best_so_far"] = best.accumulate(value)
+    before = history.copy(deep=True)
+    ax = plot.optimization_history(history, metric="loss")
+    pd.testing.assert_frame_equal(history, before)
+    lo_fence, hi_fence = _fences(value)
+    inside = (value >= lo_fence) & (value <= hi_fence)
+    kept = np.append(value[inside], history["best_so_far"].iloc[-1])  # the final best stays
+    y0, y1 = ax.get_ylim()
+    assert y0 <= kept.min() and y1 >= kept.max()
+    assert y1 - y0 < 1.2 * (kept.max() - kept.min())  # and fills the axes
+    for side, edge in (("below", y0), ("above", y1)):
+        out = value < y0 if side == "below" else value > y1
+        markers = _by_gid(ax, side)
+        if not out.any():
+            assert markers == []
+            continue
+        (m,) = markers
+        assert sorted(m.get_offsets()[:, 0]) == sorted(np.flatnonzero(out))  # x: trial number
+        ys = np.asarray(m.get_offsets())[:, 1].tolist()
+        assert ys == pytest.approx([edge] * len(ys), abs=0.02 * (y1 - y0))
+        (count,) = [t for t in ax.texts if t.get_gid() == f"{side}-count"]
+        assert count.get_text().split()[1] == str(int(out.sum()))
+    marked = [len(m.get_offsets()) for side in ("below", "above") for m in _by_gid(ax, side)]
+    assert sum(marked) == expected
+
+
+def test_history_without_outliers_keeps_every_trial_in_view(rng):
+    """Nothing far from the bulk: every counted trial inside the limits, no edge markers."""
+    value = rng.normal(0.7, 0.01, 40)
+    history = pd.DataFrame({"study": "s", "number": range(40), "state": "COMPLETE",
+                            "counted": True, "value": value,
+                            "best_so_far": np.maximum.accumulate(value)})
+    ax = plot.optimization_history(history)
+    y0, y1 = ax.get_ylim()
+    assert y0 < value.min() and y1 > value.max()
+    assert not _by_gid(ax, "below") and not _by_gid(ax, "above")
+
+
+def test_compare_budgets_fences_each_budget_and_keeps_the_stars(rng):
+    """Each budget's bulk is in view (a budget far below the others is not an outlier)."""
+    budgets = ["2M", "20M", "200M"]
+    centre = {"2M": 0.60, "20M": 0.71, "200M": 0.72}
+    rows = []
+    for b in budgets:
+        v = rng.normal(centre[b], 0.01, 30)
+        if b == "200M":
+            v[:2] = 0.5  # two collapsed trials
+        rows.append(pd.DataFrame({"study": b, "budget": b, "number": range(30),
+                                  "state": "COMPLETE", "counted": True, "value": v}))
+    history = pd.concat(rows, ignore_index=True)
+    history["best_so_far"] = np.nan
+    best = history.groupby("budget", sort=False)["value"].max()
+    result = pd.DataFrame({"budget": budgets, "best": best.loc[budgets].to_numpy()})
+    ax = plot.compare_budgets(result, history=history, metric="AUC")
+    y0, y1 = ax.get_ylim()
+    small = history.loc[history["budget"] == "2M", "value"]
+    assert y0 < small.min() and y1 > best.max()
+    (below,) = _by_gid(ax, "below")
+    assert np.rint(below.get_offsets()[:, 0]).tolist() == [2, 2]  # at the 200M position
+    assert not _by_gid(ax, "above")
+
+
+# --------------------------------------------------------------------------- categorical, log axes
+
+
+def _joining_lines(ax: Axes) -> list:
+    """Lines through two or more points with a visible line style."""
+    return [ln for ln in ax.lines if len(ln.get_xdata()) >= 2
+            and ln.get_linestyle() not in ("None", "none", "", " ")]
+
+
+def test_categorical_values_are_points_with_intervals_not_a_line(example):
+    """A categorical parameter: no line joins the means; an ordered one is still joined."""
+    one = example[example["study"] == "transformer-2M"]
+    vt = hi.value_table(one, params=["n_heads", "dropout"])
+    assert set(vt.groupby("param")["scale"].first()) >= {"categorical"}
+    fig = plot.value_table(vt)
+    for a in fig.axes:
+        scale = vt.loc[vt["param"] == a.get_xlabel().split(" (")[0], "scale"].iloc[0]
+        (means,) = _by_gid(a, "means")
+        assert len(means.get_offsets()) == (vt["param"] == a.get_xlabel().split(" (")[0]).sum()
+        assert bool(_joining_lines(a)) == (scale != "categorical")
+
+
+@settings(max_examples=20)
+@given(start=st.floats(-9, 3), decades=st.floats(1.0, 12.0))
+def test_log_axes_have_three_labelled_ticks(start, decades):
+    """A log-scale parameter over a decade or more: at least 3 labelled ticks, labels = values."""
+    n = 40
+    lr = 10 ** np.linspace(start, start + decades, n)
+    table = pd.DataFrame({"study": "s", "param": "lr", "value": lr, "low": lr, "high": lr,
+                          "binned": False, "scale": "log", "count": 2,
+                          "mean": np.linspace(0.6, 0.7, n), "std": 0.01, "sem": 0.01,
+                          "ci_low": np.linspace(0.59, 0.69, n),
+                          "ci_high": np.linspace(0.61, 0.71, n)})
+    ax = plot.value_table(table)
+    assert ax.get_xscale() == "log"
+    lo, hi_ = ax.get_xlim()
+    ticks = [(loc, t.get_text()) for loc, t in zip(ax.get_xticks(), ax.get_xticklabels(),
+                                                   strict=True)
+             if t.get_text() and lo <= loc <= hi_]
+    assert 3 <= len(ticks) <= 12
+    for loc, text in ticks:
+        assert float(text) == pytest.approx(loc, rel=5e-3)
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------- several studies
+
+
+def test_variance_explained_small_multiples_share_axes_and_order(example):
+    """One panel per study, shared axes, one parameter order; each bar is that study's share."""
+    ve = hi.variance_explained(example)
+    fig = plot.variance_explained(ve)
+    axes = fig.axes
+    studies = list(pd.unique(ve["study"]))
+    assert len(axes) == len(studies)
+    order = ve.groupby("param", sort=False)["share"].mean().sort_values(ascending=False).index
+    for a, study in zip(axes, studies, strict=True):
+        assert a.get_shared_x_axes().joined(axes[0], a)
+        assert a.get_shared_y_axes().joined(axes[0], a)
+        assert a.get_xlim() == axes[0].get_xlim() == pytest.approx((0, 1.08))
+        rows = ve[ve["study"] == study].set_index("param")
+        bars = {round(p.get_y() + p.get_height() / 2): p.get_width() for p in a.patches}
+        assert [bars[i] for i in range(len(order))] == pytest.approx(
+            rows.loc[order, "share"].to_numpy())
+    assert _ticklabels(axes[0].get_yticklabels()) == list(order)
+
+
+def test_detect_collapse_panels_share_axes(example):
+    """Several studies: one panel each, sharing both axes."""
+    fig = plot.detect_collapse(hi.detect_collapse(example))
+    assert len(fig.axes) == example["study"].nunique()
+    assert all(a.get_shared_y_axes().joined(fig.axes[0], a) for a in fig.axes)

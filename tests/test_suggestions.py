@@ -22,28 +22,34 @@ def _frame(rng, x, y, direction="maximize", **params) -> pd.DataFrame:
                          "study_direction": direction})
 
 
+def _pooled(groups):
+    """Pooled within-value variance and its degrees of freedom."""
+    df = sum(len(g) for g in groups.values()) - len(groups)
+    return sum(((g - g.mean()) ** 2).sum() for g in groups.values()) / df, df
+
+
 @pytest.mark.parametrize("direction", ["maximize", "minimize"])
 def test_edge_when_best_at_the_end_and_trend_toward_it(rng, direction):
-    """Objective rising with x: the largest x is best when maximizing, the smallest otherwise."""
+    """Objective rising with x: the end value against its neighbour, computed by hand."""
     x = np.tile([0.1, 0.3, 0.5, 0.7], 15)
     y = 0.7 + 0.05 * x + rng.normal(0, 0.002, len(x))
     t = _frame(rng, x, y, direction=direction)
     sg = hi.suggestions(t)
     assert list(sg.columns) == COLUMNS
     edge = sg[sg.kind == "edge"].iloc[0]
-    ct = hi.classify_trend(t, params="x", method="shape").iloc[0]
-    assert ct.trend == "increasing"  # about the objective, whatever the direction
-    if direction == "maximize":
-        assert edge.value == 0.7 and "largest" in edge.detail and "above" in edge.detail
-        assert edge.difference == pytest.approx(ct.effect)
-        assert (edge.ci_low, edge.ci_high) == pytest.approx((ct.effect_low, ct.effect_high))
-    else:
-        assert edge.value == 0.1 and "smallest" in edge.detail and "below" in edge.detail
-        # lower is better: moving down from the largest x lowers the objective by the effect
-        assert edge.difference == pytest.approx(ct.effect)
-        assert (edge.ci_low, edge.ci_high) == pytest.approx((ct.effect_low, ct.effect_high))
-    assert edge.difference > 0 and edge.p_value == pytest.approx(ct.p_value)
-    assert edge.n_trials == 15 and pd.isna(edge.other_param)
+    groups = {v: y[x == v] for v in (0.1, 0.3, 0.5, 0.7)}
+    s2, df = _pooled(groups)
+    end, nb = (0.7, 0.5) if direction == "maximize" else (0.1, 0.3)
+    sign = 1.0 if direction == "maximize" else -1.0
+    d = sign * (groups[end].mean() - groups[nb].mean())
+    se = np.sqrt(s2 * (1 / 15 + 1 / 15))
+    q = stats.t.ppf(0.975, df)
+    assert edge.value == end
+    assert ("above" in edge.detail) == (direction == "maximize")
+    assert (edge.difference, edge.ci_low, edge.ci_high) == pytest.approx(
+        (d, d - q * se, d + q * se), rel=1e-6)
+    assert edge.p_value >= stats.t.sf(d / se, df) and edge.p_value < 0.05
+    assert edge.n_trials == 60 and pd.isna(edge.other_param)
 
 
 def test_no_edge_without_evidence_or_at_zero(rng):
@@ -59,8 +65,9 @@ def test_no_edge_without_evidence_or_at_zero(rng):
     assert hi.classify_trend(zero, params="x", method="shape").trend.iloc[0] == "decreasing"
 
 
-def test_worse_matches_hand_computed_simultaneous_intervals(rng):
-    """Differences to the best value, pooled variance, Bonferroni t over all 6 pairs of values."""
+def test_worse_matches_hand_computed_tests(rng):
+    """Worse than another value (one-sided t, Bonferroni over the k - 1 others), gated by the
+    one-way F test, then Holm among the values (the page's graph for one parameter)."""
     x = np.repeat(["a", "b", "c", "d"], [8, 10, 12, 9])
     means = {"a": 0.70, "b": 0.69, "c": 0.66, "d": 0.705}
     y = np.array([means[v] for v in x]) + rng.normal(0, 0.01, len(x))
@@ -68,57 +75,63 @@ def test_worse_matches_hand_computed_simultaneous_intervals(rng):
     sg = hi.suggestions(t, alpha=0.1)
     groups = {v: y[x == v] for v in "abcd"}
     best = max(groups, key=lambda v: groups[v].mean())
-    df = len(y) - 4
-    s2 = sum(((g - g.mean()) ** 2).sum() for g in groups.values()) / df
-    q = stats.t.ppf(1 - 0.1 / (2 * 6), df)
-    expected = {}
+    s2, df = _pooled(groups)
+    p_matters = stats.f_oneway(*groups.values()).pvalue
+    raw, gap = {}, {}
     for v, g in groups.items():
         if v == best:
             continue
+        ps = [stats.t.sf((h.mean() - g.mean()) / np.sqrt(s2 * (1 / len(g) + 1 / len(h))), df)
+              for u, h in groups.items() if u != v]
+        raw[v] = min(1.0, 3 * min(ps))
         d = g.mean() - groups[best].mean()
         se = np.sqrt(s2 * (1 / len(g) + 1 / len(groups[best])))
-        if d + q * se < 0:
-            expected[v] = (d, d - q * se, d + q * se, min(1, 6 * 2 * stats.t.sf(abs(d / se), df)))
+        q = stats.t.ppf(1 - 0.1 / (2 * 3), df)
+        gap[v] = (d, d - q * se, d + q * se)
+    order = sorted(raw, key=raw.get)
+    adjusted, running = {}, p_matters
+    for i, v in enumerate(order):  # Holm among the 3 values, after the gate
+        running = max(running, min(1.0, (3 - i) * raw[v]))
+        adjusted[v] = running
+    expected = {v for v in raw if adjusted[v] < 0.1}
     worse = sg[sg.kind == "worse"].set_index("value")
-    assert set(worse.index) == set(expected) and len(expected) >= 1
-    for v, (d, lo, hi_, p) in expected.items():
+    assert set(worse.index) == expected and len(expected) >= 1
+    for v in expected:
         row = worse.loc[v]
-        assert (row.difference, row.ci_low, row.ci_high, row.p_value) == pytest.approx(
-            (d, lo, hi_, p), rel=1e-8)
+        assert (row.difference, row.ci_low, row.ci_high) == pytest.approx(gap[v], rel=1e-6)
+        assert row.p_value == pytest.approx(adjusted[v], rel=1e-6)
         assert row.other_value == best and row.n_trials == len(groups[v])
 
 
-def test_sparse_cells_next_to_the_best_trial(rng):
-    """3 x 3 neighbourhood of the best trial's values; counts from a hand crosstab."""
+def test_no_worse_below_the_minimum_trials(rng):
+    """A value tried 5 times is never called worse, however bad it looks."""
+    x = np.repeat(["a", "b", "c"], [30, 30, 5])
+    y = np.where(x == "c", 0.5, 0.7) + rng.normal(0, 0.01, len(x))
+    sg = hi.suggestions(_frame(rng, x.astype(object), y))
+    assert "c" not in set(sg[sg.kind == "worse"].value)
+
+
+def test_sparse_one_line_per_pair_that_matters(rng):
+    """One line per pair of parameters that matter: thin cells near the best, by hand."""
     a = rng.choice([1, 2, 3, 4, 5], 80)
     b = rng.choice([10, 20, 30], 80)
+    c = rng.choice(["u", "v"], 80)  # no effect: no line with it
     y = 0.7 - 0.01 * np.abs(a - 3) - 0.01 * np.abs(b - 20) / 10 + rng.normal(0, 0.002, 80)
-    t = _frame(rng, a, y, b=b)
+    t = _frame(rng, a, y, b=b, c=c)
     sg = hi.suggestions(t, min_trials=5)
     best = t.loc[t.value.idxmax()]
     counts = pd.crosstab(t.params_x, t.params_b)
     ia = list(counts.index).index(best.params_x)
     ib = list(counts.columns).index(best.params_b)
-    expected = set()
-    for da, db in itertools.product([-1, 0, 1], repeat=2):
-        if 0 <= ia + da < len(counts.index) and 0 <= ib + db < len(counts.columns):
-            n = counts.iloc[ia + da, ib + db]
-            if n < 5:
-                expected.add((counts.index[ia + da], counts.columns[ib + db], n))
-    got = {(r.value, r.other_value, r.n_trials) for r in sg[sg.kind == "sparse"].itertuples()}
-    assert got == expected
-    assert (sg[sg.kind == "sparse"].other_param == "b").all()
-
-
-def test_sparse_counts_empty_cells_and_categoricals(rng):
-    """A neighbouring cell nobody tried counts 0; a categorical only at the best's value."""
-    t = pd.DataFrame({"study": "s", "number": range(6), "state": "COMPLETE",
-                      "value": [0.9, 0.5, 0.5, 0.5, 0.5, 0.5],
-                      "params_x": [2, 1, 3, 2, 2, 1], "params_opt": ["adam"] * 3 + ["sgd"] * 3,
-                      "study_direction": "maximize"})
-    sg = hi.suggestions(t)
-    rows = {(r.value, r.other_value): r.n_trials for r in sg[sg.kind == "sparse"].itertuples()}
-    assert rows == {(1, "adam"): 1, (2, "adam"): 1, (3, "adam"): 1}
+    cells = [counts.iloc[ia + da, ib + db] for da, db in itertools.product([-1, 0, 1], repeat=2)
+             if 0 <= ia + da < len(counts.index) and 0 <= ib + db < len(counts.columns)]
+    thin = [n for n in cells if n < 5]
+    sparse = sg[sg.kind == "sparse"]
+    assert thin and len(sparse) == 1
+    row = sparse.iloc[0]
+    assert (row.param, row.other_param) == ("x", "b")
+    assert row.value == len(thin) and row.n_trials == min(thin)
+    assert f"of the {len(cells)} combinations" in row.detail
 
 
 def test_order_pooling_errors_and_purity(rng):

@@ -482,6 +482,22 @@ def test_collapsed_trials_left_out_by_default(rng):
         hi.value_table(t, params="x", exclude_collapsed="yes")
 
 
+def test_collapse_exclusion_equals_dropping_the_rows(rng):
+    """Leaving collapsed trials out (no copy of the kept rows) equals dropping them by hand,
+    including a study whose every trial collapsed (absent from the result)."""
+    t, flagged = _with_collapse(rng)
+    gone = t.assign(study="all-collapsed", user_attrs_pred_max=0.12)
+    both = pd.concat([t, gone, t.assign(study="later")], ignore_index=True)
+    mask = hi.detect_collapse(both).collapsed.fillna(False).to_numpy()
+    kept = both[~mask]
+    for func, kw in ((hi.value_table, {}), (hi.classify_trend, {"method": "shape"}),
+                     (hi.classify_trend, {"method": "endpoints"})):
+        got = func(both, **kw).drop(columns="n_excluded")
+        want = func(kept, exclude_collapsed=False, **kw).drop(columns="n_excluded")
+        assert "all-collapsed" not in set(got.study)
+        pd.testing.assert_frame_equal(got, want)
+
+
 def test_shape_is_pure_and_seedless(rng):
     """The input frame is never modified; the same input gives the same answer."""
     t, _ = _with_collapse(rng)

@@ -19,17 +19,25 @@ colour-blind-safe ``colorblind`` palette) is applied inside a context manager
 around each drawing.
 
 One module per analysis family (``importance``, ``trends``, ``coverage``,
-``budgets``, ``collapse``, ``summary``), shared machinery in ``_common``. This
+``budgets``, ``collapse``, ``summary``, ``curves``), shared machinery in ``_common``. This
 package imports matplotlib and seaborn; ``import hpo_insights`` does not import
 it (``hi.plot`` loads lazily).
 """
 
 from __future__ import annotations
 
-from hpo_insights.plot._common import _RC, DPI, PANEL_SIZE, SMALL_PANEL  # noqa: F401 (the theme)
+from hpo_insights.plot._common import (  # noqa: F401 (the theme, sizes and label widths)
+    _RC,
+    DPI,
+    LABEL_WIDTH,
+    PANEL_SIZE,
+    SMALL_PANEL,
+    TITLE_WIDTH,
+)
 from hpo_insights.plot.budgets import compare_budgets
 from hpo_insights.plot.collapse import detect_collapse
 from hpo_insights.plot.coverage import coverage_crosstab
+from hpo_insights.plot.curves import fidelity_correlation, pruning_audit, search_progress
 from hpo_insights.plot.importance import importance_by_budget, variance_explained
 from hpo_insights.plot.summary import optimization_history
 from hpo_insights.plot.trends import value_table
@@ -38,8 +46,11 @@ __all__ = [
     "compare_budgets",
     "coverage_crosstab",
     "detect_collapse",
+    "fidelity_correlation",
     "importance_by_budget",
     "optimization_history",
+    "pruning_audit",
+    "search_progress",
     "value_table",
     "variance_explained",
 ]

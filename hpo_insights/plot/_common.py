@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -38,7 +40,18 @@ _RC = {
     "xtick.labelsize": 8,
     "ytick.labelsize": 8,
     "legend.fontsize": 7,
+    # text from the data is drawn as written: no mathtext ("$a_b$", "$$"), no LaTeX
+    "text.parse_math": False,
+    "text.usetex": False,
 }
+
+#: Longest label (in character widths; East Asian wide characters count two) drawn in
+#: full: a tick label, a legend entry. Longer ones keep their start and end around "…".
+LABEL_WIDTH = 40
+#: The same for axis labels and the titles of a full-width panel.
+TITLE_WIDTH = 80
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 # --------------------------------------------------------------------------- helpers
@@ -49,8 +62,110 @@ def _theme() -> Iterator[None]:
     """The report theme, applied locally (global rcParams are restored on exit)."""
     with plt.rc_context(_RC), sns.axes_style("whitegrid"), sns.color_palette("colorblind"):
         yield
-        if plt.get_fignums():
-            _title_above_offset(plt.gcf())
+
+
+def _drawing(func: _F) -> _F:
+    """Make *func* a public drawing function: themed, text literal, drawn before it returns.
+
+    Inside the theme, after *func* returned its Axes or Figure: every Text of the
+    figure (also those of an ``ax=`` made outside the theme) is set to plain text (no
+    mathtext, no LaTeX), and the figure is laid out and measured once
+    (``Figure.draw_without_rendering``), so that anything that cannot be drawn fails
+    here, in the call, and not later when a notebook renders the figure.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _theme():
+            out = func(*args, **kwargs)
+            fig = out if not hasattr(out, "figure") else out.figure
+            _literal_texts(fig)
+            _fit_labels(fig)
+            _title_above_offset(fig)
+            fig.draw_without_rendering()
+        return out
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _literal_texts(fig: Figure) -> None:
+    """Every Text of *fig* drawn as written (texts made before the theme parse "$...$")."""
+    from matplotlib.text import Text
+
+    for t in fig.findobj(Text):
+        t.set_parse_math(False)
+        t.set_usetex(False)
+
+
+#: Average width of a character, in ems, used to fit titles and axis labels to their panel.
+_EM = 0.58
+
+
+def _fit_labels(fig: Figure) -> None:
+    """Titles and axis labels no wider than their panel: shortened in the middle if not.
+
+    A title "<what>: <detail>" keeps "<what>: " and shortens the detail. The width is
+    estimated from the font size (``_EM`` ems a character), without a measuring pass.
+    """
+    w, h = fig.get_size_inches()
+    for a in fig.axes:
+        box = a.get_position()
+        for text, inches in ((a.title, box.width * w), (a.xaxis.label, box.width * w),
+                             (a.yaxis.label, box.height * h)):
+            cells = int(inches * 72 / (text.get_fontsize() * _EM))
+            lines = text.get_text().split("\n")
+            if all(_width(line) <= cells for line in lines):
+                continue
+            text.set_text("\n".join(_fit_line(line, cells, text is a.title) for line in lines))
+
+
+def _fit_line(line: str, cells: int, titled: bool) -> str:
+    """*line* in at most *cells* cells; a title keeps its "<what>: " whole."""
+    if _width(line) <= cells:
+        return line
+    head, sep, rest = line.partition(": ") if titled else ("", "", line)
+    if not sep or len(head) > cells // 2:
+        head, sep, rest = "", "", line
+    return head + sep + _label(rest, max(8, cells - len(head) - len(sep)))
+
+
+def _width(text: str) -> int:
+    """Width of *text* in character cells (East Asian wide and full-width characters: 2)."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _label(value: Any, width: int = LABEL_WIDTH) -> str:
+    """*value* as the literal text of a label, shortened in the middle when wider than *width*.
+
+    Text is kept as written (drawn without mathtext by the theme); characters that no
+    font can hold (lone surrogates) become U+FFFD. A label wider than *width* keeps
+    its first third and its end around "…", so ``config/train_loop_config/lr`` keeps
+    ``lr``.
+    """
+    text = value if isinstance(value, str) else str(value)
+    if not text.isascii():
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if _width(text) <= width:
+        return text
+    head = max(1, (width - 1) // 3)
+    tail = max(1, width - 1 - head)
+    start = _fit(text, head)
+    end = _fit(text[::-1], tail)[::-1]
+    return f"{start}…{end}"
+
+
+def _fit(text: str, width: int) -> str:
+    """The longest start of *text* at most *width* cells wide."""
+    if text.isascii():
+        return text[:width]
+    used = 0
+    for i, c in enumerate(text):
+        used += 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        if used > width:
+            return text[:i]
+    return text
 
 
 def _title_above_offset(fig: Figure) -> None:
@@ -113,6 +228,7 @@ def _margins(fig: Figure, *, left: float = 0.8, right: float = 0.3, top: float =
     it (the report notebook), each figure is drawn once instead of twice.
     """
     w, h = fig.get_size_inches()
+    left = min(left, 0.45 * w)  # a long label is shortened, never pushes the axes out
     rows, cols = fig.axes[0].get_subplotspec().get_gridspec().get_geometry() if fig.axes \
         else (1, 1)
     cell_w = (w - left - right - wspace * (cols - 1)) / cols
@@ -131,12 +247,20 @@ def _panels(
     ncols: int = 1,
     what: str = "studies",
     left: float = 0.8,
+    right: float = 0.3,
+    width: float | None = None,
+    share: bool = False,
 ) -> Axes | Figure:
-    """Draw *n* panels: on *ax* (or a new Axes) when n is 1, else a Figure with a grid."""
+    """Draw *n* panels: on *ax* (or a new Axes) when n is 1, else a Figure with a grid.
+
+    *size* is one panel's size; *width* (inches), when given, is the whole grid's
+    width instead. With *share*, the panels share both axes (small multiples: tick
+    labels on the outer panels only, axis labels on the bottom row).
+    """
     if n == 1:
         if ax is None:
             fig, ax = plt.subplots(figsize=size)
-            _margins(fig, left=left)
+            _margins(fig, left=left, right=right)
         draw(0, ax)
         return ax
     if ax is not None:
@@ -146,20 +270,29 @@ def _panels(
         )
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows),
-                             squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width or size[0] * ncols, size[1] * nrows),
+                             squeeze=False, sharex=share, sharey=share)
     flat = axes.ravel()
     for i in range(n):
         draw(i, flat[i])
     for a in flat[n:]:
-        a.set_visible(False)
+        a.remove()  # the empty rest of the last row
+    if share:  # one axis label per row and column, where the tick labels are
+        for i, a in enumerate(flat[:n]):
+            if i + ncols < n:
+                a.set_xlabel("")
+                a.tick_params(labelbottom=False)
+            else:
+                a.tick_params(labelbottom=True)
+            if i % ncols:
+                a.set_ylabel("")
     # fixed margins: a layout engine measures every text once more (slow, same result here)
-    _margins(fig, left=left)
+    _margins(fig, left=left, right=right, wspace=0.25 if share else 0.8)
     return fig
 
 
-def _fmt(v: Any) -> str:
-    """Tick label of a parameter value: compact numbers, text as is."""
+def _fmt(v: Any, width: int = LABEL_WIDTH) -> str:
+    """Tick label of a parameter value: compact numbers, text as is (long text shortened)."""
     if isinstance(v, bool | np.bool_):
         return str(v)
     if isinstance(v, int | np.integer):
@@ -168,9 +301,86 @@ def _fmt(v: Any) -> str:
         if np.isfinite(v) and float(v).is_integer() and abs(v) < 1e6:
             return str(int(v))
         return f"{v:.3g}"
-    return str(v)
+    return _label(v, width)
 
 
-def _title(prefix: str, key: tuple) -> str:
-    return f"{prefix}: {' | '.join(map(str, key))}" if key else prefix
+def _title(prefix: str, key: tuple, width: int = TITLE_WIDTH) -> str:
+    """"<prefix>: <key parts>", the key shortened to fit *width* (never below 16 cells)."""
+    if not key:
+        return prefix
+    return f"{prefix}: " + _label(" | ".join(map(str, key)), max(16, width - len(prefix) - 2))
 
+
+
+#: Tukey's far fences: values further than this many IQRs outside the quartiles are
+#: drawn at the edge of the axes rather than stretching it.
+FENCE_IQR = 3.0
+#: Fewer finite values than this: no value is an outlier (quartiles are too uncertain).
+FENCE_MIN_N = 8
+
+
+def _robust_ylim(values: np.ndarray, keep: np.ndarray | None = None,
+                 groups: np.ndarray | None = None) -> tuple[float, float] | None:
+    """y limits that the bulk of *values* fills: outliers left out, *keep* always in.
+
+    The bulk of a group (a study, a budget; all values when *groups* is None) is every
+    finite value within Tukey's far fences of that group, ``[Q1 - 3 IQR, Q3 + 3 IQR]``
+    (the whole group when it has fewer than ``FENCE_MIN_N`` finite values or an IQR of
+    0). The limits span the bulk of every group and *keep* (values that must stay
+    visible, e.g. the best per study), padded by 5% of that span. ``None`` (leave
+    matplotlib's limits) when no value falls outside.
+    """
+    v = pd.Series(np.asarray(values, dtype=float))
+    g = pd.Series(np.zeros(len(v)) if groups is None else np.asarray(groups))
+    ok = np.isfinite(v.to_numpy())
+    v, g = v[ok], g[ok]
+    if v.empty:
+        return None
+    by = v.groupby(g.to_numpy(), sort=False)
+    q1 = by.transform("quantile", 0.25)
+    q3 = by.transform("quantile", 0.75)
+    n = by.transform("size")
+    iqr = q3 - q1
+    fenced = (n >= FENCE_MIN_N) & (iqr > 0)
+    inside = ~fenced | ((v >= q1 - FENCE_IQR * iqr) & (v <= q3 + FENCE_IQR * iqr))
+    if inside.all():
+        return None
+    k = np.asarray(keep if keep is not None else [], dtype=float)
+    both = np.concatenate([v[inside].to_numpy(), k[np.isfinite(k)]])
+    lo, hi = float(both.min()), float(both.max())
+    if v.min() >= lo and v.max() <= hi:
+        return None
+    pad = 0.05 * (hi - lo) if hi > lo else 0.05 * (abs(hi) or 1.0)
+    return lo - pad, hi + pad
+
+
+def _mark_outside(ax: Axes, x: np.ndarray, y: np.ndarray, limits: tuple[float, float] | None,
+                  *, color: Any = "0.3") -> None:
+    """Points of (x, y) outside *limits*: triangles at the edge, with a count at that edge.
+
+    Below: "v" markers just inside the lower edge (gid ``"below"``) and the text "▼ n below <lo>"
+    in the lower left corner; above: "^" markers (gid ``"above"``), "▲ n above <hi>"
+    upper left. The y limits are set to *limits*; nothing is drawn when it is None.
+    """
+    if limits is None:
+        return
+    lo, hi = limits
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    ax.set_ylim(lo, hi)
+    for side, out, edge, marker, va, arrow in (
+        ("below", y < lo, lo, "v", "bottom", "▼"),
+        ("above", y > hi, hi, "^", "top", "▲"),
+    ):
+        n = int(out.sum())
+        if not n:
+            continue
+        inset = 0.015 * (hi - lo) * (1 if side == "below" else -1)  # just inside the edge
+        ax.scatter(x[out], np.full(n, edge + inset), marker=marker, s=30, color=color,
+                   edgecolor="black", linewidths=0.4, zorder=5, gid=side)
+        word = "trial" if n == 1 else "trials"
+        ax.text(0.01, 0.05 if side == "below" else 0.95,
+                f"{arrow} {n} {word} {side} {edge:.4g} (drawn at the edge)",
+                transform=ax.transAxes, ha="left", va=va, fontsize=7, color="0.2",
+                gid=f"{side}-count", bbox={"facecolor": "white", "edgecolor": "none",
+                                           "alpha": 0.8, "pad": 1})

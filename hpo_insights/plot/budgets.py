@@ -10,16 +10,21 @@ import pandas as pd
 
 from hpo_insights.plot._common import (
     PANEL_SIZE,
+    TITLE_WIDTH,
+    _drawing,
+    _label,
     _margins,
+    _mark_outside,
     _need,
     _palette,
-    _theme,
+    _robust_ylim,
 )
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
+@_drawing
 def compare_budgets(
     result: pd.DataFrame,
     *,
@@ -33,7 +38,10 @@ def compare_budgets(
     Budgets are in the result's (size) order. With *history* (the result of
     :func:`hpo_insights.optimization_history` for the same trials, which has
     a ``budget`` column), each budget also gets a box (quartiles, whiskers at
-    1.5 IQR) and its completed trials as jittered points.
+    1.5 IQR) and its completed trials as jittered points; the y limits then
+    follow the bulk of each budget's trials and the stars (Tukey's far fences,
+    see ``docs/plots.md``), trials outside are triangles at the edge, counted
+    in the corner.
 
     Parameters
     ----------
@@ -64,34 +72,38 @@ def compare_budgets(
     _need(result, ["budget", "best"], "compare_budgets")
     colors = _palette()
     order = [str(b) for b in result["budget"]]
-    with _theme():
-        if ax is None:
-            fig, ax = plt.subplots(figsize=PANEL_SIZE)
-            _margins(fig)
-        if history is not None:
-            _need(history, ["budget", "value"], "optimization_history")
-            if "counted" in history.columns:
-                history = history[history["counted"].to_numpy(dtype=bool)]
-            pos = {b: i for i, b in enumerate(order)}
-            x = history["budget"].astype(str).map(pos).to_numpy(dtype=float)
-            y = history["value"].to_numpy(dtype=float)
-            keep = np.isfinite(x)
-            x, y = x[keep], y[keep]
-            ax.boxplot([y[x == i] for i in range(len(order))], positions=np.arange(len(order)),
-                       widths=0.5, showfliers=False, patch_artist=True,
-                       boxprops={"facecolor": "0.93", "edgecolor": "0.5"},
-                       medianprops={"color": "0.3"}, whiskerprops={"color": "0.5"},
-                       capprops={"color": "0.5"})
-            rng = np.random.default_rng(seed)
-            ax.scatter(x + rng.uniform(-0.15, 0.15, len(x)), y, s=12, color=colors[0], alpha=0.6,
-                       linewidths=0, zorder=2, label="completed trials", gid="trials")
-        ax.scatter(np.arange(len(order)), result["best"].to_numpy(dtype=float), marker="*", s=220,
-                   color=colors[3], edgecolor="black", linewidths=0.6, zorder=4,
-                   label="best per budget", gid="best")
-        ax.set_xticks(np.arange(len(order)), order)
-        ax.set_xlim(-0.6, len(order) - 0.4)
-        ax.set_xlabel("budget")
-        ax.set_ylabel(metric)
-        ax.set_title(f"{metric} per budget")
-        ax.legend(loc="best")
-        return ax
+    best = result["best"].to_numpy(dtype=float)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=PANEL_SIZE)
+        _margins(fig)
+    if history is not None:
+        _need(history, ["budget", "value"], "optimization_history")
+        if "counted" in history.columns:
+            history = history[history["counted"].astype("boolean").fillna(False)
+                              .to_numpy(dtype=bool)]
+        pos = {b: i for i, b in enumerate(order)}
+        x = history["budget"].astype(str).map(pos).to_numpy(dtype=float)
+        y = history["value"].to_numpy(dtype=float)
+        keep = np.isfinite(x) & np.isfinite(y)
+        x, y = x[keep], y[keep]
+        ax.boxplot([y[x == i] for i in range(len(order))], positions=np.arange(len(order)),
+                   widths=0.5, showfliers=False, patch_artist=True,
+                   boxprops={"facecolor": "0.93", "edgecolor": "0.5"},
+                   medianprops={"color": "0.3"}, whiskerprops={"color": "0.5"},
+                   capprops={"color": "0.5"})
+        rng = np.random.default_rng(seed)
+        jitter = x + rng.uniform(-0.15, 0.15, len(x))
+        ax.scatter(jitter, y, s=12, color=colors[0], alpha=0.6, linewidths=0, zorder=2,
+                   label="completed trials", gid="trials")
+        # the bulk of each budget fills the axes; outliers (collapsed runs) sit at its edge
+        _mark_outside(ax, jitter, y, _robust_ylim(y, keep=best, groups=x), color=colors[0])
+    ax.scatter(np.arange(len(order)), best, marker="*", s=220,
+               color=colors[3], edgecolor="black", linewidths=0.6, zorder=4,
+               label="best per budget", gid="best")
+    ax.set_xticks(np.arange(len(order)), [_label(b, 20) for b in order])
+    ax.set_xlim(-0.6, len(order) - 0.4)
+    ax.set_xlabel("budget")
+    ax.set_ylabel(_label(metric))
+    ax.set_title(_label(f"{metric} per budget", TITLE_WIDTH))
+    ax.legend(loc="best")
+    return ax

@@ -8,11 +8,14 @@ import numpy as np
 import pandas as pd
 
 from hpo_insights.plot._common import (
+    PANEL_SIZE,
+    TITLE_WIDTH,
     _blocks,
+    _drawing,
+    _label,
     _need,
     _palette,
     _panels,
-    _theme,
     _title,
 )
 
@@ -42,11 +45,12 @@ def _draw_collapse(result: pd.DataFrame, ax: Axes, *, min_range: float | None, m
         ax.plot([], [], " ", label=f"not measured: {unknown}")
     ax.set_xlim(left=0)
     ax.set_xlabel("prediction range (pred_max - pred_min)")
-    ax.set_ylabel(metric)
+    ax.set_ylabel(_label(metric))
     ax.set_title(title)
     ax.legend(loc="best")
 
 
+@_drawing
 def detect_collapse(
     result: pd.DataFrame,
     *,
@@ -59,7 +63,7 @@ def detect_collapse(
     One point per trial of the result: x is ``pred_range``, y the objective
     (``value``); collapsed trials are orange crosses. Trials with nothing
     measured (``collapsed`` is <NA>) are not drawn; the legend counts them.
-    One panel per study.
+    One panel per study, two per row, sharing both axes (small multiples).
 
     Parameters
     ----------
@@ -92,7 +96,8 @@ def detect_collapse(
     def draw(i: int, a: Axes) -> None:
         key, rows = blocks[i]
         _draw_collapse(rows, a, min_range=min_range, metric=metric,
-                       title=_title("Prediction collapse", key))
+                       title=_title("Prediction collapse", key, TITLE_WIDTH // ncols))
 
-    with _theme():
-        return _panels(len(blocks), ax, draw)
+    ncols = min(len(blocks), 2)
+    return _panels(len(blocks), ax, draw, size=(PANEL_SIZE[0], 3.6 if ncols == 1 else 2.8),
+                   ncols=ncols, width=PANEL_SIZE[0], share=True)

@@ -10,12 +10,16 @@ import pandas as pd
 
 from hpo_insights.plot._common import (
     PANEL_SIZE,
+    TITLE_WIDTH,
     _blocks,
+    _drawing,
+    _label,
+    _margins,
     _need,
     _palette,
     _panels,
-    _theme,
     _title,
+    _width,
 )
 
 if TYPE_CHECKING:
@@ -25,10 +29,12 @@ if TYPE_CHECKING:
     from hpo_insights.importance_budgets import BudgetImportance
 
 
-def _draw_shares(rows: pd.DataFrame, ax: Axes, title: str) -> None:
+def _draw_shares(rows: pd.DataFrame, ax: Axes, title: str, order: pd.Index,
+                 legend: bool = True, grid: bool = False) -> None:
     colors = _palette()
-    rows = rows.sort_values("share", ascending=False, kind="stable", na_position="last")
-    y = np.arange(len(rows))
+    # bars in the figure's parameter order (position = rank in *order*)
+    rows = rows.iloc[np.argsort(order.get_indexer(rows["param"]), kind="stable")]
+    y = order.get_indexer(rows["param"]).astype(float)
     share = rows["share"].to_numpy(dtype=float)
     if "matters" in rows.columns:
         matters = rows["matters"].astype("boolean").fillna(False).to_numpy(dtype=bool)
@@ -49,27 +55,40 @@ def _draw_shares(rows: pd.DataFrame, ax: Axes, title: str) -> None:
         ax.scatter(np.clip(adjusted, 0, None), y, marker="D", s=22, color=colors[3],
                    edgecolor="black", linewidths=0.4, zorder=4, gid="adjusted",
                    label="adjusted share (all parameters fitted together)")
-    ax.set_yticks(y, [str(p) for p in rows["param"]])
-    ax.invert_yaxis()  # largest share on top
+    ax.set_yticks(np.arange(len(order)), [_label(p) for p in order])
+    ax.set_ylim(len(order) - 0.5, -0.5)  # first (largest) on top; idempotent on shared axes
     labels = [f"{v:.2f}" if np.isfinite(v) else "n/a" for v in share]
     ax.bar_label(bars, labels=labels, padding=3, fontsize=7)
     ax.set_xlim(0, 1.08)
-    ax.set_xlabel("share of objective variance (eta squared)"
+    ax.set_xlabel(("share of objective variance (eta squared)" if not grid else
+                   "share (eta squared)")
                   + ("; grey: does not matter" if "matters" in rows.columns else ""))
     ax.set_ylabel("")
     ax.grid(axis="y", visible=False)
-    if "share_adjusted" in rows.columns or "ci_low" in rows.columns:
-        ax.legend(loc="lower right")
-    ax.set_title(title)
+    if legend and ("share_adjusted" in rows.columns or "ci_low" in rows.columns):
+        # one study: bars sorted, the lower right is free; a grid: the common order is not
+        # each panel's, so the legend finds the emptiest corner of the first panel
+        ax.legend(loc="best" if grid else "lower right")
+    ax.set_title(title, fontsize=8 if grid else None)
 
 
+def _share_order(result: pd.DataFrame) -> pd.Index:
+    """Parameters by their mean share over the studies (largest first, no share last)."""
+    mean = result.groupby("param", sort=False)["share"].mean()
+    return pd.Index(mean.sort_values(ascending=False, kind="stable", na_position="last").index)
+
+
+@_drawing
 def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes | Figure:
     """Bar chart of the share of objective variance each parameter explains.
 
-    One horizontal bar per parameter: its ``share`` (largest on top,
-    labelled with its value), one panel per study. When the result has them,
-    ``ci_low``/``ci_high`` are error bars on the share, ``share_adjusted`` a
-    diamond, and parameters whose ``matters`` is False are grey.
+    One horizontal bar per parameter: its ``share``, labelled with its value,
+    largest on top. When the result has them, ``ci_low``/``ci_high`` are error
+    bars on the share, ``share_adjusted`` a diamond, and parameters whose
+    ``matters`` is False are grey. Several studies are small multiples: one
+    panel per study, two per row, sharing both axes (share 0 to 1, the
+    parameters in one order: by their mean share over the studies), so a bar
+    compares with the bar below or beside it.
 
     Parameters
     ----------
@@ -100,21 +119,30 @@ def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes 
     >>> order = ve.sort_values("share", ascending=False)["param"].tolist()
     >>> [t.get_text() for t in ax.get_yticklabels()] == order
     True
+    >>> fig = hi.plot.variance_explained(hi.variance_explained(trials))  # one panel per study
+    >>> [a.get_title() for a in fig.axes]
+    ['Parameter importance: transformer-2M', 'Parameter importance: transformer-20M', \
+'Parameter importance: transformer-200M']
     """
     _need(result, ["param", "share"], "variance_explained")
     blocks = _blocks(result, ["study"])
-    n_params = max((len(b) for _, b in blocks), default=1)
+    order = _share_order(result)
+    many = len(blocks) > 1
+    ncols = min(len(blocks), 2)
+    width = max((_width(_label(p)) for p in order), default=4)
+    panel_h = max(2.2, 0.35 * len(order) + 1) if not many else 0.22 * len(order) + 1.1
 
     def draw(i: int, a: Axes) -> None:
         key, rows = blocks[i]
-        _draw_shares(rows, a, _title("Parameter importance", key))
+        _draw_shares(rows, a, _title("Parameter importance", key,
+                                     TITLE_WIDTH // ncols if many else TITLE_WIDTH),
+                     order, legend=i == 0, grid=many)
 
-    with _theme():
-        longest = max((len(str(p)) for p in result["param"]), default=4)
-        return _panels(len(blocks), ax, draw, size=(PANEL_SIZE[0], max(2.2, 0.35 * n_params + 1)),
-                       left=0.3 + 0.07 * longest)
+    return _panels(len(blocks), ax, draw, size=(PANEL_SIZE[0], panel_h), ncols=ncols,
+                   width=PANEL_SIZE[0], share=True, left=0.3 + 0.07 * width)
 
 
+@_drawing
 def importance_by_budget(result: BudgetImportance, *, ax: Axes | None = None) -> Axes:
     """Each parameter's share per budget (one line each), budgets smallest first.
 
@@ -146,7 +174,14 @@ def importance_by_budget(result: BudgetImportance, *, ax: Axes | None = None) ->
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['2M', '20M', '200M']
     """
-    table = result.table
+    table = getattr(result, "table", None)
+    if not isinstance(table, pd.DataFrame) or not isinstance(
+            getattr(result, "agreement", None), pd.DataFrame):
+        raise TypeError(
+            "hi.plot.importance_by_budget draws the BudgetImportance returned by "
+            f"hi.importance_by_budget(trials), got {type(result).__name__} instead."
+        )
+    _need(table, ["budget", "param", "share"], "importance_by_budget")
     budgets = list(pd.unique(table["budget"]))
     x_of = {b: i for i, b in enumerate(budgets)}
     # Parameters in order of their largest share, so the legend reads top-down.
@@ -155,38 +190,38 @@ def importance_by_budget(result: BudgetImportance, *, ax: Axes | None = None) ->
     )
     has_ci = {"ci_low", "ci_high"} <= set(table.columns)
     width = 0.25 / max(len(params), 1)  # small horizontal offsets keep intervals apart
-    with _theme():
-        made = ax is None
-        if made:
-            _, ax = plt.subplots(figsize=PANEL_SIZE)
-        colors = _palette(len(params))
-        for k, p in enumerate(params):
-            rows = table[table["param"] == p]
-            x = np.array([x_of[b] for b in rows["budget"]], dtype=float)
-            x = x + (k - (len(params) - 1) / 2) * width
-            y = rows["share"].to_numpy(dtype=float)
-            ax.plot(x, y, marker="o", color=colors[k], label=str(p), linewidth=1.5)
-            if has_ci:
-                lo = rows["ci_low"].to_numpy(dtype=float)
-                hi_ = rows["ci_high"].to_numpy(dtype=float)
-                ax.vlines(x, lo, hi_, color=colors[k], alpha=0.5, linewidth=1.2)
-        ax.set_xticks(range(len(budgets)), [str(b) for b in budgets])
-        ax.set_xlim(-0.5, len(budgets) - 0.5)
-        ax.set_ylim(0, 1.02)
-        ax.set_xlabel("budget")
-        ax.set_ylabel("share of objective variance")
-        agree = result.agreement
-        pairs = []
-        for a, b in zip(budgets[:-1], budgets[1:], strict=True):
-            hit = agree[(agree["budget_a"] == a) & (agree["budget_b"] == b)]
-            if len(hit):
-                rho = float(hit["spearman"].iloc[0])
-                pairs.append(f"{a}-{b} {rho:.2f}" if np.isfinite(rho) else f"{a}-{b} n/a")
-        title = "Parameter importance per budget"
-        if pairs:
-            title += "\nrank agreement (Spearman): " + ", ".join(pairs)
-        ax.set_title(title)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="parameter")
-        if made:  # room for the legend right of the axes (a given ax's figure is left alone)
-            ax.figure.tight_layout()
-        return ax
+    if ax is None:
+        fig, ax = plt.subplots(figsize=PANEL_SIZE)
+        # fixed room for the legend right of the axes (no layout engine: one measuring pass)
+        longest = max((_width(_label(p)) for p in params), default=9)
+        _margins(fig, right=0.45 + 0.06 * max(longest, 9), top=0.7)
+    colors = _palette(len(params))
+    for k, p in enumerate(params):
+        rows = table[table["param"] == p]
+        x = np.array([x_of[b] for b in rows["budget"]], dtype=float)
+        x = x + (k - (len(params) - 1) / 2) * width
+        y = rows["share"].to_numpy(dtype=float)
+        ax.plot(x, y, marker="o", color=colors[k], label=_label(p), linewidth=1.5)
+        if has_ci:
+            lo = rows["ci_low"].to_numpy(dtype=float)
+            hi_ = rows["ci_high"].to_numpy(dtype=float)
+            ax.vlines(x, lo, hi_, color=colors[k], alpha=0.5, linewidth=1.2)
+    ax.set_xticks(range(len(budgets)), [_label(b) for b in budgets])
+    ax.set_xlim(-0.5, len(budgets) - 0.5)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("budget")
+    ax.set_ylabel("share of objective variance")
+    agree = result.agreement
+    pairs = []
+    for a, b in zip(budgets[:-1], budgets[1:], strict=True):
+        hit = agree[(agree["budget_a"] == a) & (agree["budget_b"] == b)]
+        if len(hit):
+            rho = float(hit["spearman"].iloc[0])
+            pair = f"{_label(a, 12)}-{_label(b, 12)}"
+            pairs.append(f"{pair} {rho:.2f}" if np.isfinite(rho) else f"{pair} n/a")
+    title = "Parameter importance per budget"
+    if pairs:
+        title += "\n" + _label("rank agreement (Spearman): " + ", ".join(pairs), TITLE_WIDTH)
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="parameter")
+    return ax

@@ -10,16 +10,21 @@ import pandas as pd
 
 from hpo_insights.plot._common import (
     PANEL_SIZE,
+    TITLE_WIDTH,
+    _drawing,
+    _label,
     _margins,
+    _mark_outside,
     _need,
     _palette,
-    _theme,
+    _robust_ylim,
 )
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
+@_drawing
 def optimization_history(
     result: pd.DataFrame, *, metric: str = "objective", ax: Axes | None = None
 ) -> Axes:
@@ -28,7 +33,9 @@ def optimization_history(
     Points are the counted trials, the step line ``best_so_far``; several
     studies share the axes, one colour each. Trials that do not count
     (``counted`` False: pruned, failed, unfinished, non-finite) are not drawn;
-    the legend says how many.
+    the legend says how many. The y limits follow the bulk of the counted
+    trials (Tukey's far fences, see ``docs/plots.md``) and each study's final
+    best; trials outside are triangles at the edge, counted in the corner.
 
     Parameters
     ----------
@@ -54,25 +61,31 @@ def optimization_history(
     """
     _need(result, ["study", "number", "value", "best_so_far"], "optimization_history")
     colors = _palette(result["study"].nunique())
-    with _theme():
-        if ax is None:
-            fig, ax = plt.subplots(figsize=PANEL_SIZE)
-            _margins(fig)
-        counted = (result["counted"].to_numpy(dtype=bool) if "counted" in result.columns
-                   else np.isfinite(result["value"].to_numpy(dtype=float)))
-        for color, (s, h) in zip(colors, result[counted].groupby("study", sort=False),
-                                 strict=False):
-            ax.scatter(h["number"], h["value"], s=10, color=color, alpha=0.45, linewidths=0,
-                       gid=f"trials:{s}")
-            ax.step(h["number"], h["best_so_far"], where="post", color=color, lw=1.6,
-                    label=f"{s} (best so far)", gid=f"best:{s}")
-        ax.plot([], [], "o", color="0.5", alpha=0.5, ms=4, label="completed trials")
-        excluded = int((~counted).sum())
-        if excluded:
-            ax.plot([], [], " ", label=f"{excluded} pruned/failed/unfinished trials excluded")
-        ax.set_xlabel("trial number")
-        ax.set_ylabel(metric)
-        names = list(pd.unique(result["study"]))
-        ax.set_title("Optimization history" + (f": {names[0]}" if len(names) == 1 else ""))
-        ax.legend(loc="best")
-        return ax
+    if ax is None:
+        fig, ax = plt.subplots(figsize=PANEL_SIZE)
+        _margins(fig)
+    value = result["value"].to_numpy(dtype=float)
+    counted = (result["counted"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+               if "counted" in result.columns else np.isfinite(value))
+    shown = result[counted]
+    for color, (s, h) in zip(colors * (len(shown) // len(colors) + 1),
+                             shown.groupby("study", sort=False), strict=False):
+        ax.scatter(h["number"], h["value"], s=10, color=color, alpha=0.45, linewidths=0,
+                   gid=f"trials:{s}")
+        ax.step(h["number"], h["best_so_far"], where="post", color=color, lw=1.6,
+                label=_label(f"{s} (best so far)"), gid=f"best:{s}")
+    ax.plot([], [], "o", color="0.5", alpha=0.5, ms=4, label="completed trials")
+    excluded = int((~counted).sum())
+    if excluded:
+        ax.plot([], [], " ", label=f"{excluded} pruned/failed/unfinished trials excluded")
+    # the bulk of the trials fills the axes; outliers (collapsed runs) sit at its edge
+    final = shown.groupby("study", sort=False)["best_so_far"].last().to_numpy(dtype=float)
+    _mark_outside(ax, shown["number"].to_numpy(dtype=float), value[counted],
+                  _robust_ylim(value[counted], keep=final, groups=shown["study"].to_numpy()))
+    ax.set_xlabel("trial number")
+    ax.set_ylabel(_label(metric))
+    names = list(pd.unique(result["study"]))
+    ax.set_title(_label("Optimization history" + (f": {names[0]}" if len(names) == 1 else ""),
+                        TITLE_WIDTH))
+    ax.legend(loc="best", ncols=1 + len(names) // 8)
+    return ax

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -11,14 +12,18 @@ import pandas as pd
 from hpo_insights._errors import TrialsError
 from hpo_insights._frame import MAX_LEVELS
 from hpo_insights.plot._common import (
+    LABEL_WIDTH,
     PANEL_SIZE,
     SMALL_PANEL,
+    TITLE_WIDTH,
     _blocks,
+    _drawing,
     _fmt,
+    _label,
     _need,
     _palette,
     _panels,
-    _theme,
+    _width,
 )
 
 if TYPE_CHECKING:
@@ -37,7 +42,7 @@ def _scale(rows: pd.DataFrame) -> str:
 
 
 def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metric: str,
-                 title: str) -> None:
+                 title: str, title_width: int = TITLE_WIDTH) -> None:
     colors = _palette()
     scale = _scale(rows)
     numeric = scale != "categorical" and len(rows) > 1
@@ -51,8 +56,10 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
     lo = mean - rows["ci_low"].to_numpy(dtype=float)
     hi = rows["ci_high"].to_numpy(dtype=float) - mean
     yerr = np.vstack([np.where(np.isfinite(lo), lo, 0.0), np.where(np.isfinite(hi), hi, 0.0)])
-    ax.errorbar(x, mean, yerr=yerr, fmt="-", color=colors[0], ecolor=colors[0], capsize=3,
-                lw=1.2, zorder=2, label="mean, CI (dot size: trials)")
+    # ordered values are joined by a line; categories are points with intervals only
+    ax.errorbar(x, mean, yerr=yerr, fmt="", linestyle="-" if numeric else "none",
+                color=colors[0], ecolor=colors[0], capsize=3, lw=1.2, zorder=2,
+                label="mean, CI (dot size: trials)")
     count = rows["count"].to_numpy(dtype=float)
     size = 12 + 60 * count / max(count.max(), 1.0)
     ax.scatter(x, mean, s=size, color=colors[0], zorder=3, gid="means")
@@ -71,24 +78,53 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
         ax.set_ylim(max(cur[0], finite.min() - pad), min(cur[1], finite.max() + pad))
     binned = bool(rows["binned"].any()) if "binned" in rows.columns else False
     if not numeric:
-        labels = [_fmt(v) for v in (rows["label"] if "label" in rows.columns else rows["value"])]
-        long = any(len(t) > 6 for t in labels)
+        labels = [_fmt(v, LABEL_WIDTH // 2)
+                  for v in (rows["label"] if "label" in rows.columns else rows["value"])]
+        long = any(_width(t) > 6 for t in labels)
         ax.set_xticks(x, labels, rotation=30 if long else 0, ha="right" if long else "center")
-    else:
-        if scale == "log":
-            ax.set_xscale("log")
-            ax.minorticks_off()
-        if not binned:
-            ax.set_xticks(x, [_fmt(v) for v in rows["value"]])
-            ax.minorticks_off()
+    elif scale == "log":
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ticks = _log_ticks(*ax.get_xlim())
+        ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
+    elif not binned and len(rows) <= 8:
+        ax.set_xticks(x, [_fmt(v) for v in rows["value"]])
+        ax.minorticks_off()
     name = str(rows["param"].iloc[0]) if len(rows) else ""
-    ax.set_xlabel(name + (" (bins at their centres)" if numeric and binned else ""))
-    ax.set_ylabel(metric)
+    suffix = " (bins at their centres)" if numeric and binned else ""
+    ax.set_xlabel(_label(name, title_width - len(suffix)) + suffix)
+    ax.set_ylabel(_label(metric))
     shape = None if trend is None else trend.get("trend")
-    ax.set_title(f"{title}: {shape}" if shape else title)
+    ax.set_title(_label(f"{title}: {shape}" if shape else title, title_width))
     ax.legend(loc="best")
 
 
+def _log_ticks(lo: float, hi: float, most: int = 8) -> np.ndarray:
+    """At least three round ticks between *lo* and *hi* (> 0) on a log axis, at most *most*.
+
+    Decades when three or more fit (every second, third ... when more than *most* do),
+    else 1-3, 1-2-5, 1-2-3-5-7 or 1..9 times the powers of ten, whichever first gives
+    three; a range narrower than that gets three evenly spaced ticks of three digits.
+    """
+    lo, hi = min(lo, hi), max(lo, hi)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo > 0 and hi > lo):
+        return np.array([])
+    powers = 10.0 ** np.arange(np.floor(np.log10(lo)), np.ceil(np.log10(hi)) + 1)
+    inside = (powers >= lo * (1 - 1e-9)) & (powers <= hi * (1 + 1e-9))
+    decades = powers[inside]
+    if len(decades) >= 3:
+        return decades[:: math.ceil(len(decades) / most)]
+    for mult in ((1, 3), (1, 2, 5), (1, 2, 3, 5, 7), tuple(range(1, 10))):
+        ticks = (powers[:, None] * np.array(mult, dtype=float)).ravel()
+        ticks = ticks[(ticks >= lo * (1 - 1e-9)) & (ticks <= hi * (1 + 1e-9))]
+        if len(ticks) >= 3:
+            return ticks[:: math.ceil(len(ticks) / most)]
+    ticks = np.geomspace(lo, hi, 5)[1:-1]
+    digits = 2 - np.floor(np.log10(ticks))
+    return np.unique([round(t, int(d)) for t, d in zip(ticks, digits, strict=True)])
+
+
+@_drawing
 def value_table(
     result: pd.DataFrame,
     *,
@@ -173,9 +209,9 @@ def value_table(
         tkey = tuple(rows[k].iloc[0] for k in ("study", "param")
                      if trend is not None and k in result.columns and k in trend.columns)
         _draw_levels(rows, a, trend=trends.get(tkey), metric=metric,
-                     title=" | ".join(map(str, (*study, rows["param"].iloc[0]))))
+                     title=" | ".join(map(str, (*study, rows["param"].iloc[0]))),
+                     title_width=TITLE_WIDTH if len(blocks) == 1 else TITLE_WIDTH // 2)
 
-    with _theme():
-        if len(blocks) == 1:
-            return _panels(1, ax, draw, size=PANEL_SIZE)
-        return _panels(len(blocks), ax, draw, size=SMALL_PANEL, ncols=2, what="panels")
+    if len(blocks) == 1:
+        return _panels(1, ax, draw, size=PANEL_SIZE)
+    return _panels(len(blocks), ax, draw, size=SMALL_PANEL, ncols=2, what="panels")
