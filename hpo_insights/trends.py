@@ -15,7 +15,8 @@ from hpo_insights._levels import group_key_column, level_tables
 __all__ = ["classify_trend", "value_table"]
 
 METHODS = ("shape", "endpoints")
-TREND_LABELS = ("increasing", "decreasing", "peaked", "valley", "flat", "inconclusive",
+TREND_LABELS = ("increasing", "decreasing", "peaked", "valley", "flat", "no evidence",
+                "inconclusive",
                 "unordered")
 
 
@@ -229,6 +230,7 @@ def classify_trend(
     by: str | None = "study",
     bins: int | None = None,
     exclude_collapsed: bool = True,
+    min_effect: float | None = None,
 ) -> pd.DataFrame:
     """The shape of the objective along a parameter (with evidence), and its best and worst value.
 
@@ -265,6 +267,11 @@ def classify_trend(
     exclude_collapsed : bool, default True
         Leave out the trials :func:`hpo_insights.detect_collapse` flags, as in
         :func:`value_table`.
+    min_effect : float, optional
+        ``"shape"`` only: the equivalence margin behind ``"flat"``, in
+        objective units. ``None``: half the residual standard deviation of
+        the per-value means model (an effect smaller than half the
+        trial-to-trial noise).
 
     Returns
     -------
@@ -280,7 +287,11 @@ def classify_trend(
         ``trend`` with ``"shape"``: ``"increasing"`` or ``"decreasing"``
         (the objective rises or falls from the smallest to the largest
         value), ``"peaked"`` (highest objective inside the tried range) or
-        ``"valley"`` (lowest inside), ``"flat"`` (no evidence of an effect),
+        ``"valley"`` (lowest inside), ``"no evidence"`` (no test found a
+        trend: not a statement that there is none), ``"flat"`` (an
+        equivalence statement: the fitted end-to-end change lies within
+        ``±min_effect`` and the middle-versus-ends bulge within
+        ``±min_effect / 2``, each by two one-sided t tests at *alpha*),
         ``"inconclusive"`` (fewer than 3 values, or no value tried twice) or
         ``"unordered"`` (non-numeric values). With ``"endpoints"``:
         ``"increasing"``, ``"decreasing"``, ``"flat"`` or ``"unordered"``.
@@ -291,7 +302,7 @@ def classify_trend(
         ``"valley"`` how far the fitted curve's middle lies above the mean of
         its two ends (negative for a valley); otherwise the fitted line's
         change from the smallest to the largest value. ``p_value`` is the
-        p-value of "no trend" (flat unless ``p_value <= alpha``). With
+        p-value of "no trend" (no trend claimed unless ``p_value <= alpha``). With
         ``"endpoints"``, ``effect`` equals ``delta`` and the interval and
         p-value are NaN.
 
@@ -339,8 +350,8 @@ def classify_trend(
     ...     "study_direction": "maximize"})
     >>> ct = hi.classify_trend(trials, params="lr")
     >>> ct[["trend", "effect", "effect_low", "effect_high", "p_value"]].round(3)
-      trend  effect  effect_low  effect_high  p_value
-    0  flat  -0.071      -0.646        0.504    0.808
+             trend  effect  effect_low  effect_high  p_value
+    0  no evidence  -0.071      -0.646        0.504    0.808
     >>> ends = hi.classify_trend(trials, params="lr", method="endpoints")
     >>> ends[["param", "trend", "delta", "best_value", "worst_value"]]
       param trend  delta  best_value  worst_value
@@ -379,8 +390,11 @@ def classify_trend(
     numeric = long["numeric"].to_numpy()[first]
     delta = np.where(numeric & (n_values > 1), mean[last] - mean[first], np.nan)
     nan = np.full(len(first), np.nan)
+    if min_effect is not None:
+        _guard.real("min_effect", min_effect, low=0.0, low_open=True)
     if shape:
         res = _shape(trials, long, key, len(first), groups, by, alpha)
+        res["trend"] = _flat(res, alpha, min_effect)
         trend = np.where(numeric, res["trend"], "unordered").astype(object)
         effect, low, high, p_value = (np.where(numeric, res[c], np.nan) for c in (
             "effect", "effect_low", "effect_high", "p_value"))
@@ -408,6 +422,22 @@ def classify_trend(
         n_excluded=_excluded_counts(excluded, heads, groups, by),
     )
     return pd.DataFrame(out)
+
+
+def _flat(res: dict, alpha: float, min_effect: float | None) -> np.ndarray:
+    """"flat" where both contrasts are shown within the margin (TOST), else the trend as is."""
+    from hpo_insights._trend_stats import _t_ppf
+
+    trend = np.asarray(res["trend"], dtype=object).copy()
+    with np.errstate(invalid="ignore"):
+        margin = (np.full(len(trend), float(min_effect)) if min_effect is not None
+                  else 0.5 * np.sqrt(res["s2"]))
+        tq = _t_ppf(1 - alpha, res["df"])
+        lin = np.abs(res["linear"]) + tq * res["linear_se"]
+        bulge = np.abs(res["bulge"]) + tq * res["bulge_se"]
+        flat = (trend == "no evidence") & (lin < margin) & (bulge < margin / 2)
+    trend[flat] = "flat"
+    return trend
 
 
 def _shape(

@@ -31,8 +31,8 @@ from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
 from hpo_insights.report import glossary
 
-__all__ = ["LAYOUTS", "METRIC", "NAMES", "TRIALS", "Call", "Name", "Ref", "Section", "Show",
-           "Page", "check_sections", "layout_page"]
+__all__ = ["CURVES", "LAYOUTS", "METRIC", "NAMES", "TRIALS", "Call", "Name", "Ref", "Section",
+           "Show", "Page", "check_sections", "layout_page"]
 
 _PRED_COLUMNS = tuple(F.USER_ATTR_PREFIX + c for c in ("pred_min", "pred_max", "pred_std"))
 _EXTREME = F.USER_ATTR_PREFIX + "extreme_type"
@@ -50,6 +50,8 @@ class Name:
 
 
 TRIALS = Name("trials")
+CURVES = Name("curves")
+"""The learning curves of the part's study (``curves_2m``): sections with ``curves=True``."""
 METRIC = Name("metric")
 NAMES = Name("names")
 
@@ -146,6 +148,9 @@ class Section:
         Part of a study's details (the appendix) rather than its answer.
     intro : str
         A Markdown sentence under the heading.
+    curves : bool
+        Shown only for a study with learning curves (its calls may read
+        :data:`CURVES`).
     """
 
     key: str
@@ -155,6 +160,7 @@ class Section:
     applies: Callable[[pd.DataFrame], bool] = lambda trials: True
     details: bool = False
     intro: str = ""
+    curves: bool = False
 
     def calls_for(self, trials: pd.DataFrame) -> tuple[Call, ...]:
         """The calls of this section for *trials*, those whose ``when`` holds."""
@@ -257,6 +263,21 @@ DEFAULT: tuple[Section, ...] = (
     Section("extremes", "study", "Forced extreme trials", (
         Call("forced_extremes", save="extremes", show=_SHOW),
     ), applies=has_extremes, details=True),
+    Section("progress", "study", "Search progress", (
+        Call("search_progress", save="progress", show=_SHOW),
+        Call("plot.search_progress", (Ref("progress"),), {"metric": METRIC}, figure=True),
+    ), details=True,
+        intro="The expected best after k trials (the trials as a random sample, 95% band) "
+              "beside what this search reached, and what more trials would add."),
+    Section("curves", "study", "Learning curves", (
+        Call("fidelity_correlation", (CURVES,), save="fidelity", show=Show()),
+        Call("plot.fidelity_correlation", (Ref("fidelity"),), figure=True),
+        Call("pruning_audit", (CURVES,), {"trials": TRIALS}, save="audit", show=_SHOW),
+        Call("plot.pruning_audit", (Ref("audit"),), figure=True),
+    ), curves=True, details=True,
+        intro="From which step the intermediate values rank the trials as the "
+              "final values do, and what Optuna's default pruner (MedianPruner) "
+              "would have saved and risked on the trials that ran to the end."),
     Section("glossary", "end", "Glossary", (), intro=glossary.markdown()),
 )
 """The default report: key findings, the answer across budgets and per study, then the
