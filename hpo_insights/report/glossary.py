@@ -65,12 +65,25 @@ GLOSSARY: dict[str, str] = {
         "How strongly the sampler tied two parameters' values together, from 0 (not at "
         "all) to 1 (one fixes the other)."),
     "Spearman": (
-        "The rank correlation of the parameters' shares between two budgets, from -1 to 1."),
+        "A rank correlation, from -1 to 1: of the parameters' shares between two budgets, "
+        "or of the trials' values at a step with their final values."),
     "Mean": "The average objective of the trials counted.",
     "Std": "The standard deviation of the objective (ddof = 1).",
     "Best": "The best objective of the trials counted (highest when maximizing).",
     "Counted": "Completed trials with a finite objective: those the statistics use.",
     "Pruned": "Trials stopped early by the pruner; they are left out and counted.",
+    "Settled": (
+        "Whether the 95% interval of the rank correlation between the value at this step "
+        "and the final value stays above the threshold from here on: from there, the "
+        "intermediate values rank the trials as the final values do."),
+    "Threshold": (
+        "The value below which the pruning rule stops a trial at that step (for the median "
+        "rule: the median of the other trials' values there)."),
+    "Median of completed": (
+        "The median value, at the same step, of the trials that ran to the end."),
+    "Share beaten": (
+        "The fraction of the trials that ran to the end whose value at that step the "
+        "pruned trial beat."),
     "Pred Range": "The range of predicted probabilities of the collapsed trials.",
     "Avg Recall": "The mean recall of the collapsed trials.",
 }
@@ -79,7 +92,8 @@ GLOSSARY: dict[str, str] = {
 PLAIN = frozenset({
     "Parameter", "Value", "Study", "Budget", "Trial", "Trials", "Failed", "Unfinished",
     "Direction", "Sampled with", "Space from", "Extreme Type", "Smaller", "Larger", "Top k",
-    "Collapse?", "Parameters", "Step", "With", "Kind", "Why", "Difference",
+    "Collapse?", "Parameters", "Step", "With", "Kind", "Why", "Difference", "Pruned at",
+    "Completed there",
 })
 """Column names that are not statistics (names, counts, labels)."""
 

@@ -493,7 +493,8 @@ def fidelity_correlation(result: pd.DataFrame, *, rows: int = 8) -> str:
              str(int(r["n_trials"])), number(r["rho"], 2), *_ci_cells(r["ci_low"], r["ci_high"]),
              _bool(r["settled"])] for _, r in shown.iterrows()]
     out.append("")
-    out.append(table(["Study", first, "Trials", "Spearman", "CI low", "CI high", "Settled"],
+    out.append(table(["Study", first, "Trials", "Spearman", "95% CI low", "95% CI high",
+                      "Settled"],
                      body))
     return "\n".join(out)
 
