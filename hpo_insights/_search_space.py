@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame
+from hpo_insights import _binning, _frame, _mask, _stats
 from hpo_insights._errors import TrialsError, TrialsWarning
 
 #: Quadrature points of a continuous parameter's component (exact for polynomials to degree 63).
@@ -324,7 +324,11 @@ def fit_group(
     p = design.shape[1]
     if n < p:
         return out
-    yy = y[rows]
+    # the fit on y over a power of two (exact): no square overflows or underflows at any
+    # magnitude; variances are scaled back at the end (inf past the float range)
+    unit = _stats.pow2_scale(y[rows])
+    out["unit"] = unit
+    yy = y[rows] / unit
     # Normal equations: two p x p products instead of a factorization of the n x p design.
     xtw = design.T if not reweight else design.T * w
     gram = xtw @ design
@@ -353,8 +357,10 @@ def fit_group(
             centred = node - q @ node
             m = centred.T @ (centred * q[:, None])
             chance[j] = max(float(np.sum(m * cov[sl, sl])), 0.0)
-    out["variance"] = var
-    out["chance"] = chance
+    out["variance_scaled"], out["chance_scaled"] = var, chance
+    with np.errstate(over="ignore"):
+        out["variance"] = var * unit * unit
+        out["chance"] = chance * unit * unit
     return out
 
 
@@ -374,9 +380,7 @@ def search_space_shares(
     pcols = _frame.param_columns(trials, params)
     excluded: dict = {}
     if exclude_collapsed:
-        from hpo_insights.collapse import _collapsed_mask
-
-        mask = _collapsed_mask(trials)
+        mask = _mask.collapsed(trials)
         if mask.any():
             excluded = _frame.group_labels(trials, by)[mask].value_counts(dropna=False).to_dict()
             if by is None:
@@ -413,9 +417,11 @@ def search_space_shares(
         res = fit_group(terms, y_all[sel], degree=degree, max_weight=max_weight,
                         reweight=reweight)
         notes["outside"] += int(res["n_outside"])
-        var = res["variance"]
+        # shares from the variances in scaled units (ratios: the same at any magnitude)
+        var = res.get("variance_scaled", res["variance"])
+        unit = res.get("unit", 1.0)
         total = float(np.nansum(var))
-        scale = float(np.max(np.abs(y_all[sel]))) if len(sel) else 0.0
+        scale = float(np.max(np.abs(y_all[sel]))) / unit if len(sel) else 0.0
         if np.isnan(var).all():
             notes["few"].append(str(key))
             share = var
@@ -424,14 +430,14 @@ def search_space_shares(
             share = np.full(len(var), np.nan)
         else:
             share = var / total
-        corr = np.maximum(var - res["chance"], 0.0)
+        corr = np.maximum(var - res.get("chance_scaled", res["chance"]), 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             share_c = corr / corr.sum() if corr.sum() > 0 else np.full(len(var), np.nan)
         share_c = np.where(np.isnan(share), np.nan, share_c)
         for j, name in enumerate(names):
             rows.append({
                 "_g": g, "param": name, "share": share[j], "share_corrected": share_c[j],
-                "variance": var[j], "variance_chance": res["chance"][j],
+                "variance": res["variance"][j], "variance_chance": res["chance"][j],
                 "coverage": res["coverage"][j], "n_excluded": int(excluded.get(key, 0)),
                 "n_trials": int(res["n_used"]), "n_eff": res["n_eff"], "r2": res["r2"],
                 "source": terms[j].source,

@@ -272,7 +272,7 @@ def test_studies_selects_like_filtering_first(example):
 
 
 def test_collapsed_trials_are_left_out_and_counted(example):
-    from hpo_insights.collapse import _collapsed_mask
+    from hpo_insights._mask import collapsed as _collapsed_mask
 
     mask = _collapsed_mask(example)
     assert mask.sum() == 2  # both in transformer-200M
