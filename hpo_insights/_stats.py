@@ -43,6 +43,22 @@ __all__ = [
 ]
 
 
+# --- scale ----------------------------------------------------------------------------
+def pow2_scale(values: np.ndarray) -> float:
+    """The power of two at or just above the largest finite ``|value|`` (1.0 when there is none).
+
+    Dividing by it is exact (no rounding, barring underflow) and brings the
+    values into [-1, 1], so sums of squares neither overflow nor underflow
+    whatever the objective's magnitude (1e-300 or 1e300), and every figure
+    that is a ratio (shares, F, t, p-values) comes out the same at any scale.
+    """
+    v = np.abs(np.asarray(values, dtype=float))
+    if not np.isfinite(v).all():
+        v = v[np.isfinite(v)]
+    top = float(v.max()) if len(v) else 0.0
+    return float(np.ldexp(1.0, int(np.frexp(top)[1]))) if top > 0 else 1.0
+
+
 # --- t tests --------------------------------------------------------------------------
 def t_two_sided_p(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     """Two-sided p-value of t statistics (NaN where df < 1 or t is NaN)."""
@@ -69,7 +85,7 @@ def t_quantile(p: float, df: np.ndarray) -> np.ndarray:
 
 def t_ratio(est: np.ndarray, se: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """est / se, with an exact zero variance giving +-inf (or 0 when est is zero too)."""
-    tiny = 64 * np.finfo(float).eps * np.maximum(np.abs(scale), 1.0)
+    tiny = 64 * np.finfo(float).eps * np.abs(scale)  # relative: no floor in objective units
     with np.errstate(divide="ignore", invalid="ignore"):
         t = est / se
         zero_se = se == 0
@@ -268,7 +284,7 @@ def top_mean_permutation(
         perm = pooled[idx]
         pa, pb = perm[:, :n_a], perm[:, n_a:]
     null = top_mean(pb, k) - top_mean(pa, k)
-    tol = 1e-12 * max(1.0, float(np.max(np.abs(pooled))))
+    tol = 1e-12 * float(np.max(np.abs(pooled)))  # relative to the values, at any magnitude
     ge = int(np.count_nonzero(null >= obs - tol))
     le = int(np.count_nonzero(null <= obs + tol))
     if exact:
@@ -319,6 +335,7 @@ def interaction_f(
     from scipy import stats
 
     y = np.asarray(y, dtype=float)
+    y = y / pow2_scale(y)  # exact; F and p are ratios: no square overflows at any scale
     row = np.asarray(row, dtype=np.intp)
     col = np.asarray(col, dtype=np.intp)
     nr, nc = int(row.max()) + 1, int(col.max()) + 1
@@ -357,7 +374,7 @@ def interaction_f(
         if dfn < 1:
             out += [nan, nan]
         elif s2 == 0:
-            f = 0.0 if num <= 1e-24 * max(1.0, float(np.sum(y * y))) else np.inf
+            f = 0.0 if num <= 1e-24 * float(np.sum(y * y)) else np.inf
             out += [f, 1.0 if f == 0 else 0.0]
         else:
             f = (num / dfn) / s2

@@ -205,11 +205,23 @@ def variance_explained(
     ngroups = len(groups)
     _binning.warn_empty_groups(groups, np.bincount(gcodes, minlength=ngroups), by)
     y = done[ycol].to_numpy(dtype=float)
+    y = y / _stats.pow2_scale(y)  # (exact) so that the sums below cannot overflow
     # centre per group: sums of squares from sums stay exact to rounding
     gsum = np.bincount(gcodes, weights=y, minlength=ngroups)
     gcount = np.bincount(gcodes, minlength=ngroups)
     gmean = gsum / np.maximum(gcount, 1)
     y = y - gmean[gcodes]
+    # and divide by a power of two per group (exact): shares, tests and intervals are
+    # ratios, so they do not change, and no square overflows or underflows at any scale
+    if ngroups == 1:
+        spread = np.array([np.abs(y).max()]) if len(y) else np.zeros(1)
+    else:
+        spread = np.zeros(ngroups)
+        np.maximum.at(spread, gcodes, np.abs(y))
+    unit = np.array([_stats.pow2_scale(np.array([v])) for v in spread])
+    y = y / unit[gcodes]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        gmean = gmean / unit  # (inf for a constant objective of huge magnitude: zero spread)
     infos = [_one_param(done, pcol, y, gcodes, groups, kept, by, bins, gmean) for pcol in pcols]
     if not any(p.n.any() for p in infos):
         names = ", ".join(p.name for p in infos)
@@ -648,7 +660,7 @@ def _adjusted(
         if m < 3:
             continue
         yg = y[rows] - y[rows].mean()
-        unit = _binning.pow2_scale(yg)
+        unit = _stats.pow2_scale(yg)
         yg = yg / unit
         sst = float(yg @ yg)
         if sst <= 0 or degenerate[g].all():

@@ -147,9 +147,7 @@ def value_table(
     long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins,
                                 exclude=mask)
     count = long["count"].to_numpy().astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        std = np.sqrt(long["ss"].to_numpy() / (count - 1))
-    std[count < 2] = np.nan
+    std = _binning.std_from_ss(long["ss_scaled"].to_numpy(), long["unit"].to_numpy(), count)
     sem = std / np.sqrt(count)
     half = _binning.t_quantile((1 + confidence) / 2, count - 1) * sem
     mean = long["mean"].to_numpy()
@@ -384,7 +382,7 @@ def _flat(res: dict, alpha: float, min_effect: float | None) -> np.ndarray:
     trend = np.asarray(res["trend"], dtype=object).copy()
     with np.errstate(invalid="ignore"):
         margin = (np.full(len(trend), float(min_effect)) if min_effect is not None
-                  else 0.5 * np.sqrt(res["s2"]))
+                  else 0.5 * res.get("resid_sd", np.sqrt(res["s2"])))
         tq = _stats.t_quantile(1 - alpha, res["df"])
         lin = np.abs(res["linear"]) + tq * res["linear_se"]
         bulge = np.abs(res["bulge"]) + tq * res["bulge_se"]
@@ -428,7 +426,18 @@ def _shape(
             dist = dists.get(keys[block_group[j]] if by is not None else "all")
             log[j] = _binning.is_log_scale(low[sl], dist, counts=counts[sl])
     x, _ = _trend_stats.level_positions(low, high, binned, block, nblocks, log)
-    return _trend_stats.shape_tests(
-        block, x, long["count"].to_numpy(dtype=float), long["mean"].to_numpy(),
-        long["ss"].to_numpy(), nblocks, alpha=alpha,
+    # the tests on the objective divided by a power of two (exact), so that no square
+    # overflows or underflows whatever its magnitude; effects back in objective units
+    unit = long["unit"].to_numpy(dtype=float)
+    res = _trend_stats.shape_tests(
+        block, x, long["count"].to_numpy(dtype=float), long["mean"].to_numpy() / unit,
+        long["ss_scaled"].to_numpy(), nblocks, alpha=alpha,
     )
+    block_unit = unit[first]
+    for key in ("linear", "linear_se", "bulge", "bulge_se", "effect", "effect_low",
+                "effect_high"):
+        res[key] = res[key] * block_unit
+    res["resid_sd"] = np.sqrt(res["s2"]) * block_unit  # (finite where s2 * unit**2 is not)
+    with np.errstate(over="ignore"):  # (inf past the float range, as a variance must be)
+        res["s2"] = res["s2"] * block_unit * block_unit
+    return res
