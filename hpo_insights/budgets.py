@@ -10,15 +10,15 @@ summarizes probability collapse per budget.
 
 from __future__ import annotations
 
-import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame, _guard
+from hpo_insights import _binning, _frame, _guard, _mask, _stats
+from hpo_insights._budget import budget_column, budget_order, parse_size
 from hpo_insights._errors import TrialsError, TrialsWarning
 from hpo_insights.collapse import collapse_summary
 
@@ -31,82 +31,6 @@ __all__ = [
     "parse_size",
     "scaling_check",
 ]
-
-_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
-_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbgt]?)\s*$", re.IGNORECASE)
-
-
-def parse_size(label: object) -> float:
-    """The size a budget label stands for: ``"1.5B"`` → 1.5e9, NaN when unparseable.
-
-    Suffixes (case-insensitive): K = 1e3, M = 1e6, B or G = 1e9, T = 1e12;
-    plain numbers are read as they are.
-
-    Examples
-    --------
-    >>> from hpo_insights.budgets import parse_size
-    >>> parse_size("1.5B"), parse_size("20m"), parse_size("500K"), parse_size(64)
-    (1500000000.0, 20000000.0, 500000.0, 64.0)
-    >>> parse_size("large")
-    nan
-    """
-    if isinstance(label, bool):
-        return float("nan")
-    if isinstance(label, (int, float, np.integer, np.floating)):
-        return float(label)
-    if not isinstance(label, str):
-        return float("nan")
-    m = _SIZE.match(label)
-    if m is None:
-        return float("nan")
-    return float(m.group(1)) * _SUFFIX[m.group(2).lower()]
-
-
-def budget_order(labels: Iterable[object]) -> list[object]:
-    """Distinct budget labels, smallest size first.
-
-    Labels that :func:`parse_size` can read are sorted by size (ties keep
-    order of appearance); unparseable ones follow, in order of appearance.
-
-    Examples
-    --------
-    >>> from hpo_insights.budgets import budget_order
-    >>> budget_order(["200M", "2M", "1.5B", "large", "20M", "2M"])
-    ['2M', '20M', '200M', '1.5B', 'large']
-    """
-    uniq = list(dict.fromkeys(labels))
-    sizes = np.array([parse_size(x) for x in uniq], dtype=float)
-    ok = np.isfinite(sizes)
-    idx = np.arange(len(uniq))
-    first = idx[ok][np.argsort(sizes[ok], kind="stable")]
-    return [uniq[i] for i in [*first, *idx[~ok]]]
-
-
-def _budget_column(trials: pd.DataFrame, budget: str | None) -> str:
-    """The column holding budget labels: *budget*, else the budget attribute, else ``study``.
-
-    Every trial needs a label: a budget attribute set on only some studies is
-    an error naming the studies without one.
-    """
-    if budget is None:
-        col = _frame.BUDGET if _frame.BUDGET in trials.columns else _frame.STUDY
-    elif not isinstance(budget, str):
-        raise TypeError(
-            f"budget must be a column name (str) or None, got {type(budget).__name__} instead."
-        )
-    else:
-        col = _frame.group_column(trials, budget)
-    missing = trials[col].isna().to_numpy()
-    if missing.any():
-        names = list(pd.unique(trials[_frame.STUDY].to_numpy()[missing]))
-        raise TrialsError(
-            f"{int(missing.sum())} trials have no budget label in {col!r}: studies "
-            f"{', '.join(repr(n) for n in names[:10])}{' ...' if len(names) > 10 else ''}. "
-            "Set the budget on every study (study.set_user_attr('budget', '2M')), leave those "
-            "studies out with studies=[...], or pass budget='study' to use study names."
-        )
-    return col
-
 
 def compare_budgets(
     trials: pd.DataFrame,
@@ -168,7 +92,7 @@ def compare_budgets(
     from hpo_insights.summary import best_trial
 
     trials = _frame.select_studies(_guard.frame(trials), studies)
-    col = _budget_column(trials, budget)
+    col = budget_column(trials, budget)
     best = best_trial(trials, objective=objective, direction=direction, by=col)
     labels = best.iloc[:, 0]
     order = budget_order(labels.tolist())
@@ -351,7 +275,7 @@ def scaling_check(
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
     cb = compare_budgets(trials, budget=budget, objective=objective, direction=direction)
-    col = _budget_column(trials, budget)
+    col = budget_column(trials, budget)
     sign = 1.0 if _direction(trials, col, direction, objective) == "maximize" else -1.0
     if cb["size"].isna().any():
         bad = cb.loc[cb["size"].isna(), "budget"].astype(str).tolist()
@@ -423,8 +347,6 @@ def _step_evidence(
     seed: int,
 ) -> pd.DataFrame:
     """The permutation test of every step up (see :func:`scaling_check`)."""
-    from hpo_insights._trend_stats import top_mean_bootstrap, top_mean_permutation
-
     _check_test_options(top, alpha, n_perm, seed)
     done, ycol = _frame.completed(trials, objective, columns=[col])
     labels = done[col].to_numpy(dtype=object)
@@ -435,10 +357,10 @@ def _step_evidence(
     for j in range(m):
         a, b = samples[j], samples[j + 1]
         k = _top_k(top, len(a), len(b))
-        diff, p_gt, p_lt, exact = top_mean_permutation(
+        diff, p_gt, p_lt, exact = _stats.top_mean_permutation(
             a, b, k, n_perm=n_perm, seed=int(np.random.SeedSequence([seed, j]).generate_state(1)[0])
         )
-        ci_low, ci_high = top_mean_bootstrap(
+        ci_low, ci_high = _stats.top_mean_bootstrap(
             a, b, k, n_boot=n_perm,
             seed=int(np.random.SeedSequence([seed, j, 1]).generate_state(1)[0]),
         )
@@ -515,8 +437,8 @@ def param_consistency(
     alpha : float, default 0.05
         Level of the tests behind ``verdict``.
     bins : int, default 4
-        Float parameters with more distinct values than *bins* are cut into at
-        most *bins* quantile intervals (over all budgets) for the tests.
+        Checked but no longer used: since the adjusted model (issue 13) the
+        tests fit continuous parameters as smooth terms, not bins.
     exclude_collapsed : bool, default True
         Leave the trials :func:`hpo_insights.detect_collapse` flags out of
         the tests (their objective measures a broken model; two of them in
@@ -552,20 +474,24 @@ def param_consistency(
     ``consistent``, ``n_distinct`` and ``values`` look at the single best
     trial of each budget (the reference report's rule); with noisy trials
     those disagree most of the time even when every budget has the same
-    optimum. ``verdict`` weighs all COMPLETE trials with a value for the
-    parameter instead: a two-way layout, budget × value (the parameter's
-    levels decided over all budgets pooled, as :func:`value_table` does with
-    *bins*), fitted by least squares. The interaction F test (the additive
-    model ``budget + value`` against one mean per budget and value) asks
-    whether the parameter's effect differs between budgets: when
-    ``p_interaction <= alpha`` the verdict is ``"inconsistent"``. Otherwise,
-    when the parameter matters (``p_effect <= alpha``, its F test against
-    ``budget`` alone) it is ``"consistent"``: the data show an effect and no
-    sign that it changes with budget (not a proof that it does not).
-    Otherwise, and with fewer than two budgets or values, or no replicated
-    cell, ``"not established"``. The F tests assume normal noise of one
-    variance; ``docs/statistics.md`` gives the error rates measured by
-    simulation.
+    optimum. ``verdict`` weighs all COMPLETE trials instead, in the
+    adjusted model (``hpo_insights._model``: every parameter of the trials
+    fitted together, categoricals as indicators, numeric parameters with 5 or
+    more values as quadratic smooth terms on their scale). The interaction F
+    test compares the model with every parameter fitted per budget against the
+    one where this parameter's terms are shared by the budgets (every other
+    parameter still per budget): when ``p_interaction <= alpha`` the verdict
+    is ``"inconsistent"``. Because every other parameter stays in, and per
+    budget, what an adaptive sampler tried alongside this parameter in each
+    budget does not leak into its test. Otherwise, when the parameter
+    matters (``p_effect <= alpha``: its shared terms against none, the budget
+    as a block) it is ``"consistent"``: an effect and no sign that it changes
+    with budget (not a proof that it does not). Otherwise, and with fewer
+    than two budgets, ``"not established"``. The F tests use the per-budget
+    model's residual mean square and assume normal noise of one variance;
+    ``docs/statistics.md`` gives the error rates measured by simulation.
+    Each verdict is tested at *alpha* on its own; :func:`hpo_insights.findings`
+    puts them in the page's error budget.
 
     Examples
     --------
@@ -576,14 +502,14 @@ def param_consistency(
     0     d_ff_ratio       False           2  not established
     1  learning_rate       False           3     inconsistent
     2        dropout       False           3     inconsistent
-    3   weight_decay       False           2     inconsistent
+    3   weight_decay       False           2  not established
     >>> pc.loc[3, "values"]
     {'2M': 1e-05, '20M': 0.0001, '200M': 0.0001}
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
     _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
     _binning.check_bins(bins)
-    col = _budget_column(trials, budget)
+    col = budget_column(trials, budget)
     cb = compare_budgets(trials, budget=budget, objective=objective, direction=direction)
     if params is None:
         labels = trials[col]
@@ -599,12 +525,9 @@ def param_consistency(
         pcols = _frame.param_columns(trials, params)
     rows = []
     budgets = cb["budget"].tolist()
-    from hpo_insights.trends import _without_collapsed
-
-    kept, _ = _without_collapsed(trials, exclude_collapsed)
-    done, ycol = _frame.completed(kept, objective, columns=[col, *pcols])
-    row_codes = pd.Index(budgets).get_indexer(done[col].to_numpy(dtype=object))
-    y = done[ycol].to_numpy(dtype=float)
+    mask, _ = _mask.collapsed_rows(trials, exclude_collapsed)
+    kept = trials if mask is None else trials[~mask]
+    verdicts = _adjusted_verdicts(kept, col, budgets, objective, pcols, alpha)
     for pcol in pcols:
         vals = cb[pcol].tolist() if pcol in cb.columns else [np.nan] * len(budgets)
         vals = [v.item() if isinstance(v, np.generic) else v for v in vals]
@@ -616,44 +539,55 @@ def param_consistency(
                 "consistent": bool(n == 1 and not missing),
                 "n_distinct": n,
                 "values": dict(zip(budgets, vals, strict=True)),
-                **_interaction_verdict(trials, done[pcol], y, row_codes, pcol, alpha, bins),
+                **verdicts[pcol],
             }
         )
     return pd.DataFrame(rows, columns=["param", "consistent", "n_distinct", "values", "verdict",
                                        "p_interaction", "p_effect", "n_trials"])
 
 
-def _interaction_verdict(
-    trials: pd.DataFrame,
-    values: pd.Series,
-    y: np.ndarray,
-    row_codes: np.ndarray,
-    pcol: str,
-    alpha: float,
-    bins: int,
-) -> dict:
-    """``verdict``, ``p_interaction``, ``p_effect``, ``n_trials`` of one parameter."""
-    from hpo_insights._trend_stats import interaction_f
+def _adjusted_verdicts(kept: pd.DataFrame, col: str, budgets: list, objective: str | None,
+                       pcols: list[str], alpha: float) -> dict:
+    """``verdict``, ``p_interaction``, ``p_effect``, ``n_trials`` per parameter, adjusted model.
 
-    lv = _binning.levels(
-        values, np.zeros(len(values), dtype=np.intp), 1, bins=bins,
-        dists=_binning.group_distributions(trials, pcol, None),
-    )
-    keep = (lv.codes >= 0) & (row_codes >= 0)
-    out = {"verdict": "not established", "p_interaction": np.nan, "p_effect": np.nan,
-           "n_trials": int(keep.sum())}
-    if not keep.any():
-        return out
-    rows = pd.factorize(row_codes[keep], sort=True)[0]
-    cols = pd.factorize(lv.codes[keep], sort=True)[0]
-    if rows.max() < 1 or cols.max() < 1:
-        return out
-    _, _, _, p_int, _, p_eff = interaction_f(y[keep], rows, cols)
-    out.update(p_interaction=p_int, p_effect=p_eff)
-    if p_int <= alpha:
-        out["verdict"] = "inconsistent"
-    elif p_eff <= alpha and not np.isnan(p_int):
-        out["verdict"] = "consistent"
+    Every parameter of the trials is in the model (``hpo_insights._model``).
+    Interaction: every parameter per budget against *pcol* shared by the
+    budgets (the others still per budget). Effect: *pcol* shared against
+    without it. Both F tests use the per-budget model's residual mean square.
+    """
+    from hpo_insights._binning import group_distributions
+    from hpo_insights._model import Model, partial_f
+
+    every = _frame.param_columns(kept)
+    done, ycol = _frame.completed(kept, objective, columns=[col, *every])
+    done = _frame.adapt(done)
+    gcodes = pd.Index(budgets).get_indexer(done[col].to_numpy(dtype=object))
+    keep = gcodes >= 0
+    done, gcodes = done[keep], gcodes[keep]
+    y = done[ycol].to_numpy(dtype=float)
+    dists = {p: group_distributions(kept, p, None).get("all") for p in every}
+    model = Model.build(done, every, y, gcodes, len(budgets), dists)
+    gs = [g for g in range(len(budgets)) if (gcodes == g).any()]
+    full = model.fit(gs, model.all_cols())
+    terms = {t.column: t for t in model.terms}
+    out = {}
+    for pcol in pcols:
+        n = int(done[pcol].notna().sum())
+        res = {"verdict": "not established", "p_interaction": np.nan, "p_effect": np.nan,
+               "n_trials": n}
+        term = terms.get(pcol)
+        if term is not None and len(gs) >= 2:
+            rest = model.without(term)
+            common = model.fit(gs, rest, term.cols)
+            none = model.fit(gs, rest)
+            p_int, _, _ = partial_f(full, common)
+            p_eff, _, _ = partial_f(common, none, full)
+            res.update(p_interaction=p_int, p_effect=p_eff)
+            if p_int <= alpha:
+                res["verdict"] = "inconsistent"
+            elif p_eff <= alpha and not np.isnan(p_int):
+                res["verdict"] = "consistent"
+        out[pcol] = res
     return out
 
 
@@ -702,7 +636,7 @@ def collapse_by_budget(
     2   200M      True
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
-    col = _budget_column(trials, budget)
+    col = budget_column(trials, budget)
     cs = collapse_summary(
         trials,
         pred_min=pred_min,

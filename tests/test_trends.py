@@ -325,8 +325,8 @@ def test_shape_tests_labels_and_blocks():
                   np.zeros(3)))
     cat = [np.concatenate(p) for p in zip(*parts, strict=True)]
     got = shape_tests(*cat, 7)
-    assert list(got["trend"]) == ["increasing", "decreasing", "peaked", "valley", "flat",
-                                  "inconclusive", "inconclusive"]
+    assert list(got["trend"]) == ["increasing", "decreasing", "peaked", "valley",
+                                  "no evidence", "inconclusive", "inconclusive"]
     assert got["effect"][0] == pytest.approx(0.3) and got["effect"][1] == pytest.approx(-0.3)
     assert got["effect"][2] > 0 > got["effect"][3]  # the middle above / below the ends
     assert got["effect_low"][0] < 0.3 < got["effect_high"][0]
@@ -337,7 +337,7 @@ def test_top_mean_permutation_exact_matches_enumeration():
     """Every split of a tiny case enumerated by hand gives the same exact p-values."""
     import itertools
 
-    from hpo_insights._trend_stats import top_mean_permutation
+    from hpo_insights._stats import top_mean_permutation
 
     a = np.array([0.70, 0.72, 0.69, 0.71])
     b = np.array([0.74, 0.73, 0.70, 0.75])
@@ -359,7 +359,7 @@ def test_top_mean_permutation_exact_matches_enumeration():
 
 def test_top_mean_permutation_monte_carlo_is_seeded_and_close(rng):
     """Random splits: the same seed gives the same answer, close to the exact p-value."""
-    from hpo_insights._trend_stats import top_mean_permutation
+    from hpo_insights._stats import top_mean_permutation
 
     a, b = rng.normal(0.7, 0.02, 7), rng.normal(0.72, 0.02, 7)  # 3432 splits
     exact = top_mean_permutation(a, b, 2, n_perm=5000)
@@ -411,7 +411,7 @@ def test_shape_through_the_api_matches_least_squares(rng):
      ([0.74, 0.73, 0.72, 0.71, 0.70], "maximize", "decreasing"),
      ([0.70, 0.73, 0.74, 0.73, 0.70], "maximize", "peaked"),
      ([0.74, 0.71, 0.70, 0.71, 0.74], "minimize", "valley"),
-     ([0.72, 0.72, 0.72, 0.72, 0.72], "maximize", "flat")],
+     ([0.72, 0.72, 0.72, 0.72, 0.72], "maximize", "no evidence")],
 )
 def test_shape_labels_follow_the_objective(rng, means, direction, label):
     """Clear shapes (noise sd 0.002) get their label; labels describe the objective."""
@@ -419,11 +419,18 @@ def test_shape_labels_follow_the_objective(rng, means, direction, label):
     ct = hi.classify_trend(t, params="x", method="shape").iloc[0]
     assert ct.trend == label
     best = np.argmax(means) if direction == "maximize" else np.argmin(means)
-    if label != "flat":
+    if label != "no evidence":
         assert ct.best_value == best and ct.p_value < 0.001
         assert ct.effect_low <= ct.effect <= ct.effect_high
     else:
         assert ct.p_value > 0.05 and ct.effect_low < 0 < ct.effect_high
+        # "flat" only as an equivalence statement: the effect shown below a stated margin
+        wide = hi.classify_trend(t, params="x", method="shape", min_effect=0.01).iloc[0]
+        assert wide.trend == "flat"
+        half_width = max(abs(ct.effect_low), abs(ct.effect_high))
+        narrow = hi.classify_trend(t, params="x", method="shape",
+                                   min_effect=half_width / 4).iloc[0]
+        assert narrow.trend == "no evidence"
 
 
 def test_shape_inconclusive_and_unordered(rng):
@@ -524,7 +531,7 @@ def test_combinations_array_matches_itertools():
     """The vectorized enumeration of splits equals itertools.combinations, in order."""
     import itertools
 
-    from hpo_insights._trend_stats import combinations_array
+    from hpo_insights._stats import combinations_array
 
     for n in range(1, 10):
         for k in range(1, n + 1):
