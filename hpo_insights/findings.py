@@ -211,8 +211,8 @@ def findings(
     >>> [(r.study, r.param) for r in claims.itertuples()][:3]
     [('2M, 20M, 200M', 'learning_rate'), ('20M', 'learning_rate'), ('2M, 20M, 200M', 'dropout')]
     """
-    from hpo_insights.budgets import _budget_column, budget_order
-    from hpo_insights.trends import _without_collapsed
+    from hpo_insights._budget import budget_column, budget_order
+    from hpo_insights._mask import collapsed_rows
 
     trials = _guard.frame(trials)
     _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
@@ -222,8 +222,9 @@ def findings(
         _guard.real("min_effect", min_effect, low=0.0, low_open=True)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TrialsError(f"seed must be an integer, got {seed!r} instead.")
-    bcol = _budget_column(trials, budget)
-    kept, excluded = _without_collapsed(trials, True)
+    bcol = budget_column(trials, budget)
+    mask, excluded = collapsed_rows(trials, True)
+    kept = trials if mask is None else trials[~mask]
     all_pcols = _frame.param_columns(trials)
     want = _frame.param_columns(trials, params)
     done, ycol = _frame.completed(kept, objective, columns=[_frame.STUDY, bcol, *all_pcols])
