@@ -843,3 +843,135 @@ def test_study_without_parameters_gets_a_hint_the_cli_can_act_on(tmp_path, capsy
     assert cli.main(["report", url, "--study", "bare", "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert "--study" in err and "=" not in err.split("error:", 1)[1], err
+
+
+# --- issue 15 item 1: reading a live study never disturbs its writers -------------
+_WRITER = """
+import sys, time, optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+url, stop = sys.argv[1], sys.argv[2]
+study = optuna.create_study(study_name="live", storage=url)   # Optuna's default settings
+import os
+first = True
+deadline = time.time() + 60
+while not os.path.exists(stop) and time.time() < deadline:
+    started = time.time()
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) ** 2, n_trials=1)
+    print(f"{started} {time.time()}", flush=True)
+    if first:
+        print("ready", file=sys.stderr, flush=True)
+        first = False
+"""
+
+
+def _big_storage(path: Path, n: int) -> str:
+    """An Optuna storage of n trials: Optuna writes the schema and two trials, SQL copies them
+    (as fast as SQLite inserts, a few seconds for 10^5 trials)."""
+    import sqlite3
+
+    url = f"sqlite:///{path}"
+    study = optuna.create_study(study_name="big", storage=url, direction="maximize")
+    study.optimize(lambda t: t.suggest_float("lr", 1e-5, 0.1, log=True)
+                   + t.suggest_int("layers", 1, 8), n_trials=2)
+    con = sqlite3.connect(path)
+    try:
+        (sid,) = con.execute("SELECT study_id FROM studies").fetchone()
+        params = con.execute("SELECT param_name, param_value, distribution_json FROM "
+                             "trial_params WHERE trial_id = 1").fetchall()
+        con.execute("""WITH RECURSIVE k(i) AS (SELECT 3 UNION ALL SELECT i + 1 FROM k WHERE i < ?)
+            INSERT INTO trials(trial_id, number, study_id, state, datetime_start,
+                               datetime_complete)
+            SELECT i, i - 1, ?, 'COMPLETE', '2024-01-01 00:00:00', '2024-01-01 00:00:01'
+            FROM k""", (n, sid))
+        for name, value, dist in params:
+            con.execute("INSERT INTO trial_params(trial_id, param_name, param_value, "
+                        "distribution_json) SELECT trial_id, ?, ?, ? FROM trials "
+                        "WHERE trial_id > 2", (name, value, dist))
+        con.execute("INSERT INTO trial_values(trial_id, objective, value, value_type) "
+                    "SELECT trial_id, 0, (trial_id % 97) / 97.0, 'FINITE' FROM trials "
+                    "WHERE trial_id > 2")
+        con.commit()
+    finally:
+        con.close()
+    return url
+
+
+def test_reader_never_fails_live_writer(tmp_path):
+    """A real Optuna writer (default storage settings) keeps committing while hi.load reads a
+    large SQLite storage in rollback-journal mode: it never fails, it commits during the
+    read, no trial is left RUNNING, and every trial read is whole."""
+    n = 100_000
+    path = tmp_path / "big.db"
+    url = _big_storage(path, n)
+    with open(path, "rb") as fh:
+        assert fh.read(20)[18] == 1  # rollback journal, not WAL
+    stop = tmp_path / "stop"
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, url, str(stop)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert writer.stderr.readline().strip() == "ready"
+        time.sleep(0.3)
+        started = time.time()
+        trials = hi.load(path)
+        ended = time.time()
+        time.sleep(0.3)
+    finally:
+        stop.write_text("")
+        out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err[-2000:]
+    spans = [tuple(map(float, line.split())) for line in out.split()
+             and out.strip().splitlines()]
+    waits = [b - a for a, b in spans]
+    inside = [b for _, b in spans if started + 0.2 < b < ended - 0.2]
+    # a reader holding its lock for the whole read would let no commit through until it ended
+    assert len(inside) >= 3, (len(inside), ended - started)
+    assert max(waits) < 3.0, max(waits)
+    final = hi.load(path)
+    assert (final["state"] == "RUNNING").sum() == 0
+    assert (trials["study"] == "big").sum() == n
+    live = trials[trials["study"] == "live"]
+    done = live[live["state"] == "COMPLETE"]
+    assert done["value"].notna().all() and done["params_x"].notna().all()
+    assert np.allclose(done["value"], done["params_x"] ** 2)
+
+
+def test_chunked_read_equals_one_transaction(tmp_path, monkeypatch):
+    """Read in many short transactions (tiny batches), a storage gives the frame and the curves
+    of one transaction, dtypes included."""
+    from hpo_insights.io import optuna as io_optuna
+
+    url = f"sqlite:///{tmp_path / 'mixed.db'}"
+    for name in ("a", "b"):
+        study = optuna.create_study(study_name=name, storage=url)
+
+        def objective(trial):
+            for step in range(3):
+                trial.report(trial.suggest_float("x", 0, 1) * step, step)
+            if trial.number % 4 == 3:
+                raise optuna.TrialPruned()
+            trial.set_user_attr("k", trial.number)
+            if trial.number % 5 == 0:
+                trial.suggest_categorical("c", [None, "u", 1])
+            return trial.params["x"]
+
+        study.optimize(objective, n_trials=12)
+    whole = hi.load(url), hi.load_curves(url), hi.load(url, studies=["b"])
+    monkeypatch.setattr(io_optuna, "_FIRST_CHUNK", 3)
+    monkeypatch.setattr(io_optuna, "_MIN_CHUNK", 3)
+    monkeypatch.setattr(io_optuna, "_CHUNK_SECONDS", 1e-9)  # every batch at the minimum size
+    import sqlalchemy
+
+    batches = []
+
+    def count(conn, cursor, statement, *args):
+        if "ORDER BY trial_id LIMIT 3" in statement:
+            batches.append(statement)
+
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", count)
+    try:
+        parts = hi.load(url), hi.load_curves(url), hi.load(url, studies=["b"])
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", count)
+    assert len(batches) >= 3 * 4  # each read took many transactions
+    for a, b in zip(whole, parts, strict=True):
+        pd.testing.assert_frame_equal(a, b)
