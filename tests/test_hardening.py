@@ -975,3 +975,72 @@ def test_chunked_read_equals_one_transaction(tmp_path, monkeypatch):
     assert len(batches) >= 3 * 4  # each read took many transactions
     for a, b in zip(whole, parts, strict=True):
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_export_refuses_notebook_changed_since_its_run_or_executes_it(tmp_path, capsys):
+    """export of a notebook edited or extended after its run: one line naming the cells and
+    --execute, exit 2, the previous pages kept; with --execute it runs and exports the new
+    outputs. Planted symlinks under the output names are replaced, never followed."""
+    import nbformat
+
+    from hpo_insights.report._export import mark_run
+
+    path = _executed_notebook(tmp_path, ["x = 6 * 7", "print('answer', x)"])
+    nb = nbformat.read(path, as_version=4)
+    mark_run(nb)  # as hi.report.build records each cell's run
+    nbformat.write(nb, path)
+    assert cli.main(["export", str(path)]) == 0
+    assert "answer 42" in (path.parent / "report.md").read_text()
+    victim = tmp_path / "victim.html"
+    victim.write_text("keep")
+    (path.parent / "report.html").unlink()
+    os.symlink(victim, path.parent / "report.html")
+    previous_md = (path.parent / "report.md").read_text()
+
+    nb.cells[0].source = "x = 6 * 9"  # edited in Jupyter, not run again
+    nb.cells.append(nbformat.v4.new_code_cell("print('added')"))  # added, not run
+    nbformat.write(nb, path)
+    capsys.readouterr()
+    assert cli.main(["export", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cell 1 was edited after it ran" in err[0], err
+    assert "cell 3 was never run" in err[0] and "--execute" in err[0] and "=" not in err[0]
+    assert (path.parent / "report.md").read_text() == previous_md
+
+    shuffled = nbformat.read(path, as_version=4)
+    shuffled.cells = shuffled.cells[:2]
+    shuffled.cells[0].source = "x = 6 * 7"
+    shuffled.cells[0].execution_count = 9  # run again alone, after the cell below it
+    nbformat.write(shuffled, tmp_path / "shuffled.ipynb")
+    assert cli.main(["export", str(tmp_path / "shuffled.ipynb"), "--out",
+                     str(tmp_path / "s")]) == 2
+    assert "cell 1 ran after cell 2" in capsys.readouterr().err
+
+    assert cli.main(["export", str(path), "--execute"]) == 0
+    md = (path.parent / "report.md").read_text()
+    assert "answer 54" in md and "added" in md
+    assert victim.read_text() == "keep" and not (path.parent / "report.html").is_symlink()
+    rerun = nbformat.read(path, as_version=4)
+    assert [c.execution_count for c in rerun.cells] == [1, 2, 3]
+    capsys.readouterr()
+    assert cli.main(["export", str(path)]) == 0  # saved run: exports without --execute
+
+
+@pytest.mark.parametrize("name", [
+    "\x1b]0;owned\x07", "\x1b[2J\x1b[H", "a\rb\x08c", "\u202egnp.exe", "\x9b31m", "z\u2067w\x00"],
+    ids=["osc-title-bel", "clear-screen", "cr-backspace", "bidi-override", "c1-csi",
+         "isolate-nul"])
+def test_control_characters_visible_in_error_lines(name, tmp_path, capsys, monkeypatch):
+    """A study name with terminal controls, in an error line: shown as escapes, one line."""
+    _no_kernel(monkeypatch)
+    rows = pd.DataFrame({"study": name, "number": range(3), "state": "FAIL",
+                         "value": np.nan, "params_a": [1, 2, 3],
+                         "study_direction": "maximize"})
+    rows.to_json(tmp_path / "t.json", orient="records")  # JSON keeps a CR inside a name
+    assert cli.main(["report", str(tmp_path / "t.json"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not _RAW_CONTROL.search(err) and "\x00" not in err, repr(err)
+    for run in re.findall(r"[A-Za-z0-9;.\[]{2,}", name):  # the printable parts stay readable
+        assert run in err, (run, err)
+    assert "\\x" in err or "\\u" in err or "\\r" in err  # each control shown as an escape
