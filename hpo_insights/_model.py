@@ -200,6 +200,8 @@ class Model:
         groups = [int(g) for g in groups]
         specific = np.asarray(specific, dtype=np.intp)
         common = np.asarray(common, dtype=np.intp)
+        if len(groups) > 1 and not len(common):
+            return self._separate(groups, specific)
         y = self.p
         index: dict = {}
         pos = 0
@@ -242,6 +244,25 @@ class Model:
         rank = int(keep.sum())
         return Fit(rss=rss, rank=rank, n=ntr, df_resid=ntr - len(groups) - rank, beta=beta,
                    cov_unscaled=inv, index=index)
+
+    def _separate(self, groups: list[int], specific: np.ndarray) -> Fit:
+        """A block-diagonal fit (no shared column) as the sum of the groups' own fits."""
+        fits = [self.fit([g], specific) for g in groups]
+        P = sum(len(f.beta) for f in fits)
+        beta = np.concatenate([f.beta for f in fits]) if P else np.zeros(0)
+        cov = np.zeros((P, P))
+        index: dict = {}
+        pos = 0
+        for g, f in zip(groups, fits, strict=True):
+            k = len(f.beta)
+            cov[pos:pos + k, pos:pos + k] = f.cov_unscaled
+            for (_, c), i in f.index.items():
+                index[(g, c)] = pos + i
+            pos += k
+        rank = sum(f.rank for f in fits)
+        n = sum(f.n for f in fits)
+        return Fit(rss=float(sum(f.rss for f in fits)), rank=rank, n=n,
+                   df_resid=n - len(groups) - rank, beta=beta, cov_unscaled=cov, index=index)
 
     def all_cols(self) -> np.ndarray:
         return np.arange(self.p)

@@ -209,9 +209,6 @@ def findings(
     >>> [(r.study, r.param) for r in claims.itertuples()][:3]
     [('2M, 20M, 200M', 'learning_rate'), ('20M', 'learning_rate'), ('2M, 20M, 200M', 'dropout')]
     """
-    from hpo_insights.budgets import _budget_column, budget_order
-    from hpo_insights.trends import _without_collapsed
-
     trials = _guard.frame(trials)
     _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
     if pruned not in ("drop", "rank"):
@@ -220,6 +217,20 @@ def findings(
         _guard.real("min_effect", min_effect, low=0.0, low_open=True)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TrialsError(f"seed must be an integer, got {seed!r} instead.")
+    ctx = _context(trials, objective=objective, params=params, budget=budget, alpha=alpha,
+                   min_effect=min_effect, pruned=pruned, seed=seed)
+    nodes: list[Node] = []
+    for family in FAMILIES:
+        nodes.extend(family(ctx))
+    return _page(nodes, ctx)
+
+
+def _context(trials: pd.DataFrame, *, objective, params, budget, alpha, min_effect, pruned,
+             seed) -> Context:
+    """The trials that count, the adjusted model of every study, and what families need."""
+    from hpo_insights.budgets import _budget_column, budget_order
+    from hpo_insights.trends import _without_collapsed
+
     bcol = _budget_column(trials, budget)
     kept, excluded = _without_collapsed(trials, True)
     all_pcols = _frame.param_columns(trials)
@@ -265,10 +276,7 @@ def findings(
                          "dists": dists, "scaling_model": scaling_model,
                          "objective_signs": _frame.signs(trials, None, bcol, pd.Index(groups),
                                                          objective=ycol)[0]})
-    nodes: list[Node] = []
-    for family in FAMILIES:
-        nodes.extend(family(ctx))
-    return _page(nodes, ctx)
+    return ctx
 
 
 # --- the page's procedure ---------------------------------------------------------
@@ -809,11 +817,11 @@ def _same_grid(ctx: Context, term: Term) -> bool:
     dcol = _frame.DISTRIBUTION_PREFIX + term.param
     tb = ctx.trials[ctx.budget_col].to_numpy(dtype=object)
     if dcol in ctx.trials.columns:
-        per = [set(ctx.trials[dcol][tb == g].dropna().astype(str)) for g in ctx.groups]
+        per = [set(map(str, ctx.trials[dcol][tb == g].dropna().unique())) for g in ctx.groups]
         if all(per) and all(s == per[0] for s in per):
             return True
     if term.kind == "levels":
-        per = [set(map(str, col[tb == g].dropna().tolist())) for g in ctx.groups]
+        per = [set(map(str, col[tb == g].dropna().unique())) for g in ctx.groups]
         return all(s == per[0] for s in per)
     x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
     los = [np.nanmin(term.u(x[tb == g])) for g in ctx.groups]
