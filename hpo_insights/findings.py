@@ -47,6 +47,7 @@ MIN_TRIALS_PER_VALUE = 8  # a value needs this many trials before it can be call
 OUTLIER_Z = 8.0  # |residual| above this many robust standard deviations: left out
 N_DRAWS = 2000  # parametric draws behind the interval of an effect range
 GRID = 101  # points of a smooth term's curve
+GRAPH_MAX = 1000  # more claims than this: the gatekeeping tree without recycling (linear)
 
 
 @dataclass
@@ -295,18 +296,21 @@ def _page(nodes: list[Node], ctx: Context) -> pd.DataFrame:
         else:
             children[pos[n.parent]].append(i)
     w = np.zeros(m)
-    G = np.zeros((m, m))
     if roots:
         w[roots] = 1.0 / len(roots)
-    for i in range(m):
-        if children[i]:
-            G[i, children[i]] = 1.0 / len(children[i])
-        else:
-            others = [r for r in roots if r != i]
-            if others:
-                G[i, others] = 1.0 / len(others)
     p = np.array([np.nan if flat[i] else n.p for i, n in enumerate(nodes)], dtype=float)
-    adj = _multiplicity.graph(p, w, G) if m else np.zeros(0)
+    if m > GRAPH_MAX:
+        adj = _tree(p, w, roots, children)
+    else:
+        G = np.zeros((m, m))
+        for i in range(m):
+            if children[i]:
+                G[i, children[i]] = 1.0 / len(children[i])
+            else:
+                others = [r for r in roots if r != i]
+                if others:
+                    G[i, others] = 1.0 / len(others)
+        adj = _multiplicity.graph(p, w, G) if m else np.zeros(0)
     rows = []
     for i, n in enumerate(nodes):
         row = dict(n.row)
@@ -346,6 +350,28 @@ def _page(nodes: list[Node], ctx: Context) -> pd.DataFrame:
     else:
         frame = frame.astype({"claimed": bool})
     return frame.reset_index(drop=True)
+
+
+def _tree(p: np.ndarray, w: np.ndarray, roots: list[int], children: dict) -> np.ndarray:
+    """Adjusted p-values of the gatekeeping tree without recycling (pages of many studies).
+
+    The same graph without the edges from leaves back to the roots: a node's
+    level is its parent's split equally among the parent's children, and it is
+    tested only when its parent is rejected. A special case of the graphical
+    procedure (rows of zeros), so it controls the same error rate; it is
+    linear in the number of claims, where the full graph is cubic.
+    """
+    adj = np.full(len(p), np.nan)
+    stack = [(r, float(w[r]), 0.0) for r in roots]
+    while stack:
+        i, wi, parent = stack.pop()
+        if not np.isfinite(p[i]):
+            continue
+        adj[i] = min(1.0, max(parent, p[i] / wi)) if wi > 0 else 1.0
+        kids = children[i]
+        for c in kids:
+            stack.append((c, wi / len(kids), adj[i]))
+    return adj
 
 
 # --- pruned trials --------------------------------------------------------------

@@ -238,3 +238,19 @@ def test_pruning_depends_on_a_parameter_with_median_pruner():
     assert pr.loc["optimizer", "value"] == "no evidence"
     assert not pr.claimed.any()
     assert (f[f.claim == "matters"].n_pruned == n_pruned).all()
+
+
+def test_many_claims_use_the_tree_and_claim_no_more(example, monkeypatch):
+    """Past GRAPH_MAX claims the tree without recycling: p_adjusted never below the graph's."""
+    import sys
+
+    F = sys.modules["hpo_insights.findings"]
+    full = hi.findings(example)
+    monkeypatch.setattr(F, "GRAPH_MAX", 0)
+    tree = hi.findings(example)
+    both = full.merge(tree, on=["study", "param", "claim", "value"], how="inner",
+                      suffixes=("", "_tree"))
+    assert len(both) >= len(tree) - 2  # rows whose value flips to "no evidence" drop out
+    ok = both.p_adjusted.notna()
+    assert (both.p_adjusted_tree[ok] >= both.p_adjusted[ok] - 1e-12).all()
+    assert tree.claimed.sum() <= full.claimed.sum()
