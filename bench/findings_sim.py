@@ -181,6 +181,9 @@ def run_cell(cell: str, reps: int, cache: str | None, **kw) -> dict:
         shapes = c[(c.claim == "shape") & (c.param == "lr")]
         incons = c[(c.claim == "consistency") & (c.value == "inconsistent")]
         scaling = f[f.claim == "scaling"]["value"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            top = hi.scaling_check(trials, method="top", n_perm=500).verdict
         stats.append({
             "false": int(bad.sum()),
             "lr": "lr" in set(matters.param),
@@ -188,6 +191,7 @@ def run_cell(cell: str, reps: int, cache: str | None, **kw) -> dict:
             "lr_shapes": len(shapes), "lr_peaked": int((shapes.value == "peaked").sum()),
             **{f"inc_{p}": p in set(incons.param) for p in ["lr", "dropout", *NO_EFFECT]},
             "scaling": scaling.iloc[0] if len(scaling) else "",
+            "top": top,
             "n_pruned": int(trials.state.eq("PRUNED").sum()),
         })
     s = pd.DataFrame(stats)
@@ -200,6 +204,7 @@ def run_cell(cell: str, reps: int, cache: str | None, **kw) -> dict:
         "inc_no_effect_max": max(s[f"inc_{p}"].mean() for p in NO_EFFECT),
         "inc_lr": s["inc_lr"].mean(), "inc_dropout": s["inc_dropout"].mean(),
         "holds": s.scaling.eq("holds").mean(), "violated": s.scaling.eq("violated").mean(),
+        "top_holds": s.top.eq("holds").mean(), "top_violated": s.top.eq("violated").mean(),
         "pruned_per_report": s.n_pruned.mean(),
         "seconds": round(time.time() - t0, 1),
     }

@@ -902,6 +902,12 @@ def _scaling_claims(ctx: Context) -> list[Node]:
         detail = (f"{ctx.labels[k + 1]} does worse than {ctx.labels[k]} at the same "
                   "hyperparameters (budget effects in the adjusted model).")
     est, se = diffs[k]
+    ctx.extra["scaling_steps"] = pd.DataFrame({
+        "smaller": ctx.labels[:-1], "larger": ctx.labels[1:],
+        "difference": [d for d, _ in diffs],
+        "ci_low": [d - tq * e for d, e in diffs], "ci_high": [d + tq * e for d, e in diffs],
+        "p_better": ps_better, "p_worse": ps_worse,
+    })
     row.update(value=value, effect=est, effect_low=est - tq * se, effect_high=est + tq * se,
                detail=detail,
                detail_no="Not established that bigger budgets do better or worse.")
