@@ -11,7 +11,9 @@ Contract (columns, in this order; extra columns may follow): ``study``,
 ``n_outliers``. Added to the first contract: the claim "pruning" (value
 "depends" / "no evidence", ``claimed`` always False: a caveat about which
 trials completed, its own Holm family), the column ``n_outliers`` and the
-argument ``pruned=``.
+argument ``pruned=``; the claim "plateau" of :func:`hpo_insights.search_progress`
+(section "progress", value "plateau" / "no evidence", outside the graph: its
+error rate is measured by simulation, ``docs/curves.md``).
 
 Plugging in another family of claims: append a function to :data:`FAMILIES`.
 It is called as ``family(ctx)`` with the :class:`Context` of the call (trials,
@@ -940,6 +942,13 @@ def _collapse_rows(ctx: Context) -> list[Node]:
     return []
 
 
+def _progress_rows(ctx: Context) -> list[Node]:
+    """The plateau verdict of search progress (rows outside the budget, see progress.py)."""
+    from hpo_insights.progress import findings_rows
+
+    return findings_rows(ctx)
+
+
 FAMILIES: list[Callable[[Context], list[Node]]] = [
-    _parameter_claims, _scaling_claims, _collapse_rows, _pruning_claims,
+    _parameter_claims, _scaling_claims, _collapse_rows, _pruning_claims, _progress_rows,
 ]

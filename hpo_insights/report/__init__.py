@@ -13,7 +13,13 @@ layout is :mod:`hpo_insights.report.reference`.
 from __future__ import annotations
 
 from hpo_insights.report import reference, sections
-from hpo_insights.report._build import ReportError, build, check_trials, load_trials
+from hpo_insights.report._build import (
+    ReportError,
+    build,
+    check_trials,
+    load_curves,
+    load_trials,
+)
 from hpo_insights.report._export import export, export_notebook
 from hpo_insights.report._notebook import notebook
 from hpo_insights.report._run import render
@@ -37,6 +43,7 @@ __all__ = [
     "check_trials",
     "export",
     "export_notebook",
+    "load_curves",
     "load_trials",
     "metric_name",
     "notebook",

@@ -60,7 +60,7 @@ class Part:
 class Step:
     """One step of the report: Markdown text, or a call of a section for a part."""
 
-    kind: Literal["markdown", "call", "setup", "trials"]
+    kind: Literal["markdown", "call", "setup", "trials", "curves"]
     text: str = ""
     call: Call | None = None
     part: Part | None = None
@@ -121,8 +121,13 @@ def _section_steps(sec: Section, part: Part, page: Page, anchor: str, progress: 
 
 
 def steps(trials: pd.DataFrame, *, layout: str | Page = "default",
-          title: str | None = None) -> list[Step]:
-    """Every step of the report for *trials*, in reading order (as in the notebook and page)."""
+          title: str | None = None, curves: pd.DataFrame | None = None) -> list[Step]:
+    """Every step of the report for *trials*, in reading order (as in the notebook and page).
+
+    *curves* (:func:`hpo_insights.load_curves` of the same source, or None)
+    decides which studies get the sections marked ``curves=True``.
+    """
+    with_curves = set() if curves is None else set(pd.unique(curves[F.STUDY]))
     page = layout_page(layout)
     names = list(pd.unique(trials[F.STUDY]))
     suffix = _suffixes(trials, names)
@@ -163,7 +168,10 @@ def steps(trials: pd.DataFrame, *, layout: str | Page = "default",
         toc.append(f"- [{head}](#{anchor})")
         links = []
         body.append(Step("trials", part=part, section=f"study {name}: trials"))
-        shown = [s for s in page.sections if s.scope == "study" and s.applies(part.frame)]
+        shown = [s for s in page.sections if s.scope == "study" and s.applies(part.frame)
+                 and (not s.curves or name in with_curves)]
+        if any(s.curves for s in shown):
+            body.append(Step("curves", part=part, section=f"study {name}: learning curves"))
         for sec in (s for s in shown if not s.details):
             body += _section_steps(sec, part, page, f"{anchor}-{sec.key}", f"study {name}",
                                    links)
@@ -207,7 +215,8 @@ def _expr(x: Any, part: Part) -> str:
     if x is None or isinstance(x, bool | int | float | str):
         return repr(x)
     if isinstance(x, Name):
-        return part.t if x.name == "trials" else x.name
+        return part.t if x.name == "trials" else (
+            "curves" + part.s if x.name == "curves" else x.name)
     if isinstance(x, Ref) and x.scope == "studies":
         made = (part.made or {}).get(x.result, [])
         return "[" + ", ".join(x.result + s for s in made if s) + "]"
@@ -282,8 +291,14 @@ import hpo_insights as hi
 trials = hi.report.load_trials(source, studies=studies, objective=objective,
                                direction=direction, params=params, trials_file=trials_file)
 names = list(trials["study"].unique())
+curves = hi.report.load_curves(source, studies=studies)
 metric = hi.report.metric_name(trials)
 hi.report.show_warnings_as_notes()"""
+
+
+def _curves_code(part: Part) -> str:
+    return (f'curves{part.s} = curves[curves["study"] == names[{part.index}]]'
+            ".reset_index(drop=True)")
 
 
 def _trials_code(part: Part) -> str:
@@ -307,7 +322,7 @@ def _parameters_source(values: dict[str, Any]) -> str:
 
 
 def notebook(trials: pd.DataFrame, values: dict[str, Any], *, layout: str | Page = "default",
-             title: str | None = None) -> Any:
+             title: str | None = None, curves: pd.DataFrame | None = None) -> Any:
     """The report notebook (an nbformat node) for *trials*, parameters *values* injected.
 
     One cell per step of :func:`steps`: Markdown cells for the text, one code
@@ -321,7 +336,7 @@ def notebook(trials: pd.DataFrame, values: dict[str, Any], *, layout: str | Page
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python",
                                  "name": "python3"}
     nb.metadata["language_info"] = {"name": "python"}
-    for step in steps(trials, layout=layout, title=title):
+    for step in steps(trials, layout=layout, title=title, curves=curves):
         if step.kind == "setup":
             params = nbformat.v4.new_code_cell(_parameters_source(values))
             params.metadata["tags"] = ["parameters", "hide-input"]
@@ -331,6 +346,7 @@ def notebook(trials: pd.DataFrame, values: dict[str, Any], *, layout: str | Page
             node = nbformat.v4.new_markdown_cell(step.text)
         else:
             source = {"setup": lambda s: _SETUP, "trials": lambda s: _trials_code(s.part),
+                      "curves": lambda s: _curves_code(s.part),
                       "call": lambda s: code(s.call, s.part)}[step.kind](step)
             node = nbformat.v4.new_code_cell(source)
             node.metadata["hpo_insights"] = {"section": step.section}

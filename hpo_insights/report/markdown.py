@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hpo_insights import _frame as F
@@ -455,6 +456,94 @@ def optimization_history(result: pd.DataFrame, *, metric: str = "objective") -> 
                      for s, c in g)
 
 
+def fidelity_correlation(result: pd.DataFrame, *, rows: int = 8) -> str:
+    """From which step the curve ranks trials as the end does (:func:`hi.fidelity_correlation`).
+
+    A sentence per study (the first settled step) and the correlation at up to
+    *rows* steps spread over the curve.
+    """
+    out = []
+    for s, g in result.groupby("study", sort=False):
+        settled = g.loc[g["settled"].astype(bool), "step"]
+        where = "step" if "budget" not in g.columns else "budget"
+        if len(settled):
+            first = g.loc[g["step"] == settled.min()]
+            label = first["budget"].iloc[0] if "budget" in g.columns else settled.min()
+            out.append(f"- {escape(s)}: the ranking of trials is settled from {where} "
+                       f"{escape(label)} (the 95% interval of the rank correlation with the "
+                       "final value stays above the threshold from there on).")
+        else:
+            out.append(f"- {escape(s)}: no {where} before the end ranks the trials reliably "
+                       "as the end does (no interval stays above the threshold).")
+    pick = []
+    for _, g in result.groupby("study", sort=False):
+        idx = np.unique(np.round(np.linspace(0, len(g) - 1, min(rows, len(g)))).astype(int))
+        pick.append(g.iloc[idx])
+    shown = pd.concat(pick)
+    first = "Budget" if "budget" in shown.columns else "Step"
+    body = [[escape(r["study"]), escape(r["budget"] if "budget" in shown.columns
+                                        else r["step"]),
+             str(int(r["n_trials"])), number(r["rho"], 2), *_ci_cells(r["ci_low"], r["ci_high"]),
+             _bool(r["settled"])] for _, r in shown.iterrows()]
+    out.append("")
+    out.append(table(["Study", first, "Trials", "Spearman", "CI low", "CI high", "Settled"],
+                     body))
+    return "\n".join(out)
+
+
+def pruning_audit(result: Any, *, metric: str = "objective") -> str:
+    """What the pruning rule would have done (:func:`hi.pruning_audit`): a sentence, the
+    summary, and the trials pruned in the data."""
+    out = []
+    for _, r in result.summary.iterrows():
+        stopped = "would have stopped" if r["best_stopped"] else "would have kept"
+        out.append(
+            f"- {escape(r['study'])}: replaying `{escape(r['rule'])}` on the "
+            f"{int(r['n_trials'])} trials that ran to the end saves "
+            f"{number(100 * r['share_saved'], 1)}% of their steps; it {stopped} the best trial "
+            f"(#{int(r['best_number'])}) and stops {int(r['top_k_stopped'])} of the top "
+            f"{int(r['top_k'])}; the best {escape(metric)} it keeps is "
+            f"{number(r['kept_best'])} (regret {number(r['regret'])}, 95% interval "
+            f"{number(r['regret_low'])} to {number(r['regret_high'])}).")
+    pruned = result.pruned
+    if len(pruned):
+        out.append("")
+        out.append(f"Trials pruned in the data ({len(pruned)}): where they stopped and how "
+                   "they stood against the completed trials at that step.")
+        out.append("")
+        head = pruned.head(20)
+        out.append(table(
+            ["Study", "Trial", "Pruned at", "Value", "Threshold", "Completed there",
+             "Median of completed", "Share beaten"],
+            [[escape(r["study"]), str(int(r["number"])), str(int(r["pruned_at"])),
+              number(r["value"]), number(r["threshold"]), str(int(r["n_compared"])),
+              number(r["completed_median"]), number(r["share_beaten"], 2)]
+             for _, r in head.iterrows()]))
+        if len(pruned) > len(head):
+            out.append(f"\n({len(pruned) - len(head)} more in the result's `pruned` table.)")
+    return "\n".join(out)
+
+
+def search_progress(result: Any, *, metric: str = "objective") -> str:
+    """Whether more trials are worth it (:func:`hi.search_progress`): one line per study."""
+    out = []
+    for _, r in result.summary.iterrows():
+        verdict = (f"more trials are likely to add less than {number(r['tolerance'])}"
+                   if r["plateau"] is not pd.NA and bool(r["plateau"])
+                   else f"no evidence that more trials would add less than "
+                        f"{number(r['tolerance'])}")
+        out.append(
+            f"- {escape(r['study'])}: best {escape(metric)} {number(r['best'])} after "
+            f"{int(r['n_trials'])} trials. {int(r['more'])} more trials (as a random sample "
+            f"of the same kind) beat it with probability {number(r['p_improve'], 2)}; their "
+            f"expected gain is at most about {number(r['gain'])} (upper bound "
+            f"{number(r['gain_high'])}): {verdict}.")
+    out.append("")
+    out.append("The curve treats the trials as a random sample; for an adaptive sampler "
+               "(TPE) it describes the sample, not what the sampler will do next.")
+    return "\n".join(out)
+
+
 # --------------------------------------------------------------------------- dispatch
 
 # (kind, columns that identify it), most specific first
@@ -472,6 +561,7 @@ _KINDS: tuple[tuple[str, frozenset[str]], ...] = (
     ("classify_trend", frozenset({"param", "trend", "best_value"})),
     ("value_table", frozenset({"param", "value", "count", "mean", "ci_low"})),
     ("search_space_importance", frozenset({"param", "share", "variance", "coverage"})),
+    ("fidelity_correlation", frozenset({"step", "rho", "ci_low", "settled"})),
     ("variance_explained", frozenset({"param", "share"})),
     ("summarize", frozenset({"n_trials", "n_used", "best", "mean"})),
     ("best_trial", frozenset({"number", "value", "direction"})),
@@ -496,6 +586,9 @@ _RENDER = {
     "suggestions": suggestions,
     "importance_by_budget": importance_by_budget,
     "search_space_importance": search_space_importance,
+    "fidelity_correlation": fidelity_correlation,
+    "pruning_audit": pruning_audit,
+    "search_progress": search_progress,
 }
 
 
@@ -512,6 +605,10 @@ def kind(result: Any) -> str:
         return "importance_by_budget"
     if hasattr(result, "ranking") and hasattr(result, "table"):
         return "scaling_check"
+    if hasattr(result, "pruned") and hasattr(result, "summary"):
+        return "pruning_audit"
+    if hasattr(result, "curve") and hasattr(result, "summary"):
+        return "search_progress"
     if isinstance(result, pd.DataFrame):
         columns = set(result.columns)
         for name, needed in _KINDS:

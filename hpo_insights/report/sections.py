@@ -30,8 +30,8 @@ import pandas as pd
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
 
-__all__ = ["LAYOUTS", "METRIC", "NAMES", "TRIALS", "Call", "Name", "Ref", "Section", "Show",
-           "Page", "check_sections", "layout_page"]
+__all__ = ["CURVES", "LAYOUTS", "METRIC", "NAMES", "TRIALS", "Call", "Name", "Ref", "Section",
+           "Show", "Page", "check_sections", "layout_page"]
 
 _PRED_COLUMNS = tuple(F.USER_ATTR_PREFIX + c for c in ("pred_min", "pred_max", "pred_std"))
 _EXTREME = F.USER_ATTR_PREFIX + "extreme_type"
@@ -49,6 +49,8 @@ class Name:
 
 
 TRIALS = Name("trials")
+CURVES = Name("curves")
+"""The learning curves of the part's study (``curves_2m``): sections with ``curves=True``."""
 METRIC = Name("metric")
 NAMES = Name("names")
 
@@ -145,6 +147,9 @@ class Section:
         Part of a study's details (the appendix) rather than its answer.
     intro : str
         A Markdown sentence under the heading.
+    curves : bool
+        Shown only for a study with learning curves (its calls may read
+        :data:`CURVES`).
     """
 
     key: str
@@ -154,6 +159,7 @@ class Section:
     applies: Callable[[pd.DataFrame], bool] = lambda trials: True
     details: bool = False
     intro: str = ""
+    curves: bool = False
 
     def calls_for(self, trials: pd.DataFrame) -> tuple[Call, ...]:
         """The calls of this section for *trials*, those whose ``when`` holds."""
@@ -261,6 +267,19 @@ DEFAULT: tuple[Section, ...] = (
     Section("suggestions", "study", "What to try next", (
         Call("suggestions", save="next", show=_SHOW),
     )),
+    Section("progress", "study", "Search progress", (
+        Call("search_progress", save="progress", show=_SHOW),
+        Call("plot.search_progress", (Ref("progress"),), {"metric": METRIC}, figure=True),
+    ), intro="The expected best after k trials (the trials as a random sample, 95% band) "
+             "beside what this search reached, and what more trials would add."),
+    Section("curves", "study", "Learning curves", (
+        Call("fidelity_correlation", (CURVES,), save="fidelity", show=Show()),
+        Call("plot.fidelity_correlation", (Ref("fidelity"),), figure=True),
+        Call("pruning_audit", (CURVES,), {"trials": TRIALS}, save="audit", show=_SHOW),
+        Call("plot.pruning_audit", (Ref("audit"),), figure=True),
+    ), curves=True, intro="From which step the intermediate values rank the trials as the "
+                          "final values do, and what Optuna's default pruner (MedianPruner) "
+                          "would have saved and risked on the trials that ran to the end."),
     KEY_FINDINGS,
 )
 """The default report, in order: the cross-budget part, then each study's sections."""
