@@ -173,12 +173,12 @@ def findings(
       studies, first a pooled test (the parameter's terms shared by all
       studies, the study as a block, every other parameter free per study);
       per-study tests are opened by it (gatekeeping).
-    * **shape** (numeric, smooth): "peaked" when the fitted slope is
-      positive at the low end and negative at the high end (both one-sided
-      t tests, intersection-union), "valley" the reverse, else "increasing"
-      / "decreasing" from the difference between the fitted ends; the
-      smaller of the two p-values, times 2. "flat" only when the pooled
-      effect is shown smaller than *min_effect*.
+    * **shape** (numeric, smooth): the signs of the fitted slope at the lowest
+      and highest tried values (one-sided t tests): "increasing" /
+      "decreasing" when both point the same way, "peaked" / "valley" when
+      they point inward / outward (intersection-union tests; the smallest of
+      the four p-values times 2). "flat" only when the pooled effect is shown
+      smaller than *min_effect*.
     * **edge**: the best fitted value is at an end of the tried range, the
       slope there points outward (one-sided t test), and that end is not a
       natural bound (0 for a non-negative parameter, 1 for one in [0, 1]).
@@ -728,30 +728,27 @@ def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
         p_lo_neg = _t_sf(-s_lo / se_lo, cur.df) if se_lo > 0 else float(s_lo >= 0)
         p_hi_pos = _t_sf(s_hi / se_hi, cur.df) if se_hi > 0 else float(s_hi <= 0)
         p_hi_neg = _t_sf(-s_hi / se_hi, cur.df) if se_hi > 0 else float(s_hi >= 0)
-        p_peak, p_valley = max(p_lo_pos, p_hi_neg), max(p_lo_neg, p_hi_pos)
-        d_end = cur.design[-1] - cur.design[0]
-        e_end, se_end = cur.contrast(d_end)
-        p_trend = 2 * _t_sf(abs(e_end) / se_end, cur.df) if se_end > 0 else float(e_end == 0)
-        p_curv = min(1.0, 2 * min(p_peak, p_valley))
+        # the signs of the fitted slope at both ends (intersection-union tests; "better" units)
+        ps = {"up": max(p_lo_pos, p_hi_pos), "down": max(p_lo_neg, p_hi_neg),
+              "peak": max(p_lo_pos, p_hi_neg), "dip": max(p_lo_neg, p_hi_pos)}
+        kind = min(ps, key=ps.get)
+        p_shape = min(1.0, 2 * ps[kind])
         tq = _t_q(1 - alpha / 2, cur.df)
-        if p_curv <= p_trend:
-            value = "peaked" if p_peak <= p_valley else "valley"
+        raw_sign = float(ctx.signs[ctx.labels.index(label)]) if label in ctx.labels else 1.0
+        if kind in ("peak", "dip"):
             mid = cur.design[len(cur.design) // 2] - (cur.design[0] + cur.design[-1]) / 2
             est, se = cur.contrast(mid)
-            detail = (f"{term.param} is {value} in {label}: the objective is best inside the "
-                      "tried range" if value == "peaked" else
-                      f"{term.param} has a valley in {label}: the objective is worst inside "
-                      "the tried range")
-            detail += f" (best near {_fmt(cur.grid_x[cur.best])})."
+            detail = (f"The best {term.param} in {label} lies inside the tried range (near "
+                      f"{_fmt(cur.grid_x[cur.best])})." if kind == "peak" else
+                      f"The worst {term.param} in {label} lies inside the tried range; the "
+                      "objective is better toward both ends.")
+            value = "peaked" if (kind == "peak") == (raw_sign > 0) else "valley"
         else:
-            value = "better"
-            est, se = e_end, se_end
-            detail = (f"The objective gets {'better' if e_end > 0 else 'worse'} as {term.param} "
-                      f"goes from {_fmt(cur.low)} to {_fmt(cur.high)} in {label}.")
-            # "increasing"/"decreasing" describe the objective itself, not 'better'
-        raw_sign = float(ctx.signs[ctx.labels.index(label)]) if label in ctx.labels else 1.0
-        if value == "better":
-            value = "increasing" if e_end * raw_sign > 0 else "decreasing"
+            est, se = cur.contrast(cur.design[-1] - cur.design[0])
+            detail = (f"The objective gets {'better' if kind == 'up' else 'worse'} as "
+                      f"{term.param} goes from {_fmt(cur.low)} to {_fmt(cur.high)} in {label}, "
+                      "over the whole tried range.")
+            value = "increasing" if (kind == "up") == (raw_sign > 0) else "decreasing"
         est, se = est * cur.ys, se * cur.ys
         est_lo, est_hi = est - tq * se, est + tq * se
         if raw_sign < 0:  # objective units, not "better" units
@@ -761,8 +758,8 @@ def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
                    detail=detail)
         bl, bh, bv = cur.best_range(alpha)
         row.update(best_low=bl, best_high=bh, best_value=bv)
-        out.append(Node(key=("shape", label, term.param), p=min(1.0, 2 * min(p_curv, p_trend)),
-                        row=row, parent=key, no=None))
+        out.append(Node(key=("shape", label, term.param), p=p_shape, row=row, parent=key,
+                        no=None))
         out.extend(_edge(ctx, cur, key, label, npr, nout))
     elif term.kind == "levels" and cur.counts is not None:
         if term.numeric:

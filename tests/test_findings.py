@@ -254,3 +254,23 @@ def test_many_claims_use_the_tree_and_claim_no_more(example, monkeypatch):
     ok = both.p_adjusted.notna()
     assert (both.p_adjusted_tree[ok] >= both.p_adjusted[ok] - 1e-12).all()
     assert tree.claimed.sum() <= full.claimed.sum()
+
+
+@pytest.mark.parametrize("direction", ["maximize", "minimize"])
+def test_shape_labels_describe_the_objective(rng, direction):
+    """A best value inside the range: "peaked" when maximizing, "valley" of the objective when
+    minimizing; a rise over the whole range: "increasing" either way."""
+    n = 150
+    x = rng.uniform(0, 1, n)
+    sign = 1.0 if direction == "maximize" else -1.0
+    inside = 0.7 + sign * (-0.1 * (x - 0.5) ** 2 + rng.normal(0, 0.002, n))
+    rising = 0.7 + 0.05 * x + rng.normal(0, 0.002, n)
+    for y, want in ((inside, "peaked" if sign > 0 else "valley"), (rising, "increasing")):
+        t = pd.DataFrame({"study": "s", "number": np.arange(n), "state": "COMPLETE", "value": y,
+                          "params_x": x, "distributions_x": FLOAT01,
+                          "study_direction": direction})
+        f = hi.findings(t)
+        shape = f[(f.claim == "shape") & f.claimed]
+        assert shape.value.tolist() == [want]
+        if want == "increasing":
+            assert shape.effect.iloc[0] == pytest.approx(0.05, abs=0.01)
