@@ -49,6 +49,7 @@ MIN_TRIALS_PER_VALUE = 8  # a value needs this many trials before it can be call
 OUTLIER_Z = 8.0  # |residual| above this many robust standard deviations: left out
 N_DRAWS = 2000  # parametric draws behind the interval of an effect range
 GRID = 101  # points of a smooth term's curve
+POOLED_OTHERS = "shared"  # pooled "matters": the other parameters shared too ("per-budget")
 GRAPH_MAX = 1000  # more claims than this: the gatekeeping tree without recycling (linear)
 
 
@@ -170,9 +171,10 @@ def findings(
     smooth terms on their scale) answers every question:
 
     * **matters**: partial F test of the parameter's terms. With several
-      studies, first a pooled test (the parameter's terms shared by all
-      studies, the study as a block, every other parameter free per study);
-      per-study tests are opened by it (gatekeeping).
+      studies, first a pooled test (every parameter's terms shared by all
+      studies, the study as a block);
+      per-study tests are opened by it (gatekeeping). The pooled test shares
+      every parameter's terms by the budgets (the budget as a block).
     * **shape** (numeric, smooth): the signs of the fitted slope at the lowest
       and highest tried values (one-sided t tests): "increasing" /
       "decreasing" when both point the same way, "peaked" / "valley" when
@@ -606,6 +608,7 @@ def _parameter_claims(ctx: Context) -> list[Node]:
     n_g = np.bincount(ctx.gcodes, minlength=S)
     pooled_label = _pooled_label(ctx, gs_all)
     full_all = m.fit(gs_all, m.all_cols()) if S > 1 else None
+    all_shared = m.fit(gs_all, [], m.all_cols()) if S > 1 else None
     wanted = set(ctx.extra["params"])
     for term in m.terms:
         if term.param not in wanted:
@@ -614,13 +617,17 @@ def _parameter_claims(ctx: Context) -> list[Node]:
         root_key = None
         sign_all = float(ctx.signs[0]) if np.all(ctx.signs == ctx.signs[0]) else np.nan
         if S > 1:
-            common = m.fit(gs_all, rest, term.cols)
-            none = m.fit(gs_all, rest)
-            p_pool, _, _ = partial_f(common, none, full_all)
+            common = m.fit(gs_all, rest, term.cols)  # the others per budget (interaction test)
+            if POOLED_OTHERS == "shared":
+                pooled = all_shared
+                p_pool, _, _ = partial_f(all_shared, m.fit(gs_all, [], rest))
+            else:
+                pooled = common
+                p_pool, _, _ = partial_f(common, m.fit(gs_all, rest), full_all)
             row = _base(ctx, pooled_label, term.param, "matters", "importance",
                         common.n, int(ctx.n_pruned.sum()), int(ctx.n_outliers.sum()))
             if np.isfinite(sign_all):
-                cur = _Curve(ctx, term, common, None, gs_all, sign_all)
+                cur = _Curve(ctx, term, pooled, None, gs_all, sign_all)
                 row["effect"], row["effect_low"], row["effect_high"] = cur.range_interval(
                     ctx.alpha, rng)
                 row["best_low"], row["best_high"], row["best_value"] = cur.best_range(ctx.alpha)
@@ -631,7 +638,7 @@ def _parameter_claims(ctx: Context) -> list[Node]:
                     f"No evidence that {term.param} matters over the budgets pooled "
                     f"(p = {_fmt(p_pool)}).")
                 nodes.extend(_flat_node(ctx, cur, ("matters", "pooled", term.param), row,
-                                        common, pooled_label))
+                                        pooled, pooled_label))
             root_key = ("matters", "pooled", term.param)
             nodes.append(Node(key=root_key, p=p_pool, row=row))
             # consistency: budget x parameter interaction, every other parameter per budget
