@@ -233,11 +233,12 @@ def findings(
 def _context(trials: pd.DataFrame, *, objective, params, budget, alpha, min_effect, pruned,
              seed) -> Context:
     """The trials that count, the adjusted model of every study, and what families need."""
-    from hpo_insights.budgets import _budget_column, budget_order
-    from hpo_insights.trends import _without_collapsed
+    from hpo_insights._budget import budget_column, budget_order
+    from hpo_insights._mask import collapsed_rows
 
-    bcol = _budget_column(trials, budget)
-    kept, excluded = _without_collapsed(trials, True)
+    bcol = budget_column(trials, budget)
+    mask, excluded = collapsed_rows(trials, True)
+    kept = trials if mask is None else trials[~mask]
     all_pcols = _frame.param_columns(trials)
     want = _frame.param_columns(trials, params)
     done, ycol = _frame.completed(kept, objective, columns=[_frame.STUDY, bcol, *all_pcols])
