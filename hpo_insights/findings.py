@@ -211,8 +211,8 @@ def findings(
     >>> list(f.columns[:6])
     ['study', 'param', 'claim', 'value', 'claimed', 'effect']
     >>> claims = f[f.claimed & (f.claim == "matters")]
-    >>> [(r.study, r.param) for r in claims.itertuples()][:3]
-    [('2M, 20M, 200M', 'learning_rate'), ('20M', 'learning_rate'), ('2M, 20M, 200M', 'dropout')]
+    >>> [(r.study, r.param) for r in claims.itertuples()][:2]
+    [('2M, 20M, 200M', 'n_layers'), ('2M, 20M, 200M', 'n_heads')]
     """
     trials = _guard.frame(trials)
     _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
