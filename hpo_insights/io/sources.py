@@ -18,7 +18,7 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.io import hyperopt, keras_tuner, mlflow, ray, sklearn
+from hpo_insights.io import hyperopt, keras_tuner, mlflow, ray, sklearn, smac
 from hpo_insights.io.canonical import finish
 from hpo_insights.io.files import TABLE_SUFFIXES, flatten_columns, read_table
 from hpo_insights.io.journal import is_journal, load_journal
@@ -105,6 +105,17 @@ def _is_keras_tuner(source: Any) -> bool:
 
 def _read_keras_tuner(source: Any, request: Request) -> pd.DataFrame:
     return keras_tuner.load_keras_tuner(
+        as_path(source), request.studies, objective=request.objective, params=request.params,
+        direction=request.direction, metric_name=request.metric_name)
+
+
+def _is_smac(source: Any) -> bool:
+    text = as_path(source)
+    return text is not None and smac.is_smac(Path(text))
+
+
+def _read_smac(source: Any, request: Request) -> pd.DataFrame:
+    return smac.load_smac(
         as_path(source), request.studies, objective=request.objective, params=request.params,
         direction=request.direction, metric_name=request.metric_name)
 
@@ -215,6 +226,7 @@ READERS: list[Reader] = [
            _is_pickle, _refuse_pickle),
     Reader("a KerasTuner project folder (or a folder of projects)", _is_keras_tuner,
            _read_keras_tuner),
+    Reader("a SMAC3 output folder (runhistory.json, configspace.json)", _is_smac, _read_smac),
     Reader("a Ray Tune experiment folder", _is_ray, _read_ray),
     Reader("an MLflow tracking store (mlflow.db, mlruns/)", _is_mlflow, _read_mlflow),
     Reader("an Optuna storage (URL, .db/.sqlite/.sqlite3 file)", _is_storage, _read_storage),
