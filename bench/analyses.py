@@ -12,6 +12,12 @@ count/mean/std, eta squared and the endpoints trend from those, and three
 groups again, as each library call must. Prints the median of a few repeats;
 the ratios are library time over each baseline.
 
+At the largest size it then times each call on its own (median wall-clock and
+CPU seconds; ``validate`` too, which the library side does not call) and
+measures the peak memory the library side allocates (``tracemalloc``, one
+run) against the frame's own size (``memory_usage(deep=True)``). On a shared
+machine, CPU seconds are the steadier figure.
+
 Run: ``python bench/analyses.py [--sizes 10000 100000 1000000] [--repeats 3]``.
 """
 
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import tracemalloc
 
 import numpy as np
 import pandas as pd
@@ -131,12 +138,50 @@ def bare_pandas_per_call(trials: pd.DataFrame) -> None:
 
 
 def timed(func, trials: pd.DataFrame, repeats: int) -> float:
-    times = []
+    return clocked(func, trials, repeats)[0]
+
+
+def clocked(func, trials: pd.DataFrame, repeats: int) -> tuple[float, float]:
+    """Median wall-clock and CPU (this process) seconds of *repeats* calls."""
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         func(trials)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return float(np.median(wall)), float(np.median(cpu))
+
+
+CALLS = {
+    "value_table x8": lambda t: [hi.value_table(t, params=p) for p in PARAMS],
+    "variance_explained": lambda t: hi.variance_explained(t),
+    "classify_trend": lambda t: hi.classify_trend(t),
+    "coverage_crosstab x3": lambda t: [hi.coverage_crosstab(t, params=pair) for pair in PAIRS],
+    "validate": lambda t: hi.validate(t),
+}
+
+
+def each_call(trials: pd.DataFrame, repeats: int) -> None:
+    """Each call on its own, then the library side's peak memory against the frame's size."""
+    print(f"\n{len(trials)} trials, each call (median of {repeats}):")
+    print(f"{'call':>22} {'wall s':>8} {'cpu s':>8}")
+    for name, func in CALLS.items():
+        wall, cpu = clocked(func, trials, repeats)
+        print(f"{name:>22} {wall:>8.3f} {cpu:>8.3f}")
+    lib_wall, lib_cpu = clocked(library, trials, repeats)
+    base_wall, base_cpu = clocked(bare_pandas, trials, repeats)
+    print(f"{'library (all)':>22} {lib_wall:>8.3f} {lib_cpu:>8.3f}")
+    print(f"{'pandas, one pass':>22} {base_wall:>8.3f} {base_cpu:>8.3f}")
+    print(f"{'ratio':>22} {lib_wall / base_wall:>8.2f} {lib_cpu / base_cpu:>8.2f}")
+    frame_mb = trials.memory_usage(deep=True).sum() / 2**20
+    for name, func in (("library (all)", library), ("variance_explained",
+                                                     CALLS["variance_explained"])):
+        tracemalloc.start()
+        func(trials)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"peak memory, {name}: {peak / 2**20:.0f} MiB = {peak / 2**20 / frame_mb:.2f} x "
+              f"the frame ({frame_mb:.0f} MiB)")
 
 
 def main() -> None:
@@ -160,6 +205,7 @@ def main() -> None:
             f"{n:>10} {lib:>10.3f} {base:>10.3f} {lib / base:>6.2f} "
             f"{per_call:>10.3f} {lib / per_call:>6.2f} {1e6 * lib / n:>9.3f}"
         )
+    each_call(make_trials(max(args.sizes)), args.repeats)
 
 
 if __name__ == "__main__":

@@ -26,11 +26,14 @@ from hpo_insights.budgets import (
 from hpo_insights.collapse import collapse_summary, detect_collapse
 from hpo_insights.coverage import coverage_crosstab
 from hpo_insights.extremes import forced_extremes
+from hpo_insights.fidelity import budget_correlation, fidelity_correlation
 from hpo_insights.findings import findings
 from hpo_insights.importance import variance_explained
 from hpo_insights.importance_budgets import BudgetImportance, importance_by_budget
 from hpo_insights.importance_space import search_space_importance
 from hpo_insights.io import from_optuna, load, load_curves, load_folds
+from hpo_insights.progress import SearchProgress, search_progress
+from hpo_insights.pruning import PruningAudit, pruning_audit
 from hpo_insights.suggestions import suggestions
 from hpo_insights.summary import best_trial, optimization_history, summarize
 from hpo_insights.trends import classify_trend, value_table
@@ -40,15 +43,19 @@ __version__ = "0.2.0"
 
 __all__ = [
     "BudgetImportance",
+    "PruningAudit",
+    "SearchProgress",
     "TrialsError",
     "TrialsWarning",
     "best_trial",
+    "budget_correlation",
     "classify_trend",
     "collapse_by_budget",
     "collapse_summary",
     "compare_budgets",
     "coverage_crosstab",
     "detect_collapse",
+    "fidelity_correlation",
     "findings",
     "forced_extremes",
     "from_optuna",
@@ -58,8 +65,10 @@ __all__ = [
     "load_folds",
     "optimization_history",
     "param_consistency",
+    "pruning_audit",
     "sampling_association",
     "scaling_check",
+    "search_progress",
     "search_space_importance",
     "suggestions",
     "summarize",

@@ -61,6 +61,7 @@ def prepare(
     by: str | None,
     columns: Sequence[str] = (),
     number: bool = False,
+    exclude: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, str, np.ndarray, pd.Index]:
     """The trials that count, narrowed to *columns*, with integer group codes.
 
@@ -68,11 +69,20 @@ def prepare(
     *columns* (and ``number`` if asked) and the objective (float); ``codes[i]`` is the
     position of row *i*'s group in *groups* (the group keys, in order of first
     appearance in *trials*, including groups left with no completed trial).
-    Raises a TrialsError when no trial counts at all.
+    Raises a TrialsError when no trial counts at all. Rows flagged in
+    *exclude* (a boolean array) are treated as absent from *trials*: a group
+    of excluded rows only is not among *groups*.
     """
     _frame.check_frame(trials)
     _frame.check_by(by)
     all_codes, groups = group_codes(trials, by)
+    if exclude is not None and exclude.any():
+        present = np.bincount(all_codes[~exclude], minlength=len(groups)) > 0
+        if not present.all():
+            remap = np.where(present, np.cumsum(present) - 1, -1)
+            all_codes, groups = remap[all_codes], groups[present]
+    else:
+        exclude = None
     need = [_frame.STUDY, _frame.NUMBER, _frame.STATE, *_frame.objective_columns(trials)]
     need = list(dict.fromkeys([*need, *columns]))
     narrow = trials[need]
@@ -80,7 +90,8 @@ def prepare(
     if not single:
         narrow[GROUP] = all_codes
     keep = [_frame.NUMBER, *columns] if number else [*columns]
-    done, ycol = _frame.completed(narrow, objective, columns=keep if single else [*keep, GROUP])
+    done, ycol = _frame.completed(narrow, objective, columns=keep if single else [*keep, GROUP],
+                                  exclude=exclude)
     _frame.require_rows(done)
     codes = np.zeros(len(done), dtype=np.intp) if single else done[GROUP].to_numpy()
     return done, ycol, codes, groups
@@ -221,15 +232,24 @@ def default_bins(n: int) -> int:
     return int(min(MAX_BINS, max(MIN_BINS, n // VALUES_PER_BIN)))
 
 
-def _skew(x: np.ndarray) -> float:
-    d = x - x.mean()
-    m2 = float(np.mean(d * d))
+def _skew(x: np.ndarray, w: np.ndarray | None = None) -> float:
+    """Skewness of *x* (population moments), each value counted *w* times when given."""
+    if w is None:
+        d = x - x.mean()
+        m2 = float(np.mean(d * d))
+        m3 = float(np.mean(d * d * d))
+    else:
+        total = float(w.sum())
+        d = x - float(w @ x) / total
+        m2 = float(w @ (d * d)) / total
+        m3 = float(w @ (d * d * d)) / total
     if m2 <= 0:
         return 0.0
-    return float(np.mean(d * d * d)) / m2**1.5
+    return m3 / m2**1.5
 
 
-def is_log_scale(x: np.ndarray, dist: dict | None = None) -> bool:
+def is_log_scale(x: np.ndarray, dist: dict | None = None, *,
+                 counts: np.ndarray | None = None) -> bool:
     """Whether positive values *x* are on a log scale.
 
     The recorded distribution decides when it says (``attributes.log``);
@@ -239,8 +259,13 @@ def is_log_scale(x: np.ndarray, dist: dict | None = None) -> bool:
     values over ``[1e-5, 1e-3]`` and for 0.1% of uniform samples of 50 values
     over ``[0, 1]`` (0% at 200), where the old ``max / min > 100`` rule picked
     0% and 40% (87% at 200); ``bench/importance_sim.py --part log``.
+    *counts*: *x* holds distinct values, each tried ``counts`` times (the
+    same answer as the repeated values, from k numbers instead of n).
     """
     x = np.asarray(x, dtype=float)
+    if counts is not None:
+        keep = np.asarray(counts) > 0
+        x, counts = x[keep], np.asarray(counts, dtype=float)[keep]
     if len(x) == 0 or not np.all(np.isfinite(x)) or x.min() <= 0:
         return False
     if dist is not None:
@@ -249,7 +274,7 @@ def is_log_scale(x: np.ndarray, dist: dict | None = None) -> bool:
             return bool(attrs["log"])
     if x.max() == x.min():
         return False
-    return abs(_skew(np.log10(x))) < abs(_skew(x))
+    return abs(_skew(np.log10(x), counts)) < abs(_skew(x, counts))
 
 
 def _use_log(x: np.ndarray, dist: dict | None) -> bool:
@@ -381,9 +406,8 @@ def levels(
             continue
         nb = default_bins(len(xs)) if bins is None else bins
         categorical = not numeric or (dist or {}).get("name") == "CategoricalDistribution"
-        log = bool(numeric and len(xs) and _use_log(xs, dist))
-        scale = "categorical" if categorical else ("log" if log else "linear")
         if numeric and len(xs) and _is_binnable(xs, dist) and _more_distinct(xs, nb):
+            log = _use_log(xs, dist)
             idx_b, edges = quantile_bins(xs, nb, log)
             used = np.flatnonzero(np.bincount(idx_b, minlength=len(edges) - 1))
             remap = np.full(len(edges) - 1, -1, dtype=np.intp)
@@ -402,6 +426,11 @@ def levels(
             )
         else:
             local, uniq = _factorize(xs)
+            log = False
+            if numeric and len(xs):  # the scale rule on the distinct values and their counts
+                tried = np.bincount(np.asarray(local), minlength=len(uniq))
+                log = is_log_scale(np.asarray(uniq, dtype=float), dist, counts=tried)
+            scale = "categorical" if categorical else ("log" if log else "linear")
             if more:
                 if numeric:
                     try:
@@ -459,6 +488,21 @@ def check_bins(bins: int | None) -> None:
 
 
 # --- statistics -------------------------------------------------------------
+def pow2_scale(values: np.ndarray) -> float:
+    """The power of two at or just above the largest finite ``|value|`` (1.0 when there is none).
+
+    Dividing by it is exact (no rounding, barring underflow) and brings the
+    values into [-1, 1], so sums of squares neither overflow nor underflow
+    whatever the objective's magnitude (1e-300 or 1e300).
+    """
+    v = np.abs(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v)] if not np.isfinite(v).all() else v
+    top = float(v.max()) if len(v) else 0.0
+    if top == 0.0:
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(top)[1])))
+
+
 def level_stats(
     codes: np.ndarray, y: np.ndarray, nlevels: int, *, spread: bool = True
 ) -> dict[str, np.ndarray]:

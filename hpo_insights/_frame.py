@@ -154,6 +154,7 @@ def completed(
     *,
     columns: Sequence[str] | None = None,
     states: Sequence[str] = ("COMPLETE",),
+    exclude: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """The trials that count: in *states* (COMPLETE) with a finite objective.
 
@@ -165,7 +166,9 @@ def completed(
     PRUNED trials never count as completed, even though Optuna stores their
     last intermediate value in ``value``. COMPLETE trials whose objective is
     NaN or infinite are dropped with one :class:`TrialsWarning` saying how
-    many.
+    many. *exclude* (a boolean array over the rows) leaves those rows out as
+    if they were not in *trials* at all (the collapsed trials), without
+    copying the other rows first.
     """
     check_frame(trials)
     col = objective_column(trials, objective)
@@ -175,12 +178,15 @@ def completed(
     in_state = (
         (state == states[0]).to_numpy() if len(states) == 1 else state.isin(states).to_numpy()
     )
+    if exclude is not None:
+        in_state = in_state & ~np.asarray(exclude, dtype=bool)
     finite = np.isfinite(y)
     bad = in_state & ~finite
     if bad.any() and STUDY in trials.columns and len(objective_columns(trials)) > 1:
         # pooled studies with different objectives: a study that never has this
         # objective does not drop trials, it just is not about it
-        has = pd.Series(~np.isnan(y)).groupby(
+        seen = ~np.isnan(y) if exclude is None else ~np.isnan(y) & ~exclude
+        has = pd.Series(seen).groupby(
             trials[STUDY].to_numpy(), sort=False).transform("any").to_numpy()
         bad &= has
     if bad.any():

@@ -28,17 +28,20 @@ def level_tables(
     by: str | None,
     bins: int,
     spread: bool = True,
+    exclude: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.Index]:
     """Levels and statistics of every parameter: one row per (group, param, level).
 
     Columns: ``group`` (group code), ``param`` (bare name), ``value``, ``low``,
     ``high``, ``binned``, ``numeric``, ``count``, ``mean``, ``ss`` (within-level
     sum of squared deviations). Shared by value tables, trends and eta squared.
+    Rows flagged in *exclude* count as absent (see :func:`_binning.prepare`).
     """
     _frame.check_frame(trials)
     _binning.check_bins(bins)
     pcols = _frame.param_columns(trials, params)
-    done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by, columns=pcols)
+    done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by, columns=pcols,
+                                                 exclude=exclude)
     y = done[ycol].to_numpy()
     parts = []
     for pcol in pcols:

@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-LABELS = ("increasing", "decreasing", "peaked", "valley", "flat", "inconclusive")
+LABELS = ("increasing", "decreasing", "peaked", "valley", "no evidence", "inconclusive")
 
 
 def _t_sf2(t: np.ndarray, df: np.ndarray) -> np.ndarray:
@@ -185,7 +185,7 @@ def shape_tests(
     # monotone: direction of the fitted end-to-end change (quadratic fit when it is curved)
     ends = np.where(sig_c, 2 * b, linear)
     mono = ok & (sig_l | sig_c) & ~peaked & ~valley
-    trend = np.full(nblocks, "flat", dtype=object)
+    trend = np.full(nblocks, "no evidence", dtype=object)
     trend[mono & (ends > 0)] = "increasing"
     trend[mono & (ends < 0)] = "decreasing"
     trend[peaked] = "peaked"

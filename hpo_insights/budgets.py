@@ -515,8 +515,8 @@ def param_consistency(
     alpha : float, default 0.05
         Level of the tests behind ``verdict``.
     bins : int, default 4
-        Float parameters with more distinct values than *bins* are cut into at
-        most *bins* quantile intervals (over all budgets) for the tests.
+        Checked but no longer used: since the adjusted model (issue 13) the
+        tests fit continuous parameters as smooth terms, not bins.
     exclude_collapsed : bool, default True
         Leave the trials :func:`hpo_insights.detect_collapse` flags out of
         the tests (their objective measures a broken model; two of them in
@@ -552,20 +552,24 @@ def param_consistency(
     ``consistent``, ``n_distinct`` and ``values`` look at the single best
     trial of each budget (the reference report's rule); with noisy trials
     those disagree most of the time even when every budget has the same
-    optimum. ``verdict`` weighs all COMPLETE trials with a value for the
-    parameter instead: a two-way layout, budget × value (the parameter's
-    levels decided over all budgets pooled, as :func:`value_table` does with
-    *bins*), fitted by least squares. The interaction F test (the additive
-    model ``budget + value`` against one mean per budget and value) asks
-    whether the parameter's effect differs between budgets: when
-    ``p_interaction <= alpha`` the verdict is ``"inconsistent"``. Otherwise,
-    when the parameter matters (``p_effect <= alpha``, its F test against
-    ``budget`` alone) it is ``"consistent"``: the data show an effect and no
-    sign that it changes with budget (not a proof that it does not).
-    Otherwise, and with fewer than two budgets or values, or no replicated
-    cell, ``"not established"``. The F tests assume normal noise of one
-    variance; ``docs/statistics.md`` gives the error rates measured by
-    simulation.
+    optimum. ``verdict`` weighs all COMPLETE trials instead, in the
+    adjusted model (``hpo_insights._model``: every parameter of the trials
+    fitted together, categoricals as indicators, numeric parameters with 5 or
+    more values as quadratic smooth terms on their scale). The interaction F
+    test compares the model with every parameter fitted per budget against the
+    one where this parameter's terms are shared by the budgets (every other
+    parameter still per budget): when ``p_interaction <= alpha`` the verdict
+    is ``"inconsistent"``. Because every other parameter stays in, and per
+    budget, what an adaptive sampler tried alongside this parameter in each
+    budget does not leak into its test. Otherwise, when the parameter
+    matters (``p_effect <= alpha``: its shared terms against none, the budget
+    as a block) it is ``"consistent"``: an effect and no sign that it changes
+    with budget (not a proof that it does not). Otherwise, and with fewer
+    than two budgets, ``"not established"``. The F tests use the per-budget
+    model's residual mean square and assume normal noise of one variance;
+    ``docs/statistics.md`` gives the error rates measured by simulation.
+    Each verdict is tested at *alpha* on its own; :func:`hpo_insights.findings`
+    puts them in the page's error budget.
 
     Examples
     --------
@@ -576,7 +580,7 @@ def param_consistency(
     0     d_ff_ratio       False           2  not established
     1  learning_rate       False           3     inconsistent
     2        dropout       False           3     inconsistent
-    3   weight_decay       False           2     inconsistent
+    3   weight_decay       False           2  not established
     >>> pc.loc[3, "values"]
     {'2M': 1e-05, '20M': 0.0001, '200M': 0.0001}
     """
@@ -602,9 +606,7 @@ def param_consistency(
     from hpo_insights.trends import _without_collapsed
 
     kept, _ = _without_collapsed(trials, exclude_collapsed)
-    done, ycol = _frame.completed(kept, objective, columns=[col, *pcols])
-    row_codes = pd.Index(budgets).get_indexer(done[col].to_numpy(dtype=object))
-    y = done[ycol].to_numpy(dtype=float)
+    verdicts = _adjusted_verdicts(kept, col, budgets, objective, pcols, alpha)
     for pcol in pcols:
         vals = cb[pcol].tolist() if pcol in cb.columns else [np.nan] * len(budgets)
         vals = [v.item() if isinstance(v, np.generic) else v for v in vals]
@@ -616,44 +618,55 @@ def param_consistency(
                 "consistent": bool(n == 1 and not missing),
                 "n_distinct": n,
                 "values": dict(zip(budgets, vals, strict=True)),
-                **_interaction_verdict(trials, done[pcol], y, row_codes, pcol, alpha, bins),
+                **verdicts[pcol],
             }
         )
     return pd.DataFrame(rows, columns=["param", "consistent", "n_distinct", "values", "verdict",
                                        "p_interaction", "p_effect", "n_trials"])
 
 
-def _interaction_verdict(
-    trials: pd.DataFrame,
-    values: pd.Series,
-    y: np.ndarray,
-    row_codes: np.ndarray,
-    pcol: str,
-    alpha: float,
-    bins: int,
-) -> dict:
-    """``verdict``, ``p_interaction``, ``p_effect``, ``n_trials`` of one parameter."""
-    from hpo_insights._trend_stats import interaction_f
+def _adjusted_verdicts(kept: pd.DataFrame, col: str, budgets: list, objective: str | None,
+                       pcols: list[str], alpha: float) -> dict:
+    """``verdict``, ``p_interaction``, ``p_effect``, ``n_trials`` per parameter, adjusted model.
 
-    lv = _binning.levels(
-        values, np.zeros(len(values), dtype=np.intp), 1, bins=bins,
-        dists=_binning.group_distributions(trials, pcol, None),
-    )
-    keep = (lv.codes >= 0) & (row_codes >= 0)
-    out = {"verdict": "not established", "p_interaction": np.nan, "p_effect": np.nan,
-           "n_trials": int(keep.sum())}
-    if not keep.any():
-        return out
-    rows = pd.factorize(row_codes[keep], sort=True)[0]
-    cols = pd.factorize(lv.codes[keep], sort=True)[0]
-    if rows.max() < 1 or cols.max() < 1:
-        return out
-    _, _, _, p_int, _, p_eff = interaction_f(y[keep], rows, cols)
-    out.update(p_interaction=p_int, p_effect=p_eff)
-    if p_int <= alpha:
-        out["verdict"] = "inconsistent"
-    elif p_eff <= alpha and not np.isnan(p_int):
-        out["verdict"] = "consistent"
+    Every parameter of the trials is in the model (``hpo_insights._model``).
+    Interaction: every parameter per budget against *pcol* shared by the
+    budgets (the others still per budget). Effect: *pcol* shared against
+    without it. Both F tests use the per-budget model's residual mean square.
+    """
+    from hpo_insights._binning import group_distributions
+    from hpo_insights._model import Model, partial_f
+
+    every = _frame.param_columns(kept)
+    done, ycol = _frame.completed(kept, objective, columns=[col, *every])
+    done = _frame.adapt(done)
+    gcodes = pd.Index(budgets).get_indexer(done[col].to_numpy(dtype=object))
+    keep = gcodes >= 0
+    done, gcodes = done[keep], gcodes[keep]
+    y = done[ycol].to_numpy(dtype=float)
+    dists = {p: group_distributions(kept, p, None).get("all") for p in every}
+    model = Model.build(done, every, y, gcodes, len(budgets), dists)
+    gs = [g for g in range(len(budgets)) if (gcodes == g).any()]
+    full = model.fit(gs, model.all_cols())
+    terms = {t.column: t for t in model.terms}
+    out = {}
+    for pcol in pcols:
+        n = int(done[pcol].notna().sum())
+        res = {"verdict": "not established", "p_interaction": np.nan, "p_effect": np.nan,
+               "n_trials": n}
+        term = terms.get(pcol)
+        if term is not None and len(gs) >= 2:
+            rest = model.without(term)
+            common = model.fit(gs, rest, term.cols)
+            none = model.fit(gs, rest)
+            p_int, _, _ = partial_f(full, common)
+            p_eff, _, _ = partial_f(common, none, full)
+            res.update(p_interaction=p_int, p_effect=p_eff)
+            if p_int <= alpha:
+                res["verdict"] = "inconsistent"
+            elif p_eff <= alpha and not np.isnan(p_int):
+                res["verdict"] = "consistent"
+        out[pcol] = res
     return out
 
 

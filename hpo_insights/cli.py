@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -57,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
         "(Optuna storages do)",
     )
     report.add_argument(
+        "--param", action="append", default=None, metavar="NAME",
+        help="a parameter column of a plain table that does not mark its parameters; "
+        "repeat for several (--param lr --param dropout)",
+    )
+    report.add_argument(
         "--title", default=None, help='the report title (e.g. --title "Budget sweep, May")',
     )
     report.add_argument(
@@ -91,6 +98,17 @@ def _parser() -> argparse.ArgumentParser:
         "--format", default="html,md", metavar="FORMATS",
         help="comma-separated formats to write: html, md (default: html,md)",
     )
+    export.add_argument(
+        "--execute", action="store_true",
+        help="run the notebook first (in a fresh kernel, in its folder), then export it and "
+        "save it run; without it a notebook with cells edited or added since its last run "
+        "is refused",
+    )
+    export.add_argument(
+        "--keep-active-content", action="store_true",
+        help="keep the notebook's scripts, event handlers, javascript: links and "
+        "JavaScript outputs in report.html and report.md (default: removed)",
+    )
     return parser
 
 
@@ -101,6 +119,53 @@ def _default_out(source: str | None) -> str:
     tail = source.rstrip("/").split("?")[0].rsplit("/", 1)[-1]
     stem = tail.split(".")[0] if tail else ""
     return f"reports/{stem or 'report'}"
+
+
+# Library messages name Python arguments; on the command line they name the flags.
+_FLAGS = [
+    (re.compile(r"hi\.load\(\.\.\., (\w+=[^)]*)\)"), r"\1"),
+    (re.compile(r" \(or a mapping study -> direction\)"), ""),
+    (re.compile(r"\bdirection='(maximize|minimize)'"), r"--direction \1"),
+    (re.compile(r"\bdirection=(?=[\s.,;:)]|$)"), "--direction"),
+    (re.compile(r"\bobjective='<[^'>]*>'"), "--objective COLUMN"),
+    (re.compile(r"\bobjective='([^']*)'"), r"--objective \1"),
+    (re.compile(r"\bobjective=(?=[\s.,;:)]|$)"), "--objective COLUMN"),
+    (re.compile(r"\bstudies=(\[[^\]]*\])?"), "--study NAME"),
+    (re.compile(r"\bexecute=True"), "--execute"),
+    (re.compile(r"\bparams=(\[[^\]]*\]|\([^)]*\)|'[^']*')?"), "--param NAME"),
+]
+
+
+def cli_words(message: str) -> str:
+    """A library message with Python arguments replaced by the command-line flags.
+
+    Examples
+    --------
+    >>> cli_words("no 'study_direction' column: pass direction='maximize' or "
+    ...           "direction='minimize' (or a mapping study -> direction).")
+    "no 'study_direction' column: pass --direction maximize or --direction minimize."
+    >>> cli_words("Pass studies= with names from this list; hi.load(..., params=[...]).")
+    'Pass --study NAME with names from this list; --param NAME.'
+    """
+    for pattern, replacement in _FLAGS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+class _Stop(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` cleans up."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Stop()
+
+
+def _print(text: str, *, err: bool = False) -> None:
+    """One line, control characters made visible, on any terminal encoding."""
+    from hpo_insights.report._format import terminal
+
+    stream = sys.stderr if err else sys.stdout
+    print(terminal(text), file=stream, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,6 +188,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["report", "missing.db", "--quiet"])
     2
     """
+    for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 terminal gets \\u escapes, no error
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a closed or unusual stream: leave it
+                pass
+    import threading
+
+    handler = None
+    if threading.current_thread() is threading.main_thread():
+        handler = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as stop:
+        term = isinstance(stop, _Stop)
+        _print(f"hpo-insights: {'terminated (SIGTERM)' if term else 'interrupted (SIGINT)'}: "
+               "stopped; no report was written and the previous one is left as it was.",
+               err=True)
+        return 143 if term else 130
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGTERM, handler)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from hpo_insights._errors import TrialsError
 
     parser = _parser()
@@ -132,33 +222,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     if bad or not formats:
         parser.error(f"--format: expected html and/or md separated by commas, got {args.format!r}")
 
-    def fail(error: Exception) -> int:
-        message = " ".join(str(error).split())
-        print(f"hpo-insights: error: {message}", file=sys.stderr)
-        return 2
+    def fail(error: Exception, status: int = 2) -> int:
+        message = cli_words(" ".join(str(error).split()))
+        _print(f"hpo-insights: error: {message}", err=True)
+        return status
 
     if args.command == "export":
         from hpo_insights.report._export import export_notebook
 
         try:
-            paths = export_notebook(args.notebook, args.out, formats=formats)
+            paths = export_notebook(args.notebook, args.out, formats=formats,
+                                    execute=args.execute,
+                                    keep_active_content=args.keep_active_content)
         except TrialsError as error:
             return fail(error)
-        print("Report written: " + ", ".join(str(p) for p in paths.values()))
+        except OSError as error:
+            return fail(error, 1)
+        _print("Report written: " + ", ".join(str(p) for p in paths.values()))
         return 0
 
     from hpo_insights.report._build import build, elapsed_progress
 
     out = args.out if args.out is not None else _default_out(args.source)
     progress = None if args.quiet else elapsed_progress(
-        lambda message: print(f"hpo-insights: {message}", file=sys.stderr, flush=True))
+        lambda message: _print(f"hpo-insights: {message}", err=True))
     try:
         paths = build(
             args.source, out, studies=args.study, objective=args.objective,
-            direction=args.direction, title=args.title, layout=args.layout, formats=formats,
-            progress=progress,
+            direction=args.direction, params=args.param, title=args.title,
+            layout=args.layout, formats=formats, progress=progress,
         )
     except TrialsError as error:
         return fail(error)
-    print("Report written: " + ", ".join(str(p) for p in paths.values()))
+    except OSError as error:
+        return fail(error, 1)
+    _print("Report written: " + ", ".join(str(p) for p in paths.values()))
     return 0

@@ -351,23 +351,50 @@ def _one_param(
     smooth = np.zeros(ngroups, dtype=bool)
     log = np.zeros(ngroups, dtype=bool)
     if lv.numeric:
-        x = pd.to_numeric(done[pcol], errors="coerce").to_numpy(dtype=float)
-        has = np.flatnonzero(lv.codes >= 0)
-        order = has[np.lexsort((x[has], gcodes[has]))]  # by group, then value
-        gs, xs = gcodes[order], x[order]
-        new = np.r_[True, (gs[1:] != gs[:-1]) | (xs[1:] != xs[:-1])] if len(xs) else xs > 0
-        distinct = np.bincount(gs[new], minlength=ngroups)
-        bounds = np.searchsorted(gs, np.arange(ngroups + 1))
-        for g in np.flatnonzero(distinct >= SMOOTH_MIN_VALUES):
-            dist = dists.get(groups[g])
-            if dist is not None and dist.get("name") == "CategoricalDistribution":
-                continue
-            smooth[g] = True
-            log[g] = _binning.is_log_scale(xs[bounds[g]:bounds[g + 1]], dist)
+        smooth, log = _smooth_groups(lv, done[pcol], gcodes, ngroups, groups, dists, k)
     return _Param(
         name=pcol[len(_frame.PARAM_PREFIX):], levels=lv, level_group=lgroup, offset=offset,
         smooth=smooth, log=log, n=n, k=k, ssb=ssb, sst=ssb + ssw, scale=scale,
     )
+
+
+def _smooth_groups(
+    lv: _binning.Levels, values: pd.Series, gcodes: np.ndarray, ngroups: int,
+    groups: pd.Index, dists: dict, k: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: whether the parameter is a smooth (quadratic) term, and on a log scale.
+
+    A numeric, non-categorical parameter with at least ``SMOOTH_MIN_VALUES``
+    distinct values in the group. The levels already tell: unbinned levels
+    are the distinct values, and a binned group has more distinct values than
+    bins (enough when there are at least ``SMOOTH_MIN_VALUES - 1`` bins; fewer
+    bins are rare and counted directly). The scale is the one the binning rule
+    chose for the group's values (``Levels.table["scale"]``).
+    """
+    smooth = np.zeros(ngroups, dtype=bool)
+    log = np.zeros(ngroups, dtype=bool)
+    table = lv.table
+    if not len(table):
+        return smooth, log
+    lgroup = table["group"].to_numpy(dtype=np.intp)
+    binned = np.bincount(lgroup, weights=table["binned"].to_numpy(dtype=float),
+                         minlength=ngroups) > 0
+    first = np.searchsorted(lgroup, np.arange(ngroups))
+    scale = table["scale"].to_numpy(dtype=object)
+    for g in np.flatnonzero(k > 0):
+        dist = dists.get(groups[g])
+        if dist is not None and dist.get("name") == "CategoricalDistribution":
+            continue
+        if binned[g] and k[g] < SMOOTH_MIN_VALUES - 1:
+            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            x = x[(gcodes == g) & (lv.codes >= 0)]
+            many = len(np.unique(x)) >= SMOOTH_MIN_VALUES
+        else:
+            many = binned[g] or k[g] >= SMOOTH_MIN_VALUES
+        if many:
+            smooth[g] = True
+            log[g] = scale[first[g]] == "log"
+    return smooth, log
 
 
 # --- one-way statistics ---------------------------------------------------------
@@ -513,70 +540,157 @@ def _bootstrap_interval(
 
 
 # --- the adjusted (all-parameters) model ------------------------------------------
-def _terms(p: _Param, g: int, rows: np.ndarray, x: np.ndarray | None) -> np.ndarray:
-    """Design columns of parameter *p* in group *g* for *rows* (may have zero columns)."""
-    codes = p.levels.codes[rows]
-    has = codes >= 0
-    cols = []
-    if p.smooth[g] and x is not None:
-        v = x[rows]
-        v = np.where(has, v, np.nan)
-        if p.log[g]:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                v = np.log10(v)
-        with np.errstate(over="ignore", invalid="ignore"):
-            big = np.nanmax(np.abs(v)) if has.any() else 0.0
-            if np.isfinite(big) and big > 0:  # z is scale-free; this keeps v*v finite
-                v = v / big
-            mu, sd = np.nanmean(v), np.nanstd(v)
-        if np.isfinite(mu) and np.isfinite(sd):  # (infinite values: no smooth term)
-            z = np.where(has, (v - mu) / (sd if sd > 0 else 1.0), 0.0)
-            quad = np.where(has, z * z, 0.0)
-            quad = np.where(has, quad - quad[has].mean(), 0.0)
-            cols += [z, quad]
-    else:
+CHUNK = 1 << 15  # rows of the design built at a time (its cross-products are summed)
+EXACT = 1e-12  # residual sum of squares below this share of the total: an exact fit
+RCOND = 1e-7  # relative singular value below which a (column-scaled) design is rank deficient
+
+
+class _Term:
+    """How one parameter enters the adjusted model of one group: columns built on demand.
+
+    ``kind`` is ``"smooth"`` (two columns: ``z``, the values on their scale
+    standardized over the trials that have one, and ``z**2`` centred there),
+    ``"levels"`` (one indicator per level but the first) or ``"none"`` (no
+    column). A conditional parameter (missing in some trials) is centred over
+    the trials that have it and 0 elsewhere, so whatever decides its presence
+    (e.g. the optimizer) keeps that part. Otherwise indicator columns are
+    centred over the group (the intercept is then orthogonal to every column).
+    """
+
+    def __init__(
+        self, p: _Param, g: int, rows: np.ndarray | slice, x: np.ndarray | None, *,
+        active: bool = True,
+    ) -> None:
+        self.kind, self.width = "none", 0
+        if not active:
+            return
+        codes = p.levels.codes[rows]
+        has = codes >= 0
+        m = len(codes)
+        self.codes, self.has = codes, has
+        self.partial = bool(not has.all() and has.any())
+        if p.smooth[g] and x is not None:
+            v = self._values(x[rows], has, bool(p.log[g]))
+            with np.errstate(over="ignore", invalid="ignore"):
+                if has.all():  # (no NaN to skip: the plain reductions, same sums)
+                    big = np.max(np.abs(v)) if len(v) else 0.0
+                    big = big if np.isfinite(big) and big > 0 else 1.0  # keeps v*v finite
+                    vb = v / big
+                    mu = np.mean(vb)
+                    sd = np.sqrt(np.mean(np.abs(vb - mu) ** 2))
+                else:
+                    big = np.nanmax(np.abs(v)) if has.any() else 0.0
+                    big = big if np.isfinite(big) and big > 0 else 1.0
+                    mu, sd = np.nanmean(v / big), np.nanstd(v / big)
+            if np.isfinite(mu) and np.isfinite(sd):  # (infinite values: no smooth term)
+                self.kind, self.width = "smooth", 2
+                self.log, self.big, self.mu = bool(p.log[g]), big, mu
+                self.sd = sd if sd > 0 else 1.0
+                z = np.where(has, (v / big - mu) / self.sd, 0.0)
+                self.qmean = (z * z)[has].mean() if has.any() else 0.0
+                self.shift = np.zeros(2)
+                if self.partial:  # (z and z**2 - qmean average 0 over `has` up to rounding)
+                    quad = np.where(has, z * z - self.qmean, 0.0)
+                    self.shift = np.array([z[has].mean(), quad[has].mean()])
+            return
         kg = int(p.k[g])
         if kg >= 2:
-            local = codes - p.offset[g]
-            for level in range(1, kg):
-                cols.append((local == level).astype(float))
-    if not cols:
-        return np.zeros((len(rows), 0))
-    block = np.column_stack(cols)
-    if not has.all() and has.any():
-        # conditional parameter: centred over the trials that have it, 0 (its average)
-        # elsewhere, so whatever decides its presence (e.g. the optimizer) keeps that part
-        block = np.where(has[:, None], block - block[has].mean(axis=0), 0.0)
-    return block
+            self.kind, self.width = "levels", kg - 1
+            self.local = codes - p.offset[g]
+            count = np.bincount(self.local[has], minlength=kg)[1:].astype(float)
+            self.shift = count / (has.sum() if self.partial else m)
+
+    @staticmethod
+    def _values(v: np.ndarray, has: np.ndarray, log: bool) -> np.ndarray:
+        v = np.where(has, v, np.nan)
+        if log:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v = np.log10(v)
+        return v
+
+    def fill(self, out: np.ndarray, sl: slice, x: np.ndarray | None,
+             rows: np.ndarray | slice) -> None:
+        """Write this term's columns for the rows ``sl`` of the group into *out*."""
+        has = self.has[sl]
+        if self.kind == "smooth":
+            v = self._values(x[sl] if isinstance(rows, slice) else x[rows[sl]], has, self.log)
+            z = np.where(has, (v / self.big - self.mu) / self.sd, 0.0)
+            out[:, 0] = z
+            out[:, 1] = np.where(has, z * z - self.qmean, 0.0)
+        else:
+            local = self.local[sl]
+            out[:] = local[:, None] == np.arange(1, self.width + 1)
+        if self.partial:
+            out -= self.shift
+            out[~has] = 0.0
+        elif self.kind == "levels":
+            out -= self.shift
 
 
 class _Fits:
-    """Least-squares fits of *y* on column subsets of one design, from one QR.
+    """Least-squares fits of *y* on column subsets of one design, from its cross-products.
 
-    With ``design = Q R`` (reduced QR), a fit on columns ``S`` has residual
-    ``(y - Q Q'y) + Q (Q'y - R_S b)``, two orthogonal parts: so its residual
-    sum of squares is the projection's plus that of the small ``p x p``
-    problem ``R_S b = Q'y``, solved by ``lstsq`` (SVD, the same singular values
-    and rank as the fit on ``design[:, S]`` itself). The R factor of the
-    design with *y* appended holds ``R``, ``Q'y`` and the projection's
-    residual norm, without forming Q: one pass over the trials for all the
-    sub-models.
+    ``G = [X y]' [X y]`` (columns centred, so the intercept is orthogonal to
+    them and is kept as column 0 of norm ``sqrt(n)``) is summed over blocks of
+    rows; no ``n x p`` matrix is ever formed. Any ``R`` with ``R'R = G`` (here
+    from the eigendecomposition of the column-scaled ``G``, then a QR of its
+    square root) is the R factor of the QR decomposition of ``[X y]`` up to
+    signs, so a fit on columns ``S`` has residual sum of squares ``base +
+    |Q'y - R_S b|^2``, the small ``p x p`` problem ``R_S b = Q'y`` solved by
+    ``lstsq`` (SVD: rank decided at ``RCOND`` of the scaled columns). *y*
+    comes scaled (a power of two), so the arithmetic does not depend on the
+    objective's magnitude.
     """
 
-    def __init__(self, design: np.ndarray, y: np.ndarray) -> None:
-        p = design.shape[1]
-        r = np.linalg.qr(np.column_stack([design, y]), mode="r")
-        self.r = r[:p, :p]
-        self.qy = r[:p, p]
-        self.base = float(r[p, p] ** 2) if r.shape[0] > p else 0.0
-        self.rcond = np.finfo(float).eps * max(design.shape)
+    def __init__(self, gram: np.ndarray, n: int) -> None:
+        q = gram.shape[0] - 1
+        d = np.sqrt(np.diag(gram))
+        d = np.where(d > 0, d, 1.0)
+        scaled = gram / d[:, None] / d[None, :]
+        lam, vec = np.linalg.eigh(scaled)
+        root = np.sqrt(np.clip(lam, 0.0, None))[:, None] * vec.T
+        r = np.linalg.qr(root * d, mode="r")
+        self.r = r[:q, :q]
+        self.qy = r[:q, q]
+        self.base = float(r[q, q] ** 2)
+        self.scale = d[:q]
+        self.rcond = RCOND
 
     def rss(self, cols: np.ndarray | None = None) -> tuple[float, int]:
         """Residual sum of squares and rank of the fit on *cols* (all columns if None)."""
         r = self.r if cols is None else self.r[:, cols]
-        beta, _, rank, _ = np.linalg.lstsq(r, self.qy, rcond=self.rcond)
-        res = self.qy - r @ beta
+        s = self.scale if cols is None else self.scale[cols]
+        beta, _, rank, _ = np.linalg.lstsq(r / s, self.qy, rcond=self.rcond)
+        res = self.qy - (r / s) @ beta
         return self.base + float(res @ res), int(rank)
+
+
+def _gram(terms: list[_Term], xs: list, rows: np.ndarray | slice, y: np.ndarray) -> np.ndarray:
+    """``[1 X y]' [1 X y]`` of one group, summed over blocks of ``CHUNK`` rows.
+
+    *rows* are the group's rows (a slice when the group holds every trial);
+    *y* is already narrowed to them.
+    """
+    m = len(y)
+    spans = np.cumsum([0] + [t.width for t in terms])
+    p = int(spans[-1])
+    acc = np.zeros((p + 1, p + 1))
+    sums = np.zeros(p + 1)
+    buf = np.empty((min(m, CHUNK), p + 1))
+    for start in range(0, m, CHUNK):
+        sl = slice(start, min(m, start + CHUNK))
+        b = buf[: sl.stop - sl.start]
+        for j, t in enumerate(terms):
+            if t.width:
+                t.fill(b[:, spans[j]:spans[j + 1]], sl, xs[j], rows)
+        b[:, p] = y[sl]
+        acc += b.T @ b
+        sums += b.sum(axis=0)
+    acc -= np.outer(sums, sums) / m  # rounding left of the centring (exact arithmetic: 0)
+    gram = np.zeros((p + 2, p + 2))
+    gram[0, 0] = m
+    gram[1:, 1:] = acc
+    return gram
 
 
 def _adjusted(
@@ -605,41 +719,43 @@ def _adjusted(
     order = np.argsort(gcodes, kind="stable")
     bounds = np.searchsorted(gcodes[order], np.arange(ngroups + 1))
     for g in range(ngroups):
-        rows = order[bounds[g]:bounds[g + 1]]
-        m = len(rows)
+        m = int(bounds[g + 1] - bounds[g])
+        # one group holding every trial: slices (views) instead of gathers
+        rows = slice(0, m) if m == len(gcodes) else order[bounds[g]:bounds[g + 1]]
         if m < 3:
             continue
         yg = y[rows] - y[rows].mean()
+        unit = _binning.pow2_scale(yg)
+        yg = yg / unit
         sst = float(yg @ yg)
         if sst <= 0 or degenerate[g].all():
             continue
         # a parameter without a share (a single value, or more than MAX_LEVELS values)
         # stays out of the model: thousands of dummy columns would only absorb noise
-        blocks = [np.empty((m, 0)) if degenerate[g, j] else _terms(q, g, rows, xs[j])
-                  for j, q in enumerate(infos)]
-        design = np.column_stack([np.ones(m), *blocks])
-        fits = _Fits(design, yg)
+        terms = [_Term(q, g, rows, xs[j], active=not degenerate[g, j])
+                 for j, q in enumerate(infos)]
+        fits = _Fits(_gram(terms, xs, rows, yg), m)
         rss, rank = fits.rss()
         df_res = m - rank
         if df_res < 1:
             continue
         ms_res = rss / df_res
-        spans = np.cumsum([1] + [b.shape[1] for b in blocks])
-        cols = [np.arange(spans[j], spans[j + 1]) for j in range(len(blocks))]
-        for j in range(len(blocks)):
+        spans = np.cumsum([1] + [t.width for t in terms])
+        cols = [np.arange(spans[j], spans[j + 1]) for j in range(len(terms))]
+        for j in range(len(terms)):
             if len(cols[j]) == 0 or degenerate[g, j]:
                 continue
-            keep = np.setdiff1d(np.arange(design.shape[1]), cols[j])
+            keep = np.setdiff1d(np.arange(spans[-1]), cols[j])
             rss_j, rank_j = fits.rss(keep)
             df_j = rank - rank_j
             if df_j < 1:
                 continue  # aliased with the other parameters: not separable
             ss = max(rss_j - rss, 0.0)
             share[g, j] = (ss - df_j * ms_res) / sst
-            if ms_res > 1e-24 * sst:
+            if rss > EXACT * sst:
                 p[g, j] = stats.f.sf((ss / df_j) / ms_res, df_j, df_res)
             else:
-                p[g, j] = 0.0 if ss > 1e-24 * sst else 1.0
+                p[g, j] = 0.0 if ss > EXACT * sst else 1.0
         with np.errstate(invalid="ignore"):
             flagged = np.flatnonzero(
                 ((corrected[g] - share[g]) > CONFOUND_MARGIN) & (share[g] < corrected[g] / 2)

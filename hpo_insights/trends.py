@@ -15,7 +15,8 @@ from hpo_insights._levels import group_key_column, level_tables
 __all__ = ["classify_trend", "value_table"]
 
 METHODS = ("shape", "endpoints")
-TREND_LABELS = ("increasing", "decreasing", "peaked", "valley", "flat", "inconclusive",
+TREND_LABELS = ("increasing", "decreasing", "peaked", "valley", "flat", "no evidence",
+                "inconclusive",
                 "unordered")
 
 
@@ -36,6 +37,29 @@ def _without_collapsed(
     if not mask.any():
         return trials, None
     return trials[~mask], trials[mask]
+
+
+def _collapsed_rows(
+    trials: pd.DataFrame, exclude_collapsed: bool
+) -> tuple[np.ndarray | None, pd.DataFrame | None]:
+    """The rows left out as collapsed (a mask, None when none is) and those trials.
+
+    Like :func:`_without_collapsed`, without copying the trials kept: the
+    mask goes to :func:`~hpo_insights._levels.level_tables`.
+    """
+    if not isinstance(exclude_collapsed, bool | np.bool_):
+        raise TypeError(
+            f"exclude_collapsed must be True or False, got {exclude_collapsed!r} instead."
+        )
+    if not exclude_collapsed:
+        return None, None
+    from hpo_insights.collapse import _collapsed_mask
+
+    _frame.check_frame(trials)
+    mask = _collapsed_mask(trials)
+    if not mask.any():
+        return None, None
+    return mask, trials[mask]
 
 
 def _excluded_counts(
@@ -164,8 +188,9 @@ def value_table(
     _guard.names("params", params)
     _guard.text("objective", objective)
     _guard.real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
-    trials, excluded = _without_collapsed(trials, exclude_collapsed)
-    long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins)
+    mask, excluded = _collapsed_rows(trials, exclude_collapsed)
+    long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins,
+                                exclude=mask)
     count = long["count"].to_numpy().astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(long["ss"].to_numpy() / (count - 1))
@@ -205,6 +230,7 @@ def classify_trend(
     by: str | None = "study",
     bins: int | None = None,
     exclude_collapsed: bool = True,
+    min_effect: float | None = None,
 ) -> pd.DataFrame:
     """The shape of the objective along a parameter (with evidence), and its best and worst value.
 
@@ -241,6 +267,11 @@ def classify_trend(
     exclude_collapsed : bool, default True
         Leave out the trials :func:`hpo_insights.detect_collapse` flags, as in
         :func:`value_table`.
+    min_effect : float, optional
+        ``"shape"`` only: the equivalence margin behind ``"flat"``, in
+        objective units. ``None``: half the residual standard deviation of
+        the per-value means model (an effect smaller than half the
+        trial-to-trial noise).
 
     Returns
     -------
@@ -256,7 +287,11 @@ def classify_trend(
         ``trend`` with ``"shape"``: ``"increasing"`` or ``"decreasing"``
         (the objective rises or falls from the smallest to the largest
         value), ``"peaked"`` (highest objective inside the tried range) or
-        ``"valley"`` (lowest inside), ``"flat"`` (no evidence of an effect),
+        ``"valley"`` (lowest inside), ``"no evidence"`` (no test found a
+        trend: not a statement that there is none), ``"flat"`` (an
+        equivalence statement: the fitted end-to-end change lies within
+        ``±min_effect`` and the middle-versus-ends bulge within
+        ``±min_effect / 2``, each by two one-sided t tests at *alpha*),
         ``"inconclusive"`` (fewer than 3 values, or no value tried twice) or
         ``"unordered"`` (non-numeric values). With ``"endpoints"``:
         ``"increasing"``, ``"decreasing"``, ``"flat"`` or ``"unordered"``.
@@ -267,7 +302,7 @@ def classify_trend(
         ``"valley"`` how far the fitted curve's middle lies above the mean of
         its two ends (negative for a valley); otherwise the fitted line's
         change from the smallest to the largest value. ``p_value`` is the
-        p-value of "no trend" (flat unless ``p_value <= alpha``). With
+        p-value of "no trend" (no trend claimed unless ``p_value <= alpha``). With
         ``"endpoints"``, ``effect`` equals ``delta`` and the interval and
         p-value are NaN.
 
@@ -315,8 +350,8 @@ def classify_trend(
     ...     "study_direction": "maximize"})
     >>> ct = hi.classify_trend(trials, params="lr")
     >>> ct[["trend", "effect", "effect_low", "effect_high", "p_value"]].round(3)
-      trend  effect  effect_low  effect_high  p_value
-    0  flat  -0.071      -0.646        0.504    0.808
+             trend  effect  effect_low  effect_high  p_value
+    0  no evidence  -0.071      -0.646        0.504    0.808
     >>> ends = hi.classify_trend(trials, params="lr", method="endpoints")
     >>> ends[["param", "trend", "delta", "best_value", "worst_value"]]
       param trend  delta  best_value  worst_value
@@ -336,10 +371,10 @@ def classify_trend(
     _guard.names("params", params)
     _guard.text("objective", objective)
     direction = _guard.direction(direction)
-    trials, excluded = _without_collapsed(trials, exclude_collapsed)
+    mask, excluded = _collapsed_rows(trials, exclude_collapsed)
     shape = method == "shape"
     long, groups = level_tables(
-        trials, params, objective=objective, by=by, bins=bins, spread=shape
+        trials, params, objective=objective, by=by, bins=bins, spread=shape, exclude=mask
     )
     signs, _ = _frame.signs(trials, direction, by, groups, objective)
     key = pd.factorize(pd.MultiIndex.from_arrays([long["group"], long["param"]]))[0]
@@ -355,8 +390,11 @@ def classify_trend(
     numeric = long["numeric"].to_numpy()[first]
     delta = np.where(numeric & (n_values > 1), mean[last] - mean[first], np.nan)
     nan = np.full(len(first), np.nan)
+    if min_effect is not None:
+        _guard.real("min_effect", min_effect, low=0.0, low_open=True)
     if shape:
         res = _shape(trials, long, key, len(first), groups, by, alpha)
+        res["trend"] = _flat(res, alpha, min_effect)
         trend = np.where(numeric, res["trend"], "unordered").astype(object)
         effect, low, high, p_value = (np.where(numeric, res[c], np.nan) for c in (
             "effect", "effect_low", "effect_high", "p_value"))
@@ -384,6 +422,22 @@ def classify_trend(
         n_excluded=_excluded_counts(excluded, heads, groups, by),
     )
     return pd.DataFrame(out)
+
+
+def _flat(res: dict, alpha: float, min_effect: float | None) -> np.ndarray:
+    """"flat" where both contrasts are shown within the margin (TOST), else the trend as is."""
+    from hpo_insights._trend_stats import _t_ppf
+
+    trend = np.asarray(res["trend"], dtype=object).copy()
+    with np.errstate(invalid="ignore"):
+        margin = (np.full(len(trend), float(min_effect)) if min_effect is not None
+                  else 0.5 * np.sqrt(res["s2"]))
+        tq = _t_ppf(1 - alpha, res["df"])
+        lin = np.abs(res["linear"]) + tq * res["linear_se"]
+        bulge = np.abs(res["bulge"]) + tq * res["bulge_se"]
+        flat = (trend == "no evidence") & (lin < margin) & (bulge < margin / 2)
+    trend[flat] = "flat"
+    return trend
 
 
 def _shape(
@@ -419,7 +473,7 @@ def _shape(
             if not np.isfinite(low[sl]).all():
                 continue
             dist = dists.get(keys[block_group[j]] if by is not None else "all")
-            log[j] = _binning.is_log_scale(np.repeat(low[sl], counts[sl]), dist)
+            log[j] = _binning.is_log_scale(low[sl], dist, counts=counts[sl])
     x, _ = _trend_stats.level_positions(low, high, binned, block, nblocks, log)
     return _trend_stats.shape_tests(
         block, x, long["count"].to_numpy(dtype=float), long["mean"].to_numpy(),

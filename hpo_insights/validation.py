@@ -194,7 +194,7 @@ def _checks(trials: pd.DataFrame) -> list[tuple]:
             out.append((F.NUMBER, "trial numbers must be integers", int(not_int.sum()),
                         "number trials 0, 1, 2 ... within each study."))
         elif F.STUDY in cols:
-            dup = trials.duplicated([F.STUDY, F.NUMBER], keep=False) & num.notna()
+            dup = _duplicated_pairs(trials[F.STUDY], as_num) & num.notna().to_numpy()
             if dup.any():
                 out.append((F.NUMBER, "duplicate (study, number) pairs", int(dup.sum()),
                             "give each trial of a study its own number, or distinct study "
@@ -235,8 +235,8 @@ def _checks(trials: pd.DataFrame) -> list[tuple]:
                     "hi.load(..., params=[...])."))
     adapted = F.adapt(trials) if params else trials
     for col in params:
-        out.extend(_level_notes(trials[col], adapted[col], col))
-        n_distinct = adapted[col].nunique(dropna=True)
+        n_distinct = _n_distinct(adapted[col])
+        out.extend(_level_notes(trials[col], adapted[col], col, n_distinct))
         if n_distinct <= 1:
             what = "no value" if n_distinct == 0 else "a single value"
             out.append((col, f"the parameter takes {what}, so it explains nothing", 0,
@@ -244,22 +244,25 @@ def _checks(trials: pd.DataFrame) -> list[tuple]:
 
     if F.DIRECTION in cols:
         d = trials[F.DIRECTION]
-        parts = d.dropna().astype("str").str.lower().str.split(",")
-        ok = parts.map(lambda p: all(x.strip() in F.DIRECTIONS for x in p))
-        if not ok.all():
-            seen = ", ".join(sorted({str(v) for v in d.dropna()[~ok.to_numpy()]}))
-            out.append((F.DIRECTION, f"unknown directions: {seen}", int((~ok).sum()),
+        codes, uniques = pd.factorize(d)  # one check per distinct text, not per row
+        good = np.array([all(x.strip() in F.DIRECTIONS for x in str(u).lower().split(","))
+                         for u in uniques], dtype=bool)
+        bad = (codes >= 0) & ~good[codes] if len(uniques) else np.zeros(len(d), dtype=bool)
+        if bad.any():
+            seen = ", ".join(sorted({str(u) for u, g in zip(uniques, good, strict=True)
+                                     if not g}))
+            out.append((F.DIRECTION, f"unknown directions: {seen}", int(bad.sum()),
                         "use 'maximize' or 'minimize' (comma-joined per objective)."))
     if F.STUDY in cols:
         study_level = [c for c in cols if c in STUDY_LEVEL or c.startswith(F.STUDY_ATTR_PREFIX)]
+        study_codes, study_names = pd.factorize(trials[F.STUDY])
         for col in study_level:
-            n_per = trials[col].astype("str").where(trials[col].notna()).groupby(
-                trials[F.STUDY], sort=False).nunique()
-            mixed = n_per[n_per > 1]
-            if len(mixed):
-                rows = int(trials[F.STUDY].isin(mixed.index).sum())
+            mixed = _mixed_within(study_codes, len(study_names), trials[col])
+            if mixed.any():
+                names = study_names[mixed]
+                rows = int(mixed[study_codes[study_codes >= 0]].sum())
                 out.append((col, "differs within a study (it is a study-level fact): studies "
-                            + ", ".join(repr(s) for s in mixed.index), rows,
+                            + ", ".join(repr(s) for s in names), rows,
                             "use one value per study, or split the trials into separate "
                             "studies."))
 
@@ -290,7 +293,60 @@ def _checks(trials: pd.DataFrame) -> list[tuple]:
     return out
 
 
-def _level_notes(raw: pd.Series, levels: pd.Series, col: str) -> list[tuple]:
+def _duplicated_pairs(study: pd.Series, number: pd.Series) -> np.ndarray:
+    """Rows whose (study, number) pair occurs more than once (all copies marked).
+
+    Integer numbers within a span below 2**40 are packed with the study's
+    code into one int64 key (one hash of integers instead of a hash of
+    pairs); anything else falls back to pandas.
+    """
+    num = number.to_numpy()
+    codes, uniques = pd.factorize(study, use_na_sentinel=False)
+    if num.dtype.kind in "iu" and len(num):
+        lo, hi = int(num.min()), int(num.max())
+        span = hi - lo + 1
+        if span < 2**40 and len(uniques) < 2**22:
+            key = pd.Series(codes.astype(np.int64) * span + (num.astype(np.int64) - lo))
+            return key.duplicated(keep=False).to_numpy()
+    frame = pd.DataFrame({"s": codes, "n": number.to_numpy()})
+    return frame.duplicated(keep=False).to_numpy()
+
+
+def _mixed_within(codes: np.ndarray, ngroups: int, values: pd.Series) -> np.ndarray:
+    """Per study: whether *values* hold more than one distinct text (missing values ignored).
+
+    Values are compared as text (``str``), as a reader sees them; the texts
+    are made once per distinct value, then distinct (study, text) pairs are
+    counted.
+    """
+    vcodes, uniques = pd.factorize(values)
+    if len(uniques) <= 1:
+        return np.zeros(ngroups, dtype=bool)
+    _, text = np.unique(np.array([str(u) for u in uniques], dtype=object).astype(str),
+                        return_inverse=True)
+    ok = (vcodes >= 0) & (codes >= 0)
+    pairs = np.unique(codes[ok].astype(np.int64) * len(uniques) + text[vcodes[ok]])
+    return np.bincount(pairs // len(uniques), minlength=ngroups) > 1
+
+
+def _n_distinct(values: pd.Series) -> int:
+    """Distinct non-missing values, like ``Series.nunique`` (0 for unhashable values).
+
+    For numbers only "none, one or more" matters (the note on many levels is
+    about non-numeric values), so 2 stands for "two or more" there: one
+    comparison instead of a hash of every value.
+    """
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
+        arr = values.to_numpy()
+        arr = arr[~np.isnan(arr)] if arr.dtype.kind == "f" else arr
+        return 0 if not len(arr) else 1 + bool((arr != arr[0]).any())
+    try:
+        return int(values.nunique(dropna=True))
+    except TypeError:
+        return 0
+
+
+def _level_notes(raw: pd.Series, levels: pd.Series, col: str, n_levels: int) -> list[tuple]:
     """Notes on how the analyses read a parameter's values (choices, not defects)."""
     out = []
     if raw.dtype == object and levels is not raw:
@@ -305,15 +361,12 @@ def _level_notes(raw: pd.Series, levels: pd.Series, col: str) -> list[tuple]:
             out.append((col, "booleans mixed with numbers: True/False are kept apart from 1/0",
                         bools, "nothing to do; convert the column to one type if they are the "
                         "same level.", NOTE))
-    n_none = int((levels.astype(object) == F.NONE_LEVEL).sum() - (raw.astype(object)
-                                                                 == F.NONE_LEVEL).sum())
-    if n_none > 0:
-        out.append((col, "the categorical choice None is the level 'None' (not 'not used')",
-                    n_none, "nothing to do.", NOTE))
-    try:
-        n_levels = int(levels.nunique())
-    except TypeError:
-        n_levels = 0
+    if levels.dtype == object:  # (adapt() makes the level "None" in object columns)
+        n_none = int((levels.astype(object) == F.NONE_LEVEL).sum() - (raw.astype(object)
+                                                                     == F.NONE_LEVEL).sum())
+        if n_none > 0:
+            out.append((col, "the categorical choice None is the level 'None' (not 'not used')",
+                        n_none, "nothing to do.", NOTE))
     if n_levels > F.MAX_LEVELS and not F.is_numeric_param(levels):
         out.append((col, f"{n_levels} distinct values (more than {F.MAX_LEVELS}): no share, "
                     "no plot", 0, "group the values into fewer levels.", NOTE))

@@ -405,25 +405,32 @@ def test_scaling_verdict_single_budget_and_errors(rng):
 
 
 def test_param_consistency_verdict_matches_lstsq(rng):
-    """p_interaction and p_effect equal F tests from lstsq fits on the trials (hand-built)."""
+    """p_interaction and p_effect equal F tests from lstsq fits of the adjusted model (by hand).
+
+    Full: dropout (4 levels) and width (2) per budget; shared: dropout's indicators shared by
+    the budgets, width and the intercept per budget; none: without dropout.
+    """
     from scipy import stats
 
     t = _budgets_frame(rng, [0.0, 0.01, 0.02], dropout_optima=[0.0, 0.15, 0.3])
     pc = hi.param_consistency(t, params="dropout").iloc[0]
     y = t.value.to_numpy()
     row = pd.factorize(t.study_user_attrs_budget)[0]
-    col = pd.factorize(t.params_dropout, sort=True)[0]
-    def dummies(codes):
-        return (codes[:, None] == np.unique(codes)).astype(float)
+    budget = (row[:, None] == np.arange(3)).astype(float)
+    drop = (t.params_dropout.to_numpy()[:, None] == np.array([0.1, 0.2, 0.3])).astype(float)
+    wide = (t.params_width.to_numpy() == 2).astype(float)[:, None]
+    per_budget = np.hstack([budget[:, [b]] * np.c_[np.ones(len(y)), drop, wide]
+                            for b in range(3)])
+    rest = np.hstack([budget[:, [b]] * np.c_[np.ones(len(y)), wide] for b in range(3)])
+
     def rss(design):
         beta = np.linalg.lstsq(design, y, rcond=None)[0]
         return ((y - design @ beta) ** 2).sum()
-    r_full = rss(dummies(row * 4 + col))
-    r_add = rss(np.c_[dummies(row), dummies(col)[:, 1:]])
-    r_row = rss(dummies(row))
-    df_den = len(y) - 12
-    f_int = ((r_add - r_full) / 6) / (r_full / df_den)
-    f_eff = ((r_row - r_add) / 3) / (r_full / df_den)
+
+    r_full, r_shared, r_none = rss(per_budget), rss(np.c_[rest, drop]), rss(rest)
+    df_den = len(y) - 15
+    f_int = ((r_shared - r_full) / 6) / (r_full / df_den)
+    f_eff = ((r_none - r_shared) / 3) / (r_full / df_den)
     assert pc.p_interaction == pytest.approx(stats.f.sf(f_int, 6, df_den), rel=1e-6)
     assert pc.p_effect == pytest.approx(stats.f.sf(f_eff, 3, df_den), rel=1e-6)
     assert pc.verdict == "inconsistent" and pc.n_trials == len(y)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
@@ -187,7 +188,12 @@ def test_injected_study_name(tmp_path, capsys):
     status = cli.main(["report", str(source), "--direction", "maximize", "--format", "md",
                        "--out", str(tmp_path / "out"), "--quiet"])
     assert status == 0, capsys.readouterr().err
-    assert name in (tmp_path / "out" / "report.md").read_text()
+    # as a reader sees it: the Markdown rendered (a heading ending in " #" would lose the "#"
+    # if it were not escaped), tags stripped, entities decoded
+    from nbconvert.filters.markdown import markdown2html
+
+    rendered = markdown2html((tmp_path / "out" / "report.md").read_text())
+    assert name in html.unescape(re.sub(r"<[^>]+>", "", rendered))
     assert not list(tmp_path.rglob("pwned"))
 
 

@@ -438,3 +438,408 @@ def test_direction_mapping_in_load_of_a_folder(tmp_path):
     assert hi.best_trial(trials)["value"].tolist() == [3.0, 1.0]
     with pytest.raises(hi.TrialsError, match="'c'"):
         hi.load(tmp_path, direction={"c": "maximize"})
+
+
+# --- issue 15: a report succeeds whole or says why; text stays text ----------------
+import html as _html  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from html.parser import HTMLParser  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from hpo_insights import cli  # noqa: E402
+from hpo_insights.report import _build  # noqa: E402
+
+
+def _tiny_csv(tmp_path, study: str = "s", n: int = 8) -> str:
+    rows = pd.DataFrame({"study": study, "number": range(n), "state": "COMPLETE",
+                         "value": [float(i % 4) for i in range(n)],
+                         "params_a": [i % 2 for i in range(n)],
+                         "study_direction": "maximize"})
+    path = tmp_path / "trials.csv"
+    rows.to_csv(path, index=False)
+    return str(path)
+
+
+def _no_kernel(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(_build, "_client", refuse)
+
+
+def _outs(tmp_path):
+    """Output folders that cannot hold a report, each of a different kind."""
+    (tmp_path / "a-file").write_text("keep")
+    os.symlink(tmp_path / "gone", tmp_path / "dangling")
+    return {
+        "empty": "",
+        "blank": "   ",
+        "a-file": str(tmp_path / "a-file"),
+        "under-a-file": str(tmp_path / "a-file" / "sub" / "out"),
+        "dangling-symlink": str(tmp_path / "dangling"),
+        "under-dangling-symlink": str(tmp_path / "dangling" / "out"),
+        "name-too-long": str(tmp_path / ("n" * 300)),
+        "path-too-long": str(tmp_path / "/".join(["d" * 200] * 25)),
+    }
+
+
+@pytest.mark.parametrize("kind", ["empty", "blank", "a-file", "under-a-file", "dangling-symlink",
+                                  "under-dangling-symlink", "name-too-long", "path-too-long"])
+def test_out_unwritable_refused_before_kernel(kind, tmp_path, monkeypatch, capsys):
+    """Every --out that cannot hold a report: one line, exit 2, no kernel, nothing created."""
+    _no_kernel(monkeypatch)
+    out = _outs(tmp_path)[kind]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    status = cli.main(["report", _tiny_csv(tmp_path), "--out", out, "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2, err
+    assert len(err) == 1 and err[0].startswith("hpo-insights: error: ") and "--out" in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before + ["trials.csv"]
+    assert (tmp_path / "a-file").read_text() == "keep"
+    assert not list(Path.cwd().glob(".hpo-insights-staging-*"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_out_read_only_refused_before_kernel(tmp_path, monkeypatch, capsys):
+    """A read-only folder (or one under it): one line, exit 2, before any kernel."""
+    _no_kernel(monkeypatch)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        for out in (locked, locked / "sub"):
+            status = cli.main(["report", _tiny_csv(tmp_path), "--out", str(out), "--quiet"])
+            err = capsys.readouterr().err.strip().splitlines()
+            assert status == 2 and len(err) == 1 and "permission denied" in err[0]
+    finally:
+        locked.chmod(0o755)
+
+
+def test_out_folder_holding_a_folder_of_a_report_name_refused(tmp_path, monkeypatch, capsys):
+    """A folder named report.md where the report writes a file: refused, and kept."""
+    _no_kernel(monkeypatch)
+    (tmp_path / "out" / "report.md").mkdir(parents=True)
+    (tmp_path / "out" / "report.md" / "notes.txt").write_text("mine")
+    status = cli.main(["report", _tiny_csv(tmp_path), "--out", str(tmp_path / "out"), "--quiet"])
+    assert status == 2 and "'report.md'" in capsys.readouterr().err
+    assert (tmp_path / "out" / "report.md" / "notes.txt").read_text() == "mine"
+
+
+def _hostile_name() -> str:
+    # OSC window title + BEL, clear screen, cursor movement, C1 CSI, bidi override, DEL
+    return "st\x1b]0;owned\x07ud\x1b[2J\x1b[1A\x9b31my\u202eeman\u2066x\x7f"
+
+
+_RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+
+
+def test_stale_report_files_replaced_symlink_not_followed_controls_visible(tmp_path):
+    """One real run (subprocess): stale own files go, a planted symlink is not followed,
+    unrelated files stay, and no progress line carries a raw control character."""
+    out = tmp_path / "out"
+    (out / "report_files").mkdir(parents=True)
+    (out / "report.html").write_text("<p>last run</p>")
+    (out / "report_files" / "old_figure.png").write_bytes(b"old")
+    (out / "report.ipynb").write_text("{}")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("do not overwrite")
+    os.symlink(victim, out / "report.md")
+    (out / "notes.txt").write_text("unrelated")
+    source = _tiny_csv(tmp_path, study=_hostile_name())
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    run = subprocess.run([sys.executable, "-m", "hpo_insights", "report", source, "--out",
+                          str(out), "--format", "md"], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert victim.read_text() == "do not overwrite"
+    assert (out / "report.md").is_file() and not (out / "report.md").is_symlink()
+    assert not (out / "report.html").exists()
+    assert not (out / "report_files" / "old_figure.png").exists()
+    assert (out / "notes.txt").read_text() == "unrelated"
+    assert json.loads((out / "report.ipynb").read_text())["cells"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "notes.txt", "report.ipynb", "report.md", "report_files"]
+    assert list((tmp_path / "tmp").iterdir()) == []
+    lines = run.stderr.splitlines()
+    assert any("\\x1b]0;owned\\x07" in line and "\\u202e" in line for line in lines), lines
+    assert not _RAW_CONTROL.search(run.stderr + run.stdout)
+
+
+def _start(argv, tmp_path, **env):
+    environ = {**os.environ, "TMPDIR": str(tmp_path / "tmp"),
+               "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), **env}
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    return subprocess.Popen([sys.executable, "-m", "hpo_insights", *argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=environ)
+
+
+def _previous_report(out: Path) -> dict:
+    (out / "report_files").mkdir(parents=True)
+    files = {"report.html": "<p>previous</p>", "report.md": "previous",
+             "report.ipynb": "{}", "report_files/f.png": "png"}
+    for name, text in files.items():
+        (out / name).write_text(text)
+    return files
+
+
+def _kernels_of(tmp_path) -> list[str]:
+    """Processes still running with a connection file of this test's runtime folder."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if str(tmp_path / "runtime") in cmd:
+            found.append(cmd)
+    return found
+
+
+@pytest.mark.parametrize(("signum", "status", "when"), [
+    (signal.SIGINT, 130, "study "), (signal.SIGTERM, 143, "exporting")],
+    ids=["sigint-during-a-section", "sigterm-during-export"])
+def test_sigint_exits_130_and_cleans_up(signum, status, when, tmp_path):
+    """A real signal mid-run: one line, 130/143, the previous report intact, no temporary
+    folder, no staging folder, no kernel left."""
+    out = tmp_path / "out"
+    previous = _previous_report(out)
+    proc = _start(["report", _tiny_csv(tmp_path), "--out", str(out)], tmp_path)
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if when in line:
+            proc.send_signal(signum)
+            break
+    rest_out, rest_err = proc.communicate(timeout=60)
+    err = "".join(seen) + rest_err
+    assert proc.returncode == status, err
+    last = [line for line in err.splitlines() if not line.startswith("hpo-insights: [")]
+    assert len(last) == 1 and last[0].startswith("hpo-insights: ") and "SIG" in last[0], err
+    assert "Traceback" not in err and "kernel died" not in err and rest_out == ""
+    assert {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} == set(previous)
+    assert all((out / name).read_text() == text for name, text in previous.items())
+    assert list((tmp_path / "tmp").iterdir()) == []
+    time.sleep(0.5)
+    assert _kernels_of(tmp_path) == []
+
+
+def test_figure_that_fails_to_draw_fails_the_report(tmp_path):
+    """A figure that cannot be drawn (here: LaTeX text without LaTeX) fails the report with
+    its section named: exit 2, one line, nothing written."""
+    import shutil
+
+    if shutil.which("latex"):
+        pytest.skip("LaTeX is installed: usetex figures draw")
+    rc = tmp_path / "matplotlibrc"
+    rc.write_text("text.usetex: True\n")
+    proc = _start(["report", _tiny_csv(tmp_path), "--out", str(tmp_path / "out"), "--quiet"],
+                  tmp_path, MATPLOTLIBRC=str(rc))
+    stdout, stderr = proc.communicate(timeout=120)
+    lines = stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, stderr
+    assert re.search(r"failed in section 'study s: \w+': a figure failed to draw: .*latex",
+                     lines[0]), lines[0]
+    assert not (tmp_path / "out").exists()
+    kept = Path(re.search(r"kept in (\S+report\.ipynb)", lines[0]).group(1))
+    assert kept.is_file() and not (kept.parent / "report_trials.pkl").exists()
+    shutil.rmtree(kept.parent)
+
+
+def test_message_on_ascii_stdout(tmp_path):
+    """With an ASCII stdout (C locale), a non-ASCII --out and study name still print."""
+    nb_path = _executed_notebook(tmp_path, ["print('caf\\u00e9 \\u202e')"])
+    out = tmp_path / "r\u00e9sum\u00e9-\u62a5\u544a"
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "LC_ALL": "C", "LANG": "C"}
+    run = subprocess.run([sys.executable, "-m", "hpo_insights", "export", str(nb_path),
+                          "--out", str(out)], capture_output=True, env=env, timeout=60)
+    assert run.returncode == 0, run.stderr
+    stdout = run.stdout.decode("ascii")  # nothing but ASCII was written
+    assert stdout.startswith("Report written: ") and "r\\xe9sum\\xe9-\\u62a5\\u544a" in stdout
+    assert (out / "report.html").is_file()
+    bad = subprocess.run([sys.executable, "-m", "hpo_insights", "report", str(out / "nope.db"),
+                          "--out", str(out)], capture_output=True, env=env, timeout=60)
+    assert bad.returncode == 2 and b"Traceback" not in bad.stderr
+    assert len(bad.stderr.decode("ascii").strip().splitlines()) == 1
+
+
+def _executed_notebook(tmp_path, sources, *, outputs=None) -> Path:
+    """A notebook as Jupyter saves it after Run All: counts 1..n, outputs given or run here."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    if outputs is None:
+        NotebookClient(nb, kernel_name="python3").execute()
+    else:
+        for k, (cell, outs) in enumerate(zip(nb.cells, outputs, strict=True), start=1):
+            cell.execution_count = k
+            cell.outputs = outs
+    path = tmp_path / "nb" / "report.ipynb"
+    path.parent.mkdir(exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+class _Active(HTMLParser):
+    """Everything in a page that could run code or fetch something when it opens."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "iframe", "object", "embed", "frame", "applet", "base", "meta",
+                   "form", "link"):
+            if tag == "meta" and not any(k == "http-equiv" for k, _ in attrs):
+                return
+            if tag == "link" and all(v != "import" for k, v in attrs if k == "rel"):
+                return
+            self.found.append(tag)
+        for key, value in attrs:
+            plain = re.sub(r"[\x00-\x20]", "", _html.unescape(value or "")).lower()
+            if key.startswith("on") or key == "srcdoc":
+                self.found.append(f"{tag} {key}=")
+            elif plain.startswith(("javascript:", "vbscript:", "data:text/html")):
+                self.found.append(f"{tag} {key}={plain[:30]}")
+            elif key == "src" and tag in ("img", "image", "video", "audio", "source") and \
+                    not plain.startswith("data:image/"):
+                self.found.append(f"{tag} src={plain[:30]}")
+            elif key == "style" and re.search(r"url\(|expression|@import", plain):
+                self.found.append(f"{tag} style={plain[:30]}")
+
+
+def _active_content(text: str) -> list[str]:
+    scan = _Active()
+    scan.feed(text)
+    return scan.found
+
+
+_ATTACKS = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    '<img src="x" onerror="alert(1)">',
+    "<img src=data:image/png;base64,AA ONLOAD=alert(1)>",
+    '<a href="jav&#x61;script:alert(1)">link</a>',
+    '<a href=" JaVaScRiPt:alert(1)">link</a>',
+    "<svg onload=alert(1)><circle r=1 /></svg>",
+    '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+    '<object data="data:text/html,<script>alert(1)</script>"></object>',
+    "<body onpageshow=alert(1)>",
+    '<div style="background:url(https://evil.example/t.png)">x</div>',
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+    "<details open ontoggle=alert(1)><summary>s</summary></details>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<form action="javascript:alert(1)"><button>go</button></form>',
+]
+
+
+def test_export_strips_active_content(tmp_path, capsys):
+    """export removes scripts, handlers, javascript: URLs and JavaScript outputs from a
+    notebook's Markdown cells, raw cells and outputs; --keep-active-content keeps them."""
+    import nbformat
+
+    out = nbformat.v4.new_output
+    attack = "\n".join(_ATTACKS)
+    outputs = [
+        [out("display_data", data={"application/javascript": "alert('js output')",
+                                   "text/plain": "<js>"})],
+        [out("display_data", data={"text/html": f"<p>html output</p>{attack}",
+                                   "text/plain": "html"})],
+        [out("display_data", data={"text/markdown": f"markdown output {attack}"})],
+        [out("display_data", data={
+            "image/svg+xml": '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
+                             "<script>alert(1)</script><rect width='1' height='1'/></svg>"})],
+        [out("execute_result", data={"text/html": "<b>ok</b><script>1</script>"},
+             execution_count=5)],
+    ]
+    path = _executed_notebook(tmp_path, ["a", "b", "c", "d", "e"], outputs=outputs)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"# Title\n\nreader's note {attack}"))
+    nb.cells.append(nbformat.v4.new_raw_cell(attack, metadata={"format": "text/html"}))
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nbformat.write(nb, path)
+    assert cli.main(["export", str(path)]) == 0
+    page = (path.parent / "report.html").read_text()
+    markdown = (path.parent / "report.md").read_text()
+    assert _active_content(page) == []
+    assert _active_content(markdown) == []
+    assert "alert('js output')" not in page + markdown
+    for text in ("html output", "markdown output", "reader's note", "link", "<b>ok</b>"):
+        assert text in page, text
+    capsys.readouterr()
+    assert cli.main(["export", str(path), "--keep-active-content"]) == 0
+    kept = (path.parent / "report.html").read_text()
+    assert "<script>alert(1)</script>" in kept and 'onerror="alert(1)"' in kept
+
+
+def test_markdown_dollar_and_markup_from_data_is_text():
+    """Names and values with $, $$, emoji codes, heading and list markers: every $ in the
+    Markdown (report and notebook cells) is escaped, and the rendered text equals the data."""
+    from nbconvert.filters.markdown import markdown2html
+
+    names = ["$x$", "$$", "$a_b_c$", "cost $5 and $6", "#1", "- item", ":tada:", "a #"]
+    frames = []
+    for name in names:
+        frames.append(pd.DataFrame({
+            "study": name, "number": range(6), "state": "COMPLETE",
+            "value": [0.1, 0.5, 0.2, 0.7, 0.3, 0.9], "study_direction": "maximize",
+            "params_opt": [name, "plain", name, "plain", name, "plain"],
+        }))
+    trials = pd.concat(frames, ignore_index=True)
+    md = hi.report.render(trials)
+    assert not re.search(r"(?<!\\)\$", md), [line for line in md.splitlines() if "$" in line]
+    nb = hi.report.notebook(trials, {"source": None, "studies": None, "objective": None,
+                                     "direction": None, "params": None, "title": "$T$",
+                                     "trials_file": "t.pkl"}, title="$T$")
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            assert not re.search(r"(?<!\\)\$", cell.source), cell.source
+    shown = _html.unescape(re.sub(r"<[^>]+>", "", markdown2html(md)))
+    for name in names:
+        assert name.strip() in shown, name
+
+
+@pytest.mark.parametrize(("frame", "flag", "python"), [
+    (lambda t: t.drop(columns="study_direction"), "--direction", "direction="),
+    (lambda t: t.drop(columns="value").assign(values_a=t["value"], values_b=t["value"]),
+     "--objective", "objective="),
+    (lambda t: t.drop(columns="params_a"), "--param", "params="),
+], ids=["no-direction", "two-objectives", "no-parameters"])
+def test_cli_errors_name_the_flags(frame, flag, python, tmp_path, capsys, monkeypatch):
+    """Errors raised from the CLI name --direction / --objective / --param / --study, never
+    Python arguments."""
+    _no_kernel(monkeypatch)
+    path = tmp_path / "t.csv"
+    frame(pd.read_csv(_tiny_csv(tmp_path))).to_csv(path, index=False)
+    assert cli.main(["report", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert flag in err and python not in err, err
+    assert not re.search(r"\b[a-z_]+=[\['(<]", err), err
+    assert cli.main(["report", str(path), "--study", "nope", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert not re.search(r"\b[a-z_]+=", err), err
+
+
+def test_study_without_parameters_gets_a_hint_the_cli_can_act_on(tmp_path, capsys,
+                                                                 monkeypatch):
+    """An Optuna study whose trials suggested nothing: the line names it and --study."""
+    _no_kernel(monkeypatch)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    optuna.create_study(study_name="bare", storage=url).optimize(lambda t: 1.0, n_trials=3)
+    optuna.create_study(study_name="tuned", storage=url).optimize(
+        lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    assert cli.main(["report", url, "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "'bare'" in err and "--study" in err and "'tuned'" in err, err
+    assert "columns other than" not in err
+    assert cli.main(["report", url, "--study", "bare", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--study" in err and "=" not in err.split("error:", 1)[1], err

@@ -486,3 +486,79 @@ def test_conditional_parameter_keeps_its_parent(rng):
     expect_mom = (rss(np.hstack([ones, ocol])) - full - 2 * ms) / ss_t
     assert ve.share_adjusted["opt"] == pytest.approx(expect_opt, rel=1e-7)
     assert ve.share_adjusted["momentum"] == pytest.approx(expect_mom, rel=1e-7)
+
+
+def _type_ii_by_lstsq(y: np.ndarray, blocks: dict[str, np.ndarray]) -> dict[str, tuple]:
+    """Independent type-II sums of squares: numpy lstsq on the full n x p design, per block."""
+    from scipy import stats
+
+    n = len(y)
+    ones = np.ones((n, 1))
+
+    def fit(names):
+        x = np.hstack([ones, *(blocks[q] for q in names)])
+        beta, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
+        return float(((y - x @ beta) ** 2).sum()), int(rank)
+
+    names = list(blocks)
+    full, rank = fit(names)
+    ms = full / (n - rank)
+    sst = float(((y - y.mean()) ** 2).sum())
+    out = {}
+    for q in names:
+        reduced, rank_q = fit([o for o in names if o != q])
+        df = rank - rank_q
+        ss = reduced - full
+        out[q] = ((ss - df * ms) / sst, stats.f.sf(ss / df / ms, df, n - rank)) if df else (
+            np.nan, np.nan)
+    return out
+
+
+def _smooth_block(x: np.ndarray, log: bool) -> np.ndarray:
+    """z and z**2 (centred) of the values on their scale, over the trials that have one;
+    0 elsewhere (a conditional parameter), the docs/statistics.md definition."""
+    has = ~np.isnan(x)
+    u = np.log10(x[has]) if log else x[has]
+    z = (u - u.mean()) / u.std()
+    block = np.zeros((len(x), 2))
+    block[has, 0] = z
+    block[has, 1] = z * z - (z * z).mean()
+    return block
+
+
+@pytest.mark.parametrize("n", [400, 5000])
+def test_adjusted_equals_lstsq_to_1e9(rng, n, monkeypatch):
+    """The fast path (cross-products summed over row blocks) equals a dense lstsq of the
+    design to 1e-9: smooth log and linear terms, categoricals, a conditional parameter, an
+    aliased twin (not separable: NaN), two studies, several row blocks."""
+    from hpo_insights import importance
+
+    monkeypatch.setattr(importance, "CHUNK", 777)
+    frames, expect = [], {}
+    for s in ("a", "b"):
+        lr = 10 ** rng.uniform(-5, -2, n)
+        drop = rng.uniform(0, 0.5, n)
+        opt = rng.choice(["adam", "sgd", "rms"], n)
+        layers = rng.choice([2, 4, 8], n)
+        mom = np.where(opt == "sgd", rng.uniform(0.5, 0.99, n), np.nan)
+        y = (-(np.log10(lr) + 3.5) ** 2 * 0.01 - 0.03 * drop + 0.004 * (opt == "adam")
+             + 0.01 * np.nan_to_num(mom) + rng.normal(0, 0.01, n))
+        frames.append(pd.DataFrame({
+            "study": s, "number": range(n), "state": "COMPLETE", "value": y,
+            "params_lr": lr, "params_drop": drop, "params_opt": opt, "params_layers": layers,
+            "params_twin": layers, "params_mom": mom}))
+        dummies = {q: pd.get_dummies(v.astype(str), drop_first=True).to_numpy(dtype=float)
+                   for q, v in (("opt", opt), ("layers", layers), ("twin", layers))}
+        blocks = {"lr": _smooth_block(lr, True), "drop": _smooth_block(drop, False),
+                  **dummies, "mom": _smooth_block(mom, False)}
+        expect[s] = _type_ii_by_lstsq(y, blocks)
+    trials = pd.concat(frames, ignore_index=True)
+    ve = hi.variance_explained(trials, ci=False)
+    for row in ve.itertuples():
+        share, p = expect[row.study][row.param]
+        if np.isnan(share):
+            assert np.isnan(row.share_adjusted) and np.isnan(row.p_adjusted)
+            continue
+        assert row.share_adjusted == pytest.approx(share, abs=1e-9)
+        assert row.p_adjusted == pytest.approx(p, rel=1e-9, abs=1e-300)
+    assert ve.set_index(["study", "param"]).share_adjusted.isna().sum() == 4  # layers, twin

@@ -517,3 +517,45 @@ def test_tensorboard_hparams_json(tmp_path):
     assert out["value"].tolist() == [0.9, 0.7, 0.8]
     assert set(out["state"]) == {"COMPLETE"}
     assert set(out["study"]) == {"hparams_table"}
+
+
+def test_readers_extension_point(tmp_path, monkeypatch):
+    """A reader inserted into READERS reads its sources; load is a loop over the list."""
+    from hpo_insights.io import readers, sources
+    from hpo_insights.io.canonical import finish
+
+    path = tmp_path / "runs.mytool"
+    path.write_text("0.5\n0.25\n")
+
+    def read(source, request):
+        values = [float(x) for x in Path(source).read_text().split()]
+        frame = pd.DataFrame({"study": "mytool", "number": range(len(values)),
+                              "state": "complete", "value": values, "params_x": [1, 2]})
+        return finish(frame, request.studies, request.direction, request.metric_name,
+                      request.label)
+
+    with pytest.raises(hi.TrialsError, match="unknown file type '.mytool'"):
+        hi.load(path)
+    mine = readers.Reader("a mytool file", lambda s: str(s).endswith(".mytool"), read)
+    monkeypatch.setattr(sources, "READERS", [mine, *sources.READERS])
+    out = hi.load(path, direction="minimize")
+    assert out["state"].tolist() == ["COMPLETE", "COMPLETE"]
+    assert out["value"].tolist() == [0.5, 0.25]
+    assert out["study_direction"].tolist() == ["minimize", "minimize"]
+
+
+def test_table_readers_extension_point(monkeypatch):
+    """A table shape inserted into TABLE_READERS renames DataFrames of that shape."""
+    from hpo_insights.io import readers, tables
+
+    table = pd.DataFrame({"cfg:lr": [0.1, 0.2], "score": [0.7, 0.8]})
+
+    def read(t, request):
+        return pd.DataFrame({"params_lr": t["cfg:lr"], "value": t["score"]})
+
+    shape = readers.Reader("cfg: table", lambda t: any(c.startswith("cfg:") for c in t.columns),
+                           read)
+    monkeypatch.setattr(tables, "TABLE_READERS", [shape, *tables.TABLE_READERS])
+    out = hi.load(table, studies="mine")
+    assert out[["study", "number", "state", "params_lr", "value"]].values.tolist() == [
+        ["mine", 0, "COMPLETE", 0.1, 0.7], ["mine", 1, "COMPLETE", 0.2, 0.8]]

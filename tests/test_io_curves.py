@@ -123,7 +123,7 @@ def test_curve_readers_extension_point(tmp_path, monkeypatch):
     pd.DataFrame({"trial": [1, 0, 0], "it": [0, 1, 0], "loss": [0.5, 0.25, 1.0]}).to_csv(
         path, index=False)
 
-    def read(source, studies, label):
+    def read(source, request):
         table = pd.read_csv(source)
         return pd.DataFrame({"study": "progress", "number": table["trial"], "state": "complete",
                              "step": table["it"], "value": table["loss"]})

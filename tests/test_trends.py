@@ -325,8 +325,8 @@ def test_shape_tests_labels_and_blocks():
                   np.zeros(3)))
     cat = [np.concatenate(p) for p in zip(*parts, strict=True)]
     got = shape_tests(*cat, 7)
-    assert list(got["trend"]) == ["increasing", "decreasing", "peaked", "valley", "flat",
-                                  "inconclusive", "inconclusive"]
+    assert list(got["trend"]) == ["increasing", "decreasing", "peaked", "valley",
+                                  "no evidence", "inconclusive", "inconclusive"]
     assert got["effect"][0] == pytest.approx(0.3) and got["effect"][1] == pytest.approx(-0.3)
     assert got["effect"][2] > 0 > got["effect"][3]  # the middle above / below the ends
     assert got["effect_low"][0] < 0.3 < got["effect_high"][0]
@@ -411,7 +411,7 @@ def test_shape_through_the_api_matches_least_squares(rng):
      ([0.74, 0.73, 0.72, 0.71, 0.70], "maximize", "decreasing"),
      ([0.70, 0.73, 0.74, 0.73, 0.70], "maximize", "peaked"),
      ([0.74, 0.71, 0.70, 0.71, 0.74], "minimize", "valley"),
-     ([0.72, 0.72, 0.72, 0.72, 0.72], "maximize", "flat")],
+     ([0.72, 0.72, 0.72, 0.72, 0.72], "maximize", "no evidence")],
 )
 def test_shape_labels_follow_the_objective(rng, means, direction, label):
     """Clear shapes (noise sd 0.002) get their label; labels describe the objective."""
@@ -419,11 +419,18 @@ def test_shape_labels_follow_the_objective(rng, means, direction, label):
     ct = hi.classify_trend(t, params="x", method="shape").iloc[0]
     assert ct.trend == label
     best = np.argmax(means) if direction == "maximize" else np.argmin(means)
-    if label != "flat":
+    if label != "no evidence":
         assert ct.best_value == best and ct.p_value < 0.001
         assert ct.effect_low <= ct.effect <= ct.effect_high
     else:
         assert ct.p_value > 0.05 and ct.effect_low < 0 < ct.effect_high
+        # "flat" only as an equivalence statement: the effect shown below a stated margin
+        wide = hi.classify_trend(t, params="x", method="shape", min_effect=0.01).iloc[0]
+        assert wide.trend == "flat"
+        half_width = max(abs(ct.effect_low), abs(ct.effect_high))
+        narrow = hi.classify_trend(t, params="x", method="shape",
+                                   min_effect=half_width / 4).iloc[0]
+        assert narrow.trend == "no evidence"
 
 
 def test_shape_inconclusive_and_unordered(rng):
@@ -480,6 +487,22 @@ def test_collapsed_trials_left_out_by_default(rng):
         kept[kept.params_x == 2].value.mean())
     with pytest.raises(TypeError, match="exclude_collapsed"):
         hi.value_table(t, params="x", exclude_collapsed="yes")
+
+
+def test_collapse_exclusion_equals_dropping_the_rows(rng):
+    """Leaving collapsed trials out (no copy of the kept rows) equals dropping them by hand,
+    including a study whose every trial collapsed (absent from the result)."""
+    t, flagged = _with_collapse(rng)
+    gone = t.assign(study="all-collapsed", user_attrs_pred_max=0.12)
+    both = pd.concat([t, gone, t.assign(study="later")], ignore_index=True)
+    mask = hi.detect_collapse(both).collapsed.fillna(False).to_numpy()
+    kept = both[~mask]
+    for func, kw in ((hi.value_table, {}), (hi.classify_trend, {"method": "shape"}),
+                     (hi.classify_trend, {"method": "endpoints"})):
+        got = func(both, **kw).drop(columns="n_excluded")
+        want = func(kept, exclude_collapsed=False, **kw).drop(columns="n_excluded")
+        assert "all-collapsed" not in set(got.study)
+        pd.testing.assert_frame_equal(got, want)
 
 
 def test_shape_is_pure_and_seedless(rng):

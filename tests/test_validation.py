@@ -163,3 +163,32 @@ def test_bad_arguments(good):
         hi.validate([1, 2])
     with pytest.raises(ValueError, match="errors must be"):
         hi.validate(good, errors="ignore")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_row_counts_equal_plain_pandas(seed):
+    """Duplicate pairs, mixed study-level values and directions count as plain pandas counts."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    number = rng.integers(0, 150, n) * (10**13 if seed == 5 else 1)  # last: a wide span
+    t = pd.DataFrame({
+        "study": rng.choice(["a", "b", "c", None], n, p=[0.3, 0.3, 0.3, 0.1]),
+        "number": number, "state": "COMPLETE", "value": rng.normal(size=n),
+        "params_x": rng.integers(0, 3, n),
+        "study_direction": rng.choice(["maximize", "minimize", "up", None], n,
+                                      p=[0.6, 0.1, 0.05, 0.25]),
+        "study_user_attrs_budget": rng.choice([1, "1", 2.5, None], n),
+    })
+    report = hi.validate(t, errors="report").set_index("column")
+    dup = t.duplicated(["study", "number"], keep=False).sum()
+    rows = report.loc[report.problem.str.contains("duplicate"), "n_rows"]
+    assert (rows.iloc[0] if len(rows) else 0) == dup
+    for col in ("study_direction", "study_user_attrs_budget"):
+        per = t[col].astype("str").where(t[col].notna()).groupby(t.study).nunique()
+        expect = int(t.study.isin(per[per > 1].index).sum())
+        rows = report.loc[report.index == col]
+        rows = rows[rows.problem.str.contains("differs within")]
+        assert (rows.n_rows.iloc[0] if len(rows) else 0) == expect
+    bad = t.study_direction.notna() & ~t.study_direction.isin(["maximize", "minimize"])
+    rows = report[report.problem.str.startswith("unknown directions")]
+    assert (rows.n_rows.iloc[0] if len(rows) else 0) == bad.sum()

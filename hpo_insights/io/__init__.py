@@ -6,8 +6,12 @@
 intermediate values. All are read-only: a storage is opened so that nothing can
 be written to it and no file is created beside it.
 
-One module per source family: ``optuna`` (storages, read with SQL), ``journal``
-(Optuna journal files), ``tables`` (csv/parquet/json files, folders, DataFrames),
+:func:`load` is a loop over :data:`hpo_insights.io.sources.READERS`: the first
+reader that accepts the source reads it (the protocol is in
+:mod:`hpo_insights.io.readers`; a DataFrame's shape is recognised by
+:data:`hpo_insights.io.tables.TABLE_READERS`). One module per source family:
+``optuna`` (storages, read with SQL), ``journal`` (Optuna journal files),
+``files`` (csv/parquet/json files), ``tables`` (whose table a DataFrame is),
 ``ray``, ``mlflow``, ``wandb``, ``dashboard`` (tools' exports), ``curves``
 (learning curves) and ``canonical`` (dtypes, column order, states).
 """
@@ -21,25 +25,22 @@ from typing import Any
 
 import pandas as pd
 
+from hpo_insights import _arguments
 from hpo_insights import _frame as F
-from hpo_insights import _guard
 from hpo_insights._errors import TrialsError
-from hpo_insights.io import sklearn
-from hpo_insights.io.canonical import _finish
+from hpo_insights.io import sources
+from hpo_insights.io.canonical import finish
 from hpo_insights.io.curves import load_curves
+from hpo_insights.io.files import TABLE_SUFFIXES
 from hpo_insights.io.folds import load_folds
-from hpo_insights.io.journal import is_journal, load_journal
 from hpo_insights.io.optuna import (
-    _OPTUNA_HINT,
-    DEFAULT_TIMEOUT,
+    OPTUNA_HINT,
     SQLITE_SUFFIXES,
-    _check_timeout,
-    _load_storage,
-    _studies_frame,
-    _url_scheme,
+    check_timeout,
     mask_url,
+    studies_frame,
 )
-from hpo_insights.io.tables import TABLE_SUFFIXES, _flatten_columns, _from_table, _read_table
+from hpo_insights.io.readers import DEFAULT_TIMEOUT, Request, as_path
 
 __all__ = ["from_optuna", "load", "load_curves", "load_folds"]
 
@@ -141,111 +142,34 @@ def load(
     (['minimize', 'minimize'], ['loss', 'loss'])
     """
     F.study_names(studies)  # TypeError / TrialsError for a malformed studies=
-    study = studies
-    timeout = _check_timeout(timeout)
-    _guard.names("objective", objective)
-    _guard.names("params", params)
-    _guard.text("metric_name", metric_name)
-    if sklearn.is_search(source) or sklearn.is_cv_results(source):
-        return sklearn.load_sklearn(source, studies=studies, objective=objective,
-                                    direction=direction, metric_name=metric_name)
-    if isinstance(source, pd.DataFrame):
-        if len(source) == 0:
-            raise TrialsError(
-                "The DataFrame is empty (0 rows): there are no trials to load."
-            )
-        frame = _from_table(source, study, objective, params, "the DataFrame")
-        return _finish(frame, study, direction, metric_name, "the DataFrame")
-    if not isinstance(source, (str, os.PathLike)):
+    timeout = check_timeout(timeout)
+    _arguments.names("objective", objective)
+    _arguments.names("params", params)
+    _arguments.text("metric_name", metric_name)
+    text = as_path(source)
+    request = Request(
+        studies=studies, objective=objective, params=params, direction=direction,
+        metric_name=metric_name, timeout=timeout,
+        label=repr(mask_url(text)) if text is not None else "the DataFrame",
+    )
+    for reader in sources.READERS:
+        if reader.accepts(source):
+            return reader.read(source, request)
+    if text is None:
         raise TypeError(
             "source must be a storage URL, a file or folder path, a DataFrame or a fitted "
             "scikit-learn search (or its cv_results_), got "
             f"{type(source).__name__} instead."
         )
-    text = os.fspath(source)
-    label = repr(mask_url(text))
-    tool = _tool_source(text)
-    if tool is not None:
-        return tool(text, study, objective=objective, params=params, direction=direction,
-                    metric_name=metric_name)
-    scheme = _url_scheme(text)
-    if scheme is not None:
-        frame = _load_storage(text, scheme, study, timeout=timeout)
-        return _finish(frame, None, direction, metric_name, label)
-    path = Path(text)
-    if path.suffix.lower() in SQLITE_SUFFIXES:
-        frame = _load_storage(text, "sqlite-file", study, timeout=timeout)
-        return _finish(frame, None, direction, metric_name, label)
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in TABLE_SUFFIXES)
-        if not files:
-            raise TrialsError(
-                f"The folder {text!r} holds no trials files: expected "
-                f"{', '.join(TABLE_SUFFIXES)} files (one study each), found none."
-            )
-        frames = [
-            _from_table(_read_table(p), None, objective, params, repr(str(p)),
-                        default_study=p.stem)
-            for p in files
-        ]
-        _one_file_per_study(frames, files)
-        frame = pd.concat(frames, ignore_index=True)
-        return _finish(frame, study, direction, metric_name, repr(text))
-    if not path.exists():
+    if not Path(text).exists():
         raise TrialsError(
             f"No such file or folder: {text!r}. Pass an Optuna storage URL "
             "(sqlite:///file.db, postgresql://...), a .db/.csv/.parquet/.json file or a folder."
         )
-    if is_journal(path):
-        frame = load_journal(path, study, repr(text))
-        return _finish(frame, None, direction, metric_name, repr(text))
-    if path.suffix.lower() not in TABLE_SUFFIXES:
-        raise TrialsError(
-            f"Cannot read {text!r}: unknown file type {path.suffix!r}. Expected an Optuna "
-            f"storage ({', '.join(SQLITE_SUFFIXES)}) or a table ({', '.join(TABLE_SUFFIXES)})."
-        )
-    table = _flatten_columns(_read_table(path))
-    has_study = F.STUDY in table.columns
-    name = study if isinstance(study, str) and not has_study else path.stem
-    frame = _from_table(table, None, objective, params, repr(text), default_study=name)
-    return _finish(frame, study if has_study or not isinstance(study, str) else None,
-                   direction, metric_name, repr(text))
-
-
-def _one_file_per_study(frames: list[pd.DataFrame], files: list[Path]) -> None:
-    """Two files of a folder naming one study would pool silently: an error naming them."""
-    seen: dict = {}
-    for frame, path in zip(frames, files, strict=True):
-        for name in pd.unique(frame[F.STUDY]):
-            if name in seen:
-                raise TrialsError(
-                    f"Two files name the study {name!r}: {seen[name].name!r} and "
-                    f"{path.name!r}. A folder holds one study per file: rename the study in "
-                    "one of them (its 'study' column), or load the files one by one."
-                )
-            seen[name] = path
-
-
-def _tool_source(text: str) -> Any:
-    """The loader of another tool's store or folder at *text* (MLflow, Ray Tune), if any."""
-    from hpo_insights.io import mlflow, ray
-
-    lower = text.lower()
-    if lower.startswith("sqlite:///"):
-        path = Path(text[len("sqlite:///"):].split("?", 1)[0])
-    elif lower.startswith("file:"):  # MLflow's file-store URI, file:///path/mlruns
-        path = Path(text[len("file://"):] if lower.startswith("file://") else text[len("file:"):])
-    else:
-        path = Path(text)
-    # no wait on a writer's lock here: a locked Optuna storage then waits timeout= once
-    if path.suffix.lower() in SQLITE_SUFFIXES and mlflow.is_mlflow_sqlite(path, timeout=0):
-        return mlflow.load_mlflow
-    if path.is_dir():
-        if ray.is_ray_experiment(path):
-            return ray.load_ray
-        if mlflow.is_mlflow_store(path):
-            return mlflow.load_mlflow
-    return None
+    raise TrialsError(
+        f"Cannot read {text!r}: unknown file type {Path(text).suffix!r}. Expected an Optuna "
+        f"storage ({', '.join(SQLITE_SUFFIXES)}) or a table ({', '.join(TABLE_SUFFIXES)})."
+    )
 
 
 def from_optuna(studies: Any) -> pd.DataFrame:
@@ -283,7 +207,7 @@ def from_optuna(studies: Any) -> pd.DataFrame:
     try:
         import optuna
     except ImportError as err:  # pragma: no cover - optuna is needed to hold a Study at all
-        raise TrialsError(_OPTUNA_HINT) from err
+        raise TrialsError(OPTUNA_HINT) from err
     if isinstance(studies, optuna.Study):
         studies = [studies]
     if not isinstance(studies, Sequence) or isinstance(studies, str):
@@ -297,4 +221,4 @@ def from_optuna(studies: Any) -> pd.DataFrame:
         raise TypeError(f"from_optuna takes optuna.Study objects, got {', '.join(bad)} instead.")
     if not studies:
         raise TrialsError("from_optuna got no studies: pass one optuna.Study or a list of them.")
-    return _finish(_studies_frame(studies), None, None, None, "the studies")
+    return finish(studies_frame(studies), None, None, None, "the studies")

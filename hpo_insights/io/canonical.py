@@ -1,7 +1,7 @@
 """The canonical trials frame: dtypes, column order, state names, study selection.
 
 Every reader in :mod:`hpo_insights.io` renames its source into the trials-frame
-columns and hands the result to :func:`_finish`, which normalises it the same way
+columns and hands the result to :func:`finish`, which normalises it the same way
 for all sources (``docs/trials-frame.md``).
 """
 
@@ -50,19 +50,19 @@ _GROUP_ORDER = (
 )
 
 
-def _as_list(x: str | Sequence[str] | None) -> list[str] | None:
+def as_list(x: str | Sequence[str] | None) -> list[str] | None:
     if x is None:
         return None
     return [x] if isinstance(x, str) else list(x)
 
 
-def _json_text(value: Any) -> Any:
+def json_text(value: Any) -> Any:
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, default=str)
     return value
 
 
-def _select(names: list[str], study: str | Sequence[str] | None, label: str) -> list[str]:
+def selected_studies(names: list[str], study: str | Sequence[str] | None, label: str) -> list[str]:
     if study is None:
         return names
     wanted = [study] if isinstance(study, str) else list(study)
@@ -159,7 +159,7 @@ def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
                 "64-bit integer trial number. Renumber the trials (e.g. 0, 1, 2, ...)."
             )
     out[F.NUMBER] = number.astype("int64")
-    out[F.STATE] = _states(out[F.STATE])
+    out[F.STATE] = map_states(out[F.STATE])
     for col in out.columns:
         s = out[col]
         if col == F.VALUE or col.startswith(F.VALUES_PREFIX):
@@ -176,7 +176,7 @@ def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
             if col.startswith(F.DISTRIBUTION_PREFIX):
                 out[col] = s.map(_distribution_text)
             else:
-                out[col] = s.map(_json_text)
+                out[col] = s.map(json_text)
     if F.DURATION not in out.columns and {F.DATETIME_START, F.DATETIME_COMPLETE} <= set(out):
         out[F.DURATION] = out[F.DATETIME_COMPLETE] - out[F.DATETIME_START]
     order = sorted(range(len(out.columns)), key=lambda k: (_column_rank(out.columns[k]), k))
@@ -200,7 +200,7 @@ def _distribution_text(value: Any) -> Any:
         return value
 
 
-def _states(values: pd.Series) -> pd.Series:
+def map_states(values: pd.Series) -> pd.Series:
     text = values.astype("str").str.strip()
     text = text.str.replace(r"^TrialState\.", "", regex=True).str.lower()
     mapped = text.map(STATE_MAP)
@@ -249,7 +249,7 @@ def _directions_by_study(out: pd.DataFrame, direction: Mapping, label: str) -> p
     return out
 
 
-def _finish(
+def finish(
     frame: pd.DataFrame,
     study: str | Sequence[str] | None,
     direction: str | Sequence[str] | None,
@@ -259,7 +259,7 @@ def _finish(
     out = _canonical(frame)
     if study is not None:
         names = list(dict.fromkeys(out[F.STUDY]))
-        wanted = _select(names, study, label)
+        wanted = selected_studies(names, study, label)
         out = out[out[F.STUDY].isin(wanted)].reset_index(drop=True)
     if isinstance(direction, Mapping):
         out = _directions_by_study(out, direction, label)

@@ -1,20 +1,20 @@
 """Learning curves: the intermediate values of every trial, one row per reported step.
 
 :func:`load_curves` finds a reader for its source in :data:`CURVE_READERS`, an
-ordered list of :class:`CurveReader`. A reader for another tool's history is added
-by appending one: ``accepts(source)`` recognises the source (cheaply, without
-reading it all) and ``read(source, studies, label)`` returns a DataFrame with
-columns ``study, number, state, step, value`` (any dtypes, studies in their order
-of appearance); :func:`load_curves` selects ``studies=``, fixes the dtypes, maps the
-states and sorts.
+ordered list of :class:`~hpo_insights.io.readers.Reader` (the protocol every io
+reader shares). A reader for another tool's history is added by appending one:
+``accepts(source)`` recognises the source (cheaply, without reading it all) and
+``read(source, request)`` returns a DataFrame with columns ``study, number, state,
+step, value`` (any dtypes, studies in their order of appearance) for the studies
+``request.studies`` names (``request.label`` names the source in messages);
+:func:`load_curves` fixes the dtypes, maps the states and sorts.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,28 +22,23 @@ import pandas as pd
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
 from hpo_insights.io import mlflow, ray, sklearn
-from hpo_insights.io.canonical import _select, _states
+from hpo_insights.io.canonical import map_states, selected_studies
 from hpo_insights.io.journal import is_journal, journal_studies
 from hpo_insights.io.optuna import (
     CURVE_COLUMNS,
-    DEFAULT_TIMEOUT,
     SQLITE_SUFFIXES,
-    _check_timeout,
-    _load_storage,
-    _studies_curves,
-    _url_scheme,
+    check_timeout,
+    load_storage,
     mask_url,
+    studies_curves,
+    url_scheme,
 )
+from hpo_insights.io.readers import DEFAULT_TIMEOUT, Reader, Request, as_path
 
 __all__ = ["CURVE_READERS", "CurveReader", "load_curves"]
 
-
-class CurveReader(NamedTuple):
-    """One kind of source :func:`load_curves` reads."""
-
-    name: str
-    accepts: Callable[[Any], bool]
-    read: Callable[[Any, str | Sequence[str] | None, str], pd.DataFrame]
+#: The reader protocol of :mod:`hpo_insights.io.readers` (its older name here).
+CurveReader = Reader
 
 
 def _is_study(obj: Any) -> bool:
@@ -56,55 +51,49 @@ def _accepts_studies(source: Any) -> bool:
     return isinstance(source, (list, tuple)) and len(source) > 0 and all(map(_is_study, source))
 
 
-def _read_studies(source: Any, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+def _read_studies(source: Any, request: Request) -> pd.DataFrame:
     objs = [source] if _is_study(source) else list(source)
-    if studies is not None:
+    if request.studies is not None:
         by_name = {s.study_name: s for s in objs}
-        objs = [by_name[n] for n in _select(list(by_name), studies, label)]
-    return _studies_curves(objs)
-
-
-def _as_path(source: Any) -> str | None:
-    return os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+        objs = [by_name[n] for n in selected_studies(list(by_name), request.studies,
+                                                     request.label)]
+    return studies_curves(objs)
 
 
 def _accepts_storage(source: Any) -> bool:
-    text = _as_path(source)
+    text = as_path(source)
     if text is None:
         return False
-    return _url_scheme(text) is not None or Path(text).suffix.lower() in SQLITE_SUFFIXES
+    return url_scheme(text) is not None or Path(text).suffix.lower() in SQLITE_SUFFIXES
 
 
-def _read_storage(
-    source: Any, studies: str | Sequence[str] | None, label: str,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> pd.DataFrame:
-    text = _as_path(source)
-    scheme = _url_scheme(text) or "sqlite-file"
-    return _load_storage(text, scheme, studies, curves=True, timeout=timeout)
+def _read_storage(source: Any, request: Request) -> pd.DataFrame:
+    text = as_path(source)
+    scheme = url_scheme(text) or "sqlite-file"
+    return load_storage(text, scheme, request.studies, curves=True, timeout=request.timeout)
 
 
 def _accepts_journal(source: Any) -> bool:
-    text = _as_path(source)
-    return text is not None and _url_scheme(text) is None and Path(text).is_file() \
+    text = as_path(source)
+    return text is not None and url_scheme(text) is None and Path(text).is_file() \
         and is_journal(Path(text))
 
 
-def _read_journal(source: Any, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
-    return _studies_curves(journal_studies(Path(_as_path(source)), studies, label))
+def _read_journal(source: Any, request: Request) -> pd.DataFrame:
+    return studies_curves(journal_studies(Path(as_path(source)), request.studies, request.label))
 
 
 #: The readers :func:`load_curves` tries, in order; the first that accepts the source reads it.
-CURVE_READERS: list[CurveReader] = [
-    CurveReader("optuna.Study objects", _accepts_studies, _read_studies),
+CURVE_READERS: list[Reader] = [
+    Reader("optuna.Study objects", _accepts_studies, _read_studies),
     # Before Optuna storages: an mlflow.db is a .db file too.
-    CurveReader("MLflow tracking store (mlflow.db, mlruns/)", mlflow._accepts_curves,
-                mlflow._read_curves),
-    CurveReader("Optuna storage (URL or SQLite file)", _accepts_storage, _read_storage),
-    CurveReader("Optuna journal file", _accepts_journal, _read_journal),
-    CurveReader("Ray Tune experiment folder", ray._accepts_curves, ray._read_curves),
-    CurveReader("scikit-learn successive-halving search (step = n_resources)",
-                sklearn._accepts_curves, sklearn._read_curves),
+    Reader("MLflow tracking store (mlflow.db, mlruns/)", mlflow.accepts_curves,
+           mlflow.read_curves),
+    Reader("Optuna storage (URL or SQLite file)", _accepts_storage, _read_storage),
+    Reader("Optuna journal file", _accepts_journal, _read_journal),
+    Reader("Ray Tune experiment folder", ray.accepts_curves, ray.read_curves),
+    Reader("scikit-learn successive-halving search (step = n_resources)",
+           sklearn.accepts_curves, sklearn.read_curves),
 ]
 
 
@@ -170,15 +159,14 @@ def load_curves(
     F.study_names(studies)  # TypeError / TrialsError for a malformed studies=
     if studies is not None and not isinstance(studies, str):
         studies = list(studies)
-    timeout = _check_timeout(timeout)
-    text = _as_path(source)
+    timeout = check_timeout(timeout)
+    text = as_path(source)
     label = repr(mask_url(text)) if text is not None else "the studies"
+    request = Request(studies=studies, timeout=timeout, label=label)
     for reader in CURVE_READERS:
         if reader.accepts(source):
-            if reader.read is _read_storage:
-                return _curves_frame(_read_storage(source, studies, label, timeout))
-            return _curves_frame(reader.read(source, studies, label))
-    if text is not None and not Path(text).exists() and _url_scheme(text) is None:
+            return _curves_frame(reader.read(source, request))
+    if text is not None and not Path(text).exists() and url_scheme(text) is None:
         raise TrialsError(f"No such file: {text!r}. Pass an Optuna storage URL, a .db file or "
                           "a journal file.")
     raise TrialsError(
@@ -196,7 +184,7 @@ def _curves_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         F.STUDY: out[F.STUDY].astype("str"),
         F.NUMBER: out[F.NUMBER].astype("int64"),
-        F.STATE: _states(out[F.STATE]) if len(out) else out[F.STATE].astype("str"),
+        F.STATE: map_states(out[F.STATE]) if len(out) else out[F.STATE].astype("str"),
         "step": out["step"].astype("int64"),
         F.VALUE: out[F.VALUE].astype("float64"),
     })

@@ -7,7 +7,7 @@ import pandas as pd
 from hpo_insights import _frame as F
 
 
-def _from_dashboard(table: pd.DataFrame) -> pd.DataFrame:
+def from_dashboard(table: pd.DataFrame) -> pd.DataFrame:
     """optuna-dashboard's CSV download: Number, State, objectives, Param <name>, UserAttribute."""
     cols = list(table.columns)
     rename = {"Number": F.NUMBER, "State": F.STATE}

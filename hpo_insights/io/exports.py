@@ -8,15 +8,15 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.io.canonical import _as_list
+from hpo_insights.io.canonical import as_list
 
 
-def _objectives(
+def objective_columns(
     candidates: list[str], objective: str | Sequence[str] | None, prefix: str, label: str,
     columns: list[str],
 ) -> list[str]:
     """Resolve the objective column(s) among *candidates* (names with or without *prefix*)."""
-    wanted = _as_list(objective)
+    wanted = as_list(objective)
     if wanted is None:
         if len(candidates) == 1:
             return candidates
@@ -41,25 +41,25 @@ def _objectives(
     return out
 
 
-def _value_columns(objs: list[str], prefix: str) -> dict[str, str]:
+def value_columns(objs: list[str], prefix: str) -> dict[str, str]:
     if len(objs) == 1:
         return {objs[0]: F.VALUE}
     return {c: F.VALUES_PREFIX + c[len(prefix):] if c.startswith(prefix) else F.VALUES_PREFIX + c
             for c in objs}
 
 
-def _metric_label(objs: list[str], prefix: str) -> str:
+def metric_label(objs: list[str], prefix: str) -> str:
     return ",".join(c[len(prefix):] if prefix and c.startswith(prefix) else c for c in objs)
 
 
-def _numeric_candidates(table: pd.DataFrame, cols: list[str]) -> list[str]:
+def numeric_columns(table: pd.DataFrame, cols: list[str]) -> list[str]:
     return [c for c in cols if F.is_numeric_param(table[c])]
 
 
-def _select_params(params, available: list[str], prefix: str, where: str) -> list[str]:
+def select_params(params, available: list[str], prefix: str, where: str) -> list[str]:
     """The parameter columns of an export: all of *available*, or those *params* names
     (each given with or without the tool's *prefix*)."""
-    wanted = _as_list(params)
+    wanted = as_list(params)
     if wanted is None:
         return available
     keep = []
@@ -74,11 +74,11 @@ def _select_params(params, available: list[str], prefix: str, where: str) -> lis
     return keep
 
 
-def _named_params(params, cols: list[str], label: str, hint: str) -> list[str]:
+def named_params(params, cols: list[str], label: str, hint: str) -> list[str]:
     """The parameter columns a plain table names with ``params=`` (all must exist)."""
     if params is None:
         raise TrialsError(hint)
-    wanted = _as_list(params)
+    wanted = as_list(params)
     missing = [p for p in wanted if p not in cols]
     if missing:
         raise TrialsError(
@@ -88,7 +88,7 @@ def _named_params(params, cols: list[str], label: str, hint: str) -> list[str]:
     return wanted
 
 
-def _rename_runs_table(
+def rename_runs_table(
     table: pd.DataFrame, wanted: list[str], objs: list[str], states: Sequence[str],
     meta_columns: Sequence[str],
 ) -> pd.DataFrame:
@@ -101,7 +101,7 @@ def _rename_runs_table(
     """
     cols = list(table.columns)
     rename = {c: F.PARAM_PREFIX + c for c in wanted}
-    rename.update(_value_columns(objs, ""))
+    rename.update(value_columns(objs, ""))
     for cand in states:
         if cand in cols:
             rename[cand] = F.STATE

@@ -17,6 +17,7 @@ import pandas as pd
 
 from hpo_insights._errors import TrialsError
 from hpo_insights.io import sklearn
+from hpo_insights.io.files import TABLE_SUFFIXES, flatten_columns, read_table
 
 __all__ = ["FOLD_COLUMNS", "load_folds"]
 
@@ -70,15 +71,13 @@ def load_folds(
     True
     """
     if isinstance(source, (str, os.PathLike)):
-        from hpo_insights.io.tables import TABLE_SUFFIXES, _flatten_columns, _read_table
-
         path = Path(os.fspath(source))
         if not path.is_file() or path.suffix.lower() not in TABLE_SUFFIXES:
             raise TrialsError(
                 f"Cannot read folds from {os.fspath(source)!r}: expected a "
                 f"{', '.join(TABLE_SUFFIXES)} file of a scikit-learn cv_results_ table."
             )
-        table = _flatten_columns(_read_table(path))
+        table = flatten_columns(read_table(path))
         if not sklearn.is_cv_results_table(table.columns):
             raise TrialsError(
                 f"{str(path)!r} holds no per-fold scores: expected scikit-learn's cv_results_ "

@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 
 from hpo_insights._errors import TrialsError
-from hpo_insights.io.canonical import _select
-from hpo_insights.io.optuna import _OPTUNA_HINT, _studies_frame
+from hpo_insights.io.canonical import selected_studies
+from hpo_insights.io.optuna import OPTUNA_HINT, studies_frame
 
 JOURNAL_SUFFIXES = (".log", ".journal")
 
@@ -71,7 +71,7 @@ def journal_storage(path: Path, label: str) -> Any:
     try:
         import optuna
     except ImportError as err:
-        raise TrialsError(_OPTUNA_HINT) from err
+        raise TrialsError(OPTUNA_HINT) from err
 
     try:
         from optuna.storages.journal import BaseJournalBackend
@@ -106,10 +106,10 @@ def journal_studies(
 
     storage = journal_storage(path, label)
     names = [s.study_name for s in storage.get_all_studies()]
-    wanted = _select(names, studies, label)
+    wanted = selected_studies(names, studies, label)
     return [optuna.load_study(study_name=n, storage=storage) for n in wanted]
 
 
 def load_journal(path: Path, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
     """The (not yet canonical) trials frame of every study in the journal."""
-    return _studies_frame(journal_studies(path, studies, label))
+    return studies_frame(journal_studies(path, studies, label))

@@ -26,7 +26,10 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.io.exports import _metric_label, _objectives, _select_params, _value_columns
+from hpo_insights.io.canonical import finish, selected_studies
+from hpo_insights.io.exports import metric_label, objective_columns, select_params, value_columns
+from hpo_insights.io.optuna import sqlite_readonly_uri
+from hpo_insights.io.readers import Request
 
 __all__ = ["is_mlflow_sqlite", "is_mlflow_store", "load_mlflow", "mlflow_curves"]
 
@@ -50,7 +53,7 @@ def _direction_text(value: object) -> object:
     return text.lower()
 
 
-def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
+def from_mlflow_table(table, objective, params, label) -> pd.DataFrame:
     """A ``search_runs()`` table (or a store read into that shape) in canonical columns."""
     table = table.reset_index(drop=True)
     cols = list(table.columns)
@@ -64,11 +67,11 @@ def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
         table = table.drop(columns=empty)
         cols = list(table.columns)
     pcols = [c for c in cols if c.startswith("params.")]
-    pcols = _select_params(params, pcols, "params.", f"the MLflow table {label}")
+    pcols = select_params(params, pcols, "params.", f"the MLflow table {label}")
     metrics = [c for c in cols if c.startswith("metrics.")]
-    objs = _objectives(metrics, objective, "metrics.", label, cols)
+    objs = objective_columns(metrics, objective, "metrics.", label, cols)
     rename = {c: F.PARAM_PREFIX + c[len("params."):] for c in pcols}
-    rename.update(_value_columns(objs, "metrics."))
+    rename.update(value_columns(objs, "metrics."))
     rename.update({"status": F.STATE, "start_time": F.DATETIME_START,
                    "end_time": F.DATETIME_COMPLETE})
     rest = [c for c in cols if c not in rename and c != F.STUDY]
@@ -82,7 +85,7 @@ def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
     if F.STATE in out.columns:
         failed = out[F.STATE].astype("str").str.upper().isin(
             ["FAIL", "FAILED", "KILLED"]).to_numpy()
-        for col in _value_columns(objs, "metrics.").values():
+        for col in value_columns(objs, "metrics.").values():
             # A FAIL trial holds no value, as in Optuna.
             out[col] = pd.to_numeric(out[col], errors="coerce").mask(failed)
     for col in (F.DATETIME_START, F.DATETIME_COMPLETE):
@@ -111,7 +114,7 @@ def _from_mlflow(table, objective, params, label) -> pd.DataFrame:
         tagged = pd.to_numeric(out[F.USER_ATTR_PREFIX + "tags.number"], errors="coerce")
         if tagged.notna().all() and tagged.is_unique:
             out[F.NUMBER] = tagged.astype("int64")
-    out["study_metric_name"] = _metric_label(objs, "metrics.")
+    out["study_metric_name"] = metric_label(objs, "metrics.")
     return out
 
 
@@ -151,8 +154,6 @@ def is_mlflow_store(path: str | os.PathLike) -> bool:
 
 
 def _connect(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
-    from hpo_insights.io.optuna import sqlite_readonly_uri
-
     uri, _ = sqlite_readonly_uri(path)  # read-only, no -wal/-shm files created
     try:
         return sqlite3.connect(uri, uri=True, timeout=timeout)
@@ -387,18 +388,14 @@ def load_mlflow(
     ...
     hpo_insights._errors.TrialsError: No such MLflow tracking store: 'missing/mlflow.db'. ...
     """
-    from hpo_insights.io.canonical import _finish
-
     path = _store_path(source)
     table, _ = _read_store(path)
     label = repr(os.fspath(source))
     if study is not None:
-        from hpo_insights.io.canonical import _select
-
-        wanted = _select(list(dict.fromkeys(table[F.STUDY])), study, label)
+        wanted = selected_studies(list(dict.fromkeys(table[F.STUDY])), study, label)
         table = table[table[F.STUDY].isin(wanted)].reset_index(drop=True)
-    frame = _from_mlflow(table, objective, params, label)
-    return _finish(frame, study, direction, metric_name, label)
+    frame = from_mlflow_table(table, objective, params, label)
+    return finish(frame, study, direction, metric_name, label)
 
 
 def mlflow_curves(
@@ -455,7 +452,7 @@ def mlflow_curves(
     })
 
 
-def _accepts_curves(source: object) -> bool:
+def accepts_curves(source: object) -> bool:
     """For ``hi.load_curves``: an MLflow tracking database or file store."""
     if not isinstance(source, (str, os.PathLike)):
         return False
@@ -467,6 +464,6 @@ def _accepts_curves(source: object) -> bool:
     return (path.is_file() and is_mlflow_sqlite(path)) or is_mlflow_store(path)
 
 
-def _read_curves(source: object, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
-    """For ``hi.load_curves``: :func:`mlflow_curves` of the experiments *studies* names."""
-    return mlflow_curves(os.fspath(source), study=studies)
+def read_curves(source: object, request: Request) -> pd.DataFrame:
+    """For ``hi.load_curves``: :func:`mlflow_curves` of the experiments *request* names."""
+    return mlflow_curves(os.fspath(source), study=request.studies)

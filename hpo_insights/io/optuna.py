@@ -17,7 +17,8 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError, TrialsWarning
-from hpo_insights.io.canonical import _json_text, _select
+from hpo_insights.io.canonical import json_text, selected_studies
+from hpo_insights.io.readers import DEFAULT_TIMEOUT
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
@@ -25,13 +26,10 @@ SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 URL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
 
 
-_OPTUNA_HINT = (
+OPTUNA_HINT = (
     "Reading an Optuna storage needs optuna: pip install hpo-insights[optuna] "
     "(PostgreSQL also needs psycopg2-binary, MySQL a MySQL driver)."
 )
-
-
-DEFAULT_TIMEOUT = 10.0  # seconds: connecting, a lock, a statement
 
 
 def mask_url(text: str) -> str:
@@ -71,7 +69,7 @@ def _quote_password(text: str) -> str:
     return f"{head}{user}:{quote(password, safe='')}{rest[at:]}"
 
 
-def _url_scheme(text: str) -> str | None:
+def url_scheme(text: str) -> str | None:
     match = re.match(r"^([A-Za-z][A-Za-z0-9]*)(\+[A-Za-z0-9_]+)?://", text)
     if match is None:
         return None
@@ -170,7 +168,7 @@ def _readonly_url(text: str, scheme: str, timeout: float = DEFAULT_TIMEOUT
     return text, kwargs, mask_url(text)
 
 
-def _check_timeout(timeout: Any) -> float:
+def check_timeout(timeout: Any) -> float:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0 \
             or timeout == float("inf"):
         raise TrialsError(f"timeout must be a positive number of seconds, got {timeout!r}.")
@@ -201,7 +199,7 @@ def _default_pg_driver() -> str:
     return "postgresql"
 
 
-def _load_storage(
+def load_storage(
     text: str, scheme: str, study: str | Sequence[str] | None, *, curves: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> pd.DataFrame:
@@ -210,8 +208,8 @@ def _load_storage(
         import optuna
         import sqlalchemy.exc
     except ImportError as err:
-        raise TrialsError(_OPTUNA_HINT) from err
-    url, engine_kwargs, label = _readonly_url(text, scheme, _check_timeout(timeout))
+        raise TrialsError(OPTUNA_HINT) from err
+    url, engine_kwargs, label = _readonly_url(text, scheme, check_timeout(timeout))
     password = _password(url)
     try:
         frame = _read_sql(url, engine_kwargs, study, label, curves)
@@ -220,7 +218,7 @@ def _load_storage(
                 f"{label!r} was not written by Optuna 3.0-5.x ({frame}): reading it through "
                 "Optuna's API, which is slower.", TrialsWarning, stacklevel=4)
             studies = _read_object_layer(url, engine_kwargs, study, label)
-            frame = _studies_curves(studies) if curves else _studies_frame(studies)
+            frame = studies_curves(studies) if curves else studies_frame(studies)
         return frame
     except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
         cause = err.__cause__ if isinstance(err.__cause__, Exception) else err
@@ -254,7 +252,7 @@ def _load_storage(
         ) from err
     except ImportError as err:
         raise TrialsError(
-            f"Cannot open {label!r}: the database driver is missing ({err}). {_OPTUNA_HINT}"
+            f"Cannot open {label!r}: the database driver is missing ({err}). {OPTUNA_HINT}"
         ) from err
     except sqlite3.Error as err:  # raised before SQLAlchemy wraps it (the immutable check)
         raise TrialsError(f"Cannot load trials from {label!r}: {err}.") from err
@@ -323,7 +321,7 @@ def _read_object_layer(
                                          skip_table_creation=True)
     try:
         names = [s.study_name for s in storage.get_all_studies()]
-        wanted = _select(names, study, repr(label))
+        wanted = selected_studies(names, study, repr(label))
         studies = [optuna.load_study(study_name=n, storage=storage) for n in wanted]
         for s in studies:  # read every trial before the engine goes
             s.get_trials(deepcopy=False)
@@ -332,7 +330,7 @@ def _read_object_layer(
         storage.engine.dispose()
 
 
-def _studies_frame(studies: list) -> pd.DataFrame:
+def studies_frame(studies: list) -> pd.DataFrame:
     """Shared conversion of optuna.Study objects (the object-layer path and from_optuna)."""
     return _concat_studies([_study_frame(s) for s in studies])
 
@@ -365,7 +363,7 @@ def _with_study_columns(
     if names:
         frame["study_metric_name"] = ",".join(str(n) for n in names)
     for key, val in sorted(user_attrs.items()):
-        frame[F.STUDY_ATTR_PREFIX + key] = _json_text(val)
+        frame[F.STUDY_ATTR_PREFIX + key] = json_text(val)
     return frame
 
 
@@ -393,8 +391,8 @@ def _study_frame(study: Any) -> pd.DataFrame:
             **{F.PARAM_PREFIX + k: v for k, v in t.params.items()},
             **{F.DISTRIBUTION_PREFIX + k: distribution_to_json(d)
                for k, d in t.distributions.items()},
-            **{F.USER_ATTR_PREFIX + k: _json_text(v) for k, v in t.user_attrs.items()},
-            **{F.SYSTEM_ATTR_PREFIX + k: _json_text(v) for k, v in t.system_attrs.items()},
+            **{F.USER_ATTR_PREFIX + k: json_text(v) for k, v in t.user_attrs.items()},
+            **{F.SYSTEM_ATTR_PREFIX + k: json_text(v) for k, v in t.system_attrs.items()},
         }
         for t in trials
     ]
@@ -467,7 +465,7 @@ def _json_column(values: pd.Series) -> np.ndarray:
     decoded[small] = texts[small].to_numpy(object).astype("int64").astype(object)
     decoded[floating] = texts[floating].to_numpy(object).astype("float64").astype(object)
     for k in np.flatnonzero(~(small | floating)):
-        decoded[k] = _json_text(json.loads(texts.iloc[k]))
+        decoded[k] = json_text(json.loads(texts.iloc[k]))
     return decoded[codes]
 
 
@@ -567,7 +565,7 @@ def _study_filter(
     study_rows = conn.exec_driver_sql(
         "SELECT study_id, study_name FROM studies ORDER BY study_id").fetchall()
     names = [r[1] for r in study_rows]
-    wanted = _select(names, studies, repr(label))
+    wanted = selected_studies(names, studies, repr(label))
     ids = {r[1]: int(r[0]) for r in study_rows}
     wanted_ids = [ids[n] for n in wanted]
     id_list = ",".join(str(i) for i in wanted_ids) or "NULL"
@@ -690,7 +688,7 @@ def _sql_frame(conn: Any, studies: str | Sequence[str] | None, label: str) -> pd
 CURVE_COLUMNS = (F.STUDY, F.NUMBER, F.STATE, "step", F.VALUE)
 
 
-def _studies_curves(studies: list) -> pd.DataFrame:
+def studies_curves(studies: list) -> pd.DataFrame:
     """Intermediate values of ``optuna.Study`` objects, one row per (study, trial, step)."""
     rows = [
         (s.study_name, t.number, t.state.name, step, value)

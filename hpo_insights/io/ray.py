@@ -27,13 +27,16 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
+from hpo_insights.io.canonical import finish, selected_studies
 from hpo_insights.io.exports import (
-    _metric_label,
-    _numeric_candidates,
-    _objectives,
-    _select_params,
-    _value_columns,
+    metric_label,
+    numeric_columns,
+    objective_columns,
+    select_params,
+    value_columns,
 )
+from hpo_insights.io.files import read_table
+from hpo_insights.io.readers import Request
 
 __all__ = ["is_ray_experiment", "load_ray", "ray_curves"]
 
@@ -121,27 +124,27 @@ def _check_max_iterations(max_iterations: int | None) -> None:
         )
 
 
-def _from_ray(table, objective, params, label, max_iterations: int | None = None,
+def from_ray_table(table, objective, params, label, max_iterations: int | None = None,
               default_objective: str | None = None) -> pd.DataFrame:
     """A Ray Tune table (one row per trial) renamed into the canonical columns."""
     _check_max_iterations(max_iterations)
     cols = list(table.columns)
     config = [c for c in cols if c.startswith("config/")]
-    config_params = _select_params(params, config, "config/", f"the Ray Tune table {label}")
+    config_params = select_params(params, config, "config/", f"the Ray Tune table {label}")
     metrics = [c for c in cols if not c.startswith("config/") and c not in RAY_AUTO]
-    candidates = _numeric_candidates(table, metrics)
+    candidates = numeric_columns(table, metrics)
     if objective is None and default_objective in candidates:
         objective = default_objective
-    objs = _objectives(candidates, objective, "", label, metrics)
+    objs = objective_columns(candidates, objective, "", label, metrics)
     rename = {c: F.PARAM_PREFIX + c[len("config/"):] for c in config_params}
-    rename.update(_value_columns(objs, ""))
+    rename.update(value_columns(objs, ""))
     rest = [c for c in cols if c not in rename]
     rename.update({c: F.USER_ATTR_PREFIX + c for c in rest})
     out = table.rename(columns=rename)
     if any(c in table.columns for c in ("done", "training_iteration", "error")):
         out[F.STATE] = _ray_states(table, max_iterations, label)
         failed = out[F.STATE].to_numpy() == "FAIL"
-        for col in _value_columns(objs, "").values():
+        for col in value_columns(objs, "").values():
             # A FAIL trial holds no value, as in Optuna (PRUNED: the last one reported).
             out[col] = pd.to_numeric(out[col], errors="coerce").mask(failed)
     number = _trial_numbers(table)
@@ -152,7 +155,7 @@ def _from_ray(table, objective, params, label, max_iterations: int | None = None
         if "time_total_s" in table.columns:
             out[F.DURATION] = pd.to_timedelta(table["time_total_s"], unit="s")
             out[F.DATETIME_START] = out[F.DATETIME_COMPLETE] - out[F.DURATION]
-    out["study_metric_name"] = _metric_label(objs, "")
+    out["study_metric_name"] = metric_label(objs, "")
     return out
 
 
@@ -331,22 +334,18 @@ def load_ray(
     >>> load_ray(grid, max_iterations=10)["state"].tolist()
     ['PRUNED', 'PRUNED', 'PRUNED']
     """
-    from hpo_insights.io.canonical import _finish
-
     _check_max_iterations(max_iterations)
     if isinstance(source, pd.DataFrame):
         label = "the DataFrame"
-        frame = _from_ray(source, objective, params, label, max_iterations)
+        frame = from_ray_table(source, objective, params, label, max_iterations)
         frame.insert(0, F.STUDY, study or "trials")
-        return _finish(frame, None, direction, metric_name, label)
+        return finish(frame, None, direction, metric_name, label)
     path = Path(os.fspath(source))
     label = repr(str(path))
     if path.is_file():
-        from hpo_insights.io.tables import _read_table
-
-        frame = _from_ray(_read_table(path), objective, params, label, max_iterations)
+        frame = from_ray_table(read_table(path), objective, params, label, max_iterations)
         frame.insert(0, F.STUDY, study or path.stem)
-        return _finish(frame, None, direction, metric_name, label)
+        return finish(frame, None, direction, metric_name, label)
     if not path.is_dir():
         raise TrialsError(f"No such Ray Tune experiment folder or results file: {label}.")
     experiments = _experiments(path)
@@ -358,14 +357,14 @@ def load_ray(
     frames = []
     for exp in experiments:
         table, _, metric = _read_experiment(exp)
-        frame = _from_ray(table, objective, params, repr(str(exp)), max_iterations,
+        frame = from_ray_table(table, objective, params, repr(str(exp)), max_iterations,
                           default_objective=metric)
         names_it = isinstance(study, str) and len(experiments) == 1
         frame.insert(0, F.STUDY, study if names_it else exp.name)
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True)
     names_it = isinstance(study, str) and len(experiments) == 1
-    return _finish(frame, None if names_it else study, direction, metric_name, label)
+    return finish(frame, None if names_it else study, direction, metric_name, label)
 
 
 def ray_curves(
@@ -418,7 +417,7 @@ def ray_curves(
     parts = []
     for exp in _experiments(path):
         table, results, metric = _read_experiment(exp)
-        trials = _from_ray(table, objective, None, repr(str(exp)), max_iterations,
+        trials = from_ray_table(table, objective, None, repr(str(exp)), max_iterations,
                            default_objective=metric)
         col = trials["study_metric_name"].iloc[0] if len(trials) else objective
         numbers = _trial_numbers(table)
@@ -443,17 +442,16 @@ def ray_curves(
     return out.iloc[order].reset_index(drop=True)
 
 
-def _accepts_curves(source: object) -> bool:
+def accepts_curves(source: object) -> bool:
     """For ``hi.load_curves``: a Ray Tune experiment folder (or a folder of them)."""
     return isinstance(source, (str, os.PathLike)) and is_ray_experiment(os.fspath(source))
 
 
-def _read_curves(source: object, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
-    """For ``hi.load_curves``: :func:`ray_curves`, the experiments *studies* names."""
-    from hpo_insights.io.canonical import _select
-
+def read_curves(source: object, request: Request) -> pd.DataFrame:
+    """For ``hi.load_curves``: :func:`ray_curves`, the experiments *request* names."""
     curves = ray_curves(os.fspath(source))
-    if studies is not None:
-        wanted = _select(list(dict.fromkeys(curves[F.STUDY])), studies, label)
+    if request.studies is not None:
+        wanted = selected_studies(list(dict.fromkeys(curves[F.STUDY])), request.studies,
+                                  request.label)
         curves = curves[curves[F.STUDY].isin(wanted)].reset_index(drop=True)
     return curves

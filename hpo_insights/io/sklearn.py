@@ -34,6 +34,8 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError, TrialsWarning
+from hpo_insights.io.canonical import finish, selected_studies
+from hpo_insights.io.readers import Request
 
 __all__ = ["FOLD_COLUMNS", "is_cv_results", "is_search", "load_sklearn", "sklearn_folds"]
 
@@ -231,7 +233,7 @@ def _candidate_numbers(table: pd.DataFrame) -> np.ndarray:
     return pd.factorize(keys)[0].astype(np.int64)
 
 
-def _from_cv_results(
+def from_cv_results(
     table: pd.DataFrame,
     objective: str | Sequence[str] | None,
     label: str,
@@ -240,7 +242,7 @@ def _from_cv_results(
     signs: Mapping[str, Any] | None = None,
     study: str | None = None,
 ) -> pd.DataFrame:
-    """The trials frame (before ``_finish``) of a ``cv_results_`` table."""
+    """The trials frame (before ``finish``) of a ``cv_results_`` table."""
     signs = dict(signs or {})
     cols = list(table.columns)
     if "params" in cols and table["params"].map(lambda p: isinstance(p, str)).all():
@@ -392,14 +394,12 @@ def load_sklearn(
     >>> bool((trials["value"] == search.cv_results_["mean_test_score"]).all())
     True
     """
-    from hpo_insights.io.canonical import _finish
-
     label = f"the {type(source).__name__}"
     table, primary, signs = _source_table(source, label)
     halving = "iter" in table.columns and "n_resources" in table.columns
     name = studies if isinstance(studies, str) and not halving else None
-    frame = _from_cv_results(table, objective, label, primary=primary, signs=signs, study=name)
-    return _finish(frame, None if name is not None else studies, direction, metric_name, label)
+    frame = from_cv_results(table, objective, label, primary=primary, signs=signs, study=name)
+    return finish(frame, None if name is not None else studies, direction, metric_name, label)
 
 
 def sklearn_folds(
@@ -424,7 +424,7 @@ def sklearn_folds(
     name = studies if isinstance(studies, str) and not halving else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrialsWarning)
-        frame = _from_cv_results(table, objective, label, primary=primary, signs=signs,
+        frame = from_cv_results(table, objective, label, primary=primary, signs=signs,
                                  study=name)
     target = _pick_objectives(list(table.columns), objective, primary, label)[0]
     splits = []
@@ -450,9 +450,7 @@ def sklearn_folds(
     })
     out["study"] = out["study"].astype(str)
     if studies is not None and name is None:
-        from hpo_insights.io.canonical import _select
-
-        wanted = _select(list(dict.fromkeys(out["study"])), studies, label)
+        wanted = selected_studies(list(dict.fromkeys(out["study"])), studies, label)
         out = out[out["study"].isin(wanted)]
     key = pd.factorize(out["study"])[0]
     order = np.lexsort((out["fold"].to_numpy(), out["number"].to_numpy(), key))
@@ -465,7 +463,7 @@ def _is_halving_table(columns: Any) -> bool:
     return "iter" in cols and "n_resources" in cols
 
 
-def _accepts_curves(source: Any) -> bool:
+def accepts_curves(source: Any) -> bool:
     """A successive-halving search (object, dict or table): its budgets are a curve."""
     if is_search(source):
         return _is_halving_table(getattr(source, "cv_results_", {}) or {})
@@ -475,23 +473,22 @@ def _accepts_curves(source: Any) -> bool:
         _is_halving_table(source.columns)
 
 
-def _read_curves(source: Any, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+def read_curves(source: Any, request: Request) -> pd.DataFrame:
     """One curve per candidate: ``step`` = ``n_resources``, ``value`` = its mean test score.
 
     The study is the search (``"search"``, or ``studies=`` as one name); a candidate
     that reached the last iteration is ``COMPLETE``, one that halving dropped
     earlier ``PRUNED``, one whose score is NaN at some budget ``FAIL``.
     """
+    studies = request.studies
     label = f"the {type(source).__name__}"
     table, primary, signs = _source_table(source, label)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrialsWarning)
-        frame = _from_cv_results(table, None, label, primary=primary, signs=signs)
+        frame = from_cv_results(table, None, label, primary=primary, signs=signs)
     name = studies if isinstance(studies, str) else DEFAULT_STUDY
     if studies is not None and not isinstance(studies, str) and list(studies) != [name]:
-        from hpo_insights.io.canonical import _select
-
-        _select([name], studies, label)
+        selected_studies([name], studies, label)
     step = pd.to_numeric(table["n_resources"], errors="coerce").to_numpy()
     it = pd.to_numeric(table["iter"], errors="coerce").to_numpy()
     number = frame[F.NUMBER].to_numpy()

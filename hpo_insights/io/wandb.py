@@ -28,13 +28,13 @@ import pandas as pd
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
 from hpo_insights.io.exports import (
-    _metric_label,
-    _named_params,
-    _numeric_candidates,
-    _objectives,
-    _rename_runs_table,
-    _select_params,
-    _value_columns,
+    metric_label,
+    named_params,
+    numeric_columns,
+    objective_columns,
+    rename_runs_table,
+    select_params,
+    value_columns,
 )
 
 # W&B runs-table columns that are run metadata, not params or metrics.
@@ -119,7 +119,7 @@ def _start_order(table: pd.DataFrame, created: str | None) -> np.ndarray:
     return np.argsort(np.where(np.isnan(key), np.inf, key), kind="stable")
 
 
-def _from_docs_export(table, objective, params, label) -> pd.DataFrame:
+def from_docs_export(table, objective, params, label) -> pd.DataFrame:
     """W&B's docs' export: ``summary``/``config`` dict columns and ``name``."""
     table = table.drop(columns=[c for c in table.columns if str(c).startswith("Unnamed:")])
     table = table.reset_index(drop=True)
@@ -133,9 +133,9 @@ def _from_docs_export(table, objective, params, label) -> pd.DataFrame:
     # Dict key order differs between runs: name order keeps the columns independent of rows.
     config = config[sorted(config.columns)]
     summary = summary[sorted(summary.columns)]
-    wanted = _select_params(params, list(config.columns), "", f"the W&B export {label}")
+    wanted = select_params(params, list(config.columns), "", f"the W&B export {label}")
     metrics = [c for c in summary.columns if not is_private(c)]
-    objs = _objectives(_numeric_candidates(summary, metrics), objective, "", label,
+    objs = objective_columns(numeric_columns(summary, metrics), objective, "", label,
                        metrics)
     out = pd.DataFrame(index=table.index)
     for col in [c for c in table.columns if c not in ("summary", "config")]:
@@ -143,7 +143,7 @@ def _from_docs_export(table, objective, params, label) -> pd.DataFrame:
             out[F.STATE] = table[col]
         else:
             out[F.USER_ATTR_PREFIX + col] = table[col]
-    for col, new in _value_columns(objs, "").items():
+    for col, new in value_columns(objs, "").items():
         out[new] = pd.to_numeric(summary[col], errors="coerce")
     for col in wanted:
         out[F.PARAM_PREFIX + col] = config[col]
@@ -157,35 +157,35 @@ def _from_docs_export(table, objective, params, label) -> pd.DataFrame:
     else:
         order = _start_order(summary, None)
     out = out.iloc[order].reset_index(drop=True)
-    out["study_metric_name"] = _metric_label(objs, "")
+    out["study_metric_name"] = metric_label(objs, "")
     return out
 
 
 def _mask_failed(out: pd.DataFrame, objs: list[str]) -> pd.DataFrame:
     failed = out[F.STATE].astype("str").str.lower().isin(
         ["failed", "crashed", "killed"]).to_numpy()
-    for col in _value_columns(objs, "").values():
+    for col in value_columns(objs, "").values():
         out[col] = out[col].mask(failed)  # a FAIL trial holds no value, as in Optuna
     return out
 
 
-def _from_runs_table(table, objective, params, label) -> pd.DataFrame:
+def from_runs_table(table, objective, params, label) -> pd.DataFrame:
     """The runs table's CSV export, or the docs' flat export (``params=`` required)."""
     table = table.drop(columns=[c for c in table.columns if str(c).startswith("Unnamed:")])
     cols = list(table.columns)
     meta = {"State", "state", F.STUDY, F.NUMBER, *WANDB_META, *DOCS_META}
-    wanted = _named_params(
+    wanted = named_params(
         params, cols, label,
         f"Cannot tell the parameters of the W&B runs table {label}: config and summary "
         "columns stand side by side. Pass params=[...] naming the config columns among: "
         f"{', '.join(c for c in cols if c not in meta and not is_private(c))}.",
     )
     others = [c for c in cols if c not in wanted and c not in meta and not is_private(c)]
-    objs = _objectives(_numeric_candidates(table, others), objective, "", label, others)
-    out = _rename_runs_table(table, wanted, objs, ("State", "state"), WANDB_META)
+    objs = objective_columns(numeric_columns(table, others), objective, "", label, others)
+    out = rename_runs_table(table, wanted, objs, ("State", "state"), WANDB_META)
     if F.STATE in out.columns:
         out = _mask_failed(out, objs)
     out = out.iloc[_start_order(table, "Created" if "Created" in cols else None)]
     out = out.reset_index(drop=True)
-    out["study_metric_name"] = _metric_label(objs, "")
+    out["study_metric_name"] = metric_label(objs, "")
     return out

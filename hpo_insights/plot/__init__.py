@@ -19,7 +19,7 @@ colour-blind-safe ``colorblind`` palette) is applied inside a context manager
 around each drawing.
 
 One module per analysis family (``importance``, ``trends``, ``coverage``,
-``budgets``, ``collapse``, ``summary``), shared machinery in ``_common``. This
+``budgets``, ``collapse``, ``summary``, ``curves``), shared machinery in ``_common``. This
 package imports matplotlib and seaborn; ``import hpo_insights`` does not import
 it (``hi.plot`` loads lazily).
 """
@@ -37,6 +37,7 @@ from hpo_insights.plot._common import (  # noqa: F401 (the theme, sizes and labe
 from hpo_insights.plot.budgets import compare_budgets
 from hpo_insights.plot.collapse import detect_collapse
 from hpo_insights.plot.coverage import coverage_crosstab
+from hpo_insights.plot.curves import fidelity_correlation, pruning_audit, search_progress
 from hpo_insights.plot.importance import importance_by_budget, variance_explained
 from hpo_insights.plot.summary import optimization_history
 from hpo_insights.plot.trends import value_table
@@ -45,8 +46,11 @@ __all__ = [
     "compare_budgets",
     "coverage_crosstab",
     "detect_collapse",
+    "fidelity_correlation",
     "importance_by_budget",
     "optimization_history",
+    "pruning_audit",
+    "search_progress",
     "value_table",
     "variance_explained",
 ]

@@ -7,6 +7,7 @@ study name, path or title is only ever a string.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import shutil
 import tempfile
@@ -22,7 +23,7 @@ from hpo_insights._errors import TrialsError
 
 __all__ = ["ReportError", "build", "check_trials", "load_trials"]
 
-_TRIALS_FILE = "report_trials.pkl"
+_TRIALS_FILE = "report_trials.pkl"  # the same name as report._output.TRIALS_FILE
 
 
 class ReportError(TrialsError):
@@ -95,8 +96,8 @@ def load_trials(
         missing = [s for s in wanted if s not in have]
         if missing:
             raise TrialsError(
-                f"Unknown study {missing[0]!r} in 'studies': the source holds "
-                f"{have}. Pick names from that list (or leave --study out for all)."
+                f"Unknown study {missing[0]!r} (studies=): the source holds {have}. Pick "
+                "names from that list, or pass no studies= for all."
             )
         trials = trials[trials[F.STUDY].isin(wanted)].reset_index(drop=True)
     return trials
@@ -125,14 +126,29 @@ def check_trials(trials: pd.DataFrame) -> None:
         raise TrialsError("The source holds no trials: there is nothing to report on.")
     col = F.objective_column(trials)
     F.directions(trials, None, by=F.STUDY)
-    if not F.param_names(trials):
+    import numpy as np
+
+    names = F.param_names(trials)
+    if not names:
         raise TrialsError(
-            "The trials have no parameter column (params_<name>): pass the parameter columns "
-            "of a plain table with params=[...] (CLI: they are the columns other than the "
-            "objective)."
+            "The trials have no parameter column (params_<name>): no study records a "
+            "suggested value (Optuna storages), and a table's parameter columns are named "
+            "params_<name>, config/<name> or params.<name>. Name the parameter columns of a "
+            "plain table with params=[...], or report on studies whose trials suggested "
+            "parameters (studies=[...])."
+        )
+    has_param = trials[[F.PARAM_PREFIX + n for n in names]].notna().any(axis=1)
+    with_params = has_param.groupby(trials[F.STUDY].to_numpy(), sort=False).any()
+    bare = [str(s) for s, ok in with_params.items() if not ok]
+    if bare:
+        others = [str(s) for s, ok in with_params.items() if ok]
+        raise TrialsError(
+            f"Study {bare[0]!r} has no parameters: none of its trials records a suggested "
+            "value, so there is nothing to say about its parameters. Leave it out: pass "
+            "studies=[...] naming the others"
+            + (f" (e.g. {others[0]!r})." if others else ".")
         )
     y = F.numeric_objective(trials, col).to_numpy(dtype=float)
-    import numpy as np
 
     ok = (trials[F.STATE] == "COMPLETE").to_numpy() & np.isfinite(y)
     counted = pd.Series(ok).groupby(trials[F.STUDY].to_numpy(), sort=False).sum()
@@ -142,7 +158,8 @@ def check_trials(trials: pd.DataFrame) -> None:
         seen = ", ".join(f"{n} {s}" for s, n in states.items())
         raise TrialsError(
             f"Study {empty[0]!r} has no COMPLETE trial with a finite objective ({seen}): "
-            "leave it out with --study (studies=) or report on it once trials completed."
+            "leave it out (pass studies=[...] naming the others) or report on it once trials "
+            "completed."
         )
 
 
@@ -176,17 +193,80 @@ def _client(nb: Any, cwd: str, timeout: int, on_section: Callable[[str], None]):
         if section and section != state["last"]:
             state["last"] = section
             on_section(section)
+        client.state_section = state["last"]
 
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": cwd}}, on_cell_start=start)
     client.state_section = None  # the section running now, for timeout and dead-kernel messages
-
-    def start_and_record(cell: Any, cell_index: int) -> None:
-        start(cell, cell_index)
-        client.state_section = state["last"]
-
-    client.on_cell_start = start_and_record
     return client
+
+
+def run_client(client: Any, **kwargs: Any) -> None:
+    """``client.execute(**kwargs)``, stoppable by SIGINT and SIGTERM.
+
+    nbclient answers a signal by shutting the kernel down under the running
+    cell (which then reports a dead kernel). Here the notebook runs in a
+    worker thread, where nbclient sets no signal handler; a signal reaches
+    the main thread as ``KeyboardInterrupt``, the run is cancelled (nbclient
+    shuts the kernel down on the way out) and the exception goes on.
+    """
+    import asyncio
+    import threading
+
+    from hpo_insights.report._output import signals_held
+
+    box: dict[str, Any] = {}
+    ready = threading.Event()
+
+    def work() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            box["loop"] = loop
+            box["task"] = task = loop.create_task(client.async_execute(**kwargs))
+            ready.set()
+            loop.run_until_complete(task)
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+            box["error"] = error
+        finally:
+            ready.set()
+            with contextlib.suppress(BaseException):  # tasks a cancelled run left behind
+                pending = asyncio.all_tasks(loop)
+                for task in pending:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    thread = threading.Thread(target=work, name="hpo-insights-notebook", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+    except BaseException:
+        with signals_held():  # a second Ctrl-C waits for the kernel to go
+            ready.wait(10)
+            loop, task = box.get("loop"), box.get("task")
+            if task is not None and not loop.is_closed():
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(task.cancel)
+            thread.join(30)
+            _kill_kernel(client)
+        raise
+    if "error" in box:
+        raise box["error"]
+
+
+def _kill_kernel(client: Any) -> None:
+    """Make sure no kernel outlives a cancelled run (cancelled while it was starting)."""
+    km = getattr(client, "km", None)
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    if process is not None and process.poll() is None:
+        process.kill()
+        with contextlib.suppress(Exception):
+            process.wait(5)
+    with contextlib.suppress(Exception):
+        km.cleanup_connection_file()
 
 
 def _failure(nb: Any, error: Exception) -> tuple[str, str]:
@@ -198,6 +278,37 @@ def _failure(nb: Any, error: Exception) -> tuple[str, str]:
                 cause = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
                 return section, " ".join(cause.split())
     return "a cell", " ".join(str(error).split())[:300]
+
+
+def drawing_failure(nb: Any) -> tuple[str, str] | None:
+    """(section, cause) of the first cell that ran but shows a failure, else None.
+
+    A figure is drawn after its cell ran (when the kernel shows it): if that
+    fails, the cell still succeeds, and an error output, a traceback in a
+    stream or a figure shown only as ``<Figure size ...>`` text stands in
+    place of the image. Such a report is broken, so it is a failure too.
+    """
+    for k, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        section = cell.metadata.get("hpo_insights", {}).get("section", f"cell {k + 1}")
+        outputs = cell.get("outputs", [])
+        for out in outputs:
+            if out.get("output_type") == "error":
+                cause = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
+                return section, "a figure failed to draw: " + " ".join(cause.split())[:300]
+        for out in outputs:
+            kind = out.get("output_type")
+            text = out.get("text", "") if kind == "stream" else ""
+            if "Traceback (most recent call last)" in text or "Error in callback" in text:
+                lines = [line.strip() for line in text.splitlines() if line.strip()]
+                return section, "a figure failed to draw: " + lines[-1][:300]
+            data = out.get("data", {}) if kind in ("display_data", "execute_result") else {}
+            plain = str(data.get("text/plain", ""))
+            if plain.startswith("<Figure size") and not any(m.startswith("image/")
+                                                            for m in data):
+                return section, f"a figure failed to draw (only {plain} was shown)"
+    return None
 
 
 def build(
@@ -276,6 +387,7 @@ def build(
     >>> sorted(paths)  # doctest: +SKIP
     ['ipynb', 'md']
     """
+    from hpo_insights.report import _output
     from hpo_insights.report._export import FORMATS, export
     from hpo_insights.report._notebook import notebook
     from hpo_insights.report.sections import layout_page
@@ -284,70 +396,85 @@ def build(
     if unknown:
         raise ValueError(f"Unknown report format(s) {unknown}: expected some of {list(FORMATS)}.")
     layout_page(layout)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise TrialsError(f"The output folder {str(out)!r} is a file: pass a folder (--out DIR).")
+    out = _output.check_out(out_dir)
     say = progress or (lambda message: None)
     trials = load_trials(source, studies=studies, objective=objective,
                          direction=direction, params=params)
     check_trials(trials)
-    work = Path(tempfile.mkdtemp(prefix="hpo-insights-report-"))
-    trials_file = str(work / _TRIALS_FILE)
-    trials.to_pickle(trials_file)
-    values = {
-        "source": None if isinstance(source, pd.DataFrame) or source is None else str(source),
-        "studies": [studies] if isinstance(studies, str) else
-        (list(studies) if studies is not None else None),
-        "objective": objective,
-        "direction": direction,
-        "params": list(params) if params is not None else None,
-        "title": title,
-        "trials_file": trials_file,
-    }
-    nb = notebook(trials, values, layout=layout, title=title)
-    say("starting the notebook kernel")
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
-    client = _client(nb, str(work), timeout, say)
-    # The kernel's own log (e.g. "running over TCP without encryption", printed by every
-    # local kernel) goes to a file beside the notebook, not to the terminal; cell output
-    # is unaffected.
-    log = open(work / "kernel.log", "w", encoding="utf-8")  # closed in the finally below
+    stage, created = _output.staging(out)  # proves the folder writable, before any kernel
+    work: Path | None = None
+    keep_work = done = False
     try:
-        client.execute(stderr=log)
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+        work = Path(tempfile.mkdtemp(prefix="hpo-insights-report-"))
+        trials_file = str(work / _TRIALS_FILE)
+        trials.to_pickle(trials_file)
+        values = {
+            "source": None if isinstance(source, pd.DataFrame) or source is None else str(source),
+            "studies": [studies] if isinstance(studies, str) else
+            (list(studies) if studies is not None else None),
+            "objective": objective,
+            "direction": direction,
+            "params": list(params) if params is not None else None,
+            "title": title,
+            "trials_file": trials_file,
+        }
+        nb = notebook(trials, values, layout=layout, title=title)
+        say("starting the notebook kernel")
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+        client = _client(nb, str(work), timeout, say)
+        # The kernel's own log (e.g. "running over TCP without encryption", printed by every
+        # local kernel) goes to a file beside the notebook, not to the terminal; cell output
+        # is unaffected.
+        log = open(work / "kernel.log", "w", encoding="utf-8")  # closed in the finally below
+        try:
+            run_client(client, stderr=log)
+            failed = drawing_failure(nb)
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+            section, cause = _failure(nb, error)
+            if not isinstance(error, CellExecutionError):
+                section = client.state_section or section
+                cause = ("no answer within the time allowed per cell (timeout="
+                         f"{timeout} s)" if isinstance(error, CellTimeoutError)
+                         else "the notebook kernel died")
+            failed = section, cause
+        finally:
+            log.close()
         import nbformat
 
-        kept = work / "report.ipynb"
-        nbformat.write(nb, kept)
-        section, cause = _failure(nb, error)
-        if not isinstance(error, CellExecutionError):
-            section = client.state_section or section
-            cause = ("no answer within the time allowed per cell (timeout=" f"{timeout} s)"
-                     if isinstance(error, CellTimeoutError) else "the notebook kernel died")
-        raise ReportError(
-            f"The report failed in section '{section}': {cause}. Nothing was written to "
-            f"{str(out)!r}; the executed notebook is kept in {kept}.",
-            section=section, notebook=kept) from None
+        if failed is not None:
+            kept = work / "report.ipynb"
+            nbformat.write(nb, kept)
+            Path(trials_file).unlink()
+            keep_work = True
+            section, cause = failed
+            raise ReportError(
+                f"The report failed in section '{section}': {cause}. Nothing was written to "
+                f"{str(out)!r}; the executed notebook is kept in {kept}.",
+                section=section, notebook=kept) from None
+        saved = copy.deepcopy(nb)
+        rerun = _rerun_values(values, source, stage, trials_file)
+        from hpo_insights.report._notebook import _parameters_source
+
+        for cell in saved.cells:
+            if "parameters" in cell.metadata.get("tags", []):
+                cell.source = _parameters_source(rerun)
+        from hpo_insights.report._export import mark_run
+
+        mark_run(saved)
+        nbformat.write(saved, stage / "report.ipynb")
+        say("exporting " + ", ".join(formats))
+        written = export(saved, stage, formats=formats,
+                         title=title or "Hyperparameter search report")
+        _output.commit(stage, out)
+        done = True
+        return {"ipynb": out / "report.ipynb", **{k: out / p.name for k, p in written.items()}}
     finally:
-        log.close()
-    import nbformat
-
-    out.mkdir(parents=True, exist_ok=True)
-    saved = copy.deepcopy(nb)
-    rerun = _rerun_values(values, source, out, trials_file)
-    from hpo_insights.report._notebook import _parameters_source
-
-    for cell in saved.cells:
-        if "parameters" in cell.metadata.get("tags", []):
-            cell.source = _parameters_source(rerun)
-    written = {"ipynb": out / "report.ipynb"}
-    nbformat.write(saved, written["ipynb"])
-    say("exporting " + ", ".join(formats))
-    written.update(export(saved, out, formats=formats,
-                          title=title or "Hyperparameter search report"))
-    shutil.rmtree(work, ignore_errors=True)
-    return written
+        shutil.rmtree(stage, ignore_errors=True)
+        if work is not None and not keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+        if not done:
+            _output.remove_created(created)
 
 
 def elapsed_progress(write: Callable[[str], None]) -> Callable[[str], None]:

@@ -25,6 +25,7 @@ __all__ = [
     "importance_line",
     "mapping",
     "number",
+    "terminal",
     "table",
     "value",
 ]
@@ -35,7 +36,14 @@ BAR_WIDTH = 50
 NAME_WIDTH = 15
 """Width the parameter name is padded to in the importance chart."""
 
-_BACKSLASHED = re.compile(r"([\\|*`\[\]~])")
+_BACKSLASHED = re.compile(r"([\\|*`\[\]~$])")
+# "#" starting the text would make a heading; a run of "#" ending it (after a space) is the
+# closing sequence of a heading, which renderers drop.
+_HASH = re.compile(r"^#|(?<=\s)#(?=#*\s*$)")
+# ":name:" is an emoji shortcode on GitHub: a backslash before the second colon keeps it text.
+_SHORTCODE = re.compile(r"(:[A-Za-z0-9_+-]+):")
+# At the start of a line, "-", "+", "=", "1." and "1)" could make a list or a heading rule.
+_BLOCK_START = re.compile(r"^([-+=]|\d+[.)])(?=\s|$)")
 # "_" only opens or closes emphasis when it is not between two letters or digits
 # (CommonMark's intraword rule), so "d_model" stays as it is and "_x_" is escaped.
 _UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
@@ -45,9 +53,13 @@ def escape(text: Any) -> str:
     """Make *text* from the data inert in Markdown and in HTML made from it.
 
     ``&``, ``<`` and ``>`` become HTML entities (no tag, comment or autolink
-    can start); ``\\``, ``|``, ``*``, `````, ``[``, ``]``, ``~`` and any ``_``
-    that could start or end emphasis get a backslash (a ``|`` cannot split a
-    table cell); line breaks become spaces (a value cannot end a table row).
+    can start); ``\\``, ``|``, ``*``, `````, ``[``, ``]``, ``~``, ``$`` and any
+    ``_`` that could start or end emphasis get a backslash (a ``|`` cannot split
+    a table cell, ``$x$`` is not math in Jupyter, nbconvert or GitHub); so do
+    the second colon of an emoji shortcode (``:smile:``), a ``#`` that starts
+    the text or ends it (a heading would drop it), and a list or rule marker at
+    the start (``-``, ``+``, ``=``, ``1.``); line breaks become spaces (a value
+    cannot end a table row).
 
     Parameters
     ----------
@@ -65,11 +77,54 @@ def escape(text: Any) -> str:
     '&lt;script&gt;alert(1)&lt;/script&gt;'
     >>> escape("a|b *c* d_model _x_")
     'a\\\\|b \\\\*c\\\\* d_model \\\\_x\\\\_'
+    >>> print(escape("$a_b$ costs $$ :tada: _x_"))
+    \\$a_b\\$ costs \\$\\$ :tada\\: \\_x\\_
     """
     text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _BACKSLASHED.sub(r"\\\1", text)
     text = _UNDERSCORE.sub(r"\\_", text)
-    return re.sub(r"[\r\n]+", " ", text)
+    text = _SHORTCODE.sub(r"\1\\:", text)
+    text = re.sub(r"[\r\n]+", " ", text)
+    text = _HASH.sub(r"\\#", text)
+    return _BLOCK_START.sub(r"\\\1", text)
+
+
+# C0 and C1 control characters (ESC, BEL, CR, ...), DEL, and the invisible format
+# characters that reorder or hide text (bidi overrides and isolates, zero-width marks).
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def terminal(text: Any) -> str:
+    """*text* made safe to print on a terminal: control characters shown, not obeyed.
+
+    Escape sequences (``ESC [2J`` clears the screen, ``ESC ]0;...`` sets the
+    window title), BEL, carriage returns, DEL, C1 controls and the invisible
+    characters that reorder text (bidi overrides such as U+202E) become their
+    ``\\xNN`` / ``\\uNNNN`` escapes; everything else (any script, accents)
+    is kept.
+
+    Parameters
+    ----------
+    text : object
+        Anything; it is converted with :class:`str` first.
+
+    Returns
+    -------
+    str
+        One printable line.
+
+    Examples
+    --------
+    >>> print(terminal("study \\x1b]0;owned\\x07 \\u202eevil, caf\\u00e9"))
+    study \\x1b]0;owned\\x07 \\u202eevil, café
+    """
+
+    def shown(match: re.Match) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _CONTROL.sub(shown, str(text))
 
 
 def _scalar(x: Any) -> Any:

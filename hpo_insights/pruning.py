@@ -1,0 +1,605 @@
+"""Pruner audit: replay pruning rules offline on learning curves.
+
+:func:`pruning_audit` asks of the trials that ran to the end: which of them
+would this rule have stopped, and where? It replays Optuna's own
+``MedianPruner``, ``PercentilePruner`` and ``SuccessiveHalvingPruner`` (given
+as Optuna objects or as the rules of this module) decision by decision, and a
+fixed rule, :class:`KeepTop` ("stop at step k unless in the top q"). The
+replay agrees trial by trial with Optuna run on the same curves (a test runs
+both); ``docs/curves.md`` defines every column.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from hpo_insights import _curves, _guard
+from hpo_insights._errors import TrialsError
+
+__all__ = [
+    "KeepTop",
+    "Median",
+    "Percentile",
+    "PruningAudit",
+    "SuccessiveHalving",
+    "pruning_audit",
+]
+
+
+@dataclass(frozen=True)
+class Percentile:
+    """Optuna's ``PercentilePruner``: stop a trial whose best value so far is worse
+    than the *percentile* of the completed trials' values at the same step.
+
+    The settings mean what they mean in Optuna: no stop before
+    ``n_startup_trials`` trials completed, before step ``n_warmup_steps``, off
+    the ``interval_steps`` grid, or with fewer than ``n_min_trials`` completed
+    values at the step.
+    """
+
+    percentile: float = 50.0
+    n_startup_trials: int = 5
+    n_warmup_steps: int = 0
+    interval_steps: int = 1
+    n_min_trials: int = 1
+
+    def __post_init__(self) -> None:
+        _guard.real("percentile", self.percentile, low=0, high=100)
+        _guard.integer("n_startup_trials", self.n_startup_trials, low=0)
+        _guard.integer("n_warmup_steps", self.n_warmup_steps, low=0)
+        _guard.integer("interval_steps", self.interval_steps, low=1)
+        _guard.integer("n_min_trials", self.n_min_trials, low=1)
+
+    @property
+    def name(self) -> str:
+        return (f"percentile({self.percentile:g}, startup={self.n_startup_trials}, "
+                f"warmup={self.n_warmup_steps}, interval={self.interval_steps}, "
+                f"min_trials={self.n_min_trials})")
+
+
+def Median(n_startup_trials: int = 5, n_warmup_steps: int = 0, interval_steps: int = 1,
+           n_min_trials: int = 1) -> Percentile:
+    """Optuna's ``MedianPruner``: :class:`Percentile` at 50."""
+    return Percentile(50.0, n_startup_trials, n_warmup_steps, interval_steps, n_min_trials)
+
+
+@dataclass(frozen=True)
+class SuccessiveHalving:
+    """Optuna's ``SuccessiveHalvingPruner`` (asynchronous successive halving).
+
+    Rung ``r`` is reached at step ``min_resource * reduction_factor **
+    (min_early_stopping_rate + r)``; a trial continues past it only when its
+    value there is among the top ``1 / reduction_factor`` of the values every
+    earlier trial recorded at that rung (itself included). ``min_resource="auto"``
+    is the last step of the first completed trials // 100 (at least 1), as in Optuna.
+    """
+
+    min_resource: int | Literal["auto"] = "auto"
+    reduction_factor: int = 4
+    min_early_stopping_rate: int = 0
+    bootstrap_count: int = 0
+
+    def __post_init__(self) -> None:
+        if self.min_resource != "auto":
+            _guard.integer("min_resource", self.min_resource, low=1)
+        _guard.integer("reduction_factor", self.reduction_factor, low=2)
+        _guard.integer("min_early_stopping_rate", self.min_early_stopping_rate, low=0)
+        _guard.integer("bootstrap_count", self.bootstrap_count, low=0)
+
+    @property
+    def name(self) -> str:
+        return (f"successive_halving(min_resource={self.min_resource}, "
+                f"reduction_factor={self.reduction_factor}, "
+                f"min_early_stopping_rate={self.min_early_stopping_rate}, "
+                f"bootstrap_count={self.bootstrap_count})")
+
+
+@dataclass(frozen=True)
+class KeepTop:
+    """Stop every trial at *step* unless its value there is in the top *top*
+    share of the earlier trials' values at that step.
+
+    "Earlier" is a lower trial ``number``; the threshold is the ``1 - top``
+    quantile (maximize; ``top`` when minimizing) of those values (linear
+    interpolation, NaN values left out); no trial is stopped before
+    ``n_startup_trials`` earlier trials have a value at *step*. A trial whose
+    value at *step* is NaN is stopped; one that never reaches *step* is not.
+    """
+
+    step: int
+    top: float = 0.5
+    n_startup_trials: int = 5
+
+    def __post_init__(self) -> None:
+        _guard.integer("step", self.step)
+        _guard.real("top", self.top, low=0, high=1, low_open=True)
+        _guard.integer("n_startup_trials", self.n_startup_trials, low=1)
+
+    @property
+    def name(self) -> str:
+        return f"keep_top(step={self.step}, top={self.top:g}, startup={self.n_startup_trials})"
+
+
+Rule = Percentile | SuccessiveHalving | KeepTop
+
+
+def as_rule(rule: Any) -> Rule:
+    """The library rule for *rule*: one of this module's rules or an Optuna pruner."""
+    if isinstance(rule, Percentile | SuccessiveHalving | KeepTop):
+        return rule
+    cls = type(rule)
+    if cls.__module__.startswith("optuna"):
+        import optuna
+
+        if isinstance(rule, optuna.pruners.PercentilePruner):  # MedianPruner too
+            return Percentile(float(rule._percentile), int(rule._n_startup_trials),
+                              int(rule._n_warmup_steps), int(rule._interval_steps),
+                              int(rule._n_min_trials))
+        if isinstance(rule, optuna.pruners.SuccessiveHalvingPruner):
+            res = rule._min_resource
+            return SuccessiveHalving("auto" if res is None else int(res),
+                                     int(rule._reduction_factor),
+                                     int(rule._min_early_stopping_rate),
+                                     int(rule._bootstrap_count))
+        raise TrialsError(
+            f"pruning_audit cannot replay optuna's {cls.__name__}: it replays MedianPruner, "
+            "PercentilePruner and SuccessiveHalvingPruner (and the rules of "
+            "hpo_insights.pruning: Median, Percentile, SuccessiveHalving, KeepTop)."
+        )
+    raise TypeError(
+        "rule must be an Optuna MedianPruner, PercentilePruner or SuccessiveHalvingPruner, or "
+        "a rule of hpo_insights.pruning (Median(...), Percentile(...), SuccessiveHalving(...), "
+        f"KeepTop(step=..., top=...)), got {type(rule).__name__} instead."
+    )
+
+
+# --- replay -----------------------------------------------------------------
+def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """numpy's own linear interpolation (``numpy.percentile``), bit for bit."""
+    with np.errstate(invalid="ignore"):
+        diff = b - a
+        out = a + diff * t
+        np.subtract(b, diff * (1 - t), out=out, where=t >= 0.5)
+    return out
+
+
+def _sorted_percentile(srt: np.ndarray, count: np.ndarray, q: float) -> np.ndarray:
+    """``numpy.percentile(..., q * 100)`` of each column's first *count* sorted values."""
+    m = np.maximum(count, 1)
+    virtual = (m - 1) * q
+    lo = np.floor(virtual).astype(np.int64)
+    hi = np.minimum(lo + 1, m - 1)
+    lo = np.minimum(lo, m - 1)
+    gamma = virtual - lo
+    cols = np.arange(srt.shape[1]) if srt.ndim == 2 else None
+    if cols is None:
+        a, b = srt[lo], srt[hi]
+    else:
+        a, b = srt[lo, cols], srt[hi, cols]
+    out = _lerp(a, b, gamma)
+    return np.where(count > 0, out, np.nan)
+
+
+def _best_so_far(block: _curves.Block, maximize: bool) -> np.ndarray:
+    """Best reported value up to each step, NaN values ignored (NaN while all are NaN)."""
+    acc = np.fmax if maximize else np.fmin
+    return acc.accumulate(block.values, axis=1)
+
+
+def _replay_percentile(block: _curves.Block, rule: Percentile, maximize: bool
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Column of the stop (-1: runs to the end) and the threshold there, per trial."""
+    n, s = block.values.shape
+    steps, rep = block.steps, block.reported
+    best = _best_so_far(block, maximize)
+    # Optuna checks a step when it is past the warm-up and the first reported
+    # step of its interval (_is_first_in_interval_step).
+    prev = np.maximum.accumulate(np.where(rep, steps, -1), axis=1)
+    prev = np.concatenate([np.full((n, 1), -1), prev[:, :-1]], axis=1)
+    w, k = rule.n_warmup_steps, rule.interval_steps
+    nearest = (steps - w) // k * k + w
+    check = rep & (steps >= w)[None, :] & (prev < nearest[None, :])
+    q = (100 - rule.percentile if maximize else rule.percentile) / 100
+    srt = np.full((n + 1, s), np.inf)
+    count = np.zeros(s, dtype=np.int64)      # finite completed values per step
+    n_rep = np.zeros(s, dtype=np.int64)      # completed trials that reported the step
+    n_done = 0
+    stop = np.full(n, -1)
+    threshold = np.full(n, np.nan)
+    rows = np.arange(n + 1)[:, None]
+    for t in range(n):  # Optuna's order: each trial sees the trials completed before it
+        if n_done > 0 and n_done >= rule.n_startup_trials and check[t].any():
+            p = _sorted_percentile(srt, count, q)
+            p = np.where(n_rep >= rule.n_min_trials, p, np.nan)
+            b = best[t]
+            with np.errstate(invalid="ignore"):
+                worse = b < p if maximize else b > p
+            hit = check[t] & (np.isnan(b) | worse)
+            if hit.any():
+                j = int(hit.argmax())
+                stop[t], threshold[t] = j, p[j]
+                continue
+        ins = rep[t] & ~np.isnan(block.values[t])
+        v = np.where(ins, block.values[t], np.inf)
+        pos = (srt[:n_done] < v).sum(axis=0)
+        top = n_done + 1
+        shifted = np.where(rows[1:top] > pos, srt[: top - 1], srt[1:top])
+        srt[1:top] = shifted
+        srt[pos, np.arange(s)] = v
+        count += ins
+        n_rep += rep[t]
+        n_done += 1
+    return stop, threshold
+
+
+def _replay_halving(block: _curves.Block, rule: SuccessiveHalving, maximize: bool
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    n = len(block.numbers)
+    steps, rep, vals = block.steps, block.reported, block.values
+    last = block.last_index()
+    min_res = None if rule.min_resource == "auto" else int(rule.min_resource)
+    rf, rate = rule.reduction_factor, rule.min_early_stopping_rate
+    rungs: list[list[float]] = []
+    max_done_step = None
+    stop = np.full(n, -1)
+    threshold = np.full(n, np.nan)
+    for t in range(n):  # sequential: each trial competes with the rungs of earlier trials
+        cols = np.flatnonzero(rep[t])
+        if min_res is None and max_done_step is not None and len(cols):
+            min_res = max(max_done_step // 100, 1)
+        if min_res is not None and len(cols):
+            tsteps = steps[cols]
+            r = 0
+            while True:
+                promo = min_res * rf ** (rate + r)
+                i = int(np.searchsorted(tsteps, promo))
+                if i >= len(cols):
+                    break
+                j = cols[i]
+                value = float(vals[t, j])
+                if np.isnan(value):
+                    stop[t] = j
+                    break
+                if len(rungs) <= r:
+                    rungs.append([])
+                rung = rungs[r]
+                bisect.insort(rung, value)
+                if len(rung) <= rule.bootstrap_count:
+                    stop[t] = j
+                    break
+                idx = max(len(rung) // rf - 1, 0)
+                bar = rung[-(idx + 1)] if maximize else rung[idx]
+                if not (value >= bar if maximize else value <= bar):
+                    stop[t], threshold[t] = j, bar
+                    break
+                r += 1
+        if stop[t] < 0 and last[t] >= 0:
+            last_step = int(steps[last[t]])
+            max_done_step = last_step if max_done_step is None else max(max_done_step,
+                                                                          last_step)
+    return stop, threshold
+
+
+def _replay_keep_top(block: _curves.Block, rule: KeepTop, maximize: bool
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    n = len(block.numbers)
+    stop = np.full(n, -1)
+    threshold = np.full(n, np.nan)
+    j = np.searchsorted(block.steps, rule.step)
+    if j >= len(block.steps) or block.steps[j] != rule.step:
+        return stop, threshold
+    at = pd.Series(block.values[:, j])
+    reached = block.reported[:, j]
+    q = 1 - rule.top if maximize else rule.top
+    earlier = at.where(reached)
+    bar = earlier.expanding(min_periods=rule.n_startup_trials).quantile(q).shift(1).to_numpy()
+    seen = pd.Series(reached & ~np.isnan(block.values[:, j])).cumsum().shift(1, fill_value=0)
+    bar = np.where(seen.to_numpy() >= rule.n_startup_trials, bar, np.nan)
+    x = at.to_numpy()
+    with np.errstate(invalid="ignore"):
+        worse = x < bar if maximize else x > bar
+    hit = reached & (np.isnan(x) | worse)
+    stop[hit] = j
+    threshold[hit] = bar[hit]
+    return stop, threshold
+
+
+_REPLAY = {Percentile: _replay_percentile, SuccessiveHalving: _replay_halving,
+           KeepTop: _replay_keep_top}
+
+
+# --- the audit ----------------------------------------------------------------
+@dataclass(frozen=True)
+class PruningAudit:
+    """What a pruning rule would have done to the trials that ran to the end.
+
+    Attributes
+    ----------
+    trials : pandas.DataFrame
+        One row per COMPLETE trial with a curve: ``study``, ``number``,
+        ``pruned_at`` (Int64: the step at which the rule stops it, ``<NA>``
+        when it runs to the end), ``stopped``, ``threshold`` (what its value
+        was compared with at ``pruned_at``: the percentile, the rung's
+        promotion bar or the top-*q* quantile; NaN when stopped for a NaN
+        value or not stopped), ``steps_run``, ``steps_total`` (reported steps
+        it would have run, it ran), ``last_step``, ``final`` (its value at its
+        last step) and
+        ``rank`` (1 = best final value of the study).
+    summary : pandas.DataFrame
+        One row per study: ``study``, ``rule``, ``direction``, ``n_trials``,
+        ``n_stopped``, ``steps_total``, ``steps_saved``, ``share_saved``,
+        ``best_number``, ``best_final``, ``best_stopped``, ``top_k``,
+        ``top_k_stopped``, ``kept_best`` (best final value among the trials
+        the rule lets finish), ``regret`` (``best_final - kept_best`` for
+        maximize, the reverse for minimize: objective units, ≥ 0) with
+        ``regret_low``/``regret_high`` (bootstrap interval over trials).
+    pruned : pandas.DataFrame
+        One row per trial PRUNED in the data: ``study``, ``number``,
+        ``pruned_at`` (its last reported step), ``value`` (reported there),
+        ``best_so_far``, ``threshold`` (the rule's threshold from the
+        COMPLETE trials with a lower number; NaN for successive halving),
+        ``n_compared`` (COMPLETE trials with a finite value at that step),
+        ``completed_median`` (their median there) and ``share_beaten`` (share
+        of them whose value there is worse than this trial's).
+    """
+
+    trials: pd.DataFrame
+    summary: pd.DataFrame
+    pruned: pd.DataFrame
+
+
+def pruning_audit(
+    curves: pd.DataFrame,
+    *,
+    rule: Any = None,
+    direction: str | Mapping[Any, str] | None = None,
+    studies: str | Sequence[str] | None = None,
+    top_k: int = 5,
+    confidence: float = 0.95,
+    n_resamples: int = 1000,
+    seed: int | None = 0,
+) -> PruningAudit:
+    """Replay a pruning rule on the curves of the trials that ran to the end.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        Learning curves, as :func:`hpo_insights.load_curves` returns them.
+    rule : optuna pruner or hpo_insights.pruning rule, optional
+        ``optuna.pruners.MedianPruner(...)``, ``PercentilePruner(...)``,
+        ``SuccessiveHalvingPruner(...)`` (their settings are read, the object
+        is not changed), or :func:`Median`, :class:`Percentile`,
+        :class:`SuccessiveHalving`, :class:`KeepTop`. Default: Optuna's
+        default pruner, ``MedianPruner()``.
+    direction : {"maximize", "minimize"} or mapping
+        The objective's direction (curves do not record it); a mapping gives
+        one per study. Required.
+    studies : str or sequence of str, optional
+        Only these studies, in this order.
+    top_k : int, default 5
+        How many of the best trials ``top_k_stopped`` looks at.
+    confidence : float, default 0.95
+        Level of the regret interval.
+    n_resamples : int, default 1000
+        Bootstrap resamples of the regret interval.
+    seed : int or None, default 0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    PruningAudit
+        ``trials`` (``study, number, pruned_at, ...``), ``summary`` (share of
+        steps saved, whether the best trial and the top-k were stopped,
+        regret) and ``pruned`` (the trials pruned in the data).
+
+    Raises
+    ------
+    TrialsError
+        No direction, a study without COMPLETE trials, a rule that cannot be
+        replayed, a malformed curves frame.
+
+    Notes
+    -----
+    The replay runs the COMPLETE trials one after another in ``number`` order,
+    as ``study.optimize(n_jobs=1)`` would: a trial is compared with the trials
+    before it that the rule let finish (percentile rules), or with every value
+    recorded at the rung by the trials before it, stopped or not (successive
+    halving), exactly as Optuna decides at each ``trial.should_prune()``
+    called after every ``trial.report``. A stopped trial's values count only
+    up to its stop. Trials PRUNED, FAILed or RUNNING in the data take no part
+    in the replay (their curves are cut short). The regret interval resamples
+    the trials with their replayed stop / finish labels held fixed (a
+    percentile bootstrap).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import hpo_insights as hi
+    >>> curves = pd.DataFrame({"study": "s", "number": np.repeat(range(4), 3),
+    ...     "state": "COMPLETE", "step": np.tile(range(3), 4),
+    ...     "value": [3, 2, 1, 3, 2.5, 2, 5, 4, 3, 1, 0.5, 0.2]})
+    >>> audit = hi.pruning_audit(curves, rule=hi.pruning.Median(n_startup_trials=1),
+    ...                          direction="minimize")
+    >>> audit.trials[["number", "pruned_at", "threshold", "final"]]
+       number  pruned_at  threshold  final
+    0       0       <NA>        NaN    1.0
+    1       1          1        2.0    2.0
+    2       2          0        3.0    3.0
+    3       3       <NA>        NaN    0.2
+    >>> audit.summary[["n_stopped", "share_saved", "best_stopped", "regret"]]
+       n_stopped  share_saved  best_stopped  regret
+    0          2     0.25  False     0.0
+    """
+    curves = _curves.check(curves)
+    rule = as_rule(_default_rule() if rule is None else rule)
+    top_k = _guard.integer("top_k", top_k, low=1)
+    confidence = _guard.real("confidence", confidence, low=0, high=1, low_open=True,
+                             high_open=True)
+    n_resamples = _guard.integer("n_resamples", n_resamples, low=1)
+    rng = np.random.default_rng(seed)
+    per_trial, summary, pruned = [], [], []
+    for block in _curves.blocks(curves, studies):
+        d = _curves.direction(direction, block.study)
+        maximize = d == "maximize"
+        done = block.states == "COMPLETE"
+        if not done.any():
+            raise TrialsError(
+                f"Study {block.study!r} has no COMPLETE trial with a curve: the audit replays "
+                "the rule on the trials that ran to the end."
+            )
+        sub = _subset(block, done)
+        stop, thr = _REPLAY[type(rule)](sub, rule, maximize)
+        per_trial.append(_trial_rows(sub, stop, thr, maximize))
+        summary.append(_summary_row(per_trial[-1], rule, d, maximize, top_k, confidence,
+                                    n_resamples, rng))
+        pruned.append(_pruned_rows(block, rule, maximize))
+    trials = pd.concat(per_trial, ignore_index=True)
+    return PruningAudit(trials, pd.DataFrame(summary),
+                        pd.concat(pruned, ignore_index=True))
+
+
+def _default_rule() -> Percentile:
+    return Median()
+
+
+def _subset(block: _curves.Block, keep: np.ndarray) -> _curves.Block:
+    cols = block.reported[keep].any(axis=0)
+    return _curves.Block(block.study, block.numbers[keep], block.states[keep],
+                         block.steps[cols], block.values[keep][:, cols],
+                         block.reported[keep][:, cols])
+
+
+def _trial_rows(block: _curves.Block, stop: np.ndarray, thr: np.ndarray, maximize: bool
+                ) -> pd.DataFrame:
+    n = len(block.numbers)
+    stopped = stop >= 0
+    pruned_at = pd.array(np.where(stopped, block.steps[np.maximum(stop, 0)], 0), dtype="Int64")
+    pruned_at[~stopped] = pd.NA
+    cum = np.cumsum(block.reported, axis=1)
+    total = cum[:, -1]
+    run = np.where(stopped, cum[np.arange(n), np.maximum(stop, 0)], total)
+    final = block.final()
+    score = final if maximize else -final
+    order = np.lexsort((block.numbers, -np.nan_to_num(score, nan=-np.inf)))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(1, n + 1)
+    return pd.DataFrame({
+        "study": np.full(n, block.study, dtype=object),
+        "number": block.numbers,
+        "pruned_at": pruned_at,
+        "stopped": stopped,
+        "threshold": thr,
+        "steps_run": run.astype(np.int64),
+        "steps_total": total.astype(np.int64),
+        "last_step": block.steps[np.maximum(block.last_index(), 0)],
+        "final": final,
+        "rank": rank,
+    })
+
+
+def _summary_row(rows: pd.DataFrame, rule: Rule, direction: str, maximize: bool, top_k: int,
+                 confidence: float, n_resamples: int, rng: np.random.Generator) -> dict:
+    final = rows["final"].to_numpy()
+    kept = ~rows["stopped"].to_numpy()
+    score = np.where(np.isnan(final), -np.inf, final if maximize else -final)
+    best = int(np.argmin(rows["rank"].to_numpy()))
+    topk = rows["rank"].to_numpy() <= top_k
+    kept_score = np.where(kept, score, -np.inf)
+    kept_best = kept_score.max() if kept.any() else -np.inf
+    sign = 1.0 if maximize else -1.0
+
+    def regret_of(best_s: np.ndarray, kept_s: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isfinite(kept_s), best_s - kept_s, np.nan)
+
+    regret = float(regret_of(np.asarray(score.max()), np.asarray(kept_best)))
+    idx = rng.integers(0, len(score), size=(n_resamples, len(score)))
+    boot = regret_of(score[idx].max(axis=1), kept_score[idx].max(axis=1))
+    alpha = (1 - confidence) / 2
+    low, high = (np.nanquantile(boot, [alpha, 1 - alpha]) if np.isfinite(boot).any()
+                 else (np.nan, np.nan))
+    total = int(rows["steps_total"].sum())
+    saved = total - int(rows["steps_run"].sum())
+    return {
+        "study": rows["study"].iloc[0],
+        "rule": rule.name,
+        "direction": direction,
+        "n_trials": len(rows),
+        "n_stopped": int(rows["stopped"].sum()),
+        "steps_total": total,
+        "steps_saved": saved,
+        "share_saved": saved / total if total else np.nan,
+        "best_number": int(rows["number"].iloc[best]),
+        "best_final": float(final[best]),
+        "best_stopped": bool(rows["stopped"].iloc[best]),
+        "top_k": int(min(top_k, len(rows))),
+        "top_k_stopped": int((topk & ~kept).sum()),
+        "kept_best": float(sign * kept_best) if np.isfinite(kept_best) else np.nan,
+        "regret": regret,
+        "regret_low": float(low),
+        "regret_high": float(high),
+    }
+
+
+_PRUNED_COLUMNS = ["study", "number", "pruned_at", "value", "best_so_far", "threshold",
+                   "n_compared", "completed_median", "share_beaten"]
+
+
+def _pruned_rows(block: _curves.Block, rule: Rule, maximize: bool) -> pd.DataFrame:
+    """The trials PRUNED in the data, against the COMPLETE trials at their last step."""
+    pr = np.flatnonzero(block.states == "PRUNED")
+    if not len(pr):
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in _PRUNED_COLUMNS})
+    done = np.flatnonzero(block.states == "COMPLETE")
+    last = block.last_index()[pr]
+    best = _best_so_far(block, maximize)[pr, last]
+    value = block.values[pr, last]
+    comp = block.values[done][:, last].T          # pruned trial × completed trial, at its step
+    comp = np.where(block.reported[done][:, last].T, comp, np.nan)
+    finite = ~np.isnan(comp)
+    with np.errstate(invalid="ignore"):
+        beaten = (comp < value[:, None]) if maximize else (comp > value[:, None])
+    n_cmp = finite.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(n_cmp > 0, beaten.sum(axis=1) / n_cmp, np.nan)
+    srt = np.sort(comp, axis=1)
+    median = _rowwise_percentile(srt, n_cmp, 0.5)
+    threshold = np.full(len(pr), np.nan)
+    if isinstance(rule, Percentile | KeepTop):
+        earlier = block.numbers[done][None, :] < block.numbers[pr][:, None]
+        if isinstance(rule, Percentile):
+            q = (100 - rule.percentile if maximize else rule.percentile) / 100
+            rep = block.reported[done][:, last].T & earlier
+            e = np.sort(np.where(rep, comp, np.nan), axis=1)
+            threshold = _rowwise_percentile(e, (~np.isnan(e)).sum(axis=1), q)
+            threshold[rep.sum(axis=1) < rule.n_min_trials] = np.nan
+        else:
+            at = block.steps[last] == rule.step
+            q = 1 - rule.top if maximize else rule.top
+            e = np.sort(np.where(earlier, comp, np.nan), axis=1)
+            k = (~np.isnan(e)).sum(axis=1)
+            threshold = np.where(at & (k >= rule.n_startup_trials),
+                                 _rowwise_percentile(e, k, q), np.nan)
+    return pd.DataFrame({
+        "study": np.full(len(pr), block.study, dtype=object),
+        "number": block.numbers[pr],
+        "pruned_at": block.steps[last],
+        "value": value,
+        "best_so_far": best,
+        "threshold": threshold,
+        "n_compared": n_cmp.astype(np.int64),
+        "completed_median": median,
+        "share_beaten": share,
+    })
+
+
+def _rowwise_percentile(srt: np.ndarray, count: np.ndarray, q: float) -> np.ndarray:
+    """``numpy.percentile`` of each row's first *count* sorted values (NaN when none)."""
+    return _sorted_percentile(srt.T, count, q) if srt.size else np.full(len(count), np.nan)
+

@@ -1,0 +1,78 @@
+"""hi.search_progress: the expected best of k against brute-force enumeration."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hpo_insights as hi
+from hpo_insights.progress import expected_best, gain_bound
+
+
+def _trials(values, direction="maximize", study="s"):
+    return pd.DataFrame({"study": study, "number": range(len(values)), "state": "COMPLETE",
+                         "value": values, "study_direction": direction})
+
+
+def test_expected_best_is_the_mean_over_all_k_subsets(rng):
+    """Brute force: the mean of the best of every k-subset of the trials."""
+    y = np.round(rng.normal(size=9), 1)  # ties included
+    for k in range(1, 10):
+        brute = np.mean([max(c) for c in itertools.combinations(y, k)])
+        assert expected_best(y, [k])[0] == pytest.approx(brute)
+
+
+def test_curve_known_answer_minimize(rng):
+    """Minimizing: the expected best is the mean minimum of k-subsets; best_so_far is the
+    running minimum in trial order; PRUNED and FAIL trials do not count."""
+    y = rng.normal(size=12)
+    trials = _trials(np.concatenate([y, [-99.0, np.nan]]), "minimize")
+    trials.loc[12, "state"] = "PRUNED"
+    trials.loc[13, "state"] = "FAIL"
+    sp = hi.search_progress(trials)
+    curve = sp.curve
+    assert curve["k"].tolist() == list(range(1, 13))
+    for k, row in zip(curve["k"], curve.itertuples(), strict=True):
+        brute = np.mean([min(c) for c in itertools.combinations(y, k)])
+        assert row.expected_best == pytest.approx(brute)
+        assert row.best_so_far == y[:k].min()
+        assert row.band_low <= row.band_high
+    assert curve["expected_best"].iloc[0] == pytest.approx(y.mean())
+    row = sp.summary.iloc[0]
+    assert row.n_trials == 12 and row.best == y.min() and row.direction == "minimize"
+    assert row.p_improve == pytest.approx(50 / 62)
+
+
+def test_gain_bound_known_answer(rng):
+    """gain = more/m * (best - expected best of n - m), m = n // 2, by enumeration."""
+    y = rng.normal(size=8)
+    m = 4
+    brute = np.mean([max(c) for c in itertools.combinations(y, 8 - m)])
+    assert gain_bound(np.sort(y), 10)[0] == pytest.approx(10 / m * (y.max() - brute))
+    sp = hi.search_progress(_trials(y), more=10, tolerance=0.0)
+    assert sp.summary["gain"].iloc[0] == pytest.approx(10 / m * (y.max() - brute))
+    assert sp.summary["gain_high"].iloc[0] >= sp.summary["gain"].iloc[0]
+    assert not sp.summary["plateau"].iloc[0]  # nothing is below a tolerance of 0
+
+
+def test_plateau_when_the_gain_bound_is_below_the_tolerance():
+    """A study whose best values are all tied has no gain left: plateau."""
+    y = np.concatenate([np.linspace(0, 1, 40), np.ones(20)])
+    sp = hi.search_progress(_trials(y), tolerance=0.01)
+    assert sp.summary["gain_high"].iloc[0] < 1e-6 and sp.summary["plateau"].iloc[0]
+
+
+def test_purity_determinism_and_errors(rng):
+    """The input is kept, a seed gives the same band, bad arguments are clear errors."""
+    trials = _trials(rng.normal(size=30))
+    before = trials.copy(deep=True)
+    a = hi.search_progress(trials, seed=3)
+    pd.testing.assert_frame_equal(trials, before)
+    pd.testing.assert_frame_equal(a.curve, hi.search_progress(trials, seed=3).curve)
+    with pytest.raises(hi.TrialsError, match="more must be an integer >= 1"):
+        hi.search_progress(trials, more=0)
+    with pytest.raises(hi.TrialsError, match="No COMPLETE trial|No completed"):
+        hi.search_progress(trials.assign(state="FAIL"))
