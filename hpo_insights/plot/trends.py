@@ -43,7 +43,7 @@ def _scale(rows: pd.DataFrame) -> str:
 
 
 def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metric: str,
-                 title: str, title_width: int = TITLE_WIDTH) -> None:
+                 title: str, title_width: int = TITLE_WIDTH, legend: bool = True) -> None:
     colors = _palette()
     scale = _scale(rows)
     numeric = scale != "categorical" and len(rows) > 1
@@ -97,7 +97,8 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
     ax.set_ylabel(_label(metric))
     shape = None if trend is None else trend.get("trend")
     ax.set_title(_label(f"{title}: {shape}" if shape else title, title_width))
-    ax.legend(loc="best")
+    if legend:
+        ax.legend(loc="best")
 
 
 def _select_pairs(result: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -178,7 +179,8 @@ def value_table(
     (``"log"``, ``"linear"`` or ``"categorical"``); binned parameters are
     drawn at their bin centres (geometric on a log axis). With *trend*, the
     best value is starred and the trend named in the title. One panel per
-    (study, parameter), two per row.
+    (study, parameter), two per row; the legend (the encoding, the best value
+    of that panel) is drawn in the first panel only.
 
     Parameters
     ----------
@@ -262,7 +264,8 @@ def value_table(
                      if trend is not None and k in result.columns and k in trend.columns)
         _draw_levels(rows, a, trend=trends.get(tkey), metric=metric,
                      title=" | ".join(map(str, (*study, rows["param"].iloc[0]))),
-                     title_width=TITLE_WIDTH if len(blocks) == 1 else TITLE_WIDTH // 2)
+                     title_width=TITLE_WIDTH if len(blocks) == 1 else TITLE_WIDTH // 2,
+                     legend=i == 0)  # one encoding: a grid explains it once
 
     if len(blocks) == 1:
         return _panels(1, ax, draw, size=PANEL_SIZE)
