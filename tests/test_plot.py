@@ -695,3 +695,19 @@ def test_value_table_empty_selection_says_so(example):
         ax = plot.value_table(vt, params=empty)
         assert isinstance(ax, Axes) and not ax.collections and not ax.lines
         assert [t.get_gid() for t in ax.texts] == ["nothing"]
+
+
+@pytest.mark.parametrize("draw, result, column", [
+    (plot.variance_explained, pd.DataFrame({"param": ["a"], "share": ["big"]}), "share"),
+    (plot.optimization_history, pd.DataFrame({"study": "s", "number": [0], "value": ["x"],
+                                              "best_so_far": [1.0]}), "value"),
+    (plot.compare_budgets, pd.DataFrame({"budget": ["2M"], "best": ["high"]}), "best"),
+    (plot.detect_collapse, pd.DataFrame({"collapsed": [True], "pred_range": ["wide"],
+                                         "value": [0.5]}), "pred_range"),
+    (plot.coverage_crosstab, pd.DataFrame({"row_param": "a", "row_value": [1], "col_param": "b",
+                                           "col_value": [2], "n_trials": ["many"]}), "n_trials"),
+])
+def test_columns_that_are_not_numbers_are_named(draw, result, column):
+    """A column that must hold numbers but holds text: a TrialsError naming it and the value."""
+    with pytest.raises(hi.TrialsError, match=f"column '{column}' must hold numbers, but holds"):
+        draw(result)

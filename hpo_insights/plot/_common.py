@@ -204,8 +204,12 @@ def _palette(n: int = 10) -> list:
     return sns.color_palette("colorblind", max(n, 1))
 
 
-def _need(result: Any, columns: Sequence[str], what: str) -> pd.DataFrame:
-    """*result* if it is a DataFrame with *columns*, else a TrialsError naming the analysis."""
+def _need(result: Any, columns: Sequence[str], what: str,
+          numeric: Sequence[str] = ()) -> pd.DataFrame:
+    """*result* if it is a DataFrame with *columns*, else a TrialsError naming the analysis.
+
+    The *numeric* columns (those present) must hold numbers (or missing values).
+    """
     if not isinstance(result, pd.DataFrame):
         raise TypeError(
             f"hi.plot.{what} draws the DataFrame returned by hi.{what}(trials), "
@@ -218,6 +222,18 @@ def _need(result: Any, columns: Sequence[str], what: str) -> pd.DataFrame:
             f"{', '.join(map(repr, missing))} are missing "
             f"(got {', '.join(map(str, result.columns))})."
         )
+    for c in numeric:
+        if c not in result.columns or pd.api.types.is_numeric_dtype(result[c]):
+            continue
+        try:
+            pd.to_numeric(result[c])
+        except (TypeError, ValueError) as err:
+            bad = result[c][pd.to_numeric(result[c], errors="coerce").isna()
+                            & result[c].notna()]
+            raise TrialsError(
+                f"hi.plot.{what}: column {c!r} must hold numbers, but holds "
+                f"{bad.iloc[0]!r} (dtype {result[c].dtype})."
+            ) from err
     return result
 
 

@@ -97,7 +97,8 @@ def detect_collapse(
     >>> ax.get_xlabel()
     'prediction range (pred_max - pred_min)'
     """
-    _need(result, ["collapsed", "pred_range", "value"], "detect_collapse")
+    _need(result, ["collapsed", "pred_range", "value"], "detect_collapse",
+          numeric=["pred_range", "value"])
     blocks = _blocks(result, ["study"])
 
     def draw(i: int, a: Axes) -> None:

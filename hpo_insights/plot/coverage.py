@@ -82,7 +82,7 @@ def coverage_crosstab(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes |
     ('d_model', 'n_heads')
     """
     _need(result, ["row_param", "row_value", "col_param", "col_value", "n_trials"],
-          "coverage_crosstab")
+          "coverage_crosstab", numeric=["n_trials"])
     blocks = _blocks(result, ["study"])
 
     def draw(i: int, a: Axes) -> None:

@@ -222,7 +222,8 @@ def value_table(
     >>> [a.get_title() for a in fig.axes]
     ['transformer-2M | dropout', 'transformer-2M | d_model']
     """
-    _need(result, ["param", "value", "mean", "ci_low", "ci_high", "count"], "value_table")
+    _need(result, ["param", "value", "mean", "ci_low", "ci_high", "count"], "value_table",
+          numeric=["mean", "ci_low", "ci_high", "count", "low", "high"])
     if isinstance(params, pd.DataFrame):
         result = _select_pairs(result, params)
     elif params is not None:
