@@ -74,7 +74,7 @@ def frame(values: np.ndarray, direction: str = "maximize") -> pd.DataFrame:
 
 
 def best(reps: int, rng: np.random.Generator) -> None:
-    print("expected best of k: error / range and band coverage (band at 90%)")
+    print("expected best of k: error / range and band coverage (95% band)")
     print(f"{'distribution':<20}{'n':>5}{'mean err':>10}{'mean |err|':>11}"
           f"{'cover k<=n/4':>14}{'n/4<k<=n/2':>12}{'k>n/2':>8}")
     for name, (draw, truth, span) in DISTS.items():

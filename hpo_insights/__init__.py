@@ -38,6 +38,7 @@ from hpo_insights.suggestions import suggestions
 from hpo_insights.summary import best_trial, optimization_history, summarize
 from hpo_insights.trends import classify_trend, value_table
 from hpo_insights.validation import validate
+from hpo_insights.winner import compare_top
 
 __version__ = "0.2.0"
 
@@ -53,6 +54,7 @@ __all__ = [
     "collapse_by_budget",
     "collapse_summary",
     "compare_budgets",
+    "compare_top",
     "coverage_crosstab",
     "detect_collapse",
     "fidelity_correlation",

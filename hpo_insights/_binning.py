@@ -27,7 +27,6 @@ parameter and group, then ``numpy.bincount`` for the statistics.
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ import pandas as pd
 
 from hpo_insights import _frame
 from hpo_insights._errors import TrialsError, TrialsWarning
+from hpo_insights._stats import pow2_scale
 
 GROUP = "_group"  # internal name of the group-key column of a prepared frame
 
@@ -488,21 +488,6 @@ def check_bins(bins: int | None) -> None:
 
 
 # --- statistics -------------------------------------------------------------
-def pow2_scale(values: np.ndarray) -> float:
-    """The power of two at or just above the largest finite ``|value|`` (1.0 when there is none).
-
-    Dividing by it is exact (no rounding, barring underflow) and brings the
-    values into [-1, 1], so sums of squares neither overflow nor underflow
-    whatever the objective's magnitude (1e-300 or 1e300).
-    """
-    v = np.abs(np.asarray(values, dtype=float))
-    v = v[np.isfinite(v)] if not np.isfinite(v).all() else v
-    top = float(v.max()) if len(v) else 0.0
-    if top == 0.0:
-        return 1.0
-    return float(np.ldexp(1.0, int(np.frexp(top)[1])))
-
-
 def level_stats(
     codes: np.ndarray, y: np.ndarray, nlevels: int, *, spread: bool = True
 ) -> dict[str, np.ndarray]:
@@ -510,19 +495,38 @@ def level_stats(
 
     The sum of squares is a second pass over the deviations from each level's
     mean (exact for constant levels); ``spread=False`` skips it (``ss`` NaN).
+    The sums run on ``y / unit`` (``unit``: :func:`pow2_scale` of *y*, an
+    exact division), so no sum overflows or underflows at any magnitude of
+    the objective: ``ss_scaled = ss / unit**2`` and ``unit`` are returned too
+    (``ss`` itself is ``inf`` past the float range, ``ss_scaled`` never);
+    :func:`std_from_ss` turns them into standard deviations.
     """
     keep = codes >= 0
     if not keep.all():
         codes, y = codes[keep], y[keep]
+    unit = pow2_scale(y)
+    ys = y / unit if unit != 1.0 else y
     count = np.bincount(codes, minlength=nlevels).astype(float)
-    total = np.bincount(codes, weights=y, minlength=nlevels)
+    total = np.bincount(codes, weights=ys, minlength=nlevels)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / count
+        mean_s = total / count
+    mean = mean_s * unit
     if not spread:
-        return {"count": count, "mean": mean, "ss": np.full(nlevels, np.nan)}
-    dev = y - mean[codes]
-    ss = np.bincount(codes, weights=dev * dev, minlength=nlevels)
-    return {"count": count, "mean": mean, "ss": ss}
+        nan = np.full(nlevels, np.nan)
+        return {"count": count, "mean": mean, "ss": nan, "ss_scaled": nan, "unit": unit}
+    dev = ys - mean_s[codes]
+    ss_s = np.bincount(codes, weights=dev * dev, minlength=nlevels)
+    with np.errstate(over="ignore"):
+        ss = ss_s * unit * unit
+    return {"count": count, "mean": mean, "ss": ss, "ss_scaled": ss_s, "unit": unit}
+
+
+def std_from_ss(ss_scaled: np.ndarray, unit: float | np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Sample standard deviation (``ddof=1``) from scaled sums of squares; NaN below 2 trials."""
+    count = np.asarray(count, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        std = np.sqrt(np.asarray(ss_scaled, dtype=float) / (count - 1)) * unit
+    return np.where(count >= 2, std, np.nan)
 
 
 def t_quantile(p: float, df: np.ndarray) -> np.ndarray:
@@ -538,4 +542,6 @@ def t_quantile(p: float, df: np.ndarray) -> np.ndarray:
 
 def is_zero_ss(ss: float, scale: float, n: float) -> bool:
     """True when a sum of squares is zero up to rounding of values of size *scale*."""
-    return ss <= n * (64 * np.finfo(float).eps * max(abs(scale), math.ulp(1.0))) ** 2
+    # relative to the values' own size only (no absolute floor: an objective of size 1e-30
+    # that varies is not constant); the smallest normal float guards an all-zero objective
+    return ss <= n * (64 * np.finfo(float).eps * max(abs(scale), np.finfo(float).tiny)) ** 2

@@ -34,7 +34,9 @@ def level_tables(
 
     Columns: ``group`` (group code), ``param`` (bare name), ``value``, ``low``,
     ``high``, ``binned``, ``numeric``, ``count``, ``mean``, ``ss`` (within-level
-    sum of squared deviations). Shared by value tables, trends and eta squared.
+    sum of squared deviations), ``ss_scaled`` and ``unit`` (``ss / unit**2``
+    and the power of two it is scaled by, see :func:`_binning.level_stats`).
+    Shared by value tables, trends and eta squared.
     Rows flagged in *exclude* count as absent (see :func:`_binning.prepare`).
     """
     _frame.check_frame(trials)
@@ -56,6 +58,8 @@ def level_tables(
             count=stats["count"].astype(np.int64),
             mean=stats["mean"],
             ss=stats["ss"],
+            ss_scaled=stats["ss_scaled"],
+            unit=stats["unit"],
         )
         parts.append(table)
     _binning.warn_empty_groups(groups, np.bincount(codes, minlength=len(groups)), by)

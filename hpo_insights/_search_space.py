@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame
+from hpo_insights import _binning, _frame, _mask, _stats
 from hpo_insights._errors import TrialsError, TrialsWarning
 
 #: Quadrature points of a continuous parameter's component (exact for polynomials to degree 63).
@@ -324,7 +324,11 @@ def fit_group(
     p = design.shape[1]
     if n < p:
         return out
-    yy = y[rows]
+    # the fit on y over a power of two (exact): no square overflows or underflows at any
+    # magnitude; variances are scaled back at the end (inf past the float range)
+    unit = _stats.pow2_scale(y[rows])
+    out["unit"] = unit
+    yy = y[rows] / unit
     # Normal equations: two p x p products instead of a factorization of the n x p design.
     xtw = design.T if not reweight else design.T * w
     gram = xtw @ design
@@ -353,8 +357,10 @@ def fit_group(
             centred = node - q @ node
             m = centred.T @ (centred * q[:, None])
             chance[j] = max(float(np.sum(m * cov[sl, sl])), 0.0)
-    out["variance"] = var
-    out["chance"] = chance
+    out["variance_scaled"], out["chance_scaled"] = var, chance
+    with np.errstate(over="ignore"):
+        out["variance"] = var * unit * unit
+        out["chance"] = chance * unit * unit
     return out
 
 
@@ -374,9 +380,7 @@ def search_space_shares(
     pcols = _frame.param_columns(trials, params)
     excluded: dict = {}
     if exclude_collapsed:
-        from hpo_insights.collapse import _collapsed_mask
-
-        mask = _collapsed_mask(trials)
+        mask = _mask.collapsed(trials)
         if mask.any():
             excluded = _frame.group_labels(trials, by)[mask].value_counts(dropna=False).to_dict()
             if by is None:
@@ -389,7 +393,7 @@ def search_space_shares(
     y_all = done[ycol].to_numpy(dtype=float)
     counts = np.bincount(codes, minlength=len(groups))
     _binning.warn_empty_groups(groups, counts, by)
-    rows, notes = [], {"missing": 0, "outside": 0, "few": [], "const": []}
+    rows, notes = [], {"missing": 0, "outside": 0, "few": [], "const": [], "conditional": []}
     fitted_any = False
     for g, key in enumerate(groups):
         sel = np.flatnonzero((codes == g) & complete)
@@ -397,6 +401,17 @@ def search_space_shares(
         if counts[g] == 0:
             continue
         dist_key = "all" if by is None else key
+        gcols = pcols
+        if len(sel) == 0 and params is None:
+            # A conditional space where no trial has every parameter (branches of a grid, a
+            # parameter never active in this group): as Optuna's intersection search space,
+            # fit the parameters every completed trial of the group has; the others get NaN.
+            members = np.flatnonzero(codes == g)
+            shared = [p for p in pcols if done[p].iloc[members].notna().all()]
+            if shared:
+                gcols, sel = shared, members
+                notes["conditional"].append(str(key))
+                notes["missing"] -= len(members)  # used after all
         if len(sel) == 0:  # every trial of the group lacks some parameter
             notes["few"].append(str(key))
             for name, p in zip(names, pcols, strict=True):
@@ -408,14 +423,16 @@ def search_space_shares(
         sub = done.iloc[sel]
         terms = [
             term(sub[p], dists[p].get(dist_key), max_levels=max_levels, n=len(sel))
-            for p in pcols
+            for p in gcols
         ]
         res = fit_group(terms, y_all[sel], degree=degree, max_weight=max_weight,
                         reweight=reweight)
         notes["outside"] += int(res["n_outside"])
-        var = res["variance"]
+        # shares from the variances in scaled units (ratios: the same at any magnitude)
+        var = res.get("variance_scaled", res["variance"])
+        unit = res.get("unit", 1.0)
         total = float(np.nansum(var))
-        scale = float(np.max(np.abs(y_all[sel]))) if len(sel) else 0.0
+        scale = float(np.max(np.abs(y_all[sel]))) / unit if len(sel) else 0.0
         if np.isnan(var).all():
             notes["few"].append(str(key))
             share = var
@@ -424,18 +441,23 @@ def search_space_shares(
             share = np.full(len(var), np.nan)
         else:
             share = var / total
-        corr = np.maximum(var - res["chance"], 0.0)
+        corr = np.maximum(var - res.get("chance_scaled", res["chance"]), 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             share_c = corr / corr.sum() if corr.sum() > 0 else np.full(len(var), np.nan)
         share_c = np.where(np.isnan(share), np.nan, share_c)
-        for j, name in enumerate(names):
+        for j, p in enumerate(gcols):
             rows.append({
-                "_g": g, "param": name, "share": share[j], "share_corrected": share_c[j],
-                "variance": var[j], "variance_chance": res["chance"][j],
-                "coverage": res["coverage"][j], "n_excluded": int(excluded.get(key, 0)),
-                "n_trials": int(res["n_used"]), "n_eff": res["n_eff"], "r2": res["r2"],
-                "source": terms[j].source,
+                "_g": g, "param": p[len(_frame.PARAM_PREFIX):], "share": share[j],
+                "share_corrected": share_c[j], "variance": res["variance"][j],
+                "variance_chance": res["chance"][j], "coverage": res["coverage"][j],
+                "n_excluded": int(excluded.get(key, 0)), "n_trials": int(res["n_used"]),
+                "n_eff": res["n_eff"], "r2": res["r2"], "source": terms[j].source,
             })
+        for name, p in zip(names, pcols, strict=True):
+            if p not in gcols:  # not in every trial of a conditional group: no share
+                rows.append({"_g": g, "param": name, "n_excluded": int(excluded.get(key, 0)),
+                             "n_trials": 0, "source": "distribution" if dists[p].get(dist_key)
+                             else "observed"})
     if not fitted_any:
         raise TrialsError(
             "No completed trial has a value for every parameter asked "
@@ -463,6 +485,10 @@ def _warn(notes: dict, ngroups: int) -> None:
     if notes["missing"]:
         parts.append(f"{notes['missing']} completed trial(s) lack a value for some parameter "
                      "and are left out (the additive model needs every parameter)")
+    if notes["conditional"]:
+        parts.append(f"no trial has every parameter in {len(notes['conditional'])} group(s) "
+                     f"({', '.join(notes['conditional'])}): there the parameters every trial "
+                     "has are fitted and the others' share is NaN")
     if notes["outside"]:
         parts.append(f"{notes['outside']} trial(s) have a value outside the recorded search "
                      "space and are left out")

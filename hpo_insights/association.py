@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame
+from hpo_insights import _binning, _frame, _mask, _stats
 from hpo_insights._errors import TrialsWarning
 
 __all__ = ["sampling_association"]
@@ -103,9 +103,7 @@ def sampling_association(
     _binning.check_bins(bins)
     pcols = _frame.param_columns(trials, params)
     if exclude_collapsed:
-        from hpo_insights.importance import _collapsed
-
-        mask = _collapsed(trials)
+        mask = _mask.collapsed(trials)
         kept = trials[~mask] if mask.any() else trials
     else:
         kept = trials
@@ -124,7 +122,7 @@ def sampling_association(
     parts = []
     for a in range(len(pcols)):
         for b in range(a + 1, len(pcols)):
-            res = _cramers_v(lvs[a][0], lvs[a][1], lvs[b][0], lvs[b][1], lvs[b][2], ngroups)
+            res = _stats.cramers_v(lvs[a][0], lvs[a][1], lvs[b][0], lvs[b][1], lvs[b][2], ngroups)
             part = {"group": np.arange(ngroups), "param_a": names[a], "param_b": names[b]}
             part.update(res)
             parts.append(pd.DataFrame(part))
@@ -149,43 +147,3 @@ def sampling_association(
     result = pd.DataFrame(out)
     result["n_trials"] = result["n_trials"].astype(np.int64)
     return result
-
-
-def _cramers_v(
-    codes_a: np.ndarray, group_a: np.ndarray, codes_b: np.ndarray, group_b: np.ndarray,
-    offset_b: np.ndarray, ngroups: int,
-) -> dict[str, np.ndarray]:
-    """Cramér's V and the chi-square test per group, from two parameters' level codes.
-
-    ``codes_*`` are per-trial level codes (``-1``: no value) into level tables
-    ordered by group; ``group_*`` give each level's group and ``offset_b`` the
-    first level of each group of *b*. All groups at once: one ``bincount`` of
-    (level of a, group-local level of b).
-    """
-    from scipy import stats
-
-    both = (codes_a >= 0) & (codes_b >= 0)
-    ca, cb = codes_a[both], codes_b[both]
-    lb = cb - offset_b[group_b[cb]] if len(cb) else cb
-    width = int(lb.max()) + 1 if len(lb) else 1
-    nla = len(group_a)
-    table = np.bincount(ca * width + lb, minlength=nla * width).reshape(nla, width).astype(float)
-    rows = table.sum(axis=1)
-    n = np.bincount(group_a, weights=rows, minlength=ngroups)
-    colsum = np.zeros((ngroups, width))
-    np.add.at(colsum, group_a, table)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        expected = rows[:, None] * colsum[group_a] / n[group_a][:, None]
-        contrib = np.where(expected > 0, (table - expected) ** 2 / expected, 0.0)
-    chi2 = np.bincount(group_a, weights=contrib.sum(axis=1), minlength=ngroups)
-    r = np.bincount(group_a, weights=rows > 0, minlength=ngroups)
-    c = (colsum > 0).sum(axis=1)
-    m = np.minimum(r, c) - 1
-    ok = (m >= 1) & (n > 0)
-    v = np.full(ngroups, np.nan)
-    p = np.full(ngroups, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        v[ok] = np.sqrt(np.clip(chi2[ok] / (n[ok] * m[ok]), 0.0, 1.0))
-    dof = (r - 1) * (c - 1)
-    p[ok] = stats.chi2.sf(chi2[ok], dof[ok])
-    return {"cramers_v": v, "n_trials": n.astype(np.int64), "p_value": p}

@@ -10,15 +10,15 @@ summarizes probability collapse per budget.
 
 from __future__ import annotations
 
-import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame, _guard
+from hpo_insights import _binning, _frame, _guard, _mask, _stats
+from hpo_insights._budget import budget_column, budget_order, parse_size
 from hpo_insights._errors import TrialsError, TrialsWarning
 from hpo_insights.collapse import collapse_summary
 
@@ -31,82 +31,6 @@ __all__ = [
     "parse_size",
     "scaling_check",
 ]
-
-_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
-_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbgt]?)\s*$", re.IGNORECASE)
-
-
-def parse_size(label: object) -> float:
-    """The size a budget label stands for: ``"1.5B"`` → 1.5e9, NaN when unparseable.
-
-    Suffixes (case-insensitive): K = 1e3, M = 1e6, B or G = 1e9, T = 1e12;
-    plain numbers are read as they are.
-
-    Examples
-    --------
-    >>> from hpo_insights.budgets import parse_size
-    >>> parse_size("1.5B"), parse_size("20m"), parse_size("500K"), parse_size(64)
-    (1500000000.0, 20000000.0, 500000.0, 64.0)
-    >>> parse_size("large")
-    nan
-    """
-    if isinstance(label, bool):
-        return float("nan")
-    if isinstance(label, (int, float, np.integer, np.floating)):
-        return float(label)
-    if not isinstance(label, str):
-        return float("nan")
-    m = _SIZE.match(label)
-    if m is None:
-        return float("nan")
-    return float(m.group(1)) * _SUFFIX[m.group(2).lower()]
-
-
-def budget_order(labels: Iterable[object]) -> list[object]:
-    """Distinct budget labels, smallest size first.
-
-    Labels that :func:`parse_size` can read are sorted by size (ties keep
-    order of appearance); unparseable ones follow, in order of appearance.
-
-    Examples
-    --------
-    >>> from hpo_insights.budgets import budget_order
-    >>> budget_order(["200M", "2M", "1.5B", "large", "20M", "2M"])
-    ['2M', '20M', '200M', '1.5B', 'large']
-    """
-    uniq = list(dict.fromkeys(labels))
-    sizes = np.array([parse_size(x) for x in uniq], dtype=float)
-    ok = np.isfinite(sizes)
-    idx = np.arange(len(uniq))
-    first = idx[ok][np.argsort(sizes[ok], kind="stable")]
-    return [uniq[i] for i in [*first, *idx[~ok]]]
-
-
-def _budget_column(trials: pd.DataFrame, budget: str | None) -> str:
-    """The column holding budget labels: *budget*, else the budget attribute, else ``study``.
-
-    Every trial needs a label: a budget attribute set on only some studies is
-    an error naming the studies without one.
-    """
-    if budget is None:
-        col = _frame.BUDGET if _frame.BUDGET in trials.columns else _frame.STUDY
-    elif not isinstance(budget, str):
-        raise TypeError(
-            f"budget must be a column name (str) or None, got {type(budget).__name__} instead."
-        )
-    else:
-        col = _frame.group_column(trials, budget)
-    missing = trials[col].isna().to_numpy()
-    if missing.any():
-        names = list(pd.unique(trials[_frame.STUDY].to_numpy()[missing]))
-        raise TrialsError(
-            f"{int(missing.sum())} trials have no budget label in {col!r}: studies "
-            f"{', '.join(repr(n) for n in names[:10])}{' ...' if len(names) > 10 else ''}. "
-            "Set the budget on every study (study.set_user_attr('budget', '2M')), leave those "
-            "studies out with studies=[...], or pass budget='study' to use study names."
-        )
-    return col
-
 
 def compare_budgets(
     trials: pd.DataFrame,
@@ -168,7 +92,7 @@ def compare_budgets(
     from hpo_insights.summary import best_trial
 
     trials = _frame.select_studies(_guard.frame(trials), studies)
-    col = _budget_column(trials, budget)
+    col = budget_column(trials, budget)
     best = best_trial(trials, objective=objective, direction=direction, by=col)
     labels = best.iloc[:, 0]
     order = budget_order(labels.tolist())
@@ -351,7 +275,7 @@ def scaling_check(
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
     cb = compare_budgets(trials, budget=budget, objective=objective, direction=direction)
-    col = _budget_column(trials, budget)
+    col = budget_column(trials, budget)
     sign = 1.0 if _direction(trials, col, direction, objective) == "maximize" else -1.0
     if cb["size"].isna().any():
         bad = cb.loc[cb["size"].isna(), "budget"].astype(str).tolist()
@@ -423,8 +347,6 @@ def _step_evidence(
     seed: int,
 ) -> pd.DataFrame:
     """The permutation test of every step up (see :func:`scaling_check`)."""
-    from hpo_insights._trend_stats import top_mean_bootstrap, top_mean_permutation
-
     _check_test_options(top, alpha, n_perm, seed)
     done, ycol = _frame.completed(trials, objective, columns=[col])
     labels = done[col].to_numpy(dtype=object)
@@ -435,10 +357,10 @@ def _step_evidence(
     for j in range(m):
         a, b = samples[j], samples[j + 1]
         k = _top_k(top, len(a), len(b))
-        diff, p_gt, p_lt, exact = top_mean_permutation(
+        diff, p_gt, p_lt, exact = _stats.top_mean_permutation(
             a, b, k, n_perm=n_perm, seed=int(np.random.SeedSequence([seed, j]).generate_state(1)[0])
         )
-        ci_low, ci_high = top_mean_bootstrap(
+        ci_low, ci_high = _stats.top_mean_bootstrap(
             a, b, k, n_boot=n_perm,
             seed=int(np.random.SeedSequence([seed, j, 1]).generate_state(1)[0]),
         )
@@ -587,7 +509,7 @@ def param_consistency(
     trials = _frame.select_studies(_guard.frame(trials), studies)
     _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
     _binning.check_bins(bins)
-    col = _budget_column(trials, budget)
+    col = budget_column(trials, budget)
     cb = compare_budgets(trials, budget=budget, objective=objective, direction=direction)
     if params is None:
         labels = trials[col]
@@ -603,9 +525,8 @@ def param_consistency(
         pcols = _frame.param_columns(trials, params)
     rows = []
     budgets = cb["budget"].tolist()
-    from hpo_insights.trends import _without_collapsed
-
-    kept, _ = _without_collapsed(trials, exclude_collapsed)
+    mask, _ = _mask.collapsed_rows(trials, exclude_collapsed)
+    kept = trials if mask is None else trials[~mask]
     verdicts = _adjusted_verdicts(kept, col, budgets, objective, pcols, alpha)
     for pcol in pcols:
         vals = cb[pcol].tolist() if pcol in cb.columns else [np.nan] * len(budgets)
@@ -715,7 +636,7 @@ def collapse_by_budget(
     2   200M      True
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
-    col = _budget_column(trials, budget)
+    col = budget_column(trials, budget)
     cs = collapse_summary(
         trials,
         pred_min=pred_min,

@@ -14,19 +14,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _frame, _guard
+from hpo_insights import _frame, _guard, _mask
 from hpo_insights._errors import TrialsError
 
 __all__ = ["collapse_summary", "detect_collapse"]
-
-_DEFAULTS = {
-    "pred_min": "user_attrs_pred_min",
-    "pred_max": "user_attrs_pred_max",
-    "pred_std": "user_attrs_pred_std",
-    "recall": "user_attrs_recall",
-}
-_SUMMARY_COLUMNS = ["collapse", "n_collapsed", "n_measured", "pred_low", "pred_high", "mean_recall"]
-
 
 def _stat_column(trials: pd.DataFrame, role: str, name: str | None) -> str | None:
     """Resolve one statistic's column; ``None`` when it is absent but was not asked for."""
@@ -35,7 +26,7 @@ def _stat_column(trials: pd.DataFrame, role: str, name: str | None) -> str | Non
     for col in (name, _frame.USER_ATTR_PREFIX + name):
         if col in trials.columns:
             return col
-    if name == _DEFAULTS[role]:
+    if name == _mask.PRED_COLUMNS[role]:
         return None
     present = [c for c in trials.columns if c.startswith(_frame.USER_ATTR_PREFIX)]
     raise TrialsError(
@@ -49,43 +40,6 @@ def _check_thresholds(min_range: float, min_std: float) -> None:
     """Both thresholds are finite and >= 0 (NaN would silently mark nothing collapsed)."""
     _guard.real("min_range", min_range, low=0.0)
     _guard.real("min_std", min_std, low=0.0)
-
-
-def _numeric(frame: pd.DataFrame, col: str | None) -> np.ndarray:
-    if col is None:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def _collapsed_mask(
-    trials: pd.DataFrame,
-    *,
-    min_range: float = 0.05,
-    min_std: float = 0.01,
-) -> np.ndarray:
-    """Rows of *trials* that :func:`detect_collapse` flags with its default columns.
-
-    A boolean array over the rows of *trials* (positional): True for a
-    COMPLETE trial with a finite objective whose recorded prediction range
-    (else std) is below the threshold; False everywhere else, including
-    trials whose collapse is unknown (nothing recorded) and every trial of a
-    frame without the prediction columns. Used by the analyses that leave
-    collapsed trials out by default (``exclude_collapsed=True``).
-    """
-    n = len(trials)
-    cols = trials.columns
-    pmin, pmax, pstd = _DEFAULTS["pred_min"], _DEFAULTS["pred_max"], _DEFAULTS["pred_std"]
-    has_range = pmin in cols and pmax in cols
-    if not (has_range or pstd in cols):
-        return np.zeros(n, dtype=bool)
-    lo = _numeric(trials, pmin if pmin in cols else None)
-    hi_ = _numeric(trials, pmax if pmax in cols else None)
-    sd = _numeric(trials, pstd if pstd in cols else None)
-    rng = hi_ - lo
-    with np.errstate(invalid="ignore"):
-        flag = np.where(np.isfinite(rng), rng < min_range, np.isfinite(sd) & (sd < min_std))
-    state = (trials[_frame.STATE] == "COMPLETE").to_numpy(dtype=bool)
-    return flag & state
 
 
 def detect_collapse(
@@ -169,13 +123,14 @@ def detect_collapse(
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
     _check_thresholds(min_range, min_std)
-    for role, name in zip(_DEFAULTS, (pred_min, pred_max, pred_std, recall), strict=True):
+    for role, name in zip(_mask.PRED_COLUMNS, (pred_min, pred_max, pred_std, recall), strict=True):
         _guard.text(role, name)
     _guard.text("objective", objective)
     _guard.text("by", by)
     cols = {
         role: _stat_column(trials, role, name)
-        for role, name in zip(_DEFAULTS, (pred_min, pred_max, pred_std, recall), strict=True)
+        for role, name in zip(_mask.PRED_COLUMNS, (pred_min, pred_max, pred_std, recall),
+                              strict=True)
     }
     key_col = None
     if by is not None:
@@ -184,7 +139,7 @@ def detect_collapse(
     need = [*([key_col] if key_col else []), _frame.NUMBER]
     need += [c for c in cols.values() if c is not None]
     done, ycol = _frame.completed(trials, objective, columns=need)
-    lo, hi_, sd, rc = (_numeric(done, cols[r]) for r in _DEFAULTS)
+    lo, hi_, sd, rc = (_mask.floats(done, cols[r]) for r in _mask.PRED_COLUMNS)
     rng = hi_ - lo
     has_range = np.isfinite(rng)
     has_std = np.isfinite(sd)

@@ -11,7 +11,9 @@ Contract (columns, in this order; extra columns may follow): ``study``,
 ``n_outliers``. Added to the first contract: the claim "pruning" (value
 "depends" / "no evidence", ``claimed`` always False: a caveat about which
 trials completed, its own Holm family), the column ``n_outliers`` and the
-argument ``pruned=``.
+argument ``pruned=``; the claim "plateau" of :func:`hpo_insights.search_progress`
+(section "progress", value "plateau" / "no evidence", outside the graph: its
+error rate is measured by simulation, ``docs/curves.md``).
 
 Plugging in another family of claims: append a function to :data:`FAMILIES`.
 It is called as ``family(ctx)`` with the :class:`Context` of the call (trials,
@@ -209,8 +211,8 @@ def findings(
     >>> [(r.study, r.param) for r in claims.itertuples()][:3]
     [('2M, 20M, 200M', 'learning_rate'), ('20M', 'learning_rate'), ('2M, 20M, 200M', 'dropout')]
     """
-    from hpo_insights.budgets import _budget_column, budget_order
-    from hpo_insights.trends import _without_collapsed
+    from hpo_insights._budget import budget_column, budget_order
+    from hpo_insights._mask import collapsed_rows
 
     trials = _guard.frame(trials)
     _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
@@ -220,8 +222,9 @@ def findings(
         _guard.real("min_effect", min_effect, low=0.0, low_open=True)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TrialsError(f"seed must be an integer, got {seed!r} instead.")
-    bcol = _budget_column(trials, budget)
-    kept, excluded = _without_collapsed(trials, True)
+    bcol = budget_column(trials, budget)
+    mask, excluded = collapsed_rows(trials, True)
+    kept = trials if mask is None else trials[~mask]
     all_pcols = _frame.param_columns(trials)
     want = _frame.param_columns(trials, params)
     done, ycol = _frame.completed(kept, objective, columns=[_frame.STUDY, bcol, *all_pcols])
@@ -900,6 +903,13 @@ def _collapse_rows(ctx: Context) -> list[Node]:
     return []
 
 
+def _progress_rows(ctx: Context) -> list[Node]:
+    """The plateau verdict of search progress (rows outside the budget, see progress.py)."""
+    from hpo_insights.progress import findings_rows
+
+    return findings_rows(ctx)
+
+
 FAMILIES: list[Callable[[Context], list[Node]]] = [
-    _parameter_claims, _scaling_claims, _collapse_rows, _pruning_claims,
+    _parameter_claims, _scaling_claims, _collapse_rows, _pruning_claims, _progress_rows,
 ]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame, _guard
+from hpo_insights import _binning, _frame, _guard, _mask, _stats
 from hpo_insights._errors import TrialsError, TrialsWarning
 
 __all__ = ["variance_explained"]
@@ -199,17 +199,29 @@ def variance_explained(
     _binning.check_bins(bins)
     method = _check_options(ci, confidence, n_resamples)
     pcols = _frame.param_columns(trials, params)
-    mask = _collapsed(trials) if exclude_collapsed else np.zeros(len(trials), dtype=bool)
+    mask = _mask.collapsed(trials) if exclude_collapsed else np.zeros(len(trials), dtype=bool)
     kept = trials[~mask] if mask.any() else trials
     done, ycol, gcodes, groups = _binning.prepare(kept, objective=objective, by=by, columns=pcols)
     ngroups = len(groups)
     _binning.warn_empty_groups(groups, np.bincount(gcodes, minlength=ngroups), by)
     y = done[ycol].to_numpy(dtype=float)
+    y = y / _stats.pow2_scale(y)  # (exact) so that the sums below cannot overflow
     # centre per group: sums of squares from sums stay exact to rounding
     gsum = np.bincount(gcodes, weights=y, minlength=ngroups)
     gcount = np.bincount(gcodes, minlength=ngroups)
     gmean = gsum / np.maximum(gcount, 1)
     y = y - gmean[gcodes]
+    # and divide by a power of two per group (exact): shares, tests and intervals are
+    # ratios, so they do not change, and no square overflows or underflows at any scale
+    if ngroups == 1:
+        spread = np.array([np.abs(y).max()]) if len(y) else np.zeros(1)
+    else:
+        spread = np.zeros(ngroups)
+        np.maximum.at(spread, gcodes, np.abs(y))
+    unit = np.array([_stats.pow2_scale(np.array([v])) for v in spread])
+    y = y / unit[gcodes]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        gmean = gmean / unit  # (inf for a constant objective of huge magnitude: zero spread)
     infos = [_one_param(done, pcol, y, gcodes, groups, kept, by, bins, gmean) for pcol in pcols]
     if not any(p.n.any() for p in infos):
         names = ", ".join(p.name for p in infos)
@@ -226,10 +238,10 @@ def variance_explained(
                      for rt, rs, rc in zip(sst, scale, n, strict=True)]).reshape(n.shape)
     many = k > _frame.MAX_LEVELS  # noise alone would give a share near (k-1)/(n-1)
     degenerate = zero | (k < 2) | many
-    one = _one_way(ssb, sst, n, k, degenerate)
+    one = _stats.one_way_f(ssb, sst, n, k, degenerate)
     low = high = np.full(n.shape, np.nan)
     if method == "noncentral-f":
-        low, high = _noncentral_f_interval(one["F"], k - 1, n - k, n, confidence)
+        low, high = _stats.noncentral_f_interval(one["F"], k - 1, n - k, n, confidence)
     elif method == "bootstrap":
         low, high = _bootstrap_interval(infos, y, gcodes, ngroups, confidence, n_resamples, seed)
     if method is not None:
@@ -297,13 +309,6 @@ def _check_options(ci: bool | str, confidence: float, n_resamples: int) -> str |
             f"n_resamples must be an integer of at least 10, got {n_resamples!r} instead."
         )
     return method
-
-
-def _collapsed(trials: pd.DataFrame) -> np.ndarray:
-    """Rows flagged by detect_collapse (positional, over *trials*)."""
-    from hpo_insights.collapse import _collapsed_mask
-
-    return np.asarray(_collapsed_mask(trials), dtype=bool)
 
 
 def _n_excluded(
@@ -397,77 +402,7 @@ def _smooth_groups(
     return smooth, log
 
 
-# --- one-way statistics ---------------------------------------------------------
-def _one_way(ssb, sst, n, k, degenerate) -> dict[str, np.ndarray]:
-    """eta^2, epsilon^2 and the F-test, elementwise over (group, param)."""
-    from scipy import stats
-
-    df_b, df_w = k - 1, n - k
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(degenerate, np.nan, np.clip(ssb / sst, 0.0, 1.0))
-        ssw = np.maximum(sst - ssb, 0.0)
-        msw = ssw / df_w
-        testable = ~degenerate & (df_w >= 1) & (df_b >= 1)
-        corrected = np.where(testable, (ssb - df_b * msw) / sst, np.nan)
-        F = np.where(testable, (ssb / df_b) / msw, np.nan)
-    exact = testable & (ssw <= 1e-24 * np.maximum(sst, 1e-300))  # values explain everything
-    F = np.where(exact, np.inf, F)
-    corrected = np.where(exact, 1.0, corrected)
-    p = np.full(F.shape, np.nan)
-    ok = testable & ~exact
-    p[ok] = stats.f.sf(F[ok], df_b[ok], df_w[ok])
-    p[exact] = 0.0
-    return {"share": share, "corrected": corrected, "F": F, "p": p}
-
-
-def _noncentral_f_interval(F, d1, d2, n, confidence) -> tuple[np.ndarray, np.ndarray]:
-    """Interval of the population share ``lam / (lam + n)`` by inverting the noncentral F.
-
-    ``lam`` is the noncentrality ``SS_between(true means) / sigma^2``; the bounds
-    are the ``lam`` at which the observed F is the upper and lower
-    ``(1 - confidence) / 2`` quantile (``lam = 0`` when even ``lam = 0`` puts F
-    beyond it). Vectorized bisection (60 steps) over all blocks.
-    """
-    from scipy import stats
-
-    a = (1 - confidence) / 2
-    low = np.full(F.shape, np.nan)
-    high = np.full(F.shape, np.nan)
-    ok = np.isfinite(F)
-    inf = np.isposinf(F)
-    low[inf], high[inf] = 1.0, 1.0
-    if not ok.any():
-        return low, high
-    f, a1, a2, nn = F[ok], d1[ok], d2[ok], n[ok]
-    at0 = stats.f.cdf(f, a1, a2)
-
-    def solve(target: float) -> np.ndarray:
-        lam = np.zeros(len(f))
-        need = at0 > target  # else the bound is lam = 0
-        if not need.any():
-            return lam
-        fi, b1, b2 = f[need], a1[need], a2[need]
-        lo = np.zeros(len(fi))
-        hi = np.maximum(10.0, 4.0 * b1 * fi)
-        for _ in range(60):  # grow the bracket until the cdf falls below the target
-            grow = stats.ncf.cdf(fi, b1, b2, hi) > target
-            if not grow.any():
-                break
-            hi = np.where(grow, hi * 4.0, hi)
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            above = stats.ncf.cdf(fi, b1, b2, mid) > target
-            lo = np.where(above, mid, lo)
-            hi = np.where(above, hi, mid)
-        lam[need] = 0.5 * (lo + hi)
-        return lam
-
-    lam_lo, lam_hi = solve(1 - a), solve(a)
-    low[ok] = lam_lo / (lam_lo + nn)
-    high[ok] = lam_hi / (lam_hi + nn)
-    return low, high
-
-
+# --- intervals of the share -----------------------------------------------------
 def _bootstrap_interval(
     infos: list[_Param], y: np.ndarray, gcodes: np.ndarray, ngroups: int,
     confidence: float, n_resamples: int, seed: int | None,
@@ -725,7 +660,7 @@ def _adjusted(
         if m < 3:
             continue
         yg = y[rows] - y[rows].mean()
-        unit = _binning.pow2_scale(yg)
+        unit = _stats.pow2_scale(yg)
         yg = yg / unit
         sst = float(yg @ yg)
         if sst <= 0 or degenerate[g].all():
@@ -783,14 +718,12 @@ def _partner(fits: _Fits, cols: list[np.ndarray], j: int, sst: float) -> int:
 
 def _partner_association(infos: list[_Param], partner: np.ndarray, ngroups: int) -> np.ndarray:
     """Cramér's V between each flagged parameter and its partner: (group, param)."""
-    from hpo_insights.association import _cramers_v
-
     out = np.full(partner.shape, np.nan)
     gs, js = np.nonzero(partner >= 0)
     for j, q in sorted({(int(j), int(partner[g, j])) for g, j in zip(gs, js, strict=True)}):
         ia, ib = infos[j], infos[q]
-        v = _cramers_v(ia.levels.codes, ia.level_group, ib.levels.codes, ib.level_group,
-                       ib.offset, ngroups)["cramers_v"]
+        v = _stats.cramers_v(ia.levels.codes, ia.level_group, ib.levels.codes, ib.level_group,
+                             ib.offset, ngroups)["cramers_v"]
         rows = partner[:, j] == q
         out[rows, j] = v[rows]
     return out

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_insights import _frame
-from hpo_insights.budgets import _budget_column, budget_order, parse_size
+from hpo_insights._budget import budget_column, budget_order, parse_size
 from hpo_insights.importance import variance_explained
 
 __all__ = ["BudgetImportance", "importance_by_budget"]
@@ -112,7 +112,7 @@ def importance_by_budget(
     """
     _frame.check_frame(trials)
     trials = _frame.select_studies(trials, studies)
-    col = _budget_column(trials, budget)
+    col = budget_column(trials, budget)
     ve = variance_explained(trials, params=params, objective=objective, by=col, ci=True, seed=seed)
     order = budget_order(ve[col].tolist())
     rank = {b: i for i, b in enumerate(order)}

@@ -42,7 +42,11 @@ def search_space_importance(
         A trials frame (see ``docs/trials-frame.md``).
     params : str, sequence of str or None, default None
         Parameter names, with or without ``params_``; ``None`` means all. They
-        are fitted together, so the shares depend on which are named.
+        are fitted together, so the shares depend on which are named. With
+        ``None``, a group in which no completed trial has every parameter (a
+        conditional space: branches of a grid, a parameter never active there)
+        fits the parameters every one of its trials has (Optuna's intersection
+        search space) and gives the others a NaN share, with a ``TrialsWarning``.
     studies : str or sequence of str, optional
         Only these studies (the ``study`` column), in this order; ``None``
         means every study. An unknown name is an error listing the studies.

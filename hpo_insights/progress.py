@@ -260,3 +260,45 @@ def _summary(study, direction: str, y: np.ndarray, boot_sorted: np.ndarray, sign
         "gain": gain, "gain_high": high, "tolerance": tol,
         "plateau": bool(high < tol) if np.isfinite(high) else pd.NA,
     }
+
+
+def findings_rows(ctx) -> list:
+    """The plateau verdict of every study as rows of :func:`hpo_insights.findings`.
+
+    A family of :data:`hpo_insights.findings.FAMILIES`: claim ``"plateau"``,
+    value ``"plateau"`` (claimed) or ``"no evidence"``, ``effect`` the gain
+    bound of 50 more trials with ``effect_high`` its upper bound, section
+    ``"progress"``. Outside the page's graph of tests: its error rate is
+    measured by simulation (``docs/curves.md``), like the collapse rows.
+    """
+    from hpo_insights.findings import _base
+
+    # the trials every other claim uses: COMPLETE, collapsed and diverged ones left out
+    groups = list(ctx.groups)
+    labels = np.asarray(groups, dtype=object)[ctx.gcodes]
+    used = pd.DataFrame({F.STUDY: labels, F.NUMBER: np.arange(len(ctx.y)), F.STATE: "COMPLETE",
+                         F.VALUE: ctx.y})
+    direction = {g: "maximize" if s > 0 else "minimize"
+                 for g, s in zip(groups, ctx.signs, strict=True)}
+    try:
+        sp = search_progress(used, direction=direction)
+    except TrialsError:
+        return []
+    rows = []
+    for _, r in sp.summary.iterrows():
+        g = groups.index(r["study"]) if r["study"] in groups else None
+        label = str(ctx.labels[g]) if g is not None else str(r["study"])
+        n_pruned = int(ctx.n_pruned[g]) if g is not None else 0
+        n_out = int(ctx.n_outliers[g]) if g is not None else 0
+        row = _base(ctx, label, "", "plateau", "progress", int(r["n_trials"]), n_pruned, n_out)
+        yes = r["plateau"] is not pd.NA and bool(r["plateau"])
+        row.update(
+            value="plateau" if yes else "no evidence", claimed=yes, effect=r["gain"],
+            effect_high=r["gain_high"], p_value=np.nan, p_adjusted=np.nan,
+            detail=(f"{int(r['more'])} more trials in {label} are likely to add less than "
+                    f"{r['tolerance']:.3g} (gain bound {r['gain_high']:.3g})." if yes else
+                    f"No evidence that {int(r['more'])} more trials in {label} would add less "
+                    f"than {r['tolerance']:.3g} (gain bound {r['gain_high']:.3g})."))
+        rows.append(row)
+    ctx.extra.setdefault("rows", []).extend(rows)
+    return []

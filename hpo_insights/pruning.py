@@ -359,6 +359,7 @@ def pruning_audit(
     *,
     rule: Any = None,
     direction: str | Mapping[Any, str] | None = None,
+    trials: pd.DataFrame | None = None,
     studies: str | Sequence[str] | None = None,
     top_k: int = 5,
     confidence: float = 0.95,
@@ -379,7 +380,10 @@ def pruning_audit(
         default pruner, ``MedianPruner()``.
     direction : {"maximize", "minimize"} or mapping
         The objective's direction (curves do not record it); a mapping gives
-        one per study. Required.
+        one per study. Required unless *trials* is given.
+    trials : pandas.DataFrame, optional
+        The trials frame of the same studies: the direction is read from its
+        ``study_direction`` when *direction* is not given.
     studies : str or sequence of str, optional
         Only these studies, in this order.
     top_k : int, default 5
@@ -443,6 +447,8 @@ def pruning_audit(
                              high_open=True)
     n_resamples = _guard.integer("n_resamples", n_resamples, low=1)
     rng = np.random.default_rng(seed)
+    if direction is None and trials is not None:
+        direction = _directions_of(trials)
     per_trial, summary, pruned = [], [], []
     for block in _curves.blocks(curves, studies):
         d = _curves.direction(direction, block.study)
@@ -462,6 +468,17 @@ def pruning_audit(
     trials = pd.concat(per_trial, ignore_index=True)
     return PruningAudit(trials, pd.DataFrame(summary),
                         pd.concat(pruned, ignore_index=True))
+
+
+def _directions_of(trials: pd.DataFrame) -> dict:
+    """Study -> direction, from a trials frame's ``study_direction`` (first objective)."""
+    trials = _guard.frame(trials, name="trials")
+    if "study_direction" not in trials.columns:
+        return {}
+    first = trials.drop_duplicates("study")
+    return {s: str(d).split(",")[0].strip().lower()
+            for s, d in zip(first["study"], first["study_direction"], strict=True)
+            if isinstance(d, str)}
 
 
 def _default_rule() -> Percentile:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame
+from hpo_insights import _binning, _frame, _mask
 from hpo_insights._errors import TrialsError
 
 __all__ = ["suggestions"]
@@ -123,10 +123,10 @@ def suggestions(
     ):
         raise TrialsError(f"min_trials must be a positive integer, got {min_trials!r} instead.")
     from hpo_insights.findings import findings
-    from hpo_insights.trends import _without_collapsed
 
     trials = _frame.select_studies(_frame.check_frame(trials), studies)
-    kept, _ = _without_collapsed(trials, exclude_collapsed)
+    mask, _ = _mask.collapsed_rows(trials, exclude_collapsed)
+    kept = trials if mask is None else trials[~mask]
     pcols = _frame.param_columns(kept, params)
     _frame.check_by(by)
     src = _frame.group_column(kept, by)

@@ -134,9 +134,7 @@ def summarize(
     np.maximum.at(best, codes[ok], y[ok] * signs[codes[ok]])
     n_ok = np.bincount(codes[ok], minlength=ngroups)
     best = np.where(n_ok > 0, best * signs, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        std = np.sqrt(stats["ss"] / (count - 1))
-    std[count < 2] = np.nan
+    std = _binning.std_from_ss(stats["ss_scaled"], stats["unit"], count)
     out["n_used"] = count.astype(np.int64)
     out["n_infeasible"] = (count - n_ok).astype(np.int64)
     out["best"] = best

@@ -8,58 +8,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _binning, _frame, _guard
+from hpo_insights import _binning, _frame, _guard, _mask, _stats
 from hpo_insights._errors import TrialsError
 from hpo_insights._levels import group_key_column, level_tables
 
 __all__ = ["classify_trend", "value_table"]
 
 METHODS = ("shape", "endpoints")
-TREND_LABELS = ("increasing", "decreasing", "peaked", "valley", "flat", "no evidence",
-                "inconclusive",
-                "unordered")
-
-
-def _without_collapsed(
-    trials: pd.DataFrame, exclude_collapsed: bool
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The trials kept and those left out as collapsed (None when none is)."""
-    if not isinstance(exclude_collapsed, bool | np.bool_):
-        raise TypeError(
-            f"exclude_collapsed must be True or False, got {exclude_collapsed!r} instead."
-        )
-    if not exclude_collapsed:
-        return trials, None
-    from hpo_insights.collapse import _collapsed_mask
-
-    _frame.check_frame(trials)
-    mask = _collapsed_mask(trials)
-    if not mask.any():
-        return trials, None
-    return trials[~mask], trials[mask]
-
-
-def _collapsed_rows(
-    trials: pd.DataFrame, exclude_collapsed: bool
-) -> tuple[np.ndarray | None, pd.DataFrame | None]:
-    """The rows left out as collapsed (a mask, None when none is) and those trials.
-
-    Like :func:`_without_collapsed`, without copying the trials kept: the
-    mask goes to :func:`~hpo_insights._levels.level_tables`.
-    """
-    if not isinstance(exclude_collapsed, bool | np.bool_):
-        raise TypeError(
-            f"exclude_collapsed must be True or False, got {exclude_collapsed!r} instead."
-        )
-    if not exclude_collapsed:
-        return None, None
-    from hpo_insights.collapse import _collapsed_mask
-
-    _frame.check_frame(trials)
-    mask = _collapsed_mask(trials)
-    if not mask.any():
-        return None, None
-    return mask, trials[mask]
 
 
 def _excluded_counts(
@@ -188,13 +143,11 @@ def value_table(
     _guard.names("params", params)
     _guard.text("objective", objective)
     _guard.real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
-    mask, excluded = _collapsed_rows(trials, exclude_collapsed)
+    mask, excluded = _mask.collapsed_rows(trials, exclude_collapsed)
     long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins,
                                 exclude=mask)
     count = long["count"].to_numpy().astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        std = np.sqrt(long["ss"].to_numpy() / (count - 1))
-    std[count < 2] = np.nan
+    std = _binning.std_from_ss(long["ss_scaled"].to_numpy(), long["unit"].to_numpy(), count)
     sem = std / np.sqrt(count)
     half = _binning.t_quantile((1 + confidence) / 2, count - 1) * sem
     mean = long["mean"].to_numpy()
@@ -371,7 +324,7 @@ def classify_trend(
     _guard.names("params", params)
     _guard.text("objective", objective)
     direction = _guard.direction(direction)
-    mask, excluded = _collapsed_rows(trials, exclude_collapsed)
+    mask, excluded = _mask.collapsed_rows(trials, exclude_collapsed)
     shape = method == "shape"
     long, groups = level_tables(
         trials, params, objective=objective, by=by, bins=bins, spread=shape, exclude=mask
@@ -426,13 +379,11 @@ def classify_trend(
 
 def _flat(res: dict, alpha: float, min_effect: float | None) -> np.ndarray:
     """"flat" where both contrasts are shown within the margin (TOST), else the trend as is."""
-    from hpo_insights._trend_stats import _t_ppf
-
     trend = np.asarray(res["trend"], dtype=object).copy()
     with np.errstate(invalid="ignore"):
         margin = (np.full(len(trend), float(min_effect)) if min_effect is not None
-                  else 0.5 * np.sqrt(res["s2"]))
-        tq = _t_ppf(1 - alpha, res["df"])
+                  else 0.5 * res.get("resid_sd", np.sqrt(res["s2"])))
+        tq = _stats.t_quantile(1 - alpha, res["df"])
         lin = np.abs(res["linear"]) + tq * res["linear_se"]
         bulge = np.abs(res["bulge"]) + tq * res["bulge_se"]
         flat = (trend == "no evidence") & (lin < margin) & (bulge < margin / 2)
@@ -475,7 +426,18 @@ def _shape(
             dist = dists.get(keys[block_group[j]] if by is not None else "all")
             log[j] = _binning.is_log_scale(low[sl], dist, counts=counts[sl])
     x, _ = _trend_stats.level_positions(low, high, binned, block, nblocks, log)
-    return _trend_stats.shape_tests(
-        block, x, long["count"].to_numpy(dtype=float), long["mean"].to_numpy(),
-        long["ss"].to_numpy(), nblocks, alpha=alpha,
+    # the tests on the objective divided by a power of two (exact), so that no square
+    # overflows or underflows whatever its magnitude; effects back in objective units
+    unit = long["unit"].to_numpy(dtype=float)
+    res = _trend_stats.shape_tests(
+        block, x, long["count"].to_numpy(dtype=float), long["mean"].to_numpy() / unit,
+        long["ss_scaled"].to_numpy(), nblocks, alpha=alpha,
     )
+    block_unit = unit[first]
+    for key in ("linear", "linear_se", "bulge", "bulge_se", "effect", "effect_low",
+                "effect_high"):
+        res[key] = res[key] * block_unit
+    res["resid_sd"] = np.sqrt(res["s2"]) * block_unit  # (finite where s2 * unit**2 is not)
+    with np.errstate(over="ignore"):  # (inf past the float range, as a variance must be)
+        res["s2"] = res["s2"] * block_unit * block_unit
+    return res

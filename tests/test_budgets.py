@@ -274,7 +274,7 @@ def test_interaction_f_balanced_matches_textbook_anova(rng):
     """Balanced 3 x 4 layout: F equals the classical two-way ANOVA sums of squares."""
     from scipy import stats
 
-    from hpo_insights._trend_stats import interaction_f
+    from hpo_insights._stats import interaction_f
 
     r, c, reps = 3, 4, 5
     row = np.repeat(np.arange(r), c * reps)
@@ -297,7 +297,7 @@ def test_interaction_f_unbalanced_matches_lstsq(rng):
     """Unbalanced, one empty cell: additive vs cell-means fits by lstsq on the trials."""
     from scipy import stats
 
-    from hpo_insights._trend_stats import interaction_f
+    from hpo_insights._stats import interaction_f
 
     row = rng.integers(0, 3, 60)
     col = rng.integers(0, 3, 60)
@@ -469,7 +469,7 @@ def test_param_consistency_leaves_collapsed_trials_out(rng):
 
 def test_top_mean_bootstrap_matches_a_hand_loop(rng):
     """The interval equals percentiles of a loop over the same resampling indices."""
-    from hpo_insights._trend_stats import top_mean_bootstrap
+    from hpo_insights._stats import top_mean_bootstrap
 
     a, b = rng.normal(0.70, 0.02, 20), rng.normal(0.72, 0.02, 25)
     lo, hi_ = top_mean_bootstrap(a, b, 4, n_boot=300, seed=5)

@@ -171,10 +171,10 @@ def test_repeated_index_and_study_attribute_grouping():
 
 
 def test_collapsed_mask_matches_detect_collapse(example):
-    """The private row mask flags exactly the rows detect_collapse flags (positional)."""
+    """_mask.collapsed flags exactly the rows detect_collapse flags (positional)."""
     import numpy as np
 
-    from hpo_insights.collapse import _collapsed_mask
+    from hpo_insights._mask import collapsed as _collapsed_mask
 
     shuffled = example.sample(frac=1.0, random_state=3)
     mask = _collapsed_mask(shuffled)

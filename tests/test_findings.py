@@ -47,8 +47,8 @@ def test_columns_and_contract(example):
     f = hi.findings(example)
     assert list(f.columns) == COLUMNS
     assert f["claim"].isin(["matters", "shape", "edge", "worse", "scaling", "consistency",
-                            "collapse", "pruning"]).all()
-    tested = f[~f.claim.isin(["collapse", "pruning"])]
+                            "collapse", "pruning", "plateau"]).all()
+    tested = f[~f.claim.isin(["collapse", "pruning", "plateau"])]
     assert (tested.claimed == (tested.p_adjusted < 0.05)).all()
     assert (f.p_adjusted.dropna() >= f.p_value[f.p_adjusted.notna()] - 1e-12).all()
 

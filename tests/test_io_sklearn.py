@@ -102,7 +102,8 @@ def test_fixture_folds_match_truth(name):
     target = _objective(truth)
     trials = _load(name, objective=target)
     folds = hi.load_folds(DATA / f"{name}.csv", objective=target)
-    assert list(folds.columns) == ["study", "number", "state", "fold", "value"]
+    assert list(folds.columns) == ["study", "number", "state", "fold", "value",
+                                   "study_direction"]
     assert len(folds) == truth["n_candidates"] * truth["n_splits"]
     for i, row in enumerate(truth["rows"]):
         got = _row_of(trials, truth, i)

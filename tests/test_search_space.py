@@ -272,7 +272,7 @@ def test_studies_selects_like_filtering_first(example):
 
 
 def test_collapsed_trials_are_left_out_and_counted(example):
-    from hpo_insights.collapse import _collapsed_mask
+    from hpo_insights._mask import collapsed as _collapsed_mask
 
     mask = _collapsed_mask(example)
     assert mask.sum() == 2  # both in transformer-200M
@@ -313,3 +313,29 @@ def test_a_group_without_the_parameter_gives_nan_rows(example):
     assert res[res["study"] != "transformer-2M"]["share"].notna().all()
     with pytest.raises(hi.TrialsError, match="No completed trial has a value for every"):
         hi.search_space_importance(two, studies="transformer-2M", params="dropout")
+
+
+def test_conditional_group_fits_the_shared_parameters():
+    """No trial has every parameter (two branches): with params=None the group fits the
+    parameters all its trials share, exactly as naming them does; the others are NaN."""
+    rng = np.random.default_rng(3)
+    n = 60
+    branch = np.where(np.arange(n) % 2 == 0, "a", "b")
+    x = rng.uniform(0, 1, n)
+    trials = pd.DataFrame({
+        "study": "s", "number": np.arange(n), "state": "COMPLETE",
+        "value": x + (branch == "a") * 0.5 + rng.normal(0, 0.05, n),
+        "params_x": x, "params_branch": branch,
+        "params_only_a": np.where(branch == "a", rng.uniform(0, 1, n), np.nan),
+        "params_only_b": np.where(branch == "b", rng.uniform(0, 1, n), np.nan),
+        "study_direction": "maximize",
+    })
+    with pytest.warns(hi.TrialsWarning, match="no trial has every parameter"):
+        got = hi.search_space_importance(trials)
+    named = hi.search_space_importance(trials, params=["x", "branch"])
+    shared = got[got["param"].isin(["x", "branch"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(shared, named.reset_index(drop=True), check_like=True)
+    rest = got[got["param"].isin(["only_a", "only_b"])]
+    assert rest["share"].isna().all() and (rest["n_trials"] == 0).all()
+    with pytest.raises(hi.TrialsError, match="every parameter asked"):
+        hi.search_space_importance(trials, params=["only_a", "only_b"])

@@ -337,7 +337,7 @@ def test_top_mean_permutation_exact_matches_enumeration():
     """Every split of a tiny case enumerated by hand gives the same exact p-values."""
     import itertools
 
-    from hpo_insights._trend_stats import top_mean_permutation
+    from hpo_insights._stats import top_mean_permutation
 
     a = np.array([0.70, 0.72, 0.69, 0.71])
     b = np.array([0.74, 0.73, 0.70, 0.75])
@@ -359,7 +359,7 @@ def test_top_mean_permutation_exact_matches_enumeration():
 
 def test_top_mean_permutation_monte_carlo_is_seeded_and_close(rng):
     """Random splits: the same seed gives the same answer, close to the exact p-value."""
-    from hpo_insights._trend_stats import top_mean_permutation
+    from hpo_insights._stats import top_mean_permutation
 
     a, b = rng.normal(0.7, 0.02, 7), rng.normal(0.72, 0.02, 7)  # 3432 splits
     exact = top_mean_permutation(a, b, 2, n_perm=5000)
@@ -531,7 +531,7 @@ def test_combinations_array_matches_itertools():
     """The vectorized enumeration of splits equals itertools.combinations, in order."""
     import itertools
 
-    from hpo_insights._trend_stats import combinations_array
+    from hpo_insights._stats import combinations_array
 
     for n in range(1, 10):
         for k in range(1, n + 1):

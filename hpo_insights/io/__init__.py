@@ -28,7 +28,7 @@ import pandas as pd
 from hpo_insights import _arguments
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.io import sources
+from hpo_insights.io import hyperopt, sources
 from hpo_insights.io.canonical import finish
 from hpo_insights.io.curves import load_curves
 from hpo_insights.io.files import TABLE_SUFFIXES
@@ -54,6 +54,7 @@ def load(
     direction: str | Sequence[str] | Mapping[str, str] | None = None,
     metric_name: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    space: Any = None,
 ) -> pd.DataFrame:
     """Load trials from a storage, an exported table, a folder or a DataFrame.
 
@@ -71,6 +72,8 @@ def load(
         - an MLflow tracking store: a ``mlflow.db`` file (or ``sqlite:///`` URL)
           holding MLflow's tables, read read-only without mlflow, or an ``mlruns/``
           folder (one study per experiment; see ``docs/sources.md``);
+        - a KerasTuner project folder (``oracle.json``, ``trial_*/trial.json``)
+          or a folder of projects (Hyperband: one study per epoch budget);
         - a Ray Tune experiment folder (trial folders with ``params.json``,
           ``result.json``, ``error.txt``) or a folder of them;
         - a ``.csv``/``.parquet``/``.json``/``.jsonl`` file (one study, named
@@ -80,6 +83,8 @@ def load(
           ``ResultGrid.get_dataframe()``, MLflow's ``search_runs()``, W&B's
           exports (the docs' ``summary``/``config`` frame, the runs-table CSV) or
           a plain table;
+        - a hyperopt ``Trials`` object (``fmin(..., trials=trials)``; a pickle of
+          one only through ``hi.io.hyperopt.load_hyperopt(path, allow_pickle=True)``);
         - a fitted scikit-learn search (``GridSearchCV``, ``RandomizedSearchCV``,
           ``HalvingGridSearchCV``, ``HalvingRandomSearchCV``), its ``cv_results_``
           dict, or ``pd.DataFrame(search.cv_results_)`` and its CSV (successive
@@ -107,6 +112,10 @@ def load(
         Seconds a storage read may wait: to connect to a server, for each SQL
         statement (PostgreSQL ``statement_timeout``, MySQL ``read_timeout``) and for
         a SQLite file locked by a writer. Then a ``TrialsError`` says what timed out.
+    space : hyperopt search space, optional
+        For a hyperopt ``Trials``: the space given to ``fmin``, to decode
+        ``hp.choice`` indices into the options chosen (without it the indices are
+        kept, with a ``TrialsWarning``).
 
     Returns
     -------
@@ -150,8 +159,11 @@ def load(
     request = Request(
         studies=studies, objective=objective, params=params, direction=direction,
         metric_name=metric_name, timeout=timeout,
-        label=repr(mask_url(text)) if text is not None else "the DataFrame",
+        label=repr(mask_url(text)) if text is not None else "the DataFrame", space=space,
     )
+    if space is not None and not hyperopt.is_trials(source):
+        raise TrialsError("space= applies to a hyperopt Trials object only; drop it for "
+                          f"{type(source).__name__} sources.")
     for reader in sources.READERS:
         if reader.accepts(source):
             return reader.read(source, request)

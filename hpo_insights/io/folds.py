@@ -47,12 +47,12 @@ def load_folds(
     Returns
     -------
     pandas.DataFrame
-        Columns ``study, number, state, fold, value``: ``study`` and ``number``
-        as in :func:`hpo_insights.load` (so the rows join the trials frame),
-        ``state`` the trial's state (``FAIL`` when its score is NaN), ``fold``
-        the split index ``k`` of ``split<k>_test_<scorer>``, ``value`` that
-        fold's test score (greater is better, as scikit-learn scores are).
-        Sorted by study, number, fold.
+        Columns ``study, number, state, fold, value, study_direction``:
+        ``study`` and ``number`` as in :func:`hpo_insights.load` (so the rows
+        join the trials frame), ``state`` the trial's state (``FAIL`` when its
+        score is NaN), ``fold`` the split index ``k`` of ``split<k>_test_<scorer>``, ``value`` that
+        fold's test score, ``study_direction`` ``"maximize"`` (scikit-learn's
+        scores are greater-is-better). Sorted by study, number, fold.
 
     Examples
     --------
@@ -65,7 +65,7 @@ def load_folds(
     ...                       {"max_depth": [1, 2]}, cv=3).fit(X, y)
     >>> folds = hi.load_folds(search)
     >>> folds.shape, list(folds.columns)
-    ((6, 5), ['study', 'number', 'state', 'fold', 'value'])
+    ((6, 6), ['study', 'number', 'state', 'fold', 'value', 'study_direction'])
     >>> bool((folds.groupby("number")["value"].mean().to_numpy()
     ...       == search.cv_results_["mean_test_score"]).all())
     True

@@ -57,6 +57,9 @@ class Request:
         Seconds a storage read may wait.
     label : str
         How messages name the source (``"'studies.db'"``, ``"the DataFrame"``).
+    space : object or None
+        A hyperopt search space (``hi.load(trials, space=...)``), to decode
+        ``hp.choice`` indices; only the hyperopt reader uses it.
     """
 
     studies: str | Sequence[str] | None = None
@@ -66,6 +69,7 @@ class Request:
     metric_name: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     label: str = "the source"
+    space: Any = None
 
 
 class Reader(NamedTuple):

@@ -39,7 +39,7 @@ from hpo_insights.io.readers import Request
 
 __all__ = ["FOLD_COLUMNS", "is_cv_results", "is_search", "load_sklearn", "sklearn_folds"]
 
-FOLD_COLUMNS = ["study", "number", "state", "fold", "value"]
+FOLD_COLUMNS = ["study", "number", "state", "fold", "value", "study_direction"]
 DEFAULT_STUDY = "search"
 _SPLIT = re.compile(r"^split(\d+)_test_(.+)$")
 _BOOK = ("mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time")
@@ -408,7 +408,7 @@ def sklearn_folds(
     studies: str | Sequence[str] | None = None,
     objective: str | None = None,
 ) -> pd.DataFrame:
-    """Per-fold test scores of a scikit-learn search: ``study, number, state, fold, value``.
+    """Per-fold test scores of a search: ``study, number, state, fold, value, study_direction``.
 
     One row per (candidate, fold) from ``split<k>_test_<scorer>``; ``number``
     and ``study`` as in :func:`load_sklearn` (one study per halving iteration),
@@ -447,6 +447,7 @@ def sklearn_folds(
         "state": np.repeat(frame[F.STATE].to_numpy(), k),
         "fold": np.tile(np.array([f for f, _ in splits], dtype=np.int64), n),
         "value": scores.reshape(-1),
+        "study_direction": "maximize",  # scikit-learn scores: greater is better
     })
     out["study"] = out["study"].astype(str)
     if studies is not None and name is None:

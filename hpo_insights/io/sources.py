@@ -18,7 +18,7 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.io import mlflow, ray, sklearn
+from hpo_insights.io import hyperopt, keras_tuner, mlflow, ray, sklearn, smac
 from hpo_insights.io.canonical import finish
 from hpo_insights.io.files import TABLE_SUFFIXES, flatten_columns, read_table
 from hpo_insights.io.journal import is_journal, load_journal
@@ -37,6 +37,24 @@ def _is_sklearn(source: Any) -> bool:
 def _read_sklearn(source: Any, request: Request) -> pd.DataFrame:
     return sklearn.load_sklearn(source, studies=request.studies, objective=request.objective,
                                 direction=request.direction, metric_name=request.metric_name)
+
+
+def _is_hyperopt(source: Any) -> bool:
+    return hyperopt.is_trials(source)
+
+
+def _read_hyperopt(source: Any, request: Request) -> pd.DataFrame:
+    return hyperopt.load_hyperopt(source, space=request.space, studies=request.studies,
+                                  direction=request.direction, metric_name=request.metric_name)
+
+
+def _is_pickle(source: Any) -> bool:
+    text = as_path(source)
+    return text is not None and Path(text).suffix.lower() in (".pkl", ".pickle")
+
+
+def _refuse_pickle(source: Any, request: Request) -> pd.DataFrame:
+    raise TrialsError(f"{as_path(source)!r} is a pickle. {hyperopt.PICKLE_HINT}")
 
 
 # --------------------------------------------------------------------------- DataFrames
@@ -76,6 +94,28 @@ def _is_mlflow(source: Any) -> bool:
 
 def _read_mlflow(source: Any, request: Request) -> pd.DataFrame:
     return mlflow.load_mlflow(
+        as_path(source), request.studies, objective=request.objective, params=request.params,
+        direction=request.direction, metric_name=request.metric_name)
+
+
+def _is_keras_tuner(source: Any) -> bool:
+    text = as_path(source)
+    return text is not None and keras_tuner.is_keras_tuner(Path(text))
+
+
+def _read_keras_tuner(source: Any, request: Request) -> pd.DataFrame:
+    return keras_tuner.load_keras_tuner(
+        as_path(source), request.studies, objective=request.objective, params=request.params,
+        direction=request.direction, metric_name=request.metric_name)
+
+
+def _is_smac(source: Any) -> bool:
+    text = as_path(source)
+    return text is not None and smac.is_smac(Path(text))
+
+
+def _read_smac(source: Any, request: Request) -> pd.DataFrame:
+    return smac.load_smac(
         as_path(source), request.studies, objective=request.objective, params=request.params,
         direction=request.direction, metric_name=request.metric_name)
 
@@ -180,7 +220,13 @@ def _read_table_file(source: Any, request: Request) -> pd.DataFrame:
 #: ``accepts(source)`` is true reads it.
 READERS: list[Reader] = [
     Reader("a fitted scikit-learn search or its cv_results_ dict", _is_sklearn, _read_sklearn),
+    Reader("a hyperopt Trials object", _is_hyperopt, _read_hyperopt),
     Reader("a DataFrame (a trials frame or a tool's table)", _is_frame, _read_frame),
+    Reader("a pickle (refused: hi.io.hyperopt.load_hyperopt(path, allow_pickle=True))",
+           _is_pickle, _refuse_pickle),
+    Reader("a KerasTuner project folder (or a folder of projects)", _is_keras_tuner,
+           _read_keras_tuner),
+    Reader("a SMAC3 output folder (runhistory.json, configspace.json)", _is_smac, _read_smac),
     Reader("a Ray Tune experiment folder", _is_ray, _read_ray),
     Reader("an MLflow tracking store (mlflow.db, mlruns/)", _is_mlflow, _read_mlflow),
     Reader("an Optuna storage (URL, .db/.sqlite/.sqlite3 file)", _is_storage, _read_storage),

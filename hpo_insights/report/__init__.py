@@ -12,8 +12,14 @@ layout is :mod:`hpo_insights.report.reference`.
 
 from __future__ import annotations
 
-from hpo_insights.report import reference, sections
-from hpo_insights.report._build import ReportError, build, check_trials, load_trials
+from hpo_insights.report import answers, glossary, reference, sections
+from hpo_insights.report._build import (
+    ReportError,
+    build,
+    check_trials,
+    load_curves,
+    load_trials,
+)
 from hpo_insights.report._export import export, export_notebook
 from hpo_insights.report._notebook import notebook
 from hpo_insights.report._run import render
@@ -21,12 +27,14 @@ from hpo_insights.report._show import (
     metric_name,
     param_names,
     show,
-    show_findings,
     show_warnings_as_notes,
+    tables_as_markdown,
 )
 from hpo_insights.report.sections import Call, Page, Ref, Section, Show
 
 __all__ = [
+    "answers",
+    "glossary",
     "Call",
     "Page",
     "Ref",
@@ -37,6 +45,7 @@ __all__ = [
     "check_trials",
     "export",
     "export_notebook",
+    "load_curves",
     "load_trials",
     "metric_name",
     "notebook",
@@ -45,6 +54,6 @@ __all__ = [
     "render",
     "sections",
     "show",
-    "show_findings",
     "show_warnings_as_notes",
+    "tables_as_markdown",
 ]

@@ -21,7 +21,7 @@ import pandas as pd
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
 
-__all__ = ["ReportError", "build", "check_trials", "load_trials"]
+__all__ = ["ReportError", "build", "check_trials", "load_curves", "load_trials"]
 
 _TRIALS_FILE = "report_trials.pkl"  # the same name as report._output.TRIALS_FILE
 
@@ -101,6 +101,33 @@ def load_trials(
             )
         trials = trials[trials[F.STUDY].isin(wanted)].reset_index(drop=True)
     return trials
+
+
+def load_curves(source: Any = None, *,
+                studies: str | Sequence[str] | None = None) -> pd.DataFrame | None:
+    """The learning curves of a report's source, or None when it has none.
+
+    :func:`hpo_insights.load_curves` of *source* (an Optuna storage or
+    journal, an MLflow store, a Ray Tune folder, a scikit-learn halving
+    search...). None for the bundled example, a DataFrame, a source without a
+    curve reader, or one in which no trial reported an intermediate value: the
+    report then has no "Learning curves" section.
+
+    Examples
+    --------
+    >>> from hpo_insights.report import load_curves
+    >>> load_curves(None) is None
+    True
+    """
+    from hpo_insights import load_curves as read
+
+    if source is None or isinstance(source, pd.DataFrame):
+        return None
+    try:
+        curves = read(source, studies=studies)
+    except TrialsError:
+        return None
+    return curves if len(curves) else None
 
 
 def check_trials(trials: pd.DataFrame) -> None:
@@ -418,7 +445,8 @@ def build(
             "title": title,
             "trials_file": trials_file,
         }
-        nb = notebook(trials, values, layout=layout, title=title)
+        curves = load_curves(values["source"], studies=values["studies"])
+        nb = notebook(trials, values, layout=layout, title=title, curves=curves)
         say("starting the notebook kernel")
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 

@@ -140,14 +140,21 @@ def _missing(x: Any) -> bool:
 
 
 def number(x: Any, digits: int = 4, *, missing: str = "N/A") -> str:
-    """A statistic (mean, share, objective value) with *digits* decimals.
+    """A statistic (mean, share, objective value) with *digits* decimals, or *digits*
+    significant digits when decimals would not show it.
+
+    Between ``10**-digits`` and ``10**6`` in size (and zero) the number has
+    *digits* decimals (``0.7173``); outside, fixed decimals would print
+    ``0.0000`` for 3e-30 or 300 digits for 1e300, so it is written in
+    scientific notation with *digits* significant digits (``3.000e-30``,
+    ``1.235e+300``). Infinities show as ``inf``/``-inf``.
 
     Parameters
     ----------
     x : float
         The number; NaN, None and ``pd.NA`` show as *missing*.
     digits : int, default 4
-        Decimals after the point.
+        Decimals after the point (significant digits in scientific notation).
     missing : str, default "N/A"
         Text for a missing number.
 
@@ -159,11 +166,16 @@ def number(x: Any, digits: int = 4, *, missing: str = "N/A") -> str:
     --------
     >>> number(0.71728), number(0.023), number(float("nan"))
     ('0.7173', '0.0230', 'N/A')
+    >>> number(7.1728e299), number(-3e-30), number(12345678.9), number(0.0)
+    ('7.173e+299', '-3.000e-30', '1.235e+07', '0.0000')
     """
     x = _scalar(x)
     if _missing(x):
         return missing
-    return f"{float(x):.{digits}f}"
+    x = float(x)
+    if x == 0 or not math.isfinite(x) or 10.0**-digits <= abs(x) < 1e6:
+        return f"{x:.{digits}f}"
+    return f"{x:.{max(digits - 1, 0)}e}"
 
 
 def value(x: Any, *, missing: str = "N/A") -> str:

@@ -60,7 +60,7 @@ class Part:
 class Step:
     """One step of the report: Markdown text, or a call of a section for a part."""
 
-    kind: Literal["markdown", "call", "setup", "trials"]
+    kind: Literal["markdown", "call", "setup", "trials", "curves"]
     text: str = ""
     call: Call | None = None
     part: Part | None = None
@@ -105,24 +105,29 @@ def _study_heading(page: Page, one: pd.DataFrame, name: Any) -> str:
 
 
 def _section_steps(sec: Section, part: Part, page: Page, anchor: str, progress: str,
-                   links: list[str]) -> Iterator[Step]:
+                   links: list[str], level: int | None = None) -> Iterator[Step]:
     if sec.heading:
-        yield Step("markdown", _heading(page.section_level, sec.heading, anchor),
+        yield Step("markdown", _heading(level or page.section_level, sec.heading, anchor),
                    section=sec.key)
         links.append(f"[{sec.heading}](#{anchor})")
     if sec.intro:
         yield Step("markdown", sec.intro, section=sec.key)
     for call in sec.calls_for(part.frame):
-        yield Step("call", call=call, part=part, section=f"{progress}: {sec.key}",
-                   tags=("figure",) if call.figure else (sec.key,) if sec.scope == "end"
-                   else ())
+        yield Step("call", call=call, part=part,
+                   section=sec.key if progress == sec.key else f"{progress}: {sec.key}",
+                   tags=("figure",) if call.figure else ())
         if call.save and part.made is not None:
             part.made.setdefault(call.save, []).append(part.s)
 
 
 def steps(trials: pd.DataFrame, *, layout: str | Page = "default",
-          title: str | None = None) -> list[Step]:
-    """Every step of the report for *trials*, in reading order (as in the notebook and page)."""
+          title: str | None = None, curves: pd.DataFrame | None = None) -> list[Step]:
+    """Every step of the report for *trials*, in reading order (as in the notebook and page).
+
+    *curves* (:func:`hpo_insights.load_curves` of the same source, or None)
+    decides which studies get the sections marked ``curves=True``.
+    """
+    with_curves = set() if curves is None else set(pd.unique(curves[F.STUDY]))
     page = layout_page(layout)
     names = list(pd.unique(trials[F.STUDY]))
     suffix = _suffixes(trials, names)
@@ -134,26 +139,28 @@ def steps(trials: pd.DataFrame, *, layout: str | Page = "default",
     top = Part("trials", "", trials, made=made)
     for sec in page.sections:
         if sec.scope == "top" and sec.applies(trials):
-            anchor = sec.key
             links: list[str] = []
-            body += _section_steps(sec, top, page, anchor, sec.key, links)
+            body += _section_steps(sec, top, page, sec.key, sec.key, links, level=2)
             toc += [f"- {link}" for link in links]
+    details: list[tuple[Part, list[Section], str, str]] = []
     if has_budgets(trials):
         shown = [s for s in page.sections if s.scope == "budgets" and s.applies(trials)]
         if shown:
             body.append(Step("markdown", _heading(page.part_level, page.budgets_heading,
                                                   "budgets"), section="budgets"))
             toc.append(f"- [{page.budgets_heading}](#budgets)")
-            for sec in shown:
+            for sec in (s for s in shown if not s.details):
                 links = []
                 body += _section_steps(sec, top, page, f"budgets-{sec.key}",
                                        "across budgets", links)
                 toc += [f"  - {link}" for link in links]
+            later = [s for s in shown if s.details]
+            if later:
+                details.append((top, later, page.budgets_heading.lower(), "budgets"))
     parts = []
     for i, (name, s) in enumerate(zip(names, suffix, strict=True)):
         one = trials[trials[F.STUDY] == name]
         parts.append(Part(f"trials_{s}", f"_{s}", one, i, name, made))
-    details: list[tuple[Part, list[Section]]] = []
     for part in parts:
         i, name = part.index, part.study
         head = _study_heading(page, part.frame, name)
@@ -163,36 +170,32 @@ def steps(trials: pd.DataFrame, *, layout: str | Page = "default",
         toc.append(f"- [{head}](#{anchor})")
         links = []
         body.append(Step("trials", part=part, section=f"study {name}: trials"))
-        shown = [s for s in page.sections if s.scope == "study" and s.applies(part.frame)]
+        shown = [s for s in page.sections if s.scope == "study" and s.applies(part.frame)
+                 and (not s.curves or name in with_curves)]
+        if any(s.curves for s in shown):
+            body.append(Step("curves", part=part, section=f"study {name}: learning curves"))
         for sec in (s for s in shown if not s.details):
             body += _section_steps(sec, part, page, f"{anchor}-{sec.key}", f"study {name}",
                                    links)
         later = [s for s in shown if s.details]
         if later:
-            details.append((part, later))
-            links.append(f"[{page.details_heading}](#{anchor}-details)")
+            details.append((part, later, head, anchor))
         toc[-1] += ": " + " · ".join(links)
-    if details:
-        body.append(Step("markdown", _heading(page.part_level, page.details_heading,
-                                              "details"), section="details"))
-        toc.append(f"- [{page.details_heading}](#details)")
-        for part, later in details:
-            name = part.study
-            anchor = f"study-{part.index + 1}"
-            head = _study_heading(page, part.frame, name)
-            body.append(Step("markdown", _heading(page.part_level + 1, head,
-                                                  f"{anchor}-details")))
-            for sec in later:
-                body += _section_steps(sec, part, page, f"{anchor}-{sec.key}",
-                                       f"study {name}", [])
+    # the details: one part each, after every answer, opened on purpose
+    for part, later, head, anchor in details:
+        progress = "across budgets" if part.index is None else f"study {part.study}"
+        text = f"{page.details_heading}: {head}"
+        body.append(Step("markdown", _heading(page.part_level, text, f"{anchor}-details"),
+                         section="details"))
+        toc.append(f"- [{text}](#{anchor}-details)")
+        for sec in later:
+            body += _section_steps(sec, part, page, f"{anchor}-{sec.key}", progress, [])
     end = Part("trials", "", trials, made=made)
     for sec in page.sections:
         if sec.scope == "end" and sec.applies(trials):
-            body.append(Step("markdown", _heading(2, sec.heading, sec.key), section=sec.key,
-                             tags=(sec.key,)))
-            toc.insert(0, f"- [{sec.heading}](#{sec.key})")
-            body += [step for step in _section_steps(sec, end, page, sec.key, sec.key, [])
-                     if step.kind == "call"]
+            links = []
+            body += _section_steps(sec, end, page, sec.key, sec.key, links, level=page.part_level)
+            toc += [f"- {link}" for link in links]
     out.append(Step("markdown", _heading(2, "Contents", "contents") + "\n\n" + "\n".join(toc),
                     tags=("contents",)))
     out.append(Step("setup", section="loading the trials", tags=("setup",)))
@@ -207,7 +210,8 @@ def _expr(x: Any, part: Part) -> str:
     if x is None or isinstance(x, bool | int | float | str):
         return repr(x)
     if isinstance(x, Name):
-        return part.t if x.name == "trials" else x.name
+        return part.t if x.name == "trials" else (
+            "curves" + part.s if x.name == "curves" else x.name)
     if isinstance(x, Ref) and x.scope == "studies":
         made = (part.made or {}).get(x.result, [])
         return "[" + ", ".join(x.result + s for s in made if s) + "]"
@@ -215,9 +219,9 @@ def _expr(x: Any, part: Part) -> str:
         var = x.result + ("" if x.scope == "budgets" else part.s)
         if x.index is not None:
             return f"{var}[{x.index}]"
-        if x.column is None:
-            return var
         tail = "" if x.head is None else f"[:{x.head}]"
+        if x.column is None:
+            return var + tail
         return f'list({var}["{x.column}"]{tail})'
     if isinstance(x, list | tuple):
         inner = ", ".join(_expr(v, part) for v in x)
@@ -282,8 +286,15 @@ import hpo_insights as hi
 trials = hi.report.load_trials(source, studies=studies, objective=objective,
                                direction=direction, params=params, trials_file=trials_file)
 names = list(trials["study"].unique())
+curves = hi.report.load_curves(source, studies=studies)
 metric = hi.report.metric_name(trials)
-hi.report.show_warnings_as_notes()"""
+hi.report.show_warnings_as_notes()
+hi.report.tables_as_markdown()"""
+
+
+def _curves_code(part: Part) -> str:
+    return (f'curves{part.s} = curves[curves["study"] == names[{part.index}]]'
+            ".reset_index(drop=True)")
 
 
 def _trials_code(part: Part) -> str:
@@ -307,7 +318,7 @@ def _parameters_source(values: dict[str, Any]) -> str:
 
 
 def notebook(trials: pd.DataFrame, values: dict[str, Any], *, layout: str | Page = "default",
-             title: str | None = None) -> Any:
+             title: str | None = None, curves: pd.DataFrame | None = None) -> Any:
     """The report notebook (an nbformat node) for *trials*, parameters *values* injected.
 
     One cell per step of :func:`steps`: Markdown cells for the text, one code
@@ -321,7 +332,7 @@ def notebook(trials: pd.DataFrame, values: dict[str, Any], *, layout: str | Page
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python",
                                  "name": "python3"}
     nb.metadata["language_info"] = {"name": "python"}
-    for step in steps(trials, layout=layout, title=title):
+    for step in steps(trials, layout=layout, title=title, curves=curves):
         if step.kind == "setup":
             params = nbformat.v4.new_code_cell(_parameters_source(values))
             params.metadata["tags"] = ["parameters", "hide-input"]
@@ -331,6 +342,7 @@ def notebook(trials: pd.DataFrame, values: dict[str, Any], *, layout: str | Page
             node = nbformat.v4.new_markdown_cell(step.text)
         else:
             source = {"setup": lambda s: _SETUP, "trials": lambda s: _trials_code(s.part),
+                      "curves": lambda s: _curves_code(s.part),
                       "call": lambda s: code(s.call, s.part)}[step.kind](step)
             node = nbformat.v4.new_code_cell(source)
             node.metadata["hpo_insights"] = {"section": step.section}

@@ -26,7 +26,7 @@ __all__ = ["render"]
 
 _RENDERERS = {"markdown": markdown.to_markdown, "reference": reference.to_markdown}
 # functions whose Markdown is what they display, not a result to keep
-_TEXT = {"report.show_findings": _show.findings_text}
+_TEXT = {"report.show": markdown.to_markdown, "report.reference.show": reference.to_markdown}
 
 
 def _function(path: str) -> Any:
@@ -48,7 +48,8 @@ class _Namespace:
 
     def value(self, x: Any, part: Part) -> Any:
         if isinstance(x, Name):
-            return self.names[part.t] if x.name == "trials" else self.names[x.name]
+            return self.names[part.t] if x.name == "trials" else (
+                self.names["curves" + part.s] if x.name == "curves" else self.names[x.name])
         if isinstance(x, Ref) and x.scope == "studies":
             made = (part.made or {}).get(x.result, [])
             return [self.results[x.result + s] for s in made if s]
@@ -57,7 +58,7 @@ class _Namespace:
             if x.index is not None:
                 return got[x.index]
             if x.column is None:
-                return got
+                return got if x.head is None else got[: x.head]
             return list(got[x.column])[: x.head]
         if isinstance(x, list):
             return [self.value(v, part) for v in x]
@@ -87,12 +88,15 @@ def _run(call: Call, part: Part, ns: _Namespace) -> str | None:
 
 
 def render(trials: pd.DataFrame, *, layout: str | Page = "default", title: str | None = None,
-           studies: str | Sequence[str] | None = None) -> str:
+           studies: str | Sequence[str] | None = None,
+           curves: pd.DataFrame | None = None) -> str:
     """The whole report as one Markdown string, without a notebook or figures.
 
     Makes the report notebook's calls in this process (the same steps, from
     the same list of sections, as :func:`hpo_insights.report.build`), so every
     analysis runs once per study; the text reads in the page's order.
+    *curves* (:func:`hpo_insights.load_curves` of the same studies) adds the
+    "Learning curves" section to the studies that have them.
 
     Examples
     --------
@@ -106,8 +110,9 @@ def render(trials: pd.DataFrame, *, layout: str | Page = "default", title: str |
     trials = F.check_frame(trials)
     if studies is not None:
         trials = load_trials(trials, studies=studies)
-    all_steps = steps(trials, layout=layout, title=title)
+    all_steps = steps(trials, layout=layout, title=title, curves=curves)
     ns = _Namespace(trials, _show.metric_name(trials))
+    ns.names["curves"] = curves
     parts: list[tuple[str, tuple[str, ...]]] = []
     seen: set[str] = set()
     for step in all_steps:
@@ -118,6 +123,11 @@ def render(trials: pd.DataFrame, *, layout: str | Page = "default", title: str |
         if step.kind == "trials":
             one = trials[trials[F.STUDY] == ns.names["names"][step.part.index]]
             ns.names[step.part.t] = one.reset_index(drop=True)
+            continue
+        if step.kind == "curves":
+            name = ns.names["names"][step.part.index]
+            ns.names["curves" + step.part.s] = curves[curves[F.STUDY] == name].reset_index(
+                drop=True)
             continue
         if step.kind != "call" or step.call.figure:
             continue

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
+from hpo_insights.report import answers
 from hpo_insights.report._format import escape, number, table, value
 
 __all__ = ["call_renderer", "kind", "to_markdown"]
@@ -127,11 +129,14 @@ def detect_collapse(result: pd.DataFrame) -> str:
             f"not collapsed, {int(flag.isna().sum())} not measured.")
 
 
-def variance_explained(result: pd.DataFrame, *, metric: str = "objective") -> str:
+def variance_explained(result: pd.DataFrame, *, metric: str = "objective",
+                       verdicts: bool = True) -> str:
     """Each parameter's share of the objective's variance (:func:`hi.variance_explained`).
 
     A table, with the interval, adjusted share, p-value and verdict columns
-    when the result has them.
+    when the result has them (``verdicts=False``: without ``matters`` and
+    ``confounded_with``, as in the report, whose verdicts are
+    :func:`hpo_insights.findings`').
 
     Examples
     --------
@@ -143,6 +148,8 @@ def variance_explained(result: pd.DataFrame, *, metric: str = "objective") -> st
     header = ["Parameter", "Share"]
     has = {c: _maybe(result, c) for c in ("share_corrected", "ci_low", "ci_high", "p_value",
                                            "share_adjusted", "matters", "confounded_with")}
+    if not verdicts:
+        has["matters"] = has["confounded_with"] = False
     if has["share_corrected"]:
         header.append("Corrected share")
     if has["ci_low"] and has["ci_high"]:
@@ -309,11 +316,12 @@ def compare_budgets(result: pd.DataFrame, *, metric: str = "objective") -> str:
 
 
 def scaling_check(result: Any, *, metric: str = "objective", violated_note: str = "",
-                  evidence: bool = True) -> str:
+                  evidence: bool = True, joiner: str = "\n\n") -> str:
     """Whether each larger budget reaches a better best (:func:`hi.scaling_check`).
 
-    The verdict on its own line; *violated_note* replaces the sentence under a
-    violated law; *evidence* adds the table of the steps up.
+    The verdict, then its explanation as a paragraph of its own (*joiner*);
+    *violated_note* replaces the sentence under a violated law; *evidence*
+    adds the table of the steps up.
     """
     m = escape(metric)
     statement = " > ".join(escape(label) for label in result.ranking)
@@ -321,14 +329,14 @@ def scaling_check(result: Any, *, metric: str = "objective", violated_note: str 
     lines = [f"- {escape(r['budget'])}: {number(r['best'])}" for _, r in result.table.iterrows()]
     out = ["\n".join(lines)]
     if verdict == "holds":
-        out.append(f"**Scaling law holds**: {statement}\n"
+        out.append(f"**Scaling law holds**: {statement}{joiner}"
                    f"Each larger budget reaches a better best {m} than the smaller ones.")
     elif verdict == "violated":
         note = violated_note or (
             f"At least one larger budget reaches a worse best {m} than a smaller one.")
-        out.append(f"**Scaling law VIOLATED**: {statement}\n{note}")
+        out.append(f"**Scaling law VIOLATED**: {statement}{joiner}{note}")
     else:
-        out.append(f"**Scaling law not established**: {statement}\n"
+        out.append(f"**Scaling law not established**: {statement}{joiner}"
                    f"The differences between the budgets' best {m} are within their noise.")
     pairs = getattr(result, "pairs", None)
     if isinstance(pairs, pd.DataFrame) and len(pairs) and evidence:
@@ -455,10 +463,100 @@ def optimization_history(result: pd.DataFrame, *, metric: str = "objective") -> 
                      for s, c in g)
 
 
+def fidelity_correlation(result: pd.DataFrame, *, rows: int = 8) -> str:
+    """From which step the curve ranks trials as the end does (:func:`hi.fidelity_correlation`).
+
+    A sentence per study (the first settled step) and the correlation at up to
+    *rows* steps spread over the curve.
+    """
+    out = []
+    for s, g in result.groupby("study", sort=False):
+        settled = g.loc[g["settled"].astype(bool), "step"]
+        where = "step" if "budget" not in g.columns else "budget"
+        if len(settled):
+            first = g.loc[g["step"] == settled.min()]
+            label = first["budget"].iloc[0] if "budget" in g.columns else settled.min()
+            out.append(f"- {escape(s)}: the ranking of trials is settled from {where} "
+                       f"{escape(label)} (the 95% interval of the rank correlation with the "
+                       "final value stays above the threshold from there on).")
+        else:
+            out.append(f"- {escape(s)}: no {where} before the end ranks the trials reliably "
+                       "as the end does (no interval stays above the threshold).")
+    pick = []
+    for _, g in result.groupby("study", sort=False):
+        idx = np.unique(np.round(np.linspace(0, len(g) - 1, min(rows, len(g)))).astype(int))
+        pick.append(g.iloc[idx])
+    shown = pd.concat(pick)
+    first = "Budget" if "budget" in shown.columns else "Step"
+    body = [[escape(r["study"]), escape(r["budget"] if "budget" in shown.columns
+                                        else r["step"]),
+             str(int(r["n_trials"])), number(r["rho"], 2), *_ci_cells(r["ci_low"], r["ci_high"]),
+             _bool(r["settled"])] for _, r in shown.iterrows()]
+    out.append("")
+    out.append(table(["Study", first, "Trials", "Spearman", "95% CI low", "95% CI high",
+                      "Settled"],
+                     body))
+    return "\n".join(out)
+
+
+def pruning_audit(result: Any, *, metric: str = "objective") -> str:
+    """What the pruning rule would have done (:func:`hi.pruning_audit`): a sentence, the
+    summary, and the trials pruned in the data."""
+    out = []
+    for _, r in result.summary.iterrows():
+        stopped = "would have stopped" if r["best_stopped"] else "would have kept"
+        out.append(
+            f"- {escape(r['study'])}: replaying `{escape(r['rule'])}` on the "
+            f"{int(r['n_trials'])} trials that ran to the end saves "
+            f"{number(100 * r['share_saved'], 1)}% of their steps; it {stopped} the best trial "
+            f"(#{int(r['best_number'])}) and stops {int(r['top_k_stopped'])} of the top "
+            f"{int(r['top_k'])}; the best {escape(metric)} it keeps is "
+            f"{number(r['kept_best'])} (regret {number(r['regret'])}, 95% interval "
+            f"{number(r['regret_low'])} to {number(r['regret_high'])}).")
+    pruned = result.pruned
+    if len(pruned):
+        out.append("")
+        out.append(f"Trials pruned in the data ({len(pruned)}): where they stopped and how "
+                   "they stood against the completed trials at that step.")
+        out.append("")
+        head = pruned.head(20)
+        out.append(table(
+            ["Study", "Trial", "Pruned at", "Value", "Threshold", "Completed there",
+             "Median of completed", "Share beaten"],
+            [[escape(r["study"]), str(int(r["number"])), str(int(r["pruned_at"])),
+              number(r["value"]), number(r["threshold"]), str(int(r["n_compared"])),
+              number(r["completed_median"]), number(r["share_beaten"], 2)]
+             for _, r in head.iterrows()]))
+        if len(pruned) > len(head):
+            out.append(f"\n({len(pruned) - len(head)} more in the result's `pruned` table.)")
+    return "\n".join(out)
+
+
+def search_progress(result: Any, *, metric: str = "objective") -> str:
+    """Whether more trials are worth it (:func:`hi.search_progress`): one line per study."""
+    out = []
+    for _, r in result.summary.iterrows():
+        verdict = (f"more trials are likely to add less than {number(r['tolerance'])}"
+                   if r["plateau"] is not pd.NA and bool(r["plateau"])
+                   else f"no evidence that more trials would add less than "
+                        f"{number(r['tolerance'])}")
+        out.append(
+            f"- {escape(r['study'])}: best {escape(metric)} {number(r['best'])} after "
+            f"{int(r['n_trials'])} trials. {int(r['more'])} more trials (as a random sample "
+            f"of the same kind) beat it with probability {number(r['p_improve'], 2)}; their "
+            f"expected gain is at most about {number(r['gain'])} (upper bound "
+            f"{number(r['gain_high'])}): {verdict}.")
+    out.append("")
+    out.append("The curve treats the trials as a random sample; for an adaptive sampler "
+               "(TPE) it describes the sample, not what the sampler will do next.")
+    return "\n".join(out)
+
+
 # --------------------------------------------------------------------------- dispatch
 
 # (kind, columns that identify it), most specific first
 _KINDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("findings", answers.COLUMNS),
     ("suggestions", frozenset({"kind", "detail", "other_param"})),
     ("coverage_crosstab", frozenset({"row_param", "col_param", "n_trials"})),
     ("sampling_association", frozenset({"param_a", "param_b", "cramers_v"})),
@@ -472,12 +570,14 @@ _KINDS: tuple[tuple[str, frozenset[str]], ...] = (
     ("classify_trend", frozenset({"param", "trend", "best_value"})),
     ("value_table", frozenset({"param", "value", "count", "mean", "ci_low"})),
     ("search_space_importance", frozenset({"param", "share", "variance", "coverage"})),
+    ("fidelity_correlation", frozenset({"step", "rho", "ci_low", "settled"})),
     ("variance_explained", frozenset({"param", "share"})),
     ("summarize", frozenset({"n_trials", "n_used", "best", "mean"})),
     ("best_trial", frozenset({"number", "value", "direction"})),
 )
 
 _RENDER = {
+    "findings": answers.findings,
     "summarize": summarize,
     "best_trial": best_trial,
     "collapse_summary": collapse_summary,
@@ -496,6 +596,9 @@ _RENDER = {
     "suggestions": suggestions,
     "importance_by_budget": importance_by_budget,
     "search_space_importance": search_space_importance,
+    "fidelity_correlation": fidelity_correlation,
+    "pruning_audit": pruning_audit,
+    "search_progress": search_progress,
 }
 
 
@@ -512,6 +615,10 @@ def kind(result: Any) -> str:
         return "importance_by_budget"
     if hasattr(result, "ranking") and hasattr(result, "table"):
         return "scaling_check"
+    if hasattr(result, "pruned") and hasattr(result, "summary"):
+        return "pruning_audit"
+    if hasattr(result, "curve") and hasattr(result, "summary"):
+        return "search_progress"
     if isinstance(result, pd.DataFrame):
         columns = set(result.columns)
         for name, needed in _KINDS:

@@ -1,0 +1,77 @@
+"""The report's "Search progress" part (always) and "Learning curves" part (with curves)."""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pytest
+
+import hpo_insights as hi
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+@pytest.fixture
+def pruned_storage(tmp_path):
+    """A real Optuna SQLite storage: two studies whose trials report curves, median pruner."""
+    url = f"sqlite:///{tmp_path / 'curves.db'}"
+    for name, seed in (("small", 0), ("large", 1)):
+        study = optuna.create_study(study_name=name, storage=url, direction="minimize",
+                                    sampler=optuna.samplers.RandomSampler(seed=seed),
+                                    pruner=optuna.pruners.MedianPruner(n_startup_trials=3))
+
+        def objective(trial):
+            lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+            depth = trial.suggest_int("depth", 1, 4)
+            level = (np.log10(lr) + 2.5) ** 2 + 0.1 * depth
+            for step in range(10):
+                trial.report(level + 1.0 / (1 + step), step)
+                if trial.should_prune():
+                    raise optuna.TrialPruned()
+            return level + 0.1
+
+        study.optimize(objective, n_trials=25)
+    return url
+
+
+def test_render_has_both_parts(pruned_storage):
+    """With curves: fidelity, the median rule's audit and search progress, per study."""
+    trials = hi.load(pruned_storage)
+    curves = hi.load_curves(pruned_storage)
+    md = hi.report.render(trials, curves=curves)
+    assert md.count("### Learning curves") == 2
+    assert md.count("### Search progress") == 2
+    assert "the ranking of trials is settled from step" in md
+    assert "replaying `percentile(50, startup=5" in md
+    assert "Trials pruned in the data" in md
+
+
+def test_no_curves_no_learning_curves_part(example):
+    """The bundled example has no curves: only "Search progress" is added."""
+    md = hi.report.render(example)
+    assert "Learning curves" not in md
+    assert md.count("### Search progress") == 3
+
+
+def test_notebook_cells_read_the_part_curves(pruned_storage):
+    """The notebook loads the curves once and gives each study its own."""
+    trials = hi.load(pruned_storage)
+    curves = hi.report.load_curves(pruned_storage)
+    nb = hi.report.notebook(trials, {}, curves=curves)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "curves = hi.report.load_curves(source, studies=studies)" in code
+    assert 'curves_small = curves[curves["study"] == names[0]]' in code
+    assert "fidelity_small = hi.fidelity_correlation(curves_small)" in code
+    assert "audit_small = hi.pruning_audit(curves_small, trials=trials_small)" in code
+    assert "hi.plot.search_progress(progress_small, metric=metric);" in code
+
+
+def test_build_renders_both_parts_in_html_and_markdown(pruned_storage, tmp_path):
+    """A real report of a storage with curves: both parts in report.md and report.html."""
+    paths = hi.report.build(pruned_storage, tmp_path / "out", studies="small")
+    md = paths["md"].read_text(encoding="utf-8")
+    html = paths["html"].read_text(encoding="utf-8")
+    for text in (md, html):
+        assert "Learning curves" in text and "Search progress" in text
+        assert "settled from step" in text
+    assert md.count("![png]") + md.count("![") >= 3  # the figures are there too
