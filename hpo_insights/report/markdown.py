@@ -33,7 +33,7 @@ def _bare(column: str) -> str:
     return column.removeprefix(F.PARAM_PREFIX)
 
 
-def _pcols(frame: pd.DataFrame) -> list[str]:
+def param_cols(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.startswith(F.PARAM_PREFIX)]
 
 
@@ -85,7 +85,7 @@ def best_trial(result: pd.DataFrame, *, metric: str = "objective") -> str:
     if result.empty:
         return "No completed trial."
     b = result.iloc[0]
-    pcols = [c for c in _pcols(result) if pd.notna(b[c])] or _pcols(result)
+    pcols = [c for c in param_cols(result) if pd.notna(b[c])] or param_cols(result)
     head = (f"Best trial: number {value(b['number'])}, {escape(metric)} "
             f"{number(b['value'])} ({escape(b['direction'])}).")
     return head + "\n\n" + table(["Parameter", "Value"],
@@ -223,11 +223,11 @@ def classify_trend(result: pd.DataFrame, *, metric: str = "objective") -> str:
     return table(header, rows)
 
 
-def _label(r: pd.Series) -> str:
+def level_label(r: pd.Series) -> str:
     return value(r["label"]) if "label" in r.index else value(r["value"])
 
 
-def _binned_note(vt: pd.DataFrame, param: Any) -> str:
+def binned_note(vt: pd.DataFrame, param: Any) -> str:
     """The sentence under a binned parameter's table ("" when not binned)."""
     binned = bool(vt["binned"].any()) if "binned" in vt.columns else False
     return (f"{escape(param)} is continuous: its values are grouped into {len(vt)} "
@@ -244,11 +244,11 @@ def value_table(result: pd.DataFrame, *, metric: str = "objective") -> str:
     out = []
     for param in pd.unique(result["param"]):
         vt = result[result["param"] == param]
-        rows = [[_label(r), str(r["count"]), number(r["mean"]), number(r["std"]),
+        rows = [[level_label(r), str(r["count"]), number(r["mean"]), number(r["std"]),
                  *_ci_cells(r["ci_low"], r["ci_high"])] for _, r in vt.iterrows()]
         block = [f"#### {escape(param)}", table(
             ["Value", "Trials", f"Mean {m}", "Std", "95% CI low", "95% CI high"], rows)]
-        note = _binned_note(vt, param)
+        note = binned_note(vt, param)
         if note:
             block.append(note)
         out.append("\n\n".join(block))
@@ -302,7 +302,7 @@ def forced_extremes(result: pd.DataFrame, *, metric: str = "objective") -> str:
 def compare_budgets(result: pd.DataFrame, *, metric: str = "objective") -> str:
     """The best trial of each budget (:func:`hi.compare_budgets`)."""
     m = escape(metric)
-    pcols = _pcols(result)
+    pcols = param_cols(result)
     header = ["Budget", "Study", "Trial", f"Best {m}"] + [escape(_bare(c)) for c in pcols]
     rows = [[escape(r["budget"]), escape(r["study"]), value(r["number"]), number(r["best"])]
             + [value(r[c]) for c in pcols] for _, r in result.iterrows()]

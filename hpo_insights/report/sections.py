@@ -28,10 +28,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from hpo_insights import _frame as F
-from hpo_insights._errors import TrialsError
 
-__all__ = ["CURVES", "LAYOUTS", "METRIC", "NAMES", "TRIALS", "Call", "Name", "Ref", "Section",
-           "Show", "Page", "check_sections", "layout_page"]
+__all__ = ["CURVES", "METRIC", "NAMES", "TRIALS", "Call", "Name", "Ref", "Section",
+           "Show", "Page", "check_sections"]
 
 _PRED_COLUMNS = tuple(F.USER_ATTR_PREFIX + c for c in ("pred_min", "pred_max", "pred_std"))
 _EXTREME = F.USER_ATTR_PREFIX + "extreme_type"
@@ -318,40 +317,6 @@ class Page:
 DEFAULT_PAGE = Page(DEFAULT)
 
 
-def _reference_page() -> Page:
-    from hpo_insights.report.reference import PAGE
-
-    return PAGE
-
-
-LAYOUTS: dict[str, Callable[[], Page]] = {
-    "default": lambda: DEFAULT_PAGE,
-    "reference": _reference_page,
-}
-"""Layout name → its page (``--layout``)."""
-
-
-def layout_page(layout: str | Page) -> Page:
-    """The :class:`Page` of *layout* (a name in :data:`LAYOUTS`, or a page).
-
-    Examples
-    --------
-    >>> [s.key for s in layout_page("default").sections][:2]
-    ['best', 'history']
-    >>> layout_page("fancy")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    hpo_insights._errors.TrialsError: Unknown report layout 'fancy': expected one of ...
-    """
-    if isinstance(layout, Page):
-        return layout
-    if layout not in LAYOUTS:
-        raise TrialsError(
-            f"Unknown report layout {layout!r}: expected one of {', '.join(map(repr, LAYOUTS))}."
-        )
-    return LAYOUTS[layout]()
-
-
 def _refs(value: Any) -> list[Ref]:
     if isinstance(value, Ref):
         return [value]
@@ -372,7 +337,7 @@ def check_sections(sections: Sequence[Section], trials: pd.DataFrame) -> list[st
     Examples
     --------
     >>> import hpo_insights as hi
-    >>> check_sections(layout_page("default").sections, hi.datasets.example())
+    >>> check_sections(DEFAULT, hi.datasets.example())
     []
     >>> bad = (Section("x", "study", "X", (Call("plot.value_table", (Ref("levels"),)),)),)
     >>> check_sections(bad, hi.datasets.example())
