@@ -25,7 +25,7 @@ ANALYSES = ("summarize", "best_trial", "collapse_summary", "detect_collapse",
             "variance_explained", "classify_trend", "value_table", "coverage_crosstab",
             "forced_extremes", "compare_budgets", "optimization_history", "scaling_check",
             "param_consistency", "collapse_by_budget", "sampling_association",
-            "search_space_importance", "suggestions", "importance_by_budget")
+            "search_space_importance", "suggestions", "importance_by_budget", "findings")
 
 
 def tiny_trials(names):
@@ -217,8 +217,8 @@ def test_section_past_the_timeout_names_itself(tmp_path, monkeypatch):
     slow = S.Section("slow", "study", "Slow", (S.Call("report._build.time.sleep", (30,)),))
     monkeypatch.setitem(layouts.LAYOUTS, "default", lambda: S.Page((slow,)))
     with pytest.raises(hi.report.ReportError,
-                       match="section 'study a: slow'.*timeout=3 s") as caught:
-        hi.report.build(tiny_trials(["a"]), tmp_path / "out", formats=("md",), timeout=3)
+                       match="section 'study a: slow'.*timeout=8 s") as caught:
+        hi.report.build(tiny_trials(["a"]), tmp_path / "out", formats=("md",), timeout=8)
     assert not (tmp_path / "out").exists()
     import shutil
 
@@ -254,27 +254,37 @@ def counted_report(tmp_path_factory):
 
 
 def test_each_analysis_runs_once_per_study(counted_report):
-    """Counting the notebook's calls: one per study per analysis, once for the budget ones."""
+    """Counting the notebook's calls: one per study per analysis, once for the budget ones;
+    no analysis that makes verdicts of its own (the page's verdicts are hi.findings')."""
     calls = {(name, study): n for name, study, n in counted_report}
     assert set(calls.values()) == {1}, {k: v for k, v in calls.items() if v != 1}
     studies = ("transformer-2M", "transformer-20M", "transformer-200M")
-    per_study = ("summarize", "best_trial", "collapse_summary", "detect_collapse",
-                 "variance_explained", "classify_trend", "value_table", "coverage_crosstab",
-                 "forced_extremes", "sampling_association", "search_space_importance",
-                 "suggestions")
+    per_study = ("summarize", "best_trial", "collapse_summary", "variance_explained",
+                 "value_table", "coverage_crosstab", "forced_extremes", "sampling_association",
+                 "search_space_importance")
     assert {(n, s) for n in per_study for s in studies} <= set(calls)
-    for name in ("compare_budgets", "optimization_history", "scaling_check",
-                 "param_consistency", "collapse_by_budget", "importance_by_budget"):
+    for name in ("findings", "compare_budgets", "optimization_history", "collapse_by_budget",
+                 "importance_by_budget"):
         assert calls[(name, "all")] == 1
+    verdicts = {"classify_trend", "suggestions", "scaling_check", "param_consistency"}
+    assert not {name for name, _ in calls} & verdicts
 
 
-def test_saved_notebook_reruns_to_the_same_outputs(hostile_report):
-    """report.ipynb runs again cell by cell (as in Jupyter) and shows the same tables."""
+def test_saved_notebook_reruns_to_the_same_outputs(hostile_report, tmp_path):
+    """report.ipynb runs again cell by cell (as in Jupyter) and shows the same tables; a
+    DataFrame a reader adds comes out in report.md as a Markdown table, not raw HTML."""
     _, paths, _ = hostile_report
     saved = nbformat.read(paths["ipynb"], as_version=4)
     again = nbformat.read(paths["ipynb"], as_version=4)
+    again.cells.append(nbformat.v4.new_code_cell('trials[["study", "number", "value"]].head(3)'))
     NotebookClient(again, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(paths["ipynb"].parent)}}).execute()
+    added = again.cells.pop()
+    assert "text/html" not in added.outputs[0]["data"]
+    md = hi.report.export(nbformat.from_dict({**again, "cells": [*again.cells, added]}),
+                          tmp_path, formats=("md",))["md"].read_text()
+    assert "<style" not in md and "<table" not in md
+    assert "| study | number | value |\n|-------|--------|-------|\n" in md
 
     def shown(nb):
         return [[(o["output_type"], o.get("data", {}).get("text/markdown"),
@@ -356,4 +366,6 @@ def test_notebook_cells_are_the_sections_calls():
              if s.kind == "call"]
     assert [c for c in code if c in calls] == calls
     assert "importance_2m = hi.variance_explained(trials_2m)\n" \
-        "hi.report.show(importance_2m, metric=metric)" in code
+        "hi.report.show(importance_2m, metric=metric, verdicts=False)" in code
+    assert code.index("findings = hi.findings(trials)\nhi.report.show(findings, metric=metric)") \
+        < code.index("budgets = hi.compare_budgets(trials)\nhi.report.show(budgets, metric=metric)")

@@ -13,6 +13,7 @@ from reference_tables import REPORT, load_reference, trials_for_coverage, trials
 
 import hpo_insights as hi
 from hpo_insights.report import _format as fmt
+from hpo_insights.report import answers
 from hpo_insights.report import markdown as md
 from hpo_insights.report import reference as ref_layout
 
@@ -399,15 +400,108 @@ def test_render_separators_and_scaling_line(rendered):
     assert re.search(r"^\*\*Scaling law (VIOLATED|holds)\*\*: \S+ > \S+ > \S+$", rendered, re.M)
 
 
-def test_default_layout_orders_parameters_by_importance(example):
-    """Default layout: trend tables follow the importance ranking of their study."""
+def test_default_layout_orders_parameters_as_what_matters(example):
+    """Default layout: a study's per-value tables follow its What matters order (the
+    parameters that matter first, then by effect), read here from hi.findings itself."""
     text = hi.report.render(example)
-    study = text.split("## Study transformer-2M")[1].split("## Study transformer-20M")[0]
-    order = re.findall(r"^#### (\S+)$", study, re.M)
-    ve = hi.variance_explained(example[example["study"] == "transformer-2M"])
-    assert order == ve["param"].tolist()
-    assert "95% CI low" in study and "95% CI of the mean" not in study
+    details = text.split("## Details: Study transformer-2M")[1].split("## Details: Study")[0]
+    order = re.findall(r"^#### (\S+)$", details.split("### Coverage")[0], re.M)
+    f = hi.findings(example)
+    m = f[(f["study"] == "2M") & (f["claim"] == "matters")]
+    expected = (list(m[m["claimed"]].sort_values("effect", ascending=False)["param"])
+                + list(m[~m["claimed"]].sort_values("effect", ascending=False)["param"]))
+    assert order == expected
+    assert "95% CI low" in details and "95% CI of the mean" not in details
     assert "overfitting" not in text  # the reference's sentence belongs to its layout
+
+
+def test_default_page_makes_claims_only_from_findings(example):
+    """No verdict of another analysis on the default page: no Matters column, no scaling or
+    consistency verdict, no trend labels, no suggestions; the findings' claims are there."""
+    text = hi.report.render(example)
+    for other in ("| Matters |", "Scaling law", "Inconsistent", "| Trend |", "| Kind |"):
+        assert other not in text
+    f = hi.findings(example)
+    for detail in f.loc[f["claimed"], "detail"]:
+        assert fmt.escape(detail) in text
+
+
+def test_what_matters_known_answer():
+    """A hand-made findings frame: verdict words, effect with interval, adjusted p, best
+    range, shape, edge and worse notes, and the pooled table's consistency column."""
+    def row(study, param, claim, value, claimed, effect=np.nan, low=np.nan, high=np.nan,
+            p=np.nan, best_low=np.nan, best_high=np.nan, best=None, detail=""):
+        return {"study": study, "param": param, "claim": claim, "value": value,
+                "claimed": claimed, "effect": effect, "effect_low": low, "effect_high": high,
+                "p_value": p, "p_adjusted": p, "n_trials": 40, "n_pruned": 3,
+                "section": "importance", "best_low": best_low, "best_high": best_high,
+                "best_value": best, "detail": detail, "n_outliers": 0}
+
+    f = pd.DataFrame([
+        row("a, b", "lr", "matters", "yes", True, 0.02, 0.01, 0.03, 0.0004, 1e-4, 3e-4, 2e-4),
+        row("a, b", "lr", "consistency", "inconsistent", True, p=0.01),
+        row("a, b", "wd", "matters", "no evidence", False, 0.001, 0.0, 0.004, 0.6),
+        row("a", "lr", "matters", "yes", True, 0.03, 0.02, 0.05, 0.002, 1e-4, 2e-4, 1.5e-4),
+        row("a", "lr", "shape", "peaked", True, 0.01, 0.005, 0.02, 0.01),
+        row("a", "lr", "edge", "high", True, p=0.03),
+        row("a", "opt", "matters", "yes", True, 0.05, 0.04, 0.06, 0.0001, best="adam"),
+        row("a", "opt", "worse", "sgd", True, p=0.02),
+        row("a", "wd", "matters", "no evidence", False, 0.002, 0.0, 0.01, 0.9),
+        row("a", "wd", "shape", "flat", True),
+        row("a, b", "", "scaling", "holds", True, detail="b does better than a."),
+    ])
+    one = pd.DataFrame({"study": ["a"], "params_lr": [0.1], "params_opt": ["adam"],
+                        "params_wd": [0.0], "params_new": [1]})
+    lines = answers.what_matters(f, trials=one, metric="AUC").splitlines()
+    assert lines[0] == ("| Parameter | Verdict | Effect on AUC [95% CI] | p (adjusted) | "
+                        "Best range | Shape | Also |")
+    assert lines[2] == ("| opt | **matters** | 0.0500 [0.0400, 0.0600] | <0.001 | adam | — "
+                        "| sgd is worse |")
+    assert lines[3] == ("| lr | **matters** | 0.0300 [0.0200, 0.0500] | 0.002 | 0.0001 to 0.0002 "
+                        "| peaked | best at the high end: try beyond it |")
+    assert lines[4] == ("| wd | flat (below the margin) | 0.0020 [0.0000, 0.0100] | 0.900 | — "
+                        "| — | — |")
+    assert "Claims rest on 40 completed trials (3 pruned trials left out)." in lines
+    assert answers.parameters(f, one) == ["opt", "lr", "wd", "new"]
+    assert answers.parameters(f, one, which="claimed") == ["opt", "lr"]
+    two = pd.DataFrame({"study": ["a", "b"], "params_lr": [0.1, 0.2]})
+    pooled = answers.what_matters(f, trials=two, metric="AUC")
+    # shape and further claims: none across budgets, so those columns are left out
+    assert "| Parameter | Verdict | Effect on AUC [95% CI] | p (adjusted) | Best range | " \
+        "Between budgets |" in pooled
+    assert "| lr | **matters** | 0.0200 [0.0100, 0.0300] | <0.001 | 0.0001 to 0.0003 | " \
+        "differs |" in pooled
+    assert "| wd | no evidence of an effect | 0.0010 [0.0000, 0.0040] | 0.600 | — | — |" \
+        in pooled
+    # the verdict and its explanation are two paragraphs (HTML and Markdown keep the break)
+    assert "**Scaling with the budget: holds.**\n\n" not in pooled
+    assert "\n\n**Scaling with the budget: holds.** b does better than a." in pooled
+
+
+def test_key_findings_lists_only_claims():
+    """Key findings: every claimed row's sentence, grouped by label, nothing unclaimed."""
+    f = pd.DataFrame({"study": ["a, b", "a", "a"], "param": ["lr", "lr", "wd"],
+                      "claim": ["matters", "matters", "matters"],
+                      "value": ["yes", "yes", "no evidence"], "claimed": [True, True, False],
+                      "p_adjusted": [0.01, 0.02, 0.9],
+                      "detail": ["lr matters pooled.", "lr matters in a.", "No evidence wd."]})
+    text = answers.key_findings(f)
+    assert text.startswith("- **Across budgets (a, b)**\n  - lr matters pooled.\n- **a**\n"
+                           "  - lr matters in a.\n\n")
+    assert "No evidence wd." not in text
+    assert "No claim holds" in answers.key_findings(f.assign(claimed=False))
+
+
+def test_sections_without_data_are_left_out():
+    """No prediction statistics: no collapse section anywhere, per study or per budget."""
+    rng = np.random.default_rng(1)
+    t = pd.concat([_frame(rng.normal(0.7, 0.01, 24), {"lr": rng.choice([0.1, 0.01], 24),
+                                                      "b": rng.choice([1, 2, 3], 24)},
+                          study=s) for s in ("a", "b")], ignore_index=True)
+    text = hi.report.render(t)
+    assert "ollapse" not in text.split("## Glossary")[0]
+    headings = _headings(text)
+    assert "## Details: across budgets" in headings and "## Study a" in headings
 
 
 # --------------------------------------------------------------------------- cross-budget

@@ -69,7 +69,7 @@ def compare_budgets(
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['2M', '20M', '200M']
     """
-    need_columns(result, ["budget", "best"], "compare_budgets")
+    need_columns(result, ["budget", "best"], "compare_budgets", numeric=["best"])
     colors = palette_colors()
     order = [str(b) for b in result["budget"]]
     best = result["best"].to_numpy(dtype=float)
@@ -77,7 +77,7 @@ def compare_budgets(
         fig, ax = plt.subplots(figsize=PANEL_SIZE)
         set_margins(fig)
     if history is not None:
-        need_columns(history, ["budget", "value"], "optimization_history")
+        need_columns(history, ["budget", "value"], "optimization_history", numeric=["value"])
         if "counted" in history.columns:
             history = history[history["counted"].astype("boolean").fillna(False)
                               .to_numpy(dtype=bool)]

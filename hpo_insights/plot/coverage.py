@@ -82,7 +82,7 @@ def coverage_crosstab(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes |
     ('d_model', 'n_heads')
     """
     need_columns(result, ["row_param", "row_value", "col_param", "col_value", "n_trials"],
-          "coverage_crosstab")
+          "coverage_crosstab", numeric=["n_trials"])
     blocks = result_blocks(result, ["study"])
 
     def draw(i: int, a: Axes) -> None:
@@ -92,4 +92,10 @@ def coverage_crosstab(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes |
     labels = result["row_label" if "row_label" in result.columns else "row_value"]
     longest = max((text_width(format_value(v, LABEL_WIDTH // 2)) for v in pd.unique(labels)),
                   default=4)
-    return panel_grid(len(blocks), ax, draw, size=(6.0, 3.6), left=0.55 + 0.065 * longest)
+    cols = result["col_label" if "col_label" in result.columns else "col_value"]
+    widest = max((text_width(format_value(v, LABEL_WIDTH // 2)) for v in pd.unique(cols)),
+                 default=4)
+    # column labels wider than 6 cells are rotated by 30 degrees: room below for them
+    bottom = 0.65 if widest <= 6 else 0.55 + 0.5 * 0.065 * widest
+    return panel_grid(len(blocks), ax, draw, size=(6.0, 3.6), left=0.55 + 0.065 * longest,
+                   bottom=bottom)

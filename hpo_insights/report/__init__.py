@@ -12,7 +12,7 @@ layout is :mod:`hpo_insights.report.reference`.
 
 from __future__ import annotations
 
-from hpo_insights.report import reference, sections
+from hpo_insights.report import answers, glossary, reference, sections
 from hpo_insights.report._build import (
     ReportError,
     build,
@@ -27,12 +27,14 @@ from hpo_insights.report._show import (
     metric_name,
     param_names,
     show,
-    show_findings,
     show_warnings_as_notes,
+    tables_as_markdown,
 )
 from hpo_insights.report.sections import Call, Page, Ref, Section, Show
 
 __all__ = [
+    "answers",
+    "glossary",
     "Call",
     "Page",
     "Ref",
@@ -52,6 +54,6 @@ __all__ = [
     "render",
     "sections",
     "show",
-    "show_findings",
     "show_warnings_as_notes",
+    "tables_as_markdown",
 ]

@@ -288,7 +288,13 @@ _OFFLINE_TEMPLATE = """\
   /* a readable measure: about 80 characters of text, figures scaled to it */
   body.jp-Notebook { max-width: 52rem; margin: 0 auto; padding: 1.5rem 1rem 4rem; }
   .jp-RenderedImage img, .jp-OutputArea-output img { max-width: 100%; height: auto; }
-  .jp-RenderedHTMLCommon table { margin: 0.5rem 0 1rem; font-size: 0.85rem; }
+  /* tables never overflow the column: cells wrap, and a table still too wide scrolls
+     inside the column (the table is its own scroll container) */
+  .jp-RenderedHTMLCommon table { margin: 0.5rem 0 1rem; font-size: 0.85rem;
+    display: block; max-width: 100%; overflow-x: auto; }
+  .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: normal;
+    overflow-wrap: break-word; }
+  .jp-RenderedHTMLCommon pre { max-width: 100%; overflow-x: auto; }
   .jp-RenderedHTMLCommon pre { font-size: 0.8rem; }
   .jp-OutputArea-output { overflow-x: auto; }
 </style>

@@ -105,17 +105,17 @@ def _study_heading(page: Page, one: pd.DataFrame, name: Any) -> str:
 
 
 def _section_steps(sec: Section, part: Part, page: Page, anchor: str, progress: str,
-                   links: list[str]) -> Iterator[Step]:
+                   links: list[str], level: int | None = None) -> Iterator[Step]:
     if sec.heading:
-        yield Step("markdown", _heading(page.section_level, sec.heading, anchor),
+        yield Step("markdown", _heading(level or page.section_level, sec.heading, anchor),
                    section=sec.key)
         links.append(f"[{sec.heading}](#{anchor})")
     if sec.intro:
         yield Step("markdown", sec.intro, section=sec.key)
     for call in sec.calls_for(part.frame):
-        yield Step("call", call=call, part=part, section=f"{progress}: {sec.key}",
-                   tags=("figure",) if call.figure else (sec.key,) if sec.scope == "end"
-                   else ())
+        yield Step("call", call=call, part=part,
+                   section=sec.key if progress == sec.key else f"{progress}: {sec.key}",
+                   tags=("figure",) if call.figure else ())
         if call.save and part.made is not None:
             part.made.setdefault(call.save, []).append(part.s)
 
@@ -139,26 +139,28 @@ def steps(trials: pd.DataFrame, *, layout: str | Page = "default",
     top = Part("trials", "", trials, made=made)
     for sec in page.sections:
         if sec.scope == "top" and sec.applies(trials):
-            anchor = sec.key
             links: list[str] = []
-            body += _section_steps(sec, top, page, anchor, sec.key, links)
+            body += _section_steps(sec, top, page, sec.key, sec.key, links, level=2)
             toc += [f"- {link}" for link in links]
+    details: list[tuple[Part, list[Section], str, str]] = []
     if has_budgets(trials):
         shown = [s for s in page.sections if s.scope == "budgets" and s.applies(trials)]
         if shown:
             body.append(Step("markdown", _heading(page.part_level, page.budgets_heading,
                                                   "budgets"), section="budgets"))
             toc.append(f"- [{page.budgets_heading}](#budgets)")
-            for sec in shown:
+            for sec in (s for s in shown if not s.details):
                 links = []
                 body += _section_steps(sec, top, page, f"budgets-{sec.key}",
                                        "across budgets", links)
                 toc += [f"  - {link}" for link in links]
+            later = [s for s in shown if s.details]
+            if later:
+                details.append((top, later, page.budgets_heading.lower(), "budgets"))
     parts = []
     for i, (name, s) in enumerate(zip(names, suffix, strict=True)):
         one = trials[trials[F.STUDY] == name]
         parts.append(Part(f"trials_{s}", f"_{s}", one, i, name, made))
-    details: list[tuple[Part, list[Section]]] = []
     for part in parts:
         i, name = part.index, part.study
         head = _study_heading(page, part.frame, name)
@@ -177,30 +179,23 @@ def steps(trials: pd.DataFrame, *, layout: str | Page = "default",
                                    links)
         later = [s for s in shown if s.details]
         if later:
-            details.append((part, later))
-            links.append(f"[{page.details_heading}](#{anchor}-details)")
+            details.append((part, later, head, anchor))
         toc[-1] += ": " + " · ".join(links)
-    if details:
-        body.append(Step("markdown", _heading(page.part_level, page.details_heading,
-                                              "details"), section="details"))
-        toc.append(f"- [{page.details_heading}](#details)")
-        for part, later in details:
-            name = part.study
-            anchor = f"study-{part.index + 1}"
-            head = _study_heading(page, part.frame, name)
-            body.append(Step("markdown", _heading(page.part_level + 1, head,
-                                                  f"{anchor}-details")))
-            for sec in later:
-                body += _section_steps(sec, part, page, f"{anchor}-{sec.key}",
-                                       f"study {name}", [])
+    # the details: one part each, after every answer, opened on purpose
+    for part, later, head, anchor in details:
+        progress = "across budgets" if part.index is None else f"study {part.study}"
+        text = f"{page.details_heading}: {head}"
+        body.append(Step("markdown", _heading(page.part_level, text, f"{anchor}-details"),
+                         section="details"))
+        toc.append(f"- [{text}](#{anchor}-details)")
+        for sec in later:
+            body += _section_steps(sec, part, page, f"{anchor}-{sec.key}", progress, [])
     end = Part("trials", "", trials, made=made)
     for sec in page.sections:
         if sec.scope == "end" and sec.applies(trials):
-            body.append(Step("markdown", _heading(2, sec.heading, sec.key), section=sec.key,
-                             tags=(sec.key,)))
-            toc.insert(0, f"- [{sec.heading}](#{sec.key})")
-            body += [step for step in _section_steps(sec, end, page, sec.key, sec.key, [])
-                     if step.kind == "call"]
+            links = []
+            body += _section_steps(sec, end, page, sec.key, sec.key, links, level=page.part_level)
+            toc += [f"- {link}" for link in links]
     out.append(Step("markdown", _heading(2, "Contents", "contents") + "\n\n" + "\n".join(toc),
                     tags=("contents",)))
     out.append(Step("setup", section="loading the trials", tags=("setup",)))
@@ -224,9 +219,9 @@ def _expr(x: Any, part: Part) -> str:
         var = x.result + ("" if x.scope == "budgets" else part.s)
         if x.index is not None:
             return f"{var}[{x.index}]"
-        if x.column is None:
-            return var
         tail = "" if x.head is None else f"[:{x.head}]"
+        if x.column is None:
+            return var + tail
         return f'list({var}["{x.column}"]{tail})'
     if isinstance(x, list | tuple):
         inner = ", ".join(_expr(v, part) for v in x)
@@ -293,7 +288,8 @@ trials = hi.report.load_trials(source, studies=studies, objective=objective,
 names = list(trials["study"].unique())
 curves = hi.report.load_curves(source, studies=studies)
 metric = hi.report.metric_name(trials)
-hi.report.show_warnings_as_notes()"""
+hi.report.show_warnings_as_notes()
+hi.report.tables_as_markdown()"""
 
 
 def _curves_code(part: Part) -> str:

@@ -26,7 +26,7 @@ __all__ = ["render"]
 
 _RENDERERS = {"markdown": markdown.to_markdown, "reference": reference.to_markdown}
 # functions whose Markdown is what they display, not a result to keep
-_TEXT = {"report.show_findings": _show.findings_text}
+_TEXT = {"report.show": markdown.to_markdown, "report.reference.show": reference.to_markdown}
 
 
 def _function(path: str) -> Any:
@@ -58,7 +58,7 @@ class _Namespace:
             if x.index is not None:
                 return got[x.index]
             if x.column is None:
-                return got
+                return got if x.head is None else got[: x.head]
             return list(got[x.column])[: x.head]
         if isinstance(x, list):
             return [self.value(v, part) for v in x]

@@ -29,7 +29,7 @@ def layout_page(layout: str | Page) -> Page:
     --------
     >>> from hpo_insights.report.layouts import layout_page
     >>> [s.key for s in layout_page("default").sections][:2]
-    ['best', 'history']
+    ['key-findings', 'what-matters-budgets']
     >>> layout_page("fancy")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...

@@ -24,6 +24,7 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
+from hpo_insights.report import answers
 from hpo_insights.report._format import escape, number, table, value
 
 __all__ = ["call_renderer", "kind", "to_markdown"]
@@ -128,11 +129,14 @@ def detect_collapse(result: pd.DataFrame) -> str:
             f"not collapsed, {int(flag.isna().sum())} not measured.")
 
 
-def variance_explained(result: pd.DataFrame, *, metric: str = "objective") -> str:
+def variance_explained(result: pd.DataFrame, *, metric: str = "objective",
+                       verdicts: bool = True) -> str:
     """Each parameter's share of the objective's variance (:func:`hi.variance_explained`).
 
     A table, with the interval, adjusted share, p-value and verdict columns
-    when the result has them.
+    when the result has them (``verdicts=False``: without ``matters`` and
+    ``confounded_with``, as in the report, whose verdicts are
+    :func:`hpo_insights.findings`').
 
     Examples
     --------
@@ -144,6 +148,8 @@ def variance_explained(result: pd.DataFrame, *, metric: str = "objective") -> st
     header = ["Parameter", "Share"]
     has = {c: _maybe(result, c) for c in ("share_corrected", "ci_low", "ci_high", "p_value",
                                            "share_adjusted", "matters", "confounded_with")}
+    if not verdicts:
+        has["matters"] = has["confounded_with"] = False
     if has["share_corrected"]:
         header.append("Corrected share")
     if has["ci_low"] and has["ci_high"]:
@@ -310,11 +316,12 @@ def compare_budgets(result: pd.DataFrame, *, metric: str = "objective") -> str:
 
 
 def scaling_check(result: Any, *, metric: str = "objective", violated_note: str = "",
-                  evidence: bool = True) -> str:
+                  evidence: bool = True, joiner: str = "\n\n") -> str:
     """Whether each larger budget reaches a better best (:func:`hi.scaling_check`).
 
-    The verdict on its own line; *violated_note* replaces the sentence under a
-    violated law; *evidence* adds the table of the steps up.
+    The verdict, then its explanation as a paragraph of its own (*joiner*);
+    *violated_note* replaces the sentence under a violated law; *evidence*
+    adds the table of the steps up.
     """
     m = escape(metric)
     statement = " > ".join(escape(label) for label in result.ranking)
@@ -322,14 +329,14 @@ def scaling_check(result: Any, *, metric: str = "objective", violated_note: str 
     lines = [f"- {escape(r['budget'])}: {number(r['best'])}" for _, r in result.table.iterrows()]
     out = ["\n".join(lines)]
     if verdict == "holds":
-        out.append(f"**Scaling law holds**: {statement}\n"
+        out.append(f"**Scaling law holds**: {statement}{joiner}"
                    f"Each larger budget reaches a better best {m} than the smaller ones.")
     elif verdict == "violated":
         note = violated_note or (
             f"At least one larger budget reaches a worse best {m} than a smaller one.")
-        out.append(f"**Scaling law VIOLATED**: {statement}\n{note}")
+        out.append(f"**Scaling law VIOLATED**: {statement}{joiner}{note}")
     else:
-        out.append(f"**Scaling law not established**: {statement}\n"
+        out.append(f"**Scaling law not established**: {statement}{joiner}"
                    f"The differences between the budgets' best {m} are within their noise.")
     pairs = getattr(result, "pairs", None)
     if isinstance(pairs, pd.DataFrame) and len(pairs) and evidence:
@@ -486,7 +493,8 @@ def fidelity_correlation(result: pd.DataFrame, *, rows: int = 8) -> str:
              str(int(r["n_trials"])), number(r["rho"], 2), *_ci_cells(r["ci_low"], r["ci_high"]),
              _bool(r["settled"])] for _, r in shown.iterrows()]
     out.append("")
-    out.append(table(["Study", first, "Trials", "Spearman", "CI low", "CI high", "Settled"],
+    out.append(table(["Study", first, "Trials", "Spearman", "95% CI low", "95% CI high",
+                      "Settled"],
                      body))
     return "\n".join(out)
 
@@ -548,6 +556,7 @@ def search_progress(result: Any, *, metric: str = "objective") -> str:
 
 # (kind, columns that identify it), most specific first
 _KINDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("findings", answers.COLUMNS),
     ("suggestions", frozenset({"kind", "detail", "other_param"})),
     ("coverage_crosstab", frozenset({"row_param", "col_param", "n_trials"})),
     ("sampling_association", frozenset({"param_a", "param_b", "cramers_v"})),
@@ -568,6 +577,7 @@ _KINDS: tuple[tuple[str, frozenset[str]], ...] = (
 )
 
 _RENDER = {
+    "findings": answers.findings,
     "summarize": summarize,
     "best_trial": best_trial,
     "collapse_summary": collapse_summary,

@@ -149,7 +149,8 @@ def compare_budgets(result: pd.DataFrame, *, metric: str = "objective") -> str:
 
 def scaling_check(result: Any, *, metric: str = "objective") -> str:
     """The reference's scaling list and statement (its sentence under a violated law)."""
-    return md.scaling_check(result, metric=metric, violated_note=VIOLATED_NOTE, evidence=False)
+    return md.scaling_check(result, metric=metric, violated_note=VIOLATED_NOTE, evidence=False,
+                            joiner="\n")
 
 
 def param_consistency(result: pd.DataFrame) -> str:

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from hpo_insights import _frame as F
+from hpo_insights.report import glossary
 
 __all__ = ["CURVES", "METRIC", "NAMES", "TRIALS", "Call", "Name", "Ref", "Section",
            "Show", "Page", "check_sections"]
@@ -192,96 +193,95 @@ def has_budgets(trials: pd.DataFrame) -> bool:
 # --------------------------------------------------------------------------- the default page
 
 _SHOW = Show(context={"metric": METRIC})
-_RANKED = Ref("importance", "param")
 
-KEY_FINDINGS = Section("key-findings", "end", "Key findings", (
-    Call("report.show_findings", (), {
-        "importance": Ref("importance", scope="studies", optional=True),
-        "trends": Ref("trends", scope="studies", optional=True),
-        "collapse": Ref("collapse", scope="studies", optional=True),
-        "suggestions": Ref("next", scope="studies", optional=True),
-        "scaling": Ref("scaling", scope="budgets", optional=True),
-        "consistency": Ref("consistency", scope="budgets", optional=True),
-        "metric": METRIC}),
+KEY_FINDINGS = Section("key-findings", "top", "Key findings", (
+    Call("findings", save="findings", show=_SHOW),
 ))
-"""The key findings: computed after every study, read first (the export moves them up)."""
+"""The key findings: every claim of :func:`hpo_insights.findings`, first on the page."""
+
+_FINDINGS = Ref("findings", scope="budgets")
+
+
+def _what_matters(trials_name: Any = TRIALS) -> Call:
+    return Call("report.show", (_FINDINGS,), {"trials": trials_name, "metric": METRIC})
+
 
 DEFAULT: tuple[Section, ...] = (
+    KEY_FINDINGS,
+    Section("what-matters-budgets", "budgets", "What matters across budgets",
+            (_what_matters(),)),
     Section("best", "budgets", "Best trial per budget", (
         Call("compare_budgets", save="budgets", show=_SHOW),
-    )),
-    Section("history", "budgets", "Objective per budget and over time", (
         Call("optimization_history", save="history"),
         Call("plot.compare_budgets", (Ref("budgets"),),
              {"history": Ref("history"), "metric": METRIC}, figure=True),
-        Call("plot.optimization_history", (Ref("history"),), {"metric": METRIC}, figure=True),
     )),
-    Section("scaling", "budgets", "Scaling with the budget", (
-        Call("scaling_check", save="scaling", show=_SHOW),
-    )),
-    Section("consistency", "budgets", "Parameter consistency across budgets", (
-        Call("param_consistency", save="consistency", show=Show()),
-    )),
-    Section("budget-collapse", "budgets", "Probability collapse per budget", (
-        Call("collapse_by_budget", save="collapse", show=Show()),
-    ), applies=has_predictions),
-    Section("importance-budgets", "budgets", "Parameter importance across budgets", (
-        Call("importance_by_budget", save="importance_budgets", show=Show()),
-        Call("plot.importance_by_budget", (Ref("importance_budgets"),), figure=True),
+    Section("what-matters", "study", "What matters", (
+        _what_matters(),
+        Call("report.answers.parameters", (_FINDINGS, TRIALS), save="order"),
+        Call("report.answers.parameters", (_FINDINGS, TRIALS), {"which": "claimed"},
+             save="shown"),
+        Call("value_table", kwargs={"params": Ref("order")}, save="levels"),
+        Call("plot.value_table", (Ref("levels"),), {"params": Ref("shown"), "metric": METRIC},
+             figure=True),
     )),
     Section("summary", "study", "Summary", (
         Call("summarize", save="summary", show=_SHOW),
         Call("best_trial", save="best", show=_SHOW),
     )),
-    Section("collapse", "study", "Probability collapse", (
-        Call("collapse_summary", save="collapse", show=Show()),
-        Call("detect_collapse", save="flags"),
-        Call("plot.detect_collapse", (Ref("flags"),), {"min_range": 0.05, "metric": METRIC},
-             figure=True),
-    ), applies=has_predictions),
-    Section("importance", "study", "Parameter importance", (
-        Call("variance_explained", save="importance", show=_SHOW),
-        Call("plot.variance_explained", (Ref("importance"),), figure=True),
-    )),
+    # the details: descriptions of the trials, no verdicts (those are the findings')
+    Section("history", "budgets", "Optimization history", (
+        Call("plot.optimization_history", (Ref("history"),), {"metric": METRIC}, figure=True),
+    ), details=True),
+    Section("importance-budgets", "budgets", "Parameter importance across budgets", (
+        Call("importance_by_budget", save="importance_budgets", show=Show()),
+    ), details=True),
+    Section("budget-collapse", "budgets", "Probability collapse per budget", (
+        Call("collapse_by_budget", save="collapse", show=Show()),
+    ), applies=has_predictions, details=True),
+    Section("importance", "study", "Shares of the objective's variance", (
+        Call("variance_explained", save="importance",
+             show=Show(context={"metric": METRIC, "verdicts": False})),
+    ), details=True),
     Section("space", "study", "Importance over the search space", (
         Call("search_space_importance", save="space", show=Show()),
-    )),
+    ), details=True),
     Section("association", "study", "Parameters sampled together", (
         Call("sampling_association", save="association", show=Show()),
-    ), applies=two_params),
-    Section("trends", "study", "Parameter trends", (
-        Call("classify_trend", kwargs={"params": _RANKED}, save="trends", show=_SHOW),
-        Call("value_table", kwargs={"params": _RANKED}, save="levels", show=_SHOW),
-        Call("plot.value_table", (Ref("levels"),),
-             {"params": Ref("importance", "param", 2), "trend": Ref("trends"),
-              "metric": METRIC}, figure=True),
-    )),
+    ), applies=two_params, details=True),
+    Section("levels", "study", "Objective per value", (
+        Call("report.show", (Ref("levels"),), {"metric": METRIC}),
+    ), details=True),
     Section("coverage", "study", "Coverage", (
-        Call("coverage_crosstab", kwargs={"params": Ref("importance", "param", 2)},
+        Call("coverage_crosstab", kwargs={"params": Ref("order", head=2)},
              save="coverage", show=Show()),
-    ), applies=two_params),
+    ), applies=two_params, details=True),
+    Section("collapse", "study", "Probability collapse", (
+        Call("collapse_summary", save="collapse", show=Show()),
+    ), applies=has_predictions, details=True),
     Section("extremes", "study", "Forced extreme trials", (
         Call("forced_extremes", save="extremes", show=_SHOW),
-    ), applies=has_extremes),
-    Section("suggestions", "study", "What to try next", (
-        Call("suggestions", save="next", show=_SHOW),
-    )),
+    ), applies=has_extremes, details=True),
     Section("progress", "study", "Search progress", (
         Call("search_progress", save="progress", show=_SHOW),
         Call("plot.search_progress", (Ref("progress"),), {"metric": METRIC}, figure=True),
-    ), intro="The expected best after k trials (the trials as a random sample, 95% band) "
-             "beside what this search reached, and what more trials would add."),
+    ), details=True,
+        intro="The expected best after k trials (the trials as a random sample, 95% band) "
+              "beside what this search reached, and what more trials would add."),
     Section("curves", "study", "Learning curves", (
         Call("fidelity_correlation", (CURVES,), save="fidelity", show=Show()),
         Call("plot.fidelity_correlation", (Ref("fidelity"),), figure=True),
         Call("pruning_audit", (CURVES,), {"trials": TRIALS}, save="audit", show=_SHOW),
         Call("plot.pruning_audit", (Ref("audit"),), figure=True),
-    ), curves=True, intro="From which step the intermediate values rank the trials as the "
-                          "final values do, and what Optuna's default pruner (MedianPruner) "
-                          "would have saved and risked on the trials that ran to the end."),
-    KEY_FINDINGS,
+    ), curves=True, details=True,
+        intro="From which step the intermediate values rank the trials as the "
+              "final values do, and what Optuna's default pruner (MedianPruner) "
+              "would have saved and risked on the trials that ran to the end."),
+    Section("glossary", "end", "Glossary", (), intro=glossary.markdown()),
 )
-"""The default report, in order: the cross-budget part, then each study's sections."""
+"""The default report: key findings, the answer across budgets and per study, then the
+details (an appendix a reader opens on purpose), then the glossary."""
+
 
 @dataclass(frozen=True)
 class Page:

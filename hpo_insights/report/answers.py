@@ -1,0 +1,232 @@
+"""The report's answers: the rows of :func:`hpo_insights.findings` in words.
+
+Every verdict the default report prints comes from here, and so from
+``hi.findings`` (one adjusted model per study, the page's family-wise error
+rate controlled): :func:`key_findings` lists the claims made, and
+:func:`what_matters` gives one row per parameter for a study (or, for trials of
+several budgets, for the budgets pooled). Nothing is computed here beyond
+selecting and formatting rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hpo_insights import _frame as F
+from hpo_insights.report._format import escape, number, table, value
+
+__all__ = ["COLUMNS", "findings", "key_findings", "labels_of", "parameters", "what_matters"]
+
+COLUMNS = frozenset({"study", "param", "claim", "value", "claimed", "p_adjusted", "detail"})
+"""The columns that tell a :func:`hpo_insights.findings` result apart."""
+
+_SHAPE_WORDS = {"increasing": "increasing", "decreasing": "decreasing", "peaked": "peaked",
+                "valley": "valley", "flat": "flat"}
+
+
+def labels_of(trials: pd.DataFrame) -> list[str]:
+    """The labels ``hi.findings`` gives the studies of *trials*: budget, else study name.
+
+    Examples
+    --------
+    >>> import hpo_insights as hi
+    >>> labels_of(hi.datasets.example())
+    ['2M', '20M', '200M']
+    """
+    col = F.BUDGET if F.BUDGET in trials.columns else F.STUDY
+    return [str(x) for x in pd.unique(trials[col].dropna())]
+
+
+def _rows_for(result: pd.DataFrame, trials: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """The rows of *result* about *trials*: one study's, or (several budgets) the pooled ones."""
+    labels = labels_of(trials)
+    single = len(labels) == 1
+    study = labels[0] if single else ", ".join(labels)
+    rows = result[result["study"].astype(str) == study]
+    if not single and rows.empty:  # the pooled rows carry the budgets that had trials
+        rows = result[result["study"].astype(str).str.contains(", ", regex=False)]
+    return rows, single
+
+
+def parameters(result: pd.DataFrame, trials: pd.DataFrame, *,
+               which: str = "ranked") -> list[str]:
+    """Parameter names in the order of the "What matters" table of *trials*.
+
+    ``which="ranked"``: every parameter, those that matter first, then by
+    effect, then those ``hi.findings`` made no statement about.
+    ``which="claimed"``: those that matter (if none, the one with the largest
+    effect, so that a figure still shows the largest movement).
+
+    Examples
+    --------
+    >>> import hpo_insights as hi
+    >>> t = hi.datasets.example()
+    >>> f = hi.findings(t)
+    >>> parameters(f, t[t["study"] == "transformer-20M"], which="claimed")
+    ['learning_rate', 'dropout']
+    """
+    rows, _ = _rows_for(result, trials)
+    m = rows[rows["claim"] == "matters"]
+    m = m.assign(_yes=m["claimed"].astype(bool), _e=m["effect"].fillna(-np.inf)).sort_values(
+        ["_yes", "_e"], ascending=False, kind="stable")
+    ranked = [str(p) for p in m["param"]]
+    ranked += [p for p in F.param_names(trials) if p not in ranked]  # no claim made about them
+    if which == "ranked":
+        return ranked
+    claimed = [str(p) for p in m.loc[m["_yes"], "param"]]
+    return claimed or ranked[:1]
+
+
+def _p(p: Any) -> str:
+    if p is None or (isinstance(p, float) and np.isnan(p)):
+        return "N/A"
+    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
+
+
+def _interval(r: pd.Series) -> str:
+    if pd.isna(r["effect"]):
+        return "N/A"
+    text = number(r["effect"])
+    if pd.notna(r["effect_low"]) and pd.notna(r["effect_high"]):
+        text += f" [{number(r['effect_low'])}, {number(r['effect_high'])}]"
+    return text
+
+
+def _short(x: Any) -> str:
+    """A number in 3 significant digits (a best range reads as a range, not as data)."""
+    return f"{float(x):.3g}"
+
+
+def _best(r: pd.Series) -> str:
+    low, high = r.get("best_low"), r.get("best_high")
+    if low is not None and high is not None and pd.notna(low) and pd.notna(high):
+        if _short(low) == _short(high):
+            return _short(low)
+        return f"{_short(low)} to {_short(high)}"
+    best = r.get("best_value")
+    return "—" if best is None or (isinstance(best, float) and np.isnan(best)) else value(best)
+
+
+def _claimed(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[rows["claimed"].astype(bool).to_numpy()]
+
+
+def _parameter_rows(rows: pd.DataFrame, pooled: bool) -> list[list[str]]:
+    out = []
+    matters = rows[rows["claim"] == "matters"]
+    order = matters.assign(
+        _yes=matters["claimed"].astype(bool), _e=matters["effect"].fillna(-np.inf)
+    ).sort_values(["_yes", "_e"], ascending=False, kind="stable")
+    for _, m in order.iterrows():
+        param = m["param"]
+        mine = rows[rows["param"] == param]
+        yes = bool(m["claimed"])
+        shape = _claimed(mine[mine["claim"] == "shape"])
+        flat = not shape.empty and shape["value"].iloc[0] == "flat"
+        verdict = ("**matters**" if yes else "flat (below the margin)" if flat
+                   else "no evidence of an effect")
+        shape_text = (escape(_SHAPE_WORDS.get(shape["value"].iloc[0], shape["value"].iloc[0]))
+                      if not shape.empty and not flat else "—")
+        notes = []
+        for _, e in _claimed(mine[mine["claim"] == "edge"]).iterrows():
+            notes.append(f"best at the {escape(e['value'])} end: try beyond it")
+        for _, w in _claimed(mine[mine["claim"] == "worse"]).iterrows():
+            notes.append(f"{value(w['value'])} is worse")
+        row = [escape(param), verdict, _interval(m), _p(m["p_adjusted"]),
+               _best(m) if yes else "—", shape_text]
+        if pooled:
+            c = mine[mine["claim"] == "consistency"]
+            row.append("differs" if len(c) and bool(c["claimed"].iloc[0]) else
+                       "no evidence of a difference" if len(c) else "—")
+        row.append("; ".join(notes) or "—")
+        out.append(row)
+    return out
+
+
+def what_matters(result: pd.DataFrame, *, trials: pd.DataFrame | None = None,
+                 metric: str = "objective") -> str:
+    """One row per parameter: the verdict in words, effect with its interval, best range, shape.
+
+    *trials* says which rows: one study's trials give that study's rows;
+    trials of several budgets give the pooled rows (the budget as a block),
+    the consistency between budgets and the scaling claim. Without *trials*,
+    every label's table in turn.
+
+    Examples
+    --------
+    >>> import hpo_insights as hi
+    >>> t = hi.datasets.example()
+    >>> f = hi.findings(t)
+    >>> text = what_matters(f, trials=t[t["study"] == "transformer-20M"], metric="AUC")
+    >>> print(text.splitlines()[0])
+    | Parameter | Verdict | Effect on AUC [95% CI] | p (adjusted) | Best range | Shape |
+    """
+    if trials is None:
+        return "\n\n".join(what_matters(result, trials=result.assign(study=label))
+                           for label in pd.unique(result["study"]))
+    rows, single = _rows_for(result, trials)
+    m = escape(metric)
+    header = ["Parameter", "Verdict", f"Effect on {m} [95% CI]", "p (adjusted)", "Best range",
+              "Shape"] + ([] if single else ["Between budgets"]) + ["Also"]
+    out = []
+    body = _parameter_rows(rows, pooled=not single)
+    if body:  # a column with nothing to say for any parameter is left out
+        keep = [j for j in range(len(header)) if j < 4 or any(r[j] != "—" for r in body)]
+        out.append(table([header[j] for j in keep], [[r[j] for j in keep] for r in body]))
+    counted = rows[rows["claim"] == "matters"]
+    if len(counted):
+        r = counted.iloc[0]
+        line = f"Claims rest on {int(r['n_trials'])} completed trials"
+        extra = []
+        if int(r.get("n_pruned", 0) or 0):
+            extra.append(f"{int(r['n_pruned'])} pruned trials left out")
+        if "n_outliers" in r.index and int(r["n_outliers"] or 0):
+            extra.append(f"{int(r['n_outliers'])} diverged trials left out")
+        out.append(line + (f" ({'; '.join(extra)})" if extra else "") + ".")
+    for _, r in rows[rows["claim"].isin(["scaling", "collapse"])].iterrows():
+        if r["claim"] == "collapse" and not bool(r["claimed"]):
+            continue
+        out.append(f"**{'Scaling with the budget' if r['claim'] == 'scaling' else 'Collapse'}:"
+                   f" {escape(r['value'])}.** {escape(r['detail'])}")
+    return "\n\n".join(out) or "No parameter was analysed."
+
+
+def key_findings(result: pd.DataFrame, *, metric: str = "objective",
+                 alpha: float = 0.05) -> str:
+    """The claims ``hi.findings`` makes (``claimed``), pooled ones first, one line each.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"study": ["a", "a"], "param": ["lr", "wd"],
+    ...     "claim": ["matters", "matters"], "value": ["yes", "no evidence"],
+    ...     "claimed": [True, False], "p_adjusted": [0.01, 0.8],
+    ...     "detail": ["lr matters in a.", "No evidence that wd matters in a."]})
+    >>> print(key_findings(f).splitlines()[:2])
+    ['- **a**', '  - lr matters in a.']
+    """
+    made = _claimed(result)
+    if made.empty:
+        return ("No claim holds at the page's error rate: no parameter is shown to matter, "
+                "no trend, edge or difference between budgets is established. "
+                "The details below describe the trials without drawing conclusions.")
+    lines = []
+    for label in pd.unique(made["study"].astype(str)):
+        one = made[made["study"].astype(str) == label]
+        head = f"Across budgets ({escape(label)})" if ", " in label else escape(label)
+        lines.append(f"- **{head}**")
+        lines += [f"  - {escape(d)}" for d in one["detail"]]
+    return ("\n".join(lines) + "\n\n" + f"Each line is a claim of hi.findings; the chance that "
+            f"any of them is false is held at {alpha:.0%} (family-wise, over the page).")
+
+
+def findings(result: pd.DataFrame, *, trials: pd.DataFrame | None = None,
+             metric: str = "objective") -> str:
+    """A :func:`hpo_insights.findings` result: the key findings, or with *trials* the
+    "What matters" table of those trials (see :func:`what_matters`)."""
+    if trials is None:
+        return key_findings(result, metric=metric)
+    return what_matters(result, trials=trials, metric=metric)
