@@ -223,7 +223,7 @@ def findings(
         _guard.real("min_effect", min_effect, low=0.0, low_open=True)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TrialsError(f"seed must be an integer, got {seed!r} instead.")
-    ctx = _context(trials, objective=objective, params=params, budget=budget, alpha=alpha,
+    ctx = build_context(trials, objective=objective, params=params, budget=budget, alpha=alpha,
                    min_effect=min_effect, pruned=pruned, seed=seed)
     nodes: list[Node] = []
     for family in FAMILIES:
@@ -231,7 +231,7 @@ def findings(
     return _page(nodes, ctx)
 
 
-def _context(trials: pd.DataFrame, *, objective, params, budget, alpha, min_effect, pruned,
+def build_context(trials: pd.DataFrame, *, objective, params, budget, alpha, min_effect, pruned,
              seed) -> Context:
     """The trials that count, the adjusted model of every study, and what families need."""
     from hpo_insights._budget import budget_column, budget_order
@@ -855,7 +855,7 @@ def _same_grid(ctx: Context, term: Term) -> bool:
     return span > 0 and (max(los) - min(los)) < 0.1 * span and (max(his) - min(his)) < 0.1 * span
 
 
-def _scaling_claims(ctx: Context) -> list[Node]:
+def scaling_claims(ctx: Context) -> list[Node]:
     """Budgets' intercepts in the pooled model (every parameter shared), each step up."""
     S = len(ctx.groups)
     signs = ctx.extra.get("objective_signs", ctx.signs)
@@ -947,5 +947,5 @@ def _progress_rows(ctx: Context) -> list[Node]:
 
 
 FAMILIES: list[Callable[[Context], list[Node]]] = [
-    _parameter_claims, _scaling_claims, _collapse_rows, _pruning_claims, _progress_rows,
+    _parameter_claims, scaling_claims, _collapse_rows, _pruning_claims, _progress_rows,
 ]
