@@ -43,6 +43,8 @@ RC = {
     # text from the data is drawn as written: no mathtext ("$a_b$", "$$"), no LaTeX
     "text.parse_math": False,
     "text.usetex": False,
+    # so tick offsets are plain text too ("1e-3", not "$\\times10^{-3}$" shown as written)
+    "axes.formatter.use_mathtext": False,
 }
 
 #: Longest label (in character widths; East Asian wide characters count two) drawn in

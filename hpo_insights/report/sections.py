@@ -185,6 +185,14 @@ def two_params(trials: pd.DataFrame) -> bool:
     return len(F.param_names(trials)) >= 2
 
 
+def has_folds(trials: pd.DataFrame) -> bool:
+    """Whether the trials kept per-fold scores (a scikit-learn search's
+    ``user_attrs_split<k>_test_<scorer>``): then the winner's margin can be tested."""
+    import re
+
+    return any(re.match(r"^user_attrs_split\d+_test_", str(c)) for c in trials.columns)
+
+
 def has_budgets(trials: pd.DataFrame) -> bool:
     """Whether the trials hold several studies or a budget column (the cross-budget part)."""
     return trials[F.STUDY].nunique() > 1 or F.BUDGET in trials.columns
@@ -229,6 +237,10 @@ DEFAULT: tuple[Section, ...] = (
         Call("summarize", save="summary", show=_SHOW),
         Call("best_trial", save="best", show=_SHOW),
     )),
+    Section("winner", "study", "The winner's margin", (
+        Call("compare_top", kwargs={"k": 2}, save="winner", show=_SHOW),
+    ), applies=has_folds,
+        intro="Is the best configuration better than the next ones on the same folds?"),
     # the details: descriptions of the trials, no verdicts (those are the findings')
     Section("history", "budgets", "Optimization history", (
         Call("plot.optimization_history", (Ref("history"),), {"metric": METRIC}, figure=True),
