@@ -160,7 +160,7 @@ class Levels:
     numeric: bool
 
 
-def _as_numeric(values: pd.Series) -> tuple[pd.Series, bool]:
+def as_numeric(values: pd.Series) -> tuple[pd.Series, bool]:
     """The values as numbers when they all are numbers (object columns of ints too)."""
     if _frame.is_numeric_param(values):
         return values, True
@@ -176,7 +176,7 @@ def _is_number(value: object) -> bool:
         value, bool | np.bool_)
 
 
-def _ordered(uniques: list) -> list:
+def ordered_levels(uniques: list) -> list:
     """Natural order when the values compare, else order of appearance."""
     try:
         return sorted(uniques)
@@ -438,7 +438,7 @@ def levels(
     check_bins(bins)
     dists = dists or {}
     extra = extra or {}
-    values, numeric = _as_numeric(values)
+    values, numeric = as_numeric(values)
     if numeric and any(not _is_number(v) for vs in extra.values() for v in vs):
         values, numeric = values.astype(object), False  # choices of mixed types
     n = len(values)
@@ -499,7 +499,7 @@ def levels(
                         pass
                 seen = set(uniq)
                 uniq += [v for v in dict.fromkeys(more) if v not in seen]
-            ordered = _ordered(uniq)
+            ordered = ordered_levels(uniq)
             if ordered != uniq:
                 rank = {v: i for i, v in enumerate(ordered)}
                 perm = np.array([rank[v] for v in uniq], dtype=np.intp)
