@@ -35,13 +35,17 @@ bench: $(STAMP)
 	$(PY) bench/importance_speed.py
 	$(PY) bench/guard.py
 	$(PY) bench/report_time.py
+	$(PY) bench/curves_speed.py
 
-# The simulations behind docs/statistics.md and docs/benchmarks.md (tens of minutes each),
+# The simulations behind docs/statistics.md, docs/curves.md and docs/benchmarks.md (tens of minutes each),
 # and the 20,000-trial storage read (bench/load.py; writing the storage takes long).
 sims: $(STAMP)
 	$(PY) bench/importance_sim.py
 	$(PY) bench/trend_sim.py
 	$(PY) bench/budget_sim.py
+	$(PY) bench/fidelity_sim.py
+	$(PY) bench/progress_sim.py
+	$(PY) bench/progress_tpe.py
 	$(PY) bench/importance_vs_optuna.py --quick
 	$(PY) bench/load.py
 

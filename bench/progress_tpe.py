@@ -9,7 +9,9 @@ per sampler (TPESampler, and RandomSampler as the control), on a noisy
 several k:
 
 * truth: the mean over studies of the best of the first k trials (what the
-  sampler reaches after k trials);
+  sampler reaches after k trials; a mean over *reps* studies, so it has its
+  own sampling error), and for reference the exact expected best of k
+  uniformly sampled trials (from 200,000 draws);
 * i.i.d.: the mean over studies of ``expected_best`` at k from all n trials;
 * the gap (i.i.d. minus truth) as a share of the objective's range (its
   2.5%-97.5% span under uniform sampling).
@@ -29,7 +31,7 @@ import optuna
 import pandas as pd
 
 import hpo_insights as hi
-from hpo_insights.progress import expected_best
+from hpo_insights.progress import best_of_k_weights, expected_best
 
 CENTER = np.array([0.3, 0.6, 0.45])
 NOISE = 0.02
@@ -69,7 +71,9 @@ def main() -> None:
     span = np.subtract(*np.quantile(pop, [0.975, 0.025]))
     ks = [k for k in (5, 10, 25, 50, n) if k <= n]
     print(f"{args.reps} studies x {n} trials per sampler; objective span {span:.3f}")
-    print(f"{'sampler':<8}{'k':>5}{'truth':>10}{'i.i.d.':>10}{'gap/span':>10}")
+    exact = np.sort(pop) @ best_of_k_weights(len(pop), np.array(ks))
+    print(f"{'sampler':<8}{'k':>5}{'truth':>10}{'i.i.d.':>10}{'gap/span':>10}"
+          f"{'uniform exact':>15}")
     for name in ("Random", "TPE"):
         trials = run(name, args.reps, n, args.seed)
         hist = hi.optimization_history(trials)
@@ -78,7 +82,8 @@ def main() -> None:
         for j, k in enumerate(ks):
             truth = hist.groupby("study", sort=False)["best_so_far"].nth(k - 1).mean()
             iid = iids[:, j].mean()
-            print(f"{name:<8}{k:>5}{truth:>10.4f}{iid:>10.4f}{(iid - truth) / span:>+10.1%}")
+            print(f"{name:<8}{k:>5}{truth:>10.4f}{iid:>10.4f}{(iid - truth) / span:>+10.1%}"
+                  f"{exact[j]:>15.4f}")
         half = trials[trials["number"] < n // 2]
         bound = hi.search_progress(half, more=n - n // 2).summary["gain"].mean()
         made = (hist.groupby("study", sort=False)["best_so_far"].last()

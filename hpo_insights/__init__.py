@@ -25,6 +25,7 @@ from hpo_insights.budgets import (
 )
 from hpo_insights.collapse import collapse_summary, detect_collapse
 from hpo_insights.coverage import coverage_crosstab
+from hpo_insights.curve_claims import curve_findings
 from hpo_insights.extremes import forced_extremes
 from hpo_insights.fidelity import budget_correlation, fidelity_correlation
 from hpo_insights.findings import findings
@@ -56,6 +57,7 @@ __all__ = [
     "compare_budgets",
     "compare_top",
     "coverage_crosstab",
+    "curve_findings",
     "detect_collapse",
     "fidelity_correlation",
     "findings",

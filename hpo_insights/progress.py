@@ -193,9 +193,14 @@ def search_progress(
             continue
         sel = sel[np.argsort(number[sel], kind="stable")]
         y = y_all[sel] * signs[g]  # higher is better
-        boot = _boot_sorted(y, n_resamples, rng)
-        curves.append(_curve(study, y, boot, signs[g], confidence))
-        rows.append(_summary(study, names[g], y, boot, signs[g], more, tolerance, confidence))
+        # scale-free arithmetic: the bootstrap works on (y - median) / max deviation
+        center = float(np.median(y))
+        scale = float(np.max(np.abs(y - center)))
+        scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+        boot = _boot_sorted((y - center) / scale, n_resamples, rng)
+        curves.append(_curve(study, y, boot, signs[g], confidence, center, scale))
+        rows.append(_summary(study, names[g], y, boot, signs[g], more, tolerance, confidence,
+                             scale))
     _binning.warn_empty_groups(groups, np.bincount(codes, minlength=len(groups)), F.STUDY)
     if not rows:
         raise TrialsError("No study has a COMPLETE trial with a finite objective.")
@@ -207,15 +212,16 @@ def _boot_sorted(y: np.ndarray, n_resamples: int, rng: np.random.Generator) -> n
     return np.sort(y[idx], axis=1)
 
 
-def _curve(study, y: np.ndarray, boot_sorted: np.ndarray, sign: float, confidence: float
-           ) -> pd.DataFrame:
+def _curve(study, y: np.ndarray, boot_sorted: np.ndarray, sign: float, confidence: float,
+           center: float, scale: float) -> pd.DataFrame:
+    """The expected best per k; *boot_sorted* are resamples of ``(y - center) / scale``."""
     n = len(y)
     ks = _k_grid(n)
     w = best_of_k_weights(n, ks)
-    est = np.sort(y) @ w
+    est = center + scale * (np.sort((y - center) / scale) @ w)
     from scipy import stats
 
-    sd = (boot_sorted @ w).std(axis=0, ddof=1) if len(boot_sorted) > 1 else np.nan
+    sd = scale * (boot_sorted @ w).std(axis=0, ddof=1) if len(boot_sorted) > 1 else np.nan
     half = stats.norm.ppf(0.5 + confidence / 2) * sd
     low, high = est - half, est + half
     so_far = np.maximum.accumulate(y)[ks - 1]
@@ -239,13 +245,13 @@ def gain_bound(sorted_y: np.ndarray, more: int) -> np.ndarray:
 
 
 def _summary(study, direction: str, y: np.ndarray, boot_sorted: np.ndarray, sign: float,
-             more: int, tolerance: float | None, confidence: float) -> dict:
+             more: int, tolerance: float | None, confidence: float, scale: float) -> dict:
+    """The gain of *more* trials; *boot_sorted* are resamples of ``y / scale`` (shifted)."""
     n = len(y)
     srt = np.sort(y)
-    gain = float(gain_bound(srt, more)[0])
+    gain = float(scale * gain_bound(srt / scale, more)[0])
     if n >= 2:
-        high = float(np.quantile(gain_bound(boot_sorted, more),
-                                 confidence))
+        high = scale * float(np.quantile(gain_bound(boot_sorted, more), confidence))
         high = max(high, gain)
     else:
         high = np.nan

@@ -213,6 +213,7 @@ def _replay_percentile(block: _curves.Block, rule: Percentile, maximize: bool
     stop = np.full(n, -1)
     threshold = np.full(n, np.nan)
     rows = np.arange(n + 1)[:, None]
+    cols = np.arange(s)
     for t in range(n):  # Optuna's order: each trial sees the trials completed before it
         if n_done > 0 and n_done >= rule.n_startup_trials and check[t].any():
             p = _sorted_percentile(srt, count, q)
@@ -227,11 +228,11 @@ def _replay_percentile(block: _curves.Block, rule: Percentile, maximize: bool
                 continue
         ins = rep[t] & ~np.isnan(block.values[t])
         v = np.where(ins, block.values[t], np.inf)
-        pos = (srt[:n_done] < v).sum(axis=0)
+        pos = np.count_nonzero(srt[:n_done] < v, axis=0)
         top = n_done + 1
-        shifted = np.where(rows[1:top] > pos, srt[: top - 1], srt[1:top])
-        srt[1:top] = shifted
-        srt[pos, np.arange(s)] = v
+        # insert v at pos in every column: the values below pos move down one row
+        np.copyto(srt[1:top], srt[: top - 1], where=rows[1:top] > pos)  # overlap-safe
+        srt[pos, cols] = v
         count += ins
         n_rep += rep[t]
         n_done += 1

@@ -76,3 +76,21 @@ def test_purity_determinism_and_errors(rng):
         hi.search_progress(trials, more=0)
     with pytest.raises(hi.TrialsError, match="No COMPLETE trial|No completed"):
         hi.search_progress(trials.assign(state="FAIL"))
+
+
+def test_scale_free(rng):
+    """Objectives of magnitude 1e200 or 1e-200 give the same answer, scaled, no overflow."""
+    import warnings
+
+    y = rng.normal(size=40)
+    base = hi.search_progress(_trials(y))
+    for factor in (1e200, 1e-200):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            sp = hi.search_progress(_trials(y * factor))
+        for col in ("expected_best", "band_low", "band_high", "best_so_far"):
+            np.testing.assert_allclose(sp.curve[col] / factor, base.curve[col], rtol=1e-9)
+        for col in ("gain", "gain_high", "tolerance"):
+            assert sp.summary[col].iloc[0] / factor == pytest.approx(base.summary[col].iloc[0],
+                                                                     rel=1e-9)
+        assert sp.summary["plateau"].iloc[0] == base.summary["plateau"].iloc[0]

@@ -89,10 +89,26 @@ def _drawing(func: _F) -> _F:
 
 
 def _literal_texts(fig: Figure) -> None:
-    """Every Text of *fig* drawn as written (texts made before the theme parse "$...$")."""
-    from matplotlib.text import Text
+    """Every Text of *fig* drawn as written (texts made before the theme parse "$...$").
 
-    for t in fig.findobj(Text):
+    Texts made inside the theme are plain already (``text.parse_math`` off); this catches
+    those of an ``ax=`` made outside it. The texts are listed directly (titles, axis
+    labels, offsets, tick labels of the ticks made so far, annotations, legends):
+    ``Figure.findobj`` would walk every artist and make every tick.
+    """
+    texts = [*fig.texts]
+    for legend in fig.legends:
+        texts += [*legend.get_texts(), legend.get_title()]
+    for a in fig.axes:
+        texts += [a.title, a._left_title, a._right_title, *a.texts]
+        for axis in (a.xaxis, a.yaxis):
+            texts += [axis.label, axis.offsetText]
+            for tick in (*axis.majorTicks, *axis.minorTicks):
+                texts += [tick.label1, tick.label2]
+        legend = a.get_legend()
+        if legend is not None:
+            texts += [*legend.get_texts(), legend.get_title()]
+    for t in texts:
         t.set_parse_math(False)
         t.set_usetex(False)
 
@@ -124,7 +140,7 @@ def _fit_line(line: str, cells: int, titled: bool) -> str:
     if _width(line) <= cells:
         return line
     head, sep, rest = line.partition(": ") if titled else ("", "", line)
-    if not sep or len(head) > cells // 2:
+    if not sep or len(head) > cells - 12:
         head, sep, rest = "", "", line
     return head + sep + _label(rest, max(8, cells - len(head) - len(sep)))
 
@@ -188,8 +204,12 @@ def _palette(n: int = 10) -> list:
     return sns.color_palette("colorblind", max(n, 1))
 
 
-def _need(result: Any, columns: Sequence[str], what: str) -> pd.DataFrame:
-    """*result* if it is a DataFrame with *columns*, else a TrialsError naming the analysis."""
+def _need(result: Any, columns: Sequence[str], what: str,
+          numeric: Sequence[str] = ()) -> pd.DataFrame:
+    """*result* if it is a DataFrame with *columns*, else a TrialsError naming the analysis.
+
+    The *numeric* columns (those present) must hold numbers (or missing values).
+    """
     if not isinstance(result, pd.DataFrame):
         raise TypeError(
             f"hi.plot.{what} draws the DataFrame returned by hi.{what}(trials), "
@@ -202,6 +222,18 @@ def _need(result: Any, columns: Sequence[str], what: str) -> pd.DataFrame:
             f"{', '.join(map(repr, missing))} are missing "
             f"(got {', '.join(map(str, result.columns))})."
         )
+    for c in numeric:
+        if c not in result.columns or pd.api.types.is_numeric_dtype(result[c]):
+            continue
+        try:
+            pd.to_numeric(result[c])
+        except (TypeError, ValueError) as err:
+            bad = result[c][pd.to_numeric(result[c], errors="coerce").isna()
+                            & result[c].notna()]
+            raise TrialsError(
+                f"hi.plot.{what}: column {c!r} must hold numbers, but holds "
+                f"{bad.iloc[0]!r} (dtype {result[c].dtype})."
+            ) from err
     return result
 
 
@@ -248,6 +280,7 @@ def _panels(
     what: str = "studies",
     left: float = 0.8,
     right: float = 0.3,
+    bottom: float = 0.65,
     width: float | None = None,
     share: bool = False,
 ) -> Axes | Figure:
@@ -260,7 +293,7 @@ def _panels(
     if n == 1:
         if ax is None:
             fig, ax = plt.subplots(figsize=size)
-            _margins(fig, left=left, right=right)
+            _margins(fig, left=left, right=right, bottom=bottom)
         draw(0, ax)
         return ax
     if ax is not None:
@@ -286,8 +319,10 @@ def _panels(
                 a.tick_params(labelbottom=True)
             if i % ncols:
                 a.set_ylabel("")
+            a.title.set_fontsize(min(a.title.get_fontsize(), 9))
     # fixed margins: a layout engine measures every text once more (slow, same result here)
-    _margins(fig, left=left, right=right, wspace=0.25 if share else 0.8)
+    _margins(fig, left=left, right=right, bottom=bottom, wspace=0.25 if share else 0.8,
+             hspace=max(0.9, bottom + 0.25))
     return fig
 
 

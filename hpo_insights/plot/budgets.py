@@ -69,7 +69,7 @@ def compare_budgets(
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['2M', '20M', '200M']
     """
-    _need(result, ["budget", "best"], "compare_budgets")
+    _need(result, ["budget", "best"], "compare_budgets", numeric=["best"])
     colors = _palette()
     order = [str(b) for b in result["budget"]]
     best = result["best"].to_numpy(dtype=float)
@@ -77,7 +77,7 @@ def compare_budgets(
         fig, ax = plt.subplots(figsize=PANEL_SIZE)
         _margins(fig)
     if history is not None:
-        _need(history, ["budget", "value"], "optimization_history")
+        _need(history, ["budget", "value"], "optimization_history", numeric=["value"])
         if "counted" in history.columns:
             history = history[history["counted"].astype("boolean").fillna(False)
                               .to_numpy(dtype=bool)]

@@ -82,7 +82,7 @@ def coverage_crosstab(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes |
     ('d_model', 'n_heads')
     """
     _need(result, ["row_param", "row_value", "col_param", "col_value", "n_trials"],
-          "coverage_crosstab")
+          "coverage_crosstab", numeric=["n_trials"])
     blocks = _blocks(result, ["study"])
 
     def draw(i: int, a: Axes) -> None:
@@ -91,4 +91,9 @@ def coverage_crosstab(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes |
 
     labels = result["row_label" if "row_label" in result.columns else "row_value"]
     longest = max((_width(_fmt(v, LABEL_WIDTH // 2)) for v in pd.unique(labels)), default=4)
-    return _panels(len(blocks), ax, draw, size=(6.0, 3.6), left=0.55 + 0.065 * longest)
+    cols = result["col_label" if "col_label" in result.columns else "col_value"]
+    widest = max((_width(_fmt(v, LABEL_WIDTH // 2)) for v in pd.unique(cols)), default=4)
+    # column labels wider than 6 cells are rotated by 30 degrees: room below for them
+    bottom = 0.65 if widest <= 6 else 0.55 + 0.5 * 0.065 * widest
+    return _panels(len(blocks), ax, draw, size=(6.0, 3.6), left=0.55 + 0.065 * longest,
+                   bottom=bottom)

@@ -124,7 +124,8 @@ def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes 
     ['Parameter importance: transformer-2M', 'Parameter importance: transformer-20M', \
 'Parameter importance: transformer-200M']
     """
-    _need(result, ["param", "share"], "variance_explained")
+    _need(result, ["param", "share"], "variance_explained",
+          numeric=["share", "ci_low", "ci_high", "share_adjusted"])
     blocks = _blocks(result, ["study"])
     order = _share_order(result)
     many = len(blocks) > 1
@@ -181,7 +182,8 @@ def importance_by_budget(result: BudgetImportance, *, ax: Axes | None = None) ->
             "hi.plot.importance_by_budget draws the BudgetImportance returned by "
             f"hi.importance_by_budget(trials), got {type(result).__name__} instead."
         )
-    _need(table, ["budget", "param", "share"], "importance_by_budget")
+    _need(table, ["budget", "param", "share"], "importance_by_budget",
+          numeric=["share", "ci_low", "ci_high"])
     budgets = list(pd.unique(table["budget"]))
     x_of = {b: i for i, b in enumerate(budgets)}
     # Parameters in order of their largest share, so the legend reads top-down.

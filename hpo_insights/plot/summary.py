@@ -59,7 +59,8 @@ def optimization_history(
     >>> len([line for line in ax.lines if str(line.get_gid()).startswith("best:")])
     3
     """
-    _need(result, ["study", "number", "value", "best_so_far"], "optimization_history")
+    _need(result, ["study", "number", "value", "best_so_far"], "optimization_history",
+          numeric=["number", "value", "best_so_far"])
     colors = _palette(result["study"].nunique())
     if ax is None:
         fig, ax = plt.subplots(figsize=PANEL_SIZE)
@@ -68,8 +69,7 @@ def optimization_history(
     counted = (result["counted"].astype("boolean").fillna(False).to_numpy(dtype=bool)
                if "counted" in result.columns else np.isfinite(value))
     shown = result[counted]
-    for color, (s, h) in zip(colors * (len(shown) // len(colors) + 1),
-                             shown.groupby("study", sort=False), strict=False):
+    for color, (s, h) in zip(colors, shown.groupby("study", sort=False), strict=False):
         ax.scatter(h["number"], h["value"], s=10, color=color, alpha=0.45, linewidths=0,
                    gid=f"trials:{s}")
         ax.step(h["number"], h["best_so_far"], where="post", color=color, lw=1.6,

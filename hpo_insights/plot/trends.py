@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -42,7 +43,7 @@ def _scale(rows: pd.DataFrame) -> str:
 
 
 def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metric: str,
-                 title: str, title_width: int = TITLE_WIDTH) -> None:
+                 title: str, title_width: int = TITLE_WIDTH, legend: bool = True) -> None:
     colors = _palette()
     scale = _scale(rows)
     numeric = scale != "categorical" and len(rows) > 1
@@ -96,7 +97,43 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
     ax.set_ylabel(_label(metric))
     shape = None if trend is None else trend.get("trend")
     ax.set_title(_label(f"{title}: {shape}" if shape else title, title_width))
-    ax.legend(loc="best")
+    if legend:
+        ax.legend(loc="best")
+
+
+def _select_pairs(result: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Rows of *result* for the (study, param) rows of *pairs*, in the order of *pairs*."""
+    if "param" not in pairs.columns:
+        raise TrialsError(
+            "params= as a DataFrame needs a 'param' column (and 'study' to pick per study), "
+            f"e.g. rows of hi.findings; got columns {', '.join(map(str, pairs.columns))}."
+        )
+    keys = ["study", "param"] if "study" in pairs.columns and "study" in result.columns \
+        else ["param"]
+    want = pairs[keys].astype({"param": str}).drop_duplicates()
+    want["param"] = want["param"].str.removeprefix("params_")
+    have = pd.MultiIndex.from_frame(result[keys].astype({"param": str}))
+    wanted = pd.MultiIndex.from_frame(want)
+    missing = wanted[~wanted.isin(have)]
+    if len(missing):
+        raise TrialsError(
+            f"params= names {' | '.join(map(str, missing[0]))!r}, which the result does not "
+            f"hold: its {' and '.join(keys)} pairs are "
+            f"{', '.join(' | '.join(map(str, k)) for k in have.unique()[:20])}."
+        )
+    rank = wanted.get_indexer(have)
+    keep = np.flatnonzero(rank >= 0)
+    return result.iloc[keep[np.argsort(rank[keep], kind="stable")]]
+
+
+def _nothing_selected(ax: Axes | None) -> Axes:
+    """One empty Axes saying that no parameter was selected (e.g. none matters)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(PANEL_SIZE[0], 1.0))
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, "No parameter selected (params= is empty).", ha="center", va="center",
+            transform=ax.transAxes, gid="nothing")
+    return ax
 
 
 def _log_ticks(lo: float, hi: float, most: int = 8) -> np.ndarray:
@@ -128,7 +165,7 @@ def _log_ticks(lo: float, hi: float, most: int = 8) -> np.ndarray:
 def value_table(
     result: pd.DataFrame,
     *,
-    params: str | Sequence[str] | None = None,
+    params: str | Sequence[str] | pd.DataFrame | None = None,
     trend: pd.DataFrame | None = None,
     metric: str = "mean objective",
     ax: Axes | None = None,
@@ -137,19 +174,26 @@ def value_table(
 
     Per value (or bin) of each parameter in *result*: the mean as a point
     whose size grows with the number of trials, its interval as an error
-    bar, joined by a line. The x-axis follows the result's ``scale``
+    bar; numeric values are joined by a line, categorical ones are points
+    only. The x-axis follows the result's ``scale``
     (``"log"``, ``"linear"`` or ``"categorical"``); binned parameters are
     drawn at their bin centres (geometric on a log axis). With *trend*, the
     best value is starred and the trend named in the title. One panel per
-    (study, parameter), two per row.
+    (study, parameter), two per row; the legend (the encoding, the best value
+    of that panel) is drawn in the first panel only.
 
     Parameters
     ----------
     result : pandas.DataFrame
         What :func:`hpo_insights.value_table` returned.
-    params : str or sequence of str, optional
+    params : str, sequence of str or pandas.DataFrame, optional
         Draw only these parameters, in this order (default: every parameter
-        of the result, in its order).
+        of the result, in its order), for every study. A DataFrame with
+        ``study`` and ``param`` columns (e.g. the rows of
+        :func:`hpo_insights.findings` that claim a parameter matters) draws
+        exactly its (study, parameter) rows, in its row order, so each study
+        shows its own parameters in one figure. An empty selection gives one
+        Axes that says so.
     trend : pandas.DataFrame, optional
         What :func:`hpo_insights.classify_trend` returned for the same trials.
     metric : str, default "mean objective"
@@ -171,9 +215,18 @@ def value_table(
     >>> ax = hi.plot.value_table(hi.value_table(t, params="n_heads"), metric="AUC")
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('n_heads', 'AUC')
+    >>> import pandas as pd
+    >>> pick = pd.DataFrame({"study": ["transformer-2M", "transformer-2M"],
+    ...                      "param": ["dropout", "d_model"]})
+    >>> fig = hi.plot.value_table(hi.value_table(t), params=pick)
+    >>> [a.get_title() for a in fig.axes]
+    ['transformer-2M | dropout', 'transformer-2M | d_model']
     """
-    _need(result, ["param", "value", "mean", "ci_low", "ci_high", "count"], "value_table")
-    if params is not None:
+    _need(result, ["param", "value", "mean", "ci_low", "ci_high", "count"], "value_table",
+          numeric=["mean", "ci_low", "ci_high", "count", "low", "high"])
+    if isinstance(params, pd.DataFrame):
+        result = _select_pairs(result, params)
+    elif params is not None:
         wanted = [params] if isinstance(params, str) else [str(p) for p in params]
         wanted = [p.removeprefix("params_") for p in wanted]
         missing = [p for p in wanted if p not in set(result["param"])]
@@ -188,6 +241,8 @@ def value_table(
         if "study" in result.columns:
             order = pd.factorize(result["study"])[0]
             result = result.iloc[np.argsort(order, kind="stable")]
+    if result.empty:
+        return _nothing_selected(ax)
     blocks = _blocks(result, ["study", "param"])
     crowded = [(key, len(rows)) for key, rows in blocks if len(rows) > MAX_LEVELS]
     if crowded:
@@ -210,7 +265,8 @@ def value_table(
                      if trend is not None and k in result.columns and k in trend.columns)
         _draw_levels(rows, a, trend=trends.get(tkey), metric=metric,
                      title=" | ".join(map(str, (*study, rows["param"].iloc[0]))),
-                     title_width=TITLE_WIDTH if len(blocks) == 1 else TITLE_WIDTH // 2)
+                     title_width=TITLE_WIDTH if len(blocks) == 1 else TITLE_WIDTH // 2,
+                     legend=i == 0)  # one encoding: a grid explains it once
 
     if len(blocks) == 1:
         return _panels(1, ax, draw, size=PANEL_SIZE)
