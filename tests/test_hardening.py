@@ -468,7 +468,7 @@ def _no_kernel(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a kernel was started")
 
-    monkeypatch.setattr(_build, "_client", refuse)
+    monkeypatch.setattr(_build, "notebook_client", refuse)
 
 
 def _outs(tmp_path):

@@ -355,7 +355,7 @@ def test_titles_sit_where_matplotlibs_automatic_placement_puts_them(tiny_trials,
     t = t.assign(value=t["value"] * 1e-4 + shift if shift else t["value"])
     vt = hi.value_table(t)
     fixed = plot.value_table(vt)
-    monkeypatch.setitem(plot._RC, "axes.titley", None)  # matplotlib's default: automatic
+    monkeypatch.setitem(plot.RC, "axes.titley", None)  # matplotlib's default: automatic
     auto = plot.value_table(vt)
     tops = []
     for fig in (fixed, auto):
