@@ -344,12 +344,12 @@ def scaling_check(
 
 def _adjusted_scaling(trials, budget, objective, direction, alpha) -> tuple[str, object]:
     """The scaling claim of :func:`hpo_insights.findings` on its own: verdict and steps."""
-    from hpo_insights.findings import _context, _scaling_claims
+    from hpo_insights.findings import build_context, scaling_claims
 
     t = trials if direction is None else trials.assign(study_direction=direction)
-    ctx = _context(t, objective=objective, params=None, budget=budget, alpha=alpha,
+    ctx = build_context(t, objective=objective, params=None, budget=budget, alpha=alpha,
                    min_effect=None, pruned="drop", seed=0)
-    nodes = _scaling_claims(ctx)
+    nodes = scaling_claims(ctx)
     if not nodes:
         return "not established", None
     node = nodes[0]
