@@ -279,10 +279,17 @@ def _read_sql(
     path = getattr(creator, "sqlite_path", None)
     for _ in range(3):
         before = _file_state(path) if path is not None else None
-        frame = _read_sql_once(url, engine_kwargs, study, label, curves)
+        try:
+            frame = _read_sql_once(url, engine_kwargs, study, label, curves)
+        except _StudiesChanged:
+            continue
         if path is None or not creator.immutable or _file_state(path) == before:
             return frame
-    return _read_sql_once(url, engine_kwargs, study, label, curves)  # -wal exists by now
+    try:
+        return _read_sql_once(url, engine_kwargs, study, label, curves)  # -wal exists by now
+    except _StudiesChanged as changed:
+        raise TrialsError(f"Cannot load trials from {label!r}: {changed} while it was read, "
+                          "four times in a row. Retry when no study is being deleted.") from None
 
 
 def _read_sql_once(
@@ -291,9 +298,16 @@ def _read_sql_once(
 ) -> pd.DataFrame | str:
     import sqlalchemy
 
+    creator = engine_kwargs.get("creator")
+    path = getattr(creator, "sqlite_path", None)
+    # SQLite's rollback journal: a reader's lock keeps every writer waiting, so the trial
+    # tables are read in short transactions (in WAL mode readers block no writer). Asked
+    # before connecting: closing any file of the database drops the process's locks on it.
+    chunked = path is not None and not _wal_mode(path)
     engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool, **engine_kwargs)
     try:
         with engine.connect() as conn:
+            chunked = chunked and not creator.immutable
             if engine.dialect.name == "sqlite":
                 # pysqlite opens no transaction for SELECTs: one explicit read transaction
                 # makes every table come from the same snapshot.
@@ -304,7 +318,8 @@ def _read_sql_once(
             problem = _sql_schema_problem(conn)
             if problem is not None:
                 return problem
-            frame = (_sql_curves if curves else _sql_frame)(conn, study, label)
+            tables = _TrialTables(conn, chunked)
+            frame = (_sql_curves if curves else _sql_frame)(conn, study, label, tables)
             conn.rollback()
             return frame
     finally:
@@ -429,11 +444,10 @@ def _sql_schema_problem(conn: Any) -> str | None:
 
 def _fetch(conn: Any, sql: str, columns: list[str]) -> pd.DataFrame:
     """One SELECT as a DataFrame (plain DBAPI tuples: no per-row SQLAlchemy objects)."""
-    result = conn.exec_driver_sql(sql)
-    try:
-        rows = result.cursor.fetchall()
-    finally:
-        result.close()
+    return _frame_of(_rows(conn, sql), columns)
+
+
+def _frame_of(rows: list, columns: list[str]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     return pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
@@ -558,6 +572,86 @@ def _wide(
     return out
 
 
+class _StudiesChanged(Exception):
+    """A study read at the start of a read in short transactions was gone at its end."""
+
+
+_CHUNK_SECONDS = 0.1  # how long one read transaction should hold SQLite's lock
+_FIRST_CHUNK = 2000  # trials in the first transaction; later ones sized by the time taken
+_MIN_CHUNK = 200
+
+
+class _TrialTables:
+    """Reads the per-trial tables: all in one transaction, or in short transactions.
+
+    With ``chunked`` (SQLite in rollback-journal mode, where a reader's lock keeps
+    every writer waiting, and a writer gives up after its busy timeout: 5 s for
+    Optuna), trials are read in batches of consecutive ``trial_id``: each batch's
+    rows of every table in one read transaction of about :data:`_CHUNK_SECONDS`
+    (the first one is the transaction that read the studies); between two, a
+    waiting writer commits. Each trial is read whole from one snapshot (its state,
+    values, parameters and attributes agree); trials created while the read goes on
+    are read too when their ``trial_id`` comes after the batches already read. A
+    storage that fits in the first batch is read in that one transaction; otherwise
+    a study deleted or renamed meanwhile makes the read start again
+    (:class:`_StudiesChanged`). The first query must read the ``trials`` table,
+    ``trial_id`` first.
+    """
+
+    def __init__(self, conn: Any, chunked: bool):
+        self.conn, self.chunked = conn, chunked
+
+    def read(self, queries: list[tuple[str, str, list[str]]],
+             studies: dict[int, str]) -> list[pd.DataFrame]:
+        """One frame per ``(select, where, columns)``; *studies* (id → name) must survive."""
+        import time
+
+        conn = self.conn
+        if not self.chunked:
+            return [_fetch(conn, head + where, cols) for head, where, cols in queries]
+        rows: list[list[tuple]] = [[] for _ in queries]
+        lo, size, first = 0, _FIRST_CHUNK, True
+        while True:
+            start = time.perf_counter()
+            if not first:
+                conn.exec_driver_sql("BEGIN")
+            head, where, _ = queries[0]
+            after = f"{where} AND trial_id > {lo}" if where else f" WHERE trial_id > {lo}"
+            batch = _rows(conn, f"{head}{after} ORDER BY trial_id LIMIT {size}")
+            rows[0].extend(batch)
+            hi = int(batch[-1][0]) if batch else lo
+            for k, (head, where, _) in enumerate(queries[1:], start=1):
+                if batch:
+                    rng = f"trial_id > {lo} AND trial_id <= {hi}"
+                    rows[k].extend(_rows(conn, f"{head}{where} AND {rng}" if where else
+                                         f"{head} WHERE {rng}"))
+            done = len(batch) < size
+            if first and done:  # all of it in the transaction that read the studies
+                break
+            conn.exec_driver_sql("ROLLBACK")
+            first = False
+            if done:
+                conn.exec_driver_sql("BEGIN")
+                now = dict(_rows(conn, "SELECT study_id, study_name FROM studies"))
+                gone = [name for sid, name in studies.items() if now.get(sid) != name]
+                if gone:
+                    raise _StudiesChanged(f"study {gone[0]!r} was deleted or renamed")
+                break
+            took = max(time.perf_counter() - start, 1e-4)
+            size = int(min(max(size * min(_CHUNK_SECONDS / took, 4.0), _MIN_CHUNK),
+                           1_000_000))
+            lo = hi
+        return [_frame_of(r, cols) for r, (_, _, cols) in zip(rows, queries, strict=True)]
+
+
+def _rows(conn: Any, sql: str) -> list:
+    result = conn.exec_driver_sql(sql)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 def _study_filter(
     conn: Any, studies: str | Sequence[str] | None, label: str
 ) -> tuple[list[str], list[int], str, str]:
@@ -575,8 +669,10 @@ def _study_filter(
     return wanted, wanted_ids, where_study, where_trial
 
 
-def _sql_frame(conn: Any, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+def _sql_frame(conn: Any, studies: str | Sequence[str] | None, label: str,
+               tables: _TrialTables | None = None) -> pd.DataFrame:
     """Every table read once with plain SELECTs; the frame built with vectorised pandas."""
+    tables = tables or _TrialTables(conn, chunked=False)
     wanted, wanted_ids, where_study, where_trial = _study_filter(conn, studies, label)
 
     directions: dict[int, list[str]] = {i: [] for i in wanted_ids}
@@ -597,18 +693,20 @@ def _sql_frame(conn: Any, studies: str | Sequence[str] | None, label: str) -> pd
         if key == _METRIC_NAMES_KEY:
             metric_names[int(sid)] = json.loads(text)
 
-    trials = _fetch(conn, "SELECT trial_id, number, study_id, state, datetime_start, "
-                    f"datetime_complete FROM trials{where_study}",
-                    ["trial_id", "number", "study_id", "state", "start", "complete"])
-    params = _fetch(conn, "SELECT param_id, trial_id, param_name, param_value, distribution_json "
-                    f"FROM trial_params{where_trial}",
-                    ["param_id", "trial_id", "param_name", "param_value", "distribution_json"])
-    values = _fetch(conn, "SELECT trial_id, objective, value, value_type FROM trial_values"
-                    f"{where_trial}", ["trial_id", "objective", "value", "value_type"])
-    user = _fetch(conn, f"SELECT trial_id, key, value_json FROM trial_user_attributes{where_trial}",
-                  ["trial_id", "key", "value_json"])
-    system = _fetch(conn, "SELECT trial_id, key, value_json FROM trial_system_attributes"
-                    f"{where_trial}", ["trial_id", "key", "value_json"])
+    trials, params, values, user, system = tables.read([
+        ("SELECT trial_id, number, study_id, state, datetime_start, datetime_complete "
+         "FROM trials", where_study, ["trial_id", "number", "study_id", "state", "start",
+                                      "complete"]),
+        ("SELECT param_id, trial_id, param_name, param_value, distribution_json "
+         "FROM trial_params", where_trial,
+         ["param_id", "trial_id", "param_name", "param_value", "distribution_json"]),
+        ("SELECT trial_id, objective, value, value_type FROM trial_values", where_trial,
+         ["trial_id", "objective", "value", "value_type"]),
+        ("SELECT trial_id, key, value_json FROM trial_user_attributes", where_trial,
+         ["trial_id", "key", "value_json"]),
+        ("SELECT trial_id, key, value_json FROM trial_system_attributes", where_trial,
+         ["trial_id", "key", "value_json"]),
+    ], dict(zip(wanted_ids, wanted, strict=True)))
 
     # Trials in study order (as selected), then by number (Optuna sorts by number).
     position = {sid: k for k, sid in enumerate(wanted_ids)}
@@ -699,14 +797,18 @@ def studies_curves(studies: list) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=list(CURVE_COLUMNS))
 
 
-def _sql_curves(conn: Any, studies: str | Sequence[str] | None, label: str) -> pd.DataFrame:
+def _sql_curves(conn: Any, studies: str | Sequence[str] | None, label: str,
+                tables: _TrialTables | None = None) -> pd.DataFrame:
     """trial_intermediate_values with each trial's study, number and state (three SELECTs)."""
+    tables = tables or _TrialTables(conn, chunked=False)
     wanted, wanted_ids, where_study, where_trial = _study_filter(conn, studies, label)
-    trials = _fetch(conn, f"SELECT trial_id, number, study_id, state FROM trials{where_study}",
-                    ["trial_id", "number", "study_id", "state"])
-    points = _fetch(conn, "SELECT trial_id, step, intermediate_value, intermediate_value_type "
-                    f"FROM trial_intermediate_values{where_trial}",
-                    ["trial_id", "step", "value", "value_type"])
+    trials, points = tables.read([
+        ("SELECT trial_id, number, study_id, state FROM trials", where_study,
+         ["trial_id", "number", "study_id", "state"]),
+        ("SELECT trial_id, step, intermediate_value, intermediate_value_type "
+         "FROM trial_intermediate_values", where_trial,
+         ["trial_id", "step", "value", "value_type"]),
+    ], dict(zip(wanted_ids, wanted, strict=True)))
     position = {sid: k for k, sid in enumerate(wanted_ids)}
     trials = trials.assign(study_pos=trials["study_id"].map(position))
     trials = trials[trials["study_pos"].notna()]
