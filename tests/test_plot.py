@@ -647,6 +647,10 @@ def test_variance_explained_small_multiples_share_axes_and_order(example):
         assert [bars[i] for i in range(len(order))] == pytest.approx(
             rows.loc[order, "share"].to_numpy())
     assert _ticklabels(axes[0].get_yticklabels()) == list(order)
+    assert all(a.get_legend() is None for a in axes)  # one legend, for the figure
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "adjusted share (all parameters fitted together)", "95% CI"]
 
 
 def test_detect_collapse_panels_share_axes(example):

@@ -324,7 +324,7 @@ def panel_grid(
             a.title.set_fontsize(min(a.title.get_fontsize(), 9))
     # fixed margins: a layout engine measures every text once more (slow, same result here)
     set_margins(fig, left=left, right=right, bottom=bottom, wspace=0.25 if share else 0.8,
-             hspace=max(0.9, bottom + 0.25))
+             hspace=0.55 if share else max(0.9, bottom + 0.25))
     return fig
 
 

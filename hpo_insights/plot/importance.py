@@ -61,14 +61,13 @@ def _draw_shares(rows: pd.DataFrame, ax: Axes, title: str, order: pd.Index,
     ax.bar_label(bars, labels=labels, padding=3, fontsize=7)
     ax.set_xlim(0, 1.08)
     ax.set_xlabel(("share of objective variance (eta squared)" if not grid else
-                   "share (eta squared)")
+                   "eta squared")
                   + ("; grey: does not matter" if "matters" in rows.columns else ""))
     ax.set_ylabel("")
     ax.grid(axis="y", visible=False)
     if legend and ("share_adjusted" in rows.columns or "ci_low" in rows.columns):
-        # one study: bars sorted, the lower right is free; a grid: the common order is not
-        # each panel's, so the legend finds the emptiest corner of the first panel
-        ax.legend(loc="best" if grid else "lower right")
+        # one study: bars sorted, the lower right is free (a grid moves it below the panels)
+        ax.legend(loc="lower right")
     ax.set_title(title, fontsize=8 if grid else None)
 
 
@@ -88,7 +87,7 @@ def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes 
     ``matters`` is False are grey. Several studies are small multiples: one
     panel per study, two per row, sharing both axes (share 0 to 1, the
     parameters in one order: by their mean share over the studies), so a bar
-    compares with the bar below or beside it.
+    compares with the bar below or beside it; one legend, below the panels.
 
     Parameters
     ----------
@@ -139,8 +138,16 @@ def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes 
                                      TITLE_WIDTH // ncols if many else TITLE_WIDTH),
                      order, legend=i == 0, grid=many)
 
-    return panel_grid(len(blocks), ax, draw, size=(PANEL_SIZE[0], panel_h), ncols=ncols,
-                   width=PANEL_SIZE[0], share=True, left=0.3 + 0.07 * width)
+    drawn = panel_grid(len(blocks), ax, draw, size=(PANEL_SIZE[0], panel_h), ncols=ncols,
+                       width=PANEL_SIZE[0], share=True, left=0.3 + 0.07 * width,
+                       bottom=0.95 if many else 0.65)
+    if many and drawn.axes[0].get_legend() is not None:
+        # small multiples: one legend for the figure, below the panels, over no bar
+        first = drawn.axes[0]
+        first.get_legend().remove()
+        drawn.legend(*first.get_legend_handles_labels(), loc="lower center", ncols=2,
+                     frameon=False, bbox_to_anchor=(0.5, 0.0))
+    return drawn
 
 
 @drawing
