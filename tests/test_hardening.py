@@ -629,26 +629,46 @@ def test_sigint_exits_130_and_cleans_up(signum, status, when, tmp_path):
     assert _kernels_of(tmp_path) == []
 
 
-def test_figure_that_fails_to_draw_fails_the_report(tmp_path):
-    """A figure that cannot be drawn (here: LaTeX text without LaTeX) fails the report with
-    its section named: exit 2, one line, nothing written."""
-    import shutil
+_UNDRAWABLE = """\
+%matplotlib inline
+import matplotlib.pyplot as plt
+from matplotlib.artist import Artist
 
-    if shutil.which("latex"):
-        pytest.skip("LaTeX is installed: usetex figures draw")
-    rc = tmp_path / "matplotlibrc"
-    rc.write_text("text.usetex: True\n")
-    proc = _start(["report", _tiny_csv(tmp_path), "--out", str(tmp_path / "out"), "--quiet"],
-                  tmp_path, MATPLOTLIBRC=str(rc))
-    stdout, stderr = proc.communicate(timeout=120)
-    lines = stderr.strip().splitlines()
-    assert proc.returncode == 2 and len(lines) == 1, stderr
-    assert re.search(r"failed in section 'study s: \w+': a figure failed to draw: .*latex",
-                     lines[0]), lines[0]
-    assert not (tmp_path / "out").exists()
-    kept = Path(re.search(r"kept in (\S+report\.ipynb)", lines[0]).group(1))
-    assert kept.is_file() and not (kept.parent / "report_trials.pkl").exists()
-    shutil.rmtree(kept.parent)
+
+class Undrawable(Artist):  # fails only when the figure is drawn, after the cell ran
+    def draw(self, renderer):
+        raise RuntimeError("this artist cannot be drawn")
+
+
+fig, ax = plt.subplots()
+ax.plot([1, 2, 3])
+ax.add_artist(Undrawable())
+"""
+
+
+def test_figure_that_fails_to_draw_fails_the_report(tmp_path, capsys):
+    """A figure that fails to draw once its cell ran (the cell itself succeeds, the kernel
+    shows a traceback in place of the image) fails the run: exit 2, one line naming the
+    cell and the cause, the previous pages kept."""
+    import nbformat
+
+    path = _executed_notebook(tmp_path, ["x = 1", "print('fine')"])
+    assert cli.main(["export", str(path)]) == 0
+    before = {n: (path.parent / n).read_text() for n in ("report.html", "report.md")}
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell(_UNDRAWABLE))
+    nbformat.write(nb, path)
+    capsys.readouterr()
+    assert cli.main(["export", str(path), "--execute"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert re.search(r"failed in section 'cell 2': a figure failed to draw: RuntimeError: "
+                     r"this artist cannot be drawn", err[0]), err[0]
+    assert {n: (path.parent / n).read_text() for n in before} == before
+    from hpo_insights.report._build import drawing_failure
+
+    ran = nbformat.read(path, as_version=4)  # the notebook file itself was not overwritten
+    assert drawing_failure(ran) is None and len(ran.cells) == 3
 
 
 def test_message_on_ascii_stdout(tmp_path):
