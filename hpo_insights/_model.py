@@ -200,6 +200,10 @@ class Model:
         groups = [int(g) for g in groups]
         specific = np.asarray(specific, dtype=np.intp)
         common = np.asarray(common, dtype=np.intp)
+        if len(groups) > 1 and not len(common):
+            return self._separate(groups, specific)
+        if len(groups) > 1 and len(specific):
+            return self._eliminated(groups, specific, common)
         y = self.p
         index: dict = {}
         pos = 0
@@ -243,6 +247,65 @@ class Model:
         return Fit(rss=rss, rank=rank, n=ntr, df_resid=ntr - len(groups) - rank, beta=beta,
                    cov_unscaled=inv, index=index)
 
+    def _eliminated(self, groups: list[int], specific: np.ndarray, common: np.ndarray) -> Fit:
+        """Shared columns after each group's own columns are projected out (Frisch-Waugh).
+
+        With ``P_g`` the projection on group *g*'s specific columns, the shared
+        coefficients solve ``sum_g C_g' (I - P_g) C_g beta = sum_g C_g' (I - P_g) y_g``,
+        where ``C' (I - P) C = C'C - C'S (S'S)^+ S'C`` from the Gram matrix alone;
+        the rank is the groups' specific ranks plus that of the summed matrix.
+        Linear in the number of groups. Only the shared coefficients are returned.
+        """
+        y = self.p
+        nc = len(common)
+        A = np.zeros((nc, nc))
+        b = np.zeros(nc)
+        yy = 0.0
+        rank = 0
+        for g in groups:
+            G = self.grams[g]
+            S = G[np.ix_(specific, specific)]
+            vals, vecs = np.linalg.eigh(S)
+            top = float(vals.max()) if len(vals) else 0.0
+            keep = vals > EIG_TOL * max(top, 1e-300)
+            inv = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+            B = G[np.ix_(specific, common)]
+            bs = G[specific, y]
+            A += G[np.ix_(common, common)] - B.T @ inv @ B
+            b += G[common, y] - B.T @ inv @ bs
+            yy += G[y, y] - bs @ inv @ bs
+            rank += int(keep.sum())
+        vals, vecs = np.linalg.eigh(A)
+        top = float(vals.max()) if len(vals) else 0.0
+        keep = vals > EIG_TOL * max(top, 1e-300)
+        inv = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+        beta = inv @ b
+        rss = max(float(yy - b @ beta), 0.0)
+        rank += int(keep.sum())
+        n = int(self.n[groups].sum())
+        index = {(None, int(c)): i for i, c in enumerate(common)}
+        return Fit(rss=rss, rank=rank, n=n, df_resid=n - len(groups) - rank, beta=beta,
+                   cov_unscaled=inv, index=index)
+
+    def _separate(self, groups: list[int], specific: np.ndarray) -> Fit:
+        """A block-diagonal fit (no shared column) as the sum of the groups' own fits."""
+        fits = [self.fit([g], specific) for g in groups]
+        P = sum(len(f.beta) for f in fits)
+        beta = np.concatenate([f.beta for f in fits]) if P else np.zeros(0)
+        cov = np.zeros((P, P))
+        index: dict = {}
+        pos = 0
+        for g, f in zip(groups, fits, strict=True):
+            k = len(f.beta)
+            cov[pos:pos + k, pos:pos + k] = f.cov_unscaled
+            for (_, c), i in f.index.items():
+                index[(g, c)] = pos + i
+            pos += k
+        rank = sum(f.rank for f in fits)
+        n = sum(f.n for f in fits)
+        return Fit(rss=float(sum(f.rss for f in fits)), rank=rank, n=n,
+                   df_resid=n - len(groups) - rank, beta=beta, cov_unscaled=cov, index=index)
+
     def all_cols(self) -> np.ndarray:
         return np.arange(self.p)
 
@@ -277,7 +340,7 @@ def _term(values: pd.Series, pcol: str, dist: dict | None):
     has = values.notna().to_numpy()
     if not has.any():
         return None, np.zeros((len(values), 0)), has
-    vals, numeric = _binning._as_numeric(values)
+    vals, numeric = _binning.as_numeric(values)
     categorical = not numeric or (dist or {}).get("name") == "CategoricalDistribution"
     if numeric:
         x = pd.to_numeric(vals, errors="coerce").to_numpy(dtype=float)
@@ -313,7 +376,7 @@ def _term(values: pd.Series, pcol: str, dist: dict | None):
         uniq = sorted(pd.unique(x[has]).tolist())
         key = x
     else:
-        uniq = _binning._ordered(list(pd.unique(present.astype(object))))
+        uniq = _binning.ordered_levels(list(pd.unique(present.astype(object))))
         key = vals.astype(object).to_numpy()
     term = Term(param=name, column=pcol, kind="levels", levels=uniq,
                 numeric=bool(numeric and not categorical), dist=dist)
@@ -342,7 +405,7 @@ def _dist_bounds(dist: dict | None) -> tuple[float | None, float | None]:
 
 def level_codes(term: Term, values: pd.Series) -> np.ndarray:
     """Index of each row's level in ``term.levels`` (-1 when missing)."""
-    vals, numeric = _binning._as_numeric(values)
+    vals, numeric = _binning.as_numeric(values)
     if term.numeric or (numeric and all(isinstance(v, int | float) for v in term.levels)):
         key = pd.to_numeric(vals, errors="coerce").to_numpy(dtype=float)
     else:

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_insights import _frame, _guard, _multiplicity
+from hpo_insights._claims import claim_row
 from hpo_insights._errors import TrialsError
 from hpo_insights._model import Model, Term, partial_f
 
@@ -49,6 +50,8 @@ MIN_TRIALS_PER_VALUE = 8  # a value needs this many trials before it can be call
 OUTLIER_Z = 8.0  # |residual| above this many robust standard deviations: left out
 N_DRAWS = 2000  # parametric draws behind the interval of an effect range
 GRID = 101  # points of a smooth term's curve
+POOLED_OTHERS = "shared"  # pooled "matters": the other parameters shared too ("per-budget")
+GRAPH_MAX = 1000  # more claims than this: the gatekeeping tree without recycling (linear)
 
 
 @dataclass
@@ -169,15 +172,16 @@ def findings(
     smooth terms on their scale) answers every question:
 
     * **matters**: partial F test of the parameter's terms. With several
-      studies, first a pooled test (the parameter's terms shared by all
-      studies, the study as a block, every other parameter free per study);
-      per-study tests are opened by it (gatekeeping).
-    * **shape** (numeric, smooth): "peaked" when the fitted slope is
-      positive at the low end and negative at the high end (both one-sided
-      t tests, intersection-union), "valley" the reverse, else "increasing"
-      / "decreasing" from the difference between the fitted ends; the
-      smaller of the two p-values, times 2. "flat" only when the pooled
-      effect is shown smaller than *min_effect*.
+      studies, first a pooled test (every parameter's terms shared by all
+      studies, the study as a block);
+      per-study tests are opened by it (gatekeeping). The pooled test shares
+      every parameter's terms by the budgets (the budget as a block).
+    * **shape** (numeric, smooth): the signs of the fitted slope at the lowest
+      and highest tried values (one-sided t tests): "increasing" /
+      "decreasing" when both point the same way, "peaked" / "valley" when
+      they point inward / outward (intersection-union tests; the smallest of
+      the four p-values times 2). "flat" only when the pooled effect is shown
+      smaller than *min_effect*.
     * **edge**: the best fitted value is at an end of the tried range, the
       slope there points outward (one-sided t test), and that end is not a
       natural bound (0 for a non-negative parameter, 1 for one in [0, 1]).
@@ -208,12 +212,9 @@ def findings(
     >>> list(f.columns[:6])
     ['study', 'param', 'claim', 'value', 'claimed', 'effect']
     >>> claims = f[f.claimed & (f.claim == "matters")]
-    >>> [(r.study, r.param) for r in claims.itertuples()][:3]
-    [('2M, 20M, 200M', 'learning_rate'), ('20M', 'learning_rate'), ('2M, 20M, 200M', 'dropout')]
+    >>> [(r.study, r.param) for r in claims.itertuples()][:2]
+    [('2M, 20M, 200M', 'n_layers'), ('2M, 20M, 200M', 'n_heads')]
     """
-    from hpo_insights._budget import budget_column, budget_order
-    from hpo_insights._mask import collapsed_rows
-
     trials = _guard.frame(trials)
     _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
     if pruned not in ("drop", "rank"):
@@ -222,6 +223,20 @@ def findings(
         _guard.real("min_effect", min_effect, low=0.0, low_open=True)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TrialsError(f"seed must be an integer, got {seed!r} instead.")
+    ctx = build_context(trials, objective=objective, params=params, budget=budget, alpha=alpha,
+                   min_effect=min_effect, pruned=pruned, seed=seed)
+    nodes: list[Node] = []
+    for family in FAMILIES:
+        nodes.extend(family(ctx))
+    return _page(nodes, ctx)
+
+
+def build_context(trials: pd.DataFrame, *, objective, params, budget, alpha, min_effect, pruned,
+             seed) -> Context:
+    """The trials that count, the adjusted model of every study, and what families need."""
+    from hpo_insights._budget import budget_column, budget_order
+    from hpo_insights._mask import collapsed_rows
+
     bcol = budget_column(trials, budget)
     mask, excluded = collapsed_rows(trials, True)
     kept = trials if mask is None else trials[~mask]
@@ -268,10 +283,7 @@ def findings(
                          "dists": dists, "scaling_model": scaling_model,
                          "objective_signs": _frame.signs(trials, None, bcol, pd.Index(groups),
                                                          objective=ycol)[0]})
-    nodes: list[Node] = []
-    for family in FAMILIES:
-        nodes.extend(family(ctx))
-    return _page(nodes, ctx)
+    return ctx
 
 
 # --- the page's procedure ---------------------------------------------------------
@@ -290,18 +302,21 @@ def _page(nodes: list[Node], ctx: Context) -> pd.DataFrame:
         else:
             children[pos[n.parent]].append(i)
     w = np.zeros(m)
-    G = np.zeros((m, m))
     if roots:
         w[roots] = 1.0 / len(roots)
-    for i in range(m):
-        if children[i]:
-            G[i, children[i]] = 1.0 / len(children[i])
-        else:
-            others = [r for r in roots if r != i]
-            if others:
-                G[i, others] = 1.0 / len(others)
     p = np.array([np.nan if flat[i] else n.p for i, n in enumerate(nodes)], dtype=float)
-    adj = _multiplicity.graph(p, w, G) if m else np.zeros(0)
+    if m > GRAPH_MAX:
+        adj = _tree(p, w, roots, children)
+    else:
+        G = np.zeros((m, m))
+        for i in range(m):
+            if children[i]:
+                G[i, children[i]] = 1.0 / len(children[i])
+            else:
+                others = [r for r in roots if r != i]
+                if others:
+                    G[i, others] = 1.0 / len(others)
+        adj = _multiplicity.graph(p, w, G) if m else np.zeros(0)
     rows = []
     for i, n in enumerate(nodes):
         row = dict(n.row)
@@ -341,6 +356,28 @@ def _page(nodes: list[Node], ctx: Context) -> pd.DataFrame:
     else:
         frame = frame.astype({"claimed": bool})
     return frame.reset_index(drop=True)
+
+
+def _tree(p: np.ndarray, w: np.ndarray, roots: list[int], children: dict) -> np.ndarray:
+    """Adjusted p-values of the gatekeeping tree without recycling (pages of many studies).
+
+    The same graph without the edges from leaves back to the roots: a node's
+    level is its parent's split equally among the parent's children, and it is
+    tested only when its parent is rejected. A special case of the graphical
+    procedure (rows of zeros), so it controls the same error rate; it is
+    linear in the number of claims, where the full graph is cubic.
+    """
+    adj = np.full(len(p), np.nan)
+    stack = [(r, float(w[r]), 0.0) for r in roots]
+    while stack:
+        i, wi, parent = stack.pop()
+        if not np.isfinite(p[i]):
+            continue
+        adj[i] = min(1.0, max(parent, p[i] / wi)) if wi > 0 else 1.0
+        kids = children[i]
+        for c in kids:
+            stack.append((c, wi / len(kids), adj[i]))
+    return adj
 
 
 # --- pruned trials --------------------------------------------------------------
@@ -404,7 +441,7 @@ def _pruning_claims(ctx: Context) -> list[Node]:
         common = model.fit(gs, rest, term.cols)
         none = model.fit(gs, rest)
         p, _, _ = partial_f(common, none, full)
-        row = _base(ctx, label, term.param, "pruning", "importance", len(ind), int(ind.sum()),
+        row = claim_row(ctx, label, term.param, "pruning", "importance", len(ind), int(ind.sum()),
                     0)
         rows.append(row)
         ps.append(p)
@@ -455,15 +492,6 @@ def _t_q(q: float, df: float) -> float:
 
 def _pooled_label(ctx: Context, gs: Sequence[int]) -> str:
     return ", ".join(ctx.labels[g] for g in gs)
-
-
-def _base(ctx, study, param, claim, section, n_trials, n_pruned, n_out) -> dict:
-    return {
-        "study": study, "param": param, "claim": claim, "value": None, "claimed": False,
-        "effect": np.nan, "effect_low": np.nan, "effect_high": np.nan, "n_trials": n_trials,
-        "n_pruned": n_pruned, "section": section, "best_low": np.nan, "best_high": np.nan,
-        "best_value": None, "detail": "", "n_outliers": n_out,
-    }
 
 
 def _fmt(x: Any) -> str:
@@ -573,6 +601,7 @@ def _parameter_claims(ctx: Context) -> list[Node]:
     n_g = np.bincount(ctx.gcodes, minlength=S)
     pooled_label = _pooled_label(ctx, gs_all)
     full_all = m.fit(gs_all, m.all_cols()) if S > 1 else None
+    all_shared = m.fit(gs_all, [], m.all_cols()) if S > 1 else None
     wanted = set(ctx.extra["params"])
     for term in m.terms:
         if term.param not in wanted:
@@ -581,13 +610,17 @@ def _parameter_claims(ctx: Context) -> list[Node]:
         root_key = None
         sign_all = float(ctx.signs[0]) if np.all(ctx.signs == ctx.signs[0]) else np.nan
         if S > 1:
-            common = m.fit(gs_all, rest, term.cols)
-            none = m.fit(gs_all, rest)
-            p_pool, _, _ = partial_f(common, none, full_all)
-            row = _base(ctx, pooled_label, term.param, "matters", "importance",
+            common = m.fit(gs_all, rest, term.cols)  # the others per budget (interaction test)
+            if POOLED_OTHERS == "shared":
+                pooled = all_shared
+                p_pool, _, _ = partial_f(all_shared, m.fit(gs_all, [], rest))
+            else:
+                pooled = common
+                p_pool, _, _ = partial_f(common, m.fit(gs_all, rest), full_all)
+            row = claim_row(ctx, pooled_label, term.param, "matters", "importance",
                         common.n, int(ctx.n_pruned.sum()), int(ctx.n_outliers.sum()))
             if np.isfinite(sign_all):
-                cur = _Curve(ctx, term, common, None, gs_all, sign_all)
+                cur = _Curve(ctx, term, pooled, None, gs_all, sign_all)
                 row["effect"], row["effect_low"], row["effect_high"] = cur.range_interval(
                     ctx.alpha, rng)
                 row["best_low"], row["best_high"], row["best_value"] = cur.best_range(ctx.alpha)
@@ -598,13 +631,13 @@ def _parameter_claims(ctx: Context) -> list[Node]:
                     f"No evidence that {term.param} matters over the budgets pooled "
                     f"(p = {_fmt(p_pool)}).")
                 nodes.extend(_flat_node(ctx, cur, ("matters", "pooled", term.param), row,
-                                        common, pooled_label))
+                                        pooled, pooled_label))
             root_key = ("matters", "pooled", term.param)
             nodes.append(Node(key=root_key, p=p_pool, row=row))
             # consistency: budget x parameter interaction, every other parameter per budget
             if _same_grid(ctx, term):
                 p_int, _, _ = partial_f(full_all, common)
-                crow = _base(ctx, pooled_label, term.param, "consistency", "budgets",
+                crow = claim_row(ctx, pooled_label, term.param, "consistency", "budgets",
                              full_all.n, int(ctx.n_pruned.sum()), int(ctx.n_outliers.sum()))
                 crow["value"] = "inconsistent"
                 crow["detail"] = (f"The effect of {term.param} differs between budgets "
@@ -627,7 +660,7 @@ def _parameter_claims(ctx: Context) -> list[Node]:
                 continue
             label = ctx.labels[g]
             npr, nout = int(ctx.n_pruned[g]), int(ctx.n_outliers[g])
-            row = _base(ctx, label, term.param, "matters", "importance", cur.n, npr, nout)
+            row = claim_row(ctx, label, term.param, "matters", "importance", cur.n, npr, nout)
             row["effect"], row["effect_low"], row["effect_high"] = cur.range_interval(
                 ctx.alpha, rng)
             row["best_low"], row["best_high"], row["best_value"] = cur.best_range(ctx.alpha)
@@ -695,41 +728,38 @@ def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
         p_lo_neg = _t_sf(-s_lo / se_lo, cur.df) if se_lo > 0 else float(s_lo >= 0)
         p_hi_pos = _t_sf(s_hi / se_hi, cur.df) if se_hi > 0 else float(s_hi <= 0)
         p_hi_neg = _t_sf(-s_hi / se_hi, cur.df) if se_hi > 0 else float(s_hi >= 0)
-        p_peak, p_valley = max(p_lo_pos, p_hi_neg), max(p_lo_neg, p_hi_pos)
-        d_end = cur.design[-1] - cur.design[0]
-        e_end, se_end = cur.contrast(d_end)
-        p_trend = 2 * _t_sf(abs(e_end) / se_end, cur.df) if se_end > 0 else float(e_end == 0)
-        p_curv = min(1.0, 2 * min(p_peak, p_valley))
+        # the signs of the fitted slope at both ends (intersection-union tests; "better" units)
+        ps = {"up": max(p_lo_pos, p_hi_pos), "down": max(p_lo_neg, p_hi_neg),
+              "peak": max(p_lo_pos, p_hi_neg), "dip": max(p_lo_neg, p_hi_pos)}
+        kind = min(ps, key=ps.get)
+        p_shape = min(1.0, 2 * ps[kind])
         tq = _t_q(1 - alpha / 2, cur.df)
-        if p_curv <= p_trend:
-            value = "peaked" if p_peak <= p_valley else "valley"
+        raw_sign = float(ctx.signs[ctx.labels.index(label)]) if label in ctx.labels else 1.0
+        if kind in ("peak", "dip"):
             mid = cur.design[len(cur.design) // 2] - (cur.design[0] + cur.design[-1]) / 2
             est, se = cur.contrast(mid)
-            detail = (f"{term.param} is {value} in {label}: the objective is best inside the "
-                      "tried range" if value == "peaked" else
-                      f"{term.param} has a valley in {label}: the objective is worst inside "
-                      "the tried range")
-            detail += f" (best near {_fmt(cur.grid_x[cur.best])})."
+            detail = (f"The best {term.param} in {label} lies inside the tried range (near "
+                      f"{_fmt(cur.grid_x[cur.best])})." if kind == "peak" else
+                      f"The worst {term.param} in {label} lies inside the tried range; the "
+                      "objective is better toward both ends.")
+            value = "peaked" if (kind == "peak") == (raw_sign > 0) else "valley"
         else:
-            value = "better"
-            est, se = e_end, se_end
-            detail = (f"The objective gets {'better' if e_end > 0 else 'worse'} as {term.param} "
-                      f"goes from {_fmt(cur.low)} to {_fmt(cur.high)} in {label}.")
-            # "increasing"/"decreasing" describe the objective itself, not 'better'
-        raw_sign = float(ctx.signs[ctx.labels.index(label)]) if label in ctx.labels else 1.0
-        if value == "better":
-            value = "increasing" if e_end * raw_sign > 0 else "decreasing"
+            est, se = cur.contrast(cur.design[-1] - cur.design[0])
+            detail = (f"The objective gets {'better' if kind == 'up' else 'worse'} as "
+                      f"{term.param} goes from {_fmt(cur.low)} to {_fmt(cur.high)} in {label}, "
+                      "over the whole tried range.")
+            value = "increasing" if (kind == "up") == (raw_sign > 0) else "decreasing"
         est, se = est * cur.ys, se * cur.ys
         est_lo, est_hi = est - tq * se, est + tq * se
         if raw_sign < 0:  # objective units, not "better" units
             est, est_lo, est_hi = -est, -est_hi, -est_lo
-        row = _base(ctx, label, term.param, "shape", "trends", cur.n, npr, nout)
+        row = claim_row(ctx, label, term.param, "shape", "trends", cur.n, npr, nout)
         row.update(value=value, effect=est, effect_low=est_lo, effect_high=est_hi,
                    detail=detail)
         bl, bh, bv = cur.best_range(alpha)
         row.update(best_low=bl, best_high=bh, best_value=bv)
-        out.append(Node(key=("shape", label, term.param), p=min(1.0, 2 * min(p_curv, p_trend)),
-                        row=row, parent=key, no=None))
+        out.append(Node(key=("shape", label, term.param), p=p_shape, row=row, parent=key,
+                        no=None))
         out.extend(_edge(ctx, cur, key, label, npr, nout))
     elif term.kind == "levels" and cur.counts is not None:
         if term.numeric:
@@ -753,7 +783,7 @@ def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
                 est, se = est * cur.ys, se * cur.ys
                 tq = _t_q(1 - alpha / (2 * len(ps)), cur.df)
                 v = _plain(cur.grid_x[i])
-                wrow = _base(ctx, label, term.param, "worse", "suggestions", int(counts[i]),
+                wrow = claim_row(ctx, label, term.param, "worse", "suggestions", int(counts[i]),
                              npr, nout)
                 wrow.update(value=str(v), effect=est, effect_low=est - tq * se,
                             effect_high=est + tq * se, best_value=_plain(cur.grid_x[cur.best]),
@@ -796,7 +826,7 @@ def _edge(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
     p = float(_t_sf(est / se, cur.df)) if se > 0 else float(est <= 0)
     tq = _t_q(1 - ctx.alpha / 2, cur.df)
     a, b = est * cur.ys, se * cur.ys
-    row = _base(ctx, label, term.param, "edge", "suggestions", cur.n, npr, nout)
+    row = claim_row(ctx, label, term.param, "edge", "suggestions", cur.n, npr, nout)
     side = "low" if low_end else "high"
     row.update(value=side, effect=a, effect_low=a - tq * b, effect_high=a + tq * b,
                best_value=_plain(end),
@@ -812,11 +842,11 @@ def _same_grid(ctx: Context, term: Term) -> bool:
     dcol = _frame.DISTRIBUTION_PREFIX + term.param
     tb = ctx.trials[ctx.budget_col].to_numpy(dtype=object)
     if dcol in ctx.trials.columns:
-        per = [set(ctx.trials[dcol][tb == g].dropna().astype(str)) for g in ctx.groups]
+        per = [set(map(str, ctx.trials[dcol][tb == g].dropna().unique())) for g in ctx.groups]
         if all(per) and all(s == per[0] for s in per):
             return True
     if term.kind == "levels":
-        per = [set(map(str, col[tb == g].dropna().tolist())) for g in ctx.groups]
+        per = [set(map(str, col[tb == g].dropna().unique())) for g in ctx.groups]
         return all(s == per[0] for s in per)
     x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
     los = [np.nanmin(term.u(x[tb == g])) for g in ctx.groups]
@@ -825,7 +855,7 @@ def _same_grid(ctx: Context, term: Term) -> bool:
     return span > 0 and (max(los) - min(los)) < 0.1 * span and (max(his) - min(his)) < 0.1 * span
 
 
-def _scaling_claims(ctx: Context) -> list[Node]:
+def scaling_claims(ctx: Context) -> list[Node]:
     """Budgets' intercepts in the pooled model (every parameter shared), each step up."""
     S = len(ctx.groups)
     signs = ctx.extra.get("objective_signs", ctx.signs)
@@ -859,7 +889,7 @@ def _scaling_claims(ctx: Context) -> list[Node]:
     p_holds = max(ps_better)
     p_viol = min(1.0, min(ps_worse) * (S - 1))
     label = _pooled_label(ctx, gs)
-    row = _base(ctx, label, "", "scaling", "budgets", fit.n, int(ctx.n_pruned.sum()),
+    row = claim_row(ctx, label, "", "scaling", "budgets", fit.n, int(ctx.n_pruned.sum()),
                 int(ctx.n_outliers.sum()))
     tq = _t_q(1 - ctx.alpha / 2, fit.df_resid)
     if p_holds <= p_viol:
@@ -871,6 +901,12 @@ def _scaling_claims(ctx: Context) -> list[Node]:
         detail = (f"{ctx.labels[k + 1]} does worse than {ctx.labels[k]} at the same "
                   "hyperparameters (budget effects in the adjusted model).")
     est, se = diffs[k]
+    ctx.extra["scaling_steps"] = pd.DataFrame({
+        "smaller": ctx.labels[:-1], "larger": ctx.labels[1:],
+        "difference": [d for d, _ in diffs],
+        "ci_low": [d - tq * e for d, e in diffs], "ci_high": [d + tq * e for d, e in diffs],
+        "p_better": ps_better, "p_worse": ps_worse,
+    })
     row.update(value=value, effect=est, effect_low=est - tq * se, effect_high=est + tq * se,
                detail=detail,
                detail_no="Not established that bigger budgets do better or worse.")
@@ -892,7 +928,7 @@ def _collapse_rows(ctx: Context) -> list[Node]:
             continue
         label = str(r.iloc[0])
         yes = bool(r["collapse"])
-        row = _base(ctx, label, "", "collapse", "collapse", int(r["n_measured"]), 0, 0)
+        row = claim_row(ctx, label, "", "collapse", "collapse", int(r["n_measured"]), 0, 0)
         row.update(value="yes" if yes else "no", claimed=yes, p_value=np.nan, p_adjusted=np.nan,
                    detail=(f"{int(r['n_collapsed'])} of {int(r['n_measured'])} trials in "
                            f"{label} collapsed to near-constant predictions; they are left "
@@ -911,5 +947,5 @@ def _progress_rows(ctx: Context) -> list[Node]:
 
 
 FAMILIES: list[Callable[[Context], list[Node]]] = [
-    _parameter_claims, _scaling_claims, _collapse_rows, _pruning_claims, _progress_rows,
+    _parameter_claims, scaling_claims, _collapse_rows, _pruning_claims, _progress_rows,
 ]

@@ -19,6 +19,7 @@ import pandas as pd
 
 from hpo_insights import _binning, _guard
 from hpo_insights import _frame as F
+from hpo_insights._claims import claim_row
 from hpo_insights._errors import TrialsError
 
 __all__ = ["SearchProgress", "expected_best", "search_progress"]
@@ -277,8 +278,6 @@ def findings_rows(ctx) -> list:
     ``"progress"``. Outside the page's graph of tests: its error rate is
     measured by simulation (``docs/curves.md``), like the collapse rows.
     """
-    from hpo_insights.findings import _base
-
     # the trials every other claim uses: COMPLETE, collapsed and diverged ones left out
     groups = list(ctx.groups)
     labels = np.asarray(groups, dtype=object)[ctx.gcodes]
@@ -296,7 +295,7 @@ def findings_rows(ctx) -> list:
         label = str(ctx.labels[g]) if g is not None else str(r["study"])
         n_pruned = int(ctx.n_pruned[g]) if g is not None else 0
         n_out = int(ctx.n_outliers[g]) if g is not None else 0
-        row = _base(ctx, label, "", "plateau", "progress", int(r["n_trials"]), n_pruned, n_out)
+        row = claim_row(ctx, label, "", "plateau", "progress", int(r["n_trials"]), n_pruned, n_out)
         yes = r["plateau"] is not pd.NA and bool(r["plateau"])
         row.update(
             value="plateau" if yes else "no evidence", claimed=yes, effect=r["gain"],

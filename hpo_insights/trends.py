@@ -83,7 +83,10 @@ def value_table(
         ``param`` (bare name), ``value``, ``low``, ``high``, ``binned``,
         ``scale`` (the parameter's axis: ``"categorical"`` for non-numeric
         values or a categorical distribution, else ``"log"`` or ``"linear"``
-        by the rule that decides log-space bins), ``count``, ``mean``,
+        by the rule that decides log-space bins), ``scale_inferred`` (True when
+        no distribution was recorded for the parameter in the group, so its
+        kind and scale were inferred from the values, see
+        ``docs/analyses.md``), ``count``, ``mean``,
         ``std``, ``sem``, ``ci_low``, ``ci_high``,
         ``n_excluded`` (collapsed trials of the group with a value for the
         parameter that were left out; the same on every row of a table); one
@@ -109,10 +112,13 @@ def value_table(
     Values: one row per distinct value, numbers in increasing order and other
     values in natural order when they compare (else order of appearance).
     Unbinned numeric rows have ``low == high == value``; non-numeric rows have
-    NaN ``low``/``high``. A float parameter (not an integer or categorical
-    distribution, not all whole numbers) with more distinct values than
-    *bins* in a group is cut at quantiles (of log10 values when all are
-    positive and span more than two decades, or the distribution is log);
+    NaN ``low``/``high``. A continuous float parameter (not an integer or
+    categorical distribution, not a stepped grid of at most 12 values, not
+    all whole numbers; without a recorded distribution, not at most 12
+    values some of which repeat: ``_binning.param_kind``) with more distinct
+    values than *bins* in a group is cut at quantiles (of log10 values on a
+    log scale: the distribution says ``log``, or without one the rule of
+    ``_binning.is_log_scale``);
     duplicate edges collapse. Then ``value`` is a label such as
     ``"[1e-05, 3.2e-05)"`` (the last interval closed), ``low``/``high`` the
     edges and ``binned`` True.
@@ -136,8 +142,8 @@ def value_table(
     1  0.010      2  0.85  0.071
     2  0.100      2  0.60  0.141
     >>> list(hi.value_table(hi.datasets.example(), params="dropout").columns)
-    ['study', 'param', 'value', 'low', 'high', 'binned', 'scale', 'count', 'mean', 'std', 'sem',
-     'ci_low', 'ci_high', 'n_excluded']
+    ['study', 'param', 'value', 'low', 'high', 'binned', 'scale', 'scale_inferred', 'count',
+     'mean', 'std', 'sem', 'ci_low', 'ci_high', 'n_excluded']
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
     _guard.names("params", params)
@@ -159,6 +165,7 @@ def value_table(
         high=long["high"].to_numpy(),
         binned=long["binned"].to_numpy(dtype=bool),
         scale=long["scale"].to_numpy(dtype=object),
+        scale_inferred=long["scale_inferred"].to_numpy(dtype=bool),
         count=long["count"].to_numpy(),
         mean=mean,
         std=std,

@@ -345,7 +345,7 @@ def test_scaling_verdict_pairs_match_enumeration():
     t = _reference_frame()
     done = t[t.state == "COMPLETE"]
     for top, k in ((1, 1), (0.5, 2)):
-        sc = hi.scaling_check(t, top=top)
+        sc = hi.scaling_check(t, top=top, method="top")
         assert list(sc.pairs.columns) == [
             "smaller", "larger", "n_smaller", "n_larger", "top_k", "top_smaller", "top_larger",
             "difference", "ci_low", "ci_high", "p_value", "p_adjusted", "exact", "step"]
@@ -370,14 +370,47 @@ def test_scaling_verdict_pairs_match_enumeration():
 @pytest.mark.parametrize("direction", ["maximize", "minimize"])
 def test_scaling_verdict_clear_cases(rng, direction):
     """Big steps up: holds; a big step down: violated; both directions."""
-    up = hi.scaling_check(_budgets_frame(rng, [0.0, 0.05, 0.1], direction=direction))
-    assert up.verdict == "holds" and (up.pairs.step == "better").all()
-    assert (up.pairs.difference > 0).all()
-    down = hi.scaling_check(_budgets_frame(rng, [0.0, 0.05, 0.0], direction=direction))
-    assert down.verdict == "violated" and down.pairs.step.tolist() == ["better", "worse"]
+    for method in ("top", "adjusted"):
+        up = hi.scaling_check(_budgets_frame(rng, [0.0, 0.05, 0.1], direction=direction),
+                              method=method)
+        assert up.verdict == "holds" and (up.pairs.step == "better").all()
+        assert (up.pairs.difference > 0).all()
+        down = hi.scaling_check(_budgets_frame(rng, [0.0, 0.05, 0.0], direction=direction),
+                                method=method)
+        assert down.verdict == "violated" and down.pairs.step.tolist() == ["better", "worse"]
     sign = 1 if direction == "maximize" else -1
     row = down.pairs.iloc[1]
     assert row.difference == pytest.approx(sign * (row.top_larger - row.top_smaller))
+
+
+def test_scaling_adjusted_steps_match_lstsq(rng):
+    """method="adjusted": budget intercepts of the model with every parameter shared, by hand."""
+    from scipy import stats
+
+    t = _budgets_frame(rng, [0.0, 0.01, 0.0], n=40)
+    sc = hi.scaling_check(t)
+    y = t.value.to_numpy()
+    row = pd.factorize(t.study_user_attrs_budget)[0]  # 2M, 20M, 200M in order
+    budget = (row[:, None] == np.arange(3)).astype(float)
+    drop = (t.params_dropout.to_numpy()[:, None] == np.array([0.1, 0.2, 0.3])).astype(float)
+    wide = (t.params_width.to_numpy() == 2).astype(float)[:, None]
+    X = np.c_[budget, drop, wide]
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    df = len(y) - X.shape[1]
+    cov = np.linalg.inv(X.T @ X) * (resid @ resid / df)
+    for k, step in enumerate(sc.steps.itertuples()):
+        c = np.zeros(X.shape[1])
+        c[k], c[k + 1] = -1.0, 1.0
+        d, se = c @ beta, np.sqrt(c @ cov @ c)
+        assert step.difference == pytest.approx(d, rel=1e-6)
+        assert step.p_better == pytest.approx(stats.t.sf(d / se, df), rel=1e-6)
+        assert step.p_worse == pytest.approx(stats.t.sf(-d / se, df), rel=1e-6)
+    p_holds = max(sc.steps.p_better)
+    p_viol = min(1.0, 2 * min(sc.steps.p_worse))
+    expected = ("not established" if 2 * min(p_holds, p_viol) >= 0.05
+                else "holds" if p_holds <= p_viol else "violated")
+    assert sc.verdict == expected
 
 
 def test_scaling_verdict_seeded(rng):

@@ -67,14 +67,15 @@ def test_interaction_and_pooled_tests_match_lstsq(rng):
     per_study = [v * w for w in (1 - s, s) for v in (one, x, x**2, cb, cc)]
     full = np.column_stack(per_study)
     common_x = np.column_stack([*(v * w for w in (1 - s, s) for v in (one, cb, cc)), x, x**2])
-    no_x = np.column_stack([v * w for w in (1 - s, s) for v in (one, cb, cc)])
     rf, kf = _rss(full, y)
     rc, kc = _rss(common_x, y)
-    r0, k0 = _rss(no_x, y)
     p_int = _f_p(rc, kc, rf, kf, n)
-    from scipy import stats
 
-    p_pool = stats.f.sf(((r0 - rc) / (kc - k0)) / (rf / (n - kf)), kc - k0, n - kf)
+    # pooled "matters": every parameter shared by the budgets, the budget as a block
+    shared = np.column_stack([1 - s, s, x, x**2, cb, cc])
+    r_sh, k_sh = _rss(shared, y)
+    r_sh0, k_sh0 = _rss(shared[:, [0, 1, 4, 5]], y)
+    p_pool = _f_p(r_sh0, k_sh0, r_sh, k_sh, n)
     row = f[(f.claim == "consistency") & (f.param == "x")].iloc[0]
     assert row.p_value == pytest.approx(p_int, rel=1e-6)
     row = f[(f.claim == "matters") & (f.param == "x") & (f.study == "small, large")].iloc[0]
@@ -238,3 +239,39 @@ def test_pruning_depends_on_a_parameter_with_median_pruner():
     assert pr.loc["optimizer", "value"] == "no evidence"
     assert not pr.claimed.any()
     assert (f[f.claim == "matters"].n_pruned == n_pruned).all()
+
+
+def test_many_claims_use_the_tree_and_claim_no_more(example, monkeypatch):
+    """Past GRAPH_MAX claims the tree without recycling: p_adjusted never below the graph's."""
+    import sys
+
+    F = sys.modules["hpo_insights.findings"]
+    full = hi.findings(example)
+    monkeypatch.setattr(F, "GRAPH_MAX", 0)
+    tree = hi.findings(example)
+    both = full.merge(tree, on=["study", "param", "claim", "value"], how="inner",
+                      suffixes=("", "_tree"))
+    assert len(both) >= len(tree) - 2  # rows whose value flips to "no evidence" drop out
+    ok = both.p_adjusted.notna()
+    assert (both.p_adjusted_tree[ok] >= both.p_adjusted[ok] - 1e-12).all()
+    assert tree.claimed.sum() <= full.claimed.sum()
+
+
+@pytest.mark.parametrize("direction", ["maximize", "minimize"])
+def test_shape_labels_describe_the_objective(rng, direction):
+    """A best value inside the range: "peaked" when maximizing, "valley" of the objective when
+    minimizing; a rise over the whole range: "increasing" either way."""
+    n = 150
+    x = rng.uniform(0, 1, n)
+    sign = 1.0 if direction == "maximize" else -1.0
+    inside = 0.7 + sign * (-0.1 * (x - 0.5) ** 2 + rng.normal(0, 0.002, n))
+    rising = 0.7 + 0.05 * x + rng.normal(0, 0.002, n)
+    for y, want in ((inside, "peaked" if sign > 0 else "valley"), (rising, "increasing")):
+        t = pd.DataFrame({"study": "s", "number": np.arange(n), "state": "COMPLETE", "value": y,
+                          "params_x": x, "distributions_x": FLOAT01,
+                          "study_direction": direction})
+        f = hi.findings(t)
+        shape = f[(f.claim == "shape") & f.claimed]
+        assert shape.value.tolist() == [want]
+        if want == "increasing":
+            assert shape.effect.iloc[0] == pytest.approx(0.05, abs=0.01)

@@ -468,7 +468,7 @@ def _no_kernel(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a kernel was started")
 
-    monkeypatch.setattr(_build, "_client", refuse)
+    monkeypatch.setattr(_build, "notebook_client", refuse)
 
 
 def _outs(tmp_path):
@@ -646,7 +646,7 @@ ax.add_artist(Undrawable())
 """
 
 
-def test_figure_that_fails_to_draw_fails_the_report(tmp_path, capsys):
+def test_figure_that_fails_to_draw_after_its_cell_fails_the_run(tmp_path, capsys):
     """A figure that fails to draw once its cell ran (the cell itself succeeds, the kernel
     shows a traceback in place of the image) fails the run: exit 2, one line naming the
     cell and the cause, the previous pages kept."""
@@ -669,6 +669,27 @@ def test_figure_that_fails_to_draw_fails_the_report(tmp_path, capsys):
 
     ran = nbformat.read(path, as_version=4)  # the notebook file itself was not overwritten
     assert drawing_failure(ran) is None and len(ran.cells) == 3
+
+
+def test_figure_that_fails_to_draw_fails_the_report(tmp_path):
+    """A figure that cannot be drawn (here: a font size FreeType refuses) fails the report with
+    its section named: exit 2, one line, nothing written. (hi.plot draws every text plain,
+    LaTeX off, and lays each figure out inside its call, so the failure is the cell's.)"""
+    import shutil
+
+    rc = tmp_path / "matplotlibrc"
+    rc.write_text("font.size: 1e9\n")
+    proc = _start(["report", _tiny_csv(tmp_path), "--out", str(tmp_path / "out"), "--quiet"],
+                  tmp_path, MATPLOTLIBRC=str(rc))
+    stdout, stderr = proc.communicate(timeout=120)
+    lines = stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, stderr
+    assert re.search(r"failed in section 'study s: \w+': .*invalid pixel size", lines[0]), \
+        lines[0]
+    assert not (tmp_path / "out").exists()
+    kept = Path(re.search(r"kept in (\S+report\.ipynb)", lines[0]).group(1))
+    assert kept.is_file() and not (kept.parent / "report_trials.pkl").exists()
+    shutil.rmtree(kept.parent)
 
 
 def test_message_on_ascii_stdout(tmp_path):

@@ -355,7 +355,7 @@ def test_titles_sit_where_matplotlibs_automatic_placement_puts_them(tiny_trials,
     t = t.assign(value=t["value"] * 1e-4 + shift if shift else t["value"])
     vt = hi.value_table(t)
     fixed = plot.value_table(vt)
-    monkeypatch.setitem(plot._RC, "axes.titley", None)  # matplotlib's default: automatic
+    monkeypatch.setitem(plot.RC, "axes.titley", None)  # matplotlib's default: automatic
     auto = plot.value_table(vt)
     tops = []
     for fig in (fixed, auto):
@@ -647,10 +647,82 @@ def test_variance_explained_small_multiples_share_axes_and_order(example):
         assert [bars[i] for i in range(len(order))] == pytest.approx(
             rows.loc[order, "share"].to_numpy())
     assert _ticklabels(axes[0].get_yticklabels()) == list(order)
+    assert all(a.get_legend() is None for a in axes)  # one legend, for the figure
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "adjusted share (all parameters fitted together)", "95% CI"]
 
 
 def test_detect_collapse_panels_share_axes(example):
     """Several studies: one panel each, sharing both axes."""
-    fig = plot.detect_collapse(hi.detect_collapse(example))
+    flags = hi.detect_collapse(example)
+    fig = plot.detect_collapse(flags)
     assert len(fig.axes) == example["study"].nunique()
     assert all(a.get_shared_y_axes().joined(fig.axes[0], a) for a in fig.axes)
+    assert [a.get_legend() is not None for a in fig.axes] == [True, False, False]
+    for a, (study, rows) in zip(fig.axes, flags.groupby("study", sort=False), strict=True):
+        assert a.get_title() == f"Prediction collapse: {study}"
+        (counts,) = [t for t in a.texts if t.get_gid() == "counts"]
+        yes = int(rows["collapsed"].eq(True).sum())
+        no = int(rows["collapsed"].eq(False).sum())
+        assert counts.get_text().startswith(f"collapsed {yes}, not collapsed {no}")
+        (bad,) = _by_gid(a, "collapsed")
+        assert len(bad.get_offsets()) == int((rows["collapsed"].eq(True)
+                                               & rows["pred_range"].notna()).sum())
+
+
+def test_value_table_params_as_study_param_rows(example):
+    """params= as (study, param) rows: exactly those panels, in row order, each the table's."""
+    vt = hi.value_table(example)
+    studies = list(pd.unique(vt["study"]))
+    pick = pd.DataFrame({"study": [studies[2], studies[0], studies[2], studies[0]],
+                         "param": ["dropout", "learning_rate", "d_model", "learning_rate"],
+                         "claim": "matters"})
+    fig = plot.value_table(vt, params=pick)
+    pairs = pick[["study", "param"]].drop_duplicates()
+    assert [a.get_title() for a in fig.axes] == [f"{s} | {p}" for s, p in pairs.to_numpy()]
+    for a, (s, p) in zip(fig.axes, pairs.to_numpy(), strict=True):
+        (means,) = _by_gid(a, "means")
+        rows = vt[(vt["study"] == s) & (vt["param"] == p)]
+        assert np.asarray(means.get_offsets())[:, 1].tolist() == pytest.approx(
+            rows["mean"].tolist())
+    with pytest.raises(hi.TrialsError, match="params= names 'nope | dropout'"):
+        plot.value_table(vt, params=pd.DataFrame({"study": ["nope"], "param": ["dropout"]}))
+    with pytest.raises(hi.TrialsError, match="needs a 'param' column"):
+        plot.value_table(vt, params=pd.DataFrame({"study": [studies[0]]}))
+
+
+def test_value_table_empty_selection_says_so(example):
+    """No parameter selected (none matters): one Axes that says so, nothing drawn."""
+    vt = hi.value_table(example)
+    for empty in ([], pd.DataFrame({"study": [], "param": []})):
+        ax = plot.value_table(vt, params=empty)
+        assert isinstance(ax, Axes) and not ax.collections and not ax.lines
+        assert [t.get_gid() for t in ax.texts] == ["nothing"]
+
+
+@pytest.mark.parametrize("draw, result, column", [
+    (plot.variance_explained, pd.DataFrame({"param": ["a"], "share": ["big"]}), "share"),
+    (plot.optimization_history, pd.DataFrame({"study": "s", "number": [0], "value": ["x"],
+                                              "best_so_far": [1.0]}), "value"),
+    (plot.compare_budgets, pd.DataFrame({"budget": ["2M"], "best": ["high"]}), "best"),
+    (plot.detect_collapse, pd.DataFrame({"collapsed": [True], "pred_range": ["wide"],
+                                         "value": [0.5]}), "pred_range"),
+    (plot.coverage_crosstab, pd.DataFrame({"row_param": "a", "row_value": [1], "col_param": "b",
+                                           "col_value": [2], "n_trials": ["many"]}), "n_trials"),
+])
+def test_columns_that_are_not_numbers_are_named(draw, result, column):
+    """A column that must hold numbers but holds text: a TrialsError naming it and the value."""
+    with pytest.raises(hi.TrialsError, match=f"column '{column}' must hold numbers, but holds"):
+        draw(result)
+
+
+def test_user_rc_asking_for_latex_or_mathtext_does_not_reach_the_figure(tiny_trials):
+    """With usetex and mathtext offsets asked for globally, texts stay plain and draw."""
+    history = hi.optimization_history(tiny_trials.assign(value=tiny_trials["value"] * 1e-4
+                                                         + 1000))
+    with matplotlib.rc_context({"text.usetex": True, "axes.formatter.use_mathtext": True}):
+        ax = plot.optimization_history(history)
+        offset = ax.yaxis.get_offset_text().get_text()
+    assert offset and "$" not in offset  # e.g. "+1e3", not "$\\times10^{3}$"
+    _renders(ax.figure)

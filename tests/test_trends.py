@@ -32,7 +32,9 @@ def test_value_table_tiny_known_answer(tiny_trials):
     """lr=0.001: [0.6]; 0.01: [0.8, 0.9]; 0.1: [0.5, 0.7]; PRUNED/FAIL never count."""
     vt = hi.value_table(tiny_trials, params="lr")
     assert list(vt.columns) == ["study", "param", "value", "low", "high", "binned", "scale",
-                                "count", "mean", "std", "sem", "ci_low", "ci_high", "n_excluded"]
+                                "scale_inferred", "count", "mean", "std", "sem", "ci_low",
+                                "ci_high", "n_excluded"]
+    assert vt.scale_inferred.all()  # (no distributions_lr column: inferred from the values)
     assert (vt.n_excluded == 0).all()
     assert list(vt.value) == [0.001, 0.01, 0.1]
     assert list(vt["count"]) == [1, 2, 2]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.io import hyperopt, keras_tuner, mlflow, ray, sklearn, smac
+from hpo_insights.io import ax, hyperopt, keras_tuner, mlflow, ray, sklearn, smac
 from hpo_insights.io.canonical import finish
 from hpo_insights.io.files import TABLE_SUFFIXES, flatten_columns, read_table
 from hpo_insights.io.journal import is_journal, load_journal
@@ -197,6 +197,17 @@ def _one_file_per_study(frames: list[pd.DataFrame], files: list[Path]) -> None:
             seen[name] = path
 
 
+def _is_ax_snapshot(source: Any) -> bool:
+    text = as_path(source)
+    return text is not None and ax.is_snapshot(Path(text))
+
+
+def _read_ax_snapshot(source: Any, request: Request) -> pd.DataFrame:
+    return ax.load_ax_snapshot(
+        as_path(source), request.studies, objective=request.objective, params=request.params,
+        direction=request.direction, metric_name=request.metric_name)
+
+
 def _is_table_file(source: Any) -> bool:
     text = as_path(source)
     return text is not None and Path(text).is_file() \
@@ -232,5 +243,7 @@ READERS: list[Reader] = [
     Reader("an Optuna storage (URL, .db/.sqlite/.sqlite3 file)", _is_storage, _read_storage),
     Reader("a folder of table files", _is_folder, _read_folder),
     Reader("an Optuna journal file", _is_journal, _read_journal),
+    Reader("an Ax JSON snapshot (Client.save_to_json_file)", _is_ax_snapshot,
+           _read_ax_snapshot),
     Reader(f"a table file ({', '.join(TABLE_SUFFIXES)})", _is_table_file, _read_table_file),
 ]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
-from hpo_insights.io import sklearn, wandb
+from hpo_insights.io import ax, sklearn, wandb
 from hpo_insights.io.dashboard import from_dashboard
 from hpo_insights.io.exports import (
     metric_label,
@@ -120,10 +120,16 @@ def _from_plain(table: pd.DataFrame, request: Request) -> pd.DataFrame:
 #: study the table is when it has no ``study`` column (``None``: not given); they may
 #: leave out ``study``, ``number`` and ``state`` (then: that name or ``"trials"``, row
 #: order, ``COMPLETE``). The last reader accepts every table.
+def _from_ax_summary(table: pd.DataFrame, request: Request) -> pd.DataFrame:
+    return ax.from_summary(table, request.objective, request.params, request.label)
+
+
 TABLE_READERS: list[Reader] = [
     Reader("optuna-dashboard CSV", _is_dashboard, _from_dashboard),
     Reader("scikit-learn cv_results_ table",
            lambda t: sklearn.is_cv_results_table(list(t.columns)), _from_cv_results),
+    Reader("Ax summarize() / exp_to_df table",
+           lambda t: ax.is_summary_table(list(t.columns)), _from_ax_summary),
     Reader("Ray Tune results table", _has_prefix("config/"), _from_ray),
     Reader("MLflow search_runs() table", _has_prefix("params.", "metrics."), _from_mlflow),
     Reader("W&B export (summary, config)", lambda t: wandb.is_docs_export(list(t.columns)),

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -16,14 +17,14 @@ from hpo_insights.plot._common import (
     PANEL_SIZE,
     SMALL_PANEL,
     TITLE_WIDTH,
-    _blocks,
-    _drawing,
-    _fmt,
-    _label,
-    _need,
-    _palette,
-    _panels,
-    _width,
+    drawing,
+    format_value,
+    label_text,
+    need_columns,
+    palette_colors,
+    panel_grid,
+    result_blocks,
+    text_width,
 )
 
 if TYPE_CHECKING:
@@ -42,8 +43,8 @@ def _scale(rows: pd.DataFrame) -> str:
 
 
 def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metric: str,
-                 title: str, title_width: int = TITLE_WIDTH) -> None:
-    colors = _palette()
+                 title: str, title_width: int = TITLE_WIDTH, legend: bool = True) -> None:
+    colors = palette_colors()
     scale = _scale(rows)
     numeric = scale != "categorical" and len(rows) > 1
     if numeric:
@@ -69,7 +70,8 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
         if len(hit):
             i = hit[0]
             ax.scatter([x[i]], [mean[i]], marker="*", s=200, color=colors[3], edgecolor="black",
-                       linewidths=0.6, zorder=4, gid="best", label=f"best: {_fmt(labels.iloc[i])}")
+                       linewidths=0.6, zorder=4, gid="best",
+                       label=f"best: {format_value(labels.iloc[i])}")
     # keep the means readable: an interval from two trials can be far wider than the means
     finite = mean[np.isfinite(mean)]
     if len(finite):
@@ -78,9 +80,9 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
         ax.set_ylim(max(cur[0], finite.min() - pad), min(cur[1], finite.max() + pad))
     binned = bool(rows["binned"].any()) if "binned" in rows.columns else False
     if not numeric:
-        labels = [_fmt(v, LABEL_WIDTH // 2)
+        labels = [format_value(v, LABEL_WIDTH // 2)
                   for v in (rows["label"] if "label" in rows.columns else rows["value"])]
-        long = any(_width(t) > 6 for t in labels)
+        long = any(text_width(t) > 6 for t in labels)
         ax.set_xticks(x, labels, rotation=30 if long else 0, ha="right" if long else "center")
     elif scale == "log":
         ax.set_xscale("log")
@@ -88,15 +90,51 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
         ticks = _log_ticks(*ax.get_xlim())
         ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
     elif not binned and len(rows) <= 8:
-        ax.set_xticks(x, [_fmt(v) for v in rows["value"]])
+        ax.set_xticks(x, [format_value(v) for v in rows["value"]])
         ax.minorticks_off()
     name = str(rows["param"].iloc[0]) if len(rows) else ""
     suffix = " (bins at their centres)" if numeric and binned else ""
-    ax.set_xlabel(_label(name, title_width - len(suffix)) + suffix)
-    ax.set_ylabel(_label(metric))
+    ax.set_xlabel(label_text(name, title_width - len(suffix)) + suffix)
+    ax.set_ylabel(label_text(metric))
     shape = None if trend is None else trend.get("trend")
-    ax.set_title(_label(f"{title}: {shape}" if shape else title, title_width))
-    ax.legend(loc="best")
+    ax.set_title(label_text(f"{title}: {shape}" if shape else title, title_width))
+    if legend:
+        ax.legend(loc="best")
+
+
+def _select_pairs(result: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Rows of *result* for the (study, param) rows of *pairs*, in the order of *pairs*."""
+    if "param" not in pairs.columns:
+        raise TrialsError(
+            "params= as a DataFrame needs a 'param' column (and 'study' to pick per study), "
+            f"e.g. rows of hi.findings; got columns {', '.join(map(str, pairs.columns))}."
+        )
+    keys = ["study", "param"] if "study" in pairs.columns and "study" in result.columns \
+        else ["param"]
+    want = pairs[keys].astype({"param": str}).drop_duplicates()
+    want["param"] = want["param"].str.removeprefix("params_")
+    have = pd.MultiIndex.from_frame(result[keys].astype({"param": str}))
+    wanted = pd.MultiIndex.from_frame(want)
+    missing = wanted[~wanted.isin(have)]
+    if len(missing):
+        raise TrialsError(
+            f"params= names {' | '.join(map(str, missing[0]))!r}, which the result does not "
+            f"hold: its {' and '.join(keys)} pairs are "
+            f"{', '.join(' | '.join(map(str, k)) for k in have.unique()[:20])}."
+        )
+    rank = wanted.get_indexer(have)
+    keep = np.flatnonzero(rank >= 0)
+    return result.iloc[keep[np.argsort(rank[keep], kind="stable")]]
+
+
+def _nothing_selected(ax: Axes | None) -> Axes:
+    """One empty Axes saying that no parameter was selected (e.g. none matters)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(PANEL_SIZE[0], 1.0))
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, "No parameter selected (params= is empty).", ha="center", va="center",
+            transform=ax.transAxes, gid="nothing")
+    return ax
 
 
 def _log_ticks(lo: float, hi: float, most: int = 8) -> np.ndarray:
@@ -124,11 +162,11 @@ def _log_ticks(lo: float, hi: float, most: int = 8) -> np.ndarray:
     return np.unique([round(t, int(d)) for t, d in zip(ticks, digits, strict=True)])
 
 
-@_drawing
+@drawing
 def value_table(
     result: pd.DataFrame,
     *,
-    params: str | Sequence[str] | None = None,
+    params: str | Sequence[str] | pd.DataFrame | None = None,
     trend: pd.DataFrame | None = None,
     metric: str = "mean objective",
     ax: Axes | None = None,
@@ -137,19 +175,26 @@ def value_table(
 
     Per value (or bin) of each parameter in *result*: the mean as a point
     whose size grows with the number of trials, its interval as an error
-    bar, joined by a line. The x-axis follows the result's ``scale``
+    bar; numeric values are joined by a line, categorical ones are points
+    only. The x-axis follows the result's ``scale``
     (``"log"``, ``"linear"`` or ``"categorical"``); binned parameters are
     drawn at their bin centres (geometric on a log axis). With *trend*, the
     best value is starred and the trend named in the title. One panel per
-    (study, parameter), two per row.
+    (study, parameter), two per row; the legend (the encoding, the best value
+    of that panel) is drawn in the first panel only.
 
     Parameters
     ----------
     result : pandas.DataFrame
         What :func:`hpo_insights.value_table` returned.
-    params : str or sequence of str, optional
+    params : str, sequence of str or pandas.DataFrame, optional
         Draw only these parameters, in this order (default: every parameter
-        of the result, in its order).
+        of the result, in its order), for every study. A DataFrame with
+        ``study`` and ``param`` columns (e.g. the rows of
+        :func:`hpo_insights.findings` that claim a parameter matters) draws
+        exactly its (study, parameter) rows, in its row order, so each study
+        shows its own parameters in one figure. An empty selection gives one
+        Axes that says so.
     trend : pandas.DataFrame, optional
         What :func:`hpo_insights.classify_trend` returned for the same trials.
     metric : str, default "mean objective"
@@ -171,9 +216,18 @@ def value_table(
     >>> ax = hi.plot.value_table(hi.value_table(t, params="n_heads"), metric="AUC")
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('n_heads', 'AUC')
+    >>> import pandas as pd
+    >>> pick = pd.DataFrame({"study": ["transformer-2M", "transformer-2M"],
+    ...                      "param": ["dropout", "d_model"]})
+    >>> fig = hi.plot.value_table(hi.value_table(t), params=pick)
+    >>> [a.get_title() for a in fig.axes]
+    ['transformer-2M | dropout', 'transformer-2M | d_model']
     """
-    _need(result, ["param", "value", "mean", "ci_low", "ci_high", "count"], "value_table")
-    if params is not None:
+    need_columns(result, ["param", "value", "mean", "ci_low", "ci_high", "count"], "value_table",
+          numeric=["mean", "ci_low", "ci_high", "count", "low", "high"])
+    if isinstance(params, pd.DataFrame):
+        result = _select_pairs(result, params)
+    elif params is not None:
         wanted = [params] if isinstance(params, str) else [str(p) for p in params]
         wanted = [p.removeprefix("params_") for p in wanted]
         missing = [p for p in wanted if p not in set(result["param"])]
@@ -188,7 +242,9 @@ def value_table(
         if "study" in result.columns:
             order = pd.factorize(result["study"])[0]
             result = result.iloc[np.argsort(order, kind="stable")]
-    blocks = _blocks(result, ["study", "param"])
+    if result.empty:
+        return _nothing_selected(ax)
+    blocks = result_blocks(result, ["study", "param"])
     crowded = [(key, len(rows)) for key, rows in blocks if len(rows) > MAX_LEVELS]
     if crowded:
         raise TrialsError(
@@ -198,7 +254,7 @@ def value_table(
         )
     trends: dict[tuple, pd.Series] = {}
     if trend is not None:
-        _need(trend, ["param", "best_value"], "classify_trend")
+        need_columns(trend, ["param", "best_value"], "classify_trend")
         keys = [k for k in ("study", "param") if k in result.columns and k in trend.columns]
         for _, row in trend.iterrows():
             trends[tuple(row[k] for k in keys)] = row
@@ -210,8 +266,9 @@ def value_table(
                      if trend is not None and k in result.columns and k in trend.columns)
         _draw_levels(rows, a, trend=trends.get(tkey), metric=metric,
                      title=" | ".join(map(str, (*study, rows["param"].iloc[0]))),
-                     title_width=TITLE_WIDTH if len(blocks) == 1 else TITLE_WIDTH // 2)
+                     title_width=TITLE_WIDTH if len(blocks) == 1 else TITLE_WIDTH // 2,
+                     legend=i == 0)  # one encoding: a grid explains it once
 
     if len(blocks) == 1:
-        return _panels(1, ax, draw, size=PANEL_SIZE)
-    return _panels(len(blocks), ax, draw, size=SMALL_PANEL, ncols=2, what="panels")
+        return panel_grid(1, ax, draw, size=PANEL_SIZE)
+    return panel_grid(len(blocks), ax, draw, size=SMALL_PANEL, ncols=2, what="panels")
