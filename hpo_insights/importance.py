@@ -30,7 +30,7 @@ SMOOTH_MIN_VALUES = 5  # numeric, non-categorical parameters with this many valu
 CI_METHODS = ("noncentral-f", "bootstrap")
 COLUMNS = [
     "param", "share", "share_corrected", "ci_low", "ci_high", "p_value", "share_adjusted",
-    "p_adjusted", "matters", "confounded_with", "cramers_v", "n_trials", "n_values",
+    "p_partial", "matters", "confounded_with", "cramers_v", "n_trials", "n_values",
     "n_excluded",
 ]
 
@@ -125,8 +125,8 @@ def variance_explained(
           parameters are fitted together (type-II sum of squares of a
           main-effects least-squares model, minus its chance part ``df *
           MS_residual``, over ``SS_total``); not clipped;
-        - ``p_adjusted``: partial F-test of the parameter in that model;
-        - ``matters``: ``p_adjusted < 0.05`` (pandas ``"boolean"``, <NA> when
+        - ``p_partial``: partial F-test of the parameter in that model;
+        - ``matters``: ``p_partial < 0.05`` (pandas ``"boolean"``, <NA> when
           it cannot be tested);
         - ``confounded_with``: when ``share_corrected`` exceeds
           ``share_adjusted`` by more than 0.10 and more than twice, the
@@ -272,7 +272,7 @@ def variance_explained(
         ci_high=high[gi, pi],
         p_value=one["p"][gi, pi],
         share_adjusted=adj["share"][gi, pi],
-        p_adjusted=adj["p"][gi, pi],
+        p_partial=adj["p"][gi, pi],
         matters=matters,
         confounded_with=np.array(
             [infos[j].name if j >= 0 else None for j in partner[gi, pi]], dtype=object
