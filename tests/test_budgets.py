@@ -433,8 +433,8 @@ def test_scaling_verdict_single_budget_and_errors(rng):
             hi.scaling_check(t, top=bad)
     with pytest.raises(hi.TrialsError, match="alpha"):
         hi.scaling_check(t, alpha=0)
-    with pytest.raises(hi.TrialsError, match="n_perm"):
-        hi.scaling_check(t, n_perm=0)
+    with pytest.raises(hi.TrialsError, match="n_resamples"):
+        hi.scaling_check(t, n_resamples=0)
 
 
 def test_param_consistency_verdict_matches_lstsq(rng):

@@ -316,7 +316,7 @@ def test_tiny_and_bad_options(tiny_trials):
     assert row.share == pytest.approx(1.0) or np.isfinite(row.share)
     assert np.isnan(row.p_value) and np.isnan(row.ci_low) and np.isnan(row.share_corrected)
     assert np.isnan(row.share_adjusted) and pd.isna(row.matters)
-    for kwargs, word in [({"ci": "percentile"}, "ci"), ({"confidence": 1.5}, "confidence"),
+    for kwargs, word in [({"ci": "percentile"}, "ci"), ({"alpha": 1.5}, "alpha"),
                          ({"n_resamples": 3}, "n_resamples"), ({"bins": 0}, "bins")]:
         with pytest.raises(hi.TrialsError, match=word):
             hi.variance_explained(tiny_trials, **kwargs)
