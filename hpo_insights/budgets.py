@@ -671,7 +671,7 @@ def collapse_by_budget(
     Returns
     -------
     pandas.DataFrame
-        ``budget, collapse, n_collapsed, n_measured, pred_low, pred_high,
+        ``budget, collapse, n_collapsed, n_measured, pred_min, pred_max,
         mean_recall``, one row per budget in :func:`budget_order`. Studies
         sharing a budget label pool.
 
