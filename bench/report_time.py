@@ -10,11 +10,15 @@ of each, after one warm-up run of each:
   (the floor any notebook report pays: kernel start-up and export).
 
 Then the two figures the report is held to: the 30-study report over the 3-study one
-(target: at most 2.5) and the 3-study report minus the empty notebook (target: at most 4 s).
+(target: at most 2.5) and the 3-study report minus the empty notebook (target: at most 4 s),
+and where the 30-study report's kernel time goes: the seconds spent in the cells of each
+library function (from the executed notebook's cell timings), largest first.
 """
 
 from __future__ import annotations
 
+import collections
+import datetime as dt
 import statistics
 import subprocess
 import sys
@@ -59,6 +63,23 @@ def empty_notebook(out: Path) -> None:
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
+def cell_times(path: Path) -> collections.Counter:
+    """Seconds per library function over the code cells of an executed report notebook."""
+    import nbformat
+
+    spent: collections.Counter = collections.Counter()
+    for cell in nbformat.read(path, as_version=4).cells:
+        timing = cell.metadata.get("execution", {})
+        if cell.cell_type != "code" or "shell.execute_reply" not in timing:
+            continue
+        start, end = (dt.datetime.fromisoformat(timing[k].replace("Z", "+00:00"))
+                      for k in ("iopub.execute_input", "shell.execute_reply"))
+        first = cell.source.splitlines()[0]
+        call = first.split(" = ", 1)[1] if " = " in first else first
+        spent[call.split("(")[0]] += (end - start).total_seconds()
+    return spent
+
+
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     example = hi.datasets.example()
@@ -72,11 +93,15 @@ def main() -> None:
         t3 = _median(lambda: report(three, out / "r3"), runs)
         t30 = _median(lambda: report(thirty, out / "r30"), runs)
         empty = _median(lambda: empty_notebook(out), runs)
+        cells = cell_times(out / "r30" / "report.ipynb")
     print(f"report, 3 studies ({len(example)} trials), median of {runs}: {t3:.2f} s")
     print(f"report, 30 studies ({len(many)} trials), median of {runs}: {t30:.2f} s")
     print(f"empty notebook: nbclient run + HTML/MD export, median of {runs}: {empty:.2f} s")
     print(f"30 studies / 3 studies: {t30 / t3:.2f} (target: at most 2.5)")
     print(f"3 studies - empty notebook: {t3 - empty:.2f} s (target: at most 4 s)")
+    print(f"30-study report, kernel time per function (of {sum(cells.values()):.1f} s in cells):")
+    for name, seconds in cells.most_common(12):
+        print(f"  {seconds:6.2f} s  {name}")
 
 
 if __name__ == "__main__":

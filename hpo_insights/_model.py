@@ -340,7 +340,7 @@ def _term(values: pd.Series, pcol: str, dist: dict | None):
     has = values.notna().to_numpy()
     if not has.any():
         return None, np.zeros((len(values), 0)), has
-    vals, numeric = _binning._as_numeric(values)
+    vals, numeric = _binning.as_numeric(values)
     categorical = not numeric or (dist or {}).get("name") == "CategoricalDistribution"
     if numeric:
         x = pd.to_numeric(vals, errors="coerce").to_numpy(dtype=float)
@@ -376,7 +376,7 @@ def _term(values: pd.Series, pcol: str, dist: dict | None):
         uniq = sorted(pd.unique(x[has]).tolist())
         key = x
     else:
-        uniq = _binning._ordered(list(pd.unique(present.astype(object))))
+        uniq = _binning.ordered_levels(list(pd.unique(present.astype(object))))
         key = vals.astype(object).to_numpy()
     term = Term(param=name, column=pcol, kind="levels", levels=uniq,
                 numeric=bool(numeric and not categorical), dist=dist)
@@ -405,7 +405,7 @@ def _dist_bounds(dist: dict | None) -> tuple[float | None, float | None]:
 
 def level_codes(term: Term, values: pd.Series) -> np.ndarray:
     """Index of each row's level in ``term.levels`` (-1 when missing)."""
-    vals, numeric = _binning._as_numeric(values)
+    vals, numeric = _binning.as_numeric(values)
     if term.numeric or (numeric and all(isinstance(v, int | float) for v in term.levels)):
         key = pd.to_numeric(vals, errors="coerce").to_numpy(dtype=float)
     else:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from hpo_insights import _binning, _frame, _guard, _mask, _stats
 from hpo_insights._budget import budget_column, budget_order, parse_size
+from hpo_insights._deprecation import renamed_arguments
 from hpo_insights._errors import TrialsError, TrialsWarning
 from hpo_insights.collapse import collapse_summary
 
@@ -160,7 +161,7 @@ class ScalingCheck:
         trials), ``difference`` (``top_larger - top_smaller`` when
         maximizing, the reverse when minimizing: > 0 is better),
         ``ci_low``, ``ci_high`` (its 95% percentile bootstrap interval,
-        each budget resampled on its own, ``n_perm`` resamples; too narrow
+        each budget resampled on its own, ``n_resamples`` resamples; too narrow
         for ``top=1``, where the bootstrap of a maximum fails),
         ``p_value`` (two-sided permutation p-value of no difference),
         ``p_adjusted`` (times the number of steps, at most 1), ``exact``
@@ -196,6 +197,7 @@ def _direction(trials: pd.DataFrame, col: str, direction: str | None,
     return uniq[0]
 
 
+@renamed_arguments(n_perm="n_resamples")
 def scaling_check(
     trials: pd.DataFrame,
     *,
@@ -205,7 +207,7 @@ def scaling_check(
     direction: str | None = None,
     top: int | float = 0.2,
     alpha: float = 0.05,
-    n_perm: int = 2000,
+    n_resamples: int = 2000,
     seed: int = 0,
     method: str = "adjusted",
 ) -> ScalingCheck:
@@ -224,9 +226,10 @@ def scaling_check(
     alpha : float, default 0.05
         Chance of a verdict other than ``"not established"`` when the budgets
         do not differ.
-    n_perm : int, default 2000
+    n_resamples : int, default 2000
         Random splits of each permutation test (every split when there are
-        fewer).
+        fewer) and bootstrap resamples of its interval. ``n_perm=`` (the old
+        name) still works until 0.4.0 with a FutureWarning.
     seed : int, default 0
         Seed of the permutations (the same seed gives the same answer).
     method : {"adjusted", "top"}, default "adjusted"
@@ -324,7 +327,7 @@ def scaling_check(
     ranking = tuple(str(cb["budget"].iloc[i]) for i in rank)
     holds = bool(improved[1:].all()) if len(cb) > 1 else True
     pairs = _step_evidence(trials, col, cb["budget"].tolist(), objective, sign,
-                           top=top, alpha=alpha, n_perm=n_perm, seed=seed)
+                           top=top, alpha=alpha, n_perm=n_resamples, seed=seed)
     if method not in ("adjusted", "top"):
         raise TrialsError(f"Unknown method {method!r}. Methods: adjusted, top.")
     steps = pairs["step"]
@@ -344,12 +347,12 @@ def scaling_check(
 
 def _adjusted_scaling(trials, budget, objective, direction, alpha) -> tuple[str, object]:
     """The scaling claim of :func:`hpo_insights.findings` on its own: verdict and steps."""
-    from hpo_insights.findings import _context, _scaling_claims
+    from hpo_insights.findings import build_context, scaling_claims
 
     t = trials if direction is None else trials.assign(study_direction=direction)
-    ctx = _context(t, objective=objective, params=None, budget=budget, alpha=alpha,
+    ctx = build_context(t, objective=objective, params=None, budget=budget, alpha=alpha,
                    min_effect=None, pruned="drop", seed=0)
-    nodes = _scaling_claims(ctx)
+    nodes = scaling_claims(ctx)
     if not nodes:
         return "not established", None
     node = nodes[0]
@@ -368,7 +371,7 @@ def _check_test_options(top: object, alpha: object, n_perm: object, seed: object
     if isinstance(alpha, bool) or not isinstance(alpha, float | int) or not 0 < alpha < 1:
         raise TrialsError(f"alpha must be a number in (0, 1), got {alpha!r} instead.")
     if isinstance(n_perm, bool) or not isinstance(n_perm, int | np.integer) or n_perm < 1:
-        raise TrialsError(f"n_perm must be a positive integer, got {n_perm!r} instead.")
+        raise TrialsError(f"n_resamples must be a positive integer, got {n_perm!r} instead.")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TrialsError(f"seed must be an integer, got {seed!r} instead.")
 
@@ -668,7 +671,7 @@ def collapse_by_budget(
     Returns
     -------
     pandas.DataFrame
-        ``budget, collapse, n_collapsed, n_measured, pred_low, pred_high,
+        ``budget, collapse, n_collapsed, n_measured, pred_min, pred_max,
         mean_recall``, one row per budget in :func:`budget_order`. Studies
         sharing a budget label pool.
 

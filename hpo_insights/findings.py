@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_insights import _frame, _guard, _multiplicity
+from hpo_insights._claims import claim_row
 from hpo_insights._errors import TrialsError
 from hpo_insights._model import Model, Term, partial_f
 
@@ -231,7 +232,7 @@ def findings(
         _guard.real("min_effect", min_effect, low=0.0, low_open=True)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TrialsError(f"seed must be an integer, got {seed!r} instead.")
-    ctx = _context(trials, objective=objective, params=params, budget=budget, alpha=alpha,
+    ctx = build_context(trials, objective=objective, params=params, budget=budget, alpha=alpha,
                    min_effect=min_effect, pruned=pruned, seed=seed)
     nodes: list[Node] = []
     for family in FAMILIES:
@@ -239,7 +240,7 @@ def findings(
     return _page(nodes, ctx)
 
 
-def _context(trials: pd.DataFrame, *, objective, params, budget, alpha, min_effect, pruned,
+def build_context(trials: pd.DataFrame, *, objective, params, budget, alpha, min_effect, pruned,
              seed) -> Context:
     """The trials that count, the adjusted model of every study, and what families need."""
     from hpo_insights._budget import budget_column, budget_order
@@ -461,7 +462,7 @@ def _pruning_claims(ctx: Context) -> list[Node]:
         common = model.fit(gs, rest, term.cols)
         none = model.fit(gs, rest)
         p, _, _ = partial_f(common, none, full)
-        row = _base(ctx, label, term.param, "pruning", "importance", len(ind), int(ind.sum()),
+        row = claim_row(ctx, label, term.param, "pruning", "importance", len(ind), int(ind.sum()),
                     0)
         rows.append(row)
         ps.append(p)
@@ -515,15 +516,6 @@ def _t_q(q: float, df: float) -> float:
 
 def _pooled_label(ctx: Context, gs: Sequence[int]) -> str:
     return ", ".join(ctx.labels[g] for g in gs)
-
-
-def _base(ctx, study, param, claim, section, n_trials, n_pruned, n_out) -> dict:
-    return {
-        "study": study, "param": param, "claim": claim, "value": None, "claimed": False,
-        "effect": np.nan, "effect_low": np.nan, "effect_high": np.nan, "n_trials": n_trials,
-        "n_pruned": n_pruned, "section": section, "best_low": np.nan, "best_high": np.nan,
-        "best_value": None, "detail": "", "n_outliers": n_out,
-    }
 
 
 def _fmt(x: Any) -> str:
@@ -649,7 +641,7 @@ def _parameter_claims(ctx: Context) -> list[Node]:
             else:
                 pooled = common
                 p_pool, _, _ = partial_f(common, m.fit(gs_all, rest), full_all)
-            row = _base(ctx, pooled_label, term.param, "matters", "importance",
+            row = claim_row(ctx, pooled_label, term.param, "matters", "importance",
                         common.n, int(ctx.n_pruned.sum()), int(ctx.n_outliers.sum()))
             if np.isfinite(sign_all):
                 cur = _Curve(ctx, term, pooled, None, gs_all, sign_all)
@@ -669,7 +661,7 @@ def _parameter_claims(ctx: Context) -> list[Node]:
             # consistency: budget x parameter interaction, every other parameter per budget
             if _same_grid(ctx, term):
                 p_int, _, _ = partial_f(full_all, common)
-                crow = _base(ctx, pooled_label, term.param, "consistency", "budgets",
+                crow = claim_row(ctx, pooled_label, term.param, "consistency", "budgets",
                              full_all.n, int(ctx.n_pruned.sum()), int(ctx.n_outliers.sum()))
                 crow["value"] = "inconsistent"
                 crow["detail"] = (f"The effect of {term.param} differs between budgets "
@@ -692,7 +684,7 @@ def _parameter_claims(ctx: Context) -> list[Node]:
                 continue
             label = ctx.labels[g]
             npr, nout = int(ctx.n_pruned[g]), int(ctx.n_outliers[g])
-            row = _base(ctx, label, term.param, "matters", "importance", cur.n, npr, nout)
+            row = claim_row(ctx, label, term.param, "matters", "importance", cur.n, npr, nout)
             row["effect"], row["effect_low"], row["effect_high"] = cur.range_interval(
                 ctx.alpha, rng)
             row["best_low"], row["best_high"], row["best_value"] = cur.best_range(ctx.alpha)
@@ -785,7 +777,7 @@ def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
         est_lo, est_hi = est - tq * se, est + tq * se
         if raw_sign < 0:  # objective units, not "better" units
             est, est_lo, est_hi = -est, -est_hi, -est_lo
-        row = _base(ctx, label, term.param, "shape", "trends", cur.n, npr, nout)
+        row = claim_row(ctx, label, term.param, "shape", "trends", cur.n, npr, nout)
         row.update(value=value, effect=est, effect_low=est_lo, effect_high=est_hi,
                    detail=detail)
         bl, bh, bv = cur.best_range(alpha)
@@ -815,7 +807,7 @@ def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
                 est, se = est * cur.ys, se * cur.ys
                 tq = _t_q(1 - alpha / (2 * len(ps)), cur.df)
                 v = _plain(cur.grid_x[i])
-                wrow = _base(ctx, label, term.param, "worse", "suggestions", int(counts[i]),
+                wrow = claim_row(ctx, label, term.param, "worse", "suggestions", int(counts[i]),
                              npr, nout)
                 wrow.update(value=str(v), effect=est, effect_low=est - tq * se,
                             effect_high=est + tq * se, best_value=_plain(cur.grid_x[cur.best]),
@@ -858,7 +850,7 @@ def _edge(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
     p = float(_t_sf(est / se, cur.df)) if se > 0 else float(est <= 0)
     tq = _t_q(1 - ctx.alpha / 2, cur.df)
     a, b = est * cur.ys, se * cur.ys
-    row = _base(ctx, label, term.param, "edge", "suggestions", cur.n, npr, nout)
+    row = claim_row(ctx, label, term.param, "edge", "suggestions", cur.n, npr, nout)
     side = "low" if low_end else "high"
     row.update(value=side, effect=a, effect_low=a - tq * b, effect_high=a + tq * b,
                best_value=_plain(end),
@@ -887,7 +879,7 @@ def _same_grid(ctx: Context, term: Term) -> bool:
     return span > 0 and (max(los) - min(los)) < 0.1 * span and (max(his) - min(his)) < 0.1 * span
 
 
-def _scaling_claims(ctx: Context) -> list[Node]:
+def scaling_claims(ctx: Context) -> list[Node]:
     """Budgets' intercepts in the pooled model (every parameter shared), each step up."""
     S = len(ctx.groups)
     signs = ctx.extra.get("objective_signs", ctx.signs)
@@ -921,7 +913,7 @@ def _scaling_claims(ctx: Context) -> list[Node]:
     p_holds = max(ps_better)
     p_viol = min(1.0, min(ps_worse) * (S - 1))
     label = _pooled_label(ctx, gs)
-    row = _base(ctx, label, "", "scaling", "budgets", fit.n, int(ctx.n_pruned.sum()),
+    row = claim_row(ctx, label, "", "scaling", "budgets", fit.n, int(ctx.n_pruned.sum()),
                 int(ctx.n_outliers.sum()))
     tq = _t_q(1 - ctx.alpha / 2, fit.df_resid)
     if p_holds <= p_viol:
@@ -960,7 +952,7 @@ def _collapse_rows(ctx: Context) -> list[Node]:
             continue
         label = str(r.iloc[0])
         yes = bool(r["collapse"])
-        row = _base(ctx, label, "", "collapse", "collapse", int(r["n_measured"]), 0, 0)
+        row = claim_row(ctx, label, "", "collapse", "collapse", int(r["n_measured"]), 0, 0)
         row.update(value="yes" if yes else "no", claimed=yes, p_value=np.nan, p_adjusted=np.nan,
                    detail=(f"{int(r['n_collapsed'])} of {int(r['n_measured'])} trials in "
                            f"{label} collapsed to near-constant predictions; they are left "
@@ -979,5 +971,5 @@ def _progress_rows(ctx: Context) -> list[Node]:
 
 
 FAMILIES: list[Callable[[Context], list[Node]]] = [
-    _parameter_claims, _scaling_claims, _collapse_rows, _pruning_claims, _progress_rows,
+    _parameter_claims, scaling_claims, _collapse_rows, _pruning_claims, _progress_rows,
 ]

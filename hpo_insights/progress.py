@@ -19,6 +19,8 @@ import pandas as pd
 
 from hpo_insights import _binning, _guard
 from hpo_insights import _frame as F
+from hpo_insights._claims import claim_row
+from hpo_insights._deprecation import complement, renamed_arguments
 from hpo_insights._errors import TrialsError
 
 __all__ = ["SearchProgress", "expected_best", "search_progress"]
@@ -90,6 +92,7 @@ class SearchProgress:
     summary: pd.DataFrame
 
 
+@renamed_arguments(confidence=("alpha", complement))
 def search_progress(
     trials: pd.DataFrame,
     *,
@@ -98,7 +101,7 @@ def search_progress(
     direction: str | Mapping | None = None,
     more: int = 50,
     tolerance: float | None = None,
-    confidence: float = 0.95,
+    alpha: float = 0.05,
     n_resamples: int = 500,
     seed: int | None = 0,
 ) -> SearchProgress:
@@ -121,8 +124,10 @@ def search_progress(
         are likely to add less than X. Default: 1% of the interdecile range
         (90th minus 10th percentile, numpy's linear rule) of the study's counted
         values, so that a few diverged trials do not widen it.
-    confidence : float, default 0.95
-        Level of the band and of the one-sided bound ``gain_high``.
+    alpha : float, default 0.05
+        Error rate of the band and of the one-sided bound ``gain_high``
+        (coverage ``1 - alpha``); ``confidence=`` (the old name, ``1 - alpha``)
+        still works until 0.4.0 with a FutureWarning.
     n_resamples : int, default 500
         Bootstrap resamples.
     seed : int or None, default 0
@@ -177,8 +182,7 @@ def search_progress(
     more = _guard.integer("more", more, low=1)
     if tolerance is not None:
         tolerance = _guard.real("tolerance", tolerance, low=0)
-    confidence = _guard.real("confidence", confidence, low=0, high=1, low_open=True,
-                             high_open=True)
+    confidence = 1 - _guard.real("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     n_resamples = _guard.integer("n_resamples", n_resamples, low=1)
     rng = np.random.default_rng(seed)
     done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=F.STUDY,
@@ -277,8 +281,6 @@ def findings_rows(ctx) -> list:
     ``"progress"``. Outside the page's graph of tests: its error rate is
     measured by simulation (``docs/curves.md``), like the collapse rows.
     """
-    from hpo_insights.findings import _base
-
     # the trials every other claim uses: COMPLETE, collapsed and diverged ones left out
     groups = list(ctx.groups)
     labels = np.asarray(groups, dtype=object)[ctx.gcodes]
@@ -296,7 +298,7 @@ def findings_rows(ctx) -> list:
         label = str(ctx.labels[g]) if g is not None else str(r["study"])
         n_pruned = int(ctx.n_pruned[g]) if g is not None else 0
         n_out = int(ctx.n_outliers[g]) if g is not None else 0
-        row = _base(ctx, label, "", "plateau", "progress", int(r["n_trials"]), n_pruned, n_out)
+        row = claim_row(ctx, label, "", "plateau", "progress", int(r["n_trials"]), n_pruned, n_out)
         yes = r["plateau"] is not pd.NA and bool(r["plateau"])
         row.update(
             value="plateau" if yes else "no evidence", claimed=yes, effect=r["gain"],

@@ -220,14 +220,14 @@ def test_collapse_by_budget():
         "collapse",
         "n_collapsed",
         "n_measured",
-        "pred_low",
-        "pred_high",
+        "pred_min",
+        "pred_max",
         "mean_recall",
     ]
     assert cb["budget"].tolist() == ["2M", "20M", "200M"]
     assert cb["collapse"].tolist() == [False, True, False]
     assert cb["n_measured"].tolist() == [3, 3, 3]
-    assert cb.loc[1, "pred_high"] == pytest.approx(0.12)
+    assert cb.loc[1, "pred_max"] == pytest.approx(0.12)
 
 
 def test_unknown_budget_column():
@@ -433,8 +433,8 @@ def test_scaling_verdict_single_budget_and_errors(rng):
             hi.scaling_check(t, top=bad)
     with pytest.raises(hi.TrialsError, match="alpha"):
         hi.scaling_check(t, alpha=0)
-    with pytest.raises(hi.TrialsError, match="n_perm"):
-        hi.scaling_check(t, n_perm=0)
+    with pytest.raises(hi.TrialsError, match="n_resamples"):
+        hi.scaling_check(t, n_resamples=0)
 
 
 def test_param_consistency_verdict_matches_lstsq(rng):

@@ -15,7 +15,7 @@ import pytest
 from nbclient import NotebookClient
 
 import hpo_insights as hi
-from hpo_insights.report import _notebook
+from hpo_insights.report import _notebook, layouts
 from hpo_insights.report import sections as S
 
 build_module = importlib.import_module("hpo_insights.report._build")
@@ -82,7 +82,7 @@ def test_injected_parameters_are_json_data():
     """The parameters cell only parses JSON: a hostile study name is a string."""
     values = {"source": None, "studies": [INJECTION], "objective": None, "direction": None,
               "params": None, "title": SCRIPT, "trials_file": "t.pkl"}
-    source = _notebook._parameters_source(values)
+    source = _notebook.parameters_source(values)
     namespace: dict = {}
     exec(source, namespace)  # the cell only assigns names from parsed JSON
     assert namespace["studies"] == [INJECTION] and namespace["title"] == SCRIPT
@@ -152,7 +152,7 @@ def _kernel_never_starts(monkeypatch):
     def no_kernel(*args, **kwargs):
         raise AssertionError("a kernel was started")
 
-    monkeypatch.setattr(build_module, "_client", no_kernel)
+    monkeypatch.setattr(build_module, "notebook_client", no_kernel)
 
 
 def test_errors_before_any_kernel(tmp_path, monkeypatch):
@@ -197,7 +197,7 @@ def test_failing_section_names_itself_and_keeps_the_notebook(tmp_path, monkeypat
     summary = next(s for s in S.DEFAULT if s.key == "summary")
     broken = S.Section("broken", "study", "Broken",
                        (S.Call("variance_explained", kwargs={"params": "nope"}),))
-    monkeypatch.setitem(S.LAYOUTS, "default", lambda: S.Page((summary, broken)))
+    monkeypatch.setitem(layouts.LAYOUTS, "default", lambda: S.Page((summary, broken)))
     with pytest.raises(hi.report.ReportError) as caught:
         hi.report.build(tiny_trials(["a"]), tmp_path / "out", formats=("md",))
     message = str(caught.value)
@@ -215,7 +215,7 @@ def test_section_past_the_timeout_names_itself(tmp_path, monkeypatch):
     """A cell running past timeout= ends the build with the section named, nothing written."""
     # a cell that sleeps: time.sleep, reached through a module the kernel has imported
     slow = S.Section("slow", "study", "Slow", (S.Call("report._build.time.sleep", (30,)),))
-    monkeypatch.setitem(S.LAYOUTS, "default", lambda: S.Page((slow,)))
+    monkeypatch.setitem(layouts.LAYOUTS, "default", lambda: S.Page((slow,)))
     with pytest.raises(hi.report.ReportError,
                        match="section 'study a: slow'.*timeout=8 s") as caught:
         hi.report.build(tiny_trials(["a"]), tmp_path / "out", formats=("md",), timeout=8)
@@ -331,7 +331,7 @@ def test_escape_markdown_html():
 @pytest.mark.parametrize("layout", ["default", "reference"])
 def test_section_dependencies_resolve(layout):
     """Every earlier result a section reads is saved by an earlier call of its part."""
-    page = S.layout_page(layout)
+    page = layouts.layout_page(layout)
     for trials in (hi.datasets.example(), tiny_trials(["a", "b"])):
         assert S.check_sections(page.sections, trials) == []
 

@@ -120,11 +120,12 @@ def test_out_naming_a_file_is_one_line_exit_2(tmp_path, capsys):
 
 def test_failing_section_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
     """A section failing inside the notebook: one line naming it and the kept notebook."""
+    from hpo_insights.report import layouts
     from hpo_insights.report import sections as S
 
     broken = S.Section("broken", "study", "Broken",
                        (S.Call("variance_explained", kwargs={"params": "nope"}),))
-    monkeypatch.setitem(S.LAYOUTS, "default", lambda: S.Page((broken,)))
+    monkeypatch.setitem(layouts.LAYOUTS, "default", lambda: S.Page((broken,)))
     source = _csv(tmp_path, "trials.csv", _rows(study_direction="maximize"))
     status = cli.main(["report", source, "--out", str(tmp_path / "out"), "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()

@@ -238,8 +238,8 @@ def test_categorical_choices_of_mixed_types_not_yet_tried():
         (lambda: hi.summarize(hi.datasets.example(), direction=1), TypeError, "direction"),
         (lambda: hi.value_table(hi.datasets.example(), params="dropout", bins=2.5), TypeError,
          "bins"),
-        (lambda: hi.value_table(hi.datasets.example(), params="dropout", confidence="high"),
-         TypeError, "confidence"),
+        (lambda: hi.value_table(hi.datasets.example(), params="dropout", alpha="high"),
+         TypeError, "alpha"),
         (lambda: hi.variance_explained([1, 2]), TypeError, "trials"),
         (lambda: hi.validate(hi.datasets.example(), errors="warn"), hi.TrialsError, "errors"),
     ],
@@ -468,7 +468,7 @@ def _no_kernel(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a kernel was started")
 
-    monkeypatch.setattr(_build, "_client", refuse)
+    monkeypatch.setattr(_build, "notebook_client", refuse)
 
 
 def _outs(tmp_path):
@@ -629,22 +629,63 @@ def test_sigint_exits_130_and_cleans_up(signum, status, when, tmp_path):
     assert _kernels_of(tmp_path) == []
 
 
+_UNDRAWABLE = """\
+%matplotlib inline
+import matplotlib.pyplot as plt
+from matplotlib.artist import Artist
+
+
+class Undrawable(Artist):  # fails only when the figure is drawn, after the cell ran
+    def draw(self, renderer):
+        raise RuntimeError("this artist cannot be drawn")
+
+
+fig, ax = plt.subplots()
+ax.plot([1, 2, 3])
+ax.add_artist(Undrawable())
+"""
+
+
+def test_figure_that_fails_to_draw_after_its_cell_fails_the_run(tmp_path, capsys):
+    """A figure that fails to draw once its cell ran (the cell itself succeeds, the kernel
+    shows a traceback in place of the image) fails the run: exit 2, one line naming the
+    cell and the cause, the previous pages kept."""
+    import nbformat
+
+    path = _executed_notebook(tmp_path, ["x = 1", "print('fine')"])
+    assert cli.main(["export", str(path)]) == 0
+    before = {n: (path.parent / n).read_text() for n in ("report.html", "report.md")}
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell(_UNDRAWABLE))
+    nbformat.write(nb, path)
+    capsys.readouterr()
+    assert cli.main(["export", str(path), "--execute"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert re.search(r"failed in section 'cell 2': a figure failed to draw: RuntimeError: "
+                     r"this artist cannot be drawn", err[0]), err[0]
+    assert {n: (path.parent / n).read_text() for n in before} == before
+    from hpo_insights.report._build import drawing_failure
+
+    ran = nbformat.read(path, as_version=4)  # the notebook file itself was not overwritten
+    assert drawing_failure(ran) is None and len(ran.cells) == 3
+
+
 def test_figure_that_fails_to_draw_fails_the_report(tmp_path):
-    """A figure that cannot be drawn (here: LaTeX text without LaTeX) fails the report with
-    its section named: exit 2, one line, nothing written."""
+    """A figure that cannot be drawn (here: a font size FreeType refuses) fails the report with
+    its section named: exit 2, one line, nothing written. (hi.plot draws every text plain,
+    LaTeX off, and lays each figure out inside its call, so the failure is the cell's.)"""
     import shutil
 
-    if shutil.which("latex"):
-        pytest.skip("LaTeX is installed: usetex figures draw")
     rc = tmp_path / "matplotlibrc"
-    rc.write_text("text.usetex: True\n")
+    rc.write_text("font.size: 1e9\n")
     proc = _start(["report", _tiny_csv(tmp_path), "--out", str(tmp_path / "out"), "--quiet"],
                   tmp_path, MATPLOTLIBRC=str(rc))
     stdout, stderr = proc.communicate(timeout=120)
     lines = stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1, stderr
-    assert re.search(r"failed in section 'study s: \w+': a figure failed to draw: .*latex",
-                     lines[0]), lines[0]
+    assert re.search(r"failed in section 'study s: \w+': .*invalid pixel size", lines[0]), \
+        lines[0]
     assert not (tmp_path / "out").exists()
     kept = Path(re.search(r"kept in (\S+report\.ipynb)", lines[0]).group(1))
     assert kept.is_file() and not (kept.parent / "report_trials.pkl").exists()

@@ -355,7 +355,7 @@ def test_titles_sit_where_matplotlibs_automatic_placement_puts_them(tiny_trials,
     t = t.assign(value=t["value"] * 1e-4 + shift if shift else t["value"])
     vt = hi.value_table(t)
     fixed = plot.value_table(vt)
-    monkeypatch.setitem(plot._RC, "axes.titley", None)  # matplotlib's default: automatic
+    monkeypatch.setitem(plot.RC, "axes.titley", None)  # matplotlib's default: automatic
     auto = plot.value_table(vt)
     tops = []
     for fig in (fixed, auto):
@@ -647,6 +647,10 @@ def test_variance_explained_small_multiples_share_axes_and_order(example):
         assert [bars[i] for i in range(len(order))] == pytest.approx(
             rows.loc[order, "share"].to_numpy())
     assert _ticklabels(axes[0].get_yticklabels()) == list(order)
+    assert all(a.get_legend() is None for a in axes)  # one legend, for the figure
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "adjusted share (all parameters fitted together)", "95% CI"]
 
 
 def test_detect_collapse_panels_share_axes(example):
@@ -711,3 +715,14 @@ def test_columns_that_are_not_numbers_are_named(draw, result, column):
     """A column that must hold numbers but holds text: a TrialsError naming it and the value."""
     with pytest.raises(hi.TrialsError, match=f"column '{column}' must hold numbers, but holds"):
         draw(result)
+
+
+def test_user_rc_asking_for_latex_or_mathtext_does_not_reach_the_figure(tiny_trials):
+    """With usetex and mathtext offsets asked for globally, texts stay plain and draw."""
+    history = hi.optimization_history(tiny_trials.assign(value=tiny_trials["value"] * 1e-4
+                                                         + 1000))
+    with matplotlib.rc_context({"text.usetex": True, "axes.formatter.use_mathtext": True}):
+        ax = plot.optimization_history(history)
+        offset = ax.yaxis.get_offset_text().get_text()
+    assert offset and "$" not in offset  # e.g. "+1e3", not "$\\times10^{3}$"
+    _renders(ax.figure)

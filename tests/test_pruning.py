@@ -203,3 +203,36 @@ def test_replay_from_a_storage(tmp_path):
     expected = _run_optuna(curves, steps, optuna.pruners.MedianPruner(
         n_startup_trials=3, n_warmup_steps=2), "minimize")
     assert dict(zip(got["number"], got["pruned_at"], strict=True)) == expected
+
+
+def test_halving_bars_of_trials_pruned_in_the_data():
+    """A study pruned by Optuna's SuccessiveHalvingPruner: each pruned trial's bar is the
+    rung's cut that Optuna compared it with (read from the rung values Optuna stored)."""
+    rng = np.random.default_rng(21)
+    curves, steps = _curves_matrix(rng, 40, 20)
+    study = optuna.create_study(pruner=optuna.pruners.SuccessiveHalvingPruner(
+        min_resource=1, reduction_factor=3), sampler=optuna.samplers.RandomSampler(seed=0))
+
+    def objective(trial):
+        for j, step in enumerate(steps):
+            trial.report(float(curves[trial.number, j]), int(step))
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return float(curves[trial.number, -1])
+
+    study.optimize(objective, n_trials=40)
+    loaded = hi.load_curves(study)
+    audit = hi.pruning_audit(loaded, rule=optuna.pruners.SuccessiveHalvingPruner(
+        min_resource=1, reduction_factor=3), direction="minimize")
+    trials = study.get_trials()
+    assert len(audit.pruned) == sum(t.state.name == "PRUNED" for t in trials)
+    for _, row in audit.pruned.iterrows():
+        t = trials[int(row["number"])]
+        rung = max(int(k.rsplit("_", 1)[1]) for k in t.system_attrs if k.startswith(
+            "completed_rung_"))
+        key = f"completed_rung_{rung}"
+        values = sorted(u.system_attrs[key] for u in trials[: t.number + 1]
+                        if key in u.system_attrs)
+        idx = max(len(values) // 3 - 1, 0)
+        assert row["threshold"] == values[idx]
+        assert row["value"] > row["threshold"]

@@ -452,6 +452,7 @@ def test_what_matters_known_answer():
     ])
     one = pd.DataFrame({"study": ["a"], "params_lr": [0.1], "params_opt": ["adam"],
                         "params_wd": [0.0], "params_new": [1]})
+    two = pd.DataFrame({"study": ["a", "b"], "params_lr": [0.1, 0.2]})
     lines = answers.what_matters(f, trials=one, metric="AUC").splitlines()
     assert lines[0] == ("| Parameter | Verdict | Effect on AUC [95% CI] | p (adjusted) | "
                         "Best range | Shape | Also |")
@@ -462,6 +463,11 @@ def test_what_matters_known_answer():
     assert lines[4] == ("| wd | flat (below the margin) | 0.0020 [0.0000, 0.0100] | 0.900 | — "
                         "| — | — |")
     assert "Claims rest on 40 completed trials (3 pruned trials left out)." in lines
+    tiny = f.assign(effect=[7e-5, *f["effect"][1:]], effect_low=[7e-6, *f["effect_low"][1:]],
+                    effect_high=[3e-4, *f["effect_high"][1:]])
+    assert "| 7e-05 [7e-06, 0.0003] |" in answers.what_matters(tiny, trials=two)
+    mixed = f.assign(effect_low=[7e-6, *f["effect_low"][1:]])
+    assert "| 0.0200 [0.0000, 0.0300] |" in answers.what_matters(mixed, trials=two)
     assert answers.parameters(f, one) == ["opt", "lr", "wd", "new"]
     assert answers.parameters(f, one, which="claimed") == ["opt", "lr"]
     two = pd.DataFrame({"study": ["a", "b"], "params_lr": [0.1, 0.2]})
@@ -533,8 +539,8 @@ def reference_budgets():
         "values": [v for _, v in REF.consistency.values()]})
     collapse = pd.DataFrame({"budget": best["Budget"],
                              "collapse": pd.array([False] * 3, dtype="boolean"),
-                             "n_collapsed": 0, "n_measured": 50, "pred_low": np.nan,
-                             "pred_high": np.nan, "mean_recall": np.nan})
+                             "n_collapsed": 0, "n_measured": 50, "pred_min": np.nan,
+                             "pred_max": np.nan, "mean_recall": np.nan})
     return {"Best Results by Budget": compare, "Scaling Law Analysis": check,
             "Parameter Consistency Across Budgets": consistency,
             "Probability Collapse by Budget": collapse}

@@ -36,3 +36,8 @@ def test_report_renders(tmp_path, source, options, studies):
         assert any(name in h for h in headings), (name, headings)
     assert ("## Across budgets" in text) == (len(studies) > 1)
     assert "Traceback" not in text
+    # folds exist for scikit-learn searches: the winner's margin is tested in each study
+    sklearn = "sklearn" in str(source)
+    assert ("The winner's margin" in text) == sklearn
+    if sklearn:
+        assert text.count("corrected resampled t-test") == len(studies)

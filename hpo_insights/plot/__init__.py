@@ -27,10 +27,10 @@ it (``hi.plot`` loads lazily).
 from __future__ import annotations
 
 from hpo_insights.plot._common import (  # noqa: F401 (the theme, sizes and label widths)
-    _RC,
     DPI,
     LABEL_WIDTH,
     PANEL_SIZE,
+    RC,
     SMALL_PANEL,
     TITLE_WIDTH,
 )

@@ -28,7 +28,7 @@ SMALL_PANEL = (3.5, 2.8)
 #: Resolution of figures made here.
 DPI = 100
 
-_RC = {
+RC = {
     "figure.dpi": DPI,
     "savefig.dpi": DPI,
     "savefig.bbox": "tight",
@@ -43,6 +43,8 @@ _RC = {
     # text from the data is drawn as written: no mathtext ("$a_b$", "$$"), no LaTeX
     "text.parse_math": False,
     "text.usetex": False,
+    # so tick offsets are plain text too ("1e-3", not "$\\times10^{-3}$" shown as written)
+    "axes.formatter.use_mathtext": False,
 }
 
 #: Longest label (in character widths; East Asian wide characters count two) drawn in
@@ -60,11 +62,11 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 @contextlib.contextmanager
 def _theme() -> Iterator[None]:
     """The report theme, applied locally (global rcParams are restored on exit)."""
-    with plt.rc_context(_RC), sns.axes_style("whitegrid"), sns.color_palette("colorblind"):
+    with plt.rc_context(RC), sns.axes_style("whitegrid"), sns.color_palette("colorblind"):
         yield
 
 
-def _drawing(func: _F) -> _F:
+def drawing(func: _F) -> _F:
     """Make *func* a public drawing function: themed, text literal, drawn before it returns.
 
     Inside the theme, after *func* returned its Axes or Figure: every Text of the
@@ -130,29 +132,29 @@ def _fit_labels(fig: Figure) -> None:
                              (a.yaxis.label, box.height * h)):
             cells = int(inches * 72 / (text.get_fontsize() * _EM))
             lines = text.get_text().split("\n")
-            if all(_width(line) <= cells for line in lines):
+            if all(text_width(line) <= cells for line in lines):
                 continue
             text.set_text("\n".join(_fit_line(line, cells, text is a.title) for line in lines))
 
 
 def _fit_line(line: str, cells: int, titled: bool) -> str:
     """*line* in at most *cells* cells; a title keeps its "<what>: " whole."""
-    if _width(line) <= cells:
+    if text_width(line) <= cells:
         return line
     head, sep, rest = line.partition(": ") if titled else ("", "", line)
     if not sep or len(head) > cells - 12:
         head, sep, rest = "", "", line
-    return head + sep + _label(rest, max(8, cells - len(head) - len(sep)))
+    return head + sep + label_text(rest, max(8, cells - len(head) - len(sep)))
 
 
-def _width(text: str) -> int:
+def text_width(text: str) -> int:
     """Width of *text* in character cells (East Asian wide and full-width characters: 2)."""
     if text.isascii():
         return len(text)
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def _label(value: Any, width: int = LABEL_WIDTH) -> str:
+def label_text(value: Any, width: int = LABEL_WIDTH) -> str:
     """*value* as the literal text of a label, shortened in the middle when wider than *width*.
 
     Text is kept as written (drawn without mathtext by the theme); characters that no
@@ -163,7 +165,7 @@ def _label(value: Any, width: int = LABEL_WIDTH) -> str:
     text = value if isinstance(value, str) else str(value)
     if not text.isascii():
         text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    if _width(text) <= width:
+    if text_width(text) <= width:
         return text
     head = max(1, (width - 1) // 3)
     tail = max(1, width - 1 - head)
@@ -200,11 +202,11 @@ def _title_above_offset(fig: Figure) -> None:
                 a._autotitlepos = True  # what an Axes made with axes.titley None holds
 
 
-def _palette(n: int = 10) -> list:
+def palette_colors(n: int = 10) -> list:
     return sns.color_palette("colorblind", max(n, 1))
 
 
-def _need(result: Any, columns: Sequence[str], what: str,
+def need_columns(result: Any, columns: Sequence[str], what: str,
           numeric: Sequence[str] = ()) -> pd.DataFrame:
     """*result* if it is a DataFrame with *columns*, else a TrialsError naming the analysis.
 
@@ -237,7 +239,7 @@ def _need(result: Any, columns: Sequence[str], what: str,
     return result
 
 
-def _blocks(result: pd.DataFrame, keys: Sequence[str]) -> list[tuple[tuple, pd.DataFrame]]:
+def result_blocks(result: pd.DataFrame, keys: Sequence[str]) -> list[tuple[tuple, pd.DataFrame]]:
     """Rows of *result* split by the *keys* present (order of appearance)."""
     keys = [k for k in keys if k in result.columns]
     if not keys or result.empty:
@@ -252,7 +254,7 @@ def _blocks(result: pd.DataFrame, keys: Sequence[str]) -> list[tuple[tuple, pd.D
     return out
 
 
-def _margins(fig: Figure, *, left: float = 0.8, right: float = 0.3, top: float = 0.45,
+def set_margins(fig: Figure, *, left: float = 0.8, right: float = 0.3, top: float = 0.45,
              bottom: float = 0.65, hspace: float = 0.9, wspace: float = 0.8) -> None:
     """Fixed margins, in inches, room for tick labels, axis labels and the title.
 
@@ -270,7 +272,7 @@ def _margins(fig: Figure, *, left: float = 0.8, right: float = 0.3, top: float =
                         hspace=hspace / max(cell_h, 0.1))
 
 
-def _panels(
+def panel_grid(
     n: int,
     ax: Axes | None,
     draw: Callable[[int, Axes], None],
@@ -293,7 +295,7 @@ def _panels(
     if n == 1:
         if ax is None:
             fig, ax = plt.subplots(figsize=size)
-            _margins(fig, left=left, right=right, bottom=bottom)
+            set_margins(fig, left=left, right=right, bottom=bottom)
         draw(0, ax)
         return ax
     if ax is not None:
@@ -321,12 +323,12 @@ def _panels(
                 a.set_ylabel("")
             a.title.set_fontsize(min(a.title.get_fontsize(), 9))
     # fixed margins: a layout engine measures every text once more (slow, same result here)
-    _margins(fig, left=left, right=right, bottom=bottom, wspace=0.25 if share else 0.8,
-             hspace=max(0.9, bottom + 0.25))
+    set_margins(fig, left=left, right=right, bottom=bottom, wspace=0.25 if share else 0.8,
+             hspace=0.55 if share else max(0.9, bottom + 0.25))
     return fig
 
 
-def _fmt(v: Any, width: int = LABEL_WIDTH) -> str:
+def format_value(v: Any, width: int = LABEL_WIDTH) -> str:
     """Tick label of a parameter value: compact numbers, text as is (long text shortened)."""
     if isinstance(v, bool | np.bool_):
         return str(v)
@@ -336,14 +338,14 @@ def _fmt(v: Any, width: int = LABEL_WIDTH) -> str:
         if np.isfinite(v) and float(v).is_integer() and abs(v) < 1e6:
             return str(int(v))
         return f"{v:.3g}"
-    return _label(v, width)
+    return label_text(v, width)
 
 
-def _title(prefix: str, key: tuple, width: int = TITLE_WIDTH) -> str:
+def panel_title(prefix: str, key: tuple, width: int = TITLE_WIDTH) -> str:
     """"<prefix>: <key parts>", the key shortened to fit *width* (never below 16 cells)."""
     if not key:
         return prefix
-    return f"{prefix}: " + _label(" | ".join(map(str, key)), max(16, width - len(prefix) - 2))
+    return f"{prefix}: " + label_text(" | ".join(map(str, key)), max(16, width - len(prefix) - 2))
 
 
 
@@ -354,7 +356,7 @@ FENCE_IQR = 3.0
 FENCE_MIN_N = 8
 
 
-def _robust_ylim(values: np.ndarray, keep: np.ndarray | None = None,
+def robust_ylim(values: np.ndarray, keep: np.ndarray | None = None,
                  groups: np.ndarray | None = None) -> tuple[float, float] | None:
     """y limits that the bulk of *values* fills: outliers left out, *keep* always in.
 
@@ -389,7 +391,7 @@ def _robust_ylim(values: np.ndarray, keep: np.ndarray | None = None,
     return lo - pad, hi + pad
 
 
-def _mark_outside(ax: Axes, x: np.ndarray, y: np.ndarray, limits: tuple[float, float] | None,
+def mark_outside(ax: Axes, x: np.ndarray, y: np.ndarray, limits: tuple[float, float] | None,
                   *, color: Any = "0.3") -> None:
     """Points of (x, y) outside *limits*: triangles at the edge, with a count at that edge.
 

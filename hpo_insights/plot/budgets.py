@@ -11,20 +11,20 @@ import pandas as pd
 from hpo_insights.plot._common import (
     PANEL_SIZE,
     TITLE_WIDTH,
-    _drawing,
-    _label,
-    _margins,
-    _mark_outside,
-    _need,
-    _palette,
-    _robust_ylim,
+    drawing,
+    label_text,
+    mark_outside,
+    need_columns,
+    palette_colors,
+    robust_ylim,
+    set_margins,
 )
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
-@_drawing
+@drawing
 def compare_budgets(
     result: pd.DataFrame,
     *,
@@ -69,15 +69,15 @@ def compare_budgets(
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['2M', '20M', '200M']
     """
-    _need(result, ["budget", "best"], "compare_budgets", numeric=["best"])
-    colors = _palette()
+    need_columns(result, ["budget", "best"], "compare_budgets", numeric=["best"])
+    colors = palette_colors()
     order = [str(b) for b in result["budget"]]
     best = result["best"].to_numpy(dtype=float)
     if ax is None:
         fig, ax = plt.subplots(figsize=PANEL_SIZE)
-        _margins(fig)
+        set_margins(fig)
     if history is not None:
-        _need(history, ["budget", "value"], "optimization_history", numeric=["value"])
+        need_columns(history, ["budget", "value"], "optimization_history", numeric=["value"])
         if "counted" in history.columns:
             history = history[history["counted"].astype("boolean").fillna(False)
                               .to_numpy(dtype=bool)]
@@ -96,14 +96,14 @@ def compare_budgets(
         ax.scatter(jitter, y, s=12, color=colors[0], alpha=0.6, linewidths=0, zorder=2,
                    label="completed trials", gid="trials")
         # the bulk of each budget fills the axes; outliers (collapsed runs) sit at its edge
-        _mark_outside(ax, jitter, y, _robust_ylim(y, keep=best, groups=x), color=colors[0])
+        mark_outside(ax, jitter, y, robust_ylim(y, keep=best, groups=x), color=colors[0])
     ax.scatter(np.arange(len(order)), best, marker="*", s=220,
                color=colors[3], edgecolor="black", linewidths=0.6, zorder=4,
                label="best per budget", gid="best")
-    ax.set_xticks(np.arange(len(order)), [_label(b, 20) for b in order])
+    ax.set_xticks(np.arange(len(order)), [label_text(b, 20) for b in order])
     ax.set_xlim(-0.6, len(order) - 0.4)
     ax.set_xlabel("budget")
-    ax.set_ylabel(_label(metric))
-    ax.set_title(_label(f"{metric} per budget", TITLE_WIDTH))
+    ax.set_ylabel(label_text(metric))
+    ax.set_title(label_text(f"{metric} per budget", TITLE_WIDTH))
     ax.legend(loc="best")
     return ax

@@ -10,13 +10,13 @@ import pandas as pd
 from hpo_insights.plot._common import (
     PANEL_SIZE,
     TITLE_WIDTH,
-    _blocks,
-    _drawing,
-    _label,
-    _need,
-    _palette,
-    _panels,
-    _title,
+    drawing,
+    label_text,
+    need_columns,
+    palette_colors,
+    panel_grid,
+    panel_title,
+    result_blocks,
 )
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 def _draw_collapse(result: pd.DataFrame, ax: Axes, *, min_range: float | None, metric: str,
                    title: str, grid: bool = False, legend: bool = True) -> None:
-    colors = _palette()
+    colors = palette_colors()
     flag = result["collapsed"].astype("boolean")
     x = result["pred_range"].to_numpy(dtype=float)
     y = result["value"].to_numpy(dtype=float)
@@ -50,13 +50,13 @@ def _draw_collapse(result: pd.DataFrame, ax: Axes, *, min_range: float | None, m
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
     ax.set_xlim(left=0)
     ax.set_xlabel("prediction range (pred_max - pred_min)")
-    ax.set_ylabel(_label(metric))
+    ax.set_ylabel(label_text(metric))
     ax.set_title(title)
     if legend:
         ax.legend(loc="center right" if grid else "best")
 
 
-@_drawing
+@drawing
 def detect_collapse(
     result: pd.DataFrame,
     *,
@@ -97,16 +97,16 @@ def detect_collapse(
     >>> ax.get_xlabel()
     'prediction range (pred_max - pred_min)'
     """
-    _need(result, ["collapsed", "pred_range", "value"], "detect_collapse",
+    need_columns(result, ["collapsed", "pred_range", "value"], "detect_collapse",
           numeric=["pred_range", "value"])
-    blocks = _blocks(result, ["study"])
+    blocks = result_blocks(result, ["study"])
 
     def draw(i: int, a: Axes) -> None:
         key, rows = blocks[i]
         _draw_collapse(rows, a, min_range=min_range, metric=metric,
-                       title=_title("Prediction collapse", key, TITLE_WIDTH // ncols),
+                       title=panel_title("Prediction collapse", key, TITLE_WIDTH // ncols),
                        grid=len(blocks) > 1, legend=i == 0)
 
     ncols = min(len(blocks), 2)
-    return _panels(len(blocks), ax, draw, size=(PANEL_SIZE[0], 3.6 if ncols == 1 else 2.8),
+    return panel_grid(len(blocks), ax, draw, size=(PANEL_SIZE[0], 3.6 if ncols == 1 else 2.8),
                    ncols=ncols, width=PANEL_SIZE[0], share=True)

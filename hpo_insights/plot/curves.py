@@ -11,13 +11,13 @@ import pandas as pd
 from hpo_insights._errors import TrialsError
 from hpo_insights.plot._common import (
     PANEL_SIZE,
-    _blocks,
-    _drawing,
-    _label,
-    _need,
-    _palette,
-    _panels,
-    _title,
+    drawing,
+    label_text,
+    need_columns,
+    palette_colors,
+    panel_grid,
+    panel_title,
+    result_blocks,
 )
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-@_drawing
+@drawing
 def fidelity_correlation(result: pd.DataFrame, *, threshold: float | None = 0.9,
                          ax: Axes | None = None) -> Axes | Figure:
     """Spearman's rho between each step and the final value, with its interval.
@@ -61,9 +61,9 @@ def fidelity_correlation(result: pd.DataFrame, *, threshold: float | None = 0.9,
     >>> [line.get_gid() for line in ax.lines][:1]
     ['rho']
     """
-    _need(result, ["study", "step", "rho", "ci_low", "ci_high", "settled"],
+    need_columns(result, ["study", "step", "rho", "ci_low", "ci_high", "settled"],
           "fidelity_correlation")
-    blocks = _blocks(result, ["study"])
+    blocks = result_blocks(result, ["study"])
     xlabel = "budget" if "budget" in result.columns else "step"
 
     def draw(i: int, a: Axes) -> None:
@@ -82,17 +82,17 @@ def fidelity_correlation(result: pd.DataFrame, *, threshold: float | None = 0.9,
             a.axvline(float(settled.min()), ls=":", color="0.2",
                       label=f"settled from {xlabel} {settled.min()}", gid="settled")
         if "budget" in rows.columns:
-            a.set_xticks(x, [_label(b, 12) for b in rows["budget"]])
+            a.set_xticks(x, [label_text(b, 12) for b in rows["budget"]])
         a.set_ylim(min(-0.05, float(np.nanmin(rows["ci_low"], initial=0.0)) - 0.05), 1.05)
         a.set_xlabel(xlabel)
         a.set_ylabel("rank correlation with the final value")
-        a.set_title(_title("Fidelity", key))
+        a.set_title(panel_title("Fidelity", key))
         a.legend(loc="lower right", fontsize="small")
 
-    return _panels(len(blocks), ax, draw)
+    return panel_grid(len(blocks), ax, draw)
 
 
-@_drawing
+@drawing
 def pruning_audit(result: Any, *, ax: Axes | None = None) -> Axes | Figure:
     """Where the rule would have stopped each trial, against how good it was in the end.
 
@@ -130,11 +130,11 @@ def pruning_audit(result: Any, *, ax: Axes | None = None) -> Axes | Figure:
     if not all(hasattr(result, a) for a in ("trials", "summary")):
         raise TypeError("hi.plot.pruning_audit draws the PruningAudit returned by "
                         f"hi.pruning_audit(curves, ...), got {type(result).__name__} instead.")
-    trials = _need(result.trials, ["study", "number", "pruned_at", "last_step", "rank"],
+    trials = need_columns(result.trials, ["study", "number", "pruned_at", "last_step", "rank"],
                    "pruning_audit")
     summary = result.summary
-    blocks = _blocks(trials, ["study"])
-    colors = _palette(3)
+    blocks = result_blocks(trials, ["study"])
+    colors = palette_colors(3)
 
     def draw(i: int, a: Axes) -> None:
         key, rows = blocks[i]
@@ -152,20 +152,20 @@ def pruning_audit(result: Any, *, ax: Axes | None = None) -> Axes | Figure:
                   label="best final value", gid="best")
         a.set_xlabel("rank of the final value (1 = best)")
         a.set_ylabel("step reached")
-        title = _title("Pruner audit", key)
+        title = panel_title("Pruner audit", key)
         row = summary[summary["study"] == key[0]] if key else summary
         if len(row):
             r = row.iloc[0]
             title += (f": saves {r['share_saved']:.0%} of steps, "
                       f"{'stops' if r['best_stopped'] else 'keeps'} the best, "
                       f"regret {r['regret']:.3g}")
-        a.set_title(_label(title, 90))
+        a.set_title(label_text(title, 90))
         a.legend(loc="best", fontsize="small")
 
-    return _panels(len(blocks), ax, draw)
+    return panel_grid(len(blocks), ax, draw)
 
 
-@_drawing
+@drawing
 def search_progress(result: Any, *, metric: str = "objective",
                     ax: Axes | None = None) -> Axes | Figure:
     """The expected best after k trials with its band, and the observed best so far.
@@ -200,9 +200,9 @@ def search_progress(result: Any, *, metric: str = "objective",
     if not hasattr(result, "curve"):
         raise TypeError("hi.plot.search_progress draws the SearchProgress returned by "
                         f"hi.search_progress(trials), got {type(result).__name__} instead.")
-    curve = _need(result.curve, ["study", "k", "expected_best", "band_low", "band_high",
+    curve = need_columns(result.curve, ["study", "k", "expected_best", "band_low", "band_high",
                                  "best_so_far"], "search_progress")
-    blocks = _blocks(curve, ["study"])
+    blocks = result_blocks(curve, ["study"])
     if not blocks or not len(curve):
         raise TrialsError("hi.plot.search_progress: the result holds no study.")
 
@@ -218,9 +218,9 @@ def search_progress(result: Any, *, metric: str = "objective",
                color="0.3", label="this search: best so far", gid="best_so_far")
         a.set_xscale("log")
         a.set_xlabel("number of trials k")
-        a.set_ylabel(_label(metric))
-        a.set_title(_title("Search progress", key))
+        a.set_ylabel(label_text(metric))
+        a.set_title(panel_title("Search progress", key))
         a.legend(loc="best", fontsize="small")
 
-    return _panels(len(blocks), ax, draw, size=PANEL_SIZE)
+    return panel_grid(len(blocks), ax, draw, size=PANEL_SIZE)
 

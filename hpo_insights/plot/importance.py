@@ -11,15 +11,15 @@ import pandas as pd
 from hpo_insights.plot._common import (
     PANEL_SIZE,
     TITLE_WIDTH,
-    _blocks,
-    _drawing,
-    _label,
-    _margins,
-    _need,
-    _palette,
-    _panels,
-    _title,
-    _width,
+    drawing,
+    label_text,
+    need_columns,
+    palette_colors,
+    panel_grid,
+    panel_title,
+    result_blocks,
+    set_margins,
+    text_width,
 )
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def _draw_shares(rows: pd.DataFrame, ax: Axes, title: str, order: pd.Index,
                  legend: bool = True, grid: bool = False) -> None:
-    colors = _palette()
+    colors = palette_colors()
     # bars in the figure's parameter order (position = rank in *order*)
     rows = rows.iloc[np.argsort(order.get_indexer(rows["param"]), kind="stable")]
     y = order.get_indexer(rows["param"]).astype(float)
@@ -55,20 +55,19 @@ def _draw_shares(rows: pd.DataFrame, ax: Axes, title: str, order: pd.Index,
         ax.scatter(np.clip(adjusted, 0, None), y, marker="D", s=22, color=colors[3],
                    edgecolor="black", linewidths=0.4, zorder=4, gid="adjusted",
                    label="adjusted share (all parameters fitted together)")
-    ax.set_yticks(np.arange(len(order)), [_label(p) for p in order])
+    ax.set_yticks(np.arange(len(order)), [label_text(p) for p in order])
     ax.set_ylim(len(order) - 0.5, -0.5)  # first (largest) on top; idempotent on shared axes
     labels = [f"{v:.2f}" if np.isfinite(v) else "n/a" for v in share]
     ax.bar_label(bars, labels=labels, padding=3, fontsize=7)
     ax.set_xlim(0, 1.08)
     ax.set_xlabel(("share of objective variance (eta squared)" if not grid else
-                   "share (eta squared)")
+                   "eta squared")
                   + ("; grey: does not matter" if "matters" in rows.columns else ""))
     ax.set_ylabel("")
     ax.grid(axis="y", visible=False)
     if legend and ("share_adjusted" in rows.columns or "ci_low" in rows.columns):
-        # one study: bars sorted, the lower right is free; a grid: the common order is not
-        # each panel's, so the legend finds the emptiest corner of the first panel
-        ax.legend(loc="best" if grid else "lower right")
+        # one study: bars sorted, the lower right is free (a grid moves it below the panels)
+        ax.legend(loc="lower right")
     ax.set_title(title, fontsize=8 if grid else None)
 
 
@@ -78,7 +77,7 @@ def _share_order(result: pd.DataFrame) -> pd.Index:
     return pd.Index(mean.sort_values(ascending=False, kind="stable", na_position="last").index)
 
 
-@_drawing
+@drawing
 def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes | Figure:
     """Bar chart of the share of objective variance each parameter explains.
 
@@ -88,7 +87,7 @@ def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes 
     ``matters`` is False are grey. Several studies are small multiples: one
     panel per study, two per row, sharing both axes (share 0 to 1, the
     parameters in one order: by their mean share over the studies), so a bar
-    compares with the bar below or beside it.
+    compares with the bar below or beside it; one legend, below the panels.
 
     Parameters
     ----------
@@ -124,26 +123,34 @@ def variance_explained(result: pd.DataFrame, *, ax: Axes | None = None) -> Axes 
     ['Parameter importance: transformer-2M', 'Parameter importance: transformer-20M', \
 'Parameter importance: transformer-200M']
     """
-    _need(result, ["param", "share"], "variance_explained",
+    need_columns(result, ["param", "share"], "variance_explained",
           numeric=["share", "ci_low", "ci_high", "share_adjusted"])
-    blocks = _blocks(result, ["study"])
+    blocks = result_blocks(result, ["study"])
     order = _share_order(result)
     many = len(blocks) > 1
     ncols = min(len(blocks), 2)
-    width = max((_width(_label(p)) for p in order), default=4)
+    width = max((text_width(label_text(p)) for p in order), default=4)
     panel_h = max(2.2, 0.35 * len(order) + 1) if not many else 0.22 * len(order) + 1.1
 
     def draw(i: int, a: Axes) -> None:
         key, rows = blocks[i]
-        _draw_shares(rows, a, _title("Parameter importance", key,
+        _draw_shares(rows, a, panel_title("Parameter importance", key,
                                      TITLE_WIDTH // ncols if many else TITLE_WIDTH),
                      order, legend=i == 0, grid=many)
 
-    return _panels(len(blocks), ax, draw, size=(PANEL_SIZE[0], panel_h), ncols=ncols,
-                   width=PANEL_SIZE[0], share=True, left=0.3 + 0.07 * width)
+    drawn = panel_grid(len(blocks), ax, draw, size=(PANEL_SIZE[0], panel_h), ncols=ncols,
+                       width=PANEL_SIZE[0], share=True, left=0.3 + 0.07 * width,
+                       bottom=0.95 if many else 0.65)
+    if many and drawn.axes[0].get_legend() is not None:
+        # small multiples: one legend for the figure, below the panels, over no bar
+        first = drawn.axes[0]
+        first.get_legend().remove()
+        drawn.legend(*first.get_legend_handles_labels(), loc="lower center", ncols=2,
+                     frameon=False, bbox_to_anchor=(0.5, 0.0))
+    return drawn
 
 
-@_drawing
+@drawing
 def importance_by_budget(result: BudgetImportance, *, ax: Axes | None = None) -> Axes:
     """Each parameter's share per budget (one line each), budgets smallest first.
 
@@ -182,7 +189,7 @@ def importance_by_budget(result: BudgetImportance, *, ax: Axes | None = None) ->
             "hi.plot.importance_by_budget draws the BudgetImportance returned by "
             f"hi.importance_by_budget(trials), got {type(result).__name__} instead."
         )
-    _need(table, ["budget", "param", "share"], "importance_by_budget",
+    need_columns(table, ["budget", "param", "share"], "importance_by_budget",
           numeric=["share", "ci_low", "ci_high"])
     budgets = list(pd.unique(table["budget"]))
     x_of = {b: i for i, b in enumerate(budgets)}
@@ -195,20 +202,20 @@ def importance_by_budget(result: BudgetImportance, *, ax: Axes | None = None) ->
     if ax is None:
         fig, ax = plt.subplots(figsize=PANEL_SIZE)
         # fixed room for the legend right of the axes (no layout engine: one measuring pass)
-        longest = max((_width(_label(p)) for p in params), default=9)
-        _margins(fig, right=0.45 + 0.06 * max(longest, 9), top=0.7)
-    colors = _palette(len(params))
+        longest = max((text_width(label_text(p)) for p in params), default=9)
+        set_margins(fig, right=0.45 + 0.06 * max(longest, 9), top=0.7)
+    colors = palette_colors(len(params))
     for k, p in enumerate(params):
         rows = table[table["param"] == p]
         x = np.array([x_of[b] for b in rows["budget"]], dtype=float)
         x = x + (k - (len(params) - 1) / 2) * width
         y = rows["share"].to_numpy(dtype=float)
-        ax.plot(x, y, marker="o", color=colors[k], label=_label(p), linewidth=1.5)
+        ax.plot(x, y, marker="o", color=colors[k], label=label_text(p), linewidth=1.5)
         if has_ci:
             lo = rows["ci_low"].to_numpy(dtype=float)
             hi_ = rows["ci_high"].to_numpy(dtype=float)
             ax.vlines(x, lo, hi_, color=colors[k], alpha=0.5, linewidth=1.2)
-    ax.set_xticks(range(len(budgets)), [_label(b) for b in budgets])
+    ax.set_xticks(range(len(budgets)), [label_text(b) for b in budgets])
     ax.set_xlim(-0.5, len(budgets) - 0.5)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("budget")
@@ -219,11 +226,11 @@ def importance_by_budget(result: BudgetImportance, *, ax: Axes | None = None) ->
         hit = agree[(agree["budget_a"] == a) & (agree["budget_b"] == b)]
         if len(hit):
             rho = float(hit["spearman"].iloc[0])
-            pair = f"{_label(a, 12)}-{_label(b, 12)}"
+            pair = f"{label_text(a, 12)}-{label_text(b, 12)}"
             pairs.append(f"{pair} {rho:.2f}" if np.isfinite(rho) else f"{pair} n/a")
     title = "Parameter importance per budget"
     if pairs:
-        title += "\n" + _label("rank agreement (Spearman): " + ", ".join(pairs), TITLE_WIDTH)
+        title += "\n" + label_text("rank agreement (Spearman): " + ", ".join(pairs), TITLE_WIDTH)
     ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="parameter")
     return ax

@@ -11,20 +11,20 @@ import pandas as pd
 from hpo_insights.plot._common import (
     PANEL_SIZE,
     TITLE_WIDTH,
-    _drawing,
-    _label,
-    _margins,
-    _mark_outside,
-    _need,
-    _palette,
-    _robust_ylim,
+    drawing,
+    label_text,
+    mark_outside,
+    need_columns,
+    palette_colors,
+    robust_ylim,
+    set_margins,
 )
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
-@_drawing
+@drawing
 def optimization_history(
     result: pd.DataFrame, *, metric: str = "objective", ax: Axes | None = None
 ) -> Axes:
@@ -59,12 +59,12 @@ def optimization_history(
     >>> len([line for line in ax.lines if str(line.get_gid()).startswith("best:")])
     3
     """
-    _need(result, ["study", "number", "value", "best_so_far"], "optimization_history",
+    need_columns(result, ["study", "number", "value", "best_so_far"], "optimization_history",
           numeric=["number", "value", "best_so_far"])
-    colors = _palette(result["study"].nunique())
+    colors = palette_colors(result["study"].nunique())
     if ax is None:
         fig, ax = plt.subplots(figsize=PANEL_SIZE)
-        _margins(fig)
+        set_margins(fig)
     value = result["value"].to_numpy(dtype=float)
     counted = (result["counted"].astype("boolean").fillna(False).to_numpy(dtype=bool)
                if "counted" in result.columns else np.isfinite(value))
@@ -73,19 +73,19 @@ def optimization_history(
         ax.scatter(h["number"], h["value"], s=10, color=color, alpha=0.45, linewidths=0,
                    gid=f"trials:{s}")
         ax.step(h["number"], h["best_so_far"], where="post", color=color, lw=1.6,
-                label=_label(f"{s} (best so far)"), gid=f"best:{s}")
+                label=label_text(f"{s} (best so far)"), gid=f"best:{s}")
     ax.plot([], [], "o", color="0.5", alpha=0.5, ms=4, label="completed trials")
     excluded = int((~counted).sum())
     if excluded:
         ax.plot([], [], " ", label=f"{excluded} pruned/failed/unfinished trials excluded")
     # the bulk of the trials fills the axes; outliers (collapsed runs) sit at its edge
     final = shown.groupby("study", sort=False)["best_so_far"].last().to_numpy(dtype=float)
-    _mark_outside(ax, shown["number"].to_numpy(dtype=float), value[counted],
-                  _robust_ylim(value[counted], keep=final, groups=shown["study"].to_numpy()))
+    mark_outside(ax, shown["number"].to_numpy(dtype=float), value[counted],
+                  robust_ylim(value[counted], keep=final, groups=shown["study"].to_numpy()))
     ax.set_xlabel("trial number")
-    ax.set_ylabel(_label(metric))
+    ax.set_ylabel(label_text(metric))
     names = list(pd.unique(result["study"]))
-    ax.set_title(_label("Optimization history" + (f": {names[0]}" if len(names) == 1 else ""),
+    ax.set_title(label_text("Optimization history" + (f": {names[0]}" if len(names) == 1 else ""),
                         TITLE_WIDTH))
     ax.legend(loc="best", ncols=1 + len(names) // 8)
     return ax

@@ -17,14 +17,14 @@ from hpo_insights.plot._common import (
     PANEL_SIZE,
     SMALL_PANEL,
     TITLE_WIDTH,
-    _blocks,
-    _drawing,
-    _fmt,
-    _label,
-    _need,
-    _palette,
-    _panels,
-    _width,
+    drawing,
+    format_value,
+    label_text,
+    need_columns,
+    palette_colors,
+    panel_grid,
+    result_blocks,
+    text_width,
 )
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def _scale(rows: pd.DataFrame) -> str:
 
 def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metric: str,
                  title: str, title_width: int = TITLE_WIDTH, legend: bool = True) -> None:
-    colors = _palette()
+    colors = palette_colors()
     scale = _scale(rows)
     numeric = scale != "categorical" and len(rows) > 1
     if numeric:
@@ -70,7 +70,8 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
         if len(hit):
             i = hit[0]
             ax.scatter([x[i]], [mean[i]], marker="*", s=200, color=colors[3], edgecolor="black",
-                       linewidths=0.6, zorder=4, gid="best", label=f"best: {_fmt(labels.iloc[i])}")
+                       linewidths=0.6, zorder=4, gid="best",
+                       label=f"best: {format_value(labels.iloc[i])}")
     # keep the means readable: an interval from two trials can be far wider than the means
     finite = mean[np.isfinite(mean)]
     if len(finite):
@@ -79,9 +80,9 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
         ax.set_ylim(max(cur[0], finite.min() - pad), min(cur[1], finite.max() + pad))
     binned = bool(rows["binned"].any()) if "binned" in rows.columns else False
     if not numeric:
-        labels = [_fmt(v, LABEL_WIDTH // 2)
+        labels = [format_value(v, LABEL_WIDTH // 2)
                   for v in (rows["label"] if "label" in rows.columns else rows["value"])]
-        long = any(_width(t) > 6 for t in labels)
+        long = any(text_width(t) > 6 for t in labels)
         ax.set_xticks(x, labels, rotation=30 if long else 0, ha="right" if long else "center")
     elif scale == "log":
         ax.set_xscale("log")
@@ -89,14 +90,14 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
         ticks = _log_ticks(*ax.get_xlim())
         ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
     elif not binned and len(rows) <= 8:
-        ax.set_xticks(x, [_fmt(v) for v in rows["value"]])
+        ax.set_xticks(x, [format_value(v) for v in rows["value"]])
         ax.minorticks_off()
     name = str(rows["param"].iloc[0]) if len(rows) else ""
     suffix = " (bins at their centres)" if numeric and binned else ""
-    ax.set_xlabel(_label(name, title_width - len(suffix)) + suffix)
-    ax.set_ylabel(_label(metric))
+    ax.set_xlabel(label_text(name, title_width - len(suffix)) + suffix)
+    ax.set_ylabel(label_text(metric))
     shape = None if trend is None else trend.get("trend")
-    ax.set_title(_label(f"{title}: {shape}" if shape else title, title_width))
+    ax.set_title(label_text(f"{title}: {shape}" if shape else title, title_width))
     if legend:
         ax.legend(loc="best")
 
@@ -161,7 +162,7 @@ def _log_ticks(lo: float, hi: float, most: int = 8) -> np.ndarray:
     return np.unique([round(t, int(d)) for t, d in zip(ticks, digits, strict=True)])
 
 
-@_drawing
+@drawing
 def value_table(
     result: pd.DataFrame,
     *,
@@ -222,7 +223,7 @@ def value_table(
     >>> [a.get_title() for a in fig.axes]
     ['transformer-2M | dropout', 'transformer-2M | d_model']
     """
-    _need(result, ["param", "value", "mean", "ci_low", "ci_high", "count"], "value_table",
+    need_columns(result, ["param", "value", "mean", "ci_low", "ci_high", "count"], "value_table",
           numeric=["mean", "ci_low", "ci_high", "count", "low", "high"])
     if isinstance(params, pd.DataFrame):
         result = _select_pairs(result, params)
@@ -243,7 +244,7 @@ def value_table(
             result = result.iloc[np.argsort(order, kind="stable")]
     if result.empty:
         return _nothing_selected(ax)
-    blocks = _blocks(result, ["study", "param"])
+    blocks = result_blocks(result, ["study", "param"])
     crowded = [(key, len(rows)) for key, rows in blocks if len(rows) > MAX_LEVELS]
     if crowded:
         raise TrialsError(
@@ -253,7 +254,7 @@ def value_table(
         )
     trends: dict[tuple, pd.Series] = {}
     if trend is not None:
-        _need(trend, ["param", "best_value"], "classify_trend")
+        need_columns(trend, ["param", "best_value"], "classify_trend")
         keys = [k for k in ("study", "param") if k in result.columns and k in trend.columns]
         for _, row in trend.iterrows():
             trends[tuple(row[k] for k in keys)] = row
@@ -269,5 +270,5 @@ def value_table(
                      legend=i == 0)  # one encoding: a grid explains it once
 
     if len(blocks) == 1:
-        return _panels(1, ax, draw, size=PANEL_SIZE)
-    return _panels(len(blocks), ax, draw, size=SMALL_PANEL, ncols=2, what="panels")
+        return panel_grid(1, ax, draw, size=PANEL_SIZE)
+    return panel_grid(len(blocks), ax, draw, size=SMALL_PANEL, ncols=2, what="panels")

@@ -7,7 +7,6 @@ study name, path or title is only ever a string.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import shutil
 import tempfile
@@ -20,23 +19,17 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
+from hpo_insights.report._kernel import (
+    ReportError,
+    drawing_failure,
+    failure,
+    notebook_client,
+    run_client,
+)
 
 __all__ = ["ReportError", "build", "check_trials", "load_curves", "load_trials"]
 
 _TRIALS_FILE = "report_trials.pkl"  # the same name as report._output.TRIALS_FILE
-
-
-class ReportError(TrialsError):
-    """An analysis failed while the report notebook ran.
-
-    ``section`` names the report section, ``notebook`` the executed notebook
-    kept for inspection.
-    """
-
-    def __init__(self, message: str, *, section: str = "", notebook: Path | None = None):
-        super().__init__(message)
-        self.section = section
-        self.notebook = notebook
 
 
 def load_trials(
@@ -210,134 +203,6 @@ def _rerun_values(values: dict[str, Any], source: Any, out: Path, trials_file: s
     return saved
 
 
-def _client(nb: Any, cwd: str, timeout: int, on_section: Callable[[str], None]):
-    from nbclient import NotebookClient
-
-    state = {"last": None}
-
-    def start(cell: Any, cell_index: int) -> None:
-        section = cell.metadata.get("hpo_insights", {}).get("section")
-        if section and section != state["last"]:
-            state["last"] = section
-            on_section(section)
-        client.state_section = state["last"]
-
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": cwd}}, on_cell_start=start)
-    client.state_section = None  # the section running now, for timeout and dead-kernel messages
-    return client
-
-
-def run_client(client: Any, **kwargs: Any) -> None:
-    """``client.execute(**kwargs)``, stoppable by SIGINT and SIGTERM.
-
-    nbclient answers a signal by shutting the kernel down under the running
-    cell (which then reports a dead kernel). Here the notebook runs in a
-    worker thread, where nbclient sets no signal handler; a signal reaches
-    the main thread as ``KeyboardInterrupt``, the run is cancelled (nbclient
-    shuts the kernel down on the way out) and the exception goes on.
-    """
-    import asyncio
-    import threading
-
-    from hpo_insights.report._output import signals_held
-
-    box: dict[str, Any] = {}
-    ready = threading.Event()
-
-    def work() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            box["loop"] = loop
-            box["task"] = task = loop.create_task(client.async_execute(**kwargs))
-            ready.set()
-            loop.run_until_complete(task)
-        except BaseException as error:  # noqa: BLE001 - handed to the main thread
-            box["error"] = error
-        finally:
-            ready.set()
-            with contextlib.suppress(BaseException):  # tasks a cancelled run left behind
-                pending = asyncio.all_tasks(loop)
-                for task in pending:
-                    task.cancel()
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    thread = threading.Thread(target=work, name="hpo-insights-notebook", daemon=True)
-    thread.start()
-    try:
-        while thread.is_alive():
-            thread.join(0.1)
-    except BaseException:
-        with signals_held():  # a second Ctrl-C waits for the kernel to go
-            ready.wait(10)
-            loop, task = box.get("loop"), box.get("task")
-            if task is not None and not loop.is_closed():
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(task.cancel)
-            thread.join(30)
-            _kill_kernel(client)
-        raise
-    if "error" in box:
-        raise box["error"]
-
-
-def _kill_kernel(client: Any) -> None:
-    """Make sure no kernel outlives a cancelled run (cancelled while it was starting)."""
-    km = getattr(client, "km", None)
-    process = getattr(getattr(km, "provisioner", None), "process", None)
-    if process is not None and process.poll() is None:
-        process.kill()
-        with contextlib.suppress(Exception):
-            process.wait(5)
-    with contextlib.suppress(Exception):
-        km.cleanup_connection_file()
-
-
-def _failure(nb: Any, error: Exception) -> tuple[str, str]:
-    """(section, one-line cause) of the cell that failed."""
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                section = cell.metadata.get("hpo_insights", {}).get("section", "a cell")
-                cause = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
-                return section, " ".join(cause.split())
-    return "a cell", " ".join(str(error).split())[:300]
-
-
-def drawing_failure(nb: Any) -> tuple[str, str] | None:
-    """(section, cause) of the first cell that ran but shows a failure, else None.
-
-    A figure is drawn after its cell ran (when the kernel shows it): if that
-    fails, the cell still succeeds, and an error output, a traceback in a
-    stream or a figure shown only as ``<Figure size ...>`` text stands in
-    place of the image. Such a report is broken, so it is a failure too.
-    """
-    for k, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        section = cell.metadata.get("hpo_insights", {}).get("section", f"cell {k + 1}")
-        outputs = cell.get("outputs", [])
-        for out in outputs:
-            if out.get("output_type") == "error":
-                cause = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
-                return section, "a figure failed to draw: " + " ".join(cause.split())[:300]
-        for out in outputs:
-            kind = out.get("output_type")
-            text = out.get("text", "") if kind == "stream" else ""
-            if "Traceback (most recent call last)" in text or "Error in callback" in text:
-                lines = [line.strip() for line in text.splitlines() if line.strip()]
-                return section, "a figure failed to draw: " + lines[-1][:300]
-            data = out.get("data", {}) if kind in ("display_data", "execute_result") else {}
-            plain = str(data.get("text/plain", ""))
-            if plain.startswith("<Figure size") and not any(m.startswith("image/")
-                                                            for m in data):
-                return section, f"a figure failed to draw (only {plain} was shown)"
-    return None
-
-
 def build(
     source: Any = None,
     out_dir: str | Path = "reports/example",
@@ -398,12 +263,16 @@ def build(
     ------
     TrialsError
         The source cannot be read, a study is unknown or has no completed
-        trial, the objective or a direction cannot be told, *out_dir* is a
-        file (all before running anything).
+        trial, the objective or a direction cannot be told, *out_dir* cannot
+        hold a report (empty, a file, under a file, a dangling symlink, not
+        writable, too long): all before any kernel starts.
     ReportError
-        A section failed inside the notebook: the message names the section
-        and the cause, and the executed notebook is kept in a temporary folder
-        named in the message. Nothing is written to *out_dir*.
+        A section failed inside the notebook, or one of its figures failed to
+        draw: the message names the section and the cause, and the executed
+        notebook is kept in a temporary folder named in the message. Nothing
+        is written to *out_dir*: files are written into a hidden folder inside
+        it and moved into place at the end, so a failed or interrupted
+        (``KeyboardInterrupt``) build leaves the previous report as it was.
     ValueError
         An unknown format or layout.
 
@@ -417,7 +286,7 @@ def build(
     from hpo_insights.report import _output
     from hpo_insights.report._export import FORMATS, export
     from hpo_insights.report._notebook import notebook
-    from hpo_insights.report.sections import layout_page
+    from hpo_insights.report.layouts import layout_page
 
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
@@ -450,7 +319,7 @@ def build(
         say("starting the notebook kernel")
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-        client = _client(nb, str(work), timeout, say)
+        client = notebook_client(nb, str(work), timeout, say)
         # The kernel's own log (e.g. "running over TCP without encryption", printed by every
         # local kernel) goes to a file beside the notebook, not to the terminal; cell output
         # is unaffected.
@@ -459,7 +328,7 @@ def build(
             run_client(client, stderr=log)
             failed = drawing_failure(nb)
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
-            section, cause = _failure(nb, error)
+            section, cause = failure(nb, error)
             if not isinstance(error, CellExecutionError):
                 section = client.state_section or section
                 cause = ("no answer within the time allowed per cell (timeout="
@@ -482,11 +351,11 @@ def build(
                 section=section, notebook=kept) from None
         saved = copy.deepcopy(nb)
         rerun = _rerun_values(values, source, stage, trials_file)
-        from hpo_insights.report._notebook import _parameters_source
+        from hpo_insights.report._notebook import parameters_source
 
         for cell in saved.cells:
             if "parameters" in cell.metadata.get("tags", []):
-                cell.source = _parameters_source(rerun)
+                cell.source = parameters_source(rerun)
         from hpo_insights.report._export import mark_run
 
         mark_run(saved)

@@ -520,25 +520,25 @@ def _execute(nb: Any, folder: Path, timeout: int) -> None:
 
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    from hpo_insights.report._build import (
+    from hpo_insights.report._kernel import (
         ReportError,
-        _client,
-        _failure,
         drawing_failure,
+        failure,
+        notebook_client,
         run_client,
     )
 
-    client = _client(nb, str(folder), timeout, lambda section: None)
+    runner = notebook_client(nb, str(folder), timeout, lambda section: None)
     fd, log_path = tempfile.mkstemp(prefix="hpo-insights-kernel-", suffix=".log")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as log:
             try:
-                run_client(client, stderr=log)
+                run_client(runner, stderr=log)
                 failed = drawing_failure(nb)
             except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
-                failed = _failure(nb, error)
+                failed = failure(nb, error)
                 if not isinstance(error, CellExecutionError):
-                    failed = (client.state_section or failed[0],
+                    failed = (runner.state_section or failed[0],
                               f"no answer within timeout={timeout} s"
                               if isinstance(error, CellTimeoutError)
                               else "the notebook kernel died")

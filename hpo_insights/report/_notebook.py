@@ -22,6 +22,7 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights.report._format import escape
+from hpo_insights.report.layouts import layout_page
 from hpo_insights.report.sections import (
     Call,
     Name,
@@ -30,7 +31,6 @@ from hpo_insights.report.sections import (
     Section,
     Show,
     has_budgets,
-    layout_page,
 )
 
 __all__ = ["PARAMETER_NAMES", "Part", "Step", "notebook", "steps"]
@@ -237,7 +237,7 @@ def _show_code(var: str, show: Show, part: Part) -> str:
     return f"{fn}({', '.join(args)})"
 
 
-def _was_made(x: Any, part: Part) -> bool:
+def was_made(x: Any, part: Part) -> bool:
     """Whether the result *x* refers to was made (an argument whose result was not is left out)."""
     if not isinstance(x, Ref) or part.made is None:
         return True
@@ -263,7 +263,7 @@ def code(call: Call, part: Part) -> str:
     hi.plot.value_table(levels_2m, params=list(importance_2m["param"][:2]));
     """
     args = [_expr(a, part) for a in call.args]
-    args += [f"{k}={_expr(v, part)}" for k, v in call.kwargs.items() if _was_made(v, part)]
+    args += [f"{k}={_expr(v, part)}" for k, v in call.kwargs.items() if was_made(v, part)]
     expr = f"hi.{call.fn}({', '.join(args)})"
     if len(expr) > 90:  # one argument per line, as a person would write it
         expr = f"hi.{call.fn}(\n    " + ",\n    ".join(args) + ")"
@@ -282,14 +282,14 @@ _SETUP = """\
 %matplotlib inline
 %config InlineBackend.print_figure_kwargs = {"bbox_inches": None}
 import hpo_insights as hi
+hi.report.show_warnings_as_notes()
+hi.report.tables_as_markdown()
 
 trials = hi.report.load_trials(source, studies=studies, objective=objective,
                                direction=direction, params=params, trials_file=trials_file)
 names = list(trials["study"].unique())
 curves = hi.report.load_curves(source, studies=studies)
-metric = hi.report.metric_name(trials)
-hi.report.show_warnings_as_notes()
-hi.report.tables_as_markdown()"""
+metric = hi.report.metric_name(trials)"""
 
 
 def _curves_code(part: Part) -> str:
@@ -305,7 +305,7 @@ def _trials_code(part: Part) -> str:
 # --------------------------------------------------------------------------- notebook
 
 
-def _parameters_source(values: dict[str, Any]) -> str:
+def parameters_source(values: dict[str, Any]) -> str:
     literal = repr(json.dumps(values))  # a Python string literal holding JSON: data only
     names = ", ".join(PARAMETER_NAMES)
     keys = ", ".join(repr(k) for k in PARAMETER_NAMES)
@@ -334,7 +334,7 @@ def notebook(trials: pd.DataFrame, values: dict[str, Any], *, layout: str | Page
     nb.metadata["language_info"] = {"name": "python"}
     for step in steps(trials, layout=layout, title=title, curves=curves):
         if step.kind == "setup":
-            params = nbformat.v4.new_code_cell(_parameters_source(values))
+            params = nbformat.v4.new_code_cell(parameters_source(values))
             params.metadata["tags"] = ["parameters", "hide-input"]
             params.metadata["hpo_insights"] = {"section": "parameters"}
             nb.cells.append(params)

@@ -19,7 +19,7 @@ import pandas as pd
 import hpo_insights
 from hpo_insights import _frame as F
 from hpo_insights.report import _show, markdown, reference
-from hpo_insights.report._notebook import Part, _was_made, steps
+from hpo_insights.report._notebook import Part, steps, was_made
 from hpo_insights.report.sections import Call, Name, Page, Ref, Show
 
 __all__ = ["render"]
@@ -76,7 +76,7 @@ def _shown(show: Show, result: Any, ns: _Namespace, part: Part) -> str:
 
 def _run(call: Call, part: Part, ns: _Namespace) -> str | None:
     args = [ns.value(a, part) for a in call.args]
-    kwargs = {k: ns.value(v, part) for k, v in call.kwargs.items() if _was_made(v, part)}
+    kwargs = {k: ns.value(v, part) for k, v in call.kwargs.items() if was_made(v, part)}
     result = _function(call.fn)(*args, **kwargs)
     if call.fn in _TEXT:
         return result

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_insights import _frame as F
-from hpo_insights.report._format import escape, number, table, value
+from hpo_insights.report._format import escape, table, value
 
 __all__ = ["COLUMNS", "findings", "key_findings", "labels_of", "parameters", "what_matters"]
 
@@ -87,11 +87,15 @@ def _p(p: Any) -> str:
 
 
 def _interval(r: pd.Series) -> str:
+    """The effect and its interval in one format: 4 decimals, or 3 significant digits when
+    the largest of the three is below 0.001 (so an interval never mixes notations)."""
     if pd.isna(r["effect"]):
         return "N/A"
-    text = number(r["effect"])
+    three = [float(r[c]) for c in ("effect", "effect_low", "effect_high") if pd.notna(r[c])]
+    fmt = "{:.4f}" if max(abs(x) for x in three) >= 0.001 else "{:.3g}"
+    text = fmt.format(float(r["effect"]))
     if pd.notna(r["effect_low"]) and pd.notna(r["effect_high"]):
-        text += f" [{number(r['effect_low'])}, {number(r['effect_high'])}]"
+        text += f" [{fmt.format(float(r['effect_low']))}, {fmt.format(float(r['effect_high']))}]"
     return text
 
 
@@ -161,8 +165,8 @@ def what_matters(result: pd.DataFrame, *, trials: pd.DataFrame | None = None,
     >>> t = hi.datasets.example()
     >>> f = hi.findings(t)
     >>> text = what_matters(f, trials=t[t["study"] == "transformer-20M"], metric="AUC")
-    >>> print(text.splitlines()[0])
-    | Parameter | Verdict | Effect on AUC [95% CI] | p (adjusted) | Best range | Shape |
+    >>> print(" | ".join(text.splitlines()[0].split(" | ")[:4]))
+    | Parameter | Verdict | Effect on AUC [95% CI] | p (adjusted)
     """
     if trials is None:
         return "\n\n".join(what_matters(result, trials=result.assign(study=label))

@@ -34,7 +34,7 @@ def _bare(column: str) -> str:
     return column.removeprefix(F.PARAM_PREFIX)
 
 
-def _pcols(frame: pd.DataFrame) -> list[str]:
+def param_cols(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.startswith(F.PARAM_PREFIX)]
 
 
@@ -86,7 +86,7 @@ def best_trial(result: pd.DataFrame, *, metric: str = "objective") -> str:
     if result.empty:
         return "No completed trial."
     b = result.iloc[0]
-    pcols = [c for c in _pcols(result) if pd.notna(b[c])] or _pcols(result)
+    pcols = [c for c in param_cols(result) if pd.notna(b[c])] or param_cols(result)
     head = (f"Best trial: number {value(b['number'])}, {escape(metric)} "
             f"{number(b['value'])} ({escape(b['direction'])}).")
     return head + "\n\n" + table(["Parameter", "Value"],
@@ -100,8 +100,8 @@ def collapse_summary(result: pd.DataFrame) -> str:
     --------
     >>> import pandas as pd
     >>> r = pd.DataFrame({"collapse": pd.array([pd.NA], dtype="boolean"), "n_collapsed": [0],
-    ...                   "n_measured": [0], "pred_low": [float("nan")],
-    ...                   "pred_high": [float("nan")], "mean_recall": [float("nan")]})
+    ...                   "n_measured": [0], "pred_min": [float("nan")],
+    ...                   "pred_max": [float("nan")], "mean_recall": [float("nan")]})
     >>> collapse_summary(r)
     'Probability collapse: unknown (no prediction statistics recorded).'
     """
@@ -113,7 +113,7 @@ def collapse_summary(result: pd.DataFrame) -> str:
         return (
             f"**Probability collapse detected** in {r['n_collapsed']} of "
             f"{r['n_measured']} measured trials.\n\n"
-            f"- Pred range: {number(r['pred_low'])}-{number(r['pred_high'])}\n"
+            f"- Pred range: {number(r['pred_min'])}-{number(r['pred_max'])}\n"
             f"- Avg recall: {number(r['mean_recall'])}"
         )
     return (
@@ -229,11 +229,11 @@ def classify_trend(result: pd.DataFrame, *, metric: str = "objective") -> str:
     return table(header, rows)
 
 
-def _label(r: pd.Series) -> str:
+def level_label(r: pd.Series) -> str:
     return value(r["label"]) if "label" in r.index else value(r["value"])
 
 
-def _binned_note(vt: pd.DataFrame, param: Any) -> str:
+def binned_note(vt: pd.DataFrame, param: Any) -> str:
     """The sentence under a binned parameter's table ("" when not binned)."""
     binned = bool(vt["binned"].any()) if "binned" in vt.columns else False
     return (f"{escape(param)} is continuous: its values are grouped into {len(vt)} "
@@ -250,11 +250,11 @@ def value_table(result: pd.DataFrame, *, metric: str = "objective") -> str:
     out = []
     for param in pd.unique(result["param"]):
         vt = result[result["param"] == param]
-        rows = [[_label(r), str(r["count"]), number(r["mean"]), number(r["std"]),
+        rows = [[level_label(r), str(r["count"]), number(r["mean"]), number(r["std"]),
                  *_ci_cells(r["ci_low"], r["ci_high"])] for _, r in vt.iterrows()]
         block = [f"#### {escape(param)}", table(
             ["Value", "Trials", f"Mean {m}", "Std", "95% CI low", "95% CI high"], rows)]
-        note = _binned_note(vt, param)
+        note = binned_note(vt, param)
         if note:
             block.append(note)
         out.append("\n\n".join(block))
@@ -308,7 +308,7 @@ def forced_extremes(result: pd.DataFrame, *, metric: str = "objective") -> str:
 def compare_budgets(result: pd.DataFrame, *, metric: str = "objective") -> str:
     """The best trial of each budget (:func:`hi.compare_budgets`)."""
     m = escape(metric)
-    pcols = _pcols(result)
+    pcols = param_cols(result)
     header = ["Budget", "Study", "Trial", f"Best {m}"] + [escape(_bare(c)) for c in pcols]
     rows = [[escape(r["budget"]), escape(r["study"]), value(r["number"]), number(r["best"])]
             + [value(r[c]) for c in pcols] for _, r in result.iterrows()]
@@ -399,7 +399,7 @@ def collapse_by_budget(result: pd.DataFrame) -> str:
         yes = r["collapse"] is not pd.NA and pd.notna(r["collapse"]) and bool(r["collapse"])
         rows.append([
             escape(r["budget"]), _bool(r["collapse"], "Yes", "No"),
-            f"{number(r['pred_low'])}-{number(r['pred_high'])}" if yes else "N/A",
+            f"{number(r['pred_min'])}-{number(r['pred_max'])}" if yes else "N/A",
             number(r["mean_recall"]) if yes else "N/A"])
     counts = [
         f"{escape(r['budget'])}: {r['n_collapsed']} of {r['n_measured']} measured trials collapsed"
@@ -532,6 +532,38 @@ def pruning_audit(result: Any, *, metric: str = "objective") -> str:
     return "\n".join(out)
 
 
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def compare_top(result: pd.DataFrame, *, metric: str = "objective") -> str:
+    """The best configuration against the next ones, fold by fold (:func:`hi.compare_top`)."""
+    if len(result) == 0:
+        return "Fewer than two configurations were scored on every fold: nothing to compare."
+    m = escape(metric)
+    out = []
+    for _, r in result.iterrows():
+        verdict = "established" if bool(r["better"]) else "not established"
+        out.append(
+            f"The best (#{value(r['best'])}) is better than the {_ordinal(int(r['rank']))} "
+            f"(#{value(r['other'])}) by {number(r['difference'])} "
+            f"[{number(r['ci_low'])}, {number(r['ci_high'])}]: **{verdict}**.")
+    first = result.iloc[0]
+    out.append(
+        f"Paired over {int(first['n_folds'])} folds; corrected resampled t-test (the variance "
+        f"of the mean difference inflated by 1/J + n_test/n_train = "
+        f"{number(1 / first['n_folds'] + first['test_train_ratio'])}); "
+        "p-values Holm-adjusted over the comparisons. \"Not established\" is not \"equal\".")
+    header = ["Rank", "Trial", f"Mean {m}", "Difference", "95% CI", "p", "Holm p", "Better"]
+    rows = [[value(r["rank"]), value(r["other"]), number(r["other_value"]),
+             number(r["difference"]), f"[{number(r['ci_low'])}, {number(r['ci_high'])}]",
+             _pvalue(r["p_value"]), _pvalue(r["p_adjusted"]), _bool(r["better"])]
+            for _, r in result.iterrows()]
+    best = [["1", value(first["best"]), number(first["best_value"]), "", "", "", "", ""]]
+    return "\n\n".join([*out[:-1], out[-1], table(header, best + rows)])
+
+
 def search_progress(result: Any, *, metric: str = "objective") -> str:
     """Whether more trials are worth it (:func:`hi.search_progress`): one line per study."""
     out = []
@@ -557,6 +589,7 @@ def search_progress(result: Any, *, metric: str = "objective") -> str:
 # (kind, columns that identify it), most specific first
 _KINDS: tuple[tuple[str, frozenset[str]], ...] = (
     ("findings", answers.COLUMNS),
+    ("compare_top", frozenset({"best", "other", "difference", "p_adjusted", "n_folds"})),
     ("suggestions", frozenset({"kind", "detail", "other_param"})),
     ("coverage_crosstab", frozenset({"row_param", "col_param", "n_trials"})),
     ("sampling_association", frozenset({"param_a", "param_b", "cramers_v"})),
@@ -599,6 +632,7 @@ _RENDER = {
     "fidelity_correlation": fidelity_correlation,
     "pruning_audit": pruning_audit,
     "search_progress": search_progress,
+    "compare_top": compare_top,
 }
 
 

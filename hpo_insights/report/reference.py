@@ -70,7 +70,7 @@ def best_trial(result: pd.DataFrame, *, metric: str = "objective") -> str:
     if result.empty:
         return "No completed trial."
     b = result.iloc[0]
-    pcols = [c for c in md._pcols(result) if pd.notna(b[c])] or md._pcols(result)
+    pcols = [c for c in md.param_cols(result) if pd.notna(b[c])] or md.param_cols(result)
     lines = [f"  - {escape(_bare(c))}: {value(b[c])}" for c in pcols]
     return "**Best Configuration:**\n" + "\n".join(lines)
 
@@ -109,14 +109,14 @@ def value_table(result: pd.DataFrame, *, metric: str = "objective",
                 f"- Worst value: {value(t['worst_value'])} (mean {m}: {number(t['worst_mean'])})",
             ]))
         block.append(table(["Value", f"Mean {m}", "Std", "Count"], [
-            [md._label(r), number(r["mean"]), number(r["std"]), str(r["count"])]
+            [md.level_label(r), number(r["mean"]), number(r["std"]), str(r["count"])]
             for _, r in vt.iterrows()]))
         ci = "; ".join(
-            f"{md._label(r)}: [{number(r['ci_low'])}, {number(r['ci_high'])}]"
-            if pd.notna(r["ci_low"]) else f"{md._label(r)}: N/A (one trial)"
+            f"{md.level_label(r)}: [{number(r['ci_low'])}, {number(r['ci_high'])}]"
+            if pd.notna(r["ci_low"]) else f"{md.level_label(r)}: N/A (one trial)"
             for _, r in vt.iterrows())
         block.append(f"95% CI of the mean {m}: {ci}.")
-        note = md._binned_note(vt, param)
+        note = md.binned_note(vt, param)
         if note:
             block.append(note)
         out.append("\n\n".join(block))
@@ -131,7 +131,7 @@ def coverage_crosstab(result: pd.DataFrame) -> str:
 def compare_budgets(result: pd.DataFrame, *, metric: str = "objective") -> str:
     """The reference's "Best Results by Budget" table, then the best trials' other parameters."""
     m = escape(metric)
-    pcols = md._pcols(result)
+    pcols = md.param_cols(result)
     main = [c for c in pcols if _bare(c) in BEST_PARAMS] or pcols
     other = [c for c in pcols if c not in main]
     header = ["Budget", f"Best {m}"] + [f"Best {escape(SHORT.get(_bare(c), _bare(c)))}"

@@ -28,11 +28,10 @@ from typing import Any, Literal
 import pandas as pd
 
 from hpo_insights import _frame as F
-from hpo_insights._errors import TrialsError
 from hpo_insights.report import glossary
 
-__all__ = ["CURVES", "LAYOUTS", "METRIC", "NAMES", "TRIALS", "Call", "Name", "Ref", "Section",
-           "Show", "Page", "check_sections", "layout_page"]
+__all__ = ["CURVES", "METRIC", "NAMES", "TRIALS", "Call", "Name", "Ref", "Section",
+           "Show", "Page", "check_sections"]
 
 _PRED_COLUMNS = tuple(F.USER_ATTR_PREFIX + c for c in ("pred_min", "pred_max", "pred_std"))
 _EXTREME = F.USER_ATTR_PREFIX + "extreme_type"
@@ -186,6 +185,14 @@ def two_params(trials: pd.DataFrame) -> bool:
     return len(F.param_names(trials)) >= 2
 
 
+def has_folds(trials: pd.DataFrame) -> bool:
+    """Whether the trials kept per-fold scores (a scikit-learn search's
+    ``user_attrs_split<k>_test_<scorer>``): then the winner's margin can be tested."""
+    import re
+
+    return any(re.match(r"^user_attrs_split\d+_test_", str(c)) for c in trials.columns)
+
+
 def has_budgets(trials: pd.DataFrame) -> bool:
     """Whether the trials hold several studies or a budget column (the cross-budget part)."""
     return trials[F.STUDY].nunique() > 1 or F.BUDGET in trials.columns
@@ -230,6 +237,10 @@ DEFAULT: tuple[Section, ...] = (
         Call("summarize", save="summary", show=_SHOW),
         Call("best_trial", save="best", show=_SHOW),
     )),
+    Section("winner", "study", "The winner's margin", (
+        Call("compare_top", kwargs={"k": 2}, save="winner", show=_SHOW),
+    ), applies=has_folds,
+        intro="Is the best configuration better than the next ones on the same folds?"),
     # the details: descriptions of the trials, no verdicts (those are the findings')
     Section("history", "budgets", "Optimization history", (
         Call("plot.optimization_history", (Ref("history"),), {"metric": METRIC}, figure=True),
@@ -318,40 +329,6 @@ class Page:
 DEFAULT_PAGE = Page(DEFAULT)
 
 
-def _reference_page() -> Page:
-    from hpo_insights.report.reference import PAGE
-
-    return PAGE
-
-
-LAYOUTS: dict[str, Callable[[], Page]] = {
-    "default": lambda: DEFAULT_PAGE,
-    "reference": _reference_page,
-}
-"""Layout name → its page (``--layout``)."""
-
-
-def layout_page(layout: str | Page) -> Page:
-    """The :class:`Page` of *layout* (a name in :data:`LAYOUTS`, or a page).
-
-    Examples
-    --------
-    >>> [s.key for s in layout_page("default").sections][:2]
-    ['key-findings', 'what-matters-budgets']
-    >>> layout_page("fancy")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    hpo_insights._errors.TrialsError: Unknown report layout 'fancy': expected one of ...
-    """
-    if isinstance(layout, Page):
-        return layout
-    if layout not in LAYOUTS:
-        raise TrialsError(
-            f"Unknown report layout {layout!r}: expected one of {', '.join(map(repr, LAYOUTS))}."
-        )
-    return LAYOUTS[layout]()
-
-
 def _refs(value: Any) -> list[Ref]:
     if isinstance(value, Ref):
         return [value]
@@ -372,7 +349,7 @@ def check_sections(sections: Sequence[Section], trials: pd.DataFrame) -> list[st
     Examples
     --------
     >>> import hpo_insights as hi
-    >>> check_sections(layout_page("default").sections, hi.datasets.example())
+    >>> check_sections(DEFAULT, hi.datasets.example())
     []
     >>> bad = (Section("x", "study", "X", (Call("plot.value_table", (Ref("levels"),)),)),)
     >>> check_sections(bad, hi.datasets.example())
