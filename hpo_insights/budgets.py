@@ -155,10 +155,10 @@ class ScalingCheck:
         budget). See :func:`scaling_check`.
     pairs : pandas.DataFrame
         The evidence, one row per step up (adjacent budgets, smallest first):
-        ``smaller``, ``larger`` (budget labels), ``n_smaller``, ``n_larger``
-        (trials), ``top_k`` (trials averaged at the top of each),
-        ``top_smaller``, ``top_larger`` (the mean objective of those top
-        trials), ``difference`` (``top_larger - top_smaller`` when
+        ``budget_a``, ``budget_b`` (the smaller and the larger budget),
+        ``n_trials_a``, ``n_trials_b`` (trials), ``top_k`` (trials averaged at the top of each),
+        ``top_mean_a``, ``top_mean_b`` (the mean objective of those top
+        trials), ``difference`` (``top_mean_b - top_mean_a`` when
         maximizing, the reverse when minimizing: > 0 is better),
         ``ci_low``, ``ci_high`` (its 95% percentile bootstrap interval,
         each budget resampled on its own, ``n_resamples`` resamples; too narrow
@@ -169,7 +169,7 @@ class ScalingCheck:
         ``"no evidence"``).
     steps : pandas.DataFrame or None
         With ``method="adjusted"``: the evidence behind ``verdict``, one row
-        per step up: ``smaller``, ``larger``, ``difference`` (the larger
+        per step up: ``budget_a``, ``budget_b``, ``difference`` (the larger
         budget's intercept minus the smaller's in the adjusted model with
         every parameter shared, > 0 is better), ``ci_low``, ``ci_high``
         (95%), ``p_better``, ``p_worse`` (one-sided t tests). None with
@@ -296,10 +296,10 @@ def scaling_check(
     (False, '20M > 2M > 200M', 'violated')
     >>> list(sc.table.columns)
     ['budget', 'size', 'best', 'improved']
-    >>> sc.pairs[["smaller", "larger", "top_k", "difference", "p_adjusted", "step"]].round(4)
-      smaller larger  top_k  difference  p_adjusted    step
-    0      2M    20M      9      0.0068       0.004  better
-    1     20M   200M      9     -0.0131       0.002   worse
+    >>> sc.pairs[["budget_a", "budget_b", "top_k", "difference", "p_adjusted", "step"]].round(4)
+      budget_a budget_b  top_k  difference  p_adjusted    step
+    0       2M      20M      9      0.0068       0.004  better
+    1      20M     200M      9     -0.0131       0.002   worse
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
     cb = compare_budgets(trials, budget=budget, objective=objective, direction=direction)
@@ -419,16 +419,16 @@ def _step_evidence(
         if p_adj <= alpha:
             step = "better" if diff > 0 else "worse" if diff < 0 else step
         rows.append({
-            "smaller": budgets[j], "larger": budgets[j + 1], "n_smaller": len(a),
-            "n_larger": len(b), "top_k": k,
-            "top_smaller": float(np.sort(a)[-k:].mean()) * sign,
-            "top_larger": float(np.sort(b)[-k:].mean()) * sign,
+            "budget_a": budgets[j], "budget_b": budgets[j + 1], "n_trials_a": len(a),
+            "n_trials_b": len(b), "top_k": k,
+            "top_mean_a": float(np.sort(a)[-k:].mean()) * sign,
+            "top_mean_b": float(np.sort(b)[-k:].mean()) * sign,
             "difference": diff, "ci_low": ci_low, "ci_high": ci_high, "p_value": p,
             "p_adjusted": p_adj, "exact": exact,
             "step": step,
         })
-    columns = ["smaller", "larger", "n_smaller", "n_larger", "top_k", "top_smaller",
-               "top_larger", "difference", "ci_low", "ci_high", "p_value", "p_adjusted", "exact",
+    columns = ["budget_a", "budget_b", "n_trials_a", "n_trials_b", "top_k", "top_mean_a",
+               "top_mean_b", "difference", "ci_low", "ci_high", "p_value", "p_adjusted", "exact",
                "step"]
     return pd.DataFrame(rows, columns=columns)
 

@@ -926,7 +926,7 @@ def scaling_claims(ctx: Context) -> list[Node]:
                   "hyperparameters (budget effects in the adjusted model).")
     est, se = diffs[k]
     ctx.extra["scaling_steps"] = pd.DataFrame({
-        "smaller": ctx.labels[:-1], "larger": ctx.labels[1:],
+        "budget_a": ctx.labels[:-1], "budget_b": ctx.labels[1:],
         "difference": [d for d, _ in diffs],
         "ci_low": [d - tq * e for d, e in diffs], "ci_high": [d + tq * e for d, e in diffs],
         "p_better": ps_better, "p_worse": ps_worse,

@@ -347,11 +347,11 @@ def test_scaling_verdict_pairs_match_enumeration():
     for top, k in ((1, 1), (0.5, 2)):
         sc = hi.scaling_check(t, top=top, method="top")
         assert list(sc.pairs.columns) == [
-            "smaller", "larger", "n_smaller", "n_larger", "top_k", "top_smaller", "top_larger",
+            "budget_a", "budget_b", "n_trials_a", "n_trials_b", "top_k", "top_mean_a", "top_mean_b",
             "difference", "ci_low", "ci_high", "p_value", "p_adjusted", "exact", "step"]
         for row in sc.pairs.itertuples():
-            a = np.sort(done[done.study_user_attrs_budget == row.smaller].value.to_numpy())
-            b = np.sort(done[done.study_user_attrs_budget == row.larger].value.to_numpy())
+            a = np.sort(done[done.study_user_attrs_budget == row.budget_a].value.to_numpy())
+            b = np.sort(done[done.study_user_attrs_budget == row.budget_b].value.to_numpy())
             obs = b[-k:].mean() - a[-k:].mean()
             pooled = np.r_[a, b]
             null = []
@@ -380,7 +380,7 @@ def test_scaling_verdict_clear_cases(rng, direction):
         assert down.verdict == "violated" and down.pairs.step.tolist() == ["better", "worse"]
     sign = 1 if direction == "maximize" else -1
     row = down.pairs.iloc[1]
-    assert row.difference == pytest.approx(sign * (row.top_larger - row.top_smaller))
+    assert row.difference == pytest.approx(sign * (row.top_mean_b - row.top_mean_a))
 
 
 def test_scaling_adjusted_steps_match_lstsq(rng):

@@ -341,8 +341,8 @@ def scaling_check(result: Any, *, metric: str = "objective", violated_note: str 
     pairs = getattr(result, "pairs", None)
     if isinstance(pairs, pd.DataFrame) and len(pairs) and evidence:
         ci = "ci_low" in pairs.columns and "ci_high" in pairs.columns
-        rows = [[escape(r["smaller"]), escape(r["larger"]), str(r["top_k"]),
-                 number(r["top_smaller"]), number(r["top_larger"]), number(r["difference"]),
+        rows = [[escape(r["budget_a"]), escape(r["budget_b"]), str(r["top_k"]),
+                 number(r["top_mean_a"]), number(r["top_mean_b"]), number(r["difference"]),
                  *(_ci_cells(r["ci_low"], r["ci_high"]) if ci else []),
                  _pvalue(r.get("p_adjusted", r.get("p_value"))), escape(r["step"])]
                 for _, r in pairs.iterrows()]
