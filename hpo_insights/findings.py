@@ -180,9 +180,8 @@ def findings(
 
     * **matters**: partial F test of the parameter's terms. With several
       studies, first a pooled test (every parameter's terms shared by all
-      studies, the study as a block);
-      per-study tests are opened by it (gatekeeping). The pooled test shares
-      every parameter's terms by the budgets (the budget as a block).
+      studies, the study as a block); per-study tests are opened by it
+      (gatekeeping).
     * **shape** (numeric, smooth): the signs of the fitted slope at the lowest
       and highest tried values (one-sided t tests): "increasing" /
       "decreasing" when both point the same way, "peaked" / "valley" when
