@@ -46,6 +46,7 @@ sims: $(STAMP)
 	$(PY) bench/fidelity_sim.py
 	$(PY) bench/progress_sim.py
 	$(PY) bench/progress_tpe.py
+	$(PY) bench/pruning_sim.py
 	$(PY) bench/importance_vs_optuna.py --quick
 	$(PY) bench/load.py
 

@@ -183,7 +183,7 @@ def run_cell(cell: str, reps: int, cache: str | None, **kw) -> dict:
         scaling = f[f.claim == "scaling"]["value"]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            top = hi.scaling_check(trials, method="top", n_perm=500).verdict
+            top = hi.scaling_check(trials, method="top", n_resamples=500).verdict
         stats.append({
             "false": int(bad.sum()),
             "lr": "lr" in set(matters.param),

@@ -81,7 +81,7 @@ def part_uniform(quick: bool) -> pd.DataFrame:
                         warnings.simplefilter("ignore", hi.TrialsWarning)
                         ve = hi.variance_explained(t, exclude_collapsed=False)
                     num = ve[["share", "share_corrected", "ci_low", "ci_high", "p_value",
-                              "share_adjusted", "p_adjusted"]].to_numpy(dtype=float)
+                              "share_adjusted", "p_partial"]].to_numpy(dtype=float)
                     rej = int((ve.p_value < 0.05).sum())
                     cover = int(((ve.ci_low <= share) & (share <= ve.ci_high)).sum())
                     rows.append({

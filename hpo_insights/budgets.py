@@ -19,6 +19,7 @@ import pandas as pd
 
 from hpo_insights import _binning, _frame, _guard, _mask, _stats
 from hpo_insights._budget import budget_column, budget_order, parse_size
+from hpo_insights._deprecation import renamed_arguments
 from hpo_insights._errors import TrialsError, TrialsWarning
 from hpo_insights.collapse import collapse_summary
 
@@ -154,13 +155,13 @@ class ScalingCheck:
         budget). See :func:`scaling_check`.
     pairs : pandas.DataFrame
         The evidence, one row per step up (adjacent budgets, smallest first):
-        ``smaller``, ``larger`` (budget labels), ``n_smaller``, ``n_larger``
-        (trials), ``top_k`` (trials averaged at the top of each),
-        ``top_smaller``, ``top_larger`` (the mean objective of those top
-        trials), ``difference`` (``top_larger - top_smaller`` when
+        ``budget_a``, ``budget_b`` (the smaller and the larger budget),
+        ``n_trials_a``, ``n_trials_b`` (trials), ``top_k`` (trials averaged at the top of each),
+        ``top_mean_a``, ``top_mean_b`` (the mean objective of those top
+        trials), ``difference`` (``top_mean_b - top_mean_a`` when
         maximizing, the reverse when minimizing: > 0 is better),
         ``ci_low``, ``ci_high`` (its 95% percentile bootstrap interval,
-        each budget resampled on its own, ``n_perm`` resamples; too narrow
+        each budget resampled on its own, ``n_resamples`` resamples; too narrow
         for ``top=1``, where the bootstrap of a maximum fails),
         ``p_value`` (two-sided permutation p-value of no difference),
         ``p_adjusted`` (times the number of steps, at most 1), ``exact``
@@ -168,7 +169,7 @@ class ScalingCheck:
         ``"no evidence"``).
     steps : pandas.DataFrame or None
         With ``method="adjusted"``: the evidence behind ``verdict``, one row
-        per step up: ``smaller``, ``larger``, ``difference`` (the larger
+        per step up: ``budget_a``, ``budget_b``, ``difference`` (the larger
         budget's intercept minus the smaller's in the adjusted model with
         every parameter shared, > 0 is better), ``ci_low``, ``ci_high``
         (95%), ``p_better``, ``p_worse`` (one-sided t tests). None with
@@ -196,6 +197,7 @@ def _direction(trials: pd.DataFrame, col: str, direction: str | None,
     return uniq[0]
 
 
+@renamed_arguments(n_perm="n_resamples")
 def scaling_check(
     trials: pd.DataFrame,
     *,
@@ -205,7 +207,7 @@ def scaling_check(
     direction: str | None = None,
     top: int | float = 0.2,
     alpha: float = 0.05,
-    n_perm: int = 2000,
+    n_resamples: int = 2000,
     seed: int = 0,
     method: str = "adjusted",
 ) -> ScalingCheck:
@@ -224,9 +226,10 @@ def scaling_check(
     alpha : float, default 0.05
         Chance of a verdict other than ``"not established"`` when the budgets
         do not differ.
-    n_perm : int, default 2000
+    n_resamples : int, default 2000
         Random splits of each permutation test (every split when there are
-        fewer).
+        fewer) and bootstrap resamples of its interval. ``n_perm=`` (the old
+        name) still works until 0.4.0 with a FutureWarning.
     seed : int, default 0
         Seed of the permutations (the same seed gives the same answer).
     method : {"adjusted", "top"}, default "adjusted"
@@ -293,10 +296,10 @@ def scaling_check(
     (False, '20M > 2M > 200M', 'violated')
     >>> list(sc.table.columns)
     ['budget', 'size', 'best', 'improved']
-    >>> sc.pairs[["smaller", "larger", "top_k", "difference", "p_adjusted", "step"]].round(4)
-      smaller larger  top_k  difference  p_adjusted    step
-    0      2M    20M      9      0.0068       0.004  better
-    1     20M   200M      9     -0.0131       0.002   worse
+    >>> sc.pairs[["budget_a", "budget_b", "top_k", "difference", "p_adjusted", "step"]].round(4)
+      budget_a budget_b  top_k  difference  p_adjusted    step
+    0       2M      20M      9      0.0068       0.004  better
+    1      20M     200M      9     -0.0131       0.002   worse
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
     cb = compare_budgets(trials, budget=budget, objective=objective, direction=direction)
@@ -324,7 +327,7 @@ def scaling_check(
     ranking = tuple(str(cb["budget"].iloc[i]) for i in rank)
     holds = bool(improved[1:].all()) if len(cb) > 1 else True
     pairs = _step_evidence(trials, col, cb["budget"].tolist(), objective, sign,
-                           top=top, alpha=alpha, n_perm=n_perm, seed=seed)
+                           top=top, alpha=alpha, n_perm=n_resamples, seed=seed)
     if method not in ("adjusted", "top"):
         raise TrialsError(f"Unknown method {method!r}. Methods: adjusted, top.")
     steps = pairs["step"]
@@ -368,7 +371,7 @@ def _check_test_options(top: object, alpha: object, n_perm: object, seed: object
     if isinstance(alpha, bool) or not isinstance(alpha, float | int) or not 0 < alpha < 1:
         raise TrialsError(f"alpha must be a number in (0, 1), got {alpha!r} instead.")
     if isinstance(n_perm, bool) or not isinstance(n_perm, int | np.integer) or n_perm < 1:
-        raise TrialsError(f"n_perm must be a positive integer, got {n_perm!r} instead.")
+        raise TrialsError(f"n_resamples must be a positive integer, got {n_perm!r} instead.")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TrialsError(f"seed must be an integer, got {seed!r} instead.")
 
@@ -416,16 +419,16 @@ def _step_evidence(
         if p_adj <= alpha:
             step = "better" if diff > 0 else "worse" if diff < 0 else step
         rows.append({
-            "smaller": budgets[j], "larger": budgets[j + 1], "n_smaller": len(a),
-            "n_larger": len(b), "top_k": k,
-            "top_smaller": float(np.sort(a)[-k:].mean()) * sign,
-            "top_larger": float(np.sort(b)[-k:].mean()) * sign,
+            "budget_a": budgets[j], "budget_b": budgets[j + 1], "n_trials_a": len(a),
+            "n_trials_b": len(b), "top_k": k,
+            "top_mean_a": float(np.sort(a)[-k:].mean()) * sign,
+            "top_mean_b": float(np.sort(b)[-k:].mean()) * sign,
             "difference": diff, "ci_low": ci_low, "ci_high": ci_high, "p_value": p,
             "p_adjusted": p_adj, "exact": exact,
             "step": step,
         })
-    columns = ["smaller", "larger", "n_smaller", "n_larger", "top_k", "top_smaller",
-               "top_larger", "difference", "ci_low", "ci_high", "p_value", "p_adjusted", "exact",
+    columns = ["budget_a", "budget_b", "n_trials_a", "n_trials_b", "top_k", "top_mean_a",
+               "top_mean_b", "difference", "ci_low", "ci_high", "p_value", "p_adjusted", "exact",
                "step"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -668,7 +671,7 @@ def collapse_by_budget(
     Returns
     -------
     pandas.DataFrame
-        ``budget, collapse, n_collapsed, n_measured, pred_low, pred_high,
+        ``budget, collapse, n_collapsed, n_measured, pred_min, pred_max,
         mean_recall``, one row per budget in :func:`budget_order`. Studies
         sharing a budget label pool.
 

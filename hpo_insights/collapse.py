@@ -200,8 +200,8 @@ def collapse_summary(
         absent when ``by=None``), ``collapse`` (pandas ``"boolean"``: True if any
         trial collapsed, False if some were measured and none collapsed,
         <NA> if none was measured), ``n_collapsed``, ``n_measured``
-        (trials whose ``collapsed`` is not <NA>), ``pred_low`` (lowest
-        ``pred_min`` of the collapsed trials), ``pred_high`` (highest
+        (trials whose ``collapsed`` is not <NA>), ``pred_min`` (lowest
+        ``pred_min`` of the collapsed trials), ``pred_max`` (highest
         ``pred_max`` of the collapsed trials) and ``mean_recall`` (mean recall
         of the collapsed trials); the last three are NaN without a collapsed
         trial.
@@ -257,8 +257,8 @@ def collapse_summary(
         .astype("int64")
     )
     gs = sub.groupby(key, sort=False)
-    pred_low = gs["pred_min"].min().reindex(groups)
-    pred_high = gs["pred_max"].max().reindex(groups)
+    pred_min = gs["pred_min"].min().reindex(groups)
+    pred_max = gs["pred_max"].max().reindex(groups)
     mean_recall = gs["recall"].mean().reindex(groups)
     verdict = pd.array(n_collapsed.to_numpy() > 0, dtype="boolean")
     verdict[n_measured.to_numpy() == 0] = pd.NA
@@ -269,8 +269,8 @@ def collapse_summary(
         collapse=verdict,
         n_collapsed=n_collapsed.to_numpy(),
         n_measured=n_measured.to_numpy(),
-        pred_low=pred_low.to_numpy(dtype=float),
-        pred_high=pred_high.to_numpy(dtype=float),
+        pred_min=pred_min.to_numpy(dtype=float),
+        pred_max=pred_max.to_numpy(dtype=float),
         mean_recall=mean_recall.to_numpy(dtype=float),
     )
     return pd.DataFrame(out)

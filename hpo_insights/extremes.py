@@ -19,7 +19,6 @@ __all__ = ["forced_extremes"]
 
 EXTREME_TYPE = _frame.USER_ATTR_PREFIX + "extreme_type"
 FIXED_PARAMS = _frame.SYSTEM_ATTR_PREFIX + "fixed_params"
-_LEAD = ["number", "extreme_type", "extreme_param", "extreme_side", "value", "state"]
 
 
 def _as_dict(marker: object) -> dict | None:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from hpo_insights import _curves, _guard
 from hpo_insights import _frame as F
+from hpo_insights._deprecation import complement, renamed_arguments
 from hpo_insights._errors import TrialsError, TrialsWarning
 
 __all__ = ["budget_correlation", "fidelity_correlation", "rank_correlation"]
@@ -92,12 +93,13 @@ def _settled(low: np.ndarray, threshold: float) -> np.ndarray:
     return ~bad_after & ~np.isnan(low)
 
 
+@renamed_arguments(confidence=("alpha", complement))
 def fidelity_correlation(
     curves: pd.DataFrame,
     *,
     studies: str | Sequence[str] | None = None,
     threshold: float = 0.9,
-    confidence: float = 0.95,
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Rank correlation between each step's value and the final value, per study.
 
@@ -109,8 +111,9 @@ def fidelity_correlation(
         Only these studies, in this order.
     threshold : float, default 0.9
         The correlation the ranking must keep for a step to count as settled.
-    confidence : float, default 0.95
-        Level of the interval.
+    alpha : float, default 0.05
+        Error rate of the interval (coverage ``1 - alpha``); ``confidence=``
+        (the old name, ``1 - alpha``) still works until 0.4.0 with a FutureWarning.
 
     Returns
     -------
@@ -161,8 +164,7 @@ def fidelity_correlation(
     """
     curves = _curves.check(curves)
     threshold = _guard.real("threshold", threshold, low=-1, high=1)
-    confidence = _guard.real("confidence", confidence, low=0, high=1, low_open=True,
-                             high_open=True)
+    confidence = 1 - _guard.real("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     parts = []
     for block in _curves.blocks(curves, studies):
         done = block.states == "COMPLETE"
@@ -191,6 +193,7 @@ def settled_step(result: pd.DataFrame) -> pd.Series:
     return first.reindex(pd.unique(result["study"])).astype(float)
 
 
+@renamed_arguments(confidence=("alpha", complement))
 def budget_correlation(
     trials: pd.DataFrame,
     *,
@@ -199,7 +202,7 @@ def budget_correlation(
     objective: str | None = None,
     order: Sequence[Any] | None = None,
     threshold: float = 0.9,
-    confidence: float = 0.95,
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Rank correlation of each budget's objective with the largest budget's, per configuration.
 
@@ -221,7 +224,7 @@ def budget_correlation(
     order : sequence, optional
         The budgets from smallest to largest. Default: numeric budgets in
         increasing order, others in order of first appearance.
-    threshold, confidence : float
+    threshold, alpha : float
         As in :func:`fidelity_correlation`.
 
     Returns
@@ -272,6 +275,7 @@ def budget_correlation(
         .groupby(["c", "b"])["y"].mean().unstack("b").reindex(columns=range(len(labels)))
     mat = table.to_numpy(dtype=float)
     final = np.repeat(mat[:, -1:], mat.shape[1], axis=1)
+    confidence = 1 - _guard.real("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     n, rho, low, high = rank_correlation(mat, final, confidence)
     if (n[:-1] < 4).all() and len(labels) > 1:
         warnings.warn(

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_insights import _binning, _frame, _guard, _mask, _stats
+from hpo_insights._deprecation import complement, renamed_arguments
 from hpo_insights._errors import TrialsError, TrialsWarning
 
 __all__ = ["variance_explained"]
@@ -29,7 +30,7 @@ SMOOTH_MIN_VALUES = 5  # numeric, non-categorical parameters with this many valu
 CI_METHODS = ("noncentral-f", "bootstrap")
 COLUMNS = [
     "param", "share", "share_corrected", "ci_low", "ci_high", "p_value", "share_adjusted",
-    "p_adjusted", "matters", "confounded_with", "cramers_v", "n_trials", "n_values",
+    "p_partial", "matters", "confounded_with", "cramers_v", "n_trials", "n_values",
     "n_excluded",
 ]
 
@@ -51,6 +52,7 @@ class _Param:
     scale: np.ndarray  # per group: largest |level mean| of the raw objective (zero test)
 
 
+@renamed_arguments(confidence=("alpha", complement))
 def variance_explained(
     trials: pd.DataFrame,
     *,
@@ -60,7 +62,7 @@ def variance_explained(
     by: str | None = "study",
     bins: int | None = None,
     ci: bool | str = True,
-    confidence: float = 0.95,
+    alpha: float = 0.05,
     seed: int | None = 0,
     n_resamples: int = 1000,
     exclude_collapsed: bool = True,
@@ -89,8 +91,10 @@ def variance_explained(
         The interval of the share: ``True`` is ``"noncentral-f"`` (inverting
         the noncentral F distribution); ``"bootstrap"`` resamples trials
         within each block; ``False`` leaves ``ci_low``/``ci_high`` NaN.
-    confidence : float, default 0.95
-        Coverage of the interval.
+    alpha : float, default 0.05
+        Error rate of the interval: it covers the share with probability
+        ``1 - alpha``. ``confidence=`` (the old name, ``1 - alpha``) still
+        works until 0.4.0 with a FutureWarning.
     seed : int or None, default 0
         Seed of the bootstrap resampling (only used with ``ci="bootstrap"``).
     n_resamples : int, default 1000
@@ -101,7 +105,7 @@ def variance_explained(
     space : {"trials", "search"}, default "trials"
         ``"trials"``: the shares above, among the trials tried. ``"search"``:
         the design-space estimate of :func:`~hpo_insights.search_space_importance`
-        instead (its columns; *bins*, *ci*, *confidence*, *seed* and
+        instead (its columns; *bins*, *ci*, *alpha*, *seed* and
         *n_resamples* unused).
 
     Returns
@@ -115,14 +119,14 @@ def variance_explained(
           MS_within) / SS_total`` (the one-way model's adjusted R squared),
           about 0 on average for a parameter without effect; not clipped, so
           it can be slightly negative;
-        - ``ci_low``, ``ci_high``: the *confidence* interval of the share;
+        - ``ci_low``, ``ci_high``: the ``1 - alpha`` interval of the share;
         - ``p_value``: one-way F-test of "no difference between the values";
         - ``share_adjusted``: the share the parameter keeps when all
           parameters are fitted together (type-II sum of squares of a
           main-effects least-squares model, minus its chance part ``df *
           MS_residual``, over ``SS_total``); not clipped;
-        - ``p_adjusted``: partial F-test of the parameter in that model;
-        - ``matters``: ``p_adjusted < 0.05`` (pandas ``"boolean"``, <NA> when
+        - ``p_partial``: partial F-test of the parameter in that model;
+        - ``matters``: ``p_partial < 0.05`` (pandas ``"boolean"``, <NA> when
           it cannot be tested);
         - ``confounded_with``: when ``share_corrected`` exceeds
           ``share_adjusted`` by more than 0.10 and more than twice, the
@@ -140,7 +144,7 @@ def variance_explained(
     ------
     TrialsError
         Unknown parameter, no completed trial, unknown or non-numeric
-        objective, bad *bins*, *ci*, *confidence* or *n_resamples*.
+        objective, bad *bins*, *ci*, *alpha* or *n_resamples*.
     TypeError
         *trials* is not a DataFrame.
 
@@ -197,7 +201,8 @@ def variance_explained(
     _guard.names("params", params)
     _guard.text("objective", objective)
     _binning.check_bins(bins)
-    method = _check_options(ci, confidence, n_resamples)
+    method = _check_options(ci, alpha, n_resamples)
+    confidence = 1 - alpha
     pcols = _frame.param_columns(trials, params)
     mask = _mask.collapsed(trials) if exclude_collapsed else np.zeros(len(trials), dtype=bool)
     kept = trials[~mask] if mask.any() else trials
@@ -267,7 +272,7 @@ def variance_explained(
         ci_high=high[gi, pi],
         p_value=one["p"][gi, pi],
         share_adjusted=adj["share"][gi, pi],
-        p_adjusted=adj["p"][gi, pi],
+        p_partial=adj["p"][gi, pi],
         matters=matters,
         confounded_with=np.array(
             [infos[j].name if j >= 0 else None for j in partner[gi, pi]], dtype=object
@@ -286,7 +291,7 @@ def variance_explained(
 
 
 # --- options and preparation --------------------------------------------------
-def _check_options(ci: bool | str, confidence: float, n_resamples: int) -> str | None:
+def _check_options(ci: bool | str, alpha: float, n_resamples: int) -> str | None:
     if ci is True:
         method = CI_METHODS[0]
     elif ci is False or ci is None:
@@ -298,10 +303,8 @@ def _check_options(ci: bool | str, confidence: float, n_resamples: int) -> str |
             f"ci must be True, False or one of {', '.join(map(repr, CI_METHODS))}, "
             f"got {ci!r} instead."
         )
-    if isinstance(confidence, bool) or not isinstance(confidence, float | int) or not (
-        0 < confidence < 1
-    ):
-        raise TrialsError(f"confidence must be a number in (0, 1), got {confidence!r} instead.")
+    if isinstance(alpha, bool) or not isinstance(alpha, float | int) or not (0 < alpha < 1):
+        raise TrialsError(f"alpha must be a number in (0, 1), got {alpha!r} instead.")
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, int | np.integer) or (
         n_resamples < 10
     ):

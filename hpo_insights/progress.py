@@ -20,6 +20,7 @@ import pandas as pd
 from hpo_insights import _binning, _guard
 from hpo_insights import _frame as F
 from hpo_insights._claims import claim_row
+from hpo_insights._deprecation import complement, renamed_arguments
 from hpo_insights._errors import TrialsError
 
 __all__ = ["SearchProgress", "expected_best", "search_progress"]
@@ -91,6 +92,7 @@ class SearchProgress:
     summary: pd.DataFrame
 
 
+@renamed_arguments(confidence=("alpha", complement))
 def search_progress(
     trials: pd.DataFrame,
     *,
@@ -99,7 +101,7 @@ def search_progress(
     direction: str | Mapping | None = None,
     more: int = 50,
     tolerance: float | None = None,
-    confidence: float = 0.95,
+    alpha: float = 0.05,
     n_resamples: int = 500,
     seed: int | None = 0,
 ) -> SearchProgress:
@@ -122,8 +124,10 @@ def search_progress(
         are likely to add less than X. Default: 1% of the interdecile range
         (90th minus 10th percentile, numpy's linear rule) of the study's counted
         values, so that a few diverged trials do not widen it.
-    confidence : float, default 0.95
-        Level of the band and of the one-sided bound ``gain_high``.
+    alpha : float, default 0.05
+        Error rate of the band and of the one-sided bound ``gain_high``
+        (coverage ``1 - alpha``); ``confidence=`` (the old name, ``1 - alpha``)
+        still works until 0.4.0 with a FutureWarning.
     n_resamples : int, default 500
         Bootstrap resamples.
     seed : int or None, default 0
@@ -178,8 +182,7 @@ def search_progress(
     more = _guard.integer("more", more, low=1)
     if tolerance is not None:
         tolerance = _guard.real("tolerance", tolerance, low=0)
-    confidence = _guard.real("confidence", confidence, low=0, high=1, low_open=True,
-                             high_open=True)
+    confidence = 1 - _guard.real("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     n_resamples = _guard.integer("n_resamples", n_resamples, low=1)
     rng = np.random.default_rng(seed)
     done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=F.STUDY,

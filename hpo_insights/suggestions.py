@@ -12,7 +12,6 @@ from hpo_insights._errors import TrialsError
 
 __all__ = ["suggestions"]
 
-KINDS = ("edge", "worse", "sparse")
 COLUMNS = ["param", "kind", "value", "other_param", "other_value", "difference", "ci_low",
            "ci_high", "p_value", "n_trials", "detail"]
 

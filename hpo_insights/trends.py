@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_insights import _binning, _frame, _guard, _mask, _stats
+from hpo_insights._deprecation import complement, renamed_arguments
 from hpo_insights._errors import TrialsError
 from hpo_insights._levels import group_key_column, level_tables
 
@@ -38,6 +39,7 @@ def _excluded_counts(
     return out
 
 
+@renamed_arguments(confidence=("alpha", complement))
 def value_table(
     trials: pd.DataFrame,
     *,
@@ -46,7 +48,7 @@ def value_table(
     objective: str | None = None,
     by: str | None = "study",
     bins: int | None = None,
-    confidence: float = 0.95,
+    alpha: float = 0.05,
     exclude_collapsed: bool = True,
 ) -> pd.DataFrame:
     """The objective's count, mean, std and confidence interval for each value of a parameter.
@@ -70,8 +72,10 @@ def value_table(
         most *bins* quantile intervals. ``None``: ``n // 10`` bins for the
         group's ``n`` values, at least 3 and at most 10 (the rule
         :func:`~hpo_insights.variance_explained` uses, so all analyses agree).
-    confidence : float, default 0.95
-        Level of the t-interval of the mean.
+    alpha : float, default 0.05
+        Error rate of the t-interval of the mean: it covers the true value with probability
+        ``1 - alpha`` (0.05: a 95% interval). ``confidence=`` (the old name,
+        ``1 - alpha``) still works until 0.4.0 with a FutureWarning.
     exclude_collapsed : bool, default True
         Leave out the trials :func:`hpo_insights.detect_collapse` flags (with
         its default columns and thresholds); ``False`` keeps them.
@@ -97,7 +101,7 @@ def value_table(
     ------
     TrialsError
         Unknown parameter (the message lists the existing ones), no completed
-        trial, unknown or non-numeric objective, bad *bins* or *confidence*.
+        trial, unknown or non-numeric objective, bad *bins* or *alpha*.
     TypeError
         *trials* is not a DataFrame.
 
@@ -106,7 +110,7 @@ def value_table(
     Only COMPLETE trials with a finite objective count, and only those that
     have a value for the parameter. ``std`` is the sample standard deviation
     (``ddof=1``), ``sem = std / sqrt(count)`` and the interval is
-    ``mean ± t((1 + confidence) / 2, count - 1) * sem``; all three are NaN for
+    ``mean ± t(1 - alpha / 2, count - 1) * sem``; all three are NaN for
     a value tried once.
 
     Values: one row per distinct value, numbers in increasing order and other
@@ -148,7 +152,8 @@ def value_table(
     trials = _frame.select_studies(_guard.frame(trials), studies)
     _guard.names("params", params)
     _guard.text("objective", objective)
-    _guard.real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
+    _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
+    confidence = 1 - alpha
     mask, excluded = _mask.collapsed_rows(trials, exclude_collapsed)
     long, groups = level_tables(trials, params, objective=objective, by=by, bins=bins,
                                 exclude=mask)
@@ -177,13 +182,14 @@ def value_table(
     return pd.DataFrame(out)
 
 
+@renamed_arguments(tol="tolerance")
 def classify_trend(
     trials: pd.DataFrame,
     *,
     params: str | Sequence[str] | None = None,
     studies: str | Sequence[str] | None = None,
     method: Literal["endpoints", "shape"] = "shape",
-    tol: float = 0.01,
+    tolerance: float = 0.01,
     alpha: float = 0.05,
     objective: str | None = None,
     direction: str | None = None,
@@ -207,12 +213,12 @@ def classify_trend(
         How the trend is decided. ``"shape"`` tests a linear and a curvature
         contrast on every trial (see Notes) and labels the shape only when
         the data show it. ``"endpoints"`` compares the mean objective
-        at the largest value with the mean at the smallest against *tol*
+        at the largest value with the mean at the smallest against *tolerance*
         (the reference report's rule, kept for its layout): it ignores the
         noise and the values in between.
-    tol : float, default 0.01
-        ``"endpoints"`` only, in objective units: ``delta > tol`` is
-        increasing, ``delta < -tol`` decreasing, anything between flat.
+    tolerance : float, default 0.01
+        ``"endpoints"`` only, in objective units: ``delta > tolerance`` is
+        increasing, ``delta < -tolerance`` decreasing, anything between flat.
     alpha : float, default 0.05
         ``"shape"`` only: the chance of calling a trend (any label but
         ``"flat"``) on a parameter without effect is at most *alpha*.
@@ -269,7 +275,7 @@ def classify_trend(
     Raises
     ------
     TrialsError
-        Unknown method (the message lists the methods), negative *tol*, bad
+        Unknown method (the message lists the methods), negative *tolerance*, bad
         *alpha*, unknown parameter, no completed trial, bad objective or
         direction.
     TypeError
@@ -325,7 +331,7 @@ def classify_trend(
             f"Unknown trend method {method!r}. Methods: {', '.join(METHODS)}. "
             "Pass method='shape' (tests) or method='endpoints' (the reference rule)."
         )
-    _guard.real("tol", tol, low=0.0)
+    _guard.real("tolerance", tolerance, low=0.0)
     _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
     trials = _frame.select_studies(_guard.frame(trials), studies)
     _guard.names("params", params)
@@ -359,7 +365,8 @@ def classify_trend(
         effect, low, high, p_value = (np.where(numeric, res[c], np.nan) for c in (
             "effect", "effect_low", "effect_high", "p_value"))
     else:
-        trend = np.where(delta > tol, "increasing", np.where(delta < -tol, "decreasing", "flat"))
+        trend = np.where(delta > tolerance, "increasing",
+                         np.where(delta < -tolerance, "decreasing", "flat"))
         trend = np.where(numeric, trend, "unordered").astype(object)
         effect, low, high, p_value = delta, nan, nan, nan
     heads = long.iloc[first]

@@ -202,10 +202,15 @@ def test_key_findings_come_first(page):
 
 
 def test_no_console_errors(page):
-    """Nothing is logged at SEVERE level (no missing resource, no script error)."""
+    """Nothing is logged at SEVERE level (no missing resource, no script error), and no
+    cell printed to stderr (warnings show as notes, never as text with file paths)."""
     driver, _, _ = page
     severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
+    stderr = driver.execute_script(
+        "return Array.from(document.querySelectorAll("
+        "'[data-mime-type=\"application/vnd.jupyter.stderr\"]')).map(e => e.textContent);")
+    assert stderr == []
 
 
 def test_screenshot(page):

@@ -220,14 +220,14 @@ def test_collapse_by_budget():
         "collapse",
         "n_collapsed",
         "n_measured",
-        "pred_low",
-        "pred_high",
+        "pred_min",
+        "pred_max",
         "mean_recall",
     ]
     assert cb["budget"].tolist() == ["2M", "20M", "200M"]
     assert cb["collapse"].tolist() == [False, True, False]
     assert cb["n_measured"].tolist() == [3, 3, 3]
-    assert cb.loc[1, "pred_high"] == pytest.approx(0.12)
+    assert cb.loc[1, "pred_max"] == pytest.approx(0.12)
 
 
 def test_unknown_budget_column():
@@ -347,11 +347,11 @@ def test_scaling_verdict_pairs_match_enumeration():
     for top, k in ((1, 1), (0.5, 2)):
         sc = hi.scaling_check(t, top=top, method="top")
         assert list(sc.pairs.columns) == [
-            "smaller", "larger", "n_smaller", "n_larger", "top_k", "top_smaller", "top_larger",
+            "budget_a", "budget_b", "n_trials_a", "n_trials_b", "top_k", "top_mean_a", "top_mean_b",
             "difference", "ci_low", "ci_high", "p_value", "p_adjusted", "exact", "step"]
         for row in sc.pairs.itertuples():
-            a = np.sort(done[done.study_user_attrs_budget == row.smaller].value.to_numpy())
-            b = np.sort(done[done.study_user_attrs_budget == row.larger].value.to_numpy())
+            a = np.sort(done[done.study_user_attrs_budget == row.budget_a].value.to_numpy())
+            b = np.sort(done[done.study_user_attrs_budget == row.budget_b].value.to_numpy())
             obs = b[-k:].mean() - a[-k:].mean()
             pooled = np.r_[a, b]
             null = []
@@ -380,7 +380,7 @@ def test_scaling_verdict_clear_cases(rng, direction):
         assert down.verdict == "violated" and down.pairs.step.tolist() == ["better", "worse"]
     sign = 1 if direction == "maximize" else -1
     row = down.pairs.iloc[1]
-    assert row.difference == pytest.approx(sign * (row.top_larger - row.top_smaller))
+    assert row.difference == pytest.approx(sign * (row.top_mean_b - row.top_mean_a))
 
 
 def test_scaling_adjusted_steps_match_lstsq(rng):
@@ -433,8 +433,8 @@ def test_scaling_verdict_single_budget_and_errors(rng):
             hi.scaling_check(t, top=bad)
     with pytest.raises(hi.TrialsError, match="alpha"):
         hi.scaling_check(t, alpha=0)
-    with pytest.raises(hi.TrialsError, match="n_perm"):
-        hi.scaling_check(t, n_perm=0)
+    with pytest.raises(hi.TrialsError, match="n_resamples"):
+        hi.scaling_check(t, n_resamples=0)
 
 
 def test_param_consistency_verdict_matches_lstsq(rng):

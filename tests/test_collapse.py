@@ -77,18 +77,18 @@ def test_collapse_summary_known_answer():
         "collapse",
         "n_collapsed",
         "n_measured",
-        "pred_low",
-        "pred_high",
+        "pred_min",
+        "pred_max",
         "mean_recall",
     ]
     assert cs["collapse"].tolist() == [True, False] and cs["collapse"].dtype == "boolean"
     assert cs["n_collapsed"].tolist() == [2, 0]
     assert cs["n_measured"].tolist() == [3, 3]
     # collapsed in a: trial 1 (min .30, max .32, recall 0) and trial 3 (no min/max, recall .1)
-    assert cs.loc[0, "pred_low"] == pytest.approx(0.30)
-    assert cs.loc[0, "pred_high"] == pytest.approx(0.32)
+    assert cs.loc[0, "pred_min"] == pytest.approx(0.30)
+    assert cs.loc[0, "pred_max"] == pytest.approx(0.32)
     assert cs.loc[0, "mean_recall"] == pytest.approx(np.mean([0.0, 0.1]))
-    assert cs.loc[1, ["pred_low", "pred_high", "mean_recall"]].isna().all()
+    assert cs.loc[1, ["pred_min", "pred_max", "mean_recall"]].isna().all()
 
 
 def test_collapse_summary_pooled():

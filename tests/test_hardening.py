@@ -238,8 +238,8 @@ def test_categorical_choices_of_mixed_types_not_yet_tried():
         (lambda: hi.summarize(hi.datasets.example(), direction=1), TypeError, "direction"),
         (lambda: hi.value_table(hi.datasets.example(), params="dropout", bins=2.5), TypeError,
          "bins"),
-        (lambda: hi.value_table(hi.datasets.example(), params="dropout", confidence="high"),
-         TypeError, "confidence"),
+        (lambda: hi.value_table(hi.datasets.example(), params="dropout", alpha="high"),
+         TypeError, "alpha"),
         (lambda: hi.variance_explained([1, 2]), TypeError, "trials"),
         (lambda: hi.validate(hi.datasets.example(), errors="warn"), hi.TrialsError, "errors"),
     ],
@@ -627,6 +627,48 @@ def test_sigint_exits_130_and_cleans_up(signum, status, when, tmp_path):
     assert list((tmp_path / "tmp").iterdir()) == []
     time.sleep(0.5)
     assert _kernels_of(tmp_path) == []
+
+
+_UNDRAWABLE = """\
+%matplotlib inline
+import matplotlib.pyplot as plt
+from matplotlib.artist import Artist
+
+
+class Undrawable(Artist):  # fails only when the figure is drawn, after the cell ran
+    def draw(self, renderer):
+        raise RuntimeError("this artist cannot be drawn")
+
+
+fig, ax = plt.subplots()
+ax.plot([1, 2, 3])
+ax.add_artist(Undrawable())
+"""
+
+
+def test_figure_that_fails_to_draw_after_its_cell_fails_the_run(tmp_path, capsys):
+    """A figure that fails to draw once its cell ran (the cell itself succeeds, the kernel
+    shows a traceback in place of the image) fails the run: exit 2, one line naming the
+    cell and the cause, the previous pages kept."""
+    import nbformat
+
+    path = _executed_notebook(tmp_path, ["x = 1", "print('fine')"])
+    assert cli.main(["export", str(path)]) == 0
+    before = {n: (path.parent / n).read_text() for n in ("report.html", "report.md")}
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell(_UNDRAWABLE))
+    nbformat.write(nb, path)
+    capsys.readouterr()
+    assert cli.main(["export", str(path), "--execute"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert re.search(r"failed in section 'cell 2': a figure failed to draw: RuntimeError: "
+                     r"this artist cannot be drawn", err[0]), err[0]
+    assert {n: (path.parent / n).read_text() for n in before} == before
+    from hpo_insights.report._build import drawing_failure
+
+    ran = nbformat.read(path, as_version=4)  # the notebook file itself was not overwritten
+    assert drawing_failure(ran) is None and len(ran.cells) == 3
 
 
 def test_figure_that_fails_to_draw_fails_the_report(tmp_path):

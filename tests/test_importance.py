@@ -26,7 +26,7 @@ def test_tiny_known_answer(tiny_trials):
     ve = hi.variance_explained(tiny_trials)
     assert list(ve.columns) == [
         "study", "param", "share", "share_corrected", "ci_low", "ci_high", "p_value",
-        "share_adjusted", "p_adjusted", "matters", "confounded_with", "cramers_v", "n_trials",
+        "share_adjusted", "p_partial", "matters", "confounded_with", "cramers_v", "n_trials",
         "n_values", "n_excluded",
     ]
     assert list(ve.param) == ["lr", "optimizer"]  # share descending
@@ -223,7 +223,7 @@ def _design(trials, param):
 
 
 def test_adjusted_type_ii_by_least_squares(rng):
-    """share_adjusted and p_adjusted from an independent lstsq fit of a hand-built design."""
+    """share_adjusted and p_partial from an independent lstsq fit of a hand-built design."""
     from scipy import stats
 
     trials = _frame(rng, n=150)
@@ -247,7 +247,7 @@ def test_adjusted_type_ii_by_least_squares(rng):
         ss2 = reduced - full
         assert ve.share_adjusted[p] == pytest.approx((ss2 - df * ms_res) / ss_t, rel=1e-7)
         pv = stats.f.sf(ss2 / df / ms_res, df, len(y) - p_full)
-        assert ve.p_adjusted[p] == pytest.approx(pv, rel=1e-7, abs=1e-300)
+        assert ve.p_partial[p] == pytest.approx(pv, rel=1e-7, abs=1e-300)
         assert ve.matters[p] == (pv < 0.05)
     assert bool(ve.matters["lr"]) and bool(ve.matters["opt"])
 
@@ -316,7 +316,7 @@ def test_tiny_and_bad_options(tiny_trials):
     assert row.share == pytest.approx(1.0) or np.isfinite(row.share)
     assert np.isnan(row.p_value) and np.isnan(row.ci_low) and np.isnan(row.share_corrected)
     assert np.isnan(row.share_adjusted) and pd.isna(row.matters)
-    for kwargs, word in [({"ci": "percentile"}, "ci"), ({"confidence": 1.5}, "confidence"),
+    for kwargs, word in [({"ci": "percentile"}, "ci"), ({"alpha": 1.5}, "alpha"),
                          ({"n_resamples": 3}, "n_resamples"), ({"bins": 0}, "bins")]:
         with pytest.raises(hi.TrialsError, match=word):
             hi.variance_explained(tiny_trials, **kwargs)
@@ -418,7 +418,7 @@ def test_other_states_do_not_count(frame, states):
 
 
 FIGURES = ["share", "share_corrected", "ci_low", "ci_high", "p_value", "share_adjusted",
-           "p_adjusted"]
+           "p_partial"]
 
 
 def _figures(frame: pd.DataFrame) -> pd.DataFrame:
@@ -557,8 +557,8 @@ def test_adjusted_equals_lstsq_to_1e9(rng, n, monkeypatch):
     for row in ve.itertuples():
         share, p = expect[row.study][row.param]
         if np.isnan(share):
-            assert np.isnan(row.share_adjusted) and np.isnan(row.p_adjusted)
+            assert np.isnan(row.share_adjusted) and np.isnan(row.p_partial)
             continue
         assert row.share_adjusted == pytest.approx(share, abs=1e-9)
-        assert row.p_adjusted == pytest.approx(p, rel=1e-9, abs=1e-300)
+        assert row.p_partial == pytest.approx(p, rel=1e-9, abs=1e-300)
     assert ve.set_index(["study", "param"]).share_adjusted.isna().sum() == 4  # layers, twin

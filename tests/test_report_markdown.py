@@ -539,8 +539,8 @@ def reference_budgets():
         "values": [v for _, v in REF.consistency.values()]})
     collapse = pd.DataFrame({"budget": best["Budget"],
                              "collapse": pd.array([False] * 3, dtype="boolean"),
-                             "n_collapsed": 0, "n_measured": 50, "pred_low": np.nan,
-                             "pred_high": np.nan, "mean_recall": np.nan})
+                             "n_collapsed": 0, "n_measured": 50, "pred_min": np.nan,
+                             "pred_max": np.nan, "mean_recall": np.nan})
     return {"Best Results by Budget": compare, "Scaling Law Analysis": check,
             "Parameter Consistency Across Budgets": consistency,
             "Probability Collapse by Budget": collapse}

@@ -62,7 +62,7 @@ def test_objective_scale_invariance_shares(seed, factor):
     t = _trials(seed)
     scaled = t.assign(value=t.value * factor)
     figures = ["share", "share_corrected", "ci_low", "ci_high", "p_value", "share_adjusted",
-               "p_adjusted"]
+               "p_partial"]
     base = _quiet(hi.variance_explained, t).set_index("param").sort_index()
     other = _quiet(hi.variance_explained, scaled).set_index("param").sort_index()
     for col in figures:

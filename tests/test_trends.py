@@ -60,7 +60,7 @@ def test_value_table_categorical_strings(tiny_trials):
 def test_value_table_matches_pandas_groupby(rng):
     """Count, mean, std and the t-interval equal an independent pandas computation."""
     trials = _random_trials(rng)
-    vt = hi.value_table(trials, params=["layers", "act"], confidence=0.9)
+    vt = hi.value_table(trials, params=["layers", "act"], alpha=0.1)
     done = trials[trials.state == "COMPLETE"]
     for p in ["layers", "act"]:
         ref = done.groupby(["study", "params_" + p]).value.agg(["count", "mean", "std"])
@@ -150,11 +150,11 @@ def test_value_table_pooled(tiny_trials):
 
 
 def test_value_table_errors(tiny_trials):
-    """Unknown parameter lists existing ones; bad confidence/bins; non-DataFrame."""
+    """Unknown parameter lists existing ones; bad alpha/bins; non-DataFrame."""
     with pytest.raises(hi.TrialsError, match="Unknown parameter 'momentum'.*lr, optimizer"):
         hi.value_table(tiny_trials, params="momentum")
-    with pytest.raises(hi.TrialsError, match="confidence"):
-        hi.value_table(tiny_trials, params="lr", confidence=95)
+    with pytest.raises(hi.TrialsError, match="alpha"):
+        hi.value_table(tiny_trials, params="lr", alpha=95)
     with pytest.raises(hi.TrialsError, match="bins"):
         hi.value_table(tiny_trials, params="lr", bins=0)
     with pytest.raises(TypeError):
@@ -191,7 +191,7 @@ def _line(slope: float) -> pd.DataFrame:
 )
 def test_classify_trend_tolerance(slope, tol, label):
     """delta = 2 * slope is compared with tol in objective units."""
-    ct = hi.classify_trend(_line(slope), params="x", method="endpoints", tol=tol)
+    ct = hi.classify_trend(_line(slope), params="x", method="endpoints", tolerance=tol)
     assert ct.trend.iloc[0] == label and ct.delta.iloc[0] == pytest.approx(2 * slope)
 
 
@@ -214,7 +214,7 @@ def test_classify_trend_matches_value_table(rng):
     """Endpoints, best and worst agree with the value table, per study and param."""
     trials = _random_trials(rng)
     ct = hi.classify_trend(trials, params=["layers", "lr"], method="endpoints",
-                           tol=0.005)
+                           tolerance=0.005)
     vt = hi.value_table(trials, params=["layers", "lr"])
     assert list(zip(ct.study, ct.param, strict=True)) == [("a", "layers"), ("a", "lr"),
                                                           ("b", "layers"), ("b", "lr")]
@@ -229,11 +229,11 @@ def test_classify_trend_matches_value_table(rng):
 
 
 def test_classify_trend_errors(tiny_trials):
-    """Unknown method lists the methods; negative tol is refused."""
+    """Unknown method lists the methods; negative tolerance is refused."""
     with pytest.raises(hi.TrialsError, match="Unknown trend method 'spearman'.*endpoints"):
         hi.classify_trend(tiny_trials, method="spearman")
-    with pytest.raises(hi.TrialsError, match="tol"):
-        hi.classify_trend(tiny_trials, tol=-1)
+    with pytest.raises(hi.TrialsError, match="tolerance"):
+        hi.classify_trend(tiny_trials, tolerance=-1)
     with pytest.raises(hi.TrialsError, match="Unknown parameter"):
         hi.classify_trend(tiny_trials, params="nope")
 

@@ -263,12 +263,16 @@ def build(
     ------
     TrialsError
         The source cannot be read, a study is unknown or has no completed
-        trial, the objective or a direction cannot be told, *out_dir* is a
-        file (all before running anything).
+        trial, the objective or a direction cannot be told, *out_dir* cannot
+        hold a report (empty, a file, under a file, a dangling symlink, not
+        writable, too long): all before any kernel starts.
     ReportError
-        A section failed inside the notebook: the message names the section
-        and the cause, and the executed notebook is kept in a temporary folder
-        named in the message. Nothing is written to *out_dir*.
+        A section failed inside the notebook, or one of its figures failed to
+        draw: the message names the section and the cause, and the executed
+        notebook is kept in a temporary folder named in the message. Nothing
+        is written to *out_dir*: files are written into a hidden folder inside
+        it and moved into place at the end, so a failed or interrupted
+        (``KeyboardInterrupt``) build leaves the previous report as it was.
     ValueError
         An unknown format or layout.
 

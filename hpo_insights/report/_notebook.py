@@ -282,14 +282,14 @@ _SETUP = """\
 %matplotlib inline
 %config InlineBackend.print_figure_kwargs = {"bbox_inches": None}
 import hpo_insights as hi
+hi.report.show_warnings_as_notes()
+hi.report.tables_as_markdown()
 
 trials = hi.report.load_trials(source, studies=studies, objective=objective,
                                direction=direction, params=params, trials_file=trials_file)
 names = list(trials["study"].unique())
 curves = hi.report.load_curves(source, studies=studies)
-metric = hi.report.metric_name(trials)
-hi.report.show_warnings_as_notes()
-hi.report.tables_as_markdown()"""
+metric = hi.report.metric_name(trials)"""
 
 
 def _curves_code(part: Part) -> str:

@@ -75,6 +75,8 @@ def show_warnings_as_notes() -> None:
 
     warnings.showwarning = showwarning
     warnings.simplefilter("always")
+    # about the notebook's own widgets (tqdm, imported by optuna), not about the trials
+    warnings.filterwarnings("ignore", message="IProgress not found")
 
 
 def metric_name(trials: pd.DataFrame, objective: str | None = None) -> str:

@@ -100,8 +100,8 @@ def collapse_summary(result: pd.DataFrame) -> str:
     --------
     >>> import pandas as pd
     >>> r = pd.DataFrame({"collapse": pd.array([pd.NA], dtype="boolean"), "n_collapsed": [0],
-    ...                   "n_measured": [0], "pred_low": [float("nan")],
-    ...                   "pred_high": [float("nan")], "mean_recall": [float("nan")]})
+    ...                   "n_measured": [0], "pred_min": [float("nan")],
+    ...                   "pred_max": [float("nan")], "mean_recall": [float("nan")]})
     >>> collapse_summary(r)
     'Probability collapse: unknown (no prediction statistics recorded).'
     """
@@ -113,7 +113,7 @@ def collapse_summary(result: pd.DataFrame) -> str:
         return (
             f"**Probability collapse detected** in {r['n_collapsed']} of "
             f"{r['n_measured']} measured trials.\n\n"
-            f"- Pred range: {number(r['pred_low'])}-{number(r['pred_high'])}\n"
+            f"- Pred range: {number(r['pred_min'])}-{number(r['pred_max'])}\n"
             f"- Avg recall: {number(r['mean_recall'])}"
         )
     return (
@@ -341,8 +341,8 @@ def scaling_check(result: Any, *, metric: str = "objective", violated_note: str 
     pairs = getattr(result, "pairs", None)
     if isinstance(pairs, pd.DataFrame) and len(pairs) and evidence:
         ci = "ci_low" in pairs.columns and "ci_high" in pairs.columns
-        rows = [[escape(r["smaller"]), escape(r["larger"]), str(r["top_k"]),
-                 number(r["top_smaller"]), number(r["top_larger"]), number(r["difference"]),
+        rows = [[escape(r["budget_a"]), escape(r["budget_b"]), str(r["top_k"]),
+                 number(r["top_mean_a"]), number(r["top_mean_b"]), number(r["difference"]),
                  *(_ci_cells(r["ci_low"], r["ci_high"]) if ci else []),
                  _pvalue(r.get("p_adjusted", r.get("p_value"))), escape(r["step"])]
                 for _, r in pairs.iterrows()]
@@ -399,7 +399,7 @@ def collapse_by_budget(result: pd.DataFrame) -> str:
         yes = r["collapse"] is not pd.NA and pd.notna(r["collapse"]) and bool(r["collapse"])
         rows.append([
             escape(r["budget"]), _bool(r["collapse"], "Yes", "No"),
-            f"{number(r['pred_low'])}-{number(r['pred_high'])}" if yes else "N/A",
+            f"{number(r['pred_min'])}-{number(r['pred_max'])}" if yes else "N/A",
             number(r["mean_recall"]) if yes else "N/A"])
     counts = [
         f"{escape(r['budget'])}: {r['n_collapsed']} of {r['n_measured']} measured trials collapsed"
