@@ -271,15 +271,32 @@ def _legendre(t: np.ndarray, degree: int) -> np.ndarray:
     return np.polynomial.legendre.legvander(t, degree)[:, 1:]
 
 
+def _coefficient_draws(
+    beta: np.ndarray, cov: np.ndarray | None, n_draws: int, seed: int | None
+) -> np.ndarray | None:
+    """``n_draws`` coefficient vectors from ``N(beta, cov)`` (columns), or None without *cov*."""
+    if cov is None or n_draws <= 0:
+        return None
+    vals, vecs = np.linalg.eigh((cov + cov.T) / 2.0)
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    z = np.random.default_rng(seed).standard_normal((len(beta), n_draws))
+    return beta[:, None] + root @ z
+
+
 def fit_group(
-    terms: Sequence[Term], y: np.ndarray, *, degree: int, max_weight: float, reweight: bool
+    terms: Sequence[Term], y: np.ndarray, *, degree: int, max_weight: float, reweight: bool,
+    n_draws: int = 0, seed: int | None = 0,
 ) -> dict[str, np.ndarray | float]:
     """Fit the weighted additive model of one group; per-parameter component variances.
 
     Returns ``variance`` (``V_j`` per term, NaN when the fit is impossible),
     ``n_used`` (rows inside the search space), ``n_outside``, ``n_eff``
-    (Kish's effective sample size of the weights) and ``r2`` (weighted R² of
-    the fitted model).
+    (Kish's effective sample size of the weights), ``r2`` (weighted R² of
+    the fitted model), ``wald`` (each term's Wald statistic over its degrees
+    of freedom: its partial F in this fit) and ``variance_draws`` (``V_j`` for
+    *n_draws* coefficient vectors drawn from their sampling distribution,
+    seeded by *seed*: the spread of the whole-space variance, extrapolation
+    included).
     """
     inside = np.ones(len(y), dtype=bool)
     for tm in terms:
@@ -288,7 +305,8 @@ def fit_group(
     n = len(rows)
     nan = np.full(len(terms), np.nan)
     out: dict = {"variance": nan, "chance": nan, "n_used": n, "n_outside": len(y) - n,
-                 "n_eff": float("nan"), "r2": float("nan"), "coverage": nan}
+                 "n_eff": float("nan"), "r2": float("nan"), "coverage": nan, "wald": nan,
+                 "variance_draws": np.full((len(terms), 0), np.nan)}
     if n == 0:
         return out
     out["coverage"] = np.array([
@@ -346,6 +364,9 @@ def fit_group(
         cov = s2 * (inv @ middle @ inv)
     var = np.empty(len(terms))
     chance = np.full(len(terms), np.nan)
+    wald = np.full(len(terms), np.nan)
+    draws = _coefficient_draws(beta, cov, n_draws, seed)
+    var_draws = np.full((len(terms), 0 if draws is None else draws.shape[1]), np.nan)
     start = 1
     for j, (x, (node, q)) in enumerate(zip(blocks, evals, strict=True)):
         sl = slice(start, start + x.shape[1])
@@ -357,7 +378,17 @@ def fit_group(
             centred = node - q @ node
             m = centred.T @ (centred * q[:, None])
             chance[j] = max(float(np.sum(m * cov[sl, sl])), 0.0)
+            if x.shape[1]:
+                b, c = beta[sl], cov[sl, sl]
+                if np.trace(c) > 0:
+                    wald[j] = float(b @ np.linalg.pinv(c, hermitian=True) @ b) / x.shape[1]
+                else:  # an exact fit: no noise, every non-zero component is all signal
+                    wald[j] = np.inf if np.any(b != 0) else np.nan
+        if draws is not None:
+            fd = node @ draws[sl]  # the component at every node, for every draw
+            var_draws[j] = q @ (fd - q @ fd) ** 2
     out["variance_scaled"], out["chance_scaled"] = var, chance
+    out["wald"], out["variance_draws"] = wald, var_draws
     with np.errstate(over="ignore"):
         out["variance"] = var * unit * unit
         out["chance"] = chance * unit * unit
@@ -375,6 +406,9 @@ def search_space_shares(
     max_weight: float,
     reweight: bool,
     exclude_collapsed: bool = True,
+    confidence: float = 0.95,
+    n_draws: int = 1000,
+    seed: int | None = 0,
 ) -> pd.DataFrame:
     """The table of :func:`hpo_insights.search_space_importance` (arguments checked there)."""
     pcols = _frame.param_columns(trials, params)
@@ -426,7 +460,7 @@ def search_space_shares(
             for p in gcols
         ]
         res = fit_group(terms, y_all[sel], degree=degree, max_weight=max_weight,
-                        reweight=reweight)
+                        reweight=reweight, n_draws=n_draws, seed=seed)
         notes["outside"] += int(res["n_outside"])
         # shares from the variances in scaled units (ratios: the same at any magnitude)
         var = res.get("variance_scaled", res["variance"])
@@ -441,14 +475,23 @@ def search_space_shares(
             share = np.full(len(var), np.nan)
         else:
             share = var / total
-        corr = np.maximum(var - res.get("chance_scaled", res["chance"]), 0.0)
+        # The bias correction shrinks each component by its own signal-to-noise in the fit,
+        # V_j (1 - 1/W_j) with W_j its partial F: for a term uncorrelated with the others this
+        # is V_j minus its expected noise part, and it is positive whenever W_j > 1, so a term
+        # whose partial F test is significant at any usual level is never zeroed. (Subtracting
+        # the chance variance over the whole space instead zeroed real effects whenever part of
+        # the range was never tried: extrapolation inflated the chance part.)
         with np.errstate(invalid="ignore", divide="ignore"):
+            corr = var * np.clip(1.0 - 1.0 / res["wald"], 0.0, 1.0)
             share_c = corr / corr.sum() if corr.sum() > 0 else np.full(len(var), np.nan)
         share_c = np.where(np.isnan(share), np.nan, share_c)
+        low, high = _share_interval(res["variance_draws"], confidence)
+        low, high = np.where(np.isnan(share), np.nan, low), np.where(np.isnan(share), np.nan, high)
         for j, p in enumerate(gcols):
             rows.append({
                 "_g": g, "param": p[len(_frame.PARAM_PREFIX):], "share": share[j],
-                "share_corrected": share_c[j], "variance": res["variance"][j],
+                "share_corrected": share_c[j], "ci_low": low[j], "ci_high": high[j],
+                "variance": res["variance"][j],
                 "variance_chance": res["chance"][j], "coverage": res["coverage"][j],
                 "n_excluded": int(excluded.get(key, 0)), "n_trials": int(res["n_used"]),
                 "n_eff": res["n_eff"], "r2": res["r2"], "source": terms[j].source,
@@ -463,11 +506,12 @@ def search_space_shares(
             "No completed trial has a value for every parameter asked "
             f"({', '.join(names)}): pass params= naming parameters that every trial has."
         )
-    result = pd.DataFrame(rows, columns=["_g", "param", "share", "share_corrected", "variance",
-                                         "variance_chance", "coverage", "n_trials", "n_excluded",
-                                         "n_eff", "r2", "source"])
-    result = result.astype({c: float for c in ("share", "share_corrected", "variance",
-                                                 "variance_chance", "coverage", "n_eff", "r2")})
+    result = pd.DataFrame(rows, columns=["_g", "param", "share", "share_corrected", "ci_low",
+                                         "ci_high", "variance", "variance_chance", "coverage",
+                                         "n_trials", "n_excluded", "n_eff", "r2", "source"])
+    result = result.astype({c: float for c in ("share", "share_corrected", "ci_low",
+                                                 "ci_high", "variance", "variance_chance",
+                                                 "coverage", "n_eff", "r2")})
     _warn(notes, len(groups))
     order = np.lexsort((-np.nan_to_num(result["share"].to_numpy(float), nan=-1.0),
                         result["_g"].to_numpy()))
@@ -478,6 +522,21 @@ def search_space_shares(
     result["n_trials"] = result["n_trials"].astype(np.int64)
     result["n_excluded"] = result["n_excluded"].astype(np.int64)
     return result
+
+
+def _share_interval(var_draws: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of each share over coefficient draws (NaN without draws)."""
+    k = var_draws.shape[0]
+    if var_draws.shape[1] == 0 or not np.isfinite(var_draws).any():
+        return np.full(k, np.nan), np.full(k, np.nan)
+    total = np.nansum(var_draws, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(total > 0, var_draws / total, np.nan)
+    tail = (1.0 - confidence) / 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a term without draws: all-NaN row
+        low, high = np.nanquantile(shares, [tail, 1.0 - tail], axis=1)
+    return low, high
 
 
 def _warn(notes: dict, ngroups: int) -> None:

@@ -25,6 +25,9 @@ def search_space_importance(
     max_weight: float = 20.0,
     reweight: bool = False,
     exclude_collapsed: bool = True,
+    alpha: float = 0.05,
+    seed: int | None = 0,
+    n_resamples: int = 1000,
 ) -> pd.DataFrame:
     """Each parameter's share of the objective's variance over the search space.
 
@@ -73,14 +76,26 @@ def search_space_importance(
         Leave out the trials :func:`~hpo_insights.detect_collapse` flags
         (collapsed predictions; their objective is an outlier no additive
         model describes), counted in ``n_excluded``.
+    alpha : float, default 0.05
+        ``ci_low``/``ci_high`` cover each share with probability ``1 - alpha``.
+    seed : int or None, default 0
+        Seeds the coefficient draws of the interval (``None``: fresh entropy).
+    n_resamples : int, default 1000
+        Coefficient draws behind the interval; ``0`` gives NaN intervals.
 
     Returns
     -------
     pandas.DataFrame
         One row per (``study``, ``param``): ``study`` (named after *by*;
         absent when ``by=None``), ``param``, ``share`` (in [0, 1], summing to
-        1 within a group), ``share_corrected`` (the same from
-        ``max(variance - variance_chance, 0)``), ``variance`` (``Var(f_j)``
+        1 within a group), ``share_corrected`` (the same from each
+        component's variance shrunk by its signal-to-noise in the fit,
+        ``variance * max(1 - 1/F_j, 0)`` with ``F_j`` the parameter's partial F
+        statistic: positive whenever ``F_j > 1``, so never zero for a parameter
+        whose partial F test is significant), ``ci_low``/``ci_high`` (an
+        interval of ``share`` from the sampling distribution of the fitted
+        coefficients: it widens where the space is extrapolated, see
+        ``coverage``), ``variance`` (``Var(f_j)``
         of the fitted component under the search-space distribution, in
         objective units squared), ``variance_chance`` (the part of
         ``variance`` expected from noise alone, NaN when no degree of freedom
@@ -122,6 +137,18 @@ def search_space_importance(
     Cov(beta_j))``, with ``M_j`` the search-space covariance of the basis and
     ``Cov(beta_j)`` the least-squares covariance of the coefficients (noise
     variance from the residuals, ``ddof`` = number of coefficients).
+    ``variance_chance`` is reported but no longer subtracted: over a space
+    partly never tried it is inflated by extrapolation and zeroed real
+    effects. ``share_corrected`` uses ``F_j = beta_j' Cov(beta_j)^-1 beta_j /
+    df_j`` (the Wald form of the partial F test, computed in the tried region
+    only); for a component uncorrelated with the others ``variance * (1 -
+    1/F_j)`` is its variance less its expected noise part. The extrapolation
+    uncertainty goes into the interval instead: ``n_resamples`` coefficient
+    vectors are drawn from ``N(beta, Cov(beta))`` (seeded), each gives shares
+    over the whole search space, and ``ci_low``/``ci_high`` are their
+    ``alpha/2`` and ``1 - alpha/2`` quantiles (a percentile interval; it is
+    wide where ``coverage`` is below 1 and the fitted polynomial is
+    extrapolated).
 
     Only COMPLETE trials with a finite objective that have a value for every
     parameter in *params*, inside its recorded search space, are fitted (the
@@ -152,9 +179,17 @@ def search_space_importance(
         raise TrialsError(f"max_levels must be an integer >= 2, got {max_levels!r} instead.")
     if not isinstance(max_weight, int | float) or math.isnan(max_weight) or max_weight < 1:
         raise TrialsError(f"max_weight must be a number >= 1, got {max_weight!r} instead.")
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise TrialsError(f"alpha must be a number between 0 and 1, got {alpha!r} instead.")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 0:
+        raise TrialsError(
+            f"n_resamples must be a non-negative integer, got {n_resamples!r} instead.")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TrialsError(f"seed must be an integer or None, got {seed!r} instead.")
     trials = _frame.select_studies(trials, studies)
     return _search_space.search_space_shares(
         trials, params=params, objective=objective, by=by, degree=degree,
         max_levels=max_levels, max_weight=float(max_weight), reweight=bool(reweight),
-        exclude_collapsed=bool(exclude_collapsed),
+        exclude_collapsed=bool(exclude_collapsed), confidence=1.0 - float(alpha),
+        n_draws=n_resamples, seed=seed,
     )

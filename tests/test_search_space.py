@@ -80,9 +80,9 @@ def test_additive_grid_known_shares():
     assert got_var["lr"] == pytest.approx(var["lr"], rel=1e-9)
     assert res["r2"].iloc[0] == pytest.approx(1.0)
     assert set(res["source"]) == {"distribution"}
-    assert list(res.columns) == ["study", "param", "share", "share_corrected", "variance",
-                                 "variance_chance", "coverage", "n_trials", "n_excluded",
-                                 "n_eff", "r2", "source"]
+    assert list(res.columns) == ["study", "param", "share", "share_corrected", "ci_low",
+                                 "ci_high", "variance", "variance_chance", "coverage",
+                                 "n_trials", "n_excluded", "n_eff", "r2", "source"]
     np.testing.assert_allclose(res["coverage"], 1.0)
     assert (res["n_excluded"] == 0).all()
     np.testing.assert_allclose(res["share_corrected"], res["share"], atol=1e-9)  # no noise
@@ -339,3 +339,105 @@ def test_conditional_group_fits_the_shared_parameters():
     assert rest["share"].isna().all() and (rest["n_trials"] == 0).all()
     with pytest.raises(hi.TrialsError, match="every parameter asked"):
         hi.search_space_importance(trials, params=["only_a", "only_b"])
+
+
+# --- the bias correction and the interval (issue: the estimate keeps real effects) -----------
+
+def _grid_trials(seed: int) -> pd.DataFrame:
+    """A full 4 x 3 grid, twice, with noise: an additive objective, balanced design."""
+    rng = np.random.default_rng(seed)
+    a, b = np.meshgrid(np.arange(4), np.arange(3), indexing="ij")
+    a, b = np.tile(a.ravel(), 2), np.tile(b.ravel(), 2)
+    y = 0.3 * a + 0.2 * (b == 1) + rng.normal(0, 0.4, len(a))
+    return pd.DataFrame({"study": "s", "number": range(len(a)), "state": "COMPLETE",
+                         "value": y, "params_a": a, "params_b": b})
+
+
+def _partial_f(y: np.ndarray, full: np.ndarray, reduced: np.ndarray) -> float:
+    """Extra-sum-of-squares F of the columns in *full* but not in *reduced* (numpy lstsq)."""
+    def rss(x):
+        beta = np.linalg.lstsq(x, y, rcond=None)[0]
+        return float(np.sum((y - x @ beta) ** 2))
+    df1 = full.shape[1] - reduced.shape[1]
+    df2 = len(y) - full.shape[1]
+    return ((rss(reduced) - rss(full)) / df1) / (rss(full) / df2)
+
+
+def test_share_corrected_shrinks_each_component_by_its_partial_f():
+    t = _grid_trials(3)
+    y = t["value"].to_numpy()
+    one = np.ones((len(t), 1))
+    da = (t["params_a"].to_numpy()[:, None] == np.arange(1, 4)).astype(float)
+    db = (t["params_b"].to_numpy()[:, None] == np.arange(1, 3)).astype(float)
+    f_a = _partial_f(y, np.hstack([one, da, db]), np.hstack([one, db]))
+    f_b = _partial_f(y, np.hstack([one, da, db]), np.hstack([one, da]))
+    # balanced grid: each fitted component is its level means less the grand mean
+    v_a = t.groupby("params_a")["value"].mean().var(ddof=0)
+    v_b = t.groupby("params_b")["value"].mean().var(ddof=0)
+    c_a, c_b = v_a * max(1 - 1 / f_a, 0), v_b * max(1 - 1 / f_b, 0)
+    got = hi.search_space_importance(t).set_index("param")
+    assert got.loc["a", "variance"] == pytest.approx(v_a, rel=1e-9)
+    assert got.loc["b", "variance"] == pytest.approx(v_b, rel=1e-9)
+    assert got.loc["a", "share_corrected"] == pytest.approx(c_a / (c_a + c_b), rel=1e-9)
+    assert got.loc["b", "share_corrected"] == pytest.approx(c_b / (c_a + c_b), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_share_corrected_never_zeroes_a_parameter_that_matters(seed):
+    """A real effect on a log parameter whose upper fifth was never tried: the adjusted test
+    finds it, and the search-space estimate keeps it (it used to subtract an extrapolated
+    chance variance larger than the effect)."""
+    rng = np.random.default_rng(seed)
+    n = 60
+    lr = 10 ** rng.uniform(-5, -2 - 0.6, n)  # 20% of the log range [1e-5, 1e-2] never tried
+    other = rng.uniform(0, 1, n)
+    y = 0.7 - 0.004 * (np.log10(lr) + 4) ** 2 + rng.normal(0, 0.003, n)
+    dist = ('{"name": "FloatDistribution", "attributes": {"low": 1e-05, "high": 0.01, '
+            '"log": true, "step": null}}')
+    dist_o = ('{"name": "FloatDistribution", "attributes": {"low": 0.0, "high": 1.0, '
+              '"log": false, "step": null}}')
+    t = pd.DataFrame({"study": "s", "number": range(n), "state": "COMPLETE", "value": y,
+                      "params_lr": lr, "params_other": other, "distributions_lr": dist,
+                      "distributions_other": dist_o, "study_direction": "maximize"})
+    ve = hi.variance_explained(t).set_index("param")
+    got = hi.search_space_importance(t).set_index("param")
+    assert got.loc["lr", "coverage"] < 0.9
+    if bool(ve.loc["lr", "matters"]):
+        assert got.loc["lr", "share_corrected"] > 0
+        assert got.loc["lr", "ci_high"] > got.loc["lr", "ci_low"]
+
+
+def test_share_interval_widens_where_the_space_is_extrapolated():
+    rng = np.random.default_rng(7)
+    n = 80
+    dist = ('{"name": "FloatDistribution", "attributes": {"low": 0.0, "high": 1.0, '
+            '"log": false, "step": null}}')
+
+    def width(upper: float) -> float:
+        x = rng.uniform(0, upper, n)
+        z = rng.uniform(0, 1, n)
+        y = 0.5 * x + 0.2 * z + rng.normal(0, 0.05, n)
+        t = pd.DataFrame({"study": "s", "number": range(n), "state": "COMPLETE", "value": y,
+                          "params_x": x, "params_z": z, "distributions_x": dist,
+                          "distributions_z": dist})
+        r = hi.search_space_importance(t).set_index("param")
+        return float(r.loc["x", "ci_high"] - r.loc["x", "ci_low"])
+
+    assert width(0.5) > width(1.0)
+
+
+def test_share_interval_is_seeded_and_optional():
+    t = _grid_trials(1)
+    a = hi.search_space_importance(t, seed=5)
+    b = hi.search_space_importance(t, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+    none = hi.search_space_importance(t, n_resamples=0)
+    assert none[["ci_low", "ci_high"]].isna().all().all()
+    with pytest.raises(hi.TrialsError, match="alpha"):
+        hi.search_space_importance(t, alpha=1.5)
+
+
+def test_example_learning_rate_keeps_its_search_space_share():
+    r = hi.search_space_importance(hi.datasets.example(), studies="transformer-20M")
+    lr = r.set_index("param").loc["learning_rate"]
+    assert lr["coverage"] < 1 and lr["share_corrected"] > 0.1
