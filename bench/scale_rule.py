@@ -56,7 +56,9 @@ def _specs(rng: np.random.Generator):
         "float_linear": (F(low0, low0 + width), "linear", "continuous"),
         "int_log": (Int(1, 2**k, log=True), "log", "levels"),
         "int_linear": (Int(1, int(rng.integers(5, 200))), "linear", "levels"),
-        "float_step": (F(grid[0], grid[1], step=grid[2]), "linear", "levels"),
+        "float_step": (F(grid[0], grid[1], step=grid[2]), "linear",
+                       "levels" if round((grid[1] - grid[0]) / grid[2]) + 1
+                       <= _binning.GRID_MAX_LEVELS else "continuous"),
         "categorical": (Cat(choices), None, "levels"),
     }
 

@@ -285,17 +285,21 @@ KS_EXACT_MAX = 4096
 equally spaced points of the observed range (one ``bincount``, no sort of a million values)."""
 
 
-def _ks_uniform(v: np.ndarray, w: np.ndarray | None) -> float:
-    """Kolmogorov distance between the (weighted) sample *v* and the uniform on [min, max]."""
-    lo, hi = float(v.min()), float(v.max())
+def _ks_uniform(v: np.ndarray, w: np.ndarray | None, lo: float, hi: float) -> float:
+    """Kolmogorov distance between the (weighted) sample *v* and the uniform on [lo, hi]
+    (its minimum and maximum)."""
     if hi <= lo:
         return 1.0
+    if len(v) > KS_EXACT_MAX:
+        u = v - lo
+        u *= KS_EXACT_MAX / (hi - lo)
+        cells = u.astype(np.intp)
+        np.minimum(cells, KS_EXACT_MAX - 1, out=cells)
+        counts = np.bincount(cells, weights=w, minlength=KS_EXACT_MAX)
+        cdf = np.cumsum(counts) / counts.sum()
+        return float(np.max(np.abs(cdf - np.arange(1, KS_EXACT_MAX + 1) / KS_EXACT_MAX)))
     u = (v - lo) / (hi - lo)
     w = np.ones(len(v)) if w is None else np.asarray(w, dtype=float)
-    if len(v) > KS_EXACT_MAX:
-        cells = np.minimum((u * KS_EXACT_MAX).astype(np.intp), KS_EXACT_MAX - 1)
-        cdf = np.cumsum(np.bincount(cells, weights=w, minlength=KS_EXACT_MAX)) / w.sum()
-        return float(np.max(np.abs(cdf - np.arange(1, KS_EXACT_MAX + 1) / KS_EXACT_MAX)))
     order = np.argsort(u, kind="stable")
     u, w = u[order], w[order]
     cdf = np.cumsum(w) / w.sum()
@@ -325,15 +329,20 @@ def is_log_scale(x: np.ndarray, dist: dict | None = None, *,
     if counts is not None:
         keep = np.asarray(counts) > 0
         x, counts = x[keep], np.asarray(counts, dtype=float)[keep]
-    if len(x) == 0 or not np.all(np.isfinite(x)) or x.min() <= 0:
+    if len(x) == 0:
+        return False
+    lo, hi = float(x.min()), float(x.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo <= 0:  # (NaN or inf: min/max say so)
         return False
     if dist is not None:
         attrs = dist.get("attributes") or {}
         if "log" in attrs:
             return bool(attrs["log"])
-    if x.max() < LOG_MIN_RATIO * x.min():
+    if hi < LOG_MIN_RATIO * lo:
         return False
-    return _ks_uniform(np.log10(x), counts) < _ks_uniform(x, counts)
+    logs = np.log10(x)
+    return (_ks_uniform(logs, counts, float(np.log10(lo)), float(np.log10(hi)))
+            < _ks_uniform(x, counts, lo, hi))
 
 
 def _use_log(x: np.ndarray, dist: dict | None) -> bool:

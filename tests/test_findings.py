@@ -158,13 +158,15 @@ def _objective(trial):
     lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
     dropout = trial.suggest_float("dropout", 0.0, 0.5, step=0.05)
     opt = trial.suggest_categorical("optimizer", ["adam", "sgd", "rmsprop"])
+    trial.suggest_categorical("wd", [0.0, 1e-5, 1e-4, 1e-3])
     rng = np.random.default_rng(trial.number)
     return (0.7 - 0.02 * (np.log10(lr) + 3) ** 2 / 4 - 0.05 * dropout
             + 0.0 * (opt == "sgd") + rng.normal(0, 0.01))
 
 
-def test_same_findings_from_storage_and_memory(tmp_path):
-    """A study written by Optuna gives the same claims from its storage and in memory."""
+def test_same_findings_from_storage_memory_and_csv(tmp_path):
+    """A study written by Optuna gives the same claims from its storage, in memory and from its
+    trials_dataframe() CSV."""
     optuna = pytest.importorskip("optuna")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = f"sqlite:///{tmp_path / 'studies.db'}"
@@ -183,6 +185,17 @@ def test_same_findings_from_storage_and_memory(tmp_path):
     pd.testing.assert_frame_equal(a[cols], b[cols])
     np.testing.assert_allclose(a.p_value, b.p_value, rtol=1e-9)
     assert ((a.param == "lr") & (a.claim == "matters") & a.claimed).any()
+    # the CSV of trials_dataframe() (no distributions recorded): the same claims
+    path = tmp_path / "2M.csv"
+    studies[0].trials_dataframe().to_csv(path, index=False)
+    from_csv = hi.findings(hi.load(str(path), direction="maximize"))
+    from_db = hi.findings(hi.load(url, studies="2M"))
+    cols = ["param", "claim", "value", "claimed", "n_trials"]
+
+    def ordered(f):  # the CSV orders its parameter columns by name
+        return f[cols].sort_values(cols[:2], ignore_index=True)
+
+    pd.testing.assert_frame_equal(ordered(from_csv), ordered(from_db))
 
 
 def test_pruned_rank_scores_by_hand(rng):
