@@ -90,7 +90,7 @@ def value_table(
         by the rule that decides log-space bins), ``scale_inferred`` (True when
         no distribution was recorded for the parameter in the group, so its
         kind and scale were inferred from the values, see
-        ``docs/analyses.md``), ``count``, ``mean``,
+        ``docs/analyses.md``), ``n_trials``, ``mean``,
         ``std``, ``sem``, ``ci_low``, ``ci_high``,
         ``n_excluded`` (collapsed trials of the group with a value for the
         parameter that were left out; the same on every row of a table); one
@@ -109,8 +109,8 @@ def value_table(
     -----
     Only COMPLETE trials with a finite objective count, and only those that
     have a value for the parameter. ``std`` is the sample standard deviation
-    (``ddof=1``), ``sem = std / sqrt(count)`` and the interval is
-    ``mean ± t(1 - alpha / 2, count - 1) * sem``; all three are NaN for
+    (``ddof=1``), ``sem = std / sqrt(n_trials)`` and the interval is
+    ``mean ± t(1 - alpha / 2, n_trials - 1) * sem``; all three are NaN for
     a value tried once.
 
     Values: one row per distinct value, numbers in increasing order and other
@@ -140,14 +140,14 @@ def value_table(
     ...     "value": [0.5, 0.7, 0.8, 0.9, 0.6], "params_lr": [0.1, 0.1, 0.01, 0.01, 0.001],
     ...     "study_direction": "maximize"})
     >>> vt = hi.value_table(trials, params="lr")
-    >>> vt[["value", "count", "mean", "std"]].round(3)
-       value  count  mean    std
-    0  0.001      1  0.60    NaN
-    1  0.010      2  0.85  0.071
-    2  0.100      2  0.60  0.141
+    >>> vt[["value", "n_trials", "mean", "std"]].round(3)
+       value  n_trials  mean    std
+    0  0.001         1  0.60    NaN
+    1  0.010         2  0.85  0.071
+    2  0.100         2  0.60  0.141
     >>> list(hi.value_table(hi.datasets.example(), params="dropout").columns)
-    ['study', 'param', 'value', 'low', 'high', 'binned', 'scale', 'scale_inferred', 'count',
-     'mean', 'std', 'sem', 'ci_low', 'ci_high', 'n_excluded']
+    ['study', 'param', 'value', 'low', 'high', 'binned', 'scale', 'scale_inferred',
+     'n_trials', 'mean', 'std', 'sem', 'ci_low', 'ci_high', 'n_excluded']
     """
     trials = _frame.select_studies(_guard.frame(trials), studies)
     _guard.names("params", params)
@@ -171,7 +171,7 @@ def value_table(
         binned=long["binned"].to_numpy(dtype=bool),
         scale=long["scale"].to_numpy(dtype=object),
         scale_inferred=long["scale_inferred"].to_numpy(dtype=bool),
-        count=long["count"].to_numpy(),
+        n_trials=long["count"].to_numpy(),
         mean=mean,
         std=std,
         sem=sem,

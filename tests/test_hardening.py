@@ -56,7 +56,7 @@ def test_none_categorical_choice_is_a_level_not_a_missing_value():
         expected.setdefault(key, []).append(t.value)
     assert "None" in expected
     vt = hi.value_table(trials, params="max_depth")
-    got = dict(zip(vt["value"], vt["count"], strict=True))
+    got = dict(zip(vt["value"], vt["n_trials"], strict=True))
     assert got == {k: len(v) for k, v in expected.items()}
     row = vt[vt["value"] == "None"].iloc[0]
     assert row["mean"] == pytest.approx(np.mean(expected["None"]))
@@ -76,7 +76,7 @@ def test_none_choice_survives_a_csv_round_trip(tmp_path):
     hi.from_optuna(study).to_csv(path, index=False)
     vt = hi.value_table(hi.load(path), params="max_depth")
     n_none = sum(t.params["max_depth"] is None for t in study.trials)
-    assert vt.loc[vt["value"] == "None", "count"].tolist() == [n_none]
+    assert vt.loc[vt["value"] == "None", "n_trials"].tolist() == [n_none]
 
 
 def test_bool_and_int_levels_stay_distinct():
@@ -88,7 +88,7 @@ def test_bool_and_int_levels_stay_distinct():
     for f, y in zip(flags, trials["value"], strict=True):
         by_hand.setdefault((type(f).__name__, f), []).append(y)
     counts = sorted(len(v) for v in by_hand.values())
-    assert sorted(vt["count"]) == counts
+    assert sorted(vt["n_trials"]) == counts
     means = vt.set_index(vt["value"].astype(str))["mean"]
     assert means["True"] == pytest.approx(np.mean(by_hand[("bool", True)]))
     assert means["1"] == pytest.approx(np.mean(by_hand[("int", 1)]))
@@ -178,7 +178,7 @@ def test_dict_valued_parameters_are_json_levels(tmp_path):
     trials = _dict_params()
     vt = hi.value_table(trials, params="cfg")
     expected = {json.dumps(c, sort_keys=True) for c in trials["params_cfg"]}
-    assert set(vt["value"]) == expected and vt["count"].tolist() == [4, 4, 4]
+    assert set(vt["value"]) == expected and vt["n_trials"].tolist() == [4, 4, 4]
     hi.variance_explained(trials)
     hi.classify_trend(trials)
     hi.coverage_crosstab(trials, params=("cfg", "lr"))
@@ -188,7 +188,7 @@ def test_dict_valued_parameters_are_json_levels(tmp_path):
     path = tmp_path / "dicts.parquet"
     trials.to_parquet(path)
     loaded = hi.value_table(hi.load(path), params="cfg")  # Parquet fills missing keys: null
-    assert loaded["count"].tolist() == [4, 4, 4] and len(set(loaded["value"])) == 3
+    assert loaded["n_trials"].tolist() == [4, 4, 4] and len(set(loaded["value"])) == 3
 
 
 def test_duplicated_or_multiindex_column_labels():
@@ -424,7 +424,7 @@ def test_parameter_values_beyond_int64_are_levels():
     big = pd.Series([2**62, 2**63, 2**62, 2**63, 2**62, 2**62], dtype=object)
     trials = _frame(n=6, x=big)
     vt = hi.value_table(trials, params="x", by=None)
-    counts = {int(v): int(c) for v, c in zip(vt["value"], vt["count"], strict=True)}
+    counts = {int(v): int(c) for v, c in zip(vt["value"], vt["n_trials"], strict=True)}
     assert counts == {2**62: 4, 2**63: 2}
 
 

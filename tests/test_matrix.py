@@ -268,7 +268,7 @@ def _check_value_table(t: pd.DataFrame, out: pd.DataFrame, param: str) -> None:
         none_choice = missing and isinstance(row.get(dcol), str) and "null" in row[dcol] and \
             "Categorical" in row[dcol] and '"choices": [' in row[dcol]
         n += (not missing) or none_choice
-    assert int(out["count"].sum()) == n, (t[pcol].tolist(), t.get(dcol), t["state"].tolist(),
+    assert int(out["n_trials"].sum()) == n, (t[pcol].tolist(), t.get(dcol), t["state"].tolist(),
                                           t[col].tolist(), out)
 
 
@@ -446,7 +446,7 @@ def test_every_function_on_optuna_spaces(kinds, constrained, two, direction, n, 
         if name == "value_table" and not isinstance(out, Exception) and "md" in kinds:
             vt = hi.value_table(trials, params="md", objective=objective)
             n_none = sum(t.params.get("md", 0) is None for t in study.trials)
-            assert vt.loc[vt["value"] == "None", "count"].sum() == n_none
+            assert vt.loc[vt["value"] == "None", "n_trials"].sum() == n_none
     report = hi.validate(trials, errors="report")  # defects only of tiny studies:
     errors = report[~report["problem"].str.startswith("note:")]
     assert errors["problem"].str.contains("single value|no value").all(), errors

@@ -124,7 +124,7 @@ def test_value_table_categorical():
     """One error bar per value spanning the CI, ticks are the values, star on the best value."""
     table = pd.DataFrame({
         "study": "s", "param": "opt", "value": ["adam", "sgd", "rmsprop"], "low": np.nan,
-        "high": np.nan, "binned": False, "scale": "categorical", "count": [3, 2, 1],
+        "high": np.nan, "binned": False, "scale": "categorical", "n_trials": [3, 2, 1],
         "mean": [0.8, 0.6, 0.7], "std": [0.1, 0.1, np.nan], "sem": [0.05, 0.07, np.nan],
         "ci_low": [0.6, 0.0, np.nan], "ci_high": [1.0, 1.2, np.nan]})
     trend = pd.DataFrame({"study": ["s"], "param": ["opt"], "trend": ["unordered"],
@@ -431,7 +431,7 @@ def test_values_and_metric_are_drawn_literally(value, metric):
     values = [value, value + "b", "c" + value]
     table = pd.DataFrame({"study": "s", "param": "p", "value": values, "low": np.nan,
                           "high": np.nan, "binned": False, "scale": "categorical",
-                          "count": [3, 2, 4], "mean": [0.8, 0.6, 0.7], "std": 0.1,
+                          "n_trials": [3, 2, 4], "mean": [0.8, 0.6, 0.7], "std": 0.1,
                           "sem": 0.05, "ci_low": [0.7, 0.5, 0.6], "ci_high": [0.9, 0.7, 0.8]})
     trend = pd.DataFrame({"study": ["s"], "param": ["p"], "trend": ["unordered"],
                           "best_value": [value]})
@@ -611,7 +611,7 @@ def test_log_axes_have_three_labelled_ticks(start, decades):
     n = 40
     lr = 10 ** np.linspace(start, start + decades, n)
     table = pd.DataFrame({"study": "s", "param": "lr", "value": lr, "low": lr, "high": lr,
-                          "binned": False, "scale": "log", "count": 2,
+                          "binned": False, "scale": "log", "n_trials": 2,
                           "mean": np.linspace(0.6, 0.7, n), "std": 0.01, "sem": 0.01,
                           "ci_low": np.linspace(0.59, 0.69, n),
                           "ci_high": np.linspace(0.61, 0.71, n)})

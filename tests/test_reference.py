@@ -41,7 +41,7 @@ def test_value_table_reproduces_report(budget, param):
     table = REF.studies[budget].trends[param].table
     vt = hi.value_table(_rebuilt(budget, param), params=param)
     assert list(vt.value) == list(table.value)
-    np.testing.assert_array_equal(vt["count"], table["count"])
+    np.testing.assert_array_equal(vt["n_trials"], table["count"])
     np.testing.assert_allclose(vt["mean"], table["mean"], rtol=0, atol=1e-12)
     np.testing.assert_allclose(vt["std"], table["std"], rtol=0, atol=1e-12)
     assert (vt.study == f"transformer-{budget}").all()

@@ -43,7 +43,7 @@ def _search(tmp_path, n: int, seed: int):
 def test_storage_and_csv_give_the_same_levels_and_scales(tmp_path, n, seed):
     """Same values or bins, counts and log/linear scale; only the CSV says "inferred"."""
     url, csv = _search(tmp_path, n, seed)
-    cols = ["param", "value", "low", "high", "binned", "count"]
+    cols = ["param", "value", "low", "high", "binned", "n_trials"]
     # (a CSV orders its columns by name: compare parameter by parameter)
     stored = hi.value_table(hi.load(url)).sort_values("param", kind="stable")
     read = hi.value_table(hi.load(csv)).sort_values("param", kind="stable")

@@ -32,12 +32,12 @@ def test_value_table_tiny_known_answer(tiny_trials):
     """lr=0.001: [0.6]; 0.01: [0.8, 0.9]; 0.1: [0.5, 0.7]; PRUNED/FAIL never count."""
     vt = hi.value_table(tiny_trials, params="lr")
     assert list(vt.columns) == ["study", "param", "value", "low", "high", "binned", "scale",
-                                "scale_inferred", "count", "mean", "std", "sem", "ci_low",
+                                "scale_inferred", "n_trials", "mean", "std", "sem", "ci_low",
                                 "ci_high", "n_excluded"]
     assert vt.scale_inferred.all()  # (no distributions_lr column: inferred from the values)
     assert (vt.n_excluded == 0).all()
     assert list(vt.value) == [0.001, 0.01, 0.1]
-    assert list(vt["count"]) == [1, 2, 2]
+    assert list(vt["n_trials"]) == [1, 2, 2]
     np.testing.assert_allclose(vt["mean"], [0.6, 0.85, 0.6])
     assert np.isnan(vt["std"].iloc[0]) and np.isnan(vt.ci_low.iloc[0])
     s = np.std([0.8, 0.9], ddof=1)
@@ -52,7 +52,7 @@ def test_value_table_tiny_known_answer(tiny_trials):
 def test_value_table_categorical_strings(tiny_trials):
     """String values in natural order, NaN low/high."""
     vt = hi.value_table(tiny_trials, params="params_optimizer")
-    assert list(vt.value) == ["adam", "sgd"] and list(vt["count"]) == [3, 2]
+    assert list(vt.value) == ["adam", "sgd"] and list(vt["n_trials"]) == [3, 2]
     np.testing.assert_allclose(vt["mean"], [np.mean([0.5, 0.8, 0.9]), np.mean([0.7, 0.6])])
     assert vt.low.isna().all() and vt.high.isna().all()
 
@@ -68,7 +68,7 @@ def test_value_table_matches_pandas_groupby(rng):
         got.index.names = ref.index.names
         np.testing.assert_allclose(got.loc[ref.index, "mean"], ref["mean"])
         np.testing.assert_allclose(got.loc[ref.index, "std"], ref["std"])
-        np.testing.assert_array_equal(got.loc[ref.index, "count"], ref["count"])
+        np.testing.assert_array_equal(got.loc[ref.index, "n_trials"], ref["count"])
         half = stats.t.ppf(0.95, ref["count"] - 1) * ref["std"] / np.sqrt(ref["count"])
         np.testing.assert_allclose(got.loc[ref.index, "ci_high"], ref["mean"] + half)
     assert list(pd.unique(vt.study)) == ["a", "b"]
@@ -79,14 +79,14 @@ def test_value_table_bins_log_floats_at_quantiles(rng):
     trials = _random_trials(rng, studies=("a",))
     vt = hi.value_table(trials, params="lr", bins=5)
     done = trials[trials.state == "COMPLETE"]
-    assert vt.binned.all() and len(vt) == 5 and vt["count"].sum() == len(done)
+    assert vt.binned.all() and len(vt) == 5 and vt["n_trials"].sum() == len(done)
     edges = 10 ** np.quantile(np.log10(done.params_lr), np.linspace(0, 1, 6))
     np.testing.assert_allclose(np.r_[vt.low, vt.high.iloc[-1]], edges, rtol=1e-12)
     assert all(re.fullmatch(r"\[\S+, \S+\)", v) for v in vt.value.iloc[:-1])
     assert vt.value.iloc[-1].endswith("]")
     x = done.params_lr.to_numpy()
     counts = np.histogram(x, bins=edges)[0]  # numpy's last bin is closed too
-    np.testing.assert_array_equal(vt["count"], counts)
+    np.testing.assert_array_equal(vt["n_trials"], counts)
 
 
 def test_value_table_label_format():
@@ -129,8 +129,8 @@ def test_duplicate_edges_collapse():
     trials = pd.DataFrame({"study": "s", "number": range(len(x)), "state": "COMPLETE",
                            "value": x, "params_p": x})
     vt = hi.value_table(trials, params="p", bins=10)
-    assert vt.binned.all() and len(vt) < 10 and (vt["count"] > 0).all()
-    assert vt["count"].sum() == len(x) and (np.diff(vt.low) > 0).all()
+    assert vt.binned.all() and len(vt) < 10 and (vt["n_trials"] > 0).all()
+    assert vt["n_trials"].sum() == len(x) and (np.diff(vt.low) > 0).all()
 
 
 def test_unorderable_values_keep_order_of_appearance():
@@ -146,7 +146,7 @@ def test_value_table_pooled(tiny_trials):
     """by=None: no group column, every study pooled."""
     t = pd.concat([tiny_trials, tiny_trials.assign(study="t")], ignore_index=True)
     vt = hi.value_table(t, params="lr", by=None)
-    assert "study" not in vt.columns and list(vt["count"]) == [2, 4, 4]
+    assert "study" not in vt.columns and list(vt["n_trials"]) == [2, 4, 4]
 
 
 def test_value_table_errors(tiny_trials):
@@ -266,7 +266,7 @@ def test_large_frames_agree_with_pandas(rng):
         ref = trials.groupby("params_" + p).value.agg(["count", "mean", "std"])
         got = vt[vt.param == p]
         assert list(got.value) == list(ref.index)
-        np.testing.assert_array_equal(got["count"], ref["count"])
+        np.testing.assert_array_equal(got["n_trials"], ref["count"])
         np.testing.assert_allclose(got["mean"], ref["mean"])
         np.testing.assert_allclose(got["std"], ref["std"])
 
@@ -481,9 +481,9 @@ def test_collapsed_trials_left_out_by_default(rng):
     vt = hi.value_table(t, params="x")
     kept = t.drop(index=flagged)
     np.testing.assert_allclose(vt["mean"], kept.groupby("params_x").value.mean())
-    assert list(vt["count"]) == [9, 9, 9] and (vt.n_excluded == 3).all()
+    assert list(vt["n_trials"]) == [9, 9, 9] and (vt.n_excluded == 3).all()
     vt_all = hi.value_table(t, params="x", exclude_collapsed=False)
-    assert list(vt_all["count"]) == [10, 10, 10] and (vt_all.n_excluded == 0).all()
+    assert list(vt_all["n_trials"]) == [10, 10, 10] and (vt_all.n_excluded == 0).all()
     ct = hi.classify_trend(t, params="x", method="shape").iloc[0]
     assert ct.n_excluded == 3 and ct.best_mean == pytest.approx(
         kept[kept.params_x == 2].value.mean())

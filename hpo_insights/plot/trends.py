@@ -61,7 +61,7 @@ def _draw_levels(rows: pd.DataFrame, ax: Axes, *, trend: pd.Series | None, metri
     ax.errorbar(x, mean, yerr=yerr, fmt="", linestyle="-" if numeric else "none",
                 color=colors[0], ecolor=colors[0], capsize=3, lw=1.2, zorder=2,
                 label="mean, CI (dot size: trials)")
-    count = rows["count"].to_numpy(dtype=float)
+    count = rows["n_trials"].to_numpy(dtype=float)
     size = 12 + 60 * count / max(count.max(), 1.0)
     ax.scatter(x, mean, s=size, color=colors[0], zorder=3, gid="means")
     if trend is not None and len(rows):
@@ -223,8 +223,8 @@ def value_table(
     >>> [a.get_title() for a in fig.axes]
     ['transformer-2M | dropout', 'transformer-2M | d_model']
     """
-    need_columns(result, ["param", "value", "mean", "ci_low", "ci_high", "count"], "value_table",
-          numeric=["mean", "ci_low", "ci_high", "count", "low", "high"])
+    need_columns(result, ["param", "value", "mean", "ci_low", "ci_high", "n_trials"], "value_table",
+          numeric=["mean", "ci_low", "ci_high", "n_trials", "low", "high"])
     if isinstance(params, pd.DataFrame):
         result = _select_pairs(result, params)
     elif params is not None:

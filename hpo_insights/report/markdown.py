@@ -250,7 +250,7 @@ def value_table(result: pd.DataFrame, *, metric: str = "objective") -> str:
     out = []
     for param in pd.unique(result["param"]):
         vt = result[result["param"] == param]
-        rows = [[level_label(r), str(r["count"]), number(r["mean"]), number(r["std"]),
+        rows = [[level_label(r), str(r["n_trials"]), number(r["mean"]), number(r["std"]),
                  *_ci_cells(r["ci_low"], r["ci_high"])] for _, r in vt.iterrows()]
         block = [f"#### {escape(param)}", table(
             ["Value", "Trials", f"Mean {m}", "Std", "95% CI low", "95% CI high"], rows)]
@@ -601,7 +601,7 @@ _KINDS: tuple[tuple[str, frozenset[str]], ...] = (
     ("compare_budgets", frozenset({"budget", "best", "size"})),
     ("optimization_history", frozenset({"best_so_far", "counted"})),
     ("classify_trend", frozenset({"param", "trend", "best_value"})),
-    ("value_table", frozenset({"param", "value", "count", "mean", "ci_low"})),
+    ("value_table", frozenset({"param", "value", "n_trials", "mean", "ci_low"})),
     ("search_space_importance", frozenset({"param", "share", "variance", "coverage"})),
     ("fidelity_correlation", frozenset({"step", "rho", "ci_low", "settled"})),
     ("variance_explained", frozenset({"param", "share"})),

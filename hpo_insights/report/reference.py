@@ -109,7 +109,7 @@ def value_table(result: pd.DataFrame, *, metric: str = "objective",
                 f"- Worst value: {value(t['worst_value'])} (mean {m}: {number(t['worst_mean'])})",
             ]))
         block.append(table(["Value", f"Mean {m}", "Std", "Count"], [
-            [md.level_label(r), number(r["mean"]), number(r["std"]), str(r["count"])]
+            [md.level_label(r), number(r["mean"]), number(r["std"]), str(r["n_trials"])]
             for _, r in vt.iterrows()]))
         ci = "; ".join(
             f"{md.level_label(r)}: [{number(r['ci_low'])}, {number(r['ci_high'])}]"
