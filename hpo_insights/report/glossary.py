@@ -55,8 +55,9 @@ GLOSSARY: dict[str, str] = {
         "The share a parameter keeps when all parameters are fitted together (what it adds "
         "to a model of the others)."),
     "Corrected share": (
-        "The share minus what chance alone would give with this many values and trials "
-        "(never below 0)."),
+        "The share with what chance alone would give taken out (among the trials: "
+        "epsilon squared, below 0 when the values differ less than chance makes them; over "
+        "the search space: each part shrunk by its own signal-to-noise)."),
     "Coverage": (
         "The fraction of a parameter's search space the trials reached; below 1, the "
         "search-space share extrapolates."),

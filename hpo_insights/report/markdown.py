@@ -189,12 +189,17 @@ def variance_explained(result: pd.DataFrame, *, metric: str = "objective",
 def search_space_importance(result: pd.DataFrame) -> str:
     """Each parameter's share of the objective's variance over the whole search space
     (:func:`hi.search_space_importance`), not just among the trials tried."""
-    rows = [[escape(r["param"]), number(r["share"]), number(r["share_corrected"]),
-             number(r["coverage"], 2), str(r["n_trials"]), escape(r["source"])]
+    ci = _maybe(result, "ci_low") and _maybe(result, "ci_high")
+    rows = [[escape(r["param"]), number(r["share"]),
+             *(_ci_cells(r["ci_low"], r["ci_high"]) if ci else []),
+             number(r["share_corrected"]), number(r["coverage"], 2), str(r["n_trials"]),
+             escape(r["source"])]
             for _, r in result.iterrows()]
     r2 = result["r2"].iloc[0] if len(result) else float("nan")
+    header = ["Parameter", "Share", *(["95% CI low", "95% CI high"] if ci else []),
+              "Corrected share", "Coverage", "Trials", "Space from"]
     return "\n\n".join([
-        table(["Parameter", "Share", "Corrected share", "Coverage", "Trials", "Space from"], rows),
+        table(header, rows),
         f"An additive model fitted on the trials (R² {number(r2, 2)}) weighs each parameter "
         "over its whole search space; coverage below 1 means part of the space was never "
         "tried and the share extrapolates there."])
