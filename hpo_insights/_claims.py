@@ -1,6 +1,7 @@
 """The rows of :func:`hpo_insights.findings`: one claim each, every column present.
 
-Shared by ``findings`` and the claim families other modules add (``progress``).
+Shared by ``findings`` and the claim families other modules add (``progress``,
+``winner``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["claim_row"]
+__all__ = ["COLUMNS", "claim_row"]
+
+#: The columns of :func:`hpo_insights.findings`, in order.
+COLUMNS = [
+    "study", "param", "claim", "value", "claimed", "effect", "effect_low", "effect_high",
+    "p_value", "p_adjusted", "n_trials", "n_pruned", "section", "best_low", "best_high",
+    "best_value", "detail", "n_outliers",
+]
 
 
 def claim_row(ctx: Any, study: str, param: str, claim: str, section: str, n_trials: int,

@@ -13,7 +13,11 @@ Contract (columns, in this order; extra columns may follow): ``study``,
 trials completed, its own Holm family), the column ``n_outliers`` and the
 argument ``pruned=``; the claim "plateau" of :func:`hpo_insights.search_progress`
 (section "progress", value "plateau" / "no evidence", outside the graph: its
-error rate is measured by simulation, ``docs/curves.md``).
+error rate is measured by simulation, ``docs/curves.md``); the claim
+"best_better" of :func:`hpo_insights.compare_top` where the trials kept
+per-fold scores (section "winner", value "yes" / "not established", ``k=2``,
+Holm within each study, outside the graph: its error rate under the null is
+measured by simulation, ``docs/statistics.md``).
 
 Plugging in another family of claims: append a function to :data:`FAMILIES`.
 It is called as ``family(ctx)`` with the :class:`Context` of the call (trials,
@@ -35,17 +39,12 @@ import numpy as np
 import pandas as pd
 
 from hpo_insights import _frame, _guard, _multiplicity
-from hpo_insights._claims import claim_row
+from hpo_insights._claims import COLUMNS, claim_row
 from hpo_insights._errors import TrialsError
 from hpo_insights._model import Model, Term, partial_f
 
 __all__ = ["FAMILIES", "COLUMNS", "Context", "Node", "findings"]
 
-COLUMNS = [
-    "study", "param", "claim", "value", "claimed", "effect", "effect_low", "effect_high",
-    "p_value", "p_adjusted", "n_trials", "n_pruned", "section", "best_low", "best_high",
-    "best_value", "detail", "n_outliers",
-]
 MIN_TRIALS_PER_VALUE = 8  # a value needs this many trials before it can be called worse
 OUTLIER_Z = 8.0  # |residual| above this many robust standard deviations: left out
 N_DRAWS = 2000  # parametric draws behind the interval of an effect range
@@ -969,6 +968,14 @@ def _progress_rows(ctx: Context) -> list[Node]:
     return findings_rows(ctx)
 
 
+def _winner_rows(ctx: Context) -> list[Node]:
+    """The winner's margin where folds were kept (rows outside the budget, see winner.py)."""
+    from hpo_insights.winner import findings_rows
+
+    return findings_rows(ctx)
+
+
 FAMILIES: list[Callable[[Context], list[Node]]] = [
     _parameter_claims, scaling_claims, _collapse_rows, _pruning_claims, _progress_rows,
+    _winner_rows,
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -333,7 +334,7 @@ def compare_top_findings(
                        f"{r.difference:.2g} [{r.ci_low:.2g}, {r.ci_high:.2g}]: "
                        + ("established" if r.better else "not established")),
         })
-    from hpo_insights.findings import COLUMNS as FINDINGS_COLUMNS
+    from hpo_insights._claims import COLUMNS as FINDINGS_COLUMNS
 
     cols = [c for c in FINDINGS_COLUMNS if c in rows[0]] if rows else [
         c for c in FINDINGS_COLUMNS if c != "n_outliers"]
@@ -343,3 +344,36 @@ def compare_top_findings(
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+def findings_rows(ctx: Any) -> list:
+    """The winner's margin of every study that kept per-fold scores, as rows of
+    :func:`hpo_insights.findings`.
+
+    A family of :data:`hpo_insights.findings.FAMILIES`: where the trials kept
+    scikit-learn's ``user_attrs_split<k>_test_<scorer>`` columns, the rows of
+    :func:`compare_top_findings` with ``k=2`` (claim ``"best_better"``,
+    section ``"winner"``), the study named by its label as the other claims
+    are. Outside the page's graph of tests, like the collapse and plateau rows:
+    each study's comparisons are Holm-adjusted, and the error rate under the
+    null is measured by simulation (``bench/compare_top_sim.py``,
+    ``docs/statistics.md``).
+    """
+    trials = ctx.trials
+    if not any(_SPLIT.match(str(c)) for c in trials.columns):
+        return []
+    try:
+        rows = compare_top_findings(trials, k=2, alpha=ctx.alpha)
+    except TrialsError:
+        return []
+    # the other claims name a study by its budget label (the study itself without budgets)
+    pairs = trials[[F.STUDY, ctx.budget_col]].drop_duplicates(F.STUDY)
+    label = {s: str(b) for s, b in zip(pairs[F.STUDY], pairs[ctx.budget_col], strict=True)}
+    out = []
+    for r in rows.to_dict("records"):
+        r["study"] = label.get(r["study"], str(r["study"]))
+        r["param"] = ""
+        r["n_outliers"] = 0
+        out.append(r)
+    ctx.extra.setdefault("rows", []).extend(out)
+    return []

@@ -128,6 +128,32 @@ def test_trials_frame_of_a_search_equals_its_folds():
     assert a["best"].iloc[0] == order[0]
 
 
+def test_findings_carries_the_winners_margin_of_a_search():
+    """hi.findings(hi.load(search)) holds compare_top's verdicts (k=2), so the report's
+    winner section and its key findings say the same thing."""
+    pytest.importorskip("sklearn")
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = make_classification(n_samples=150, random_state=1)
+    search = GridSearchCV(DecisionTreeClassifier(random_state=0),
+                          {"max_depth": [1, 2, 3, 5], "min_samples_leaf": [1, 8]},
+                          cv=5).fit(X, y)
+    trials = hi.load(search)
+    top = hi.compare_top(trials, k=2)
+    found = hi.findings(trials)
+    rows = found[found["claim"] == "best_better"].reset_index(drop=True)
+    assert len(rows) == len(top) == 2
+    assert (rows["section"] == "winner").all() and (rows["param"] == "").all()
+    np.testing.assert_allclose(rows["effect"], top["difference"], rtol=1e-12)
+    np.testing.assert_allclose(rows["p_adjusted"], top["p_adjusted"], rtol=1e-12)
+    assert list(rows["claimed"]) == list(top["better"])
+    assert list(found.columns) == FINDINGS_COLUMNS
+    without = trials.drop(columns=[c for c in trials.columns if "_test_" in c and "split" in c])
+    assert "best_better" not in set(hi.findings(without)["claim"])
+
+
 def test_pure_and_deterministic(rng):
     """The input is left as it was; two calls give the same frame."""
     folds = _folds(rng.normal(size=(5, 4)))
