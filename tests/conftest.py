@@ -16,7 +16,8 @@ settings.register_profile("explore", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # The fixture generators run once, by hand, in an environment with each tool installed
-# (versions recorded beside each fixture in tests/data/); they are not tests, and importing them here would need the tools.
+# (versions recorded beside each fixture in tests/data/); they are not tests, and
+# importing them here would need the tools.
 collect_ignore_glob = ["fixtures/make_*.py"]
 
 
