@@ -11,6 +11,7 @@ folder that is both a Ray Tune experiment and an MLflow store is read as Ray Tun
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,23 @@ from hpo_insights.io.readers import Reader, Request, as_path
 from hpo_insights.io.tables import from_table
 
 __all__ = ["READERS"]
+
+
+def _path_accepts(check: Callable[[Path], bool]) -> Callable[[Any], bool]:
+    """``accepts`` of a tool written as files: *source* is a path and *check* says it is one."""
+    def accepts(source: Any) -> bool:
+        text = as_path(source)
+        return text is not None and check(Path(text))
+    return accepts
+
+
+def _path_read(load: Callable[..., pd.DataFrame]) -> Callable[[Any, Request], pd.DataFrame]:
+    """``read`` of a tool written as files: *load* with the path and the request's options."""
+    def read(source: Any, request: Request) -> pd.DataFrame:
+        return load(as_path(source), request.studies, objective=request.objective,
+                    params=request.params, direction=request.direction,
+                    metric_name=request.metric_name)
+    return read
 
 
 # --------------------------------------------------------------------------- objects
@@ -92,32 +110,9 @@ def _is_mlflow(source: Any) -> bool:
     return path.is_dir() and mlflow.is_mlflow_store(path)
 
 
-def _read_mlflow(source: Any, request: Request) -> pd.DataFrame:
-    return mlflow.load_mlflow(
-        as_path(source), request.studies, objective=request.objective, params=request.params,
-        direction=request.direction, metric_name=request.metric_name)
 
 
-def _is_keras_tuner(source: Any) -> bool:
-    text = as_path(source)
-    return text is not None and keras_tuner.is_keras_tuner(Path(text))
 
-
-def _read_keras_tuner(source: Any, request: Request) -> pd.DataFrame:
-    return keras_tuner.load_keras_tuner(
-        as_path(source), request.studies, objective=request.objective, params=request.params,
-        direction=request.direction, metric_name=request.metric_name)
-
-
-def _is_smac(source: Any) -> bool:
-    text = as_path(source)
-    return text is not None and smac.is_smac(Path(text))
-
-
-def _read_smac(source: Any, request: Request) -> pd.DataFrame:
-    return smac.load_smac(
-        as_path(source), request.studies, objective=request.objective, params=request.params,
-        direction=request.direction, metric_name=request.metric_name)
 
 
 def _is_ray(source: Any) -> bool:
@@ -127,11 +122,6 @@ def _is_ray(source: Any) -> bool:
     path = _store_path(text)
     return path.is_dir() and ray.is_ray_experiment(path)
 
-
-def _read_ray(source: Any, request: Request) -> pd.DataFrame:
-    return ray.load_ray(
-        as_path(source), request.studies, objective=request.objective, params=request.params,
-        direction=request.direction, metric_name=request.metric_name)
 
 
 # --------------------------------------------------------------------------- Optuna
@@ -197,15 +187,6 @@ def _one_file_per_study(frames: list[pd.DataFrame], files: list[Path]) -> None:
             seen[name] = path
 
 
-def _is_ax_snapshot(source: Any) -> bool:
-    text = as_path(source)
-    return text is not None and ax.is_snapshot(Path(text))
-
-
-def _read_ax_snapshot(source: Any, request: Request) -> pd.DataFrame:
-    return ax.load_ax_snapshot(
-        as_path(source), request.studies, objective=request.objective, params=request.params,
-        direction=request.direction, metric_name=request.metric_name)
 
 
 def _is_table_file(source: Any) -> bool:
@@ -235,15 +216,17 @@ READERS: list[Reader] = [
     Reader("a DataFrame (a trials frame or a tool's table)", _is_frame, _read_frame),
     Reader("a pickle (refused: hi.io.hyperopt.load_hyperopt(path, allow_pickle=True))",
            _is_pickle, _refuse_pickle),
-    Reader("a KerasTuner project folder (or a folder of projects)", _is_keras_tuner,
-           _read_keras_tuner),
-    Reader("a SMAC3 output folder (runhistory.json, configspace.json)", _is_smac, _read_smac),
-    Reader("a Ray Tune experiment folder", _is_ray, _read_ray),
-    Reader("an MLflow tracking store (mlflow.db, mlruns/)", _is_mlflow, _read_mlflow),
+    Reader("a KerasTuner project folder (or a folder of projects)",
+           _path_accepts(keras_tuner.is_keras_tuner), _path_read(keras_tuner.load_keras_tuner)),
+    Reader("a SMAC3 output folder (runhistory.json, configspace.json)",
+           _path_accepts(smac.is_smac), _path_read(smac.load_smac)),
+    Reader("a Ray Tune experiment folder", _is_ray, _path_read(ray.load_ray)),
+    Reader("an MLflow tracking store (mlflow.db, mlruns/)", _is_mlflow,
+           _path_read(mlflow.load_mlflow)),
     Reader("an Optuna storage (URL, .db/.sqlite/.sqlite3 file)", _is_storage, _read_storage),
     Reader("a folder of table files", _is_folder, _read_folder),
     Reader("an Optuna journal file", _is_journal, _read_journal),
-    Reader("an Ax JSON snapshot (Client.save_to_json_file)", _is_ax_snapshot,
-           _read_ax_snapshot),
+    Reader("an Ax JSON snapshot (Client.save_to_json_file)", _path_accepts(ax.is_snapshot),
+           _path_read(ax.load_ax_snapshot)),
     Reader(f"a table file ({', '.join(TABLE_SUFFIXES)})", _is_table_file, _read_table_file),
 ]
