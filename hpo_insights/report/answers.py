@@ -59,6 +59,9 @@ def parameters(result: pd.DataFrame, trials: pd.DataFrame, *,
     effect, then those ``hi.findings`` made no statement about.
     ``which="claimed"``: those that matter (if none, the one with the largest
     effect, so that a figure still shows the largest movement).
+    ``which="any"``: those that matter in any one study of *trials* (each
+    study's own verdicts, not the pooled ones), by their largest effect (if none,
+    the pooled ranking's first): the parameters of a figure comparing the studies.
 
     Examples
     --------
@@ -67,7 +70,11 @@ def parameters(result: pd.DataFrame, trials: pd.DataFrame, *,
     >>> f = hi.findings(t)
     >>> parameters(f, t[t["study"] == "transformer-20M"], which="claimed")
     ['learning_rate', 'dropout']
+    >>> parameters(f, t, which="any")
+    ['dropout', 'learning_rate']
     """
+    if which == "any":
+        return _claimed_in_any(result, trials)
     rows, _ = _rows_for(result, trials)
     m = rows[rows["claim"] == "matters"]
     m = m.assign(_yes=m["claimed"].astype(bool), _e=m["effect"].fillna(-np.inf)).sort_values(
@@ -78,6 +85,16 @@ def parameters(result: pd.DataFrame, trials: pd.DataFrame, *,
         return ranked
     claimed = [str(p) for p in m.loc[m["_yes"], "param"]]
     return claimed or ranked[:1]
+
+
+def _claimed_in_any(result: pd.DataFrame, trials: pd.DataFrame) -> list[str]:
+    """The parameters claimed to matter in any one study (label) of *trials*."""
+    rows = result[result["study"].astype(str).isin(labels_of(trials))
+                  & (result["claim"] == "matters") & result["claimed"].astype(bool)]
+    rows = rows.assign(_e=rows["effect"].fillna(-np.inf)).sort_values("_e", ascending=False,
+                                                                      kind="stable")
+    claimed = list(dict.fromkeys(str(p) for p in rows["param"]))
+    return claimed or parameters(result, trials, which="claimed")[:1]
 
 
 def _p(p: Any) -> str:

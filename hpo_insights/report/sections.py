@@ -113,6 +113,10 @@ class Call:
         A drawing (skipped in-process; its cell ends with ``;``).
     when : callable, optional
         ``trials -> bool``: the cell is written only when true for the part's trials.
+    across : str, optional
+        In a study, the cell is left out when the cross-budget part saved a result
+        of this name: a figure drawn once for every study there (one panel per
+        parameter, the studies as series) instead of once per study.
     """
 
     fn: str
@@ -122,6 +126,7 @@ class Call:
     show: Show | None = None
     figure: bool = False
     when: Callable[[pd.DataFrame], bool] | None = None
+    across: str | None = None
 
 
 @dataclass(frozen=True)
@@ -214,10 +219,20 @@ def _what_matters(trials_name: Any = TRIALS) -> Call:
     return Call("report.show", (_FINDINGS,), {"trials": trials_name, "metric": METRIC})
 
 
+_SERIES = {"series": "study", "metric": METRIC}
+
 DEFAULT: tuple[Section, ...] = (
     KEY_FINDINGS,
-    Section("what-matters-budgets", "budgets", "What matters across budgets",
-            (_what_matters(),)),
+    # figures across studies: one panel per parameter (or one Axes), the studies as series;
+    # a study draws its own only on a page without this part (one study, no budgets)
+    Section("what-matters-budgets", "budgets", "What matters across budgets", (
+        _what_matters(),
+        Call("report.answers.parameters", (_FINDINGS, TRIALS), {"which": "any"},
+             save="shown"),
+        Call("value_table", kwargs={"params": Ref("shown")}, save="levels"),
+        Call("plot.value_table", (Ref("levels"),), {"params": Ref("shown"), **_SERIES},
+             figure=True),
+    )),
     Section("best", "budgets", "Best trial per budget", (
         Call("compare_budgets", save="budgets", show=_SHOW),
         Call("optimization_history", save="history"),
@@ -228,10 +243,10 @@ DEFAULT: tuple[Section, ...] = (
         _what_matters(),
         Call("report.answers.parameters", (_FINDINGS, TRIALS), save="order"),
         Call("report.answers.parameters", (_FINDINGS, TRIALS), {"which": "claimed"},
-             save="shown"),
+             save="shown", across="shown"),
         Call("value_table", kwargs={"params": Ref("order")}, save="levels"),
         Call("plot.value_table", (Ref("levels"),), {"params": Ref("shown"), "metric": METRIC},
-             figure=True),
+             figure=True, across="shown"),
     )),
     Section("summary", "study", "Summary", (
         Call("summarize", save="summary", show=_SHOW),
@@ -245,6 +260,13 @@ DEFAULT: tuple[Section, ...] = (
     Section("history", "budgets", "Optimization history", (
         Call("plot.optimization_history", (Ref("history"),), {"metric": METRIC}, figure=True),
     ), details=True),
+    Section("progress-budgets", "budgets", "Search progress", (
+        Call("search_progress", save="progress"),
+        Call("plot.search_progress", (Ref("progress"),), _SERIES, figure=True),
+    ), details=True,
+        intro="The expected best after k trials (the trials as a random sample: line and "
+              "95% band) beside what each search reached (dashed); the numbers are in each "
+              "study's details."),
     Section("importance-budgets", "budgets", "Parameter importance across budgets", (
         Call("importance_by_budget", save="importance_budgets", show=Show()),
     ), details=True),
@@ -276,7 +298,8 @@ DEFAULT: tuple[Section, ...] = (
     ), applies=has_extremes, details=True),
     Section("progress", "study", "Search progress", (
         Call("search_progress", save="progress", show=_SHOW),
-        Call("plot.search_progress", (Ref("progress"),), {"metric": METRIC}, figure=True),
+        Call("plot.search_progress", (Ref("progress"),), {"metric": METRIC}, figure=True,
+             across="progress"),
     ), details=True,
         intro="The expected best after k trials (the trials as a random sample, 95% band) "
               "beside what this search reached, and what more trials would add."),
