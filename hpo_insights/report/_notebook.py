@@ -212,6 +212,8 @@ def _expr(x: Any, part: Part) -> str:
     """The Python expression of an argument: names, earlier results, literals."""
     if x is None or isinstance(x, bool | int | float | str):
         return repr(x)
+    if isinstance(x, Name) and x.name == "study":
+        return f"names[{part.index}]"
     if isinstance(x, Name):
         return part.t if x.name == "trials" else (
             "curves" + part.s if x.name == "curves" else x.name)

@@ -30,7 +30,7 @@ import pandas as pd
 from hpo_insights import _frame as F
 from hpo_insights.report import glossary
 
-__all__ = ["CURVES", "METRIC", "NAMES", "TRIALS", "Call", "Name", "Ref", "Section",
+__all__ = ["CURVES", "METRIC", "NAMES", "STUDY", "TRIALS", "Call", "Name", "Ref", "Section",
            "Show", "Page", "check_sections"]
 
 _PRED_COLUMNS = tuple(F.USER_ATTR_PREFIX + c for c in ("pred_min", "pred_max", "pred_std"))
@@ -49,6 +49,8 @@ class Name:
 
 
 TRIALS = Name("trials")
+STUDY = Name("study")
+"""The name of the part's study (``names[0]`` in the first study)."""
 CURVES = Name("curves")
 """The learning curves of the part's study (``curves_2m``): sections with ``curves=True``."""
 METRIC = Name("metric")
@@ -221,16 +223,35 @@ def _what_matters(trials_name: Any = TRIALS) -> Call:
 
 _SERIES = {"series": "study", "metric": METRIC}
 
+
+def _rows(result: str, **context: Any) -> Call:
+    """Show the part's study's rows of a result computed once for every study."""
+    return Call("report.show", (Ref(result, scope="budgets"),), {**context, "study": STUDY})
+
+
+SHARED = Section("shared", "top", "", (
+    Call("summarize", save="summary_all"),
+    Call("best_trial", save="best_all"),
+    Call("value_table", save="levels_all"),
+    Call("search_space_importance", save="space_all"),
+    Call("sampling_association", save="association_all", when=two_params),
+    Call("collapse_summary", save="collapse_all", when=has_predictions),
+    Call("forced_extremes", save="extremes_all", when=has_extremes),
+))
+"""Analyses made once for every study (no heading, nothing shown): a study's sections show
+its rows (``hi.report.show(levels_all, study=names[0])``). One call for 30 studies takes a
+fifth to a third of the time of 30 calls (the checks of the trials, one group-by)."""
+
 DEFAULT: tuple[Section, ...] = (
     KEY_FINDINGS,
+    SHARED,
     # figures across studies: one panel per parameter (or one Axes), the studies as series;
     # a study draws its own only on a page without this part (one study, no budgets)
     Section("what-matters-budgets", "budgets", "What matters across budgets", (
         _what_matters(),
         Call("report.answers.parameters", (_FINDINGS, TRIALS), {"which": "any"},
              save="shown"),
-        Call("value_table", kwargs={"params": Ref("shown")}, save="levels"),
-        Call("plot.value_table", (Ref("levels"),), {"params": Ref("shown"), **_SERIES},
+        Call("plot.value_table", (Ref("levels_all"),), {"params": Ref("shown"), **_SERIES},
              figure=True),
     )),
     Section("best", "budgets", "Best trial per budget", (
@@ -244,13 +265,12 @@ DEFAULT: tuple[Section, ...] = (
         Call("report.answers.parameters", (_FINDINGS, TRIALS), save="order"),
         Call("report.answers.parameters", (_FINDINGS, TRIALS), {"which": "claimed"},
              save="shown", across="shown"),
-        Call("value_table", kwargs={"params": Ref("order")}, save="levels"),
-        Call("plot.value_table", (Ref("levels"),), {"params": Ref("shown"), "metric": METRIC},
-             figure=True, across="shown"),
+        Call("plot.value_table", (Ref("levels_all", scope="budgets"),),
+             {"params": Ref("shown"), "metric": METRIC}, figure=True, across="shown"),
     )),
     Section("summary", "study", "Summary", (
-        Call("summarize", save="summary", show=_SHOW),
-        Call("best_trial", save="best", show=_SHOW),
+        _rows("summary_all", metric=METRIC),
+        _rows("best_all", metric=METRIC),
     )),
     Section("winner", "study", "The winner's margin", (
         Call("compare_top", kwargs={"k": 2}, save="winner", show=_SHOW),
@@ -278,23 +298,23 @@ DEFAULT: tuple[Section, ...] = (
              show=Show(context={"metric": METRIC, "verdicts": False})),
     ), details=True),
     Section("space", "study", "Importance over the search space", (
-        Call("search_space_importance", save="space", show=Show()),
+        _rows("space_all"),
     ), details=True),
     Section("association", "study", "Parameters sampled together", (
-        Call("sampling_association", save="association", show=Show()),
+        _rows("association_all"),
     ), applies=two_params, details=True),
     Section("levels", "study", "Objective per value", (
-        Call("report.show", (Ref("levels"),), {"metric": METRIC}),
+        _rows("levels_all", metric=METRIC, params=Ref("order")),
     ), details=True),
     Section("coverage", "study", "Coverage", (
         Call("coverage_crosstab", kwargs={"params": Ref("order", head=2)},
              save="coverage", show=Show()),
     ), applies=two_params, details=True),
     Section("collapse", "study", "Probability collapse", (
-        Call("collapse_summary", save="collapse", show=Show()),
+        _rows("collapse_all"),
     ), applies=has_predictions, details=True),
     Section("extremes", "study", "Forced extreme trials", (
-        Call("forced_extremes", save="extremes", show=_SHOW),
+        _rows("extremes_all", metric=METRIC),
     ), applies=has_extremes, details=True),
     Section("progress", "study", "Search progress", (
         Call("search_progress", save="progress", show=_SHOW),
