@@ -106,6 +106,8 @@ def _check_numbers(trials: pd.DataFrame, name: str) -> None:
     study = trials[F.STUDY]
     first = study.iloc[0]
     if isinstance(first, str) and bool((study == first).all()):  # one study: no hashing
+        if bool(np.all(values[1:] > values[:-1])):
+            return  # increasing numbers in one study: no duplicate
         codes = np.zeros(len(study), dtype=np.intp)
     else:
         codes = pd.factorize(study, use_na_sentinel=False)[0]
