@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _frame
+from hpo_insights import _frame, _strings
 from hpo_insights._errors import TrialsError, TrialsWarning
 from hpo_insights._stats import pow2_scale
 
@@ -53,7 +53,12 @@ def group_codes(trials: pd.DataFrame, by: str | None) -> tuple[np.ndarray, pd.In
     if src is None:
         return np.zeros(len(trials), dtype=np.intp), pd.Index(["all"])
     col = trials[src]
-    if len(col) and pd.notna(col.iloc[0]) and bool((col == col.iloc[0]).all()):
+    first = col.iloc[0] if len(col) else None
+    if isinstance(first, str):
+        single = _strings.all_equal(col, first)
+    else:
+        single = len(col) > 0 and pd.notna(first) and bool((col == first).all())
+    if single:
         return np.zeros(len(col), dtype=np.intp), pd.Index([col.iloc[0]])  # one group
     codes, uniques = pd.factorize(col, use_na_sentinel=False)
     return np.asarray(codes, dtype=np.intp), pd.Index(uniques)
