@@ -293,15 +293,17 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], *, rule: str = "
     return "\n".join(lines)
 
 
-_FIXED = re.compile(r"-?\d+\.\d+")
-_TINY = re.compile(r"-?\d\.\d+e-\d+")
+# what number() writes (4 decimals; below 1e-4, 4 significant digits in scientific notation);
+# parameter values (value(): "1.49642e-05") and ranges keep their own format
+_FIXED = re.compile(r"-?\d+\.\d{4}")
+_TINY = re.compile(r"-?\d\.\d{3}e-\d+")
 
 
 def one_format_per_column(rows: list[list[str]]) -> list[list[str]]:
     """Tiny numbers in fixed-point where the rest of their column is: one format a column.
 
     :func:`number` writes numbers below ``1e-4`` in scientific notation; beside
-    4-decimal numbers of the same column (an interval's low end ``4.155e-05`` under
+    its 4-decimal numbers in the same column (an interval's low end ``4.155e-05`` under
     ``0.0123``) they are written in fixed-point with two significant digits
     (``0.000042``) instead.
 
@@ -311,6 +313,8 @@ def one_format_per_column(rows: list[list[str]]) -> list[list[str]]:
     [['a', '0.0123'], ['b', '0.000042']]
     >>> one_format_per_column([["4.155e-05"], ["3.000e-30"]])  # no fixed-point: as is
     [['4.155e-05'], ['3.000e-30']]
+    >>> one_format_per_column([["0.0001"], ["1.49642e-05"]])  # a parameter value: as is
+    [['0.0001'], ['1.49642e-05']]
     """
     if not rows:
         return rows

@@ -233,14 +233,15 @@ SHARED = Section("shared", "top", "", (
     Call("summarize", save="summary_all"),
     Call("best_trial", save="best_all"),
     Call("value_table", save="levels_all"),
-    Call("search_space_importance", save="space_all"),
     Call("sampling_association", save="association_all", when=two_params),
     Call("collapse_summary", save="collapse_all", when=has_predictions),
     Call("forced_extremes", save="extremes_all", when=has_extremes),
 ))
 """Analyses made once for every study (no heading, nothing shown): a study's sections show
 its rows (``hi.report.show(levels_all, study=names[0])``). One call for 30 studies takes a
-fifth to a third of the time of 30 calls (the checks of the trials, one group-by)."""
+fifth to a third of the time of 30 calls (the checks of the trials, one group-by).
+A warning of these calls is a note at the top of the page, not in the study's section:
+``search_space_importance``, which warns about small studies, stays per study."""
 
 DEFAULT: tuple[Section, ...] = (
     KEY_FINDINGS,
@@ -298,7 +299,7 @@ DEFAULT: tuple[Section, ...] = (
              show=Show(context={"metric": METRIC, "verdicts": False})),
     ), details=True),
     Section("space", "study", "Importance over the search space", (
-        _rows("space_all"),
+        Call("search_space_importance", save="space", show=Show()),
     ), details=True),
     Section("association", "study", "Parameters sampled together", (
         _rows("association_all"),
