@@ -387,7 +387,7 @@ def check_sections(sections: Sequence[Section], trials: pd.DataFrame) -> list[st
     """Every reference to an earlier result that is not made earlier (empty: all fine).
 
     Walks the sections as the notebook does (top, across budgets, one study
-    with every section shown) and lists each :class:`Ref` whose result no
+    with every section that applies to *trials*) and lists each :class:`Ref` whose result no
     earlier call of its scope saved.
 
     Examples
@@ -403,8 +403,8 @@ def check_sections(sections: Sequence[Section], trials: pd.DataFrame) -> list[st
     saved: dict[str, set[str]] = {"budgets": set(), "same": set(), "studies": set()}
     for scope in ("top", "budgets", "study", "end"):
         for sec in sections:
-            if sec.scope != scope:
-                continue
+            if sec.scope != scope or not sec.applies(trials):
+                continue  # as in the notebook: a section that does not apply is left out
             for call in sec.calls_for(trials):
                 values = [*call.args, *call.kwargs.values(), *([call.show] if call.show else [])]
                 for ref in (r for v in values for r in _refs(v)):
