@@ -118,7 +118,11 @@ def findings(
         pooled claims.
     alpha : float, default 0.05
         The page's family-wise error rate: the chance that at least one row
-        with ``claimed == True`` is false, when the model holds.
+        of the gatekeeping graph (claims "matters", "shape", "edge", "worse",
+        "scaling", "consistency") with ``claimed == True`` is false, when the
+        model holds. The "plateau" and "best_better" rows are tested on their
+        own at *alpha* (per study) and the "collapse" rows are observations:
+        outside that rate (``docs/statistics.md``).
     min_effect : float, optional
         The equivalence margin behind "flat", in objective units: a parameter
         is called flat when its effect (the range of its fitted curve, pooled

@@ -321,3 +321,20 @@ def test_effect_that_cancels_when_pooled_is_found_and_inconsistent():
     per_budget = made[(made.claim == "matters") & (made.param == "x")].study
     assert set(per_budget) == {"small", "large", "small, large"}
     assert "c" not in set(made.param)
+
+
+def test_key_findings_state_what_the_error_rate_covers():
+    """The closing sentence covers the graph's claims; plateau/winner/collapse lines are named
+    as outside it."""
+    from hpo_insights.report.answers import key_findings
+
+    f = pd.DataFrame({"study": ["a", "a"], "param": ["lr", ""], "claim": ["matters", "plateau"],
+                      "value": ["yes", "plateau"], "claimed": [True, False],
+                      "p_adjusted": [0.01, np.nan], "detail": ["lr matters in a.", "x"]})
+    assert "(family-wise, over the page)." in key_findings(f)
+    assert "outside" not in key_findings(f)
+    f.loc[1, "claimed"] = True
+    text = key_findings(f, alpha=0.1)
+    assert "parameters or budgets is false is held at 10%" in text
+    assert "plateau lines rest on a bootstrap bound at 90% per study" in text
+    assert "winner" not in text
