@@ -2,8 +2,10 @@
 
 Times ``hi.fidelity_correlation``, ``hi.pruning_audit`` (Optuna's MedianPruner,
 SuccessiveHalvingPruner and a KeepTop rule, each replayed on the curves) and
-``hi.search_progress`` on the 1,000 trials, best of *repeat* runs each, and
-their sum. Half the trials keep improving, so the median rule stops about half.
+``hi.search_progress`` on the 1,000 trials (also its first call for n = 1,000,
+which calibrates the band), best of *repeat* runs each, and their sum (with the
+first call of ``search_progress``). Half the trials keep improving, so the
+median rule stops about half.
 
 Run: ``python bench/curves_speed.py [--trials 1000] [--steps 100] [--repeat 5]``.
 """
@@ -18,6 +20,7 @@ import optuna
 import pandas as pd
 
 import hpo_insights as hi
+from hpo_insights.progress import order_statistic_band
 
 
 def curves_frame(n: int, s: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -59,6 +62,10 @@ def main() -> None:
             curves, rule=hi.pruning.KeepTop(step=10), direction="minimize"),
         "search_progress": lambda: hi.search_progress(trials),
     }
+    # the band's calibration for n trials is computed once per (n, alpha) and cached;
+    # the first call for an n pays for it
+    calls["search_progress, first call for n"] = lambda: (
+        order_statistic_band.cache_clear(), hi.search_progress(trials))
     # the replay's worst case: every trial better than the ones before, none stopped, so
     # every trial is compared with all earlier ones at every step
     worst = curves.assign(value=curves["value"] - 10.0 * curves["number"] / args.trials)
@@ -72,10 +79,11 @@ def main() -> None:
           f"best of {args.repeat}")
     for name, fn in calls.items():
         t = best_time(fn, args.repeat)
-        total += t if name != worst_case else 0.0
+        total += t if name not in (worst_case, "search_progress") else 0.0
         print(f"  {name:<42} {t * 1000:8.1f} ms")
     audit = hi.pruning_audit(curves, rule=optuna.pruners.MedianPruner(), direction="minimize")
-    print(f"  {'all of it (one median replay)':<42} {total * 1000:8.1f} ms  (target < 1000 ms)")
+    print(f"  {'all of it (one median replay, first call)':<42} {total * 1000:8.1f} ms  "
+          "(target < 1000 ms)")
     print(f"  median rule stops {int(audit.summary.n_stopped.iloc[0])} trials, saves "
           f"{audit.summary.share_saved.iloc[0]:.1%} of the steps")
 
