@@ -69,7 +69,7 @@ def test_every_argument_is_in_the_glossary():
 # (The learning-curve and fold analyses read curves and folds, which the example does not hold.)
 NEEDS = {"coverage_crosstab": {"params": ("dropout", "n_layers")}}
 NOT_ON_TRIALS = {"compare_top", "curve_findings", "fidelity_correlation", "from_optuna",
-                 "load_curves", "load_folds", "pruning_audit"}
+                 "identify_pruner", "load_curves", "load_folds", "pruning_audit"}
 
 
 def _results():
