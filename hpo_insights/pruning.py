@@ -533,13 +533,20 @@ class PruningAudit:
         last step) and
         ``rank`` (1 = best final value of the study).
     summary : pandas.DataFrame
-        One row per study: ``study``, ``rule``, ``direction``, ``n_trials``,
+        One row per study: ``study``, ``rule``, ``rule_source`` (``"given"``,
+        ``"identified"`` from the trials PRUNED in the data, or ``"default"``),
+        ``agreement`` (share of the COMPLETE and PRUNED trials whose recorded
+        fate the rule's replay reproduces), ``direction``, ``n_trials``,
         ``n_stopped``, ``steps_total``, ``steps_saved``, ``share_saved``,
         ``best_number``, ``best_final``, ``best_stopped``, ``top_k``,
         ``top_k_stopped``, ``kept_best`` (best final value among the trials
         the rule lets finish), ``regret`` (``best_final - kept_best`` for
         maximize, the reverse for minimize: objective units, ≥ 0) with
-        ``regret_low``/``regret_high`` (bootstrap interval over trials).
+        ``regret_low``/``regret_high`` (bootstrap spread over these trials, not a
+        confidence interval), and with ``n_replays``: ``expected_regret`` (the
+        rule's expected regret on a search of as many trials from the same
+        distribution, averaged over random orders of the trials) with
+        ``expected_regret_low``/``expected_regret_high`` (its interval).
     pruned : pandas.DataFrame
         One row per trial PRUNED in the data: ``study``, ``number``,
         ``pruned_at`` (its last reported step), ``value`` (reported there),
@@ -581,8 +588,11 @@ def pruning_audit(
         ``optuna.pruners.MedianPruner(...)``, ``PercentilePruner(...)``,
         ``SuccessiveHalvingPruner(...)`` (their settings are read, the object
         is not changed), or :func:`Median`, :class:`Percentile`,
-        :class:`SuccessiveHalving`, :class:`KeepTop`. Default: Optuna's
-        default pruner, ``MedianPruner()``.
+        :class:`SuccessiveHalving`, :class:`KeepTop`, or a plain spec such as
+        ``"median:n_startup_trials=5,n_warmup_steps=1"`` (:func:`parse_rule`).
+        Default: per study, the pruner in use — the candidate rule that best
+        reproduces the trials PRUNED in the data (:func:`identify_pruner`),
+        or Optuna's default ``MedianPruner()`` when no trial was pruned.
     direction : {"maximize", "minimize"} or mapping
         The objective's direction (curves do not record it); a mapping gives
         one per study. Required unless *trials* is given.
@@ -627,11 +637,12 @@ def pruning_audit(
     halving), exactly as Optuna decides at each ``trial.should_prune()``
     called after every ``trial.report``. A stopped trial's values count only
     up to its stop. Trials PRUNED, FAILed or RUNNING in the data take no part
-    in the replay (their curves are cut short). The regret interval resamples
-    the trials with their replayed stop / finish labels held fixed (a
-    percentile bootstrap): a spread of the regret over these trials, which
-    covers the rule's expected regret well below 95% in simulation
-    (``docs/curves.md``).
+    in the replay (their curves are cut short). ``regret_low``/``regret_high``
+    resample the trials with their replayed stop / finish labels held fixed: a
+    spread of the regret over these trials, which covers the rule's expected
+    regret well below 95% in simulation. ``expected_regret`` replays the rule
+    itself on random orders and bootstrap resamples of the trials; its interval's
+    coverage is in ``docs/curves.md``.
 
     Examples
     --------
@@ -812,39 +823,54 @@ def _summary_row(rows: pd.DataFrame, rule: Rule, direction: str, maximize: bool,
 
 # --- the expected regret of the rule ---------------------------------------------
 def _replay_regret(block: _curves.Block, rows: np.ndarray, rule: Rule, maximize: bool
-                   ) -> float:
-    """The regret of the rule replayed on the trials *rows* of *block*, in that order."""
+                   ) -> tuple[float, bool]:
+    """The regret of the rule replayed on the trials *rows* of *block*, in that order, and
+    whether it stopped the best of them."""
     sub = _curves.Block(block.study, np.arange(len(rows)), block.states[rows], block.steps,
                         block.values[rows], block.reported[rows])
     stop, _ = _REPLAY[type(rule)](sub, rule, maximize)
     final = sub.final()
     score = np.where(np.isnan(final), -np.inf, final if maximize else -final)
     kept = np.where(stop < 0, score, -np.inf).max()
-    return float(score.max() - kept) if np.isfinite(kept) else np.nan
+    regret = float(score.max() - kept) if np.isfinite(kept) else np.nan
+    return regret, bool(stop[int(np.argmax(score))] >= 0)
 
 
 def _expected_regret(block: _curves.Block, rule: Rule, maximize: bool, confidence: float,
                      n_replays: int, rng: np.random.Generator) -> dict:
-    """``expected_regret``: the mean regret of the rule over *n_replays* random orders of
-    the trials (the mean over orders, unbiased for the rule's expected regret on a search
-    of n trials from the same distribution); the interval is it ± z times the standard
-    deviation of the regret over *n_replays* bootstrap resamples replayed in random order
-    (one search's spread, which bounds the mean's: conservative), cut at 0."""
+    """``expected_regret`` and its interval (``docs/curves.md``, "The expected regret").
+
+    The estimate is the mean regret over *n_replays* random orders of the trials. The
+    interval is it ± z times the standard deviation of the regret over *n_replays*
+    bootstrap resamples replayed in random order, cut at 0; its upper end is at least
+    ``p_high * (best - median final)``, ``p_high`` the Clopper-Pearson upper bound of the
+    share of those replays that stop their best trial (the rare-stop case, where the
+    replays' regrets are all 0)."""
+    names = ["expected_regret", "expected_regret_low", "expected_regret_high"]
     if not n_replays:
-        return dict.fromkeys(["expected_regret", "expected_regret_low",
-                              "expected_regret_high"], np.nan)
+        return dict.fromkeys(names, np.nan)
     from scipy import stats
 
     n = len(block.numbers)
-    orders = [_replay_regret(block, rng.permutation(n), rule, maximize)
-              for _ in range(n_replays)]
+    orders = np.array([_replay_regret(block, rng.permutation(n), rule, maximize)[0]
+                       for _ in range(n_replays)])
     boots = [_replay_regret(block, rng.integers(0, n, n), rule, maximize)
              for _ in range(n_replays)]
-    mean = float(np.nanmean(orders)) if np.isfinite(orders).any() else np.nan
-    sd = float(np.nanstd(boots, ddof=1)) if np.isfinite(boots).sum() > 1 else np.nan
+    regrets = np.array([r for r, _ in boots])
+    hits = sum(hit for _, hit in boots)
+    if not np.isfinite(orders).any():
+        return dict.fromkeys(names, np.nan)
+    mean = float(np.nanmean(orders))
+    sd = float(np.nanstd(regrets, ddof=1)) if np.isfinite(regrets).sum() > 1 else 0.0
     half = float(stats.norm.ppf(0.5 + confidence / 2)) * sd
-    return {"expected_regret": mean, "expected_regret_low": max(mean - half, 0.0),
-            "expected_regret_high": mean + half}
+    alpha = 1 - confidence
+    p_high = 1.0 if hits >= n_replays else float(
+        stats.beta.ppf(1 - alpha / 2, hits + 1, n_replays - hits))
+    final = block.final()
+    score = final[np.isfinite(final)] * (1 if maximize else -1)
+    cap = float(score.max() - np.median(score)) if len(score) else 0.0
+    return {names[0]: mean, names[1]: max(mean - half, 0.0),
+            names[2]: max(mean + half, p_high * cap)}
 
 
 _PRUNED_COLUMNS = ["study", "number", "pruned_at", "value", "best_so_far", "threshold",

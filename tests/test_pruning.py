@@ -319,3 +319,33 @@ def test_parse_rule_specs():
                          ("median:n_startup_trials=-1", "n_startup_trials must be")]:
         with pytest.raises(hi.TrialsError, match=message):
             pruning.parse_rule(bad)
+
+
+def test_expected_regret_is_the_mean_over_orders():
+    """Brute force: the audit's regret on every order of five trials (renumbered), averaged,
+    is what expected_regret estimates from random orders; the interval holds it."""
+    import itertools
+
+    rng = np.random.default_rng(3)
+    curves, steps = _curves_matrix(rng, 5, 4)
+    curves = curves + rng.normal(0, 1.5, curves.shape)  # noisy: the best is often stopped
+    rule = pruning.Median(n_startup_trials=1)
+    regrets = []
+    for order in itertools.permutations(range(5)):
+        audit = hi.pruning_audit(_frame(curves[list(order)], steps), rule=rule,
+                                 direction="minimize", n_resamples=1)
+        regrets.append(audit.summary["regret"].iloc[0])
+    exact = np.mean(regrets)
+    assert 0 < np.mean(np.asarray(regrets) > 0) < 1
+    row = hi.pruning_audit(_frame(curves, steps), rule=rule, direction="minimize",
+                           n_replays=3000, seed=1).summary.iloc[0]
+    assert row["expected_regret"] == pytest.approx(exact, rel=0.05)
+    assert row["expected_regret_low"] <= row["expected_regret"] <= row["expected_regret_high"]
+    assert row["expected_regret_low"] >= 0
+    off = hi.pruning_audit(_frame(curves, steps), rule=rule, direction="minimize").summary
+    assert off[["expected_regret", "expected_regret_low", "expected_regret_high"]].isna().all(
+        axis=None)
+    again = hi.pruning_audit(_frame(curves, steps), rule=rule, direction="minimize",
+                             n_replays=50, seed=1).summary
+    pd.testing.assert_frame_equal(again, hi.pruning_audit(
+        _frame(curves, steps), rule=rule, direction="minimize", n_replays=50, seed=1).summary)

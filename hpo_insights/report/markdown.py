@@ -496,6 +496,15 @@ def fidelity_correlation(result: pd.DataFrame, *, rows: int = 8) -> str:
     return "\n".join(out)
 
 
+def _expected_regret(r: Any) -> str:
+    """The rule's expected regret with its interval, when the audit replayed it."""
+    if pd.isna(r.get("expected_regret", float("nan"))):
+        return ""
+    return (f"; expected regret on a search of this size {number(r['expected_regret'])} "
+            f"(95% interval {number(r['expected_regret_low'])} to "
+            f"{number(r['expected_regret_high'])})")
+
+
 def _rule_source(r: Any) -> str:
     """Where the audited rule came from, and how well it reproduces the recorded prunes."""
     source = r.get("rule_source")
@@ -523,8 +532,10 @@ def pruning_audit(result: Any, *, metric: str = "objective") -> str:
             f"{number(100 * r['share_saved'], 1)}% of their steps; it {stopped} the best trial "
             f"(#{int(r['best_number'])}) and stops {int(r['top_k_stopped'])} of the top "
             f"{int(r['top_k'])}; the best {escape(metric)} it keeps is "
-            f"{number(r['kept_best'])} (regret {number(r['regret'])}, 95% interval "
-            f"{number(r['regret_low'])} to {number(r['regret_high'])}).")
+            f"{number(r['kept_best'])} (regret {number(r['regret'])}; over resamples of "
+            f"these trials it spreads from {number(r['regret_low'])} to "
+            f"{number(r['regret_high'])}, a spread, not a confidence interval)"
+            f"{_expected_regret(r)}.")
     pruned = result.pruned
     if len(pruned):
         out.append("")
