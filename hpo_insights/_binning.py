@@ -31,6 +31,7 @@ parameter and group, then ``numpy.bincount`` for the statistics.
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _frame
+from hpo_insights import _frame, _strings
 from hpo_insights._errors import TrialsError, TrialsWarning
 from hpo_insights._stats import pow2_scale
 
@@ -52,7 +53,12 @@ def group_codes(trials: pd.DataFrame, by: str | None) -> tuple[np.ndarray, pd.In
     if src is None:
         return np.zeros(len(trials), dtype=np.intp), pd.Index(["all"])
     col = trials[src]
-    if len(col) and pd.notna(col.iloc[0]) and bool((col == col.iloc[0]).all()):
+    first = col.iloc[0] if len(col) else None
+    if isinstance(first, str):
+        single = _strings.all_equal(col, first)
+    else:
+        single = len(col) > 0 and pd.notna(first) and bool((col == first).all())
+    if single:
         return np.zeros(len(col), dtype=np.intp), pd.Index([col.iloc[0]])  # one group
     codes, uniques = pd.factorize(col, use_na_sentinel=False)
     return np.asarray(codes, dtype=np.intp), pd.Index(uniques)
@@ -361,8 +367,9 @@ def quantile_bins(x: np.ndarray, bins: int, log: bool) -> tuple[np.ndarray, np.n
     pos = np.linspace(0.0, 1.0, bins + 1) * (n - 1)
     lo = np.floor(pos).astype(np.intp)
     hi = np.minimum(lo + 1, n - 1)
-    part = np.partition(x, np.unique(np.concatenate([lo, hi])))
-    a, b = part[lo], part[hi]
+    ranks = np.unique(np.concatenate([lo, hi]))
+    picked = order_statistics(x, ranks)
+    a, b = picked[np.searchsorted(ranks, lo)], picked[np.searchsorted(ranks, hi)]
     frac = pos - lo
     if log:
         la, lb = np.log10(a), np.log10(b)
@@ -376,6 +383,43 @@ def quantile_bins(x: np.ndarray, bins: int, log: bool) -> tuple[np.ndarray, np.n
     if len(edges) == 1:
         return np.zeros(n, dtype=np.intp), np.array([edges[0], edges[0]])
     return _count_at_or_above(x, edges[1:-1]), edges
+
+
+SELECT_MIN = 1 << 16
+"""From this many values on, :func:`order_statistics` selects through a histogram."""
+SELECT_CELLS = 4096
+
+
+def order_statistics(x: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """``np.sort(x)[ranks]`` for a few sorted *ranks*, exactly, without sorting *x*.
+
+    Large arrays go through a histogram: each value's cell of ``SELECT_CELLS``
+    equal-width cells of ``[min, max]`` is a non-decreasing function of the
+    value, so the cells' cumulative counts say which cell holds each wanted
+    rank, and only the values of those cells are sorted. Small arrays, and
+    ones whose cells would not be finite, use ``np.partition``.
+    """
+    n = len(x)
+    ranks = np.asarray(ranks, dtype=np.intp)
+    if n >= SELECT_MIN:
+        lo, hi = float(x.min()), float(x.max())
+        scale = SELECT_CELLS / (hi - lo) if hi > lo else 0.0
+        if math.isfinite(lo) and math.isfinite(hi) and math.isfinite(scale) and scale > 0:
+            cell = x - lo
+            cell *= scale
+            cell = cell.astype(np.intp)
+            np.minimum(cell, SELECT_CELLS - 1, out=cell)
+            count = np.bincount(cell, minlength=SELECT_CELLS)
+            end = np.cumsum(count)
+            where = np.searchsorted(end, ranks, side="right")  # the cell of each rank
+            need = np.zeros(SELECT_CELLS, dtype=bool)
+            need[where] = True
+            if count[need].sum() <= n // 4:
+                sub = np.sort(x[need[cell]])  # the wanted cells' values, cell by cell
+                before = np.cumsum(np.where(need, count, 0)) - count  # in sub, per cell
+                return sub[before[where] + ranks - (end[where] - count[where])]
+    part = np.partition(x, ranks)
+    return part[ranks]
 
 
 def _count_at_or_above(x: np.ndarray, edges: np.ndarray) -> np.ndarray:

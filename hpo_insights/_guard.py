@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_insights import _frame as F
+from hpo_insights import _strings
 from hpo_insights._arguments import boolean, choice, direction, integer, names, real, text
 from hpo_insights._errors import TrialsError, TrialsWarning
 
@@ -105,7 +106,9 @@ def _check_numbers(trials: pd.DataFrame, name: str) -> None:
         values = x.astype(np.int64)
     study = trials[F.STUDY]
     first = study.iloc[0]
-    if isinstance(first, str) and bool((study == first).all()):  # one study: no hashing
+    if isinstance(first, str) and _strings.all_equal(study, first):  # one study: no hashing
+        if bool(np.all(values[1:] > values[:-1])):
+            return  # increasing numbers in one study: no duplicate
         codes = np.zeros(len(study), dtype=np.intp)
     else:
         codes = pd.factorize(study, use_na_sentinel=False)[0]

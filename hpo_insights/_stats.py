@@ -52,10 +52,14 @@ def pow2_scale(values: np.ndarray) -> float:
     whatever the objective's magnitude (1e-300 or 1e300), and every figure
     that is a ratio (shares, F, t, p-values) comes out the same at any scale.
     """
-    v = np.abs(np.asarray(values, dtype=float))
-    if not np.isfinite(v).all():
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0:
+        return 1.0
+    top = max(-float(v.min()), float(v.max()))  # no |v| copy; NaN or inf: the slow path
+    if not math.isfinite(top):
+        v = np.abs(v)
         v = v[np.isfinite(v)]
-    top = float(v.max()) if len(v) else 0.0
+        top = float(v.max()) if len(v) else 0.0
     return float(np.ldexp(1.0, int(np.frexp(top)[1]))) if top > 0 else 1.0
 
 

@@ -524,8 +524,12 @@ class _Term:
                 self.kind, self.width = "smooth", 2
                 self.log, self.big, self.mu = bool(p.log[g]), big, mu
                 self.sd = sd if sd > 0 else 1.0
-                z = np.where(has, (v / big - mu) / self.sd, 0.0)
-                self.qmean = (z * z)[has].mean() if has.any() else 0.0
+                if self.partial:
+                    z = np.where(has, (v / big - mu) / self.sd, 0.0)
+                    self.qmean = (z * z)[has].mean()
+                else:  # every row has a value: no copies through the mask
+                    z = (v / big - mu) / self.sd
+                    self.qmean = (z * z).mean()
                 self.shift = np.zeros(2)
                 if self.partial:  # (z and z**2 - qmean average 0 over `has` up to rounding)
                     quad = np.where(has, z * z - self.qmean, 0.0)
@@ -535,7 +539,8 @@ class _Term:
         if kg >= 2:
             self.kind, self.width = "levels", kg - 1
             self.local = codes - p.offset[g]
-            count = np.bincount(self.local[has], minlength=kg)[1:].astype(float)
+            present = self.local[has] if self.partial else self.local
+            count = np.bincount(present, minlength=kg)[1:].astype(float)
             self.shift = count / (has.sum() if self.partial else m)
 
     @staticmethod
@@ -551,18 +556,30 @@ class _Term:
         """Write this term's columns for the rows ``sl`` of the group into *out*."""
         has = self.has[sl]
         if self.kind == "smooth":
-            v = self._values(x[sl] if isinstance(rows, slice) else x[rows[sl]], has, self.log)
-            z = np.where(has, (v / self.big - self.mu) / self.sd, 0.0)
-            out[:, 0] = z
-            out[:, 1] = np.where(has, z * z - self.qmean, 0.0)
+            v = x[sl] if isinstance(rows, slice) else x[rows[sl]]
+            if self.partial:
+                v = self._values(v, has, self.log)
+                z = np.where(has, (v / self.big - self.mu) / self.sd, 0.0)
+                out[:, 0] = z
+                out[:, 1] = np.where(has, z * z - self.qmean, 0.0)
+            else:  # every row has a value: the same numbers without the masks
+                if self.log:
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        v = np.log10(v)
+                z = (v / self.big - self.mu) / self.sd
+                out[:, 0] = z
+                out[:, 1] = z * z - self.qmean
         else:
+            # the centred indicators: -shift everywhere, plus 1 in the row's level column
+            # (1 - shift, as the indicator minus its shift), written by one scatter
             local = self.local[sl]
-            out[:] = local[:, None] == np.arange(1, self.width + 1)
+            out[:] = -self.shift
+            hit = np.flatnonzero(local >= 1)
+            out[hit, local[hit] - 1] += 1.0
         if self.partial:
-            out -= self.shift
+            if self.kind == "smooth":
+                out -= self.shift
             out[~has] = 0.0
-        elif self.kind == "levels":
-            out -= self.shift
 
 
 class _Fits:

@@ -154,60 +154,87 @@ def _defects(trials: pd.DataFrame) -> list[tuple[str, str, int, str, str]]:
 
 
 def _checks(trials: pd.DataFrame) -> list[tuple]:
-    out: list[tuple] = []
-    cols = trials.columns
-    dup_cols = cols[cols.duplicated()].unique()
-    for col in dup_cols:
-        out.append((str(col), "the column appears more than once", 0,
-                    "keep one column of that name."))
-    if len(dup_cols):
+    """Every check's findings, in the order of :data:`_CHECKS` (duplicated labels stop them)."""
+    out = _duplicated_labels(trials)
+    if out:
         return out
+    for check in _CHECKS:
+        out.extend(check(trials))
+    return out
+
+
+def _duplicated_labels(trials: pd.DataFrame) -> list[tuple]:
+    """Each column label that appears more than once."""
+    cols = trials.columns
+    return [(str(col), "the column appears more than once", 0, "keep one column of that name.")
+            for col in cols[cols.duplicated()].unique()]
+
+
+def _required_columns(trials: pd.DataFrame) -> list[tuple]:
+    """``study``, ``number`` and ``state`` exist and hold no missing values."""
+    out = []
     for col in F.REQUIRED:
-        if col not in cols:
+        if col not in trials.columns:
             out.append((col, "required column is missing", 0, _MISSING_FIX[col]))
         elif trials[col].isna().any():
             out.append((col, "missing values", int(trials[col].isna().sum()),
                         f"fill or drop the rows with no {col}."))
+    return out
 
-    if F.STATE in cols:
-        state = trials[F.STATE]
-        bad = state.notna() & ~state.isin(F.STATES)
-        if bad.any():
-            seen = ", ".join(sorted({str(v) for v in state[bad]}))
-            out.append((F.STATE, f"unknown state values: {seen}", int(bad.sum()),
-                        f"use {', '.join(F.STATES)}; hi.load(...) maps other tools' states."))
 
-    if F.NUMBER in cols:
-        num = trials[F.NUMBER]
-        as_num = pd.to_numeric(num, errors="coerce")
+def _known_states(trials: pd.DataFrame) -> list[tuple]:
+    """States are Optuna's."""
+    if F.STATE not in trials.columns:
+        return []
+    state = trials[F.STATE]
+    bad = state.notna() & ~state.isin(F.STATES)
+    if not bad.any():
+        return []
+    seen = ", ".join(sorted({str(v) for v in state[bad]}))
+    return [(F.STATE, f"unknown state values: {seen}", int(bad.sum()),
+             f"use {', '.join(F.STATES)}; hi.load(...) maps other tools' states.")]
+
+
+def _trial_numbers(trials: pd.DataFrame) -> list[tuple]:
+    """Trial numbers are integers that fit int64, unique within each study."""
+    if F.NUMBER not in trials.columns:
+        return []
+    num = trials[F.NUMBER]
+    as_num = pd.to_numeric(num, errors="coerce")
+    if pd.api.types.is_bool_dtype(num):
+        not_int = num.notna()
+    else:
         not_int = num.notna() & (
             as_num.isna() | ~np.isfinite(as_num.astype(float)) | (as_num % 1 != 0)
         )
-        if pd.api.types.is_bool_dtype(num):
-            not_int = num.notna()
-        big = num.notna() & ~not_int & ((as_num.astype(float) >= 2.0**63)
-                                        | (as_num.astype(float) < -(2.0**63)))
-        if big.any():
-            out.append((F.NUMBER, "trial numbers too large for int64 (they would wrap around)",
-                        int(big.sum()), "number trials 0, 1, 2 ... within each study."))
-        elif not_int.any():
-            out.append((F.NUMBER, "trial numbers must be integers", int(not_int.sum()),
-                        "number trials 0, 1, 2 ... within each study."))
-        elif F.STUDY in cols:
-            dup = _duplicated_pairs(trials[F.STUDY], as_num) & num.notna().to_numpy()
-            if dup.any():
-                out.append((F.NUMBER, "duplicate (study, number) pairs", int(dup.sum()),
-                            "give each trial of a study its own number, or distinct study "
-                            "names to trials from different studies."))
+    big = num.notna() & ~not_int & ((as_num.astype(float) >= 2.0**63)
+                                    | (as_num.astype(float) < -(2.0**63)))
+    fix = "number trials 0, 1, 2 ... within each study."
+    if big.any():
+        return [(F.NUMBER, "trial numbers too large for int64 (they would wrap around)",
+                 int(big.sum()), fix)]
+    if not_int.any():
+        return [(F.NUMBER, "trial numbers must be integers", int(not_int.sum()), fix)]
+    if F.STUDY not in trials.columns:
+        return []
+    dup = _duplicated_pairs(trials[F.STUDY], as_num) & num.notna().to_numpy()
+    if not dup.any():
+        return []
+    return [(F.NUMBER, "duplicate (study, number) pairs", int(dup.sum()),
+             "give each trial of a study its own number, or distinct study "
+             "names to trials from different studies.")]
 
+
+def _objectives(trials: pd.DataFrame) -> list[tuple]:
+    """An objective column exists; each is numeric and finite in COMPLETE trials."""
     objectives = F.objective_columns(trials)
     if not objectives:
-        out.append(("value", "no objective column ('value' or 'values_<name>')", 0,
-                    "name the metric column: hi.load(..., objective='<column>')."))
+        return [("value", "no objective column ('value' or 'values_<name>')", 0,
+                 "name the metric column: hi.load(..., objective='<column>').")]
+    out = []
     for col in objectives:
         y = trials[col]
-        numeric = F.is_numeric_param(y) or y.isna().all()
-        if not numeric:
+        if not (F.is_numeric_param(y) or y.isna().all()):
             conv = pd.to_numeric(y, errors="coerce")
             n_bad = int((conv.isna() & y.notna()).sum())
             if n_bad or pd.api.types.is_bool_dtype(y):
@@ -215,25 +242,38 @@ def _checks(trials: pd.DataFrame) -> list[tuple]:
                             "store numbers (float); convert with pd.to_numeric."))
                 continue
             y = conv
-        if F.STATE in cols:
-            y = y.astype(float)
-            bad = (trials[F.STATE] == "COMPLETE").to_numpy() & ~np.isfinite(y.to_numpy())
-            if bad.any() and len(objectives) > 1 and F.STUDY in cols:
-                # pooled studies with different objectives: a study that never has this
-                # objective is not missing it
-                has = pd.Series(y.notna().to_numpy()).groupby(
-                    trials[F.STUDY].to_numpy(), sort=False).transform("any").to_numpy()
-                bad &= has
-            if bad.any():
-                out.append((col, "non-finite objective (NaN or inf) in COMPLETE trials",
-                            int(bad.sum()), "mark those trials FAIL, or fix their value."))
+        if F.STATE in trials.columns:
+            out.extend(_finite_when_complete(trials, col, y, pooled=len(objectives) > 1))
+    return out
 
-    params = [c for c in cols if c.startswith(F.PARAM_PREFIX)]
+
+def _finite_when_complete(trials: pd.DataFrame, col: str, y: pd.Series,
+                          pooled: bool) -> list[tuple]:
+    """The objective *y* (numbers) is finite in COMPLETE trials.
+
+    With several objectives (*pooled*) and a ``study`` column, a study that
+    never has this objective is not missing it.
+    """
+    bad = (trials[F.STATE] == "COMPLETE").to_numpy() & ~np.isfinite(y.astype(float).to_numpy())
+    if bad.any() and pooled and F.STUDY in trials.columns:
+        has = pd.Series(y.notna().to_numpy()).groupby(
+            trials[F.STUDY].to_numpy(), sort=False).transform("any").to_numpy()
+        bad &= has
+    if not bad.any():
+        return []
+    return [(col, "non-finite objective (NaN or inf) in COMPLETE trials",
+             int(bad.sum()), "mark those trials FAIL, or fix their value.")]
+
+
+def _parameters(trials: pd.DataFrame) -> list[tuple]:
+    """There are parameter columns, each takes more than one value (and notes on odd values)."""
+    params = [c for c in trials.columns if c.startswith(F.PARAM_PREFIX)]
     if not params:
-        out.append(("params_<name>", "no parameter columns", 0,
-                    "prefix parameter columns with 'params_' or load with "
-                    "hi.load(..., params=[...])."))
-    adapted = F.adapt(trials) if params else trials
+        return [("params_<name>", "no parameter columns", 0,
+                 "prefix parameter columns with 'params_' or load with "
+                 "hi.load(..., params=[...]).")]
+    out = []
+    adapted = F.adapt(trials)
     for col in params:
         n_distinct = _n_distinct(adapted[col])
         out.extend(_level_notes(trials[col], adapted[col], col, n_distinct))
@@ -241,46 +281,74 @@ def _checks(trials: pd.DataFrame) -> list[tuple]:
             what = "no value" if n_distinct == 0 else "a single value"
             out.append((col, f"the parameter takes {what}, so it explains nothing", 0,
                         "drop the column, or check it was searched."))
+    return out
 
-    if F.DIRECTION in cols:
-        d = trials[F.DIRECTION]
-        codes, uniques = pd.factorize(d)  # one check per distinct text, not per row
-        good = np.array([all(x.strip() in F.DIRECTIONS for x in str(u).lower().split(","))
-                         for u in uniques], dtype=bool)
-        bad = (codes >= 0) & ~good[codes] if len(uniques) else np.zeros(len(d), dtype=bool)
-        if bad.any():
-            seen = ", ".join(sorted({str(u) for u, g in zip(uniques, good, strict=True)
-                                     if not g}))
-            out.append((F.DIRECTION, f"unknown directions: {seen}", int(bad.sum()),
-                        "use 'maximize' or 'minimize' (comma-joined per objective)."))
-    if F.STUDY in cols:
-        study_level = [c for c in cols if c in STUDY_LEVEL or c.startswith(F.STUDY_ATTR_PREFIX)]
-        study_codes, study_names = pd.factorize(trials[F.STUDY])
-        for col in study_level:
-            mixed = _mixed_within(study_codes, len(study_names), trials[col])
-            if mixed.any():
-                names = study_names[mixed]
-                rows = int(mixed[study_codes[study_codes >= 0]].sum())
-                out.append((col, "differs within a study (it is a study-level fact): studies "
-                            + ", ".join(repr(s) for s in names), rows,
-                            "use one value per study, or split the trials into separate "
-                            "studies."))
 
+def _known_directions(trials: pd.DataFrame) -> list[tuple]:
+    """``study_direction`` holds maximize/minimize, comma-joined per objective."""
+    if F.DIRECTION not in trials.columns:
+        return []
+    d = trials[F.DIRECTION]
+    codes, uniques = pd.factorize(d)  # one check per distinct text, not per row
+    good = np.array([all(x.strip() in F.DIRECTIONS for x in str(u).lower().split(","))
+                     for u in uniques], dtype=bool)
+    bad = (codes >= 0) & ~good[codes] if len(uniques) else np.zeros(len(d), dtype=bool)
+    if not bad.any():
+        return []
+    seen = ", ".join(sorted({str(u) for u, g in zip(uniques, good, strict=True) if not g}))
+    return [(F.DIRECTION, f"unknown directions: {seen}", int(bad.sum()),
+             "use 'maximize' or 'minimize' (comma-joined per objective).")]
+
+
+def _one_value_per_study(trials: pd.DataFrame) -> list[tuple]:
+    """Study-level columns (direction, metric name, study attributes) are constant per study."""
+    cols = trials.columns
+    if F.STUDY not in cols:
+        return []
+    study_level = [c for c in cols if c in STUDY_LEVEL or c.startswith(F.STUDY_ATTR_PREFIX)]
+    study_codes, study_names = pd.factorize(trials[F.STUDY])
+    out = []
+    for col in study_level:
+        mixed = _mixed_within(study_codes, len(study_names), trials[col])
+        if mixed.any():
+            names = study_names[mixed]
+            rows = int(mixed[study_codes[study_codes >= 0]].sum())
+            out.append((col, "differs within a study (it is a study-level fact): studies "
+                        + ", ".join(repr(s) for s in names), rows,
+                        "use one value per study, or split the trials into separate "
+                        "studies."))
+    return out
+
+
+def _constraints(trials: pd.DataFrame) -> list[tuple]:
+    """Constraint values are numbers (as Optuna stores them)."""
     fcols = F.constraint_columns(trials)
-    if fcols:
-        try:
-            F.feasible(trials)
-        except TrialsError as err:
-            out.append((fcols[0], str(err).split(". ")[0], 0,
-                        "store the constraint values as Optuna does (a JSON list of numbers)."))
-    for col in (c for c in cols if c.startswith(F.DISTRIBUTION_PREFIX)):
-        vals = trials[col].dropna()
-        bad = vals.map(_bad_distribution)
+    if not fcols:
+        return []
+    try:
+        F.feasible(trials)
+    except TrialsError as err:
+        return [(fcols[0], str(err).split(". ")[0], 0,
+                 "store the constraint values as Optuna does (a JSON list of numbers).")]
+    return []
+
+
+def _distributions(trials: pd.DataFrame) -> list[tuple]:
+    """``distributions_<name>`` hold Optuna distribution JSON."""
+    out = []
+    for col in (c for c in trials.columns if c.startswith(F.DISTRIBUTION_PREFIX)):
+        bad = trials[col].dropna().map(_bad_distribution)
         if bad.any():
             out.append((col, "not Optuna distribution JSON ({'name': ..., 'attributes': ...})",
                         int(bad.sum()),
                         "store optuna.distributions.distribution_to_json(...) text."))
+    return out
 
+
+def _time_dtypes(trials: pd.DataFrame) -> list[tuple]:
+    """Datetimes have a datetime dtype, the duration a timedelta dtype (or are all missing)."""
+    cols = trials.columns
+    out = []
     for col in (F.DATETIME_START, F.DATETIME_COMPLETE):
         if col in cols and not (pd.api.types.is_datetime64_any_dtype(trials[col])
                                 or trials[col].isna().all()):
@@ -291,6 +359,21 @@ def _checks(trials: pd.DataFrame) -> list[tuple]:
         out.append((F.DURATION, f"not a timedelta column (dtype {trials[F.DURATION].dtype})", 0,
                     "convert with pd.to_timedelta, or read the file with hi.load(...)."))
     return out
+
+
+#: The checks :func:`validate` runs, in the order their defects are listed.
+_CHECKS = (
+    _required_columns,
+    _known_states,
+    _trial_numbers,
+    _objectives,
+    _parameters,
+    _known_directions,
+    _one_value_per_study,
+    _constraints,
+    _distributions,
+    _time_dtypes,
+)
 
 
 def _duplicated_pairs(study: pd.Series, number: pd.Series) -> np.ndarray:
