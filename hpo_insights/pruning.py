@@ -842,10 +842,10 @@ def _expected_regret(block: _curves.Block, rule: Rule, maximize: bool, confidenc
 
     The estimate is the mean regret over *n_replays* random orders of the trials. The
     interval is it ± z times the standard deviation of the regret over *n_replays*
-    bootstrap resamples replayed in random order, cut at 0; its upper end is at least
-    ``p_high * (best - median final)``, ``p_high`` the Clopper-Pearson upper bound of the
-    share of those replays that stop their best trial (the rare-stop case, where the
-    replays' regrets are all 0)."""
+    bootstrap resamples replayed in random order, cut at 0. When none of those replays
+    stops its best trial (their regrets are all 0 and say nothing of a rare stop), the
+    upper end is ``p_high * (best - median final)``, ``p_high`` the Clopper-Pearson upper
+    bound of a share seen 0 times in *n_replays*."""
     names = ["expected_regret", "expected_regret_low", "expected_regret_high"]
     if not n_replays:
         return dict.fromkeys(names, np.nan)
@@ -864,13 +864,13 @@ def _expected_regret(block: _curves.Block, rule: Rule, maximize: bool, confidenc
     sd = float(np.nanstd(regrets, ddof=1)) if np.isfinite(regrets).sum() > 1 else 0.0
     half = float(stats.norm.ppf(0.5 + confidence / 2)) * sd
     alpha = 1 - confidence
-    p_high = 1.0 if hits >= n_replays else float(
-        stats.beta.ppf(1 - alpha / 2, hits + 1, n_replays - hits))
-    final = block.final()
-    score = final[np.isfinite(final)] * (1 if maximize else -1)
-    cap = float(score.max() - np.median(score)) if len(score) else 0.0
-    return {names[0]: mean, names[1]: max(mean - half, 0.0),
-            names[2]: max(mean + half, p_high * cap)}
+    high = mean + half
+    if hits == 0:  # the rare-stop case
+        p_high = 1 - (alpha / 2) ** (1 / n_replays)  # Clopper-Pearson, 0 of n_replays
+        final = block.final()
+        score = final[np.isfinite(final)] * (1 if maximize else -1)
+        high = max(high, p_high * float(score.max() - np.median(score)) if len(score) else 0)
+    return {names[0]: mean, names[1]: max(mean - half, 0.0), names[2]: high}
 
 
 _PRUNED_COLUMNS = ["study", "number", "pruned_at", "value", "best_so_far", "threshold",
