@@ -205,3 +205,18 @@ def test_unused_bins_of_param_consistency_warns():
     example = hi.datasets.example()
     with pytest.warns(FutureWarning, match="bins= is not used"):
         hi.param_consistency(example, params=["dropout"], bins=4)
+
+
+def test_every_budget_function_reads_the_old_none():
+    """Each function with budget= turns budget=None into "auto" with a FutureWarning (the
+    warning comes before any work: an empty frame then fails as it would anyway)."""
+    empty = hi.datasets.example().iloc[:0]
+    found = []
+    for name, func in _public_functions():
+        if "budget" not in inspect.signature(func).parameters:
+            continue
+        found.append(name)
+        with pytest.warns(FutureWarning, match=r"budget=None is now budget='auto'"), \
+                pytest.raises(hi.TrialsError):
+            func(empty, budget=None)
+    assert len(found) >= 7, found
