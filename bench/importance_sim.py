@@ -240,6 +240,81 @@ def part_tpe(trials: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(rows), pd.DataFrame(tests)
 
 
+def report_uniform(quick: bool) -> None:
+    t0 = time.perf_counter()
+    res = part_uniform(quick)
+    print("## Uniform sampling: one-way test, interval, corrected share "
+          f"({time.perf_counter() - t0:.0f} s)")
+    print(res.round(3).to_string(index=False))
+    null = res[res.true_share == 0]
+    eff = res[res.true_share == 0.2]
+    print("\nTargets (float grid; categorical grid in the table):")
+    for kind in ("float", "categorical"):
+        a = null[null.grid == kind]
+        e = eff[eff.grid == kind]
+        print(f"  [{kind}] no effect, p<0.05 (target <= 0.05): max {a['p<0.05'].max():.3f}"
+              f" (mean {a['p<0.05'].mean():.3f})")
+        for n, target in ((50, 0.70), (200, 0.95)):
+            sub = e[e.n == n]
+            print(f"  [{kind}] share 0.2, n={n}: power (target >= {target}) min "
+                  f"{sub['p<0.05'].min():.3f} over k, per k {sub['p<0.05'].round(3).tolist()}")
+        print(f"  [{kind}] coverage of 0.2 (target >= 0.90): min {e.coverage.min():.3f}")
+        for n, target in ((50, 0.45), (200, 0.25)):
+            print(f"  [{kind}] mean width n={n} (target <= {target}): max "
+                  f"{e[e.n == n].width.max():.3f}")
+        print(f"  [{kind}] non-finite numbers: {int(res[res.grid == kind].nonfinite.sum())}")
+    pooled = (null["p<0.05"] * null.studies).sum() / null.studies.sum()
+    print(f"  pooled no-effect p<0.05 over {int(null.studies.sum())} studies: {pooled:.4f}; "
+          f"coverage range {eff.coverage.min():.3f}-{eff.coverage.max():.3f}; "
+          f"{int(res.studies.sum())} studies in all")
+
+
+def report_bins(quick: bool) -> None:
+    t0 = time.perf_counter()
+    res = part_bins(quick)
+    print("\n## Bins for a continuous float, n = 50, share 0.2 "
+          f"({time.perf_counter() - t0:.0f} s)")
+    print(res.round(3).to_string())
+
+
+def report_log(quick: bool) -> None:
+    print("\n## Log-scale rule: fraction of samples called log")
+    print(part_log().round(3).to_string(index=False))
+
+
+def report_bootstrap(quick: bool) -> None:
+    t0 = time.perf_counter()
+    res = part_bootstrap(quick)
+    print(f"\n## Interval methods, true share 0.2 ({time.perf_counter() - t0:.0f} s)")
+    print(res.round(3).to_string(index=False))
+
+
+def report_tpe(quick: bool, cache_dir: str | None) -> None:
+    t0 = time.perf_counter()
+    seeds = 8 if quick else 30
+    trials = None
+    cache = Path(cache_dir) / f"tpe-{seeds}-{optuna_version()}.pkl" if cache_dir else None
+    if cache is not None and cache.exists():
+        trials = pd.read_pickle(cache)
+    if trials is None:
+        trials = tpe_trials(seeds)
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            trials.to_pickle(cache)
+    t1 = time.perf_counter()
+    ranks, tests = part_tpe(trials)
+    print(f"\n## Optuna {optuna_version()} TPESampler, 200 trials, {seeds} seeds "
+          f"(searches {t1 - t0:.0f} s, analysis {time.perf_counter() - t1:.1f} s)")
+    print(ranks.round(3).to_string(index=False))
+    print("targets (200 trials): share_adjusted lr_dropout_top2 >= 0.90, "
+          "max_no_effect_mean <= 0.05")
+    print(tests.round(3).to_string(index=False))
+
+
+PARTS = {"uniform": report_uniform, "bins": report_bins, "log": report_log,
+         "bootstrap": report_bootstrap}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer studies and seeds")
@@ -251,67 +326,11 @@ def main() -> None:
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 30)
     start = time.perf_counter()
-    if args.part in ("uniform", "all"):
-        t0 = time.perf_counter()
-        res = part_uniform(args.quick)
-        print("## Uniform sampling: one-way test, interval, corrected share "
-              f"({time.perf_counter() - t0:.0f} s)")
-        print(res.round(3).to_string(index=False))
-        null = res[res.true_share == 0]
-        eff = res[res.true_share == 0.2]
-        print("\nTargets (float grid; categorical grid in the table):")
-        for kind in ("float", "categorical"):
-            a = null[null.grid == kind]
-            e = eff[eff.grid == kind]
-            print(f"  [{kind}] no effect, p<0.05 (target <= 0.05): max {a['p<0.05'].max():.3f}"
-                  f" (mean {a['p<0.05'].mean():.3f})")
-            for n, target in ((50, 0.70), (200, 0.95)):
-                sub = e[e.n == n]
-                print(f"  [{kind}] share 0.2, n={n}: power (target >= {target}) min "
-                      f"{sub['p<0.05'].min():.3f} over k, per k {sub['p<0.05'].round(3).tolist()}")
-            print(f"  [{kind}] coverage of 0.2 (target >= 0.90): min {e.coverage.min():.3f}")
-            for n, target in ((50, 0.45), (200, 0.25)):
-                print(f"  [{kind}] mean width n={n} (target <= {target}): max "
-                      f"{e[e.n == n].width.max():.3f}")
-            print(f"  [{kind}] non-finite numbers: {int(res[res.grid == kind].nonfinite.sum())}")
-        pooled = (null["p<0.05"] * null.studies).sum() / null.studies.sum()
-        print(f"  pooled no-effect p<0.05 over {int(null.studies.sum())} studies: {pooled:.4f}; "
-              f"coverage range {eff.coverage.min():.3f}-{eff.coverage.max():.3f}; "
-              f"{int(res.studies.sum())} studies in all")
-    if args.part in ("bins", "all"):
-        t0 = time.perf_counter()
-        res = part_bins(args.quick)
-        print("\n## Bins for a continuous float, n = 50, share 0.2 "
-              f"({time.perf_counter() - t0:.0f} s)")
-        print(res.round(3).to_string())
-    if args.part in ("log", "all"):
-        print("\n## Log-scale rule: fraction of samples called log")
-        print(part_log().round(3).to_string(index=False))
-    if args.part in ("bootstrap", "all"):
-        t0 = time.perf_counter()
-        res = part_bootstrap(args.quick)
-        print(f"\n## Interval methods, true share 0.2 ({time.perf_counter() - t0:.0f} s)")
-        print(res.round(3).to_string(index=False))
+    for name, part in PARTS.items():
+        if args.part in (name, "all"):
+            part(args.quick)
     if args.part in ("tpe", "all"):
-        t0 = time.perf_counter()
-        seeds = 8 if args.quick else 30
-        trials = None
-        cache = Path(args.cache) / f"tpe-{seeds}-{optuna_version()}.pkl" if args.cache else None
-        if cache is not None and cache.exists():
-            trials = pd.read_pickle(cache)
-        if trials is None:
-            trials = tpe_trials(seeds)
-            if cache is not None:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                trials.to_pickle(cache)
-        t1 = time.perf_counter()
-        ranks, tests = part_tpe(trials)
-        print(f"\n## Optuna {optuna_version()} TPESampler, 200 trials, {seeds} seeds "
-              f"(searches {t1 - t0:.0f} s, analysis {time.perf_counter() - t1:.1f} s)")
-        print(ranks.round(3).to_string(index=False))
-        print("targets (200 trials): share_adjusted lr_dropout_top2 >= 0.90, "
-              "max_no_effect_mean <= 0.05")
-        print(tests.round(3).to_string(index=False))
+        report_tpe(args.quick, args.cache)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
 
-__all__ = ["boolean", "choice", "direction", "integer", "names", "real", "text"]
+__all__ = ["boolean", "choice", "direction", "integer", "names", "real", "seed", "text"]
 
 
 def _got(value: Any) -> str:
@@ -110,6 +110,21 @@ def integer(name: str, value: Any, *, low: int | None = None) -> int:
         raise TypeError(f"{name} must be an integer, got {_got(value)} instead.")
     if low is not None and value < low:
         raise TrialsError(f"{name} must be an integer >= {low}, got {value!r} instead.")
+    return int(value)
+
+
+def seed(value: Any) -> int:
+    """A resampling seed: an integer >= 0, or ``None`` for fresh entropy (numpy's convention).
+
+    Returns an integer either way, so a function can derive seeds from it
+    (``SeedSequence([seed, j])``); ``None`` gives a new one on every call.
+    """
+    if value is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise TrialsError(f"seed must be an integer or None, got {_got(value)} instead.")
+    if value < 0:
+        raise TrialsError(f"seed must be an integer >= 0 or None, got {value!r} instead.")
     return int(value)
 
 

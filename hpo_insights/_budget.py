@@ -69,18 +69,21 @@ def budget_order(labels: Iterable[object]) -> list[object]:
     return [uniq[i] for i in [*first, *idx[~ok]]]
 
 
-def budget_column(trials: pd.DataFrame, budget: str | None) -> str:
-    """The column holding budget labels: *budget*, else the budget attribute, else ``study``.
+AUTO = "auto"  # budget=: find the column (the budget attribute, else the study)
+
+
+def budget_column(trials: pd.DataFrame, budget: str) -> str:
+    """The column holding budget labels: *budget*; ``"auto"``: the budget attribute, else ``study``.
 
     Every trial needs a label: a budget attribute set on only some studies is
     an error naming the studies without one.
     """
-    if budget is None:
-        col = _frame.BUDGET if _frame.BUDGET in trials.columns else _frame.STUDY
-    elif not isinstance(budget, str):
+    if not isinstance(budget, str):
         raise TypeError(
-            f"budget must be a column name (str) or None, got {type(budget).__name__} instead."
+            f"budget must be a column name (str) or 'auto', got {type(budget).__name__} instead."
         )
+    if budget == AUTO:
+        col = _frame.BUDGET if _frame.BUDGET in trials.columns else _frame.STUDY
     else:
         col = _frame.group_column(trials, budget)
     missing = trials[col].isna().to_numpy()

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["REMOVED_IN", "complement", "renamed_arguments"]
+__all__ = ["REMOVED_IN", "complement", "renamed_arguments", "renamed_values"]
 
 REMOVED_IN = "0.4.0"
 
@@ -49,6 +49,33 @@ def renamed_arguments(**renames: str | tuple[str, Callable[[Any], Any]]) -> Call
                     stacklevel=2,
                 )
                 kwargs[new] = convert(value) if convert is not None else value
+            return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def renamed_values(**renames: tuple[Any, Any]) -> Callable[[_F], _F]:
+    """Accept an old value of a keyword argument (``budget=(None, "auto")``).
+
+    Passing ``budget=None`` warns (``FutureWarning``, naming the old and the new
+    value and the release that drops the old one) and calls the function with
+    ``budget="auto"``. Leaving the argument out gives its default, with no warning.
+    """
+
+    def decorate(func: _F) -> _F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for name, (old, new) in renames.items():
+                if name in kwargs and kwargs[name] is old:
+                    warnings.warn(
+                        f"{func.__name__}(): {name}={old!r} is now {name}={new!r} "
+                        f"(hpo_insights 0.3.0); {name}={old!r} stops working in {REMOVED_IN}.",
+                        FutureWarning,
+                        stacklevel=2,
+                    )
+                    kwargs[name] = new
             return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -20,7 +20,7 @@ import pandas as pd
 
 from hpo_insights import _frame as F
 from hpo_insights import _strings
-from hpo_insights._arguments import boolean, choice, direction, integer, names, real, text
+from hpo_insights._arguments import boolean, choice, direction, integer, names, real, seed, text
 from hpo_insights._errors import TrialsError, TrialsWarning
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "integer",
     "names",
     "real",
+    "seed",
     "text",
 ]
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from hpo_insights import _binning, _frame, _guard, _mask, _stats
 from hpo_insights._budget import budget_column, budget_order, parse_size
-from hpo_insights._deprecation import renamed_arguments
+from hpo_insights._deprecation import renamed_arguments, renamed_values
 from hpo_insights._errors import TrialsError, TrialsWarning
 from hpo_insights.collapse import collapse_summary
 
@@ -33,11 +33,12 @@ __all__ = [
     "scaling_check",
 ]
 
+@renamed_values(budget=(None, "auto"))
 def compare_budgets(
     trials: pd.DataFrame,
     *,
     studies: str | Sequence[str] | None = None,
-    budget: str | None = None,
+    budget: str = "auto",
     objective: str | None = None,
     direction: str | None = None,
 ) -> pd.DataFrame:
@@ -50,10 +51,11 @@ def compare_budgets(
     studies : str or sequence of str, optional
         Only these studies (the ``study`` column); ``None`` means every study.
         An unknown name is an error listing the studies.
-    budget : str or None, default None
+    budget : str, default "auto"
         The column of budget labels (``"budget"`` means
-        ``study_user_attrs_budget``). ``None``: ``study_user_attrs_budget``
-        when present, else ``study``.
+        ``study_user_attrs_budget``). ``"auto"``: ``study_user_attrs_budget``
+        when present, else ``study``. ``budget=None`` (the old spelling of
+        ``"auto"``) still works until 0.4.0 with a FutureWarning.
     objective : str, optional
         The objective column; ``None`` means the frame's single objective.
     direction : {"maximize", "minimize"}, optional
@@ -197,18 +199,19 @@ def _direction(trials: pd.DataFrame, col: str, direction: str | None,
     return uniq[0]
 
 
+@renamed_values(budget=(None, "auto"))
 @renamed_arguments(n_perm="n_resamples")
 def scaling_check(
     trials: pd.DataFrame,
     *,
     studies: str | Sequence[str] | None = None,
-    budget: str | None = None,
+    budget: str = "auto",
     objective: str | None = None,
     direction: str | None = None,
     top: int | float = 0.2,
     alpha: float = 0.05,
     n_resamples: int = 2000,
-    seed: int = 0,
+    seed: int | None = 0,
     method: str = "adjusted",
 ) -> ScalingCheck:
     """Check that bigger budgets reach a better best objective (a scaling law).
@@ -230,8 +233,9 @@ def scaling_check(
         Random splits of each permutation test (every split when there are
         fewer) and bootstrap resamples of its interval. ``n_perm=`` (the old
         name) still works until 0.4.0 with a FutureWarning.
-    seed : int, default 0
-        Seed of the permutations (the same seed gives the same answer).
+    seed : int or None, default 0
+        Seed of the permutations (the same seed gives the same answer;
+        ``None``: fresh entropy, a different draw on every call).
     method : {"adjusted", "top"}, default "adjusted"
         The test behind ``verdict``. ``"adjusted"``: the budgets compared at
         the same hyperparameters, their intercepts in the adjusted model of
@@ -360,7 +364,7 @@ def _adjusted_scaling(trials, budget, objective, direction, alpha) -> tuple[str,
     return verdict, ctx.extra.get("scaling_steps")
 
 
-def _check_test_options(top: object, alpha: object, n_perm: object, seed: object) -> None:
+def _check_test_options(top: object, alpha: object, n_perm: object) -> None:
     if isinstance(top, bool) or not isinstance(top, int | float | np.integer | np.floating) or (
         isinstance(top, float | np.floating) and not 0 < top <= 1
     ) or (isinstance(top, int | np.integer) and top < 1):
@@ -372,8 +376,6 @@ def _check_test_options(top: object, alpha: object, n_perm: object, seed: object
         raise TrialsError(f"alpha must be a number in (0, 1), got {alpha!r} instead.")
     if isinstance(n_perm, bool) or not isinstance(n_perm, int | np.integer) or n_perm < 1:
         raise TrialsError(f"n_resamples must be a positive integer, got {n_perm!r} instead.")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TrialsError(f"seed must be an integer, got {seed!r} instead.")
 
 
 def _top_k(top: int | float, n_a: int, n_b: int) -> int:
@@ -396,7 +398,8 @@ def _step_evidence(
     seed: int,
 ) -> pd.DataFrame:
     """The permutation test of every step up (see :func:`scaling_check`)."""
-    _check_test_options(top, alpha, n_perm, seed)
+    _check_test_options(top, alpha, n_perm)
+    seed = _guard.seed(seed)
     done, ycol = _frame.completed(trials, objective, columns=[col])
     labels = done[col].to_numpy(dtype=object)
     y = done[ycol].to_numpy(dtype=float) * sign  # larger is better from here on
@@ -460,16 +463,17 @@ def _n_distinct(values: list[object]) -> int:
     return 1 + int((~np.isclose(arr[1:], arr[:-1])).sum())
 
 
+@renamed_values(budget=(None, "auto"))
 def param_consistency(
     trials: pd.DataFrame,
     *,
     params: str | Sequence[str] | None = None,
     studies: str | Sequence[str] | None = None,
-    budget: str | None = None,
+    budget: str = "auto",
     objective: str | None = None,
     direction: str | None = None,
     alpha: float = 0.05,
-    bins: int = 4,
+    bins: int | None = None,
     exclude_collapsed: bool = True,
 ) -> pd.DataFrame:
     """Do the budgets agree on a parameter's best value?
@@ -485,9 +489,10 @@ def param_consistency(
         As in :func:`compare_budgets`.
     alpha : float, default 0.05
         Level of the tests behind ``verdict``.
-    bins : int, default 4
-        Checked but no longer used: since the adjusted model (issue 13) the
-        tests fit continuous parameters as smooth terms, not bins.
+    bins : int or None, default None
+        Not used: the tests fit continuous parameters as smooth terms, not
+        bins. Passing a number gives a FutureWarning; the argument goes in
+        0.4.0.
     exclude_collapsed : bool, default True
         Leave the trials :func:`hpo_insights.detect_collapse` flags out of
         the tests (their objective measures a broken model; two of them in
@@ -558,6 +563,10 @@ def param_consistency(
     trials = _frame.select_studies(_guard.frame(trials), studies)
     _guard.real("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
     _binning.check_bins(bins)
+    if bins is not None:
+        warnings.warn("param_consistency(): bins= is not used (the tests fit continuous "
+                      "parameters as smooth terms) and goes in 0.4.0; leave it out.",
+                      FutureWarning, stacklevel=3)
     col = budget_column(trials, budget)
     cb = compare_budgets(trials, budget=budget, objective=objective, direction=direction)
     if params is None:
@@ -644,11 +653,12 @@ def _grid_values(sub: pd.DataFrame, pcol: str) -> frozenset:
     return frozenset(sub[pcol].dropna().tolist())
 
 
+@renamed_values(budget=(None, "auto"))
 def collapse_by_budget(
     trials: pd.DataFrame,
     *,
     studies: str | Sequence[str] | None = None,
-    budget: str | None = None,
+    budget: str = "auto",
     objective: str | None = None,
     pred_min: str | None = "user_attrs_pred_min",
     pred_max: str | None = "user_attrs_pred_max",

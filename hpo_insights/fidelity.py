@@ -18,7 +18,7 @@ import pandas as pd
 
 from hpo_insights import _curves, _guard
 from hpo_insights import _frame as F
-from hpo_insights._deprecation import complement, renamed_arguments
+from hpo_insights._deprecation import complement, renamed_arguments, renamed_values
 from hpo_insights._errors import TrialsError, TrialsWarning
 
 __all__ = ["budget_correlation", "fidelity_correlation", "rank_correlation"]
@@ -193,11 +193,12 @@ def settled_step(result: pd.DataFrame) -> pd.Series:
     return first.reindex(pd.unique(result["study"])).astype(float)
 
 
+@renamed_values(budget=(None, "auto"))
 @renamed_arguments(confidence=("alpha", complement))
 def budget_correlation(
     trials: pd.DataFrame,
     *,
-    budget: str | None = None,
+    budget: str = "auto",
     params: str | Sequence[str] | None = None,
     objective: str | None = None,
     order: Sequence[Any] | None = None,
@@ -214,9 +215,11 @@ def budget_correlation(
     ----------
     trials : pandas.DataFrame
         A trials frame holding several budgets of one search.
-    budget : str, optional
+    budget : str, default "auto"
         The budget column (``study_user_attrs_budget`` may be named ``budget``);
-        ``None`` uses ``study_user_attrs_budget`` when present, else ``study``.
+        ``"auto"`` uses ``study_user_attrs_budget`` when present, else ``study``.
+        ``budget=None`` (the old spelling of ``"auto"``) still works until
+        0.4.0 with a FutureWarning.
     params : str or sequence of str, optional
         The parameters that identify a configuration (default: all).
     objective : str, optional
@@ -249,7 +252,8 @@ def budget_correlation(
     1  large         5  1.0
     """
     trials = _guard.frame(trials)
-    col = budget or (F.BUDGET if F.BUDGET in trials.columns else F.STUDY)
+    _guard.text("budget", budget, optional=False)
+    col = budget if budget != "auto" else (F.BUDGET if F.BUDGET in trials.columns else F.STUDY)
     if col not in trials.columns and F.STUDY_ATTR_PREFIX + col in trials.columns:
         col = F.STUDY_ATTR_PREFIX + col
     if col not in trials.columns:

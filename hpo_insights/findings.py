@@ -94,11 +94,11 @@ def findings(
     *,
     objective: str | None = None,
     params: str | Sequence[str] | None = None,
-    budget: str | None = None,
+    budget: str = "auto",
     alpha: float = 0.05,
     min_effect: float | None = None,
     pruned: str = "auto",
-    seed: int = 0,
+    seed: int | None = 0,
 ) -> pd.DataFrame:
     """Every claim the report makes, one row each, with the page's error rate controlled.
 
@@ -111,9 +111,10 @@ def findings(
     params : str or list of str, optional
         Parameters to make claims about; ``None`` means all of them. All of
         them are in the adjusted model either way.
-    budget : str, optional
-        The column of budget labels (default: the ``budget`` study attribute,
-        else the study name). Budgets order the scaling claim and label the
+    budget : str, default "auto"
+        The column of budget labels (``"auto"``: the ``budget`` study attribute,
+        else the study name; ``budget=None``, the old spelling of ``"auto"``,
+        still works until 0.4.0 with a FutureWarning). Budgets order the scaling claim and label the
         pooled claims.
     alpha : float, default 0.05
         The page's family-wise error rate: the chance that at least one row
@@ -137,8 +138,9 @@ def findings(
         some study's COMPLETE and PRUNED trials were pruned, else ``"drop"``
         (a few pruned trials select little; ranks cost power where budgets
         disagree).
-    seed : int, default 0
-        Seed of the parametric draws behind the interval of effect ranges.
+    seed : int or None, default 0
+        Seed of the parametric draws behind the interval of effect ranges
+        (``None``: fresh entropy, a different draw on every call).
 
     Returns
     -------
@@ -228,8 +230,7 @@ def findings(
         pruned = "rank" if _pruned_share(trials) > AUTO_RANK_SHARE else "drop"
     if min_effect is not None:
         _guard.real("min_effect", min_effect, low=0.0, low_open=True)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TrialsError(f"seed must be an integer, got {seed!r} instead.")
+    seed = _guard.seed(seed)
     ctx = build_context(trials, objective=objective, params=params, budget=budget, alpha=alpha,
                    min_effect=min_effect, pruned=pruned, seed=seed)
     nodes: list[Node] = []

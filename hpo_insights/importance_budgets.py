@@ -10,6 +10,7 @@ import pandas as pd
 
 from hpo_insights import _frame
 from hpo_insights._budget import budget_column, budget_order, parse_size
+from hpo_insights._deprecation import renamed_values
 from hpo_insights.importance import variance_explained
 
 __all__ = ["BudgetImportance", "importance_by_budget"]
@@ -51,14 +52,15 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float((ra * rb).sum() / den) if den > 0 else float("nan")
 
 
+@renamed_values(budget=(None, "auto"))
 def importance_by_budget(
     trials: pd.DataFrame,
     *,
     params: str | Sequence[str] | None = None,
     studies: str | Sequence[str] | None = None,
-    budget: str | None = None,
+    budget: str = "auto",
     objective: str | None = None,
-    seed: int = 0,
+    seed: int | None = 0,
 ) -> BudgetImportance:
     """Each parameter's share of objective variance per budget, smallest budget first.
 
@@ -70,15 +72,17 @@ def importance_by_budget(
         Parameter names, with or without ``params_``; ``None`` means all.
     studies : str or sequence of str, optional
         Only these studies (the ``study`` column); ``None`` means every study.
-    budget : str or None, default None
+    budget : str, default "auto"
         The column of budget labels (``"budget"`` means
-        ``study_user_attrs_budget``). ``None``: ``study_user_attrs_budget``
+        ``study_user_attrs_budget``). ``"auto"``: ``study_user_attrs_budget``
         when present, else ``study`` (as :func:`hpo_insights.compare_budgets`).
+        ``budget=None`` (the old spelling of ``"auto"``) still works until
+        0.4.0 with a FutureWarning.
     objective : str, optional
         The objective column; ``None`` means the frame's single objective.
-    seed : int, default 0
+    seed : int or None, default 0
         Passed to :func:`~hpo_insights.variance_explained` (its intervals are
-        reproducible for a given seed).
+        reproducible for a given seed; ``None``: fresh entropy).
 
     Returns
     -------

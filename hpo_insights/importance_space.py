@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from hpo_insights import _frame, _search_space
+from hpo_insights import _frame, _guard, _search_space
 from hpo_insights._errors import TrialsError
 
 __all__ = ["search_space_importance"]
@@ -191,8 +191,7 @@ def search_space_importance(
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 0:
         raise TrialsError(
             f"n_resamples must be a non-negative integer, got {n_resamples!r} instead.")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TrialsError(f"seed must be an integer or None, got {seed!r} instead.")
+    seed = _guard.seed(seed)
     trials = _frame.select_studies(trials, studies)
     return _search_space.search_space_shares(
         trials, params=params, objective=objective, by=by, degree=degree,

@@ -108,3 +108,100 @@ def test_every_result_column_is_in_the_glossary(results):
                       for col in frame.columns if not _known(str(col), COLUMNS)})
     assert not unknown, "columns missing from the glossary of docs/trials-frame.md: " + \
         ", ".join(unknown)
+
+
+# Names whose annotation differs between public functions on purpose, and why. Any other
+# argument name has one annotation everywhere (docs/trials-frame.md, "One name has one type").
+TYPED_APART = {
+    "trials": "optional beside curves in the curve analyses (curve_findings, pruning_audit)",
+    "curves": "required by the curve analyses, optional in the report",
+    "result": "each figure takes its own analysis's result",
+    "source": "hi.load takes a path or frame; the report and load_curves/load_folds more",
+    "studies": "from_optuna takes study objects, not names",
+    "objective": "hi.load takes several objective columns of a multi-objective table",
+    "params": "hi.load and the report take names only; coverage_crosstab needs two",
+    "direction": "hi.load takes one per objective; the mapping form is keyed by each "
+                 "function's groups (studies or budgets)",
+    "space": "variance_explained's 'trials'/'search'; hi.load's Hyperopt search space",
+    "method": "each function's documented methods",
+    "layout": "the report builder takes a layout name; the notebook writer also a Page",
+    "threshold": "a figure reads it from its result when None",
+    "min_range": "a figure reads it from its result when None",
+    "tolerance": "search_progress scales its default to the objective (None)",
+    "timeout": "seconds of a read (float) or of a notebook cell (int, nbclient's type)",
+    "out_dir": "export_notebook writes beside the notebook when None",
+    "title": "export always writes a title; the other report functions make one when None",
+}
+
+
+def _annotations() -> dict[str, dict[str, list[str]]]:
+    """argument name -> annotation -> the public functions that use it."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for name, func in _public_functions():
+        for p in inspect.signature(func).parameters.values():
+            if p.name in ("args", "kwargs"):
+                continue
+            out.setdefault(p.name, {}).setdefault(str(p.annotation), []).append(name)
+    return out
+
+
+def test_one_annotation_per_argument_name():
+    """The same argument name has the same type hint in every public function."""
+    drift = {name: by_type for name, by_type in _annotations().items()
+             if len(by_type) > 1 and name not in TYPED_APART}
+    assert not drift, "argument names typed differently (one name, one type): " + "; ".join(
+        f"{n}: " + ", ".join(f"{t} in {', '.join(fs)}" for t, fs in by_type.items())
+        for n, by_type in drift.items())
+
+
+def test_the_exceptions_still_differ():
+    """Each listed exception is real (a name typed alike everywhere leaves the list)."""
+    annotations = _annotations()
+    stale = [n for n in TYPED_APART if len(annotations.get(n, {})) < 2]
+    assert not stale, f"typed alike now, drop from TYPED_APART: {stale}"
+
+
+def _defaults(arg: str) -> dict[str, object]:
+    return {name: inspect.signature(func).parameters[arg].default
+            for name, func in _public_functions()
+            if arg in inspect.signature(func).parameters}
+
+
+def test_seed_is_optional_and_zero_everywhere():
+    """seed: int | None = 0 wherever a function resamples (None: fresh entropy)."""
+    found = _defaults("seed")
+    assert len(found) >= 8
+    assert {n: d for n, d in found.items() if d != 0} == {}
+    assert set(_annotations()["seed"]) == {"int | None"}
+
+
+def test_none_never_means_find_the_column():
+    """by=None pools; a default that finds a column is "auto" (budget), never None."""
+    assert set(_defaults("by").values()) <= {"study"}
+    budgets = _defaults("budget")
+    assert len(budgets) >= 7 and set(budgets.values()) == {"auto"}
+
+
+def test_old_budget_none_still_works_with_a_warning():
+    example = hi.datasets.example()
+    with pytest.warns(FutureWarning, match=r"budget=None is now budget='auto'"):
+        old = hi.compare_budgets(example, budget=None)
+    pd.testing.assert_frame_equal(old, hi.compare_budgets(example))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        hi.compare_budgets(example, budget="auto")
+
+
+def test_seed_none_takes_fresh_entropy_and_bad_seeds_are_named():
+    example = hi.datasets.example()
+    hi.importance_by_budget(example, params=["dropout"], seed=None)
+    with pytest.raises(hi.TrialsError, match="seed must be an integer"):
+        hi.scaling_check(example, seed=1.5)
+    with pytest.raises(hi.TrialsError, match="seed must be an integer"):
+        hi.findings(example, seed="0")
+
+
+def test_unused_bins_of_param_consistency_warns():
+    example = hi.datasets.example()
+    with pytest.warns(FutureWarning, match="bins= is not used"):
+        hi.param_consistency(example, params=["dropout"], bins=4)

@@ -100,42 +100,53 @@ def _constraints(trial) -> list[float]:
     return [float(trial.number) - 2.5, -1.0]
 
 
-def _write_study(url: str, name: str, plan: dict, seed: int) -> None:
-    n_obj = plan["n_objectives"]
+def _create_study(url: str, name: str, plan: dict, seed: int):
     sampler = (optuna.samplers.TPESampler(seed=seed, n_startup_trials=100,
                                           constraints_func=_constraints)
                if plan["constraints"] else optuna.samplers.RandomSampler(seed=seed))
     study = optuna.create_study(study_name=name, storage=url, sampler=sampler,
-                                directions=plan["directions"][:n_obj])
+                                directions=plan["directions"][:plan["n_objectives"]])
     if plan["metric_names"]:
-        study.set_metric_names([f"m{k}" for k in range(n_obj)])
+        study.set_metric_names([f"m{k}" for k in range(plan["n_objectives"])])
     for key, value in plan["user_attrs"].items():
         study.set_user_attr(key, value)
+    return study
+
+
+def _fill_trial(trial, specs: list, t: dict, n_obj: int) -> None:
+    """Parameters, attributes, constraint and intermediate values of one planned trial."""
+    for j, spec in enumerate(specs):
+        # conditional: later parameters only in some trials
+        if j == 0 or t["gate"] or j % 2 == 0:
+            _suggest(trial, f"p{j}", spec)
+    for key, value in t["attrs"].items():
+        trial.set_user_attr(key, value)
+    if t.get("constraint") is not None:
+        trial.set_constraint("c0", t["constraint"])  # Optuna 5: system_attrs_constraints:c0
+    for step, value in enumerate(t["intermediate"] if n_obj == 1 else []):
+        trial.report(value, step)
+
+
+def _finish_trial(study, trial, t: dict, k: int, n_obj: int) -> None:
+    values = [math.inf if t["infinite"] and i == 0 else float(k + i) for i in range(n_obj)]
+    states = {"PRUNED": optuna.trial.TrialState.PRUNED, "FAIL": optuna.trial.TrialState.FAIL}
+    if t["state"] == "COMPLETE":
+        study.tell(trial, values if n_obj > 1 else values[0])
+    elif t["state"] in states:
+        study.tell(trial, state=states[t["state"]])
+    # RUNNING: asked, never told
+
+
+def _write_study(url: str, name: str, plan: dict, seed: int) -> None:
+    n_obj = plan["n_objectives"]
+    study = _create_study(url, name, plan, seed)
     specs = plan["params"]
     for k, t in enumerate(plan["trials"]):
         if t["enqueue"] and specs[0][0] == "cat":
             study.enqueue_trial({"p0": specs[0][1][0]}, user_attrs={"enqueued": True})
         trial = study.ask()
-        for j, spec in enumerate(specs):
-            # conditional: later parameters only in some trials
-            if j == 0 or t["gate"] or j % 2 == 0:
-                _suggest(trial, f"p{j}", spec)
-        for key, value in t["attrs"].items():
-            trial.set_user_attr(key, value)
-        if t.get("constraint") is not None:
-            trial.set_constraint("c0", t["constraint"])  # Optuna 5: system_attrs_constraints:c0
-        for step, value in enumerate(t["intermediate"]):
-            if n_obj == 1:
-                trial.report(value, step)
-        values = [math.inf if t["infinite"] and i == 0 else float(k + i) for i in range(n_obj)]
-        state = t["state"]
-        if state == "COMPLETE":
-            study.tell(trial, values if n_obj > 1 else values[0])
-        elif state == "PRUNED":
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-        elif state == "FAIL":
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        # RUNNING: asked, never told
+        _fill_trial(trial, specs, t, n_obj)
+        _finish_trial(study, trial, t, k, n_obj)
     if plan["waiting"]:
         study.enqueue_trial({}, skip_if_exists=False)
 

@@ -40,90 +40,100 @@ def _type_checking_nodes(tree: ast.AST) -> set[int]:
     return inside
 
 
+def _source_of(node: ast.ImportFrom, package: str) -> str:
+    """The absolute module a ``from ... import`` statement reads from."""
+    if not node.level:
+        return node.module or ""
+    parts = package.split(".")
+    base = parts[: len(parts) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _is_private(attr: str) -> bool:
+    return attr.startswith("_") and not attr.startswith("__")
+
+
+class _Imports:
+    """What one module imports from the package, read statement by statement."""
+
+    def __init__(self, name: str, path: Path) -> None:
+        self.name = name
+        self.package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        self.targets: set[str] = set()
+        self.private: list[str] = []
+        self.aliases: dict[str, str] = {}
+
+    def plain(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.name.split(".")[0] == "hpo_insights":
+                self.targets.add(alias.name)
+                if alias.asname:
+                    self.aliases[alias.asname] = alias.name
+
+    def from_(self, node: ast.ImportFrom) -> None:
+        source = _source_of(node, self.package)
+        if source.split(".")[0] != "hpo_insights":
+            return
+        for alias in node.names:
+            full = f"{source}.{alias.name}"
+            if full in MODULES:  # a module: from hpo_insights import _frame as F
+                self.targets.add(full)
+                self.aliases[alias.asname or alias.name] = full
+                continue
+            self.targets.add(source)
+            if _is_private(alias.name):
+                self.private.append(f"{self.name} imports {alias.name} from {source}")
+
+    def attribute(self, node: ast.Attribute) -> None:
+        """``alias._name`` where *alias* is an imported package module."""
+        if not (isinstance(node.value, ast.Name) and node.value.id in self.aliases):
+            return
+        target = self.aliases[node.value.id]
+        if _is_private(node.attr) and f"{target}.{node.attr}" not in MODULES:
+            self.private.append(f"{self.name} uses {node.attr} of {target}")
+
+
 def _imports(name: str, path: Path) -> tuple[set[str], list[str], dict[str, str]]:
     """(modules *name* imports, private names it takes from other modules, alias -> module)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     skip = _type_checking_nodes(tree)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    targets: set[str] = set()
-    private: list[str] = []
-    aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if id(node) in skip:
-            continue
+    found = _Imports(name, path)
+    nodes = [node for node in ast.walk(tree) if id(node) not in skip]
+    for node in nodes:
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.split(".")[0] == "hpo_insights":
-                    targets.add(alias.name)
-                    if alias.asname:
-                        aliases[alias.asname] = alias.name
+            found.plain(node)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                source = ".".join(base + ([node.module] if node.module else []))
-            else:
-                source = node.module or ""
-            if source.split(".")[0] != "hpo_insights":
-                continue
-            for alias in node.names:
-                full = f"{source}.{alias.name}"
-                if full in MODULES:  # a module: from hpo_insights import _frame as F
-                    targets.add(full)
-                    aliases[alias.asname or alias.name] = full
-                    continue
-                targets.add(source)
-                if alias.name.startswith("_") and not alias.name.startswith("__"):
-                    private.append(f"{name} imports {alias.name} from {source}")
+            found.from_(node)
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.value.id in aliases and node.attr.startswith("_")
-                and not node.attr.startswith("__")):
-            target = aliases[node.value.id]
-            if f"{target}.{node.attr}" not in MODULES:
-                private.append(f"{name} uses {node.attr} of {target}")
-    return targets - {name}, private, aliases
+        if isinstance(node, ast.Attribute):
+            found.attribute(node)
+    return found.targets - {name}, found.private, found.aliases
 
 
 GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
 
 
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    """The modules reachable from *start* by one or more imports."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for w in graph.get(todo.pop(), ()):
+            if w in graph and w not in seen:
+                seen.add(w)
+                todo.append(w)
+    return seen
+
+
 def _circles(graph: dict[str, set[str]]) -> list[frozenset[str]]:
-    """The strongly connected components with more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[frozenset[str]] = []
-    counter = [0]
+    """The strongly connected components with more than one module.
 
-    def visit(v: str) -> None:
-        index[v] = low[v] = counter[0]
-        counter[0] += 1
-        stack.append(v)
-        on_stack.add(v)
-        for w in sorted(graph.get(v, ())):
-            if w not in graph:
-                continue
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = set()
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.add(w)
-                if w == v:
-                    break
-            if len(component) > 1:
-                found.append(frozenset(component))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return found
+    Two modules are in one component when each reaches the other; the package has
+    about a hundred modules, so reachability from each is cheap and plainer than Tarjan.
+    """
+    reach = {v: _reachable(graph, v) for v in graph}
+    components = {frozenset({v} | {w for w in reach[v] if v in reach[w]}) for v in graph}
+    return sorted((c for c in components if len(c) > 1), key=sorted)
 
 
 def test_the_graph_is_read():

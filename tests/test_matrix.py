@@ -81,43 +81,45 @@ DISTRIBUTIONS = [
 ]
 
 
-@st.composite
-def frames(draw) -> pd.DataFrame:
-    """A trials frame with odd values, labels and structure (any combination)."""
-    sane = draw(st.integers(0, 2)) > 0  # two in three: only the values are odd
-    n = draw(st.integers(1 if sane else 0, 14))
-    data: dict = {}
+_NUMBERS = {
+    "range": lambda n: list(range(n)),
+    "dup": lambda n: [k // 2 for k in range(n)],
+    "float": lambda n: [k + 0.5 * (k % 2) for k in range(n)],
+    "huge": lambda n: pd.Series([2**63 + k for k in range(n)], dtype=object),
+    "nan": lambda n: [float("nan") if k == 0 else k for k in range(n)],
+}
+
+
+def _draw_study_number_state(draw, data: dict, n: int, sane: bool) -> None:
     if draw(st.integers(0, 4)) > 0 or not sane:
         data["study"] = draw(st.lists(st.sampled_from(HOSTILE[:6]), min_size=n, max_size=n))
     number = "range" if sane else draw(
         st.sampled_from(["range", "dup", "float", "huge", "nan", "absent"]))
-    if number == "range":
-        data["number"] = list(range(n))
-    elif number == "dup":
-        data["number"] = [k // 2 for k in range(n)]
-    elif number == "float":
-        data["number"] = [k + 0.5 * (k % 2) for k in range(n)]
-    elif number == "huge":
-        data["number"] = pd.Series([2**63 + k for k in range(n)], dtype=object)
-    elif number == "nan":
-        data["number"] = [float("nan") if k == 0 else k for k in range(n)]
+    if number in _NUMBERS:
+        data["number"] = _NUMBERS[number](n)
     if sane or draw(st.integers(0, 9)) > 0:
         data["state"] = draw(st.lists(st.sampled_from(STATES[:7] if sane or draw(st.booleans())
                                                       else STATES), min_size=n, max_size=n))
+
+
+def _draw_objective(draw, data: dict, n: int, sane: bool) -> str:
     objective = draw(st.sampled_from(["value", "value", "two"] if sane else
                                      ["value", "value", "two", "text", "bool", "absent"]))
     finite = st.floats(-10, 10)
-    if objective == "value":
-        data["value"] = draw(st.lists(st.one_of(finite, finite, st.just(float("nan")),
-                                                st.just(float("inf"))), min_size=n, max_size=n))
+    values = {
+        "value": st.one_of(finite, finite, st.just(float("nan")), st.just(float("inf"))),
+        "text": st.sampled_from(["0.5", "high", None]),
+        "bool": st.booleans(),
+    }
+    if objective in values:
+        data["value"] = draw(st.lists(values[objective], min_size=n, max_size=n))
     elif objective == "two":
         data["values_loss"] = draw(st.lists(finite, min_size=n, max_size=n))
         data["values_1"] = draw(st.lists(finite, min_size=n, max_size=n))
-    elif objective == "text":
-        data["value"] = draw(st.lists(st.sampled_from(["0.5", "high", None]), min_size=n,
-                                      max_size=n))
-    elif objective == "bool":
-        data["value"] = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    return objective
+
+
+def _draw_params(draw, data: dict, n: int, sane: bool) -> None:
     for kind in draw(st.lists(st.sampled_from(PARAM_KINDS), min_size=int(sane), max_size=3)):
         name = draw(st.sampled_from(["x", "lr", "max_depth", "a b", "params_y", "é"]))
         values = _column(kind, n, draw)
@@ -125,6 +127,9 @@ def frames(draw) -> pd.DataFrame:
             "mixed", "dict", "bool_int", "none_choice", "huge_int") else values
         if draw(st.booleans()):
             data[f"distributions_{name}"] = draw(st.sampled_from(DISTRIBUTIONS))
+
+
+def _draw_attributes(draw, data: dict, n: int, sane: bool, objective: str) -> None:
     if sane or draw(st.booleans()):
         data["study_direction"] = draw(st.sampled_from(
             (["minimize,maximize", "maximize,minimize"] if objective == "two" else
@@ -141,10 +146,9 @@ def frames(draw) -> pd.DataFrame:
         data["system_attrs_constraints"] = draw(st.lists(
             st.one_of(st.none(), st.lists(st.floats(-1, 1), min_size=1, max_size=2).map(
                 json.dumps)), min_size=n, max_size=n))
-    frame = pd.DataFrame(
-        {k: pd.Series(v, dtype=object) if isinstance(v, list)
-         and any(isinstance(x, dict | list) for x in v) else v for k, v in data.items()},
-        index=range(n))
+
+
+def _draw_labels(draw, frame: pd.DataFrame, n: int, sane: bool) -> pd.DataFrame:
     label = draw(st.sampled_from(["plain", "index"] if sane else
                                  ["plain", "plain", "plain", "dup", "multi", "int", "index"]))
     if label == "dup" and len(frame.columns):
@@ -157,6 +161,23 @@ def frames(draw) -> pd.DataFrame:
     elif label == "index":
         frame.index = [7] * n  # a repeated, non-range index
     return frame
+
+
+@st.composite
+def frames(draw) -> pd.DataFrame:
+    """A trials frame with odd values, labels and structure (any combination)."""
+    sane = draw(st.integers(0, 2)) > 0  # two in three: only the values are odd
+    n = draw(st.integers(1 if sane else 0, 14))
+    data: dict = {}
+    _draw_study_number_state(draw, data, n, sane)
+    objective = _draw_objective(draw, data, n, sane)
+    _draw_params(draw, data, n, sane)
+    _draw_attributes(draw, data, n, sane, objective)
+    frame = pd.DataFrame(
+        {k: pd.Series(v, dtype=object) if isinstance(v, list)
+         and any(isinstance(x, dict | list) for x in v) else v for k, v in data.items()},
+        index=range(n))
+    return _draw_labels(draw, frame, n, sane)
 
 
 # --- the public functions -------------------------------------------------------------
@@ -386,27 +407,27 @@ SPACE = st.lists(
     min_size=1, max_size=4, unique=True)
 
 
+def _conditional(trial) -> float:
+    return trial.suggest_float("c", 0, 1) if trial.suggest_categorical("use", ["y", "n"]) == "y" \
+        else 0.0
+
+
+SUGGEST = {
+    "float": lambda trial: trial.suggest_float("f", -1, 1),
+    "log": lambda trial: math.log10(trial.suggest_float("lg", 1e-5, 1e-1, log=True)),
+    "int": lambda trial: trial.suggest_int("i", 0, 3),
+    "step": lambda trial: trial.suggest_float("s", 0, 1, step=0.25),
+    "cat_none": lambda trial: 1 if trial.suggest_categorical("md", [None, 3, 5]) is None else 0,
+    "cat_bool": lambda trial: trial.suggest_categorical("b", [True, False]),
+    "cat_mixed": lambda trial: 0.5 if trial.suggest_categorical("m", ["auto", 1, 2.5, None])
+    == "auto" else 0.0,
+    "conditional": _conditional,
+}
+
+
 def _space_objective(kinds, constrained, two):
     def objective(trial):
-        total = 0.0
-        for kind in kinds:
-            if kind == "float":
-                total += trial.suggest_float("f", -1, 1)
-            elif kind == "log":
-                total += math.log10(trial.suggest_float("lg", 1e-5, 1e-1, log=True))
-            elif kind == "int":
-                total += trial.suggest_int("i", 0, 3)
-            elif kind == "step":
-                total += trial.suggest_float("s", 0, 1, step=0.25)
-            elif kind == "cat_none":
-                total += 1 if trial.suggest_categorical("md", [None, 3, 5]) is None else 0
-            elif kind == "cat_bool":
-                total += trial.suggest_categorical("b", [True, False])
-            elif kind == "cat_mixed":
-                c = trial.suggest_categorical("m", ["auto", 1, 2.5, None])
-                total += 0.5 if c == "auto" else 0.0
-            elif kind == "conditional" and trial.suggest_categorical("use", ["y", "n"]) == "y":
-                total += trial.suggest_float("c", 0, 1)
+        total = sum((SUGGEST[kind](trial) for kind in kinds), 0.0)
         if constrained:
             trial.set_constraint("c0", total - 0.5)
         return (total, -total) if two else total

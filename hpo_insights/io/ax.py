@@ -63,6 +63,30 @@ def from_summary(table: pd.DataFrame, objective: Any, params: Any, label: str) -
     """The trials frame (before ``finish``) of an Ax summary table."""
     cols = [str(c) for c in table.columns]
     others = [c for c in cols if c not in _META]
+    wanted = _summary_params(cols, others, params, label)
+    metrics = [c for c in others if c not in wanted
+               and pd.api.types.is_numeric_dtype(table[c])
+               and not pd.api.types.is_bool_dtype(table[c])]
+    targets = _summary_objectives(metrics, objective, label)
+    out = pd.DataFrame(index=table.index)
+    out[F.NUMBER] = _numbers(table["trial_index"].to_numpy(), label)
+    out[F.STATE] = [_state(s, label) for s in table["trial_status"]]
+    failed = (out[F.STATE] == "FAIL").to_numpy()
+    for t in targets:
+        name = F.VALUE if len(targets) == 1 else F.VALUES_PREFIX + t
+        out[name] = np.where(failed, np.nan, pd.to_numeric(table[t]).to_numpy())
+    for p in wanted:
+        out[F.PARAM_PREFIX + p] = table[p].to_numpy()
+    for c in cols:
+        if c not in wanted and c not in targets and c not in ("trial_index", "trial_status"):
+            out[F.USER_ATTR_PREFIX + c] = table[c].to_numpy()
+    out[F.USER_ATTR_PREFIX + "trial_index"] = table["trial_index"].to_numpy()
+    out["study_metric_name"] = ",".join(targets)
+    return out.reset_index(drop=True)
+
+
+def _summary_params(cols: list[str], others: list[str], params: Any, label: str) -> list[str]:
+    """The parameter columns *params* names (a summary table does not mark them)."""
     if params is None:
         raise TrialsError(
             f"{label} is Ax's summarize() table: parameters and metrics stand side by side "
@@ -76,42 +100,26 @@ def from_summary(table: pd.DataFrame, objective: Any, params: Any, label: str) -
             f"params= names {', '.join(map(repr, unknown))}, not columns of {label}. "
             f"Columns: {', '.join(others)}."
         )
-    metrics = [c for c in others if c not in wanted
-               and pd.api.types.is_numeric_dtype(table[c])
-               and not pd.api.types.is_bool_dtype(table[c])]
+    return wanted
+
+
+def _summary_objectives(metrics: list[str], objective: Any, label: str) -> list[str]:
+    """The objective columns: *objective*, else the only metric column."""
     if objective is None:
         if len(metrics) != 1:
             raise TrialsError(
                 f"Cannot tell the objective of {label}: the metric columns are "
                 f"{', '.join(metrics) or '(none)'}. Pass objective= with one of them."
             )
-        targets = metrics
-    else:
-        targets = [objective] if isinstance(objective, str) else list(objective)
-        missing = [t for t in targets if t not in metrics]
-        if missing:
-            raise TrialsError(
-                f"objective= names {', '.join(map(repr, missing))}, not a metric column of "
-                f"{label}. Metric columns: {', '.join(metrics) or '(none)'}."
-            )
-    out = pd.DataFrame(index=table.index)
-    out[F.NUMBER] = _numbers(table["trial_index"].to_numpy(), label)
-    out[F.STATE] = [_state(s, label) for s in table["trial_status"]]
-    failed = (out[F.STATE] == "FAIL").to_numpy()
-    if len(targets) == 1:
-        out[F.VALUE] = np.where(failed, np.nan, pd.to_numeric(table[targets[0]]).to_numpy())
-    else:
-        for t in targets:
-            out[F.VALUES_PREFIX + t] = np.where(failed, np.nan,
-                                                pd.to_numeric(table[t]).to_numpy())
-    for p in wanted:
-        out[F.PARAM_PREFIX + p] = table[p].to_numpy()
-    for c in cols:
-        if c not in wanted and c not in targets and c not in ("trial_index", "trial_status"):
-            out[F.USER_ATTR_PREFIX + c] = table[c].to_numpy()
-    out[F.USER_ATTR_PREFIX + "trial_index"] = table["trial_index"].to_numpy()
-    out["study_metric_name"] = ",".join(targets)
-    return out.reset_index(drop=True)
+        return metrics
+    targets = [objective] if isinstance(objective, str) else list(objective)
+    missing = [t for t in targets if t not in metrics]
+    if missing:
+        raise TrialsError(
+            f"objective= names {', '.join(map(repr, missing))}, not a metric column of "
+            f"{label}. Metric columns: {', '.join(metrics) or '(none)'}."
+        )
+    return targets
 
 
 def _numbers(trial_index: np.ndarray, label: str) -> np.ndarray:
@@ -217,6 +225,23 @@ def load_ax_snapshot(
 
     path = Path(source)
     label = repr(str(path))
+    exp = _read_experiment(path, label)
+    goals = _snapshot_goals(exp, objective, label)
+    rows = _arm_rows(exp, label)
+    if not rows:
+        raise TrialsError(f"{label} holds no trials.")
+    out = _metric_columns(pd.DataFrame(rows), [m for m, _ in goals])
+    out.insert(0, F.STUDY, str(exp.get("name") or path.stem))
+    out.insert(1, F.NUMBER, _numbers(out[F.USER_ATTR_PREFIX + "trial_index"].to_numpy(), label))
+    dirs = [d for _, d in goals]
+    if all(d is not None for d in dirs):
+        out[F.DIRECTION] = ",".join(dirs)
+    out["study_metric_name"] = ",".join(m for m, _ in goals)
+    return finish(out, studies, direction, metric_name, label)
+
+
+def _read_experiment(path: Path, label: str) -> dict:
+    """The encoded Experiment of a snapshot file."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
@@ -224,8 +249,11 @@ def load_ax_snapshot(
     exp = doc.get("experiment", doc) if isinstance(doc, dict) else None
     if not isinstance(exp, dict) or exp.get("__type") != "Experiment":
         raise TrialsError(f"{label} is not an Ax snapshot (no encoded Experiment in it).")
-    space = (exp.get("search_space") or {}).get("parameters") or []
-    dists = {p["name"]: _distribution(p) for p in space if "name" in p}
+    return exp
+
+
+def _snapshot_goals(exp: dict, objective: Any, label: str) -> list[tuple[str, str | None]]:
+    """(metric, direction) of each objective: *objective*, else the optimization config's."""
     goals = _objectives(exp.get("optimization_config"))
     if objective is not None:
         names = [objective] if isinstance(objective, str) else list(objective)
@@ -233,47 +261,73 @@ def load_ax_snapshot(
         goals = [(n, known.get(n)) for n in names]
     if not goals:
         raise TrialsError(f"{label} records no objective: pass objective= (a metric name).")
-    rows = []
+    return goals
+
+
+def _trial_arms(trial: dict) -> list[dict]:
+    """The arms of a trial (a BatchTrial: the arms of its generator runs)."""
+    arms = list((trial.get("generator_run") or {}).get("arms") or [])
+    if not arms:
+        for gr in trial.get("generator_run_structs") or []:
+            arms.extend(((gr.get("generator_run") or {}).get("arms")) or [])
+    return arms
+
+
+def _arm_rows(exp: dict, label: str) -> list[dict[Any, Any]]:
+    """One row per arm of every trial, metrics under ``("value:", metric)`` keys."""
+    space = (exp.get("search_space") or {}).get("parameters") or []
+    dists = {p["name"]: _distribution(p) for p in space if "name" in p}
     trials = exp.get("trials") or {}
     data_by_trial = exp.get("data_by_trial") or {}
+    rows = []
     for key in sorted(trials, key=lambda k: int(k)):
         trial = trials[key]
         status = (trial.get("status") or {}).get("name")
         state = _state(status, label)
-        arms = [a for a in ((trial.get("generator_run") or {}).get("arms") or [])]
-        if not arms:  # BatchTrial: arms of its generator runs
-            for gr in trial.get("generator_run_structs") or []:
-                arms.extend(((gr.get("generator_run") or {}).get("arms")) or [])
         data = _data(data_by_trial.get(str(key)))
-        for arm in arms:
-            row: dict[str, Any] = {F.STATE: state, F.USER_ATTR_PREFIX + "trial_index": int(key),
+        for arm in _trial_arms(trial):
+            row: dict[Any, Any] = {F.STATE: state, F.USER_ATTR_PREFIX + "trial_index": int(key),
                                    F.USER_ATTR_PREFIX + "arm_name": arm.get("name"),
                                    F.USER_ATTR_PREFIX + "trial_status": status}
             mine = data[data["arm_name"] == arm.get("name")] if len(data) else data
-            for metric in (pd.unique(mine["metric_name"]) if len(mine) else []):
-                m = mine[mine["metric_name"] == metric]
-                if "step" in m.columns and m["step"].notna().any():
-                    m = m.sort_values("step")
-                value = float(m["mean"].iloc[-1])
-                row[("value:", metric)] = value
-                if "sem" in m.columns and pd.notna(m["sem"].iloc[-1]):
-                    row[F.USER_ATTR_PREFIX + f"{metric}_sem"] = float(m["sem"].iloc[-1])
+            row.update(_arm_metrics(mine))
             for name, v in (arm.get("parameters") or {}).items():
                 row[F.PARAM_PREFIX + name] = v
                 if dists.get(name) is not None:
                     row[F.DISTRIBUTION_PREFIX + name] = dists[name]
-            start, end = _time(trial.get("time_run_started")), _time(trial.get("time_completed"))
-            if start is not None:
-                row[F.DATETIME_START] = start
-            if end is not None:
-                row[F.DATETIME_COMPLETE] = end
+            row.update(_trial_times(trial))
             rows.append(row)
-    if not rows:
-        raise TrialsError(f"{label} holds no trials.")
-    out = pd.DataFrame(rows)
+    return rows
+
+
+def _arm_metrics(data: pd.DataFrame) -> dict[Any, float]:
+    """Each metric's mean in an arm's latest data (the last step), and its SEM when recorded."""
+    out: dict[Any, float] = {}
+    for metric in (pd.unique(data["metric_name"]) if len(data) else []):
+        m = data[data["metric_name"] == metric]
+        if "step" in m.columns and m["step"].notna().any():
+            m = m.sort_values("step")
+        out[("value:", metric)] = float(m["mean"].iloc[-1])
+        if "sem" in m.columns and pd.notna(m["sem"].iloc[-1]):
+            out[F.USER_ATTR_PREFIX + f"{metric}_sem"] = float(m["sem"].iloc[-1])
+    return out
+
+
+def _trial_times(trial: dict) -> dict[str, Any]:
+    """``datetime_start`` and ``datetime_complete`` where the trial records them."""
+    out = {}
+    start, end = _time(trial.get("time_run_started")), _time(trial.get("time_completed"))
+    if start is not None:
+        out[F.DATETIME_START] = start
+    if end is not None:
+        out[F.DATETIME_COMPLETE] = end
+    return out
+
+
+def _metric_columns(out: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
+    """The ``("value:", metric)`` columns as objectives (NaN in FAIL trials) or user attrs."""
     metrics = [c[1] for c in out.columns if isinstance(c, tuple)]
     failed = (out[F.STATE] == "FAIL").to_numpy()
-    targets = [m for m, _ in goals]
     for t in targets:
         col = ("value:", t)
         vals = out[col].to_numpy(float) if col in out.columns else np.full(len(out), math.nan)
@@ -284,10 +338,4 @@ def load_ax_snapshot(
             out[F.USER_ATTR_PREFIX + m] = out[("value:", m)]
     out = out.drop(columns=[c for c in out.columns if isinstance(c, tuple)])
     out.columns = pd.Index([str(c) for c in out.columns])
-    out.insert(0, F.STUDY, str(exp.get("name") or path.stem))
-    out.insert(1, F.NUMBER, _numbers(out[F.USER_ATTR_PREFIX + "trial_index"].to_numpy(), label))
-    dirs = [d for _, d in goals]
-    if all(d is not None for d in dirs):
-        out[F.DIRECTION] = ",".join(dirs)
-    out["study_metric_name"] = ",".join(targets)
-    return finish(out, studies, direction, metric_name, label)
+    return out

@@ -140,43 +140,12 @@ def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
     """Normalise dtypes and column order (idempotent)."""
     out = frame.copy()
     out[F.STUDY] = out[F.STUDY].astype("str")
-    number = pd.to_numeric(out[F.NUMBER], errors="coerce")
-    as_float = number.astype(float)
-    wrong = number.isna() | (as_float % 1 != 0)
-    if pd.api.types.is_bool_dtype(out[F.NUMBER]):
-        wrong[:] = True
-    if wrong.any():
-        bad = out.loc[wrong.to_numpy(), F.NUMBER].iloc[0]
-        raise TrialsError(
-            f"Column 'number' must hold integer trial numbers, got {bad!r}. "
-            "Drop or fix that row."
-        )
-    if number.dtype != "int64":
-        huge = ((number >= 2**63) | (number <= -(2**63))).to_numpy(bool)
-        if huge.any():
-            raise TrialsError(
-                f"Column 'number' holds {out.loc[huge, F.NUMBER].iloc[0]}, too large for a "
-                "64-bit integer trial number. Renumber the trials (e.g. 0, 1, 2, ...)."
-            )
-    out[F.NUMBER] = number.astype("int64")
+    out[F.NUMBER] = _trial_numbers(out[F.NUMBER])
     out[F.STATE] = map_states(out[F.STATE])
     for col in out.columns:
-        s = out[col]
-        if col == F.VALUE or col.startswith(F.VALUES_PREFIX):
-            out[col] = F.numeric_objective(out, col)
-        elif col in (F.DATETIME_START, F.DATETIME_COMPLETE):
-            out[col] = _to_datetime(s, col)
-        elif col == F.DURATION:
-            out[col] = _to_timedelta(s)
-        elif col.startswith(F.PARAM_PREFIX):
-            out[col] = _to_numeric_if_all(s)
-        elif col == F.DIRECTION:
-            out[col] = s.astype("str").str.lower().where(s.notna())
-        elif s.dtype == object:
-            if col.startswith(F.DISTRIBUTION_PREFIX):
-                out[col] = s.map(_distribution_text)
-            else:
-                out[col] = s.map(json_text)
+        values = _column_values(out, col)
+        if values is not None:
+            out[col] = values
     if F.DURATION not in out.columns and {F.DATETIME_START, F.DATETIME_COMPLETE} <= set(out):
         out[F.DURATION] = out[F.DATETIME_COMPLETE] - out[F.DATETIME_START]
     order = sorted(range(len(out.columns)), key=lambda k: (_column_rank(out.columns[k]), k))
@@ -185,6 +154,48 @@ def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
     key = pd.factorize(out[F.STUDY])[0]
     idx = np.lexsort((out[F.NUMBER].to_numpy(), key))
     return out.iloc[idx].reset_index(drop=True)
+
+
+def _trial_numbers(values: pd.Series) -> pd.Series:
+    """The ``number`` column as int64, or an error naming the first value that is not one."""
+    number = pd.to_numeric(values, errors="coerce")
+    as_float = number.astype(float)
+    wrong = number.isna() | (as_float % 1 != 0)
+    if pd.api.types.is_bool_dtype(values):
+        wrong[:] = True
+    if wrong.any():
+        bad = values.loc[wrong.to_numpy()].iloc[0]
+        raise TrialsError(
+            f"Column 'number' must hold integer trial numbers, got {bad!r}. "
+            "Drop or fix that row."
+        )
+    if number.dtype != "int64":
+        huge = ((number >= 2**63) | (number <= -(2**63))).to_numpy(bool)
+        if huge.any():
+            raise TrialsError(
+                f"Column 'number' holds {values.loc[huge].iloc[0]}, too large for a "
+                "64-bit integer trial number. Renumber the trials (e.g. 0, 1, 2, ...)."
+            )
+    return number.astype("int64")
+
+
+def _column_values(out: pd.DataFrame, col: str) -> pd.Series | None:
+    """Column *col* of *out* in its canonical dtype (objectives, times, params, text);
+    None when it stays as it is."""
+    s = out[col]
+    if col == F.VALUE or col.startswith(F.VALUES_PREFIX):
+        return F.numeric_objective(out, col)
+    if col in (F.DATETIME_START, F.DATETIME_COMPLETE):
+        return _to_datetime(s, col)
+    if col == F.DURATION:
+        return _to_timedelta(s)
+    if col.startswith(F.PARAM_PREFIX):
+        return _to_numeric_if_all(s)
+    if col == F.DIRECTION:
+        return s.astype("str").str.lower().where(s.notna())
+    if s.dtype == object:
+        return s.map(_distribution_text if col.startswith(F.DISTRIBUTION_PREFIX) else json_text)
+    return None
 
 
 def _distribution_text(value: Any) -> Any:

@@ -34,45 +34,12 @@ def read_table(path: Path) -> pd.DataFrame:
 
 
 def _read_any_table(path: Path) -> pd.DataFrame:
+    """The table in a CSV, Parquet, JSON Lines or JSON file, by its suffix."""
     suffix = path.suffix.lower()
+    reader = {".csv": _read_csv, ".parquet": _read_parquet, ".pq": _read_parquet,
+              ".jsonl": _read_jsonl}.get(suffix, _read_json_table)
     try:
-        if suffix == ".csv":
-            return _read_csv(path)
-        if suffix in (".parquet", ".pq"):
-            try:
-                import pyarrow  # noqa: F401
-            except ImportError as err:
-                raise TrialsError(
-                    f"Reading {str(path)!r} needs pyarrow: pip install pyarrow "
-                    "(or hpo-insights[dev])."
-                ) from err
-            return pd.read_parquet(path)
-        if suffix == ".jsonl":
-            if path.stat().st_size == 0 or not path.read_bytes().strip():
-                return pd.DataFrame()
-            return pd.read_json(path, lines=True)
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-        if data is None or (isinstance(data, list | dict) and not data):
-            return pd.DataFrame()
-        if isinstance(data, dict) and "rows" in data and "header" in data:
-            return pd.DataFrame(data["rows"], columns=data["header"])
-        if isinstance(data, list):
-            if not all(isinstance(r, dict) for r in data):
-                kinds = sorted({type(r).__name__ for r in data if not isinstance(r, dict)})
-                raise TrialsError(
-                    f"Cannot read {str(path)!r} as a table: it holds a JSON list of "
-                    f"{', '.join(kinds)} values, not of records. Expected records "
-                    "([{\"number\": 0, ...}, ...]), columns ({\"number\": [...], ...}) or "
-                    "TensorBoard's {\"header\": [...], \"rows\": [...]}."
-                )
-            return pd.DataFrame.from_records(data)
-        if not isinstance(data, dict):
-            raise TrialsError(
-                f"Cannot read {str(path)!r} as a table: it holds a JSON "
-                f"{type(data).__name__}, not records or columns."
-            )
-        return pd.DataFrame(data)
+        return reader(path)
     except TrialsError:
         raise
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
@@ -80,6 +47,49 @@ def _read_any_table(path: Path) -> pd.DataFrame:
             f"Cannot read {str(path)!r} as a {suffix[1:]} table: {err}. Check that the file is "
             "a complete export in that format."
         ) from err
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as err:
+        raise TrialsError(
+            f"Reading {str(path)!r} needs pyarrow: pip install pyarrow "
+            "(or hpo-insights[dev])."
+        ) from err
+    return pd.read_parquet(path)
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    if path.stat().st_size == 0 or not path.read_bytes().strip():
+        return pd.DataFrame()
+    return pd.read_json(path, lines=True)
+
+
+def _read_json_table(path: Path) -> pd.DataFrame:
+    """A JSON file of records, of columns, or TensorBoard's ``{"header", "rows"}``."""
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if data is None or (isinstance(data, list | dict) and not data):
+        return pd.DataFrame()
+    if isinstance(data, dict) and "rows" in data and "header" in data:
+        return pd.DataFrame(data["rows"], columns=data["header"])
+    if isinstance(data, list):
+        if not all(isinstance(r, dict) for r in data):
+            kinds = sorted({type(r).__name__ for r in data if not isinstance(r, dict)})
+            raise TrialsError(
+                f"Cannot read {str(path)!r} as a table: it holds a JSON list of "
+                f"{', '.join(kinds)} values, not of records. Expected records "
+                "([{\"number\": 0, ...}, ...]), columns ({\"number\": [...], ...}) or "
+                "TensorBoard's {\"header\": [...], \"rows\": [...]}."
+            )
+        return pd.DataFrame.from_records(data)
+    if not isinstance(data, dict):
+        raise TrialsError(
+            f"Cannot read {str(path)!r} as a table: it holds a JSON "
+            f"{type(data).__name__}, not records or columns."
+        )
+    return pd.DataFrame(data)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -81,47 +81,10 @@ def _option(node: Any, k: int) -> Any:
 
 
 def _frame_of(trials: Any, space: Any, study: str, label: str) -> pd.DataFrame:
-    # trials.trials lists only NEW, RUNNING and DONE jobs; _dynamic_trials, the store it is
-    # refreshed from, also keeps the evaluations that raised (job state ERROR)
-    docs = getattr(trials, "_dynamic_trials", None)
-    if not isinstance(docs, list):
-        docs = list(getattr(trials, "trials", None) or [])
-    if not docs:
-        raise TrialsError(f"{label} holds no trials: run fmin(..., trials=trials) first.")
+    docs = _trial_docs(trials, label)
     choices = _choices(space) if space is not None else {}
-    rows, labels = [], []
-    for doc in docs:
-        misc = doc.get("misc") or {}
-        result = doc.get("result") or {}
-        state = _JOB_STATES.get(doc.get("state"))
-        if state is None:  # done: the objective's own status decides
-            state = _STATUS.get(str(result.get("status")), "FAIL")
-        loss = result.get("loss")
-        value = float(loss) if isinstance(loss, (int, float, np.number)) and state != "FAIL" \
-            else np.nan
-        row = {F.STUDY: study, F.NUMBER: int(doc.get("tid", misc.get("tid"))),
-               F.STATE: state, F.VALUE: value}
-        for name, vals in (misc.get("vals") or {}).items():
-            if name not in labels:
-                labels.append(name)
-            if len(vals):
-                v = vals[0]
-                v = v.item() if isinstance(v, np.generic) else v
-                if name in choices:
-                    v = choices[name][int(v)]
-                row[F.PARAM_PREFIX + name] = v
-        for key in ("book_time", "refresh_time"):
-            if doc.get(key) is not None:
-                row[F.DATETIME_START if key == "book_time" else F.DATETIME_COMPLETE] = doc[key]
-        for key, v in result.items():
-            if key not in ("loss", "status"):
-                row[F.USER_ATTR_PREFIX + key] = v
-        error = misc.get("error")
-        if error:
-            row[F.USER_ATTR_PREFIX + "error"] = str(error[-1]) if isinstance(
-                error, (list, tuple)) else str(error)
-        rows.append(row)
-    out = pd.DataFrame(rows)
+    labels: list[str] = []
+    out = pd.DataFrame([_row_of(doc, study, choices, labels) for doc in docs])
     for name in labels:  # every label has a column, even if never active
         if F.PARAM_PREFIX + name not in out.columns:
             out[F.PARAM_PREFIX + name] = np.nan
@@ -141,6 +104,56 @@ def _frame_of(trials: Any, space: Any, study: str, label: str) -> pd.DataFrame:
     out[F.DIRECTION] = "minimize"  # fmin minimises the loss
     out["study_metric_name"] = "loss"
     return out
+
+
+def _trial_docs(trials: Any, label: str) -> list:
+    """Every trial document, the evaluations that raised included."""
+    # trials.trials lists only NEW, RUNNING and DONE jobs; _dynamic_trials, the store it is
+    # refreshed from, also keeps the evaluations that raised (job state ERROR)
+    docs = getattr(trials, "_dynamic_trials", None)
+    if not isinstance(docs, list):
+        docs = list(getattr(trials, "trials", None) or [])
+    if not docs:
+        raise TrialsError(f"{label} holds no trials: run fmin(..., trials=trials) first.")
+    return docs
+
+
+def _row_of(doc: dict, study: str, choices: dict, labels: list[str]) -> dict[str, Any]:
+    """The trials-frame row of one trial document; appends new parameter names to *labels*."""
+    misc = doc.get("misc") or {}
+    result = doc.get("result") or {}
+    state = _JOB_STATES.get(doc.get("state"))
+    if state is None:  # done: the objective's own status decides
+        state = _STATUS.get(str(result.get("status")), "FAIL")
+    loss = result.get("loss")
+    value = float(loss) if isinstance(loss, (int, float, np.number)) and state != "FAIL" \
+        else np.nan
+    row = {F.STUDY: study, F.NUMBER: int(doc.get("tid", misc.get("tid"))),
+           F.STATE: state, F.VALUE: value}
+    row.update(_params_of(misc.get("vals") or {}, choices, labels))
+    for key in ("book_time", "refresh_time"):
+        if doc.get(key) is not None:
+            row[F.DATETIME_START if key == "book_time" else F.DATETIME_COMPLETE] = doc[key]
+    for key, v in result.items():
+        if key not in ("loss", "status"):
+            row[F.USER_ATTR_PREFIX + key] = v
+    error = misc.get("error")
+    if error:
+        row[F.USER_ATTR_PREFIX + "error"] = str(error[-1]) if isinstance(
+            error, (list, tuple)) else str(error)
+    return row
+
+
+def _params_of(vals: dict, choices: dict, labels: list[str]) -> dict[str, Any]:
+    """``params_<name>`` of the parameters a trial used (hp.choice indices decoded)."""
+    row = {}
+    for name, v in vals.items():
+        if name not in labels:
+            labels.append(name)
+        if len(v):
+            x = v[0].item() if isinstance(v[0], np.generic) else v[0]
+            row[F.PARAM_PREFIX + name] = choices[name][int(x)] if name in choices else x
+    return row
 
 
 def _is_choice_index(name: str, docs: list) -> bool:

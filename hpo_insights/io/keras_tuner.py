@@ -151,56 +151,7 @@ def _project_frame(path: Path, objective: str | None) -> pd.DataFrame:
     label = repr(str(path))
     docs = [_read_json(p) for p in sorted(path.glob("trial_*/trial.json"))]
     metric = _objective(docs, objective, label)
-    rows, dists = [], {}
-    direction = None
-    for doc in docs:
-        hps = doc.get("hyperparameters") or {}
-        values = dict(hps.get("values") or {})
-        space = {e["config"]["name"]: {**e["config"], "_kind": e.get("class_name")}
-                 for e in hps.get("space") or [] if "name" in e.get("config", {})}
-        status = str(doc.get("status"))
-        if status not in STATES:
-            raise TrialsError(
-                f"Trial {doc.get('trial_id')!r} of {label} has status {status!r}; KerasTuner's "
-                f"are {', '.join(STATES)}."
-            )
-        state = STATES[status]
-        metrics = (doc.get("metrics") or {}).get("metrics", {})
-        if metric in metrics and direction is None:
-            direction = {"max": "maximize", "min": "minimize"}.get(metrics[metric].get("direction"))
-        if objective is None:
-            score = doc.get("score")
-            value = float(score) if isinstance(score, (int, float)) else math.nan
-        else:
-            value = _metric_value(metrics[metric]) if metric in metrics else math.nan
-        if state == "FAIL":
-            value = math.nan
-        try:
-            number = int(doc["trial_id"])
-        except (KeyError, TypeError, ValueError) as err:
-            raise TrialsError(f"A trial of {label} has no numeric trial_id.") from err
-        row = {F.NUMBER: number, F.STATE: state, F.VALUE: value}
-        for name, v in values.items():
-            if name.startswith("tuner/"):
-                row[F.USER_ATTR_PREFIX + name] = v
-                continue
-            if not _active(name, space, values):
-                continue
-            row[F.PARAM_PREFIX + name] = v
-            entry = space.get(name)
-            if entry is not None:
-                text = _distribution(entry["_kind"], entry)
-                if text is not None:
-                    row[F.DISTRIBUTION_PREFIX + name] = text
-                    dists[name] = text
-        for name, m in metrics.items():
-            if name != metric:
-                row[F.USER_ATTR_PREFIX + name] = _metric_value(m)
-        row[F.USER_ATTR_PREFIX + "best_step"] = doc.get("best_step")
-        if doc.get("message"):
-            row[F.USER_ATTR_PREFIX + "error"] = str(doc["message"]).strip().splitlines()[-1]
-        rows.append(row)
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame([_trial_row(doc, metric, objective, label) for doc in docs])
     if "user_attrs_tuner/epochs" in out.columns:  # Hyperband: one study per epoch budget
         epochs = pd.to_numeric(out["user_attrs_tuner/epochs"], errors="coerce")
         out.insert(0, F.STUDY, [f"{path.name}/epochs{int(e)}" for e in epochs])
@@ -209,10 +160,75 @@ def _project_frame(path: Path, objective: str | None) -> pd.DataFrame:
         out = out.iloc[order].reset_index(drop=True)
     else:
         out.insert(0, F.STUDY, path.name)
+    direction = _direction(docs, metric)
     if direction is not None:
         out[F.DIRECTION] = direction
     out["study_metric_name"] = metric
     return out
+
+
+def _direction(docs: list[dict], metric: str) -> str | None:
+    """The direction of *metric* in the first trial that records one."""
+    for doc in docs:
+        metrics = (doc.get("metrics") or {}).get("metrics", {})
+        if metric in metrics:
+            direction = {"max": "maximize", "min": "minimize"}.get(
+                metrics[metric].get("direction"))
+            if direction is not None:
+                return direction
+    return None
+
+
+def _trial_row(doc: dict, metric: str, objective: str | None, label: str) -> dict[str, Any]:
+    """The trials-frame row of one ``trial.json``."""
+    status = str(doc.get("status"))
+    if status not in STATES:
+        raise TrialsError(
+            f"Trial {doc.get('trial_id')!r} of {label} has status {status!r}; KerasTuner's "
+            f"are {', '.join(STATES)}."
+        )
+    state = STATES[status]
+    metrics = (doc.get("metrics") or {}).get("metrics", {})
+    if state == "FAIL":
+        value = math.nan
+    elif objective is None:
+        score = doc.get("score")
+        value = float(score) if isinstance(score, (int, float)) else math.nan
+    else:
+        value = _metric_value(metrics[metric]) if metric in metrics else math.nan
+    try:
+        number = int(doc["trial_id"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise TrialsError(f"A trial of {label} has no numeric trial_id.") from err
+    row = {F.NUMBER: number, F.STATE: state, F.VALUE: value}
+    row.update(_hyperparameters(doc.get("hyperparameters") or {}))
+    for name, m in metrics.items():
+        if name != metric:
+            row[F.USER_ATTR_PREFIX + name] = _metric_value(m)
+    row[F.USER_ATTR_PREFIX + "best_step"] = doc.get("best_step")
+    if doc.get("message"):
+        row[F.USER_ATTR_PREFIX + "error"] = str(doc["message"]).strip().splitlines()[-1]
+    return row
+
+
+def _hyperparameters(hps: dict) -> dict[str, Any]:
+    """``params_<name>`` (active ones) with their distributions, and the ``tuner/`` values."""
+    values = dict(hps.get("values") or {})
+    space = {e["config"]["name"]: {**e["config"], "_kind": e.get("class_name")}
+             for e in hps.get("space") or [] if "name" in e.get("config", {})}
+    row: dict[str, Any] = {}
+    for name, v in values.items():
+        if name.startswith("tuner/"):
+            row[F.USER_ATTR_PREFIX + name] = v
+            continue
+        if not _active(name, space, values):
+            continue
+        row[F.PARAM_PREFIX + name] = v
+        entry = space.get(name)
+        text = _distribution(entry["_kind"], entry) if entry is not None else None
+        if text is not None:
+            row[F.DISTRIBUTION_PREFIX + name] = text
+    return row
 
 
 def load_keras_tuner(

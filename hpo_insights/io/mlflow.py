@@ -55,17 +55,8 @@ def _direction_text(value: object) -> object:
 
 def from_mlflow_table(table, objective, params, label) -> pd.DataFrame:
     """A ``search_runs()`` table (or a store read into that shape) in canonical columns."""
-    table = table.reset_index(drop=True)
+    table = _without_parent_runs(table.reset_index(drop=True))
     cols = list(table.columns)
-    if PARENT_TAG in cols and "run_id" in cols:
-        parents = set(table[PARENT_TAG].dropna().astype(str))
-        table = table[~table["run_id"].astype(str).isin(parents)].reset_index(drop=True)
-        # Columns only parent runs filled (best_* params, summary metrics) go with them.
-        kept = [c for c in cols if c.startswith(("params.", "metrics.", "tags."))]
-        filled = table[kept].notna().any()
-        empty = filled.index[~filled.to_numpy()].tolist()
-        table = table.drop(columns=empty)
-        cols = list(table.columns)
     pcols = [c for c in cols if c.startswith("params.")]
     pcols = select_params(params, pcols, "params.", f"the MLflow table {label}")
     metrics = [c for c in cols if c.startswith("metrics.")]
@@ -94,27 +85,45 @@ def from_mlflow_table(table, objective, params, label) -> pd.DataFrame:
     if F.STUDY not in out.columns and "experiment_id" in cols \
             and table["experiment_id"].nunique() > 1:
         out.insert(0, F.STUDY, table["experiment_id"].astype("str"))
+    out = _numbered(out, has_tag="tags.number" in cols)
+    out["study_metric_name"] = metric_label(objs, "metrics.")
+    return out
+
+
+def _without_parent_runs(table: pd.DataFrame) -> pd.DataFrame:
+    """The runs that are no other run's parent, without the columns only parents filled."""
+    cols = list(table.columns)
+    if PARENT_TAG not in cols or "run_id" not in cols:
+        return table
+    parents = set(table[PARENT_TAG].dropna().astype(str))
+    table = table[~table["run_id"].astype(str).isin(parents)].reset_index(drop=True)
+    # Columns only parent runs filled (best_* params, summary metrics) go with them.
+    kept = [c for c in cols if c.startswith(("params.", "metrics.", "tags."))]
+    filled = table[kept].notna().any()
+    return table.drop(columns=filled.index[~filled.to_numpy()].tolist())
+
+
+def _numbered(out: pd.DataFrame, has_tag: bool) -> pd.DataFrame:
+    """Runs in start order, numbered within each study (Optuna's ``tags.number`` when whole)."""
     if F.DATETIME_START in out.columns:
         # search_runs lists the newest run first: number runs in start order.
         start = pd.to_datetime(out[F.DATETIME_START], format="ISO8601", utc=True)
         order = start.reset_index(drop=True).sort_values(kind="stable", na_position="last")
         out = out.iloc[order.index.to_numpy()].reset_index(drop=True)
+    tagged = (pd.to_numeric(out[F.USER_ATTR_PREFIX + "tags.number"], errors="coerce")
+              if has_tag else None)
     if F.STUDY in out.columns:
         number = out.groupby(F.STUDY, sort=False).cumcount()
-        if "tags.number" in cols:
+        if tagged is not None:
             # Optuna's trial number, where every run of the study carries one.
-            tagged = pd.to_numeric(out[F.USER_ATTR_PREFIX + "tags.number"], errors="coerce")
             # (two Optuna studies logged into one experiment repeat numbers: start order then)
             clash = pd.DataFrame({"s": out[F.STUDY], "n": tagged}).duplicated(keep=False)
             ok = tagged.notna() & ~clash
             whole = ok.groupby(out[F.STUDY]).transform("all")
             number = tagged.where(whole, number)
         out[F.NUMBER] = number.astype("int64")
-    elif "tags.number" in cols:
-        tagged = pd.to_numeric(out[F.USER_ATTR_PREFIX + "tags.number"], errors="coerce")
-        if tagged.notna().all() and tagged.is_unique:
-            out[F.NUMBER] = tagged.astype("int64")
-    out["study_metric_name"] = metric_label(objs, "metrics.")
+    elif tagged is not None and tagged.notna().all() and tagged.is_unique:
+        out[F.NUMBER] = tagged.astype("int64")
     return out
 
 

@@ -117,36 +117,52 @@ def _readonly_url(text: str, scheme: str, timeout: float = DEFAULT_TIMEOUT
     """The SQLAlchemy URL and engine kwargs that open *text* read-only, and a label (the
     URL with its password masked)."""
     if scheme in ("sqlite", "sqlite-file"):
-        if scheme == "sqlite":
-            rest = text.split("://", 1)[1]
-            if not rest.startswith("/"):
-                raise TrialsError(f"Malformed SQLite URL {text!r}: expected sqlite:///path/to.db.")
-            rest = rest[1:]
-            if rest.startswith("file:") or rest in ("", ":memory:"):
-                raise TrialsError(
-                    f"Cannot read {text!r} read-only: pass a plain sqlite:///path/to.db URL "
-                    "or the file's path."
-                )
-            path = Path(rest.split("?", 1)[0])
-        else:
-            path = Path(text)
-        if not path.is_file():
+        return _sqlite_readonly(text, scheme, timeout)
+    return _server_readonly(text, scheme, timeout)
+
+
+def _sqlite_path(text: str, scheme: str) -> Path:
+    """The file a ``sqlite:///`` URL (or, for ``sqlite-file``, a path) names; it must exist."""
+    if scheme == "sqlite":
+        rest = text.split("://", 1)[1]
+        if not rest.startswith("/"):
+            raise TrialsError(f"Malformed SQLite URL {text!r}: expected sqlite:///path/to.db.")
+        rest = rest[1:]
+        if rest.startswith("file:") or rest in ("", ":memory:"):
             raise TrialsError(
-                f"No such SQLite file: {str(path)!r} (from {text!r}). Check the path; "
-                "hpo_insights never creates a storage."
+                f"Cannot read {text!r} read-only: pass a plain sqlite:///path/to.db URL "
+                "or the file's path."
             )
+        path = Path(rest.split("?", 1)[0])
+    else:
+        path = Path(text)
+    if not path.is_file():
+        raise TrialsError(
+            f"No such SQLite file: {str(path)!r} (from {text!r}). Check the path; "
+            "hpo_insights never creates a storage."
+        )
+    return path
 
-        def connect() -> Any:
-            import sqlite3
 
-            uri, connect.immutable = sqlite_readonly_uri(path)
-            # timeout: how long to wait while a writer holds the lock (rollback journal)
-            return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False,
-                                   isolation_level=None)
+def _sqlite_readonly(text: str, scheme: str, timeout: float) -> tuple[str, dict, str]:
+    """A SQLite file opened through sqlite3's read-only URI (a creator SQLAlchemy calls)."""
+    path = _sqlite_path(text, scheme)
 
-        connect.sqlite_path = path  # type: ignore[attr-defined]
-        connect.immutable = False  # type: ignore[attr-defined]
-        return "sqlite://", {"creator": connect}, str(path)
+    def connect() -> Any:
+        import sqlite3
+
+        uri, connect.immutable = sqlite_readonly_uri(path)
+        # timeout: how long to wait while a writer holds the lock (rollback journal)
+        return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False,
+                               isolation_level=None)
+
+    connect.sqlite_path = path  # type: ignore[attr-defined]
+    connect.immutable = False  # type: ignore[attr-defined]
+    return "sqlite://", {"creator": connect}, str(path)
+
+
+def _server_readonly(text: str, scheme: str, timeout: float) -> tuple[str, dict, str]:
+    """A PostgreSQL or MySQL URL with read-only sessions and the timeouts its driver takes."""
     kwargs: dict = {}
     text = _quote_password(text)
     driver = text.split("://", 1)[0].lower()
@@ -221,35 +237,7 @@ def load_storage(
             frame = studies_curves(studies) if curves else studies_frame(studies)
         return frame
     except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
-        cause = err.__cause__ if isinstance(err.__cause__, Exception) else err
-        detail = str(getattr(cause, "orig", None) or cause).strip().splitlines()[0]
-        if password and len(password) >= 4:
-            detail = detail.replace(password, "***")
-        detail = mask_url(detail)
-        if re.search(r"database is locked|database table is locked", detail):
-            why = (f"a writer held its lock for longer than timeout={timeout:g} s (hpo_insights "
-                   "waits that long, then gives up); retry, pass a larger timeout=, or load a "
-                   "copy of the file")
-        elif re.search(r"timeout expired|timed out|Can't connect|Lost connection", detail):
-            why = (f"the server did not answer within timeout={timeout:g} s; check the host "
-                   "and port, or pass a larger timeout=")
-        elif re.search(r"statement timeout|max_execution_time", detail):
-            why = (f"a query ran longer than timeout={timeout:g} s; pass a larger timeout= "
-                   "for a large storage or a busy server")
-        elif re.search(r"no such table|does not exist|doesn't exist|UndefinedTable", detail):
-            why = "it holds no Optuna tables (is it an Optuna storage?)"
-        elif re.search(r"read-only|readonly", detail):
-            why = ("reading it would need a write (a missing Optuna version stamp, or an "
-                   "interrupted transaction to roll back), and hpo_insights opens storages "
-                   "read-only")
-        elif re.search(r"not a database|file is encrypted|malformed", detail):
-            why = "it is not a readable SQLite database"
-        else:
-            why = "the database could not be read"
-        raise TrialsError(
-            f"Cannot load trials from {label!r}: {why}. Database said: {detail}. "
-            "Pass the URL or path of an Optuna storage that exists."
-        ) from err
+        raise TrialsError(_database_failure(err, label, password, timeout)) from err
     except ImportError as err:
         raise TrialsError(
             f"Cannot open {label!r}: the database driver is missing ({err}). {OPTUNA_HINT}"
@@ -264,6 +252,45 @@ def load_storage(
             f"version ({err}). hpo_insights opens storages read-only and will not upgrade it: "
             "upgrade a copy with `optuna storage upgrade --storage <url>` and load the copy."
         ) from err
+
+
+#: What a database error means, by the first pattern its message matches ({timeout} is
+#: filled in); anything else "could not be read".
+_DATABASE_FAILURES = (
+    (r"database is locked|database table is locked",
+     "a writer held its lock for longer than timeout={timeout:g} s (hpo_insights "
+     "waits that long, then gives up); retry, pass a larger timeout=, or load a "
+     "copy of the file"),
+    (r"timeout expired|timed out|Can't connect|Lost connection",
+     "the server did not answer within timeout={timeout:g} s; check the host "
+     "and port, or pass a larger timeout="),
+    (r"statement timeout|max_execution_time",
+     "a query ran longer than timeout={timeout:g} s; pass a larger timeout= "
+     "for a large storage or a busy server"),
+    (r"no such table|does not exist|doesn't exist|UndefinedTable",
+     "it holds no Optuna tables (is it an Optuna storage?)"),
+    (r"read-only|readonly",
+     "reading it would need a write (a missing Optuna version stamp, or an "
+     "interrupted transaction to roll back), and hpo_insights opens storages "
+     "read-only"),
+    (r"not a database|file is encrypted|malformed",
+     "it is not a readable SQLite database"),
+)
+
+
+def _database_failure(err: Exception, label: str, password: str | None,
+                      timeout: float) -> str:
+    """The message for a database error: what it means, and what the database said
+    (passwords masked)."""
+    cause = err.__cause__ if isinstance(err.__cause__, Exception) else err
+    detail = str(getattr(cause, "orig", None) or cause).strip().splitlines()[0]
+    if password and len(password) >= 4:
+        detail = detail.replace(password, "***")
+    detail = mask_url(detail)
+    why = next((text.format(timeout=timeout) for pattern, text in _DATABASE_FAILURES
+                if re.search(pattern, detail)), "the database could not be read")
+    return (f"Cannot load trials from {label!r}: {why}. Database said: {detail}. "
+            "Pass the URL or path of an Optuna storage that exists.")
 
 
 def _read_sql(
@@ -674,7 +701,59 @@ def _sql_frame(conn: Any, studies: str | Sequence[str] | None, label: str,
     """Every table read once with plain SELECTs; the frame built with vectorised pandas."""
     tables = tables or _TrialTables(conn, chunked=False)
     wanted, wanted_ids, where_study, where_trial = _study_filter(conn, studies, label)
+    directions, study_attrs, metric_names = _study_facts(conn, wanted_ids, where_study)
+    trials, params, values, user, system = tables.read([
+        ("SELECT trial_id, number, study_id, state, datetime_start, datetime_complete "
+         "FROM trials", where_study, ["trial_id", "number", "study_id", "state", "start",
+                                      "complete"]),
+        ("SELECT param_id, trial_id, param_name, param_value, distribution_json "
+         "FROM trial_params", where_trial,
+         ["param_id", "trial_id", "param_name", "param_value", "distribution_json"]),
+        ("SELECT trial_id, objective, value, value_type FROM trial_values", where_trial,
+         ["trial_id", "objective", "value", "value_type"]),
+        ("SELECT trial_id, key, value_json FROM trial_user_attributes", where_trial,
+         ["trial_id", "key", "value_json"]),
+        ("SELECT trial_id, key, value_json FROM trial_system_attributes", where_trial,
+         ["trial_id", "key", "value_json"]),
+    ], dict(zip(wanted_ids, wanted, strict=True)))
+    trials, study_pos = _in_study_order(trials, wanted_ids)
+    index = pd.Index(trials["trial_id"].to_numpy("int64"))
+    n_objectives = max([len(d) for d in directions.values()] + [0])
+    value_arrays = _objective_arrays(values, index, n_objectives)
+    columns = _param_columns(params, index)
+    columns.update(_attribute_columns(((user, F.USER_ATTR_PREFIX),
+                                       (system, F.SYSTEM_ATTR_PREFIX)), index))
+    local = _optuna_stores_utc()
+    start = _stored_datetimes(trials["start"], local).to_numpy()
+    complete = _stored_datetimes(trials["complete"], local).to_numpy()
+    bounds = np.searchsorted(study_pos, np.arange(len(wanted_ids) + 1))
+    frames = []
+    for k, (name, sid) in enumerate(zip(wanted, wanted_ids, strict=True)):
+        dirs, names_k = directions[sid], metric_names.get(sid)
+        value_cols = _value_names(dirs, names_k)
+        lo, hi = bounds[k], bounds[k + 1]
+        if hi == lo:
+            frame = _empty_trials(value_cols)
+        else:
+            part: dict[str, Any] = {
+                F.NUMBER: trials["number"].to_numpy("int64")[lo:hi],
+                F.STATE: trials["state"].astype("object").to_numpy()[lo:hi],
+            }
+            for j, col in enumerate(value_cols[:n_objectives]):
+                part[col] = value_arrays[j][lo:hi]
+            part[F.DATETIME_START] = start[lo:hi]
+            part[F.DATETIME_COMPLETE] = complete[lo:hi]
+            for col, (arr, present) in columns.items():
+                if present[lo:hi].any():
+                    part[col] = arr[lo:hi]
+            frame = pd.DataFrame(part).infer_objects()
+        frames.append(_with_study_columns(frame, name, dirs, names_k, study_attrs[sid]))
+    return _concat_studies(frames)
 
+
+def _study_facts(conn: Any, wanted_ids: list[int], where_study: str
+                 ) -> tuple[dict[int, list[str]], dict[int, dict[str, Any]], dict[int, Any]]:
+    """Per study id: its directions (by objective), user attributes and metric names."""
     directions: dict[int, list[str]] = {i: [] for i in wanted_ids}
     for sid, _, direction in conn.exec_driver_sql(
             "SELECT study_id, objective, direction FROM study_directions"
@@ -692,94 +771,73 @@ def _sql_frame(conn: Any, studies: str | Sequence[str] | None, label: str,
             f"{where_study}").fetchall():
         if key == _METRIC_NAMES_KEY:
             metric_names[int(sid)] = json.loads(text)
+    return directions, study_attrs, metric_names
 
-    trials, params, values, user, system = tables.read([
-        ("SELECT trial_id, number, study_id, state, datetime_start, datetime_complete "
-         "FROM trials", where_study, ["trial_id", "number", "study_id", "state", "start",
-                                      "complete"]),
-        ("SELECT param_id, trial_id, param_name, param_value, distribution_json "
-         "FROM trial_params", where_trial,
-         ["param_id", "trial_id", "param_name", "param_value", "distribution_json"]),
-        ("SELECT trial_id, objective, value, value_type FROM trial_values", where_trial,
-         ["trial_id", "objective", "value", "value_type"]),
-        ("SELECT trial_id, key, value_json FROM trial_user_attributes", where_trial,
-         ["trial_id", "key", "value_json"]),
-        ("SELECT trial_id, key, value_json FROM trial_system_attributes", where_trial,
-         ["trial_id", "key", "value_json"]),
-    ], dict(zip(wanted_ids, wanted, strict=True)))
 
-    # Trials in study order (as selected), then by number (Optuna sorts by number).
+def _in_study_order(trials: pd.DataFrame, wanted_ids: list[int]
+                    ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Trials of the wanted studies in study order (as selected), then by number (Optuna
+    sorts by number); with each trial's study position."""
     position = {sid: k for k, sid in enumerate(wanted_ids)}
     study_pos = trials["study_id"].map(position)
     trials = trials[study_pos.notna().to_numpy()]
     study_pos = study_pos[study_pos.notna()].to_numpy("int64")
     order = np.lexsort((trials["trial_id"].to_numpy("int64"),
                         trials["number"].to_numpy("int64"), study_pos))
-    trials = trials.iloc[order].reset_index(drop=True)
-    study_pos = study_pos[order]
-    n = len(trials)
-    index = pd.Index(trials["trial_id"].to_numpy("int64"))
+    return trials.iloc[order].reset_index(drop=True), study_pos[order]
 
-    def rows_of(table: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-        row = index.get_indexer(table["trial_id"].to_numpy("int64"))
-        keep = row >= 0
-        return table[keep].reset_index(drop=True), row[keep]
 
-    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    # objectives: one float column per objective index
-    values, vrow = rows_of(values)
+def _rows_in(index: pd.Index, table: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows of *table* whose trial is in *index*, and that trial's row."""
+    row = index.get_indexer(table["trial_id"].to_numpy("int64"))
+    keep = row >= 0
+    return table[keep].reset_index(drop=True), row[keep]
+
+
+def _objective_arrays(values: pd.DataFrame, index: pd.Index, n_objectives: int
+                      ) -> list[np.ndarray]:
+    """One float array per objective index, NaN where a trial has no value."""
+    values, vrow = _rows_in(index, values)
     kind = values["value_type"].astype("str").to_numpy()
     number = pd.to_numeric(values["value"], errors="coerce").to_numpy("float64", na_value=np.nan)
     number = np.where(kind == "INF_POS", np.inf, np.where(kind == "INF_NEG", -np.inf, number))
     objective = values["objective"].to_numpy("int64")
-    n_objectives = max([len(d) for d in directions.values()] + [0])
-    value_arrays = []
+    out = []
     for k in range(n_objectives):
-        col = np.full(n, np.nan)
+        col = np.full(len(index), np.nan)
         sel = objective == k
         col[vrow[sel]] = number[sel]
-        value_arrays.append(col)
-    # parameters: first appearance along (trial order, param_id)
-    params, prow = rows_of(params)
+        out.append(col)
+    return out
+
+
+def _param_columns(params: pd.DataFrame, index: pd.Index
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``params_<name>`` and ``distributions_<name>``, in first appearance along (trial
+    order, param_id)."""
+    params, prow = _rows_in(index, params)
     external, dist_text = _decode_params(params)
     porder = np.lexsort((params["param_id"].to_numpy("int64"), prow))
-    columns.update(_wide(prow, params["param_name"], external, n, F.PARAM_PREFIX, porder))
-    columns.update(_wide(prow, params["param_name"], dist_text, n, F.DISTRIBUTION_PREFIX, porder))
-    # attributes: first appearance along (trial order, key), as SQLite's index returns them
-    for table, prefix in ((user, F.USER_ATTR_PREFIX), (system, F.SYSTEM_ATTR_PREFIX)):
-        table, arow = rows_of(table)
+    n = len(index)
+    columns = _wide(prow, params["param_name"], external, n, F.PARAM_PREFIX, porder)
+    columns.update(_wide(prow, params["param_name"], dist_text, n, F.DISTRIBUTION_PREFIX,
+                         porder))
+    return columns
+
+
+def _attribute_columns(tables: tuple[tuple[pd.DataFrame, str], ...], index: pd.Index
+                       ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """User and system attribute columns, in first appearance along (trial order, key), as
+    SQLite's index returns them."""
+    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for table, prefix in tables:
+        table, arow = _rows_in(index, table)
         keys = table["key"].astype("object")
         key_rank = pd.factorize(keys, sort=True)[0]
         aorder = np.lexsort((key_rank, arow))
-        columns.update(_wide(arow, keys, _json_column(table["value_json"]), n, prefix, aorder))
-
-    local = _optuna_stores_utc()
-    start = _stored_datetimes(trials["start"], local)
-    complete = _stored_datetimes(trials["complete"], local)
-    bounds = np.searchsorted(study_pos, np.arange(len(wanted_ids) + 1))
-    frames = []
-    for k, (name, sid) in enumerate(zip(wanted, wanted_ids, strict=True)):
-        dirs = directions[sid]
-        names_k = metric_names.get(sid)
-        value_cols = _value_names(dirs, names_k)
-        lo, hi = bounds[k], bounds[k + 1]
-        if hi == lo:
-            frame = _empty_trials(value_cols)
-        else:
-            part: dict[str, Any] = {
-                F.NUMBER: trials["number"].to_numpy("int64")[lo:hi],
-                F.STATE: trials["state"].astype("object").to_numpy()[lo:hi],
-            }
-            for j, col in enumerate(value_cols[:n_objectives]):
-                part[col] = value_arrays[j][lo:hi]
-            part[F.DATETIME_START] = start.to_numpy()[lo:hi]
-            part[F.DATETIME_COMPLETE] = complete.to_numpy()[lo:hi]
-            for col, (arr, present) in columns.items():
-                if present[lo:hi].any():
-                    part[col] = arr[lo:hi]
-            frame = pd.DataFrame(part).infer_objects()
-        frames.append(_with_study_columns(frame, name, dirs, names_k, study_attrs[sid]))
-    return _concat_studies(frames)
+        columns.update(_wide(arow, keys, _json_column(table["value_json"]), len(index), prefix,
+                             aorder))
+    return columns
 
 
 # --------------------------------------------------------------------------- curves

@@ -250,38 +250,20 @@ def from_cv_results(
         table["params"] = table["params"].map(_literal)
     targets = _pick_objectives(cols, objective, primary, label)
     halving = "iter" in cols and "n_resources" in cols
-    number = _candidate_numbers(table) if halving else np.arange(len(table), dtype=np.int64)
     out = pd.DataFrame(index=table.index)
-    name = study or DEFAULT_STUDY
     if halving:
-        it = pd.to_numeric(table["iter"], errors="coerce")
-        if it.isna().any():
-            raise TrialsError(f"Column 'iter' of {label} must hold iteration numbers (0, 1, ...).")
-        out[F.STUDY] = "iter" + it.astype("int64").astype(str)
+        out[F.STUDY] = _iteration_studies(table["iter"], label)
+        out[F.NUMBER] = _candidate_numbers(table)
     else:
-        out[F.STUDY] = name
-    out[F.NUMBER] = number
-    values = {t: pd.to_numeric(table["mean_test_" + t], errors="coerce") for t in targets}
-    failed = np.zeros(len(table), dtype=bool)
-    for v in values.values():
-        failed |= v.isna().to_numpy()
-    out[F.STATE] = np.where(failed, "FAIL", "COMPLETE")
-    if len(targets) == 1:
-        out[F.VALUE] = values[targets[0]].to_numpy()
-    else:
-        for t in targets:
-            out[F.VALUES_PREFIX + t] = values[t].to_numpy()
+        out[F.STUDY] = study or DEFAULT_STUDY
+        out[F.NUMBER] = np.arange(len(table), dtype=np.int64)
+    _add_objectives(out, table, targets)
     params, dists = _param_columns(table)
-    for col, s in params.items():
-        out[col] = s.to_numpy()
-    for col, s in dists.items():
+    for col, s in (params | dists).items():
         out[col] = s.to_numpy()
     for col in cols:
-        if col in ("params", "iter", "n_resources") or col.startswith("param_"):
-            continue
-        if col.startswith("mean_test_") and col[len("mean_test_"):] in targets:
-            continue
-        out[F.USER_ATTR_PREFIX + col] = table[col].to_numpy()
+        if not _is_read(col, targets):
+            out[F.USER_ATTR_PREFIX + col] = table[col].to_numpy()
     out[F.DIRECTION] = ",".join(["maximize"] * len(targets))
     out["study_metric_name"] = ",".join(_metric_names(targets, signs))
     if halving:
@@ -289,6 +271,33 @@ def from_cv_results(
         out[F.STUDY_ATTR_PREFIX + "iter"] = table["iter"].to_numpy()
     _warn_negated(targets, signs)
     return out.reset_index(drop=True)
+
+
+def _iteration_studies(iteration: pd.Series, label: str) -> pd.Series:
+    """A halving search's study per row: ``iter0``, ``iter1``, ..."""
+    it = pd.to_numeric(iteration, errors="coerce")
+    if it.isna().any():
+        raise TrialsError(f"Column 'iter' of {label} must hold iteration numbers (0, 1, ...).")
+    return "iter" + it.astype("int64").astype(str)
+
+
+def _add_objectives(out: pd.DataFrame, table: pd.DataFrame, targets: list[str]) -> None:
+    """``state`` (FAIL where a target score is missing) and the objective column(s)."""
+    values = {t: pd.to_numeric(table["mean_test_" + t], errors="coerce") for t in targets}
+    failed = np.zeros(len(table), dtype=bool)
+    for v in values.values():
+        failed |= v.isna().to_numpy()
+    out[F.STATE] = np.where(failed, "FAIL", "COMPLETE")
+    for t in targets:
+        out[F.VALUE if len(targets) == 1 else F.VALUES_PREFIX + t] = values[t].to_numpy()
+
+
+def _is_read(col: str, targets: list[str]) -> bool:
+    """Whether column *col* of ``cv_results_`` becomes a parameter, objective or budget
+    (the others are kept as ``user_attrs_<col>``)."""
+    if col in ("params", "iter", "n_resources") or col.startswith("param_"):
+        return True
+    return col.startswith("mean_test_") and col[len("mean_test_"):] in targets
 
 
 def _literal(text: str) -> Any:

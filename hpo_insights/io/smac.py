@@ -91,12 +91,13 @@ def _distribution(hp: Mapping) -> str | None:
 
 
 def _run_frame(path: Path, study: str) -> pd.DataFrame:
+    where = repr(str(path / "runhistory.json"))
     history = _read_json(path / "runhistory.json")
     space = _read_json(path / "configspace.json")
     scenario = _read_json(path / "scenario.json") if (path / "scenario.json").is_file() else {}
     if not isinstance(history, dict) or not isinstance(history.get("data"), list):
         raise TrialsError(
-            f"{str(path / 'runhistory.json')!r} is not a SMAC3 2.x run history: expected a "
+            f"{where} is not a SMAC3 2.x run history: expected a "
             "'data' list of runs (SMAC 1.x wrote [[key], [value]] pairs; rerun with SMAC 2)."
         )
     configs = history.get("configs") or {}
@@ -106,67 +107,84 @@ def _run_frame(path: Path, study: str) -> pd.DataFrame:
     names = [objectives] if isinstance(objectives, str) else list(objectives)
     rows = []
     for k, run in enumerate(history["data"]):
-        if not isinstance(run, dict) or "config_id" not in run:
-            raise TrialsError(
-                f"Run {k} of {str(path / 'runhistory.json')!r} is not a SMAC3 2.x run record "
-                "(config_id, seed, budget, cost, status, ...)."
-            )
-        status = run.get("status")
-        if status not in STATES:
-            raise TrialsError(
-                f"Run {k} of {str(path / 'runhistory.json')!r} has status {status!r}; SMAC3's "
-                f"are {', '.join(f'{c} {n}' for c, n in STATUS_NAMES.items())}."
-            )
-        state = STATES[status]
+        state = _run_state(run, k, where)
         row: dict[str, Any] = {F.STUDY: study, F.NUMBER: k, F.STATE: state}
-        cost = run.get("cost")
-        costs = cost if isinstance(cost, list) else [cost]
-        vals = [float(c) if isinstance(c, (int, float)) and state == "COMPLETE" else math.nan
-                for c in costs]
-        if len(names) == 1 and len(vals) == 1:
-            row[F.VALUE] = vals[0]
-        else:
-            labels = names if len(names) == len(vals) else [str(i) for i in range(len(vals))]
-            for name, v in zip(labels, vals, strict=True):
-                row[F.VALUES_PREFIX + name] = v
+        row.update(_run_values(run.get("cost"), state, names))
         config = configs.get(str(run["config_id"])) or {}
         for name, v in config.items():
             row[F.PARAM_PREFIX + name] = v
             if dists.get(name) is not None:
                 row[F.DISTRIBUTION_PREFIX + name] = dists[name]
-        row[F.USER_ATTR_PREFIX + "config_id"] = run["config_id"]
-        row[F.USER_ATTR_PREFIX + "seed"] = run.get("seed")
-        row[F.USER_ATTR_PREFIX + "instance"] = run.get("instance")
-        row[F.USER_ATTR_PREFIX + "budget"] = run.get("budget")
-        row[F.USER_ATTR_PREFIX + "status"] = STATUS_NAMES[status]
-        row[F.USER_ATTR_PREFIX + "cost"] = cost if not isinstance(cost, list) else json.dumps(cost)
-        row[F.USER_ATTR_PREFIX + "time"] = run.get("time")
-        row[F.USER_ATTR_PREFIX + "cpu_time"] = run.get("cpu_time")
-        info = run.get("additional_info") or {}
-        if isinstance(info, dict):
-            for key, v in info.items():
-                if key == "traceback":
-                    continue
-                row[F.USER_ATTR_PREFIX + str(key)] = v
-        for key, col in (("starttime", F.DATETIME_START), ("endtime", F.DATETIME_COMPLETE)):
-            t = run.get(key)
-            if isinstance(t, (int, float)) and t > 0:
-                row[col] = pd.Timestamp(t, unit="s")
+        row.update(_run_attributes(run))
         rows.append(row)
-    out = pd.DataFrame(rows)
-    budgets = pd.to_numeric(out[F.USER_ATTR_PREFIX + "budget"], errors="coerce")
-    if budgets.notna().any():
-        if budgets.isna().any():
-            raise TrialsError(
-                f"{str(path / 'runhistory.json')!r} mixes runs with and without a budget."
-            )
-        out[F.STUDY] = [f"{study}/budget{b:g}" for b in budgets]
-        out[F.BUDGET] = budgets.to_numpy()
-        out = out.iloc[np.argsort(budgets.to_numpy(), kind="stable")].reset_index(drop=True)
+    out = _budget_studies(pd.DataFrame(rows), study, where)
     out[F.DIRECTION] = ",".join(["minimize"] * (1 if F.VALUE in out.columns else len(
         [c for c in out.columns if c.startswith(F.VALUES_PREFIX)])))
     out["study_metric_name"] = ",".join(names) if F.VALUE not in out.columns else names[0]
     return out
+
+
+def _run_state(run: Any, k: int, where: str) -> str:
+    """The trial state of run record *k* (an error when it is not a SMAC3 2.x record)."""
+    if not isinstance(run, dict) or "config_id" not in run:
+        raise TrialsError(
+            f"Run {k} of {where} is not a SMAC3 2.x run record "
+            "(config_id, seed, budget, cost, status, ...)."
+        )
+    status = run.get("status")
+    if status not in STATES:
+        raise TrialsError(
+            f"Run {k} of {where} has status {status!r}; SMAC3's "
+            f"are {', '.join(f'{c} {n}' for c, n in STATUS_NAMES.items())}."
+        )
+    return STATES[status]
+
+
+def _run_values(cost: Any, state: str, names: list[str]) -> dict[str, float]:
+    """``value`` (one objective) or ``values_<name>`` from a run's cost (NaN unless COMPLETE)."""
+    costs = cost if isinstance(cost, list) else [cost]
+    vals = [float(c) if isinstance(c, (int, float)) and state == "COMPLETE" else math.nan
+            for c in costs]
+    if len(names) == 1 and len(vals) == 1:
+        return {F.VALUE: vals[0]}
+    labels = names if len(names) == len(vals) else [str(i) for i in range(len(vals))]
+    return {F.VALUES_PREFIX + name: v for name, v in zip(labels, vals, strict=True)}
+
+
+def _run_attributes(run: dict) -> dict[str, Any]:
+    """A run's record as ``user_attrs_<key>`` (no traceback), and its start and end times."""
+    cost = run.get("cost")
+    row: dict[str, Any] = {
+        F.USER_ATTR_PREFIX + "config_id": run["config_id"],
+        F.USER_ATTR_PREFIX + "seed": run.get("seed"),
+        F.USER_ATTR_PREFIX + "instance": run.get("instance"),
+        F.USER_ATTR_PREFIX + "budget": run.get("budget"),
+        F.USER_ATTR_PREFIX + "status": STATUS_NAMES[run.get("status")],
+        F.USER_ATTR_PREFIX + "cost": cost if not isinstance(cost, list) else json.dumps(cost),
+        F.USER_ATTR_PREFIX + "time": run.get("time"),
+        F.USER_ATTR_PREFIX + "cpu_time": run.get("cpu_time"),
+    }
+    info = run.get("additional_info") or {}
+    if isinstance(info, dict):
+        row.update({F.USER_ATTR_PREFIX + str(key): v for key, v in info.items()
+                    if key != "traceback"})
+    for key, col in (("starttime", F.DATETIME_START), ("endtime", F.DATETIME_COMPLETE)):
+        t = run.get(key)
+        if isinstance(t, (int, float)) and t > 0:
+            row[col] = pd.Timestamp(t, unit="s")
+    return row
+
+
+def _budget_studies(out: pd.DataFrame, study: str, where: str) -> pd.DataFrame:
+    """Runs with a budget: one study per budget (``<study>/budget<b>``), smallest first."""
+    budgets = pd.to_numeric(out[F.USER_ATTR_PREFIX + "budget"], errors="coerce")
+    if not budgets.notna().any():
+        return out
+    if budgets.isna().any():
+        raise TrialsError(f"{where} mixes runs with and without a budget.")
+    out[F.STUDY] = [f"{study}/budget{b:g}" for b in budgets]
+    out[F.BUDGET] = budgets.to_numpy()
+    return out.iloc[np.argsort(budgets.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def load_smac(
