@@ -5,10 +5,12 @@ Three parts (``docs/curves.md``, "Search progress"):
 * ``best``: the expected best of k trials against its exact value on known
   distributions (uniform: k/(k+1); normal: numerical integration of
   ``x d Phi(x)^k``; a discrete 6-value distribution: exact sum), for searches
-  of n = 20, 50, 100, 500 trials. Prints the mean error and the mean absolute
-  error as a share of the distribution's range (normal: its 0.1%-99.9% span),
-  and how often the band covers the truth, for k <= n/4, n/4 < k <= n/2 and
-  n/2 < k <= n.
+  of n = 20, 50, 100, 200, 500 trials (also exponential: harmonic numbers; the
+  uniform and discrete ones also with their true bounds given). Prints the mean
+  error and the mean absolute error as a share of the distribution's range
+  (normal, exponential: the 0.1%-99.9% span), how often the band covers the
+  truth, for k <= n/4, n/4 < k <= n/2, n/2 < k <= n and at every k of the
+  curve at once, and the band's mean width at k = 1, n/4 and n.
 * ``plateau``: random searches on random test functions (a random quadratic
   in 2-6 uniform parameters, random noise, half of them with a heavy-tailed
   bonus), n = 20, 50, 100, 200. The truth is the expected gain of 50 more
@@ -32,7 +34,7 @@ from scipy import integrate, stats
 import hpo_insights as hi
 from hpo_insights.progress import _k_grid, best_of_k_weights
 
-NS = (20, 50, 100, 500)
+NS = (20, 50, 100, 200, 500)
 
 
 def truth_uniform(ks):
@@ -57,12 +59,24 @@ def truth_discrete(ks):
     return np.array([(DISCRETE_V * (cdf**k - prev**k)).sum() for k in ks])
 
 
+def truth_exponential(ks):
+    return np.array([np.sum(1.0 / np.arange(1, k + 1)) for k in ks])  # harmonic numbers
+
+
+# name: (draw, exact truth, span for the errors, bounds given to search_progress)
 DISTS = {
-    "uniform(0, 1)": (lambda rng, size: rng.uniform(0, 1, size), truth_uniform, 1.0),
+    "uniform(0, 1)": (lambda rng, size: rng.uniform(0, 1, size), truth_uniform, 1.0, None),
+    "uniform, bounds (0,1)": (lambda rng, size: rng.uniform(0, 1, size), truth_uniform, 1.0,
+                              (0.0, 1.0)),
     "normal(0, 1)": (lambda rng, size: rng.normal(0, 1, size), truth_normal,
-                     stats.norm.ppf(0.999) - stats.norm.ppf(0.001)),
+                     stats.norm.ppf(0.999) - stats.norm.ppf(0.001), None),
+    "exponential(1)": (lambda rng, size: rng.exponential(1, size), truth_exponential,
+                       stats.expon.ppf(0.999) - stats.expon.ppf(0.001), None),
     "discrete 6 values": (lambda rng, size: rng.choice(DISCRETE_V, size=size, p=DISCRETE_P),
-                          truth_discrete, 0.8),
+                          truth_discrete, 0.8, None),
+    "discrete, bounds (0,.8)": (lambda rng, size: rng.choice(DISCRETE_V, size=size,
+                                                            p=DISCRETE_P),
+                                truth_discrete, 0.8, (0.0, 0.8)),
 }
 
 
@@ -73,25 +87,33 @@ def frame(values: np.ndarray, direction: str = "maximize") -> pd.DataFrame:
                          "value": values.ravel(), "study_direction": direction})
 
 
+def _parts(ks: np.ndarray, n: int) -> list[np.ndarray]:
+    return [ks <= n / 4, (ks > n / 4) & (ks <= n / 2), ks > n / 2]
+
+
 def best(reps: int, rng: np.random.Generator) -> None:
-    print("expected best of k: error / range and band coverage (95% band)")
-    print(f"{'distribution':<20}{'n':>5}{'mean err':>10}{'mean |err|':>11}"
-          f"{'cover k<=n/4':>14}{'n/4<k<=n/2':>12}{'k>n/2':>8}")
-    for name, (draw, truth, span) in DISTS.items():
+    print("expected best of k: error / span, band coverage and mean width / span (95% band)")
+    print(f"{'distribution':<24}{'n':>5}{'mean err':>10}{'mean |err|':>11}"
+          f"{'cover k<=n/4':>14}{'n/4<k<=n/2':>12}{'k>n/2':>8}{'all k':>8}"
+          f"{'width k=1':>11}{'k=n/4':>8}{'k=n':>8}")
+    for name, (draw, truth, span, bounds) in DISTS.items():
         for n in NS:
             ks = _k_grid(n)
             true = truth(ks)
-            sp = hi.search_progress(frame(draw(rng, (reps, n))), seed=int(rng.integers(2**31)))
+            sp = hi.search_progress(frame(draw(rng, (reps, n))), bounds=bounds,
+                                    seed=int(rng.integers(2**31)))
             c = sp.curve
             est = c["expected_best"].to_numpy().reshape(reps, len(ks))
             low = c["band_low"].to_numpy().reshape(reps, len(ks))
             high = c["band_high"].to_numpy().reshape(reps, len(ks))
             err = (est - true) / span
             cover = (low <= true + 1e-12) & (true - 1e-12 <= high)
-            parts = [ks <= n / 4, (ks > n / 4) & (ks <= n / 2), ks > n / 2]
-            cov = [cover[:, p].mean() for p in parts]
-            print(f"{name:<20}{n:>5}{err.mean():>+10.4%}{np.abs(err).mean():>11.4%}"
-                  f"{cov[0]:>14.1%}{cov[1]:>12.1%}{cov[2]:>8.1%}")
+            cov = [cover[:, p].mean() for p in _parts(ks, n)]
+            width = (high - low).mean(axis=0) / span
+            at = [0, int(np.argmin(np.abs(ks - n / 4))), len(ks) - 1]
+            print(f"{name:<24}{n:>5}{err.mean():>+10.2%}{np.abs(err).mean():>11.2%}"
+                  f"{cov[0]:>14.1%}{cov[1]:>12.1%}{cov[2]:>8.1%}{cover.all(axis=1).mean():>8.1%}"
+                  f"{width[at[0]]:>11.1%}{width[at[1]]:>8.1%}{width[at[2]]:>8.1%}")
 
 
 def random_function(rng: np.random.Generator):

@@ -34,7 +34,7 @@ from hpo_insights.importance_budgets import BudgetImportance, importance_by_budg
 from hpo_insights.importance_space import search_space_importance
 from hpo_insights.io import from_optuna, load, load_curves, load_folds
 from hpo_insights.progress import SearchProgress, search_progress
-from hpo_insights.pruning import PruningAudit, pruning_audit
+from hpo_insights.pruning import PruningAudit, identify_pruner, pruning_audit
 from hpo_insights.suggestions import suggestions
 from hpo_insights.summary import best_trial, optimization_history, summarize
 from hpo_insights.trends import classify_trend, value_table
@@ -63,6 +63,7 @@ __all__ = [
     "findings",
     "forced_extremes",
     "from_optuna",
+    "identify_pruner",
     "importance_by_budget",
     "load",
     "load_curves",

@@ -1,6 +1,6 @@
 """The trials frame, in one namespace: re-exports of the modules named after each part.
 
-Kept so that ``from hpo_insights import _frame`` (22 modules use ``_frame.X``) works
+Kept so that ``from hpo_insights import _frame`` (50 modules use ``_frame.X``) works
 while the code moves to the modules named after what they hold; new code imports
 those directly:
 

@@ -64,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         "repeat for several (--param lr --param dropout)",
     )
     report.add_argument(
+        "--pruner", default=None, metavar="SPEC",
+        help="the pruner the learning-curve audit replays, e.g. "
+        "median:n_startup_trials=5,n_warmup_steps=1 (or percentile:percentile=25, "
+        "halving:min_resource=1,reduction_factor=3); default: the standard rule that "
+        "reproduces the trials pruned in SOURCE, else Optuna's MedianPruner()",
+    )
+    report.add_argument(
         "--title", default=None, help='the report title (e.g. --title "Budget sweep, May")',
     )
     report.add_argument(
@@ -250,7 +257,7 @@ def _main(argv: Sequence[str] | None) -> int:
         paths = build(
             args.source, out, studies=args.study, objective=args.objective,
             direction=args.direction, params=args.param, title=args.title,
-            layout=args.layout, formats=formats, progress=progress,
+            layout=args.layout, pruner=args.pruner, formats=formats, progress=progress,
         )
     except TrialsError as error:
         return fail(error)

@@ -37,7 +37,8 @@ def curve_findings(
     curves : pandas.DataFrame
         Learning curves (:func:`hpo_insights.load_curves`).
     rule, direction, trials
-        As in :func:`hpo_insights.pruning_audit` (default rule: ``MedianPruner()``).
+        As in :func:`hpo_insights.pruning_audit` (default: the pruner in use, identified
+        from the trials PRUNED in the data, else ``MedianPruner()``).
     threshold : float, default 0.9
         As in :func:`hpo_insights.fidelity_correlation`.
 

@@ -40,6 +40,7 @@ import pandas as pd
 
 from hpo_insights import _frame, _guard, _multiplicity
 from hpo_insights._claims import COLUMNS, claim_row
+from hpo_insights._deprecation import renamed_values
 from hpo_insights._errors import TrialsError
 from hpo_insights._model import Model, Term, partial_f
 
@@ -89,6 +90,7 @@ class Context:
     extra: dict = field(default_factory=dict)
 
 
+@renamed_values(budget=(None, "auto"))
 def findings(
     trials: pd.DataFrame,
     *,

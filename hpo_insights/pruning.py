@@ -29,6 +29,9 @@ __all__ = [
     "Percentile",
     "PruningAudit",
     "SuccessiveHalving",
+    "candidate_rules",
+    "identify_pruner",
+    "parse_rule",
     "pruning_audit",
 ]
 
@@ -130,10 +133,80 @@ class KeepTop:
 Rule = Percentile | SuccessiveHalving | KeepTop
 
 
+_SPECS = {
+    "median": (Median, ("n_startup_trials", "n_warmup_steps", "interval_steps",
+                        "n_min_trials")),
+    "percentile": (Percentile, ("percentile", "n_startup_trials", "n_warmup_steps",
+                                "interval_steps", "n_min_trials")),
+    "halving": (SuccessiveHalving, ("min_resource", "reduction_factor",
+                                    "min_early_stopping_rate", "bootstrap_count")),
+    "keep_top": (KeepTop, ("step", "top", "n_startup_trials")),
+}
+_SPECS["successive_halving"] = _SPECS["halving"]
+
+
+def _spec_value(text: str) -> int | float | str:
+    """A setting's value: an integer, a number, or the word ``auto``."""
+    text = text.strip()
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise TrialsError(f"pruner setting value {text!r} is not a number (or 'auto')."
+                          ) from None
+
+
+def parse_rule(spec: str) -> Rule:
+    """The rule a plain text spec names: ``name`` or ``name:key=value,key=value``.
+
+    Names: ``median``, ``percentile``, ``halving`` (or ``successive_halving``),
+    ``keep_top``; keys: the settings of :func:`Median`, :class:`Percentile`,
+    :class:`SuccessiveHalving`, :class:`KeepTop` (values: numbers, or ``auto``
+    for ``min_resource``). Nothing is evaluated as code.
+
+    Examples
+    --------
+    >>> from hpo_insights.pruning import parse_rule
+    >>> parse_rule("median:n_startup_trials=5,n_warmup_steps=1").name
+    'percentile(50, startup=5, warmup=1, interval=1, min_trials=1)'
+    >>> parse_rule("halving:min_resource=1,reduction_factor=3").reduction_factor
+    3
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"a pruner spec must be a string, got {type(spec).__name__} instead.")
+    name, _, settings = spec.strip().partition(":")
+    name = name.strip().lower()
+    if name not in _SPECS:
+        raise TrialsError(f"Unknown pruner {name!r} in {spec!r}: expected one of "
+                          f"{', '.join(sorted(_SPECS))}, e.g. "
+                          "'median:n_startup_trials=5,n_warmup_steps=1'.")
+    make, keys = _SPECS[name]
+    kwargs = {}
+    for item in filter(None, (x.strip() for x in settings.split(","))):
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or key not in keys:
+            raise TrialsError(f"Pruner setting {item!r} in {spec!r}: expected key=value with "
+                              f"a key among {', '.join(keys)}.")
+        kwargs[key] = _spec_value(value)
+    try:
+        return make(**kwargs)
+    except TypeError as error:  # a required setting left out (keep_top's step)
+        raise TrialsError(f"Pruner spec {spec!r}: {error}.") from None
+
+
 def as_rule(rule: Any) -> Rule:
-    """The library rule for *rule*: one of this module's rules or an Optuna pruner."""
+    """The library rule for *rule*: one of this module's rules, a spec string
+    (:func:`parse_rule`) or an Optuna pruner."""
     if isinstance(rule, Percentile | SuccessiveHalving | KeepTop):
         return rule
+    if isinstance(rule, str):
+        return parse_rule(rule)
     cls = type(rule)
     if cls.__module__.startswith("optuna"):
         import optuna
@@ -154,8 +227,9 @@ def as_rule(rule: Any) -> Rule:
             "hpo_insights.pruning: Median, Percentile, SuccessiveHalving, KeepTop)."
         )
     raise TypeError(
-        "rule must be an Optuna MedianPruner, PercentilePruner or SuccessiveHalvingPruner, or "
-        "a rule of hpo_insights.pruning (Median(...), Percentile(...), SuccessiveHalving(...), "
+        "rule must be an Optuna MedianPruner, PercentilePruner or SuccessiveHalvingPruner, a "
+        "spec such as 'median:n_startup_trials=5', or a rule of hpo_insights.pruning "
+        "(Median(...), Percentile(...), SuccessiveHalving(...), "
         f"KeepTop(step=..., top=...)), got {type(rule).__name__} instead."
     )
 
@@ -240,13 +314,39 @@ def _replay_percentile(block: _curves.Block, rule: Percentile, maximize: bool
     return stop, threshold
 
 
+def _climb_rungs(tsteps: np.ndarray, tvals: np.ndarray, rungs: list[list[float]],
+                 min_res: int, rule: SuccessiveHalving, maximize: bool) -> tuple[int, float]:
+    """One trial through the rungs (its reported steps and values): the index into them
+    where it is stopped (-1: never) and the bar it missed (NaN: none). Records its value
+    at every rung it reaches in *rungs*, as Optuna stores it."""
+    rf, rate = rule.reduction_factor, rule.min_early_stopping_rate
+    r = 0
+    while True:
+        i = int(np.searchsorted(tsteps, min_res * rf ** (rate + r)))
+        if i >= len(tsteps):
+            return -1, np.nan
+        value = float(tvals[i])
+        if np.isnan(value):
+            return i, np.nan
+        if len(rungs) <= r:
+            rungs.append([])
+        rung = rungs[r]
+        bisect.insort(rung, value)
+        if len(rung) <= rule.bootstrap_count:
+            return i, np.nan
+        idx = max(len(rung) // rf - 1, 0)
+        bar = rung[-(idx + 1)] if maximize else rung[idx]
+        if not (value >= bar if maximize else value <= bar):
+            return i, bar
+        r += 1
+
+
 def _replay_halving(block: _curves.Block, rule: SuccessiveHalving, maximize: bool
                     ) -> tuple[np.ndarray, np.ndarray]:
     n = len(block.numbers)
     steps, rep, vals = block.steps, block.reported, block.values
     last = block.last_index()
     min_res = None if rule.min_resource == "auto" else int(rule.min_resource)
-    rf, rate = rule.reduction_factor, rule.min_early_stopping_rate
     rungs: list[list[float]] = []
     max_done_step = None
     stop = np.full(n, -1)
@@ -256,31 +356,9 @@ def _replay_halving(block: _curves.Block, rule: SuccessiveHalving, maximize: boo
         if min_res is None and max_done_step is not None and len(cols):
             min_res = max(max_done_step // 100, 1)
         if min_res is not None and len(cols):
-            tsteps = steps[cols]
-            r = 0
-            while True:
-                promo = min_res * rf ** (rate + r)
-                i = int(np.searchsorted(tsteps, promo))
-                if i >= len(cols):
-                    break
-                j = cols[i]
-                value = float(vals[t, j])
-                if np.isnan(value):
-                    stop[t] = j
-                    break
-                if len(rungs) <= r:
-                    rungs.append([])
-                rung = rungs[r]
-                bisect.insort(rung, value)
-                if len(rung) <= rule.bootstrap_count:
-                    stop[t] = j
-                    break
-                idx = max(len(rung) // rf - 1, 0)
-                bar = rung[-(idx + 1)] if maximize else rung[idx]
-                if not (value >= bar if maximize else value <= bar):
-                    stop[t], threshold[t] = j, bar
-                    break
-                r += 1
+            i, threshold[t] = _climb_rungs(steps[cols], vals[t, cols], rungs, min_res, rule,
+                                           maximize)
+            stop[t] = cols[i] if i >= 0 else -1
         if stop[t] < 0 and last[t] >= 0:
             last_step = int(steps[last[t]])
             max_done_step = last_step if max_done_step is None else max(max_done_step,
@@ -316,6 +394,127 @@ _REPLAY = {Percentile: _replay_percentile, SuccessiveHalving: _replay_halving,
            KeepTop: _replay_keep_top}
 
 
+# --- which rule pruned the trials in the data -------------------------------------
+def candidate_rules() -> list[Rule]:
+    """The grid :func:`identify_pruner` tries, Optuna's defaults first (ties go to the
+    earlier): median (n_startup_trials 5, 0, 1, 2, 3, 10, 20 × n_warmup_steps 0, 1, 2,
+    3, 5, 10, 20), percentile 25 / 75 / 10 / 90 (n_startup_trials 5, 0 × n_warmup_steps
+    0, 5), successive halving (min_resource auto, 1, 2, 3, 5, 10 × reduction_factor 4,
+    2, 3 × min_early_stopping_rate 0, 1, 2)."""
+    median = [Median(a, w) for a in (5, 0, 1, 2, 3, 10, 20) for w in (0, 1, 2, 3, 5, 10, 20)]
+    pct = [Percentile(float(q), a, w) for q in (25, 75, 10, 90) for a in (5, 0) for w in (0, 5)]
+    halving = [SuccessiveHalving(m, f, r) for m in ("auto", 1, 2, 3, 5, 10) for f in (4, 2, 3)
+               for r in (0, 1, 2)]
+    return median + pct + halving
+
+
+def _decisions(block: _curves.Block) -> tuple[_curves.Block, np.ndarray]:
+    """The COMPLETE and PRUNED trials of *block* and the step column each was pruned at
+    in the data (-1: ran to the end)."""
+    sub = _subset(block, np.isin(block.states, ("COMPLETE", "PRUNED")))
+    recorded = np.where(sub.states == "PRUNED", sub.last_index(), -1)
+    return sub, recorded
+
+
+def _agreement(sub: _curves.Block, recorded: np.ndarray, rule: Rule, maximize: bool) -> float:
+    """Share of the trials whose recorded fate the rule's replay reproduces (stopped at the
+    same step, or not stopped)."""
+    stop, _ = _REPLAY[type(rule)](sub, rule, maximize)
+    return float(np.mean(stop == recorded))
+
+
+def _rank_rules(sub: _curves.Block, recorded: np.ndarray, rules: Sequence[Rule],
+                maximize: bool, screen: int = 200, keep: int = 5) -> list[tuple[Rule, float]]:
+    """Every rule with its agreement, best first. On more than *screen* trials the rules
+    are first replayed on the first *screen* trials (exact there: a decision depends only
+    on the trials before it) and the *keep* best of them on all."""
+    n = len(sub.numbers)
+    if n > screen:
+        head = _subset(sub, np.arange(n) < screen)
+        first = [_agreement(head, recorded[:screen], r, maximize) for r in rules]
+        order = np.argsort(-np.asarray(first), kind="stable")
+        rules = [rules[i] for i in order[:keep]]
+    scores = [_agreement(sub, recorded, r, maximize) for r in rules]
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    return [(rules[i], scores[i]) for i in order]
+
+
+def identify_pruner(
+    curves: pd.DataFrame,
+    *,
+    direction: str | Mapping[Any, str] | None = None,
+    trials: pd.DataFrame | None = None,
+    studies: str | Sequence[str] | None = None,
+    candidates: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """Which standard pruning rule reproduces the prune decisions recorded in the curves.
+
+    Every candidate rule is replayed (exactly as :func:`pruning_audit` replays it) on
+    the study's COMPLETE and PRUNED trials in ``number`` order; its **agreement** is the
+    share of those trials whose recorded fate it reproduces: a PRUNED trial stopped at
+    its last reported step, a COMPLETE trial not stopped.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        Learning curves, as :func:`hpo_insights.load_curves` returns them.
+    direction, trials, studies
+        As in :func:`pruning_audit`.
+    candidates : sequence of rules, optional
+        Rules to try (anything ``rule=`` takes); default :func:`candidate_rules`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per study and candidate tried, best first within a study:
+        ``study``, ``rule`` (its name), ``agreement``, ``n_trials`` (COMPLETE and
+        PRUNED trials compared), ``n_pruned`` (PRUNED ones), ``chosen`` (True for
+        the first: the highest agreement, ties to the earlier candidate). On more
+        than 200 trials the candidates are screened on the first 200 and the five
+        best replayed on all; only those are listed.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import hpo_insights as hi
+    >>> curves = pd.DataFrame({"study": "s", "number": np.repeat(range(4), 3),
+    ...     "state": "COMPLETE", "step": np.tile(range(3), 4),
+    ...     "value": [3, 2, 1, 3, 2.5, 2, 5, 4, 3, 1, 0.5, 0.2]})
+    >>> pruned = curves.drop(index=[5, 7, 8]).assign(
+    ...     state=lambda c: np.where(c["number"].isin([1, 2]), "PRUNED", "COMPLETE"))
+    >>> ident = hi.identify_pruner(pruned, direction="minimize")
+    >>> best = ident[ident["chosen"]].iloc[0]
+    >>> best["rule"], float(best["agreement"]), int(best["n_pruned"])
+    ('percentile(50, startup=0, warmup=0, interval=1, min_trials=1)', 1.0, 2)
+    """
+    curves = _curves.check(curves)
+    rules = [as_rule(r) for r in (candidate_rules() if candidates is None else candidates)]
+    if not rules:
+        raise TrialsError("candidates is empty: give at least one rule to try.")
+    if direction is None and trials is not None:
+        direction = _directions_of(trials)
+    frames = [_identify_block(block, rules, _curves.direction(direction, block.study))
+              for block in _curves.blocks(curves, studies)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _identify_block(block: _curves.Block, rules: Sequence[Rule], direction: str
+                    ) -> pd.DataFrame:
+    sub, recorded = _decisions(block)
+    if not len(sub.numbers):
+        raise TrialsError(f"Study {block.study!r} has no COMPLETE or PRUNED trial with a "
+                          "curve: there is no prune decision to reproduce.")
+    ranked = _rank_rules(sub, recorded, rules, direction == "maximize")
+    return pd.DataFrame({
+        "study": np.full(len(ranked), block.study, dtype=object),
+        "rule": [r.name for r, _ in ranked],
+        "agreement": [a for _, a in ranked],
+        "n_trials": len(sub.numbers),
+        "n_pruned": int((recorded >= 0).sum()),
+        "chosen": np.arange(len(ranked)) == 0,
+    })
+
+
 # --- the audit ----------------------------------------------------------------
 @dataclass(frozen=True)
 class PruningAudit:
@@ -334,13 +533,20 @@ class PruningAudit:
         last step) and
         ``rank`` (1 = best final value of the study).
     summary : pandas.DataFrame
-        One row per study: ``study``, ``rule``, ``direction``, ``n_trials``,
+        One row per study: ``study``, ``rule``, ``rule_source`` (``"given"``,
+        ``"identified"`` from the trials PRUNED in the data, or ``"default"``),
+        ``agreement`` (share of the COMPLETE and PRUNED trials whose recorded
+        fate the rule's replay reproduces), ``direction``, ``n_trials``,
         ``n_stopped``, ``steps_total``, ``steps_saved``, ``share_saved``,
         ``best_number``, ``best_final``, ``best_stopped``, ``top_k``,
         ``top_k_stopped``, ``kept_best`` (best final value among the trials
         the rule lets finish), ``regret`` (``best_final - kept_best`` for
         maximize, the reverse for minimize: objective units, ≥ 0) with
-        ``regret_low``/``regret_high`` (bootstrap interval over trials).
+        ``regret_low``/``regret_high`` (bootstrap spread over these trials, not a
+        confidence interval), and with ``n_replays``: ``expected_regret`` (the
+        rule's expected regret on a search of as many trials from the same
+        distribution, averaged over random orders of the trials) with
+        ``expected_regret_low``/``expected_regret_high`` (its interval).
     pruned : pandas.DataFrame
         One row per trial PRUNED in the data: ``study``, ``number``,
         ``pruned_at`` (its last reported step), ``value`` (reported there),
@@ -369,6 +575,7 @@ def pruning_audit(
     top_k: int = 5,
     alpha: float = 0.05,
     n_resamples: int = 1000,
+    n_replays: int = 0,
     seed: int | None = 0,
 ) -> PruningAudit:
     """Replay a pruning rule on the curves of the trials that ran to the end.
@@ -381,8 +588,11 @@ def pruning_audit(
         ``optuna.pruners.MedianPruner(...)``, ``PercentilePruner(...)``,
         ``SuccessiveHalvingPruner(...)`` (their settings are read, the object
         is not changed), or :func:`Median`, :class:`Percentile`,
-        :class:`SuccessiveHalving`, :class:`KeepTop`. Default: Optuna's
-        default pruner, ``MedianPruner()``.
+        :class:`SuccessiveHalving`, :class:`KeepTop`, or a plain spec such as
+        ``"median:n_startup_trials=5,n_warmup_steps=1"`` (:func:`parse_rule`).
+        Default: per study, the pruner in use — the candidate rule that best
+        reproduces the trials PRUNED in the data (:func:`identify_pruner`),
+        or Optuna's default ``MedianPruner()`` when no trial was pruned.
     direction : {"maximize", "minimize"} or mapping
         The objective's direction (curves do not record it); a mapping gives
         one per study. Required unless *trials* is given.
@@ -397,7 +607,11 @@ def pruning_audit(
         Error rate of the regret interval (coverage ``1 - alpha``); ``confidence=``
         (the old name, ``1 - alpha``) still works until 0.4.0 with a FutureWarning.
     n_resamples : int, default 1000
-        Bootstrap resamples of the regret interval.
+        Bootstrap resamples of the regret spread (``regret_low``, ``regret_high``).
+    n_replays : int, default 0
+        Replays of the rule on the trials in random orders and on bootstrap
+        resamples of them, for ``expected_regret`` and its interval (each
+        costs one replay: off by default; 200 is a good start).
     seed : int or None, default 0
         Seed of the bootstrap.
 
@@ -423,11 +637,12 @@ def pruning_audit(
     halving), exactly as Optuna decides at each ``trial.should_prune()``
     called after every ``trial.report``. A stopped trial's values count only
     up to its stop. Trials PRUNED, FAILed or RUNNING in the data take no part
-    in the replay (their curves are cut short). The regret interval resamples
-    the trials with their replayed stop / finish labels held fixed (a
-    percentile bootstrap): a spread of the regret over these trials, which
-    covers the rule's expected regret well below 95% in simulation
-    (``docs/curves.md``).
+    in the replay (their curves are cut short). ``regret_low``/``regret_high``
+    resample the trials with their replayed stop / finish labels held fixed: a
+    spread of the regret over these trials, which covers the rule's expected
+    regret well below 95% in simulation. ``expected_regret`` replays the rule
+    itself on random orders and bootstrap resamples of the trials; its interval's
+    coverage is in ``docs/curves.md``.
 
     Examples
     --------
@@ -449,32 +664,67 @@ def pruning_audit(
     0          2     0.25  False     0.0
     """
     curves = _curves.check(curves)
-    rule = as_rule(_default_rule() if rule is None else rule)
+    rule = None if rule is None else as_rule(rule)
     top_k = _guard.integer("top_k", top_k, low=1)
     confidence = 1 - _guard.real("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     n_resamples = _guard.integer("n_resamples", n_resamples, low=1)
+    n_replays = _guard.integer("n_replays", n_replays, low=0)
     rng = np.random.default_rng(seed)
     if direction is None and trials is not None:
         direction = _directions_of(trials)
     per_trial, summary, pruned = [], [], []
     for block in _curves.blocks(curves, studies):
         d = _curves.direction(direction, block.study)
-        maximize = d == "maximize"
-        done = block.states == "COMPLETE"
-        if not done.any():
-            raise TrialsError(
-                f"Study {block.study!r} has no COMPLETE trial with a curve: the audit replays "
-                "the rule on the trials that ran to the end."
-            )
-        sub = _subset(block, done)
-        stop, thr = _REPLAY[type(rule)](sub, rule, maximize)
-        per_trial.append(_trial_rows(sub, stop, thr, maximize))
-        summary.append(_summary_row(per_trial[-1], rule, d, maximize, top_k, confidence,
-                                    n_resamples, rng))
-        pruned.append(_pruned_rows(block, rule, maximize))
+        rows, row, gone = _audit_block(block, rule, d, top_k, confidence, n_resamples,
+                                       n_replays, rng)
+        per_trial.append(rows)
+        summary.append(row)
+        pruned.append(gone)
     trials = pd.concat(per_trial, ignore_index=True)
     return PruningAudit(trials, pd.DataFrame(summary),
                         pd.concat(pruned, ignore_index=True))
+
+
+def _audit_block(block: _curves.Block, rule: Rule | None, direction: str, top_k: int,
+                 confidence: float, n_resamples: int, n_replays: int,
+                 rng: np.random.Generator) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """One study's audit: its trial rows, summary row and PRUNED rows."""
+    maximize = direction == "maximize"
+    done = block.states == "COMPLETE"
+    if not done.any():
+        raise TrialsError(
+            f"Study {block.study!r} has no COMPLETE trial with a curve: the audit replays "
+            "the rule on the trials that ran to the end."
+        )
+    rule, source, agreement = _choose_rule(block, rule, maximize)
+    sub = _subset(block, done)
+    stop, thr = _REPLAY[type(rule)](sub, rule, maximize)
+    rows = _trial_rows(sub, stop, thr, maximize)
+    row = _summary_row(rows, rule, direction, maximize, top_k, confidence, n_resamples, rng)
+    # with no PRUNED trial the recorded decisions are "every trial ran to the end"
+    agreement = float(np.mean(stop < 0)) if agreement is None else agreement
+    row = {"study": row.pop("study"), "rule": row.pop("rule"), "rule_source": source,
+           "agreement": agreement, **row}
+    row.update(_expected_regret(sub, rule, maximize, confidence, n_replays, rng))
+    return rows, row, _pruned_rows(block, rule, maximize)
+
+
+def _choose_rule(block: _curves.Block, rule: Rule | None, maximize: bool
+                 ) -> tuple[Rule, str, float | None]:
+    """The rule to audit, where it came from (``given``, ``identified``, ``default``) and
+    its agreement with the recorded prune decisions (None: no trial was PRUNED, so the
+    audit's own replay gives it)."""
+    has_pruned = bool((block.states == "PRUNED").any())
+    if rule is not None:
+        if not has_pruned:
+            return rule, "given", None
+        sub, recorded = _decisions(block)
+        return rule, "given", _agreement(sub, recorded, rule, maximize)
+    if not has_pruned:
+        return _default_rule(), "default", None
+    sub, recorded = _decisions(block)
+    best, agreement = _rank_rules(sub, recorded, candidate_rules(), maximize)[0]
+    return best, "identified", agreement
 
 
 def _directions_of(trials: pd.DataFrame) -> dict:
@@ -569,6 +819,58 @@ def _summary_row(rows: pd.DataFrame, rule: Rule, direction: str, maximize: bool,
         "regret_low": float(low),
         "regret_high": float(high),
     }
+
+
+# --- the expected regret of the rule ---------------------------------------------
+def _replay_regret(block: _curves.Block, rows: np.ndarray, rule: Rule, maximize: bool
+                   ) -> tuple[float, bool]:
+    """The regret of the rule replayed on the trials *rows* of *block*, in that order, and
+    whether it stopped the best of them."""
+    sub = _curves.Block(block.study, np.arange(len(rows)), block.states[rows], block.steps,
+                        block.values[rows], block.reported[rows])
+    stop, _ = _REPLAY[type(rule)](sub, rule, maximize)
+    final = sub.final()
+    score = np.where(np.isnan(final), -np.inf, final if maximize else -final)
+    kept = np.where(stop < 0, score, -np.inf).max()
+    regret = float(score.max() - kept) if np.isfinite(kept) else np.nan
+    return regret, bool(stop[int(np.argmax(score))] >= 0)
+
+
+def _expected_regret(block: _curves.Block, rule: Rule, maximize: bool, confidence: float,
+                     n_replays: int, rng: np.random.Generator) -> dict:
+    """``expected_regret`` and its interval (``docs/curves.md``, "The expected regret").
+
+    The estimate is the mean regret over *n_replays* random orders of the trials. The
+    interval is it ± z times the standard deviation of the regret over *n_replays*
+    bootstrap resamples replayed in random order, cut at 0. When none of those replays
+    stops its best trial (their regrets are all 0 and say nothing of a rare stop), the
+    upper end is ``p_high * (best - median final)``, ``p_high`` the Clopper-Pearson upper
+    bound of a share seen 0 times in *n_replays*."""
+    names = ["expected_regret", "expected_regret_low", "expected_regret_high"]
+    if not n_replays:
+        return dict.fromkeys(names, np.nan)
+    from scipy import stats
+
+    n = len(block.numbers)
+    orders = np.array([_replay_regret(block, rng.permutation(n), rule, maximize)[0]
+                       for _ in range(n_replays)])
+    boots = [_replay_regret(block, rng.integers(0, n, n), rule, maximize)
+             for _ in range(n_replays)]
+    regrets = np.array([r for r, _ in boots])
+    hits = sum(hit for _, hit in boots)
+    if not np.isfinite(orders).any():
+        return dict.fromkeys(names, np.nan)
+    mean = float(np.nanmean(orders))
+    sd = float(np.nanstd(regrets, ddof=1)) if np.isfinite(regrets).sum() > 1 else 0.0
+    half = float(stats.norm.ppf(0.5 + confidence / 2)) * sd
+    alpha = 1 - confidence
+    high = mean + half
+    if hits == 0:  # the rare-stop case
+        p_high = 1 - (alpha / 2) ** (1 / n_replays)  # Clopper-Pearson, 0 of n_replays
+        final = block.final()
+        score = final[np.isfinite(final)] * (1 if maximize else -1)
+        high = max(high, p_high * float(score.max() - np.median(score)) if len(score) else 0)
+    return {names[0]: mean, names[1]: max(mean - half, 0.0), names[2]: high}
 
 
 _PRUNED_COLUMNS = ["study", "number", "pruned_at", "value", "best_so_far", "threshold",

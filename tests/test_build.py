@@ -81,11 +81,12 @@ def hostile_report(tmp_path_factory):
 def test_injected_parameters_are_json_data():
     """The parameters cell only parses JSON: a hostile study name is a string."""
     values = {"source": None, "studies": [INJECTION], "objective": None, "direction": None,
-              "params": None, "title": SCRIPT, "trials_file": "t.pkl"}
+              "params": None, "title": SCRIPT, "trials_file": "t.pkl", "pruner": INJECTION}
     source = _notebook.parameters_source(values)
     namespace: dict = {}
     exec(source, namespace)  # the cell only assigns names from parsed JSON
     assert namespace["studies"] == [INJECTION] and namespace["title"] == SCRIPT
+    assert namespace["pruner"] == INJECTION
     assert "os.system" not in source.split("json.loads(")[0]
 
 

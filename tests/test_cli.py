@@ -74,7 +74,10 @@ def _rows(states=("COMPLETE",) * 6, **extra):
     ["report", "--study", "nope"],
     ["report", "no-such.csv"],
     ["report", "--layout", "reference", "--study", "nope"],
-], ids=["missing-db", "unknown-study", "missing-csv", "layout-and-unknown-study"])
+    ["report", "--pruner", "hyperband:min_resource=1"],
+    ["report", "--pruner", "median:n_startup_trials=__import__('os')"],
+], ids=["missing-db", "unknown-study", "missing-csv", "layout-and-unknown-study",
+        "unknown-pruner", "pruner-value-not-a-number"])
 def test_bad_source_is_one_line_exit_2(argv, tmp_path, capsys):
     """Unreadable sources: one line, exit 2, nothing written."""
     status = cli.main([*argv, "--out", str(tmp_path / "out")])
@@ -211,3 +214,19 @@ def test_injected_study_name(tmp_path, capsys):
 def test_default_out_is_named_after_the_source(source, expected):
     """Without --out, each source gets its own folder (the example keeps reports/example)."""
     assert cli._default_out(source) == expected
+
+
+def test_pruner_flag_reaches_the_build(monkeypatch, tmp_path):
+    """--pruner SPEC is passed to the report as the plain string (no code is evaluated)."""
+    from hpo_insights.report import _build
+
+    seen = {}
+
+    def fake_build(*args, **kwargs):
+        seen.update(kwargs)
+        return {}
+
+    monkeypatch.setattr(_build, "build", fake_build)
+    spec = "median:n_startup_trials=5,n_warmup_steps=1"
+    assert cli.main(["report", "--pruner", spec, "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert seen["pruner"] == spec

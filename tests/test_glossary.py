@@ -69,7 +69,7 @@ def test_every_argument_is_in_the_glossary():
 # (The learning-curve and fold analyses read curves and folds, which the example does not hold.)
 NEEDS = {"coverage_crosstab": {"params": ("dropout", "n_layers")}}
 NOT_ON_TRIALS = {"compare_top", "curve_findings", "fidelity_correlation", "from_optuna",
-                 "load_curves", "load_folds", "pruning_audit"}
+                 "identify_pruner", "load_curves", "load_folds", "pruning_audit"}
 
 
 def _results():
@@ -205,3 +205,18 @@ def test_unused_bins_of_param_consistency_warns():
     example = hi.datasets.example()
     with pytest.warns(FutureWarning, match="bins= is not used"):
         hi.param_consistency(example, params=["dropout"], bins=4)
+
+
+def test_every_budget_function_reads_the_old_none():
+    """Each function with budget= turns budget=None into "auto" with a FutureWarning (the
+    warning comes before any work: an empty frame then fails as it would anyway)."""
+    empty = hi.datasets.example().iloc[:0]
+    found = []
+    for name, func in _public_functions():
+        if "budget" not in inspect.signature(func).parameters:
+            continue
+        found.append(name)
+        with pytest.warns(FutureWarning, match=r"budget=None is now budget='auto'"), \
+                pytest.raises(hi.TrialsError):
+            func(empty, budget=None)
+    assert len(found) >= 7, found

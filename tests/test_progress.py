@@ -94,3 +94,68 @@ def test_scale_free(rng):
             assert sp.summary[col].iloc[0] / factor == pytest.approx(base.summary[col].iloc[0],
                                                                      rel=1e-9)
         assert sp.summary["plateau"].iloc[0] == base.summary["plateau"].iloc[0]
+
+
+def test_order_statistic_band_is_simultaneous():
+    """Fresh uniform samples (another seed than the calibration's) fall inside the band at
+    every constrained order statistic in about 1 - alpha of them; the band is monotone."""
+    from hpo_insights.progress import order_statistic_band
+
+    rng = np.random.default_rng(123)
+    for n, alpha in [(30, 0.05), (400, 0.1)]:
+        idx, low, high = order_statistic_band(n, alpha)
+        u = np.sort(rng.uniform(size=(4000, n)), axis=1)[:, idx - 1]
+        inside = ((u >= low) & (u <= high)).all(axis=1).mean()
+        assert abs(inside - (1 - alpha)) < 0.025
+        assert np.all(np.diff(low) > 0) and np.all(np.diff(high) > 0) and np.all(low < high)
+
+
+def test_band_is_the_integral_of_the_cdf_band_to_the_power_k(rng):
+    """Independent computation: integrate the band's highest and lowest CDF (step functions
+    between the order statistics) to the power k on a fine grid."""
+    from hpo_insights.progress import best_of_k_band, order_statistic_band
+
+    y = np.sort(np.round(rng.normal(size=15), 1))  # ties included
+    a, b = -4.0, 4.0
+    ks = np.array([1, 2, 5, 15, 40])
+    low, high = best_of_k_band(y, ks, (a, b), 0.05)
+    _, lo_i, hi_i = order_statistic_band(15, 0.05)  # every order statistic when n = 15
+    x = np.linspace(a, b, 800_001)[:-1] + 0.5e-5
+    n_below = np.searchsorted(y, x, side="right")  # i: x in [x_(i), x_(i+1))
+    f_low = np.r_[0.0, lo_i][n_below]
+    f_high = np.r_[hi_i, 1.0][n_below]
+    dx = (b - a) / 800_000
+    for j, k in enumerate(ks):
+        assert low[j] == pytest.approx(b - (f_high**k).sum() * dx, abs=1e-4)
+        assert high[j] == pytest.approx(b - (f_low**k).sum() * dx, abs=1e-4)
+
+
+def test_band_holds_the_estimate_and_the_truth():
+    """Uniform(0, 1) with bounds (0, 1): the truth k / (k + 1) and the estimate lie in the
+    band, which stays within the bounds; minimizing the negated values mirrors it."""
+    y = np.random.default_rng(7).uniform(size=200)
+    c = hi.search_progress(_trials(y), bounds=(0, 1)).curve
+    truth = c["k"] / (c["k"] + 1)
+    assert ((c.band_low <= truth) & (truth <= c.band_high)).all()
+    assert ((c.band_low <= c.expected_best) & (c.expected_best <= c.band_high)).all()
+    assert c.band_low.min() >= 0 and c.band_high.max() <= 1
+    m = hi.search_progress(_trials(-y, "minimize"), bounds=(-1, 0)).curve
+    np.testing.assert_allclose(m.band_low, -c.band_high)
+    np.testing.assert_allclose(m.band_high, -c.band_low)
+
+
+def test_default_bounds_and_bad_bounds(rng):
+    """The default bounds: a tenth of the range below, the larger of a tenth and
+    max - upper quartile above; bounds that exclude a value or are malformed are errors."""
+    from hpo_insights.progress import _bounds
+
+    y = np.array([0.0, 1.0, 2.0, 3.0, 10.0])
+    assert _bounds(y, 1.0, None, "s") == pytest.approx((-1.0, 10.0 + 7.0))
+    y = np.linspace(0, 1, 101)
+    assert _bounds(y, 1.0, None, "s") == pytest.approx((-0.1, 1.25))
+    trials = _trials(rng.uniform(size=20))
+    with pytest.raises(hi.TrialsError, match="bounds=.*must hold every counted value"):
+        hi.search_progress(trials, bounds=(0.5, 1))
+    for bad in [(1, 0), (0, np.inf), "01", (0, 1, 2)]:
+        with pytest.raises(hi.TrialsError, match="bounds"):
+            hi.search_progress(trials, bounds=bad)

@@ -177,7 +177,9 @@ def test_purity_and_errors():
     with pytest.raises(hi.TrialsError, match="cannot replay optuna's HyperbandPruner"):
         hi.pruning_audit(frame, rule=optuna.pruners.HyperbandPruner(), direction="minimize")
     with pytest.raises(TypeError, match="rule must be"):
-        hi.pruning_audit(frame, rule="median", direction="minimize")
+        hi.pruning_audit(frame, rule=42, direction="minimize")
+    with pytest.raises(hi.TrialsError, match="Unknown pruner 'medain'"):
+        hi.pruning_audit(frame, rule="medain", direction="minimize")
     with pytest.raises(hi.TrialsError, match="no 'step' column"):
         hi.pruning_audit(frame.drop(columns="step"), direction="minimize")
 
@@ -236,3 +238,114 @@ def test_halving_bars_of_trials_pruned_in_the_data():
         idx = max(len(values) // 3 - 1, 0)
         assert row["threshold"] == values[idx]
         assert row["value"] > row["threshold"]
+
+
+def _pruned_study(pruner, n=60, s=20, seed=31):
+    """A real Optuna study run with *pruner* on pre-generated curves, read back as curves."""
+    curves, steps = _curves_matrix(np.random.default_rng(seed), n, s)
+    study = optuna.create_study(pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0))
+
+    def objective(trial):
+        for j, step in enumerate(steps):
+            trial.report(float(curves[trial.number, j]), int(step))
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return float(curves[trial.number, -1])
+
+    study.optimize(objective, n_trials=n)
+    return hi.load_curves(study), study
+
+
+KNOWN = [
+    (lambda: optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2),
+     pruning.Median(3, 2)),
+    (lambda: optuna.pruners.PercentilePruner(25.0, n_startup_trials=5, n_warmup_steps=5),
+     pruning.Percentile(25.0, 5, 5)),
+    (lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3),
+     pruning.SuccessiveHalving(1, 3)),
+]
+
+
+@pytest.mark.parametrize(("make", "rule"), KNOWN)
+def test_identify_the_pruner_of_a_real_study(make, rule):
+    """Studies made by Optuna with a known pruner: the known rule reproduces every recorded
+    decision, the chosen one does too, and the audit with rule=None audits a rule that
+    agrees fully ("identified")."""
+    curves, study = _pruned_study(make())
+    n_pruned = sum(t.state.name == "PRUNED" for t in study.trials)
+    assert n_pruned > 5
+    ident = hi.identify_pruner(curves, direction="minimize")
+    assert ident["n_pruned"].iloc[0] == n_pruned and ident["n_trials"].iloc[0] == 60
+    full = ident.loc[ident["agreement"] == 1.0, "rule"].tolist()
+    assert rule.name in full
+    assert ident["chosen"].sum() == 1 and ident.loc[ident["chosen"], "agreement"].item() == 1.0
+    audit = hi.pruning_audit(curves, direction="minimize")
+    row = audit.summary.iloc[0]
+    assert row["rule_source"] == "identified" and row["agreement"] == 1.0
+    assert row["rule"] == ident.loc[ident["chosen"], "rule"].item()
+
+
+def test_a_stated_pruner_as_a_spec():
+    """A pruner off the candidate grid: the chosen candidate agrees less than fully, the
+    stated spec fully (rule_source "given"); without PRUNED trials the default audits."""
+    curves, _ = _pruned_study(optuna.pruners.MedianPruner(n_startup_trials=4,
+                                                          n_warmup_steps=7), seed=5)
+    ident = hi.identify_pruner(curves, direction="minimize")
+    best = ident.loc[ident["chosen"]].iloc[0]
+    spec = "median:n_startup_trials=4,n_warmup_steps=7"
+    given = hi.pruning_audit(curves, rule=spec, direction="minimize").summary.iloc[0]
+    assert given["rule_source"] == "given" and given["agreement"] == 1.0
+    assert given["rule"] == pruning.Median(4, 7).name
+    assert best["agreement"] <= 1.0
+    ident2 = hi.identify_pruner(curves, direction="minimize", candidates=[spec, "median"])
+    assert ident2["rule"].tolist()[0] == pruning.Median(4, 7).name
+    done = curves[curves["state"] == "COMPLETE"]
+    default = hi.pruning_audit(done, direction="minimize").summary.iloc[0]
+    assert default["rule_source"] == "default" and default["rule"] == pruning.Median().name
+
+
+def test_parse_rule_specs():
+    """Plain specs give the library's rules; bad ones are TrialsErrors naming the problem."""
+    assert pruning.parse_rule("median") == pruning.Median()
+    assert pruning.parse_rule(" percentile:percentile=25, n_warmup_steps=3") == \
+        pruning.Percentile(25.0, n_warmup_steps=3)
+    assert pruning.parse_rule("successive_halving:min_resource=auto,reduction_factor=2") == \
+        pruning.SuccessiveHalving("auto", 2)
+    assert pruning.parse_rule("keep_top:step=4,top=0.25") == pruning.KeepTop(4, 0.25)
+    for bad, message in [("hyperband", "Unknown pruner"), ("median:x=1", "among"),
+                         ("median:n_startup_trials", "key=value"),
+                         ("median:n_startup_trials=__import__('os')", "not a number"),
+                         ("keep_top:top=0.5", "step"),
+                         ("median:n_startup_trials=-1", "n_startup_trials must be")]:
+        with pytest.raises(hi.TrialsError, match=message):
+            pruning.parse_rule(bad)
+
+
+def test_expected_regret_is_the_mean_over_orders():
+    """Brute force: the audit's regret on every order of five trials (renumbered), averaged,
+    is what expected_regret estimates from random orders; the interval holds it."""
+    import itertools
+
+    rng = np.random.default_rng(3)
+    curves, steps = _curves_matrix(rng, 5, 4)
+    curves = curves + rng.normal(0, 1.5, curves.shape)  # noisy: the best is often stopped
+    rule = pruning.Median(n_startup_trials=1)
+    regrets = []
+    for order in itertools.permutations(range(5)):
+        audit = hi.pruning_audit(_frame(curves[list(order)], steps), rule=rule,
+                                 direction="minimize", n_resamples=1)
+        regrets.append(audit.summary["regret"].iloc[0])
+    exact = np.mean(regrets)
+    assert 0 < np.mean(np.asarray(regrets) > 0) < 1
+    row = hi.pruning_audit(_frame(curves, steps), rule=rule, direction="minimize",
+                           n_replays=3000, seed=1).summary.iloc[0]
+    assert row["expected_regret"] == pytest.approx(exact, rel=0.05)
+    assert row["expected_regret_low"] <= row["expected_regret"] <= row["expected_regret_high"]
+    assert row["expected_regret_low"] >= 0
+    off = hi.pruning_audit(_frame(curves, steps), rule=rule, direction="minimize").summary
+    assert off[["expected_regret", "expected_regret_low", "expected_regret_high"]].isna().all(
+        axis=None)
+    again = hi.pruning_audit(_frame(curves, steps), rule=rule, direction="minimize",
+                             n_replays=50, seed=1).summary
+    pd.testing.assert_frame_equal(again, hi.pruning_audit(
+        _frame(curves, steps), rule=rule, direction="minimize", n_replays=50, seed=1).summary)

@@ -35,15 +35,27 @@ def pruned_storage(tmp_path):
 
 
 def test_render_has_both_parts(pruned_storage):
-    """With curves: fidelity, the median rule's audit and search progress, per study."""
+    """With curves: fidelity, the audit of the pruner identified from the trials pruned in
+    the data (a median rule that reproduces all of them) and search progress, per study."""
     trials = hi.load(pruned_storage)
     curves = hi.load_curves(pruned_storage)
     md = hi.report.render(trials, curves=curves)
     assert md.count("### Learning curves") == 2
     assert md.count("### Search progress") == 2
     assert "the ranking of trials is settled from step" in md
-    assert "replaying `percentile(50, startup=5" in md
+    assert "replaying `percentile(50, startup=" in md
+    assert md.count("the standard rule that best reproduces the prune decisions in the data: "
+                    "100.0% of the trials") == 2
     assert "Trials pruned in the data" in md
+
+
+def test_render_audits_the_stated_pruner(pruned_storage):
+    """pruner= (a plain spec) is the rule the audit replays; its agreement is reported."""
+    trials = hi.load(pruned_storage)
+    curves = hi.load_curves(pruned_storage)
+    md = hi.report.render(trials, curves=curves, pruner="median:n_startup_trials=3")
+    assert md.count("replaying `percentile(50, startup=3, warmup=0, interval=1, "
+                    "min_trials=1)` (as stated; it reproduces 100.0% of the prune decisions") == 2
 
 
 def test_no_curves_no_learning_curves_part(example):
@@ -62,16 +74,19 @@ def test_notebook_cells_read_the_part_curves(pruned_storage):
     assert "curves = hi.report.load_curves(source, studies=studies)" in code
     assert 'curves_small = curves[curves["study"] == names[0]]' in code
     assert "fidelity_small = hi.fidelity_correlation(curves_small)" in code
-    assert "audit_small = hi.pruning_audit(curves_small, trials=trials_small)" in code
+    assert ("audit_small = hi.pruning_audit(curves_small, trials=trials_small, rule=pruner)"
+            in code)
     assert "hi.plot.search_progress(progress_small, metric=metric);" in code
 
 
 def test_build_renders_both_parts_in_html_and_markdown(pruned_storage, tmp_path):
     """A real report of a storage with curves: both parts in report.md and report.html."""
-    paths = hi.report.build(pruned_storage, tmp_path / "out", studies="small")
+    paths = hi.report.build(pruned_storage, tmp_path / "out", studies="small",
+                            pruner="median:n_startup_trials=3")
     md = paths["md"].read_text(encoding="utf-8")
     html = paths["html"].read_text(encoding="utf-8")
     for text in (md, html):
         assert "Learning curves" in text and "Search progress" in text
         assert "settled from step" in text
+        assert "as stated; it reproduces 100.0% of the prune decisions" in text
     assert md.count("![png]") + md.count("![") >= 3  # the figures are there too

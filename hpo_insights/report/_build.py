@@ -213,6 +213,7 @@ def build(
     params: Sequence[str] | None = None,
     title: str | None = None,
     layout: str = "default",
+    pruner: str | None = None,
     formats: Sequence[str] = ("html", "md"),
     progress: Callable[[str], None] | None = None,
     timeout: int = 600,
@@ -246,6 +247,12 @@ def build(
     layout : {"default", "reference"}
         ``"default"``: parameters by importance, intervals as columns;
         ``"reference"``: the reference report's headings and tables.
+    pruner : str, optional
+        The pruner the "Learning curves" audit replays, as a plain spec
+        (:func:`hpo_insights.pruning.parse_rule`, e.g.
+        ``"median:n_startup_trials=5,n_warmup_steps=1"``); None: the standard
+        rule that reproduces the prune decisions in the data
+        (:func:`hpo_insights.identify_pruner`), else ``MedianPruner()``.
     formats : sequence of {"html", "md"}
         Which exports to write beside ``report.ipynb``.
     progress : callable, optional
@@ -292,6 +299,10 @@ def build(
     if unknown:
         raise ValueError(f"Unknown report format(s) {unknown}: expected some of {list(FORMATS)}.")
     layout_page(layout)
+    if pruner is not None:
+        from hpo_insights.pruning import parse_rule
+
+        parse_rule(pruner)  # a bad spec fails here, before any kernel starts
     out = _output.check_out(out_dir)
     say = progress or (lambda message: None)
     trials = load_trials(source, studies=studies, objective=objective,
@@ -313,6 +324,7 @@ def build(
             "params": list(params) if params is not None else None,
             "title": title,
             "trials_file": trials_file,
+            "pruner": pruner,
         }
         curves = load_curves(values["source"], studies=values["studies"])
         nb = notebook(trials, values, layout=layout, title=title, curves=curves)

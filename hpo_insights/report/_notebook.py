@@ -35,7 +35,8 @@ from hpo_insights.report.sections import (
 
 __all__ = ["PARAMETER_NAMES", "Part", "Step", "notebook", "steps"]
 
-PARAMETER_NAMES = ("source", "studies", "objective", "direction", "params", "title", "trials_file")
+PARAMETER_NAMES = ("source", "studies", "objective", "direction", "params", "title", "trials_file",
+                   "pruner")
 _HARDWARE = F.STUDY_ATTR_PREFIX + "hardware"
 
 
@@ -129,59 +130,86 @@ def steps(trials: pd.DataFrame, *, layout: str | Page = "default",
     """
     with_curves = set() if curves is None else set(pd.unique(curves[F.STUDY]))
     page = layout_page(layout)
-    names = list(pd.unique(trials[F.STUDY]))
-    suffix = _suffixes(trials, names)
-    out = [Step("markdown", f"# {escape(title or 'Hyperparameter search report')}",
-                tags=("title",))]
+    made: dict[str, list[str]] = {}
     toc: list[str] = []
     body: list[Step] = []
-    made: dict[str, list[str]] = {}
-    top = Part("trials", "", trials, made=made)
-    for sec in page.sections:
-        if sec.scope == "top" and sec.applies(trials):
-            links: list[str] = []
-            body += _section_steps(sec, top, page, sec.key, sec.key, links, level=2)
-            toc += [f"- {link}" for link in links]
     details: list[tuple[Part, list[Section], str, str]] = []
-    if has_budgets(trials):
-        shown = [s for s in page.sections if s.scope == "budgets" and s.applies(trials)]
-        if shown:
-            body.append(Step("markdown", _heading(page.part_level, page.budgets_heading,
-                                                  "budgets"), section="budgets"))
-            toc.append(f"- [{page.budgets_heading}](#budgets)")
-            for sec in (s for s in shown if not s.details):
-                links = []
-                body += _section_steps(sec, top, page, f"budgets-{sec.key}",
-                                       "across budgets", links)
-                toc += [f"  - {link}" for link in links]
-            later = [s for s in shown if s.details]
-            if later:
-                details.append((top, later, page.budgets_heading.lower(), "budgets"))
-    parts = []
-    for i, (name, s) in enumerate(zip(names, suffix, strict=True)):
-        one = trials[trials[F.STUDY] == name]
-        parts.append(Part(f"trials_{s}", f"_{s}", one, i, name, made))
-    for part in parts:
-        i, name = part.index, part.study
-        head = _study_heading(page, part.frame, name)
-        anchor = f"study-{i + 1}"
-        body.append(Step("markdown", ("---\n\n" if page.study_rule else "")
-                         + _heading(page.part_level, head, anchor)))
-        toc.append(f"- [{head}](#{anchor})")
-        links = []
-        body.append(Step("trials", part=part, section=f"study {name}: trials"))
-        shown = [s for s in page.sections if s.scope == "study" and s.applies(part.frame)
-                 and (not s.curves or name in with_curves)]
-        if any(s.curves for s in shown):
-            body.append(Step("curves", part=part, section=f"study {name}: learning curves"))
-        for sec in (s for s in shown if not s.details):
-            body += _section_steps(sec, part, page, f"{anchor}-{sec.key}", f"study {name}",
-                                   links)
-        later = [s for s in shown if s.details]
-        if later:
-            details.append((part, later, head, anchor))
-        toc[-1] += ": " + " · ".join(links)
-    # the details: one part each, after every answer, opened on purpose
+    _scoped_steps(page, "top", Part("trials", "", trials, made=made), body, toc, level=2)
+    _budget_steps(page, Part("trials", "", trials, made=made), body, toc, details)
+    for part in _study_parts(trials, made):
+        _study_steps(page, part, with_curves, body, toc, details)
+    _detail_steps(page, details, body, toc)
+    _scoped_steps(page, "end", Part("trials", "", trials, made=made), body, toc,
+                  level=page.part_level)
+    return [Step("markdown", f"# {escape(title or 'Hyperparameter search report')}",
+                 tags=("title",)),
+            Step("markdown", _heading(2, "Contents", "contents") + "\n\n" + "\n".join(toc),
+                 tags=("contents",)),
+            Step("setup", section="loading the trials", tags=("setup",)),
+            *body]
+
+
+def _scoped_steps(page: Page, scope: str, part: Part, body: list[Step], toc: list[str],
+                  level: int) -> None:
+    """The sections of the page's top or end (*scope*), for all the trials."""
+    for sec in page.sections:
+        if sec.scope == scope and sec.applies(part.frame):
+            links: list[str] = []
+            body += _section_steps(sec, part, page, sec.key, sec.key, links, level=level)
+            toc += [f"- {link}" for link in links]
+
+
+def _budget_steps(page: Page, top: Part, body: list[Step], toc: list[str],
+                  details: list) -> None:
+    """The part across budgets (when the studies are budgets of one search)."""
+    if not has_budgets(top.frame):
+        return
+    shown = [s for s in page.sections if s.scope == "budgets" and s.applies(top.frame)]
+    if not shown:
+        return
+    body.append(Step("markdown", _heading(page.part_level, page.budgets_heading, "budgets"),
+                     section="budgets"))
+    toc.append(f"- [{page.budgets_heading}](#budgets)")
+    for sec in (s for s in shown if not s.details):
+        links: list[str] = []
+        body += _section_steps(sec, top, page, f"budgets-{sec.key}", "across budgets", links)
+        toc += [f"  - {link}" for link in links]
+    later = [s for s in shown if s.details]
+    if later:
+        details.append((top, later, page.budgets_heading.lower(), "budgets"))
+
+
+def _study_parts(trials: pd.DataFrame, made: dict[str, list[str]]) -> list[Part]:
+    names = list(pd.unique(trials[F.STUDY]))
+    return [Part(f"trials_{s}", f"_{s}", trials[trials[F.STUDY] == name], i, name, made)
+            for i, (name, s) in enumerate(zip(names, _suffixes(trials, names), strict=True))]
+
+
+def _study_steps(page: Page, part: Part, with_curves: set, body: list[Step], toc: list[str],
+                 details: list) -> None:
+    """One study's part: its heading, its trials (and curves), its answer sections."""
+    i, name = part.index, part.study
+    head = _study_heading(page, part.frame, name)
+    anchor = f"study-{i + 1}"
+    body.append(Step("markdown", ("---\n\n" if page.study_rule else "")
+                     + _heading(page.part_level, head, anchor)))
+    toc.append(f"- [{head}](#{anchor})")
+    links: list[str] = []
+    body.append(Step("trials", part=part, section=f"study {name}: trials"))
+    shown = [s for s in page.sections if s.scope == "study" and s.applies(part.frame)
+             and (not s.curves or name in with_curves)]
+    if any(s.curves for s in shown):
+        body.append(Step("curves", part=part, section=f"study {name}: learning curves"))
+    for sec in (s for s in shown if not s.details):
+        body += _section_steps(sec, part, page, f"{anchor}-{sec.key}", f"study {name}", links)
+    later = [s for s in shown if s.details]
+    if later:
+        details.append((part, later, head, anchor))
+    toc[-1] += ": " + " · ".join(links)
+
+
+def _detail_steps(page: Page, details: list, body: list[Step], toc: list[str]) -> None:
+    """The details: one part each, after every answer, opened on purpose."""
     for part, later, head, anchor in details:
         progress = "across budgets" if part.index is None else f"study {part.study}"
         text = f"{page.details_heading}: {head}"
@@ -190,16 +218,6 @@ def steps(trials: pd.DataFrame, *, layout: str | Page = "default",
         toc.append(f"- [{text}](#{anchor}-details)")
         for sec in later:
             body += _section_steps(sec, part, page, f"{anchor}-{sec.key}", progress, [])
-    end = Part("trials", "", trials, made=made)
-    for sec in page.sections:
-        if sec.scope == "end" and sec.applies(trials):
-            links = []
-            body += _section_steps(sec, end, page, sec.key, sec.key, links, level=page.part_level)
-            toc += [f"- {link}" for link in links]
-    out.append(Step("markdown", _heading(2, "Contents", "contents") + "\n\n" + "\n".join(toc),
-                    tags=("contents",)))
-    out.append(Step("setup", section="loading the trials", tags=("setup",)))
-    return out + body
 
 
 # --------------------------------------------------------------------------- code of a call

@@ -89,14 +89,16 @@ def _run(call: Call, part: Part, ns: _Namespace) -> str | None:
 
 def render(trials: pd.DataFrame, *, layout: str | Page = "default", title: str | None = None,
            studies: str | Sequence[str] | None = None,
-           curves: pd.DataFrame | None = None) -> str:
+           curves: pd.DataFrame | None = None, pruner: str | None = None) -> str:
     """The whole report as one Markdown string, without a notebook or figures.
 
     Makes the report notebook's calls in this process (the same steps, from
     the same list of sections, as :func:`hpo_insights.report.build`), so every
     analysis runs once per study; the text reads in the page's order.
     *curves* (:func:`hpo_insights.load_curves` of the same studies) adds the
-    "Learning curves" section to the studies that have them.
+    "Learning curves" section to the studies that have them; *pruner* (a spec
+    such as ``"median:n_startup_trials=5"``) is the pruner its audit replays
+    (None: identified from the trials pruned in the data).
 
     Examples
     --------
@@ -113,6 +115,7 @@ def render(trials: pd.DataFrame, *, layout: str | Page = "default", title: str |
     all_steps = steps(trials, layout=layout, title=title, curves=curves)
     ns = _Namespace(trials, _show.metric_name(trials))
     ns.names["curves"] = curves
+    ns.names["pruner"] = pruner
     parts: list[tuple[str, tuple[str, ...]]] = []
     seen: set[str] = set()
     for step in all_steps:

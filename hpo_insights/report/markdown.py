@@ -145,45 +145,37 @@ def variance_explained(result: pd.DataFrame, *, metric: str = "objective",
     >>> print(variance_explained(ve).splitlines()[2])
     | x | 1.0000 | 4 |
     """
-    header = ["Parameter", "Share"]
-    has = {c: _maybe(result, c) for c in ("share_corrected", "ci_low", "ci_high", "p_value",
-                                           "share_adjusted", "matters", "confounded_with")}
-    if not verdicts:
-        has["matters"] = has["confounded_with"] = False
-    if has["share_corrected"]:
-        header.append("Corrected share")
-    if has["ci_low"] and has["ci_high"]:
-        header += ["95% CI low", "95% CI high"]
-    if has["share_adjusted"]:
-        header.append("Adjusted share")
-    if has["p_value"]:
-        header.append("p-value")
-    if has["matters"]:
-        header.append("Matters")
-    if has["confounded_with"]:
-        header.append("Confounded with")
-    header.append("Trials")
-    rows = []
-    for _, r in result.iterrows():
-        row = [escape(r["param"]), number(r["share"])]
-        if has["share_corrected"]:
-            row.append(number(r["share_corrected"]))
-        if has["ci_low"] and has["ci_high"]:
-            row += _ci_cells(r["ci_low"], r["ci_high"])
-        if has["share_adjusted"]:
-            row.append(number(r["share_adjusted"]))
-        if has["p_value"]:
-            row.append(_pvalue(r["p_value"]))
-        if has["matters"]:
-            row.append(_bool(r["matters"]))
-        if has["confounded_with"]:
-            other = r["confounded_with"]
-            row.append(", ".join(map(escape, other)) if isinstance(other, list | tuple)
-                       else ("" if other is None or (isinstance(other, float) and other != other)
-                             else escape(other)))
-        row.append(str(r["n_trials"]))
-        rows.append(row)
+    shown = [c for c in _SHARE_COLUMNS if all(_maybe(result, k) for k in c[1])
+             and (verdicts or c[0] not in ("matters", "confounded_with"))]
+    header = ["Parameter", "Share", *(h for c in shown for h in c[2]), "Trials"]
+    rows = [[escape(r["param"]), number(r["share"]), *(x for c in shown for x in c[3](r)),
+             str(r["n_trials"])] for _, r in result.iterrows()]
     return table(header, rows)
+
+
+def _listed(other: Any) -> str:
+    """The parameters a share is confounded with, as one cell."""
+    if isinstance(other, list | tuple):
+        return ", ".join(map(escape, other))
+    if other is None or (isinstance(other, float) and other != other):
+        return ""
+    return escape(other)
+
+
+# variance_explained's optional columns, in order: (name, result columns it needs,
+# headers, cells of a row)
+_SHARE_COLUMNS = (
+    ("share_corrected", ("share_corrected",), ["Corrected share"],
+     lambda r: [number(r["share_corrected"])]),
+    ("ci", ("ci_low", "ci_high"), ["95% CI low", "95% CI high"],
+     lambda r: _ci_cells(r["ci_low"], r["ci_high"])),
+    ("share_adjusted", ("share_adjusted",), ["Adjusted share"],
+     lambda r: [number(r["share_adjusted"])]),
+    ("p_value", ("p_value",), ["p-value"], lambda r: [_pvalue(r["p_value"])]),
+    ("matters", ("matters",), ["Matters"], lambda r: [_bool(r["matters"])]),
+    ("confounded_with", ("confounded_with",), ["Confounded with"],
+     lambda r: [_listed(r["confounded_with"])]),
+)
 
 
 def search_space_importance(result: pd.DataFrame) -> str:
@@ -504,6 +496,30 @@ def fidelity_correlation(result: pd.DataFrame, *, rows: int = 8) -> str:
     return "\n".join(out)
 
 
+def _expected_regret(r: Any) -> str:
+    """The rule's expected regret with its interval, when the audit replayed it."""
+    if pd.isna(r.get("expected_regret", float("nan"))):
+        return ""
+    return (f"; expected regret on a search of this size {number(r['expected_regret'])} "
+            f"(95% interval {number(r['expected_regret_low'])} to "
+            f"{number(r['expected_regret_high'])})")
+
+
+def _rule_source(r: Any) -> str:
+    """Where the audited rule came from, and how well it reproduces the recorded prunes."""
+    source = r.get("rule_source")
+    agreement = r.get("agreement")
+    if source is None or pd.isna(agreement):
+        return ""
+    share = f"{number(100 * agreement, 1)}%"
+    if source == "identified":
+        return (f" (the standard rule that best reproduces the prune decisions in the data: "
+                f"{share} of the trials)")
+    if source == "given":
+        return f" (as stated; it reproduces {share} of the prune decisions in the data)"
+    return " (Optuna's default: no trial was pruned in the data)"
+
+
 def pruning_audit(result: Any, *, metric: str = "objective") -> str:
     """What the pruning rule would have done (:func:`hi.pruning_audit`): a sentence, the
     summary, and the trials pruned in the data."""
@@ -511,13 +527,15 @@ def pruning_audit(result: Any, *, metric: str = "objective") -> str:
     for _, r in result.summary.iterrows():
         stopped = "would have stopped" if r["best_stopped"] else "would have kept"
         out.append(
-            f"- {escape(r['study'])}: replaying `{escape(r['rule'])}` on the "
+            f"- {escape(r['study'])}: replaying `{escape(r['rule'])}`{_rule_source(r)} on the "
             f"{int(r['n_trials'])} trials that ran to the end saves "
             f"{number(100 * r['share_saved'], 1)}% of their steps; it {stopped} the best trial "
             f"(#{int(r['best_number'])}) and stops {int(r['top_k_stopped'])} of the top "
             f"{int(r['top_k'])}; the best {escape(metric)} it keeps is "
-            f"{number(r['kept_best'])} (regret {number(r['regret'])}, 95% interval "
-            f"{number(r['regret_low'])} to {number(r['regret_high'])}).")
+            f"{number(r['kept_best'])} (regret {number(r['regret'])}; over resamples of "
+            f"these trials it spreads from {number(r['regret_low'])} to "
+            f"{number(r['regret_high'])}, a spread, not a confidence interval)"
+            f"{_expected_regret(r)}.")
     pruned = result.pruned
     if len(pruned):
         out.append("")

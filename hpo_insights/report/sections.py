@@ -53,6 +53,9 @@ CURVES = Name("curves")
 """The learning curves of the part's study (``curves_2m``): sections with ``curves=True``."""
 METRIC = Name("metric")
 NAMES = Name("names")
+PRUNER = Name("pruner")
+"""The pruner the report audits (a spec such as ``"median:n_startup_trials=5"``, or None:
+the one identified from the trials pruned in the data, else ``MedianPruner()``)."""
 
 
 @dataclass(frozen=True)
@@ -283,12 +286,15 @@ DEFAULT: tuple[Section, ...] = (
     Section("curves", "study", "Learning curves", (
         Call("fidelity_correlation", (CURVES,), save="fidelity", show=Show()),
         Call("plot.fidelity_correlation", (Ref("fidelity"),), figure=True),
-        Call("pruning_audit", (CURVES,), {"trials": TRIALS}, save="audit", show=_SHOW),
+        Call("pruning_audit", (CURVES,), {"trials": TRIALS, "rule": PRUNER}, save="audit",
+             show=_SHOW),
         Call("plot.pruning_audit", (Ref("audit"),), figure=True),
     ), curves=True, details=True,
         intro="From which step the intermediate values rank the trials as the "
-              "final values do, and what Optuna's default pruner (MedianPruner) "
-              "would have saved and risked on the trials that ran to the end."),
+              "final values do, and what the pruner in use would have saved and risked "
+              "on the trials that ran to the end: the pruner stated for the report, else "
+              "the standard rule that reproduces the prune decisions in the data, else "
+              "Optuna's default (MedianPruner) when no trial was pruned."),
     Section("glossary", "end", "Glossary", (), intro=glossary.markdown()),
 )
 """The default report: key findings, the answer across budgets and per study, then the
