@@ -6,7 +6,10 @@ would this rule have stopped, and where? It replays Optuna's own
 as Optuna objects or as the rules of this module) decision by decision, and a
 fixed rule, :class:`KeepTop` ("stop at step k unless in the top q"). The
 replay agrees trial by trial with Optuna run on the same curves (a test runs
-both); ``docs/curves.md`` defines every column.
+both). A storage does not record its pruner: :func:`identify_pruner` finds the
+standard rule that reproduces the trials PRUNED in the data, which the audit
+replays by default; :func:`parse_rule` reads a plain spec
+(``"median:n_startup_trials=5"``). ``docs/curves.md`` defines every column.
 """
 
 from __future__ import annotations
