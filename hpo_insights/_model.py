@@ -204,48 +204,48 @@ class Model:
             return self._separate(groups, specific)
         if len(groups) > 1 and len(specific):
             return self._eliminated(groups, specific, common)
+        return self._joint(groups, specific, common)
+
+    def _joint(self, groups: list[int], specific: np.ndarray, common: np.ndarray) -> Fit:
+        """Every coefficient solved at once: one group, or shared columns only."""
+        A, b, yy, index = self._normal_equations(groups, specific, common)
+        ntr = int(self.n[groups].sum())
+        if not len(b):
+            return Fit(rss=float(yy), rank=0, n=ntr, df_resid=ntr - len(groups), beta=np.zeros(0),
+                       cov_unscaled=np.zeros((0, 0)), index=index)
+        inv, rank = _pinv(A)
+        beta = inv @ b
+        rss = max(float(yy - b @ beta), 0.0)
+        return Fit(rss=rss, rank=rank, n=ntr, df_resid=ntr - len(groups) - rank, beta=beta,
+                   cov_unscaled=inv, index=index)
+
+    def _normal_equations(self, groups: list[int], specific: np.ndarray,
+                          common: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, dict]:
+        """``A = X'X``, ``b = X'y``, ``y'y`` of the model, from the groups' Gram matrices.
+
+        Coefficients: the common columns first, then each group's specific ones.
+        """
         y = self.p
-        index: dict = {}
-        pos = 0
-        for c in common:
-            index[(None, int(c))] = pos
-            pos += 1
-        for g in groups:
-            for c in specific:
-                index[(g, int(c))] = pos
-                pos += 1
-        P = pos
+        nc, ns = len(common), len(specific)
+        index: dict = {(None, int(c)): i for i, c in enumerate(common)}
+        for k, g in enumerate(groups):
+            for j, c in enumerate(specific):
+                index[(g, int(c))] = nc + k * ns + j
+        P = nc + len(groups) * ns
         A = np.zeros((P, P))
         b = np.zeros(P)
         yy = 0.0
-        nc = len(common)
-        ns = len(specific)
         for k, g in enumerate(groups):
             G = self.grams[g]
             yy += G[y, y]
-            if nc:
-                A[:nc, :nc] += G[np.ix_(common, common)]
-                b[:nc] += G[common, y]
-            if ns:
-                s = slice(nc + k * ns, nc + (k + 1) * ns)
-                A[s, s] = G[np.ix_(specific, specific)]
-                b[s] = G[specific, y]
-                if nc:
-                    A[s, :nc] = G[np.ix_(specific, common)]
-                    A[:nc, s] = A[s, :nc].T
-        ntr = int(self.n[groups].sum())
-        if P == 0:
-            return Fit(rss=float(yy), rank=0, n=ntr, df_resid=ntr - len(groups), beta=np.zeros(0),
-                       cov_unscaled=np.zeros((0, 0)), index=index)
-        vals, vecs = np.linalg.eigh(A)
-        top = float(vals.max()) if len(vals) else 0.0
-        keep = vals > EIG_TOL * max(top, 1e-300)
-        inv = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
-        beta = inv @ b
-        rss = max(float(yy - b @ beta), 0.0)
-        rank = int(keep.sum())
-        return Fit(rss=rss, rank=rank, n=ntr, df_resid=ntr - len(groups) - rank, beta=beta,
-                   cov_unscaled=inv, index=index)
+            A[:nc, :nc] += G[np.ix_(common, common)]
+            b[:nc] += G[common, y]
+            s = slice(nc + k * ns, nc + (k + 1) * ns)
+            A[s, s] = G[np.ix_(specific, specific)]
+            b[s] = G[specific, y]
+            A[s, :nc] = G[np.ix_(specific, common)]
+            A[:nc, s] = A[s, :nc].T
+        return A, b, float(yy), index
 
     def _eliminated(self, groups: list[int], specific: np.ndarray, common: np.ndarray) -> Fit:
         """Shared columns after each group's own columns are projected out (Frisch-Waugh).
@@ -264,24 +264,17 @@ class Model:
         rank = 0
         for g in groups:
             G = self.grams[g]
-            S = G[np.ix_(specific, specific)]
-            vals, vecs = np.linalg.eigh(S)
-            top = float(vals.max()) if len(vals) else 0.0
-            keep = vals > EIG_TOL * max(top, 1e-300)
-            inv = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+            inv, k = _pinv(G[np.ix_(specific, specific)])
             B = G[np.ix_(specific, common)]
             bs = G[specific, y]
             A += G[np.ix_(common, common)] - B.T @ inv @ B
             b += G[common, y] - B.T @ inv @ bs
             yy += G[y, y] - bs @ inv @ bs
-            rank += int(keep.sum())
-        vals, vecs = np.linalg.eigh(A)
-        top = float(vals.max()) if len(vals) else 0.0
-        keep = vals > EIG_TOL * max(top, 1e-300)
-        inv = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+            rank += k
+        inv, k = _pinv(A)
         beta = inv @ b
         rss = max(float(yy - b @ beta), 0.0)
-        rank += int(keep.sum())
+        rank += k
         n = int(self.n[groups].sum())
         index = {(None, int(c)): i for i, c in enumerate(common)}
         return Fit(rss=rss, rank=rank, n=n, df_resid=n - len(groups) - rank, beta=beta,
@@ -313,6 +306,15 @@ class Model:
         return np.setdiff1d(np.arange(self.p), term.cols)
 
 
+def _pinv(A: np.ndarray) -> tuple[np.ndarray, int]:
+    """Pseudo-inverse of a symmetric matrix and its rank (eigenvalues below EIG_TOL of the
+    largest count as zero)."""
+    vals, vecs = np.linalg.eigh(A)
+    top = float(vals.max()) if len(vals) else 0.0
+    keep = vals > EIG_TOL * max(top, 1e-300)
+    return (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T, int(keep.sum())
+
+
 def partial_f(full: Fit, reduced: Fit, denom: Fit | None = None) -> tuple[float, int, int]:
     """p-value, numerator and denominator df of the F test of *reduced* against *full*.
 
@@ -342,59 +344,77 @@ def _term(values: pd.Series, pcol: str, dist: dict | None):
         return None, np.zeros((len(values), 0)), has
     vals, numeric = _binning.as_numeric(values)
     categorical = not numeric or (dist or {}).get("name") == "CategoricalDistribution"
+    x = None
     if numeric:
         x = pd.to_numeric(vals, errors="coerce").to_numpy(dtype=float)
         has = has & np.isfinite(x)
         if not has.any():
             return None, np.zeros((len(values), 0)), has
-    if not categorical:
-        xs = x[has]
-        distinct = np.unique(xs)
-        if len(distinct) >= SMOOTH_MIN_VALUES:
-            log = bool(_binning.is_log_scale(xs, dist))
-            term = Term(param=name, column=pcol, kind="smooth", log=log, dist=dist)
-            u = term.u(xs)
-            # scale first, so that huge values do not overflow the squares
-            big = float(np.max(np.abs(u)))
-            big = big if big > 0 and np.isfinite(big) else 1.0
-            term.center = float(np.mean(u / big)) * big
-            term.scale = float(np.std(u / big)) * big or 1.0
-            z = (u - term.center) / term.scale
-            term.qcenter = float(np.mean(z * z))
-            low, high = float(xs.min()), float(xs.max())
-            lo_d, hi_d = _dist_bounds(dist)
-            if low >= 0 and (lo_d is None or lo_d >= 0):
-                term.lower_bound = 0.0
-            if high <= 1 and low >= 0 and (hi_d is None or hi_d <= 1) and not log:
-                term.upper_bound = 1.0
-            block = np.zeros((len(values), 2))
-            block[has] = term.rows(xs)
-            return term, block, has
+    if not categorical and len(np.unique(x[has])) >= SMOOTH_MIN_VALUES:
+        term, block = _smooth_term(name, pcol, x, has, dist)
+        return term, block, has
     # levels (categorical or few numeric values)
-    present = vals[has]
+    term, block = _levels_term(name, pcol, vals, x, has, numeric, categorical, dist)
+    return term, block, has
+
+
+def _smooth_term(name: str, pcol: str, x: np.ndarray, has: np.ndarray,
+                 dist: dict | None) -> tuple[Term, np.ndarray]:
+    """A numeric parameter with many values: the quadratic in its standardized scale."""
+    xs = x[has]
+    log = bool(_binning.is_log_scale(xs, dist))
+    term = Term(param=name, column=pcol, kind="smooth", log=log, dist=dist)
+    u = term.u(xs)
+    # scale first, so that huge values do not overflow the squares
+    big = float(np.max(np.abs(u)))
+    big = big if big > 0 and np.isfinite(big) else 1.0
+    term.center = float(np.mean(u / big)) * big
+    term.scale = float(np.std(u / big)) * big or 1.0
+    z = (u - term.center) / term.scale
+    term.qcenter = float(np.mean(z * z))
+    low, high = float(xs.min()), float(xs.max())
+    lo_d, hi_d = _dist_bounds(dist)
+    if low >= 0 and (lo_d is None or lo_d >= 0):
+        term.lower_bound = 0.0
+    if high <= 1 and low >= 0 and (hi_d is None or hi_d <= 1) and not log:
+        term.upper_bound = 1.0
+    block = np.zeros((len(x), 2))
+    block[has] = term.rows(xs)
+    return term, block
+
+
+def _levels_term(name: str, pcol: str, vals: pd.Series, x: np.ndarray | None, has: np.ndarray,
+                 numeric: bool, categorical: bool,
+                 dist: dict | None) -> tuple[Term, np.ndarray]:
+    """Indicators of every level but the first (treatment coding)."""
     if numeric:
         uniq = sorted(pd.unique(x[has]).tolist())
         key = x
     else:
-        uniq = _binning.ordered_levels(list(pd.unique(present.astype(object))))
+        uniq = _binning.ordered_levels(list(pd.unique(vals[has].astype(object))))
         key = vals.astype(object).to_numpy()
     term = Term(param=name, column=pcol, kind="levels", levels=uniq,
                 numeric=bool(numeric and not categorical), dist=dist)
     if term.numeric:
-        lo_d, hi_d = _dist_bounds(dist)
-        if uniq[0] >= 0 and (lo_d is None or lo_d >= 0):
-            term.lower_bound = 0.0
-        if uniq[-1] <= 1 and uniq[0] >= 0 and (hi_d is None or hi_d <= 1) and any(
-                not float(v).is_integer() for v in uniq):
-            term.upper_bound = 1.0
+        _level_bounds(term, uniq, dist)
     if len(uniq) < 2:
-        return term, np.zeros((len(values), 0)), has
-    idx = pd.Index(uniq).get_indexer(key[has] if numeric else key[has])
-    block = np.zeros((len(values), len(uniq) - 1))
+        return term, np.zeros((len(vals), 0))
+    idx = pd.Index(uniq).get_indexer(key[has])
+    block = np.zeros((len(vals), len(uniq) - 1))
     rows = np.flatnonzero(has)
     sel = idx > 0
     block[rows[sel], idx[sel] - 1] = 1.0
-    return term, block, has
+    return term, block
+
+
+def _level_bounds(term: Term, uniq: list, dist: dict | None) -> None:
+    """Natural bounds of a numeric parameter with few values (0; 1 for fractions in [0, 1])."""
+    lo_d, hi_d = _dist_bounds(dist)
+    if uniq[0] >= 0 and (lo_d is None or lo_d >= 0):
+        term.lower_bound = 0.0
+    if uniq[-1] <= 1 and uniq[0] >= 0 and (hi_d is None or hi_d <= 1) and any(
+            not float(v).is_integer() for v in uniq):
+        term.upper_bound = 1.0
 
 
 def _dist_bounds(dist: dict | None) -> tuple[float | None, float | None]:

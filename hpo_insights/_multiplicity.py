@@ -114,7 +114,7 @@ def graph(p, weights, transitions) -> np.ndarray:
     Algorithm: repeatedly take the unrejected hypothesis with the smallest
     ``p_i / w_i`` (infinite when ``w_i = 0``); its adjusted p-value is the
     running maximum of these ratios (capped at 1); remove it and update
-    ``w_j += w_i G_ij`` and ``G_jk = (G_jk + G_ji G_ik) / (1 - G_ij G_ji)``.
+    ``w_j += w_i G_ij`` and ``G_jk = (G_jk + G_ji G_ik) / (1 - G_ji G_ij)``.
     Hypotheses never reached (weight 0 throughout) get 1.
 
     Examples
@@ -159,7 +159,7 @@ def graph(p, weights, transitions) -> np.ndarray:
         gj = G[rest, i]  # j -> i
         w[rest] += w[i] * gi
         with np.errstate(divide="ignore", invalid="ignore"):
-            denom = 1.0 - np.outer(gj, gi)
+            denom = (1.0 - gj * gi)[:, None]  # 1 - g_ji g_ij, per row j
             newG = (G[np.ix_(rest, rest)] + np.outer(gj, gi)) / denom
         newG = np.where(np.isfinite(newG), newG, 0.0)
         np.fill_diagonal(newG, 0.0)

@@ -51,6 +51,7 @@ OUTLIER_Z = 8.0  # |residual| above this many robust standard deviations: left o
 N_DRAWS = 2000  # parametric draws behind the interval of an effect range
 GRID = 101  # points of a smooth term's curve
 POOLED_OTHERS = "shared"  # pooled "matters": the other parameters shared too ("per-budget")
+COMMON_SHARE = 0.95  # pooled "matters": the common-effect test's share of the node's level
 AUTO_RANK_SHARE = 0.2  # pruned="auto": ranks when a study had more pruned trials than this
 GRAPH_MAX = 1000  # more claims than this: the gatekeeping tree without recycling (linear)
 
@@ -120,7 +121,11 @@ def findings(
         pooled claims.
     alpha : float, default 0.05
         The page's family-wise error rate: the chance that at least one row
-        with ``claimed == True`` is false, when the model holds.
+        of the gatekeeping graph (claims "matters", "shape", "edge", "worse",
+        "scaling", "consistency") with ``claimed == True`` is false, when the
+        model holds. The "plateau" and "best_better" rows are tested on their
+        own at *alpha* (per study) and the "collapse" rows are observations:
+        outside that rate (``docs/statistics.md``).
     min_effect : float, optional
         The equivalence margin behind "flat", in objective units: a parameter
         is called flat when its effect (the range of its fitted curve, pooled
@@ -182,8 +187,13 @@ def findings(
     smooth terms on their scale) answers every question:
 
     * **matters**: partial F test of the parameter's terms. With several
-      studies, first a pooled test (every parameter's terms shared by all
-      studies, the study as a block); per-study tests are opened by it
+      studies, first a pooled node whose null is "no effect in any budget",
+      tested by weighted Bonferroni (``COMMON_SHARE`` = 0.95 and 0.05 of its
+      level) over two F tests: the common effect (every parameter's terms
+      shared by all studies, the study as a block) and the budget-specific
+      effects (the parameter's terms per study, the others shared), which
+      catches an effect that changes between budgets and cancels when
+      shared. Per-study tests and the consistency claim are opened by it
       (gatekeeping).
     * **shape** (numeric, smooth): the signs of the fitted slope at the lowest
       and highest tried values (one-sided t tests): "increasing" /
@@ -298,73 +308,109 @@ def build_context(trials: pd.DataFrame, *, objective, params, budget, alpha, min
 
 # --- the page's procedure ---------------------------------------------------------
 def _page(nodes: list[Node], ctx: Context) -> pd.DataFrame:
-    keys = [n.key for n in nodes]
-    pos = {k: i for i, k in enumerate(keys)}
-    m = len(nodes)
-    children: dict[int, list[int]] = {i: [] for i in range(m)}
-    roots = []
-    flat = np.array([n.key[0] == "flat" for n in nodes], dtype=bool)
-    for i, n in enumerate(nodes):
-        if flat[i]:
-            continue  # outside the graph: tested at its parent's level (see docs)
-        if n.parent is None or n.parent not in pos:
-            roots.append(i)
-        else:
-            children[pos[n.parent]].append(i)
-    w = np.zeros(m)
-    if roots:
-        w[roots] = 1.0 / len(roots)
-    p = np.array([np.nan if flat[i] else n.p for i, n in enumerate(nodes)], dtype=float)
-    if m > GRAPH_MAX:
-        adj = _tree(p, w, roots, children)
-    else:
-        G = np.zeros((m, m))
-        for i in range(m):
-            if children[i]:
-                G[i, children[i]] = 1.0 / len(children[i])
-            else:
-                others = [r for r in roots if r != i]
-                if others:
-                    G[i, others] = 1.0 / len(others)
-        adj = _multiplicity.graph(p, w, G) if m else np.zeros(0)
+    """The graphical procedure over every node, then one row per node that makes a row."""
+    graph = _Graph(nodes)
+    adj = graph.adjusted()
     rows = []
     for i, n in enumerate(nodes):
-        row = dict(n.row)
-        row["p_value"] = n.p
-        row["p_adjusted"] = adj[i]
-        rejected = bool(np.isfinite(adj[i]) and adj[i] < ctx.alpha)
-        if n.key[0] == "flat":
-            root = pos.get(n.parent)
-            level = w[root] * ctx.alpha if root is not None else 0.0
-            rejected = bool(np.isfinite(n.p) and n.p < level and not (
-                np.isfinite(adj[root]) and adj[root] < ctx.alpha))
-            row["p_adjusted"] = min(1.0, n.p / w[root]) if root is not None and np.isfinite(
-                n.p) else np.nan
-        if rejected:
-            row["value"] = row.get("value") or n.yes
-            row["claimed"] = True
-        else:
-            if n.no is None:
-                continue
-            row["value"] = n.no
-            row["claimed"] = False
-            if "detail_no" in row:
-                row["detail"] = row["detail_no"]
-        row.pop("detail_no", None)
-        rows.append(row)
+        row = _node_row(n, i, adj, graph, ctx.alpha)
+        if row is not None:
+            rows.append(row)
     rows.extend(ctx.extra.get("rows", []))
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    if len(frame):
-        frame["claimed"] = frame["claimed"].astype(bool)
-        for c in ("n_trials", "n_pruned", "n_outliers"):
-            frame[c] = frame[c].fillna(0).astype(np.int64)
-        for c in ("effect", "effect_low", "effect_high", "p_value", "p_adjusted", "best_low",
-                  "best_high"):
-            frame[c] = frame[c].astype(float)
-        for c in ("study", "param", "claim", "value", "section", "detail"):
-            frame[c] = frame[c].astype(object)
+    return _claims_frame(rows)
+
+
+class _Graph:
+    """The page's gatekeeping graph: roots share the level, parents open their children."""
+
+    def __init__(self, nodes: list[Node]) -> None:
+        self.pos = {n.key: i for i, n in enumerate(nodes)}
+        m = len(nodes)
+        self.children: dict[int, list[int]] = {i: [] for i in range(m)}
+        self.roots: list[int] = []
+        # "flat" nodes are outside the graph: tested at their parent's level (see docs)
+        self.flat = np.array([n.key[0] == "flat" for n in nodes], dtype=bool)
+        for i, n in enumerate(nodes):
+            if self.flat[i]:
+                continue
+            if n.parent is None or n.parent not in self.pos:
+                self.roots.append(i)
+            else:
+                self.children[self.pos[n.parent]].append(i)
+        self.w = np.zeros(m)
+        if self.roots:
+            self.w[self.roots] = 1.0 / len(self.roots)
+        self.p = np.array([np.nan if self.flat[i] else n.p for i, n in enumerate(nodes)],
+                          dtype=float)
+
+    def transitions(self) -> np.ndarray:
+        """Parent to children equally; a leaf passes its level back to the other roots."""
+        m = len(self.p)
+        G = np.zeros((m, m))
+        for i in range(m):
+            if self.children[i]:
+                G[i, self.children[i]] = 1.0 / len(self.children[i])
+                continue
+            others = [r for r in self.roots if r != i]
+            if others:
+                G[i, others] = 1.0 / len(others)
+        return G
+
+    def adjusted(self) -> np.ndarray:
+        if len(self.p) > GRAPH_MAX:
+            return _tree(self.p, self.w, self.roots, self.children)
+        if not len(self.p):
+            return np.zeros(0)
+        return _multiplicity.graph(self.p, self.w, self.transitions())
+
+
+def _node_row(n: Node, i: int, adj: np.ndarray, graph: _Graph, alpha: float) -> dict | None:
+    """The row a node becomes (None: a node that makes no row when not rejected)."""
+    row = dict(n.row)
+    row["p_value"] = n.p
+    row["p_adjusted"] = adj[i]
+    rejected = bool(np.isfinite(adj[i]) and adj[i] < alpha)
+    if graph.flat[i]:
+        rejected, row["p_adjusted"] = _flat_verdict(n, adj, graph, alpha)
+    if rejected:
+        row["value"] = row.get("value") or n.yes
+        row["claimed"] = True
     else:
-        frame = frame.astype({"claimed": bool})
+        if n.no is None:
+            return None
+        row["value"] = n.no
+        row["claimed"] = False
+        if "detail_no" in row:
+            row["detail"] = row["detail_no"]
+    row.pop("detail_no", None)
+    return row
+
+
+def _flat_verdict(n: Node, adj: np.ndarray, graph: _Graph, alpha: float) -> tuple[bool, float]:
+    """A flat claim: at its root's initial level, only when the root's "matters" is not made."""
+    root = graph.pos.get(n.parent)
+    if root is None:
+        return False, np.nan
+    level = graph.w[root] * alpha
+    root_made = bool(np.isfinite(adj[root]) and adj[root] < alpha)
+    rejected = bool(np.isfinite(n.p) and n.p < level and not root_made)
+    p_adj = min(1.0, n.p / graph.w[root]) if np.isfinite(n.p) else np.nan
+    return rejected, p_adj
+
+
+def _claims_frame(rows: list[dict]) -> pd.DataFrame:
+    """The rows as the contract's frame, with its column types."""
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    if not len(frame):
+        return frame.astype({"claimed": bool}).reset_index(drop=True)
+    frame["claimed"] = frame["claimed"].astype(bool)
+    for c in ("n_trials", "n_pruned", "n_outliers"):
+        frame[c] = frame[c].fillna(0).astype(np.int64)
+    for c in ("effect", "effect_low", "effect_high", "p_value", "p_adjusted", "best_low",
+              "best_high"):
+        frame[c] = frame[c].astype(float)
+    for c in ("study", "param", "claim", "value", "section", "detail"):
+        frame[c] = frame[c].astype(object)
     return frame.reset_index(drop=True)
 
 
@@ -617,88 +663,148 @@ def _plain(v: Any) -> Any:
 
 # --- the families of claims --------------------------------------------------------
 def _parameter_claims(ctx: Context) -> list[Node]:
-    m = ctx.model
+    """matters (pooled and per budget), flat, consistency, and each budget's shape, edge, worse."""
     rng = np.random.default_rng(ctx.seed)
+    shared = _SharedFits(ctx)
     nodes: list[Node] = []
-    S = len(ctx.groups)
-    gs_all = list(range(S))
-    full = {g: m.fit([g], m.all_cols()) for g in gs_all}
-    n_g = np.bincount(ctx.gcodes, minlength=S)
-    pooled_label = _pooled_label(ctx, gs_all)
-    full_all = m.fit(gs_all, m.all_cols()) if S > 1 else None
-    all_shared = m.fit(gs_all, [], m.all_cols()) if S > 1 else None
     wanted = set(ctx.extra["params"])
-    for term in m.terms:
+    for term in ctx.model.terms:
         if term.param not in wanted:
             continue
-        rest = m.without(term)
         root_key = None
-        sign_all = float(ctx.signs[0]) if np.all(ctx.signs == ctx.signs[0]) else np.nan
-        if S > 1:
-            common = m.fit(gs_all, rest, term.cols)  # the others per budget (interaction test)
-            if POOLED_OTHERS == "shared":
-                pooled = all_shared
-                p_pool, _, _ = partial_f(all_shared, m.fit(gs_all, [], rest))
-            else:
-                pooled = common
-                p_pool, _, _ = partial_f(common, m.fit(gs_all, rest), full_all)
-            row = claim_row(ctx, pooled_label, term.param, "matters", "importance",
-                        common.n, int(ctx.n_pruned.sum()), int(ctx.n_outliers.sum()))
-            if np.isfinite(sign_all):
-                cur = _Curve(ctx, term, pooled, None, gs_all, sign_all)
-                row["effect"], row["effect_low"], row["effect_high"] = cur.range_interval(
-                    ctx.alpha, rng)
-                row["best_low"], row["best_high"], row["best_value"] = cur.best_range(ctx.alpha)
-                row["detail"] = (
-                    f"{term.param} matters over the budgets pooled (the budget as a block): "
-                    f"its fitted effect spans {_fmt(row['effect'])} in objective units.")
-                row["detail_no"] = (
-                    f"No evidence that {term.param} matters over the budgets pooled "
-                    f"(p = {_fmt(p_pool)}).")
-                nodes.extend(_flat_node(ctx, cur, ("matters", "pooled", term.param), row,
-                                        pooled, pooled_label))
+        if len(ctx.groups) > 1:
             root_key = ("matters", "pooled", term.param)
-            nodes.append(Node(key=root_key, p=p_pool, row=row))
-            # consistency: budget x parameter interaction, every other parameter per budget
-            if _same_grid(ctx, term):
-                p_int, _, _ = partial_f(full_all, common)
-                crow = claim_row(ctx, pooled_label, term.param, "consistency", "budgets",
-                             full_all.n, int(ctx.n_pruned.sum()), int(ctx.n_outliers.sum()))
-                crow["value"] = "inconsistent"
-                crow["detail"] = (f"The effect of {term.param} differs between budgets "
-                                  "(budget x parameter interaction in the adjusted model).")
-                crow["detail_no"] = (f"No evidence that the effect of {term.param} differs "
-                                     f"between budgets (p = {_fmt(p_int)}).")
-                nodes.append(Node(key=("consistency", term.param), p=p_int, row=crow,
-                                  parent=root_key))
-        for g in gs_all:
-            if n_g[g] < 3:
-                continue
-            f_full = full[g]
-            f_red = m.fit([g], rest)
-            p, df1, _ = partial_f(f_full, f_red)
-            if df1 < 1:
-                continue
-            sign = float(ctx.signs[g])
-            cur = _Curve(ctx, term, f_full, g, [g], sign)
-            if cur.n == 0:
-                continue
-            label = ctx.labels[g]
-            npr, nout = int(ctx.n_pruned[g]), int(ctx.n_outliers[g])
-            row = claim_row(ctx, label, term.param, "matters", "importance", cur.n, npr, nout)
-            row["effect"], row["effect_low"], row["effect_high"] = cur.range_interval(
-                ctx.alpha, rng)
-            row["best_low"], row["best_high"], row["best_value"] = cur.best_range(ctx.alpha)
-            row["detail"] = (f"{term.param} matters in {label}: its fitted effect spans "
-                             f"{_fmt(row['effect'])} in objective units, all parameters "
-                             "fitted together.")
-            row["detail_no"] = (f"No evidence that {term.param} matters in {label} "
-                                f"(p = {_fmt(p)}).")
-            key = ("matters", label, term.param)
-            nodes.append(Node(key=key, p=p, row=row, parent=root_key))
-            if S == 1:
-                nodes.extend(_flat_node(ctx, cur, key, row, f_full, label))
-            nodes.extend(_children(ctx, cur, key, label, npr, nout))
+            nodes.extend(_pooled_nodes(ctx, term, shared, root_key, rng))
+        nodes.extend(_budget_nodes(ctx, term, shared, root_key, rng))
+    return nodes
+
+
+class _SharedFits:
+    """The fits every parameter's tests share: each study's model, and the pooled ones."""
+
+    def __init__(self, ctx: Context) -> None:
+        m = ctx.model
+        S = len(ctx.groups)
+        self.gs = list(range(S))
+        self.per_study = {g: m.fit([g], m.all_cols()) for g in self.gs}
+        self.n = np.bincount(ctx.gcodes, minlength=S)
+        self.label = _pooled_label(ctx, self.gs)
+        # every parameter per budget (the interaction test's full model)
+        self.separate = m.fit(self.gs, m.all_cols()) if S > 1 else None
+        # every parameter shared by the budgets, the budget as a block
+        self.all_shared = m.fit(self.gs, [], m.all_cols()) if S > 1 else None
+
+
+def _pooled_p(ctx: Context, term: Term,
+              shared: _SharedFits) -> tuple[float, float, float, bool]:
+    """The pooled "matters" node's p-value, its two parts, and whether the second decided.
+
+    The node's null is "the parameter has no effect in any budget". Two tests of
+    it, weighted Bonferroni (``COMMON_SHARE`` and the rest of the node's level):
+    the common effect (its terms shared by the budgets, every other parameter
+    shared too), and the budget-specific effects (its terms per budget, the others
+    shared), which catches an effect that changes between budgets and averages
+    out when shared (an optimum that moves).
+    """
+    m, gs = ctx.model, shared.gs
+    rest = m.without(term)
+    without = m.fit(gs, [], rest)
+    if POOLED_OTHERS == "shared":
+        p_common, _, _ = partial_f(shared.all_shared, without)
+    else:
+        p_common, _, _ = partial_f(m.fit(gs, rest, term.cols), m.fit(gs, rest), shared.separate)
+    p_budgets, _, _ = partial_f(m.fit(gs, term.cols, rest), without)
+    parts = {kind: p / w for kind, p, w in (("common", p_common, COMMON_SHARE),
+                                            ("budgets", p_budgets, 1 - COMMON_SHARE))
+             if np.isfinite(p) and w > 0}
+    if not parts:
+        return np.nan, p_common, p_budgets, False
+    by = min(parts, key=parts.get)
+    return min(1.0, parts[by]), p_common, p_budgets, by == "budgets"
+
+
+def _pooled_nodes(ctx: Context, term: Term, shared: _SharedFits, root_key: tuple,
+                  rng: np.random.Generator) -> list[Node]:
+    """The parameter's pooled "matters" (a root), its flat claim and its consistency claim."""
+    nodes: list[Node] = []
+    p, _, p_budgets, by_budget = _pooled_p(ctx, term, shared)
+    label = shared.label
+    row = claim_row(ctx, label, term.param, "matters", "importance", shared.all_shared.n,
+                    int(ctx.n_pruned.sum()), int(ctx.n_outliers.sum()))
+    row["detail_no"] = (f"No evidence that {term.param} matters over the budgets pooled "
+                        f"(p = {_fmt(p)}).")
+    row["detail"] = (f"{term.param} matters over the budgets pooled (the budget as a "
+                     f"block, p = {_fmt(p)}).")
+    sign_all = float(ctx.signs[0]) if np.all(ctx.signs == ctx.signs[0]) else np.nan
+    if np.isfinite(sign_all):
+        cur = _Curve(ctx, term, shared.all_shared, None, shared.gs, sign_all)
+        row["effect"], row["effect_low"], row["effect_high"] = cur.range_interval(ctx.alpha, rng)
+        row["best_low"], row["best_high"], row["best_value"] = cur.best_range(ctx.alpha)
+        row["detail"] = (
+            f"{term.param} matters over the budgets pooled (the budget as a block): "
+            f"its fitted effect spans {_fmt(row['effect'])} in objective units.")
+        nodes.extend(_flat_node(ctx, cur, root_key, row, shared.all_shared, label))
+    if by_budget:  # the shared curve does not describe it: no effect or range from it
+        row.update(effect=np.nan, effect_low=np.nan, effect_high=np.nan, best_low=np.nan,
+                   best_high=np.nan, best_value=None)
+        row["detail"] = (
+            f"{term.param} matters in at least one budget, not as one effect shared by the "
+            f"budgets (its terms per budget in the adjusted model, p = {_fmt(p_budgets)}); "
+            "see its per-budget claims.")
+    nodes.append(Node(key=root_key, p=p, row=row))
+    nodes.extend(_consistency_node(ctx, term, shared, root_key))
+    return nodes
+
+
+def _consistency_node(ctx: Context, term: Term, shared: _SharedFits,
+                      root_key: tuple) -> list[Node]:
+    """Budget x parameter interaction, every other parameter per budget (opened by matters)."""
+    if not _same_grid(ctx, term):
+        return []
+    m = ctx.model
+    common = m.fit(shared.gs, m.without(term), term.cols)
+    p_int, _, _ = partial_f(shared.separate, common)
+    crow = claim_row(ctx, shared.label, term.param, "consistency", "budgets", shared.separate.n,
+                     int(ctx.n_pruned.sum()), int(ctx.n_outliers.sum()))
+    crow["value"] = "inconsistent"
+    crow["detail"] = (f"The effect of {term.param} differs between budgets "
+                      "(budget x parameter interaction in the adjusted model).")
+    crow["detail_no"] = (f"No evidence that the effect of {term.param} differs "
+                         f"between budgets (p = {_fmt(p_int)}).")
+    return [Node(key=("consistency", term.param), p=p_int, row=crow, parent=root_key)]
+
+
+def _budget_nodes(ctx: Context, term: Term, shared: _SharedFits, root_key: tuple | None,
+                  rng: np.random.Generator) -> list[Node]:
+    """Per budget: "matters" (opened by the pooled one), flat (one study), and its children."""
+    m = ctx.model
+    rest = m.without(term)
+    nodes: list[Node] = []
+    for g in shared.gs:
+        if shared.n[g] < 3:
+            continue
+        f_full = shared.per_study[g]
+        p, df1, _ = partial_f(f_full, m.fit([g], rest))
+        if df1 < 1:
+            continue
+        cur = _Curve(ctx, term, f_full, g, [g], float(ctx.signs[g]))
+        if cur.n == 0:
+            continue
+        label = ctx.labels[g]
+        npr, nout = int(ctx.n_pruned[g]), int(ctx.n_outliers[g])
+        row = claim_row(ctx, label, term.param, "matters", "importance", cur.n, npr, nout)
+        row["effect"], row["effect_low"], row["effect_high"] = cur.range_interval(
+            ctx.alpha, rng)
+        row["best_low"], row["best_high"], row["best_value"] = cur.best_range(ctx.alpha)
+        row["detail"] = (f"{term.param} matters in {label}: its fitted effect spans "
+                         f"{_fmt(row['effect'])} in objective units, all parameters "
+                         "fitted together.")
+        row["detail_no"] = f"No evidence that {term.param} matters in {label} (p = {_fmt(p)})."
+        key = ("matters", label, term.param)
+        nodes.append(Node(key=key, p=p, row=row, parent=root_key))
+        if len(shared.gs) == 1:
+            nodes.extend(_flat_node(ctx, cur, key, row, f_full, label))
+        nodes.extend(_children(ctx, cur, key, label, npr, nout))
     return nodes
 
 
@@ -744,81 +850,101 @@ def _children(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
     """shape, edge and worse claims of one parameter in one study (opened by its matters)."""
     term = cur.term
     out: list[Node] = []
-    alpha = ctx.alpha
     if term.kind == "smooth" and cur.df >= 1:
-        lo_c, hi_c = cur.slope_at(cur.low), cur.slope_at(cur.high)
-        s_lo, se_lo = cur.contrast(lo_c)
-        s_hi, se_hi = cur.contrast(hi_c)
-        p_lo_pos = _t_sf(s_lo / se_lo, cur.df) if se_lo > 0 else float(s_lo <= 0)
-        p_lo_neg = _t_sf(-s_lo / se_lo, cur.df) if se_lo > 0 else float(s_lo >= 0)
-        p_hi_pos = _t_sf(s_hi / se_hi, cur.df) if se_hi > 0 else float(s_hi <= 0)
-        p_hi_neg = _t_sf(-s_hi / se_hi, cur.df) if se_hi > 0 else float(s_hi >= 0)
-        # the signs of the fitted slope at both ends (intersection-union tests; "better" units)
-        ps = {"up": max(p_lo_pos, p_hi_pos), "down": max(p_lo_neg, p_hi_neg),
-              "peak": max(p_lo_pos, p_hi_neg), "dip": max(p_lo_neg, p_hi_pos)}
-        kind = min(ps, key=ps.get)
-        p_shape = min(1.0, 2 * ps[kind])
-        tq = _t_q(1 - alpha / 2, cur.df)
-        raw_sign = float(ctx.signs[ctx.labels.index(label)]) if label in ctx.labels else 1.0
-        if kind in ("peak", "dip"):
-            mid = cur.design[len(cur.design) // 2] - (cur.design[0] + cur.design[-1]) / 2
-            est, se = cur.contrast(mid)
-            detail = (f"The best {term.param} in {label} lies inside the tried range (near "
-                      f"{_fmt(cur.grid_x[cur.best])})." if kind == "peak" else
-                      f"The worst {term.param} in {label} lies inside the tried range; the "
-                      "objective is better toward both ends.")
-            value = "peaked" if (kind == "peak") == (raw_sign > 0) else "valley"
-        else:
-            est, se = cur.contrast(cur.design[-1] - cur.design[0])
-            detail = (f"The objective gets {'better' if kind == 'up' else 'worse'} as "
-                      f"{term.param} goes from {_fmt(cur.low)} to {_fmt(cur.high)} in {label}, "
-                      "over the whole tried range.")
-            value = "increasing" if (kind == "up") == (raw_sign > 0) else "decreasing"
-        est, se = est * cur.ys, se * cur.ys
-        est_lo, est_hi = est - tq * se, est + tq * se
-        if raw_sign < 0:  # objective units, not "better" units
-            est, est_lo, est_hi = -est, -est_hi, -est_lo
-        row = claim_row(ctx, label, term.param, "shape", "trends", cur.n, npr, nout)
-        row.update(value=value, effect=est, effect_low=est_lo, effect_high=est_hi,
-                   detail=detail)
-        bl, bh, bv = cur.best_range(alpha)
-        row.update(best_low=bl, best_high=bh, best_value=bv)
-        out.append(Node(key=("shape", label, term.param), p=p_shape, row=row, parent=key,
-                        no=None))
+        out.append(_shape_node(ctx, cur, key, label, npr, nout))
         out.extend(_edge(ctx, cur, key, label, npr, nout))
     elif term.kind == "levels" and cur.counts is not None:
         if term.numeric:
             out.extend(_edge(ctx, cur, key, label, npr, nout))
-        present = cur.present
-        counts = cur.counts[present]
-        k = len(present)
-        ok = counts >= MIN_TRIALS_PER_VALUE
-        if k >= 2 and ok.sum() >= 2 and cur.df >= 1:
-            for i in range(k):
-                if not ok[i] or i == cur.best:
-                    continue
-                ps = []
-                for j in range(k):
-                    if j == i or not ok[j]:
-                        continue
-                    est, se = cur.contrast(cur.design[j] - cur.design[i])  # > 0: i is worse
-                    ps.append(_t_sf(est / se, cur.df) if se > 0 else float(est <= 0))
-                p = min(1.0, min(ps) * len(ps))
-                est, se = cur.contrast(cur.design[cur.best] - cur.design[i])  # gap to the best
-                est, se = est * cur.ys, se * cur.ys
-                tq = _t_q(1 - alpha / (2 * len(ps)), cur.df)
-                v = _plain(cur.grid_x[i])
-                wrow = claim_row(ctx, label, term.param, "worse", "suggestions", int(counts[i]),
-                             npr, nout)
-                wrow.update(value=str(v), effect=est, effect_low=est - tq * se,
-                            effect_high=est + tq * se, best_value=_plain(cur.grid_x[cur.best]),
-                            detail=(f"{term.param} = {v} is worse than "
-                                    f"{_plain(cur.grid_x[cur.best])} in {label} by about "
-                                    f"{_fmt(est)} ({int(counts[i])} trials): it can be "
-                                    "dropped from the search."))
-                out.append(Node(key=("worse", label, term.param, str(v)), p=p, row=wrow,
-                                parent=key, no=None))
+        out.extend(_worse_nodes(ctx, cur, key, label, npr, nout))
     return out
+
+
+def _end_slope_ps(cur: _Curve) -> dict[str, float]:
+    """One-sided p-values of the signs of the fitted slope at both ends, per shape.
+
+    Intersection-union tests, in "better" units: "up" (both ends rising),
+    "down", "peak" (rising at the low end, falling at the high end), "dip".
+    """
+    def one_sided(c: np.ndarray) -> tuple[float, float]:
+        s, se = cur.contrast(c)
+        if se <= 0:
+            return float(s <= 0), float(s >= 0)
+        return float(_t_sf(s / se, cur.df)), float(_t_sf(-s / se, cur.df))
+
+    lo_pos, lo_neg = one_sided(cur.slope_at(cur.low))
+    hi_pos, hi_neg = one_sided(cur.slope_at(cur.high))
+    return {"up": max(lo_pos, hi_pos), "down": max(lo_neg, hi_neg),
+            "peak": max(lo_pos, hi_neg), "dip": max(lo_neg, hi_pos)}
+
+
+def _shape_node(ctx, cur: _Curve, key, label, npr, nout) -> Node:
+    """The shape of a smooth term in one study (the smallest of four IUT p-values, times 2)."""
+    term = cur.term
+    ps = _end_slope_ps(cur)
+    kind = min(ps, key=ps.get)
+    p_shape = min(1.0, 2 * ps[kind])
+    raw_sign = float(ctx.signs[ctx.labels.index(label)]) if label in ctx.labels else 1.0
+    if kind in ("peak", "dip"):
+        mid = cur.design[len(cur.design) // 2] - (cur.design[0] + cur.design[-1]) / 2
+        est, se = cur.contrast(mid)
+        detail = (f"The best {term.param} in {label} lies inside the tried range (near "
+                  f"{_fmt(cur.grid_x[cur.best])})." if kind == "peak" else
+                  f"The worst {term.param} in {label} lies inside the tried range; the "
+                  "objective is better toward both ends.")
+        value = "peaked" if (kind == "peak") == (raw_sign > 0) else "valley"
+    else:
+        est, se = cur.contrast(cur.design[-1] - cur.design[0])
+        detail = (f"The objective gets {'better' if kind == 'up' else 'worse'} as "
+                  f"{term.param} goes from {_fmt(cur.low)} to {_fmt(cur.high)} in {label}, "
+                  "over the whole tried range.")
+        value = "increasing" if (kind == "up") == (raw_sign > 0) else "decreasing"
+    tq = _t_q(1 - ctx.alpha / 2, cur.df)
+    est, se = est * cur.ys, se * cur.ys
+    est_lo, est_hi = est - tq * se, est + tq * se
+    if raw_sign < 0:  # objective units, not "better" units
+        est, est_lo, est_hi = -est, -est_hi, -est_lo
+    row = claim_row(ctx, label, term.param, "shape", "trends", cur.n, npr, nout)
+    row.update(value=value, effect=est, effect_low=est_lo, effect_high=est_hi, detail=detail)
+    bl, bh, bv = cur.best_range(ctx.alpha)
+    row.update(best_low=bl, best_high=bh, best_value=bv)
+    return Node(key=("shape", label, term.param), p=p_shape, row=row, parent=key, no=None)
+
+
+def _worse_nodes(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:
+    """Each level with enough trials that is worse than another one (Bonferroni over them)."""
+    present = cur.present
+    counts = cur.counts[present]
+    k = len(present)
+    ok = counts >= MIN_TRIALS_PER_VALUE
+    if k < 2 or ok.sum() < 2 or cur.df < 1:
+        return []
+    return [_worse_node(ctx, cur, i, ok, int(counts[i]), key, label, npr, nout)
+            for i in range(k) if ok[i] and i != cur.best]
+
+
+def _worse_node(ctx, cur: _Curve, i: int, ok: np.ndarray, count: int, key, label, npr,
+                nout) -> Node:
+    """Level *i* is worse than some other level with enough trials (one-sided t each)."""
+    term = cur.term
+    ps = []
+    for j in np.flatnonzero(ok):
+        if j == i:
+            continue
+        est, se = cur.contrast(cur.design[j] - cur.design[i])  # > 0: i is worse
+        ps.append(_t_sf(est / se, cur.df) if se > 0 else float(est <= 0))
+    p = min(1.0, min(ps) * len(ps))
+    est, se = cur.contrast(cur.design[cur.best] - cur.design[i])  # gap to the best
+    est, se = est * cur.ys, se * cur.ys
+    tq = _t_q(1 - ctx.alpha / (2 * len(ps)), cur.df)
+    v = _plain(cur.grid_x[i])
+    best = _plain(cur.grid_x[cur.best])
+    wrow = claim_row(ctx, label, term.param, "worse", "suggestions", count, npr, nout)
+    wrow.update(value=str(v), effect=est, effect_low=est - tq * se, effect_high=est + tq * se,
+                best_value=best,
+                detail=(f"{term.param} = {v} is worse than {best} in {label} by about "
+                        f"{_fmt(est)} ({count} trials): it can be dropped from the search."))
+    return Node(key=("worse", label, term.param, str(v)), p=p, row=wrow, parent=key, no=None)
 
 
 def _edge(ctx, cur: _Curve, key, label, npr, nout) -> list[Node]:

@@ -424,7 +424,7 @@ def findings_rows(ctx) -> list:
     direction = {g: "maximize" if s > 0 else "minimize"
                  for g, s in zip(groups, ctx.signs, strict=True)}
     try:
-        sp = search_progress(used, direction=direction)
+        sp = search_progress(used, direction=direction, alpha=ctx.alpha)
     except TrialsError:
         return []
     rows = []

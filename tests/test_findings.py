@@ -76,10 +76,15 @@ def test_interaction_and_pooled_tests_match_lstsq(rng):
     r_sh, k_sh = _rss(shared, y)
     r_sh0, k_sh0 = _rss(shared[:, [0, 1, 4, 5]], y)
     p_pool = _f_p(r_sh0, k_sh0, r_sh, k_sh, n)
+    # "matters in some budget": x's terms per budget, the other parameters shared
+    by_budget = np.column_stack([1 - s, s, x * (1 - s), x**2 * (1 - s), x * s, x**2 * s, cb, cc])
+    r_b, k_b = _rss(by_budget, y)
+    p_budgets = _f_p(r_sh0, k_sh0, r_b, k_b, n)
     row = f[(f.claim == "consistency") & (f.param == "x")].iloc[0]
     assert row.p_value == pytest.approx(p_int, rel=1e-6)
     row = f[(f.claim == "matters") & (f.param == "x") & (f.study == "small, large")].iloc[0]
-    assert row.p_value == pytest.approx(p_pool, rel=1e-6)
+    # the node's p: weighted Bonferroni of the two tests (shares 0.95 and 0.05)
+    assert row.p_value == pytest.approx(min(1.0, p_pool / 0.95, p_budgets / 0.05), rel=1e-6)
     # per-study: the study's own model with and without x
     m = s == 0
     Xs = np.column_stack([one, x, x**2, cb, cc])[m]
@@ -288,3 +293,48 @@ def test_shape_labels_describe_the_objective(rng, direction):
         assert shape.value.tolist() == [want]
         if want == "increasing":
             assert shape.effect.iloc[0] == pytest.approx(0.05, abs=0.01)
+
+
+def test_effect_that_cancels_when_pooled_is_found_and_inconsistent():
+    """x helps in one budget and hurts in the other: the shared effect is about zero, so the
+    common-effect test sees nothing; the budget-specific test (its share of the pooled node)
+    makes "matters" and opens the consistency claim, which says "inconsistent"."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for s, (name, slope) in enumerate([("small", 0.03), ("large", -0.03)]):
+        x = rng.uniform(0, 1, 80)
+        c = rng.choice(["a", "b", "c"], 80)
+        y = 0.7 + slope * x + 0.01 * s + rng.normal(0, 0.01, 80)
+        rows.append(pd.DataFrame({
+            "study": name, "number": np.arange(80), "state": "COMPLETE", "value": y,
+            "params_x": x, "params_c": c, "distributions_x": FLOAT01,
+            "study_direction": "maximize"}))
+    f = hi.findings(pd.concat(rows, ignore_index=True))
+    made = f[f.claimed]
+    pooled = made[(made.claim == "matters") & (made.param == "x")
+                  & (made.study == "small, large")]
+    assert len(pooled) == 1
+    assert "at least one budget" in pooled.detail.iloc[0]
+    assert np.isnan(pooled.effect.iloc[0])  # the shared curve does not describe it
+    cons = made[(made.claim == "consistency") & (made.param == "x")]
+    assert cons.value.tolist() == ["inconsistent"]
+    per_budget = made[(made.claim == "matters") & (made.param == "x")].study
+    assert set(per_budget) == {"small", "large", "small, large"}
+    assert "c" not in set(made.param)
+
+
+def test_key_findings_state_what_the_error_rate_covers():
+    """The closing sentence covers the graph's claims; plateau/winner/collapse lines are named
+    as outside it."""
+    from hpo_insights.report.answers import key_findings
+
+    f = pd.DataFrame({"study": ["a", "a"], "param": ["lr", ""], "claim": ["matters", "plateau"],
+                      "value": ["yes", "plateau"], "claimed": [True, False],
+                      "p_adjusted": [0.01, np.nan], "detail": ["lr matters in a.", "x"]})
+    assert "(family-wise, over the page)." in key_findings(f)
+    assert "outside" not in key_findings(f)
+    f.loc[1, "claimed"] = True
+    text = key_findings(f, alpha=0.1)
+    assert "parameters or budgets is false is held at 10%" in text
+    assert "plateau lines rest on a bootstrap bound at 90% per study" in text
+    assert "winner" not in text

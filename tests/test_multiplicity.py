@@ -58,6 +58,21 @@ def test_graph_two_roots_one_child_hand_computed():
     np.testing.assert_allclose(mt.graph([0.02, 0.5, 0.01], [0.5, 0.5, 0.0], g), [0.04, 0.5, 0.04])
 
 
+def test_graph_update_uses_the_return_edge_hand_computed():
+    """Bretz et al. (2009), algorithm 1: ``g_jk <- (g_jk + g_ji g_ik) / (1 - g_ji g_ij)``.
+
+    H1 -> H2 (1); H2 -> H1 (1/2), H2 -> H3 (1/2); H3 -> H1 (1); w = (1, 0, 0),
+    p = (0.01, 0.02, 0.04). H1 rejected at 0.01; then g_23 = (1/2 + 1/2 * 0) /
+    (1 - 1/2 * 1) = 1 and w_2 = 1: H2 at 0.02; H3 gets w_3 = 1: 0.04. (A
+    denominator ``1 - g_ji g_ik`` gives g_23 = 1/2 and H3 0.08.)
+    """
+    g = np.array([[0, 1.0, 0], [0.5, 0, 0.5], [1.0, 0, 0]])
+    np.testing.assert_allclose(mt.graph([0.01, 0.02, 0.04], [1.0, 0, 0], g), [0.01, 0.02, 0.04])
+    # from H3's side: g_32 = (0 + 1 * 1) / (1 - 1 * 0) = 1 (not 0): with p = (0.01, 0.04, 0.02)
+    # H3 is never reached before H2 (weight 0), H2 at 0.04, then H3 at max(0.04, 0.02 / 1)
+    np.testing.assert_allclose(mt.graph([0.01, 0.04, 0.02], [1.0, 0, 0], g), [0.01, 0.04, 0.04])
+
+
 def test_graph_controls_fwer_by_simulation():
     """All nulls true with uniform p: some rejection at 0.05 in about 5% of 4,000 runs (no more)."""
     rng = np.random.default_rng(1)
