@@ -248,10 +248,9 @@ def param_kind(x: np.ndarray, dist: dict | None = None) -> str:
     head = x[:1000]
     if np.all(head == np.round(head)) and bool(np.all(x == np.round(x))):
         return "levels"
-    if not _more_distinct(x, GRID_MAX_LEVELS):
-        distinct = len(pd.unique(x))
-        if distinct < len(x):
-            return "levels"
+    distinct = _distinct_upto(x, GRID_MAX_LEVELS)
+    if distinct is not None and distinct < len(x):
+        return "levels"
     return "continuous"
 
 
@@ -446,9 +445,26 @@ def _group_slices(gcodes: np.ndarray, ngroups: int, n: int) -> list:
 
 def _more_distinct(x: np.ndarray, bins: int) -> bool:
     """Whether *x* has more than *bins* distinct values (a cheap look at a prefix first)."""
-    if len(np.unique(x[: 64 * (bins + 1)])) > bins:
-        return True
-    return len(pd.unique(x)) > bins
+    return _distinct_upto(x, bins) is None
+
+
+def _distinct_upto(x: np.ndarray, limit: int) -> int | None:
+    """The number of distinct values of *x* when at most *limit*, else None.
+
+    A prefix with more distinct values answers at once; otherwise, for floats,
+    when every value is among the prefix's (checked by a few comparisons, no
+    hashing of a million values) the prefix's count is the answer.
+    """
+    head = np.unique(x[: 64 * (limit + 1)])
+    if len(head) > limit:
+        return None
+    if (isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating) and len(head)
+            and not np.isnan(head).any()):
+        local = _count_at_or_above(x, head[1:])
+        if np.array_equal(head[local], x):
+            return len(head)
+    distinct = len(pd.unique(x))
+    return distinct if distinct <= limit else None
 
 
 def _factorize(xs) -> tuple[np.ndarray, list]:
@@ -495,7 +511,7 @@ def levels(
     if numeric and any(not _is_number(v) for vs in extra.values() for v in vs):
         values, numeric = values.astype(object), False  # choices of mixed types
     n = len(values)
-    codes = np.full(n, -1, dtype=np.intp)
+    codes = None  # allocated at the first group that leaves rows out
     present = values.notna().to_numpy()
     arr = values.to_numpy() if numeric else None
     rows: list[pd.DataFrame] = []
@@ -508,84 +524,107 @@ def levels(
             pos = idx[present[idx]]
         dist = dists.get(key)
         more = list(extra.get(key, ()))
-        if numeric:
-            xs = arr if pos is None else arr[pos]
-            if xs.dtype == object:
-                xs = xs.astype(float)
-        else:
-            xs = values if pos is None else values.iloc[pos]
+        xs = _group_values(values, arr, pos)
         if len(xs) == 0 and not more:
             continue
         nb = default_bins(len(xs)) if bins is None else bins
-        categorical = not numeric or (dist or {}).get("name") == "CategoricalDistribution"
         if numeric and len(xs) and _is_binnable(xs, dist) and _more_distinct(xs, nb):
-            log = _use_log(xs, dist)
-            idx_b, edges = quantile_bins(xs, nb, log)
-            used = np.flatnonzero(np.bincount(idx_b, minlength=len(edges) - 1))
-            remap = np.full(len(edges) - 1, -1, dtype=np.intp)
-            remap[used] = np.arange(len(used))
-            local = remap[idx_b]
-            labels = interval_labels(edges)
-            table = pd.DataFrame(
-                {
-                    "group": g,
-                    "value": pd.Series([labels[i] for i in used], dtype=object),
-                    "low": edges[used],
-                    "high": edges[used + 1],
-                    "binned": True,
-                    "scale": "log" if log else "linear",
-                    "scale_inferred": dist is None,
-                }
-            )
+            local, table = _binned(xs, nb, dist)
         else:
-            local, uniq = _factorize(xs)
-            log = False
-            if numeric and len(xs):  # the scale rule on the distinct values and their counts
-                tried = np.bincount(np.asarray(local), minlength=len(uniq))
-                log = is_log_scale(np.asarray(uniq, dtype=float), dist, counts=tried)
-            scale = "categorical" if categorical else ("log" if log else "linear")
-            if more:
-                if numeric:
-                    try:
-                        more = pd.Series(more).astype(values.dtype).tolist()
-                    except (TypeError, ValueError):
-                        pass
-                seen = set(uniq)
-                uniq += [v for v in dict.fromkeys(more) if v not in seen]
-            ordered = ordered_levels(uniq)
-            if ordered != uniq:
-                rank = {v: i for i, v in enumerate(ordered)}
-                perm = np.array([rank[v] for v in uniq], dtype=np.intp)
-                local = perm[local] if len(local) else local.astype(np.intp)
-            vals = pd.Series(ordered, dtype=values.dtype if numeric and len(ordered) else object)
-            if numeric:
-                low = high = np.asarray(ordered, dtype=float)
-            else:
-                low = high = np.full(len(ordered), np.nan)
-            table = pd.DataFrame(
-                {"group": g, "value": vals, "low": low, "high": high, "binned": False,
-                 "scale": scale, "scale_inferred": dist is None}
-            )
+            local, table = _distinct(xs, values, numeric, dist, more)
+        table.insert(0, "group", g)
         if start:  # (small integer codes would overflow)
             local = local.astype(np.intp) + start
-        if pos is None:
-            codes[:] = local
+        if pos is None:  # one group holding every row, each with a value: its codes
+            codes = np.asarray(local, dtype=np.intp)
         else:
+            if codes is None:
+                codes = np.full(n, -1, dtype=np.intp)
             codes[pos] = local
         start += len(table)
         rows.append(table)
+    if codes is None:
+        codes = np.full(n, -1, dtype=np.intp)
+    return Levels(codes=codes, table=_level_table(rows, numeric), numeric=numeric)
+
+
+def _group_values(values: pd.Series, arr: np.ndarray | None, pos: np.ndarray | None):
+    """One group's values with a value: an array of numbers, else a Series."""
+    if arr is None:
+        return values if pos is None else values.iloc[pos]
+    xs = arr if pos is None else arr[pos]
+    return xs.astype(float) if xs.dtype == object else xs
+
+
+def _binned(xs: np.ndarray, nb: int, dist: dict | None) -> tuple[np.ndarray, pd.DataFrame]:
+    """Quantile bins of a continuous float parameter: codes and the levels' table."""
+    log = _use_log(xs, dist)
+    idx_b, edges = quantile_bins(xs, nb, log)
+    used = np.flatnonzero(np.bincount(idx_b, minlength=len(edges) - 1))
+    remap = np.full(len(edges) - 1, -1, dtype=np.intp)
+    remap[used] = np.arange(len(used))
+    labels = interval_labels(edges)
+    table = pd.DataFrame(
+        {
+            "value": pd.Series([labels[i] for i in used], dtype=object),
+            "low": edges[used],
+            "high": edges[used + 1],
+            "binned": True,
+            "scale": "log" if log else "linear",
+            "scale_inferred": dist is None,
+        }
+    )
+    return remap[idx_b], table
+
+
+def _distinct(xs, values: pd.Series, numeric: bool, dist: dict | None,
+              more: list) -> tuple[np.ndarray, pd.DataFrame]:
+    """One level per distinct value (and per choice in *more*): codes and the table."""
+    categorical = not numeric or (dist or {}).get("name") == "CategoricalDistribution"
+    local, uniq = _factorize(xs)
+    log = False
+    if numeric and len(xs):  # the scale rule on the distinct values and their counts
+        tried = np.bincount(np.asarray(local), minlength=len(uniq))
+        log = is_log_scale(np.asarray(uniq, dtype=float), dist, counts=tried)
+    scale = "categorical" if categorical else ("log" if log else "linear")
+    if more:
+        if numeric:
+            try:
+                more = pd.Series(more).astype(values.dtype).tolist()
+            except (TypeError, ValueError):
+                pass
+        seen = set(uniq)
+        uniq += [v for v in dict.fromkeys(more) if v not in seen]
+    ordered = ordered_levels(uniq)
+    if ordered != uniq:
+        rank = {v: i for i, v in enumerate(ordered)}
+        perm = np.array([rank[v] for v in uniq], dtype=np.intp)
+        local = perm[local] if len(local) else local.astype(np.intp)
+    vals = pd.Series(ordered, dtype=values.dtype if numeric and len(ordered) else object)
+    if numeric:
+        low = high = np.asarray(ordered, dtype=float)
+    else:
+        low = high = np.full(len(ordered), np.nan)
+    table = pd.DataFrame(
+        {"value": vals, "low": low, "high": high, "binned": False,
+         "scale": scale, "scale_inferred": dist is None}
+    )
+    return local, table
+
+
+def _level_table(rows: list[pd.DataFrame], numeric: bool) -> pd.DataFrame:
+    """The groups' level tables as one (an empty, typed table when there is none)."""
     if rows:
         table = pd.concat(rows, ignore_index=True)
         if not numeric or table["binned"].any():
             table["value"] = table["value"].astype(object)
-    else:
-        table = pd.DataFrame(
-            {"group": pd.Series(dtype=np.intp), "value": pd.Series(dtype=object),
-             "low": pd.Series(dtype=float), "high": pd.Series(dtype=float),
-             "binned": pd.Series(dtype=bool), "scale": pd.Series(dtype=object),
-             "scale_inferred": pd.Series(dtype=bool)}
-        )
-    return Levels(codes=codes, table=table, numeric=numeric)
+        return table
+    return pd.DataFrame(
+        {"group": pd.Series(dtype=np.intp), "value": pd.Series(dtype=object),
+         "low": pd.Series(dtype=float), "high": pd.Series(dtype=float),
+         "binned": pd.Series(dtype=bool), "scale": pd.Series(dtype=object),
+         "scale_inferred": pd.Series(dtype=bool)}
+    )
 
 
 def check_bins(bins: int | None) -> None:

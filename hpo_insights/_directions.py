@@ -41,22 +41,10 @@ def directions(
     """
     keys = group_labels(trials, by)
     index_name = by or "group"
-    given: dict = {}
-    if isinstance(direction, Mapping):
-        for key, d in direction.items():
-            d = str(d).strip().lower()
-            if d not in DIRECTIONS:
-                raise TrialsError(
-                    f"direction[{key!r}] must be 'maximize' or 'minimize', got {d!r} instead."
-                )
-            given[key] = d
-    elif direction is not None:
-        d = str(direction).strip().lower()
-        if d not in DIRECTIONS:
-            raise TrialsError(
-                f"direction must be 'maximize' or 'minimize', got {direction!r} instead."
-            )
+    if direction is not None and not isinstance(direction, Mapping):
+        d = _checked(direction, "direction")
         return pd.Series(d, index=pd.Index(keys.unique(), name=index_name), name=DIRECTION)
+    given = {key: _checked(d, f"direction[{key!r}]") for key, d in (direction or {}).items()}
     uniq = list(pd.unique(keys))
     if given and all(k in given for k in uniq):
         return pd.Series([given[k] for k in uniq], index=pd.Index(uniq, name=index_name),
@@ -70,35 +58,53 @@ def directions(
             + ": pass direction='maximize' or direction='minimize' (or a mapping "
             "study -> direction)."
         )
+    recorded = _recorded(trials, keys, objective)
+    out: dict = {}
+    for key, sub in recorded["pairs"].groupby("key", sort=False, dropna=False):
+        out[key] = given[key] if key in given else _group_direction(
+            sub, recorded["col"], trials, by, key)
+    order = [k for k in uniq if k in out]
+    return pd.Series([out[k] for k in order], index=pd.Index(order, name=index_name),
+                     name=DIRECTION)
+
+
+def _checked(direction: Any, what: str) -> str:
+    """*direction* as ``"maximize"`` or ``"minimize"``, or a TrialsError naming *what*."""
+    d = str(direction).strip().lower()
+    if d not in DIRECTIONS:
+        shown = d if what != "direction" else direction
+        raise TrialsError(f"{what} must be 'maximize' or 'minimize', got {shown!r} instead.")
+    return d
+
+
+def _recorded(trials: pd.DataFrame, keys: pd.Series, objective: str | None) -> dict:
+    """The distinct (group, recorded direction, metric names) and the objective column."""
     multi = trials[DIRECTION].astype("string").str.contains(",").any()
     col = objective_column(trials, objective) if multi else None
     text = trials[DIRECTION].astype("string").str.lower().str.replace(" ", "", regex=False)
     metric = trials["study_metric_name"] if "study_metric_name" in trials.columns else None
     pairs = pd.DataFrame({"key": keys.to_numpy(), "dir": text.to_numpy(dtype=object),
                           "metric": None if metric is None else metric.to_numpy(dtype=object)})
-    pairs = pairs.drop_duplicates()
-    out: dict = {}
-    for key, sub in pairs.groupby("key", sort=False, dropna=False):
-        if key in given:
-            out[key] = given[key]
-            continue
-        vals = set()
-        for d, m in zip(sub["dir"], sub["metric"], strict=True):
-            if isinstance(d, str):
-                vals.add(objective_part(d, col, m, trials))
-        vals = sorted(v for v in vals if v is not None) + [None] * (None in vals)
-        if len(vals) != 1 or vals[0] not in DIRECTIONS:
-            shown = sorted({d for d in sub["dir"] if isinstance(d, str)})
-            raise TrialsError(
-                f"Cannot tell the direction of {by or 'the pooled trials'} {key!r} "
-                f"for objective {col!r} (study_direction holds {shown or 'nothing'}): pass "
-                "direction='maximize' or direction='minimize' (or a mapping study -> "
-                "direction)."
-            )
-        out[key] = vals[0]
-    order = [k for k in uniq if k in out]
-    return pd.Series([out[k] for k in order], index=pd.Index(order, name=index_name),
-                     name=DIRECTION)
+    return {"pairs": pairs.drop_duplicates(), "col": col}
+
+
+def _group_direction(sub: pd.DataFrame, col: str | None, trials: pd.DataFrame,
+                     by: str | None, key: Any) -> str:
+    """The one direction a group's recorded directions give for objective *col*."""
+    vals = set()
+    for d, m in zip(sub["dir"], sub["metric"], strict=True):
+        if isinstance(d, str):
+            vals.add(objective_part(d, col, m, trials))
+    vals = sorted(v for v in vals if v is not None) + [None] * (None in vals)
+    if len(vals) != 1 or vals[0] not in DIRECTIONS:
+        shown = sorted({d for d in sub["dir"] if isinstance(d, str)})
+        raise TrialsError(
+            f"Cannot tell the direction of {by or 'the pooled trials'} {key!r} "
+            f"for objective {col!r} (study_direction holds {shown or 'nothing'}): pass "
+            "direction='maximize' or direction='minimize' (or a mapping study -> "
+            "direction)."
+        )
+    return vals[0]
 
 
 def objective_part(direction: str, column: str | None, metric_names: Any,

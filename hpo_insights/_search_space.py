@@ -272,15 +272,109 @@ def _legendre(t: np.ndarray, degree: int) -> np.ndarray:
 
 
 def _coefficient_draws(
-    beta: np.ndarray, cov: np.ndarray | None, n_draws: int, seed: int | None
+    beta: np.ndarray, cov: np.ndarray | None, n_draws: int, seed: int | None, df: int = 0,
 ) -> np.ndarray | None:
-    """``n_draws`` coefficient vectors from ``N(beta, cov)`` (columns), or None without *cov*."""
+    """``n_draws`` coefficient vectors (columns) from their sampling distribution, or None.
+
+    ``beta + L z sqrt(df / c)``: ``L L' = cov``, ``z`` standard normal, ``c`` chi-squared
+    with *df* (the residual degrees of freedom) per draw, so the draws are multivariate
+    t: the noise variance behind *cov* is itself estimated (the posterior of the
+    coefficients of a normal linear model under a flat prior). ``df=0`` leaves it
+    out (normal draws).
+    """
     if cov is None or n_draws <= 0:
         return None
     vals, vecs = np.linalg.eigh((cov + cov.T) / 2.0)
     root = vecs * np.sqrt(np.clip(vals, 0.0, None))
-    z = np.random.default_rng(seed).standard_normal((len(beta), n_draws))
-    return beta[:, None] + root @ z
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((len(beta), n_draws))
+    spread = root @ z
+    if df > 0:
+        spread *= np.sqrt(df / rng.chisquare(df, n_draws))
+    return beta[:, None] + spread
+
+
+def _inside(terms: Sequence[Term]) -> np.ndarray:
+    """Rows whose every parameter lies inside its search space."""
+    inside = np.ones(len(terms[0].cell), dtype=bool)
+    for tm in terms:
+        inside &= tm.cell >= 0
+    return np.flatnonzero(inside)
+
+
+def _level_block(tm: Term, rows: np.ndarray, w: np.ndarray) -> tuple:
+    """One-hot columns of the levels tried (the most tried one is the reference)."""
+    lv = tm.level[rows]
+    k = len(tm.q)
+    tried = np.bincount(lv, weights=w, minlength=k)
+    seen = tried > 0
+    ref = int(np.argmax(tried))
+    cols = np.flatnonzero(seen & (np.arange(k) != ref))
+    pos = np.full(k, -1)
+    pos[cols] = np.arange(len(cols))
+    x = np.zeros((len(rows), len(cols)))
+    hit = pos[lv] >= 0
+    x[np.flatnonzero(hit), pos[lv][hit]] = 1.0
+    node = np.zeros((k, len(cols)))
+    node[cols, np.arange(len(cols))] = 1.0
+    q = np.where(seen, tm.q, 0.0)  # levels never tried carry no estimate
+    q = q / q.sum() if q.sum() > 0 else q
+    return x, node, q
+
+
+def _smooth_block(tm: Term, rows: np.ndarray, degree: int) -> tuple:
+    """Legendre columns of a smooth term (degree at most the distinct values tried - 1)."""
+    d = min(degree, max(len(np.unique(tm.t[rows])) - 1, 0))
+    return _legendre(tm.t[rows], d), _legendre(tm.nodes, d), tm.q
+
+
+def _least_squares(design: np.ndarray, yy: np.ndarray, w: np.ndarray, reweight: bool) -> dict:
+    """Weighted least squares from the normal equations: beta, R², and Cov(beta)."""
+    n, p = design.shape
+    # Normal equations: two p x p products instead of a factorization of the n x p design.
+    xtw = design.T if not reweight else design.T * w
+    gram = xtw @ design
+    inv = np.linalg.pinv(gram, rcond=1e-12, hermitian=True)
+    beta = inv @ (xtw @ yy)
+    fitted = design @ beta
+    ybar = float(np.average(yy, weights=w))
+    tss = float(np.sum(w * (yy - ybar) ** 2))
+    rss = float(np.sum(w * (yy - fitted) ** 2))
+    cov = None
+    if n > p:  # sampling covariance of beta (sandwich form, homoscedastic noise)
+        s2 = float(np.sum((yy - fitted) ** 2)) / (n - p)
+        middle = gram if not reweight else (xtw * w) @ design
+        cov = s2 * (inv @ middle @ inv)
+    return {"beta": beta, "cov": cov, "r2": 1.0 - rss / tss if tss > 0 else float("nan")}
+
+
+def _wald(b: np.ndarray, c: np.ndarray) -> float:
+    """The Wald statistic of coefficients *b* over their number (a partial F)."""
+    if not len(b):
+        return float("nan")
+    if np.trace(c) > 0:
+        return float(b @ np.linalg.pinv(c, hermitian=True) @ b) / len(b)
+    # an exact fit: no noise, every non-zero component is all signal
+    return np.inf if np.any(b != 0) else float("nan")
+
+
+def _component(node: np.ndarray, q: np.ndarray, beta: np.ndarray, cov: np.ndarray | None,
+               draws: np.ndarray | None) -> tuple[float, float, float, np.ndarray | None]:
+    """Variance of one fitted component over its search-space distribution, with its chance
+    part, Wald statistic and the variance for every coefficient draw."""
+    f = node @ beta
+    var = max(float(q @ (f - float(q @ f)) ** 2), 0.0)
+    chance = wald = float("nan")
+    if cov is not None:
+        centred = node - q @ node
+        m = centred.T @ (centred * q[:, None])
+        chance = max(float(np.sum(m * cov)), 0.0)
+        wald = _wald(beta, cov)
+    var_draws = None
+    if draws is not None:
+        fd = node @ draws  # the component at every node, for every draw
+        var_draws = q @ (fd - q @ fd) ** 2
+    return var, chance, wald, var_draws
 
 
 def fit_group(
@@ -293,20 +387,18 @@ def fit_group(
     ``n_used`` (rows inside the search space), ``n_outside``, ``n_eff``
     (Kish's effective sample size of the weights), ``r2`` (weighted R² of
     the fitted model), ``wald`` (each term's Wald statistic over its degrees
-    of freedom: its partial F in this fit) and ``variance_draws`` (``V_j`` for
+    of freedom: its partial F in this fit), ``df_term`` and ``df_resid``
+    (the degrees of freedom of that F) and ``variance_draws`` (``V_j`` for
     *n_draws* coefficient vectors drawn from their sampling distribution,
-    seeded by *seed*: the spread of the whole-space variance, extrapolation
-    included).
+    multivariate t with ``df_resid`` degrees of freedom, seeded by *seed*: the
+    spread of the whole-space variance, extrapolation included).
     """
-    inside = np.ones(len(y), dtype=bool)
-    for tm in terms:
-        inside &= tm.cell >= 0
-    rows = np.flatnonzero(inside)
+    rows = _inside(terms)
     n = len(rows)
     nan = np.full(len(terms), np.nan)
     out: dict = {"variance": nan, "chance": nan, "n_used": n, "n_outside": len(y) - n,
                  "n_eff": float("nan"), "r2": float("nan"), "coverage": nan, "wald": nan,
-                 "variance_draws": np.full((len(terms), 0), np.nan)}
+                 "df_term": nan, "df_resid": 0, "variance_draws": np.full((len(terms), 0), np.nan)}
     if n == 0:
         return out
     out["coverage"] = np.array([
@@ -314,31 +406,9 @@ def fit_group(
     ])
     w = weights(terms, rows, max_weight) if reweight else np.ones(n)
     out["n_eff"] = float(w.sum() ** 2 / (w * w).sum())
-    blocks, evals = [], []
-    for tm in terms:
-        if tm.kind == "levels":
-            lv = tm.level[rows]
-            k = len(tm.q)
-            seen = np.bincount(lv, weights=w, minlength=k) > 0
-            ref = int(np.argmax(np.bincount(lv, weights=w, minlength=k)))
-            cols = np.flatnonzero(seen & (np.arange(k) != ref))
-            pos = np.full(k, -1)
-            pos[cols] = np.arange(len(cols))
-            x = np.zeros((n, len(cols)))
-            hit = pos[lv] >= 0
-            x[np.flatnonzero(hit), pos[lv][hit]] = 1.0
-            node = np.zeros((k, len(cols)))
-            node[cols, np.arange(len(cols))] = 1.0
-            q = np.where(seen, tm.q, 0.0)  # levels never tried carry no estimate
-            q = q / q.sum() if q.sum() > 0 else q
-        else:
-            d = min(degree, max(len(np.unique(tm.t[rows])) - 1, 0))
-            x = _legendre(tm.t[rows], d)
-            node = _legendre(tm.nodes, d)
-            q = tm.q
-        blocks.append(x)
-        evals.append((node, q))
-    design = np.column_stack([np.ones(n), *blocks])
+    blocks = [_level_block(tm, rows, w) if tm.kind == "levels" else
+              _smooth_block(tm, rows, degree) for tm in terms]
+    design = np.column_stack([np.ones(n), *(b[0] for b in blocks)])
     p = design.shape[1]
     if n < p:
         return out
@@ -346,47 +416,21 @@ def fit_group(
     # magnitude; variances are scaled back at the end (inf past the float range)
     unit = _stats.pow2_scale(y[rows])
     out["unit"] = unit
-    yy = y[rows] / unit
-    # Normal equations: two p x p products instead of a factorization of the n x p design.
-    xtw = design.T if not reweight else design.T * w
-    gram = xtw @ design
-    inv = np.linalg.pinv(gram, rcond=1e-12, hermitian=True)
-    beta = inv @ (xtw @ yy)
-    fitted = design @ beta
-    ybar = float(np.average(yy, weights=w))
-    tss = float(np.sum(w * (yy - ybar) ** 2))
-    rss = float(np.sum(w * (yy - fitted) ** 2))
-    out["r2"] = 1.0 - rss / tss if tss > 0 else float("nan")
-    cov = None
-    if n > p:  # sampling covariance of beta (sandwich form, homoscedastic noise)
-        s2 = float(np.sum((yy - fitted) ** 2)) / (n - p)
-        middle = gram if not reweight else (xtw * w) @ design
-        cov = s2 * (inv @ middle @ inv)
-    var = np.empty(len(terms))
-    chance = np.full(len(terms), np.nan)
-    wald = np.full(len(terms), np.nan)
-    draws = _coefficient_draws(beta, cov, n_draws, seed)
+    fit = _least_squares(design, y[rows] / unit, w, reweight)
+    out["r2"], out["df_resid"] = fit["r2"], n - p
+    draws = _coefficient_draws(fit["beta"], fit["cov"], n_draws, seed, df=n - p)
+    var, chance, wald = np.empty(len(terms)), np.full(len(terms), np.nan), np.full(len(terms),
+                                                                                  np.nan)
     var_draws = np.full((len(terms), 0 if draws is None else draws.shape[1]), np.nan)
-    start = 1
-    for j, (x, (node, q)) in enumerate(zip(blocks, evals, strict=True)):
-        sl = slice(start, start + x.shape[1])
-        start += x.shape[1]
-        f = node @ beta[sl]
-        mean = float(q @ f)
-        var[j] = max(float(q @ (f - mean) ** 2), 0.0)
-        if cov is not None:
-            centred = node - q @ node
-            m = centred.T @ (centred * q[:, None])
-            chance[j] = max(float(np.sum(m * cov[sl, sl])), 0.0)
-            if x.shape[1]:
-                b, c = beta[sl], cov[sl, sl]
-                if np.trace(c) > 0:
-                    wald[j] = float(b @ np.linalg.pinv(c, hermitian=True) @ b) / x.shape[1]
-                else:  # an exact fit: no noise, every non-zero component is all signal
-                    wald[j] = np.inf if np.any(b != 0) else np.nan
-        if draws is not None:
-            fd = node @ draws[sl]  # the component at every node, for every draw
-            var_draws[j] = q @ (fd - q @ fd) ** 2
+    spans = np.cumsum([1] + [b[0].shape[1] for b in blocks])
+    for j, (_, node, q) in enumerate(blocks):
+        sl = slice(spans[j], spans[j + 1])
+        cov = None if fit["cov"] is None else fit["cov"][sl, sl]
+        var[j], chance[j], wald[j], vd = _component(
+            node, q, fit["beta"][sl], cov, None if draws is None else draws[sl])
+        if vd is not None:
+            var_draws[j] = vd
+    out["df_term"] = np.diff(spans).astype(float)
     out["variance_scaled"], out["chance_scaled"] = var, chance
     out["wald"], out["variance_draws"] = wald, var_draws
     with np.errstate(over="ignore"):
@@ -412,107 +456,153 @@ def search_space_shares(
 ) -> pd.DataFrame:
     """The table of :func:`hpo_insights.search_space_importance` (arguments checked there)."""
     pcols = _frame.param_columns(trials, params)
-    excluded: dict = {}
-    if exclude_collapsed:
-        mask = _mask.collapsed(trials)
-        if mask.any():
-            excluded = _frame.group_labels(trials, by)[mask].value_counts(dropna=False).to_dict()
-            if by is None:
-                excluded = {"all": int(mask.sum())}
-            trials = trials.iloc[np.flatnonzero(~mask)]
+    trials, excluded = _drop_collapsed(trials, by, exclude_collapsed)
     done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by, columns=pcols)
     complete = done[pcols].notna().all(axis=1).to_numpy()
     dists = {p: _binning.group_distributions(trials, p, by) for p in pcols}
-    names = [p[len(_frame.PARAM_PREFIX):] for p in pcols]
     y_all = done[ycol].to_numpy(dtype=float)
     counts = np.bincount(codes, minlength=len(groups))
     _binning.warn_empty_groups(groups, counts, by)
     rows, notes = [], {"missing": 0, "outside": 0, "few": [], "const": [], "conditional": []}
-    fitted_any = False
+    fit_args = {"degree": degree, "max_weight": max_weight, "reweight": reweight,
+                "n_draws": n_draws, "seed": seed}
     for g, key in enumerate(groups):
-        sel = np.flatnonzero((codes == g) & complete)
-        notes["missing"] += int(((codes == g) & ~complete).sum())
         if counts[g] == 0:
+            notes["missing"] += int(((codes == g) & ~complete).sum())
             continue
+        gcols, sel = _group_members(done, pcols, codes == g, complete, params is None, notes, key)
         dist_key = "all" if by is None else key
-        gcols = pcols
-        if len(sel) == 0 and params is None:
-            # A conditional space where no trial has every parameter (branches of a grid, a
-            # parameter never active in this group): as Optuna's intersection search space,
-            # fit the parameters every completed trial of the group has; the others get NaN.
-            members = np.flatnonzero(codes == g)
-            shared = [p for p in pcols if done[p].iloc[members].notna().all()]
-            if shared:
-                gcols, sel = shared, members
-                notes["conditional"].append(str(key))
-                notes["missing"] -= len(members)  # used after all
-        if len(sel) == 0:  # every trial of the group lacks some parameter
-            notes["few"].append(str(key))
-            for name, p in zip(names, pcols, strict=True):
-                rows.append({"_g": g, "param": name, "n_excluded": int(excluded.get(key, 0)),
-                             "n_trials": 0, "source": "distribution" if dists[p].get(dist_key)
-                             else "observed"})
-            continue
-        fitted_any = True
-        sub = done.iloc[sel]
-        terms = [
-            term(sub[p], dists[p].get(dist_key), max_levels=max_levels, n=len(sel))
-            for p in gcols
+        fitted: list[dict] = []
+        if len(sel):
+            sub = done.iloc[sel]
+            terms = [term(sub[p], dists[p].get(dist_key), max_levels=max_levels, n=len(sel))
+                     for p in gcols]
+            res = fit_group(terms, y_all[sel], **fit_args)
+            notes["outside"] += int(res["n_outside"])
+            fitted = _fitted_rows(res, terms, gcols, y_all[sel], confidence, notes, key)
+        for row in fitted:
+            row.update(_g=g, n_excluded=int(excluded.get(key, 0)))
+        done_params = {r["param"] for r in fitted}
+        rows += fitted + [
+            {"_g": g, "param": p[len(_frame.PARAM_PREFIX):], "n_trials": 0,
+             "n_excluded": int(excluded.get(key, 0)),
+             "source": "distribution" if dists[p].get(dist_key) else "observed"}
+            for p in pcols if p[len(_frame.PARAM_PREFIX):] not in done_params
         ]
-        res = fit_group(terms, y_all[sel], degree=degree, max_weight=max_weight,
-                        reweight=reweight, n_draws=n_draws, seed=seed)
-        notes["outside"] += int(res["n_outside"])
-        # shares from the variances in scaled units (ratios: the same at any magnitude)
-        var = res.get("variance_scaled", res["variance"])
-        unit = res.get("unit", 1.0)
-        total = float(np.nansum(var))
-        scale = float(np.max(np.abs(y_all[sel]))) / unit if len(sel) else 0.0
-        if np.isnan(var).all():
-            notes["few"].append(str(key))
-            share = var
-        elif total <= (64 * np.finfo(float).eps * max(scale, 1e-300)) ** 2:
-            notes["const"].append(str(key))
-            share = np.full(len(var), np.nan)
-        else:
-            share = var / total
-        # The bias correction shrinks each component by its own signal-to-noise in the fit,
-        # V_j (1 - 1/W_j) with W_j its partial F: for a term uncorrelated with the others this
-        # is V_j minus its expected noise part, and it is positive whenever W_j > 1, so a term
-        # whose partial F test is significant at any usual level is never zeroed. (Subtracting
-        # the chance variance over the whole space instead zeroed real effects whenever part of
-        # the range was never tried: extrapolation inflated the chance part.)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = var * np.clip(1.0 - 1.0 / res["wald"], 0.0, 1.0)
-            share_c = corr / corr.sum() if corr.sum() > 0 else np.full(len(var), np.nan)
-        share_c = np.where(np.isnan(share), np.nan, share_c)
-        low, high = _share_interval(res["variance_draws"], confidence)
-        low, high = np.where(np.isnan(share), np.nan, low), np.where(np.isnan(share), np.nan, high)
-        for j, p in enumerate(gcols):
-            rows.append({
-                "_g": g, "param": p[len(_frame.PARAM_PREFIX):], "share": share[j],
-                "share_corrected": share_c[j], "ci_low": low[j], "ci_high": high[j],
-                "variance": res["variance"][j],
-                "variance_chance": res["chance"][j], "coverage": res["coverage"][j],
-                "n_excluded": int(excluded.get(key, 0)), "n_trials": int(res["n_used"]),
-                "n_eff": res["n_eff"], "r2": res["r2"], "source": terms[j].source,
-            })
-        for name, p in zip(names, pcols, strict=True):
-            if p not in gcols:  # not in every trial of a conditional group: no share
-                rows.append({"_g": g, "param": name, "n_excluded": int(excluded.get(key, 0)),
-                             "n_trials": 0, "source": "distribution" if dists[p].get(dist_key)
-                             else "observed"})
-    if not fitted_any:
+    if not any("share" in r for r in rows):
+        names = [p[len(_frame.PARAM_PREFIX):] for p in pcols]
         raise TrialsError(
             "No completed trial has a value for every parameter asked "
             f"({', '.join(names)}): pass params= naming parameters that every trial has."
         )
+    _warn(notes, len(groups))
+    return _result(rows, groups, by)
+
+
+def _drop_collapsed(trials: pd.DataFrame, by: str | None, exclude: bool) -> tuple:
+    """The trials without the collapsed ones, and how many were left out per group."""
+    if not exclude:
+        return trials, {}
+    mask = _mask.collapsed(trials)
+    if not mask.any():
+        return trials, {}
+    if by is None:
+        excluded = {"all": int(mask.sum())}
+    else:
+        excluded = _frame.group_labels(trials, by)[mask].value_counts(dropna=False).to_dict()
+    return trials.iloc[np.flatnonzero(~mask)], excluded
+
+
+def _group_members(done: pd.DataFrame, pcols: list[str], member: np.ndarray,
+                   complete: np.ndarray, all_params: bool, notes: dict, key) -> tuple:
+    """The parameters fitted in one group and the rows fitted (counted in *notes*)."""
+    sel = np.flatnonzero(member & complete)
+    notes["missing"] += int((member & ~complete).sum())
+    if len(sel) == 0 and all_params:
+        # A conditional space where no trial has every parameter (branches of a grid, a
+        # parameter never active in this group): as Optuna's intersection search space,
+        # fit the parameters every completed trial of the group has; the others get NaN.
+        members = np.flatnonzero(member)
+        shared = [p for p in pcols if done[p].iloc[members].notna().all()]
+        if shared:
+            notes["conditional"].append(str(key))
+            notes["missing"] -= len(members)  # used after all
+            return shared, members
+    if len(sel) == 0:  # every trial of the group lacks some parameter
+        notes["few"].append(str(key))
+    return pcols, sel
+
+
+def _shares(res: dict, y: np.ndarray, notes: dict, key) -> tuple[np.ndarray, np.ndarray]:
+    """Shares and corrected shares of one fitted group (NaN when impossible or constant)."""
+    # shares from the variances in scaled units (ratios: the same at any magnitude)
+    var = res.get("variance_scaled", res["variance"])
+    unit = res.get("unit", 1.0)
+    total = float(np.nansum(var))
+    scale = float(np.max(np.abs(y))) / unit if len(y) else 0.0
+    if np.isnan(var).all():
+        notes["few"].append(str(key))
+        share = var
+    elif total <= (64 * np.finfo(float).eps * max(scale, 1e-300)) ** 2:
+        notes["const"].append(str(key))
+        share = np.full(len(var), np.nan)
+    else:
+        share = var / total
+    # The bias correction shrinks each component by its own signal-to-noise in the fit,
+    # V_j (1 - 1/W_j) with W_j its partial F: for a term uncorrelated with the others this
+    # is V_j minus its expected noise part, and it is positive whenever W_j > 1, so a term
+    # whose partial F test is significant at any usual level is never zeroed. (Subtracting
+    # the chance variance over the whole space instead zeroed real effects whenever part of
+    # the range was never tried: extrapolation inflated the chance part.)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = var * np.clip(1.0 - 1.0 / res["wald"], 0.0, 1.0)
+        share_c = corr / corr.sum() if corr.sum() > 0 else np.full(len(var), np.nan)
+    return share, np.where(np.isnan(share), np.nan, share_c)
+
+
+def _fitted_rows(res: dict, terms: list[Term], gcols: list[str], y: np.ndarray,
+                 confidence: float, notes: dict, key) -> list[dict]:
+    """One result row per fitted parameter of a group."""
+    share, share_c = _shares(res, y, notes, key)
+    low, high = _share_interval(res["variance_draws"], confidence)
+    low = _boundary(low, res, 1.0 - confidence)
+    low, high = np.where(np.isnan(share), np.nan, low), np.where(np.isnan(share), np.nan, high)
+    return [{
+        "param": p[len(_frame.PARAM_PREFIX):], "share": share[j],
+        "share_corrected": share_c[j], "ci_low": low[j], "ci_high": high[j],
+        "variance": res["variance"][j],
+        "variance_chance": res["chance"][j], "coverage": res["coverage"][j],
+        "n_trials": int(res["n_used"]),
+        "n_eff": res["n_eff"], "r2": res["r2"], "source": terms[j].source,
+    } for j, p in enumerate(gcols)]
+
+
+def _boundary(low: np.ndarray, res: dict, alpha: float) -> np.ndarray:
+    """``ci_low`` is 0 where the term's partial F test does not reject "no effect" at *alpha*.
+
+    A share of 0 lies on the edge of [0, 1], where the draws' percentiles never
+    reach; the interval is extended to 0 exactly when the data are consistent
+    with no effect (the test inverted at that point), so it covers a true 0
+    with probability ``1 - alpha`` and never covers less than before elsewhere.
+    """
+    from scipy import stats
+
+    wald, df, dfr = res["wald"], res["df_term"], res["df_resid"]
+    if dfr < 1 or not np.isfinite(low).any():
+        return low
+    with np.errstate(invalid="ignore"):
+        p = stats.f.sf(wald, df, dfr)  # (an exact fit's inf gives 0; NaN stays NaN)
+    return np.where(p > alpha, 0.0, low)
+
+
+def _result(rows: list[dict], groups: pd.Index, by: str | None) -> pd.DataFrame:
+    """The tidy result: typed columns, groups in order, share descending within a group."""
     result = pd.DataFrame(rows, columns=["_g", "param", "share", "share_corrected", "ci_low",
                                          "ci_high", "variance", "variance_chance", "coverage",
                                          "n_trials", "n_excluded", "n_eff", "r2", "source"])
     result = result.astype({c: float for c in ("share", "share_corrected", "ci_low",
                                                  "ci_high", "variance", "variance_chance",
                                                  "coverage", "n_eff", "r2")})
-    _warn(notes, len(groups))
     order = np.lexsort((-np.nan_to_num(result["share"].to_numpy(float), nan=-1.0),
                         result["_g"].to_numpy()))
     result = result.iloc[order].reset_index(drop=True)

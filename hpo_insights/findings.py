@@ -282,6 +282,7 @@ def build_context(trials: pd.DataFrame, *, objective, params, budget, alpha, min
     tb = trials[bcol].to_numpy(dtype=object)
     n_pruned = np.array([int(((state == "PRUNED") & (tb == g)).sum()) for g in groups])
     scaling_model = None
+    completed = (y, gcodes, signs)  # the completed trials' objective (plateau rows read it)
     if pruned == "rank":  # the budgets are compared on the objective, not on ranks
         scaling_model = Model.build(done, all_pcols, y, gcodes, len(groups), dists)
         done, y, gcodes = _ranked(kept, done, y, gcodes, groups, bcol, all_pcols, signs)
@@ -294,6 +295,8 @@ def build_context(trials: pd.DataFrame, *, objective, params, budget, alpha, min
     if out.any():
         done, y, gcodes = done[~out], y[~out], gcodes[~out]
         model = Model.build(done, all_pcols, y, gcodes, len(groups), dists)
+    if pruned != "rank":
+        completed = (y, gcodes, signs)
     ctx = Context(trials=trials, done=done, ycol=ycol, y=y, gcodes=gcodes, groups=groups,
                   labels=labels, signs=signs, model=model, alpha=float(alpha),
                   min_effect=min_effect, seed=int(seed), n_pruned=n_pruned,
@@ -301,6 +304,7 @@ def build_context(trials: pd.DataFrame, *, objective, params, budget, alpha, min
                   extra={"params": [c[len(_frame.PARAM_PREFIX):] for c in want],
                          "excluded": excluded, "kept": kept, "all_pcols": all_pcols,
                          "dists": dists, "scaling_model": scaling_model,
+                         "completed": completed,
                          "objective_signs": _frame.signs(trials, None, bcol, pd.Index(groups),
                                                          objective=ycol)[0]})
     return ctx

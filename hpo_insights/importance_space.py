@@ -95,7 +95,8 @@ def search_space_importance(
         whose partial F test is significant), ``ci_low``/``ci_high`` (an
         interval of ``share`` from the sampling distribution of the fitted
         coefficients: it widens where the space is extrapolated, see
-        ``coverage``), ``variance`` (``Var(f_j)``
+        ``coverage``; ``ci_low`` is 0 when the parameter's partial F test
+        does not reject "no effect" at *alpha*), ``variance`` (``Var(f_j)``
         of the fitted component under the search-space distribution, in
         objective units squared), ``variance_chance`` (the part of
         ``variance`` expected from noise alone, NaN when no degree of freedom
@@ -144,11 +145,17 @@ def search_space_importance(
     only); for a component uncorrelated with the others ``variance * (1 -
     1/F_j)`` is its variance less its expected noise part. The extrapolation
     uncertainty goes into the interval instead: ``n_resamples`` coefficient
-    vectors are drawn from ``N(beta, Cov(beta))`` (seeded), each gives shares
-    over the whole search space, and ``ci_low``/``ci_high`` are their
+    vectors are drawn from their sampling distribution (seeded), a
+    multivariate t around ``beta`` with scale ``Cov(beta)`` and the residual
+    degrees of freedom (the noise variance is itself estimated); each gives
+    shares over the whole search space, and ``ci_low``/``ci_high`` are their
     ``alpha/2`` and ``1 - alpha/2`` quantiles (a percentile interval; it is
     wide where ``coverage`` is below 1 and the fitted polynomial is
-    extrapolated).
+    extrapolated). A share of 0 lies on the edge, where no percentile
+    reaches: ``ci_low`` is set to 0 when the Wald form of the parameter's
+    partial F test has ``p > alpha`` (the data are consistent with no
+    effect). Coverage measured by ``bench/search_space_sim.py`` is in
+    ``docs/statistics.md``.
 
     Only COMPLETE trials with a finite objective that have a value for every
     parameter in *params*, inside its recorded search space, are fitted (the

@@ -416,13 +416,15 @@ def findings_rows(ctx) -> list:
     ``"progress"``. Outside the page's graph of tests: its error rate is
     measured by simulation (``docs/curves.md``), like the collapse rows.
     """
-    # the trials every other claim uses: COMPLETE, collapsed and diverged ones left out
+    # the trials every other claim uses: COMPLETE, collapsed and diverged ones left out; their
+    # objective, also when the other claims are made on ranks (pruned="rank")
+    y, gcodes, signs = ctx.extra.get("completed", (ctx.y, ctx.gcodes, ctx.signs))
     groups = list(ctx.groups)
-    labels = np.asarray(groups, dtype=object)[ctx.gcodes]
-    used = pd.DataFrame({F.STUDY: labels, F.NUMBER: np.arange(len(ctx.y)), F.STATE: "COMPLETE",
-                         F.VALUE: ctx.y})
+    labels = np.asarray(groups, dtype=object)[gcodes]
+    used = pd.DataFrame({F.STUDY: labels, F.NUMBER: np.arange(len(y)), F.STATE: "COMPLETE",
+                         F.VALUE: y})
     direction = {g: "maximize" if s > 0 else "minimize"
-                 for g, s in zip(groups, ctx.signs, strict=True)}
+                 for g, s in zip(groups, signs, strict=True)}
     try:
         sp = search_progress(used, direction=direction, alpha=ctx.alpha)
     except TrialsError:

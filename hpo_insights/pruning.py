@@ -6,7 +6,10 @@ would this rule have stopped, and where? It replays Optuna's own
 as Optuna objects or as the rules of this module) decision by decision, and a
 fixed rule, :class:`KeepTop` ("stop at step k unless in the top q"). The
 replay agrees trial by trial with Optuna run on the same curves (a test runs
-both); ``docs/curves.md`` defines every column.
+both). A storage does not record its pruner: :func:`identify_pruner` finds the
+standard rule that reproduces the trials PRUNED in the data, which the audit
+replays by default; :func:`parse_rule` reads a plain spec
+(``"median:n_startup_trials=5"``). ``docs/curves.md`` defines every column.
 """
 
 from __future__ import annotations
@@ -424,19 +427,26 @@ def _agreement(sub: _curves.Block, recorded: np.ndarray, rule: Rule, maximize: b
 
 
 def _rank_rules(sub: _curves.Block, recorded: np.ndarray, rules: Sequence[Rule],
-                maximize: bool, screen: int = 200, keep: int = 5) -> list[tuple[Rule, float]]:
-    """Every rule with its agreement, best first. On more than *screen* trials the rules
-    are first replayed on the first *screen* trials (exact there: a decision depends only
-    on the trials before it) and the *keep* best of them on all."""
+                maximize: bool) -> list[tuple[Rule, float]]:
+    """Every rule still in the running with its agreement, best first.
+
+    The rules are first replayed on the first 50 trials, then those within the best 10
+    (every rule tied with the 10th kept) on the first 200, then those within the best 5
+    on all: a replay on the first m trials is exact there (a decision depends only on
+    the trials before it), and a rule that reproduces every decision scores 1 on every
+    prefix, so it is never dropped."""
     n = len(sub.numbers)
-    if n > screen:
-        head = _subset(sub, np.arange(n) < screen)
-        first = [_agreement(head, recorded[:screen], r, maximize) for r in rules]
-        order = np.argsort(-np.asarray(first), kind="stable")
-        rules = [rules[i] for i in order[:keep]]
-    scores = [_agreement(sub, recorded, r, maximize) for r in rules]
-    order = np.argsort(-np.asarray(scores), kind="stable")
-    return [(rules[i], scores[i]) for i in order]
+    rules = list(rules)
+    for size, keep in ((50, 10), (200, 5)):
+        if n <= size or len(rules) <= keep:
+            continue
+        head = _subset(sub, np.arange(n) < size)
+        scores = np.array([_agreement(head, recorded[:size], r, maximize) for r in rules])
+        bar = np.sort(scores)[::-1][keep - 1]
+        rules = [r for r, a in zip(rules, scores, strict=True) if a >= bar]
+    scores = np.array([_agreement(sub, recorded, r, maximize) for r in rules])
+    order = np.argsort(-scores, kind="stable")
+    return [(rules[i], float(scores[i])) for i in order]
 
 
 def identify_pruner(
@@ -470,8 +480,9 @@ def identify_pruner(
         ``study``, ``rule`` (its name), ``agreement``, ``n_trials`` (COMPLETE and
         PRUNED trials compared), ``n_pruned`` (PRUNED ones), ``chosen`` (True for
         the first: the highest agreement, ties to the earlier candidate). On more
-        than 200 trials the candidates are screened on the first 200 and the five
-        best replayed on all; only those are listed.
+        than 50 trials the candidates are screened on the first 50, then 200
+        trials (those within the best 10, then 5, ties kept, go on); only the
+        ones replayed on all trials are listed.
 
     Examples
     --------

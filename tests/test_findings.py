@@ -229,6 +229,24 @@ def test_pruned_rank_scores_by_hand(rng):
     assert (got.n_pruned == 8).all()
 
 
+def test_plateau_rows_read_the_objective_under_ranks(rng):
+    """With pruned="rank" the plateau rows are still about the completed trials' objective
+    (in its units and direction), not about the normal scores the other claims use."""
+    n = 60
+    x = rng.uniform(0, 1, n)
+    y = 0.7 + 0.02 * x + rng.normal(0, 0.01, n)
+    state = np.where(np.arange(n) % 3 == 0, "PRUNED", "COMPLETE")
+    t = pd.DataFrame({"study": "s", "number": np.arange(n), "state": state, "value": y,
+                      "params_x": x, "distributions_x": FLOAT01,
+                      "study_direction": "minimize"})
+    got = hi.findings(t, pruned="rank")
+    plateau = got[got.claim == "plateau"].iloc[0]
+    want = hi.search_progress(t[state == "COMPLETE"]).summary.iloc[0]
+    assert plateau.n_trials == (state == "COMPLETE").sum()
+    assert plateau.effect == pytest.approx(want["gain"], rel=1e-9)
+    assert plateau.effect_high == pytest.approx(want["gain_high"], rel=1e-9)
+
+
 def test_pruning_depends_on_a_parameter_with_median_pruner():
     """Optuna's MedianPruner on a search where lr decides the curve: pruning depends on lr only."""
     optuna = pytest.importorskip("optuna")

@@ -441,3 +441,69 @@ def test_example_learning_rate_keeps_its_search_space_share():
     r = hi.search_space_importance(hi.datasets.example(), studies="transformer-20M")
     lr = r.set_index("param").loc["learning_rate"]
     assert lr["coverage"] < 1 and lr["share_corrected"] > 0.1
+
+
+def test_share_interval_draws_are_multivariate_t_with_the_residual_df():
+    """The coefficient draws carry the noise variance's own uncertainty: their marginal
+    quantiles are Student t's with the residual degrees of freedom (scipy's, not the code's)."""
+    from scipy import stats
+
+    from hpo_insights import _search_space
+
+    beta, cov = np.array([1.0, -2.0]), np.array([[4.0, 1.0], [1.0, 1.0]])
+    draws = _search_space._coefficient_draws(beta, cov, 400_000, seed=3, df=6)
+    t = (draws - beta[:, None]) / np.sqrt(np.diag(cov))[:, None]
+    for row in t:
+        got = np.quantile(row, [0.025, 0.5, 0.975])
+        assert got == pytest.approx(stats.t.ppf([0.025, 0.5, 0.975], 6), abs=0.03)
+    # the correlation of the draws is the covariance's (a multivariate t shares one scale)
+    assert np.corrcoef(draws)[0, 1] == pytest.approx(0.5, abs=0.01)
+    normal = _search_space._coefficient_draws(beta, cov, 400_000, seed=3, df=0)
+    assert np.quantile((normal[0] - 1.0) / 2.0, 0.975) == pytest.approx(1.96, abs=0.02)
+
+
+def _partial_f_p(x_full: np.ndarray, x_reduced: np.ndarray, y: np.ndarray) -> float:
+    """The partial F test's p-value from two least-squares fits (numpy lstsq, scipy F)."""
+    from scipy import stats
+
+    def rss(x: np.ndarray) -> float:
+        beta = np.linalg.lstsq(x, y, rcond=None)[0]
+        return float(np.sum((y - x @ beta) ** 2))
+
+    n, p_full, p_red = len(y), x_full.shape[1], x_reduced.shape[1]
+    df = p_full - p_red
+    f = ((rss(x_reduced) - rss(x_full)) / df) / (rss(x_full) / (n - p_full))
+    return float(stats.f.sf(f, df, n - p_full))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_share_interval_reaches_zero_exactly_when_no_effect_is_not_rejected(seed):
+    """ci_low is 0 for a parameter whose partial F test (an independent lstsq fit of the
+    one-hot model with and without it) does not reject at alpha, and above 0 otherwise."""
+    rng = np.random.default_rng(seed)
+    n = 48
+    a = rng.integers(0, 4, n)  # a real effect
+    b = rng.integers(0, 3, n)  # none
+    y = np.array([0.0, 1.0, 0.3, -0.8])[a] + rng.normal(0, 0.6, n)
+    grid = '{"name": "IntDistribution", "attributes": {"low": 0, "high": %d, "log": false, ' \
+           '"step": 1}}'
+    t = pd.DataFrame({"study": "s", "number": range(n), "state": "COMPLETE", "value": y,
+                      "params_a": a, "params_b": b, "distributions_a": grid % 3,
+                      "distributions_b": grid % 2, "study_direction": "maximize"})
+    got = hi.search_space_importance(t).set_index("param")
+
+    def onehot(v: np.ndarray, k: int) -> np.ndarray:
+        return (v[:, None] == np.arange(1, k)).astype(float)
+
+    ones = np.ones((n, 1))
+    full = np.hstack([ones, onehot(a, 4), onehot(b, 3)])
+    p_a = _partial_f_p(full, np.hstack([ones, onehot(b, 3)]), y)
+    p_b = _partial_f_p(full, np.hstack([ones, onehot(a, 4)]), y)
+    for name, p in (("a", p_a), ("b", p_b)):
+        if p > 0.05:
+            assert got.loc[name, "ci_low"] == 0.0
+        else:
+            assert got.loc[name, "ci_low"] > 0.0
+        assert got.loc[name, "ci_high"] > got.loc[name, "ci_low"]
+    if seed == 0:  # the setting gives both cases
+        assert p_a < 0.05 < p_b
