@@ -18,7 +18,10 @@ measures the peak memory the library side allocates (``tracemalloc``, one
 run) against the frame's own size (``memory_usage(deep=True)``). On a shared
 machine, CPU seconds are the steadier figure.
 
-Run: ``python bench/analyses.py [--sizes 10000 100000 1000000] [--repeats 3]``.
+Run: ``python bench/analyses.py [--sizes 10000 100000 1000000] [--repeats 3]``;
+``--alternate 5 --sizes 1000000`` only alternates the library side and the
+one-pass baseline five times (the same load on both) and prints the medians
+and the range of the ratio.
 """
 
 from __future__ import annotations
@@ -184,11 +187,37 @@ def each_call(trials: pd.DataFrame, repeats: int) -> None:
               f"the frame ({frame_mb:.0f} MiB)")
 
 
+def alternate(trials: pd.DataFrame, rounds: int) -> None:
+    """Library side and one-pass baseline alternated *rounds* times: medians and ratio range.
+
+    Alternating puts both sides under the same load on a shared machine; the
+    ratio is taken within each round.
+    """
+    lib, base = [], []
+    for _ in range(rounds):
+        lib.append(clocked(library, trials, 1))
+        base.append(clocked(bare_pandas, trials, 1))
+    for k, what in ((0, "wall"), (1, "cpu")):
+        ratios = [a[k] / b[k] for a, b in zip(lib, base, strict=True)]
+        print(f"{len(trials)} trials, {rounds} alternating rounds, {what}: library "
+              f"{np.median([a[k] for a in lib]):.3f} s, pandas one pass "
+              f"{np.median([b[k] for b in base]):.3f} s, ratio median {np.median(ratios):.2f} "
+              f"(range {min(ratios):.2f}-{max(ratios):.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--alternate", type=int, default=0, metavar="ROUNDS",
+                        help="only alternate the library side and the one-pass baseline "
+                        "ROUNDS times at the largest size")
     args = parser.parse_args()
+    if args.alternate:
+        library(make_trials(1_000))  # warm up
+        bare_pandas(make_trials(1_000))
+        alternate(make_trials(max(args.sizes)), args.alternate)
+        return
     print(
         f"{'trials':>10} {'library s':>10} {'pandas s':>10} {'ratio':>6} "
         f"{'per-call s':>10} {'ratio':>6} {'us/trial':>9}"

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,14 +33,22 @@ import pandas as pd
 import hpo_insights as hi
 
 
-def _median(run, runs: int) -> float:
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes (the CLI and its kernel)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _median(run, runs: int) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds of *runs* runs, after one warm-up run."""
     run()  # warm-up: imports, kernel spec and font caches
-    times = []
+    wall, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _children_cpu()
         run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(_children_cpu() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def report(source: Path, out: Path) -> None:
@@ -90,15 +100,19 @@ def main() -> None:
         three, thirty = out / "three.csv", out / "thirty.csv"
         example.to_csv(three, index=False)
         many.to_csv(thirty, index=False)
-        t3 = _median(lambda: report(three, out / "r3"), runs)
-        t30 = _median(lambda: report(thirty, out / "r30"), runs)
-        empty = _median(lambda: empty_notebook(out), runs)
+        (t3, c3) = _median(lambda: report(three, out / "r3"), runs)
+        (t30, c30) = _median(lambda: report(thirty, out / "r30"), runs)
+        (empty, cempty) = _median(lambda: empty_notebook(out), runs)
         cells = cell_times(out / "r30" / "report.ipynb")
-    print(f"report, 3 studies ({len(example)} trials), median of {runs}: {t3:.2f} s")
-    print(f"report, 30 studies ({len(many)} trials), median of {runs}: {t30:.2f} s")
-    print(f"empty notebook: nbclient run + HTML/MD export, median of {runs}: {empty:.2f} s")
-    print(f"30 studies / 3 studies: {t30 / t3:.2f} (target: at most 2.5)")
-    print(f"3 studies - empty notebook: {t3 - empty:.2f} s (target: at most 4 s)")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average (1, 5, 15 min) at the end: {load}; wall and CPU seconds (user + system "
+          "of the command line and its kernel), medians of {runs}:".replace("{runs}", str(runs)))
+    print(f"report, 3 studies ({len(example)} trials): {t3:.2f} s wall, {c3:.2f} s CPU")
+    print(f"report, 30 studies ({len(many)} trials): {t30:.2f} s wall, {c30:.2f} s CPU")
+    print(f"empty notebook, nbclient run + HTML/MD export: {empty:.2f} s wall, {cempty:.2f} s CPU")
+    print(f"30 studies / 3 studies: {t30 / t3:.2f} (target: at most 2.5); CPU: {c30 / c3:.2f}")
+    print(f"3 studies - empty notebook: {t3 - empty:.2f} s (target: at most 4 s); "
+          f"CPU: {c3 - cempty:.2f} s")
     print(f"30-study report, kernel time per function (of {sum(cells.values()):.1f} s in cells):")
     for name, seconds in cells.most_common(12):
         print(f"  {seconds:6.2f} s  {name}")

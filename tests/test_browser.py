@@ -98,13 +98,14 @@ def page(request, browser, tmp_path_factory):
 
 
 def test_every_image_loads(page):
-    """Every figure is an embedded image that decoded: two across budgets, at least two per
-    study (the parameters that matter, the search progress; learning curves when recorded)."""
+    """Every figure is an embedded image that decoded: four across budgets, drawn once for
+    every study (the parameters that matter, the best per budget, the optimization history,
+    the search progress), and per study only the learning curves, when recorded (two)."""
     driver, trials, name = page
     images = driver.execute_script(
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth]);")
-    per_study = 4 if name == "tpe" else 2
-    assert len(images) == 2 + per_study * trials["study"].nunique()
+    per_study = 2 if name == "tpe" else 0
+    assert len(images) == 4 + per_study * trials["study"].nunique()
     assert all(done and width > 0 for done, width in images)
 
 

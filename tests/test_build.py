@@ -198,7 +198,9 @@ def test_failing_section_names_itself_and_keeps_the_notebook(tmp_path, monkeypat
     summary = next(s for s in S.DEFAULT if s.key == "summary")
     broken = S.Section("broken", "study", "Broken",
                        (S.Call("variance_explained", kwargs={"params": "nope"}),))
-    monkeypatch.setitem(layouts.LAYOUTS, "default", lambda: S.Page((summary, broken)))
+    # the summary shows rows of the analyses made once for every study (S.SHARED)
+    monkeypatch.setitem(layouts.LAYOUTS, "default",
+                        lambda: S.Page((S.SHARED, summary, broken)))
     with pytest.raises(hi.report.ReportError) as caught:
         hi.report.build(tiny_trials(["a"]), tmp_path / "out", formats=("md",))
     message = str(caught.value)
@@ -255,18 +257,21 @@ def counted_report(tmp_path_factory):
 
 
 def test_each_analysis_runs_once_per_study(counted_report):
-    """Counting the notebook's calls: one per study per analysis, once for the budget ones;
-    no analysis that makes verdicts of its own (the page's verdicts are hi.findings')."""
+    """Counting the notebook's calls: each analysis once, either once for every study
+    (a study's sections show its rows) or once per study where the result depends on
+    the study's own choices; no analysis that makes verdicts of its own (the page's
+    verdicts are hi.findings')."""
     calls = {(name, study): n for name, study, n in counted_report}
     assert set(calls.values()) == {1}, {k: v for k, v in calls.items() if v != 1}
     studies = ("transformer-2M", "transformer-20M", "transformer-200M")
-    per_study = ("summarize", "best_trial", "collapse_summary", "variance_explained",
-                 "value_table", "coverage_crosstab", "forced_extremes", "sampling_association",
-                 "search_space_importance")
+    per_study = ("variance_explained", "coverage_crosstab", "search_space_importance")
     assert {(n, s) for n in per_study for s in studies} <= set(calls)
-    for name in ("findings", "compare_budgets", "optimization_history", "collapse_by_budget",
-                 "importance_by_budget"):
+    once = ("findings", "compare_budgets", "optimization_history", "collapse_by_budget",
+            "importance_by_budget", "summarize", "best_trial", "value_table",
+            "forced_extremes", "sampling_association")
+    for name in once:
         assert calls[(name, "all")] == 1
+        assert not {(name, s) for s in studies} & set(calls), name
     verdicts = {"classify_trend", "suggestions", "scaling_check", "param_consistency"}
     assert not {name for name, _ in calls} & verdicts
 

@@ -36,12 +36,13 @@ def pruned_storage(tmp_path):
 
 def test_render_has_both_parts(pruned_storage):
     """With curves: fidelity, the audit of the pruner identified from the trials pruned in
-    the data (a median rule that reproduces all of them) and search progress, per study."""
+    the data (a median rule that reproduces all of them) and search progress, per study
+    (and the search progress of both studies in one figure, across budgets)."""
     trials = hi.load(pruned_storage)
     curves = hi.load_curves(pruned_storage)
     md = hi.report.render(trials, curves=curves)
     assert md.count("### Learning curves") == 2
-    assert md.count("### Search progress") == 2
+    assert md.count("### Search progress") == 2 + 1
     assert "the ranking of trials is settled from step" in md
     assert "replaying `percentile(50, startup=" in md
     assert md.count("the standard rule that best reproduces the prune decisions in the data: "
@@ -59,10 +60,11 @@ def test_render_audits_the_stated_pruner(pruned_storage):
 
 
 def test_no_curves_no_learning_curves_part(example):
-    """The bundled example has no curves: only "Search progress" is added."""
+    """The bundled example has no curves: only "Search progress" is added (per study, and
+    across budgets)."""
     md = hi.report.render(example)
     assert "Learning curves" not in md
-    assert md.count("### Search progress") == 3
+    assert md.count("### Search progress") == 3 + 1
 
 
 def test_notebook_cells_read_the_part_curves(pruned_storage):
@@ -76,7 +78,10 @@ def test_notebook_cells_read_the_part_curves(pruned_storage):
     assert "fidelity_small = hi.fidelity_correlation(curves_small)" in code
     assert ("audit_small = hi.pruning_audit(curves_small, trials=trials_small, rule=pruner)"
             in code)
-    assert "hi.plot.search_progress(progress_small, metric=metric);" in code
+    # the search progress: per study its numbers, one figure of every study across budgets
+    assert "progress_small = hi.search_progress(trials_small)" in code
+    assert "hi.plot.search_progress(progress, series='study', metric=metric);" in code
+    assert "hi.plot.search_progress(progress_small" not in code
 
 
 def test_build_renders_both_parts_in_html_and_markdown(pruned_storage, tmp_path):

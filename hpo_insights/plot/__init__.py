@@ -20,8 +20,8 @@ around each drawing.
 
 One module per analysis family (``importance``, ``trends``, ``coverage``,
 ``budgets``, ``collapse``, ``summary``, ``curves``), shared machinery in ``_common``. This
-package imports matplotlib and seaborn; ``import hpo_insights`` does not import
-it (``hi.plot`` loads lazily).
+package imports matplotlib (seaborn's style is written out, not imported);
+``import hpo_insights`` does not import it (``hi.plot`` loads lazily).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from hpo_insights.plot._common import (
     panel_title,
     result_blocks,
 )
+from hpo_insights.plot.trends import log_ticks
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -166,7 +167,7 @@ def pruning_audit(result: Any, *, ax: Axes | None = None) -> Axes | Figure:
 
 
 @drawing
-def search_progress(result: Any, *, metric: str = "objective",
+def search_progress(result: Any, *, metric: str = "objective", series: str | None = None,
                     ax: Axes | None = None) -> Axes | Figure:
     """The expected best after k trials with its band, and the observed best so far.
 
@@ -180,8 +181,13 @@ def search_progress(result: Any, *, metric: str = "objective",
         What :func:`hpo_insights.search_progress` returned.
     metric : str, default "objective"
         The y-axis label.
+    series : str, optional
+        ``"study"``: every study on one Axes, one colour each (the same
+        line, band and step line), instead of a panel each; more than ten
+        take a sequential colour map and the legend names the first and
+        the last.
     ax : matplotlib.axes.Axes, optional
-        Axes to draw on (one study only).
+        Axes to draw on (one study only, or any number with *series*).
 
     Returns
     -------
@@ -196,6 +202,10 @@ def search_progress(result: Any, *, metric: str = "objective",
     >>> ax = hi.plot.search_progress(sp)
     >>> sorted(str(line.get_gid()) for line in ax.lines)
     ['best_so_far', 'expected_best']
+    >>> every = hi.plot.search_progress(hi.search_progress(hi.datasets.example()),
+    ...                                 series="study")
+    >>> len([line for line in every.lines if line.get_gid() == "expected_best"])
+    3
     """
     if not hasattr(result, "curve"):
         raise TypeError("hi.plot.search_progress draws the SearchProgress returned by "
@@ -205,6 +215,8 @@ def search_progress(result: Any, *, metric: str = "objective",
     blocks = result_blocks(curve, ["study"])
     if not blocks or not len(curve):
         raise TrialsError("hi.plot.search_progress: the result holds no study.")
+    if series is not None:
+        return _progress_series(blocks, metric=metric, series=series, ax=ax)
 
     def draw(i: int, a: Axes) -> None:
         key, rows = blocks[i]
@@ -217,6 +229,9 @@ def search_progress(result: Any, *, metric: str = "objective",
         a.step(k, rows["best_so_far"].to_numpy(dtype=float), where="post", lw=1.2,
                color="0.3", label="this search: best so far", gid="best_so_far")
         a.set_xscale("log")
+        a.minorticks_off()
+        ticks = log_ticks(*a.get_xlim())
+        a.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
         a.set_xlabel("number of trials k")
         a.set_ylabel(label_text(metric))
         a.set_title(panel_title("Search progress", key))
@@ -224,3 +239,41 @@ def search_progress(result: Any, *, metric: str = "objective",
 
     return panel_grid(len(blocks), ax, draw, size=PANEL_SIZE)
 
+
+
+def _progress_series(blocks: list, *, metric: str, series: str, ax: Axes | None) -> Axes:
+    """Every study's search progress on one Axes, a colour each (see :func:`search_progress`)."""
+    from matplotlib.lines import Line2D
+
+    from hpo_insights.plot.trends import series_colors, series_label, series_title
+
+    if series != "study":
+        raise TrialsError(f"hi.plot.search_progress: series= takes 'study', got {series!r}.")
+    colors = series_colors(len(blocks))
+
+    def draw(_: int, a: Axes) -> None:
+        for i, (key, rows) in enumerate(blocks):
+            k = rows["k"].to_numpy(dtype=float)
+            a.fill_between(k, rows["band_low"].to_numpy(dtype=float),
+                           rows["band_high"].to_numpy(dtype=float), alpha=0.15, lw=0,
+                           color=colors[i], gid="band")
+            a.plot(k, rows["expected_best"].to_numpy(dtype=float), lw=1.4, color=colors[i],
+                   label=series_label(i, len(blocks), key[0]), gid="expected_best")
+            a.step(k, rows["best_so_far"].to_numpy(dtype=float), where="post", lw=1.0,
+                   ls="--", color=colors[i], gid="best_so_far")
+        a.set_xscale("log")
+        a.minorticks_off()
+        ticks = log_ticks(*a.get_xlim())
+        a.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
+        a.set_xlabel("number of trials k")
+        a.set_ylabel(label_text(metric))
+        a.set_title("Search progress")
+        encoding = [Line2D([], [], color="0.3", lw=1.4, label="expected best of k (i.i.d.), "
+                           "95% band"),
+                    Line2D([], [], color="0.3", lw=1.0, ls="--",
+                           label="this search: best so far")]
+        handles, _ = a.get_legend_handles_labels()
+        a.legend(handles=encoding + handles, loc="best", fontsize="small",
+                 title=series_title(len(blocks), series, "") or None, title_fontsize=7)
+
+    return panel_grid(1, ax, draw, size=PANEL_SIZE)

@@ -287,6 +287,44 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], *, rule: str = "
         line = "| " + " | ".join("---" for _ in header) + " |"
     else:
         raise ValueError(f"rule must be 'dashes' or 'short', got {rule!r}")
+    rows = one_format_per_column([list(row) for row in rows])
     lines = ["| " + " | ".join(header) + " |", line]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# what number() writes (4 decimals; below 1e-4, 4 significant digits in scientific notation);
+# parameter values (value(): "1.49642e-05") and ranges keep their own format
+_FIXED = re.compile(r"-?\d+\.\d{4}")
+_TINY = re.compile(r"-?\d\.\d{3}e-\d+")
+
+
+def one_format_per_column(rows: list[list[str]]) -> list[list[str]]:
+    """Tiny numbers in fixed-point where the rest of their column is: one format a column.
+
+    :func:`number` writes numbers below ``1e-4`` in scientific notation; beside
+    its 4-decimal numbers in the same column (an interval's low end ``4.155e-05`` under
+    ``0.0123``) they are written in fixed-point with two significant digits
+    (``0.000042``) instead.
+
+    Examples
+    --------
+    >>> one_format_per_column([["a", "0.0123"], ["b", "4.155e-05"]])
+    [['a', '0.0123'], ['b', '0.000042']]
+    >>> one_format_per_column([["4.155e-05"], ["3.000e-30"]])  # no fixed-point: as is
+    [['4.155e-05'], ['3.000e-30']]
+    >>> one_format_per_column([["0.0001"], ["1.49642e-05"]])  # a parameter value: as is
+    [['0.0001'], ['1.49642e-05']]
+    """
+    if not rows:
+        return rows
+    width = max(len(r) for r in rows)
+    for j in range(width):
+        cells = [r[j] for r in rows if j < len(r)]
+        if not any(_FIXED.fullmatch(c) for c in cells):
+            continue
+        for r in rows:
+            if j < len(r) and _TINY.fullmatch(r[j]):
+                x = float(r[j])
+                r[j] = f"{x:.{max(4, 1 - math.floor(math.log10(abs(x))))}f}" if x else "0.0000"
+    return rows

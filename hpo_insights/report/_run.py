@@ -47,6 +47,8 @@ class _Namespace:
         self.results: dict[str, Any] = {}
 
     def value(self, x: Any, part: Part) -> Any:
+        if isinstance(x, Name) and x.name == "study":
+            return self.names["names"][part.index]
         if isinstance(x, Name):
             return self.names[part.t] if x.name == "trials" else (
                 self.names["curves" + part.s] if x.name == "curves" else self.names[x.name])

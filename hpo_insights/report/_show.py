@@ -36,7 +36,8 @@ def show(result: Any, *, kind: str | None = None, **context: Any) -> None:
     kind : str, optional
         The analysis's name, when the columns do not tell.
     **context
-        ``metric=``.
+        ``metric=``; ``study=`` shows only that study's rows of a result that
+        covers every study (the report's shared analyses).
 
     Examples
     --------

@@ -59,6 +59,9 @@ def parameters(result: pd.DataFrame, trials: pd.DataFrame, *,
     effect, then those ``hi.findings`` made no statement about.
     ``which="claimed"``: those that matter (if none, the one with the largest
     effect, so that a figure still shows the largest movement).
+    ``which="any"``: those that matter in any one study of *trials* (each
+    study's own verdicts, not the pooled ones), by their largest effect (if none,
+    the pooled ranking's first): the parameters of a figure comparing the studies.
 
     Examples
     --------
@@ -67,7 +70,11 @@ def parameters(result: pd.DataFrame, trials: pd.DataFrame, *,
     >>> f = hi.findings(t)
     >>> parameters(f, t[t["study"] == "transformer-20M"], which="claimed")
     ['learning_rate', 'dropout']
+    >>> parameters(f, t, which="any")
+    ['dropout', 'learning_rate']
     """
+    if which == "any":
+        return _claimed_in_any(result, trials)
     rows, _ = _rows_for(result, trials)
     m = rows[rows["claim"] == "matters"]
     m = m.assign(_yes=m["claimed"].astype(bool), _e=m["effect"].fillna(-np.inf)).sort_values(
@@ -80,13 +87,23 @@ def parameters(result: pd.DataFrame, trials: pd.DataFrame, *,
     return claimed or ranked[:1]
 
 
+def _claimed_in_any(result: pd.DataFrame, trials: pd.DataFrame) -> list[str]:
+    """The parameters claimed to matter in any one study (label) of *trials*."""
+    rows = result[result["study"].astype(str).isin(labels_of(trials))
+                  & (result["claim"] == "matters") & result["claimed"].astype(bool)]
+    rows = rows.assign(_e=rows["effect"].fillna(-np.inf)).sort_values("_e", ascending=False,
+                                                                      kind="stable")
+    claimed = list(dict.fromkeys(str(p) for p in rows["param"]))
+    return claimed or parameters(result, trials, which="claimed")[:1]
+
+
 def _p(p: Any) -> str:
     if p is None or (isinstance(p, float) and np.isnan(p)):
         return "N/A"
     return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
 
 
-def _interval(r: pd.Series) -> str:
+def _interval(r: Any) -> str:
     """The effect and its interval in one format: 4 decimals, or 3 significant digits when
     the largest of the three is below 0.001 (so an interval never mixes notations)."""
     if pd.isna(r["effect"]):
@@ -104,7 +121,7 @@ def _short(x: Any) -> str:
     return f"{float(x):.3g}"
 
 
-def _best(r: pd.Series) -> str:
+def _best(r: Any) -> str:
     low, high = r.get("best_low"), r.get("best_high")
     if low is not None and high is not None and pd.notna(low) and pd.notna(high):
         if _short(low) == _short(high):
@@ -119,35 +136,44 @@ def _claimed(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _parameter_rows(rows: pd.DataFrame, pooled: bool) -> list[list[str]]:
-    out = []
-    matters = rows[rows["claim"] == "matters"]
-    order = matters.assign(
-        _yes=matters["claimed"].astype(bool), _e=matters["effect"].fillna(-np.inf)
-    ).sort_values(["_yes", "_e"], ascending=False, kind="stable")
-    for _, m in order.iterrows():
-        param = m["param"]
-        mine = rows[rows["param"] == param]
-        yes = bool(m["claimed"])
-        shape = _claimed(mine[mine["claim"] == "shape"])
-        flat = not shape.empty and shape["value"].iloc[0] == "flat"
-        verdict = ("**matters**" if yes else "flat (below the margin)" if flat
-                   else "no evidence of an effect")
-        shape_text = (escape(_SHAPE_WORDS.get(shape["value"].iloc[0], shape["value"].iloc[0]))
-                      if not shape.empty and not flat else "—")
-        notes = []
-        for _, e in _claimed(mine[mine["claim"] == "edge"]).iterrows():
-            notes.append(f"best at the {escape(e['value'])} end: try beyond it")
-        for _, w in _claimed(mine[mine["claim"] == "worse"]).iterrows():
-            notes.append(f"{value(w['value'])} is worse")
-        row = [escape(param), verdict, _interval(m), _p(m["p_adjusted"]),
-               _best(m) if yes else "—", shape_text]
-        if pooled:
-            c = mine[mine["claim"] == "consistency"]
-            row.append("differs" if len(c) and bool(c["claimed"].iloc[0]) else
-                       "no evidence of a difference" if len(c) else "—")
-        row.append("; ".join(notes) or "—")
-        out.append(row)
-    return out
+    """The table's rows: one per parameter ``hi.findings`` made a "matters" row for.
+
+    The few claims of each parameter are read as records (a page of 30 studies makes
+    30 tables: pandas selections per claim took half of ``hi.report.show``'s time).
+    """
+    records = rows.to_dict("records")
+    by_param: dict[Any, list[dict]] = {}
+    for r in records:
+        by_param.setdefault(r["param"], []).append(r)
+    matters = [r for r in records if r["claim"] == "matters"]
+    # those claimed first, then by effect (missing last); stable, as a stable sort keeps ties
+    matters.sort(key=lambda r: (bool(r["claimed"]),
+                                -np.inf if pd.isna(r["effect"]) else float(r["effect"])),
+                 reverse=True)
+    return [_parameter_row(m, by_param[m["param"]], pooled) for m in matters]
+
+
+def _parameter_row(m: dict, mine: list[dict], pooled: bool) -> list[str]:
+    def claimed(kind: str) -> list[dict]:
+        return [r for r in mine if r["claim"] == kind and bool(r["claimed"])]
+
+    yes = bool(m["claimed"])
+    shape = claimed("shape")
+    flat = bool(shape) and shape[0]["value"] == "flat"
+    verdict = ("**matters**" if yes else "flat (below the margin)" if flat
+               else "no evidence of an effect")
+    shape_text = (escape(_SHAPE_WORDS.get(shape[0]["value"], shape[0]["value"]))
+                  if shape and not flat else "—")
+    notes = [f"best at the {escape(e['value'])} end: try beyond it" for e in claimed("edge")]
+    notes += [f"{value(w['value'])} is worse" for w in claimed("worse")]
+    row = [escape(m["param"]), verdict, _interval(m), _p(m["p_adjusted"]),
+           _best(m) if yes else "—", shape_text]
+    if pooled:
+        c = [r for r in mine if r["claim"] == "consistency"]
+        row.append("differs" if c and bool(c[0]["claimed"]) else
+                   "no evidence of a difference" if c else "—")
+    row.append("; ".join(notes) or "—")
+    return row
 
 
 def what_matters(result: pd.DataFrame, *, trials: pd.DataFrame | None = None,

@@ -28,8 +28,8 @@ def layout_page(layout: str | Page) -> Page:
     Examples
     --------
     >>> from hpo_insights.report.layouts import layout_page
-    >>> [s.key for s in layout_page("default").sections][:2]
-    ['key-findings', 'what-matters-budgets']
+    >>> [s.key for s in layout_page("default").sections][:3]
+    ['key-findings', 'shared', 'what-matters-budgets']
     >>> layout_page("fancy")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...

@@ -17,6 +17,7 @@ and in the HTML made from it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -237,15 +238,18 @@ def binned_note(vt: pd.DataFrame, param: Any) -> str:
             "quantile intervals ([low, high)).") if binned else ""
 
 
-def value_table(result: pd.DataFrame, *, metric: str = "objective") -> str:
+def value_table(result: pd.DataFrame, *, metric: str = "objective",
+                params: Sequence[str] | None = None) -> str:
     """The objective per value of each parameter (:func:`hi.value_table`).
 
-    Per parameter (in the result's order) a ``####`` heading and a table with
-    the interval as two columns.
+    Per parameter (in the order of *params*, then the result's order) a
+    ``####`` heading and a table with the interval as two columns.
     """
     m = escape(metric)
     out = []
-    for param in pd.unique(result["param"]):
+    present = list(pd.unique(result["param"]))
+    order = [p for p in (params or []) if p in present]
+    for param in order + [p for p in present if p not in order]:
         vt = result[result["param"] == param]
         rows = [[level_label(r), str(r["n_trials"]), number(r["mean"]), number(r["std"]),
                  *_ci_cells(r["ci_low"], r["ci_high"])] for _, r in vt.iterrows()]
@@ -711,7 +715,24 @@ def to_markdown(result: Any, *, kind: str | None = None, **context: Any) -> str:
     name = kind or _kind_of(result)
     if name not in _RENDER:
         raise TrialsError(f"Unknown kind {name!r}: expected one of {', '.join(sorted(_RENDER))}.")
+    if "study" in context:
+        result = of_study(result, context["study"], _RENDER[name])
     return call_renderer(_RENDER[name], result, context)
+
+
+def of_study(result: Any, study: Any, renderer: Any) -> Any:
+    """The rows of *study* in a result of every study (unless *renderer* selects them itself).
+
+    A result computed once for every study (``hi.value_table(trials)``) shows the
+    rows of one study in that study's section: ``study=`` of :func:`to_markdown`.
+    """
+    import inspect
+
+    if "study" in inspect.signature(renderer).parameters:
+        return result
+    if isinstance(result, pd.DataFrame) and "study" in result.columns:
+        return result[result["study"] == study].reset_index(drop=True)
+    return result
 
 
 _kind_of = kind
