@@ -188,29 +188,36 @@ def _sanitize_notebook(nb: Any) -> Any:
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         if cell.cell_type in ("markdown", "raw"):
-            cell.source = sanitize_html(cell.source)
-            for name in list(cell.get("attachments", {}) or {}):
-                bundle = cell.attachments[name]
-                for mime in [m for m in bundle if not m.startswith("image/")
-                             or m == "image/svg+xml"]:
-                    del bundle[mime]
+            _sanitize_text_cell(cell)
         for out in cell.get("outputs", []):
-            data = out.get("data")
-            if not data:
-                continue
-            for mime in list(data):
-                if mime not in _SAFE_MIME:
-                    del data[mime]
-            if "text/html" in data:
-                data["text/html"] = sanitize_html(_text(data["text/html"]))
-            if "text/markdown" in data:
-                data["text/markdown"] = sanitize_html(_text(data["text/markdown"]))
-            if "image/svg+xml" in data:
-                if any(m in data for m in ("image/png", "image/jpeg", "image/gif")):
-                    del data["image/svg+xml"]
-                else:
-                    data["image/svg+xml"] = sanitize_html(_text(data["image/svg+xml"]), svg=True)
+            if out.get("data"):
+                _sanitize_data(out["data"])
     return nb
+
+
+def _sanitize_text_cell(cell: Any) -> None:
+    """A Markdown or raw cell: its text sanitized, attachments other than images dropped."""
+    cell.source = sanitize_html(cell.source)
+    for name in list(cell.get("attachments", {}) or {}):
+        bundle = cell.attachments[name]
+        for mime in [m for m in bundle if not m.startswith("image/") or m == "image/svg+xml"]:
+            del bundle[mime]
+
+
+def _sanitize_data(data: Any) -> None:
+    """An output's mime bundle: unsafe types dropped, HTML, Markdown and SVG sanitized (an
+    SVG beside a raster image is dropped)."""
+    for mime in list(data):
+        if mime not in _SAFE_MIME:
+            del data[mime]
+    for mime in ("text/html", "text/markdown"):
+        if mime in data:
+            data[mime] = sanitize_html(_text(data[mime]))
+    if "image/svg+xml" in data:
+        if any(m in data for m in ("image/png", "image/jpeg", "image/gif")):
+            del data["image/svg+xml"]
+        else:
+            data["image/svg+xml"] = sanitize_html(_text(data["image/svg+xml"]), svg=True)
 
 
 def _text(value: Any) -> str:

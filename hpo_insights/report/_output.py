@@ -59,6 +59,26 @@ def check_out(out_dir: str | os.PathLike) -> Path:
     ...
     hpo_insights._errors.TrialsError: The output folder is an empty path: pass a folder ...
     """
+    text = _out_text(out_dir)
+    out = Path(text)
+    try:
+        _not_a_file(out, text)
+        existing = _existing_ancestor(out)
+        _not_under_a_file(out, existing, text)
+        _not_too_long(out, existing, text)
+        if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
+            where = "" if existing == out else f" (its folder {str(existing)!r})"
+            raise TrialsError(f"Cannot write the report to {text!r}{where}: permission "
+                              "denied. Pass a folder you can write (--out DIR).")
+        _no_folder_where_a_file_goes(out, text)
+    except OSError as error:
+        raise TrialsError(f"Cannot write the report to {text!r}: {_why(error)}. Pass another "
+                          "folder (--out DIR).") from None
+    return out
+
+
+def _out_text(out_dir: str | os.PathLike) -> str:
+    """The output folder as text: not empty, no NUL character."""
     text = os.fspath(out_dir)
     if isinstance(text, bytes):
         text = os.fsdecode(text)
@@ -68,51 +88,59 @@ def check_out(out_dir: str | os.PathLike) -> Path:
     if "\x00" in text:
         raise TrialsError(f"The output folder {text!r} contains a NUL character: pass a "
                           "folder (--out DIR).")
-    out = Path(text)
-    try:
-        if out.is_symlink() and not out.exists():
-            raise TrialsError(f"The output folder {text!r} is a symlink to "
-                              f"{os.readlink(out)!r}, which does not exist: pass a folder "
-                              "(--out DIR).")
-        if out.exists() and not out.is_dir():
-            raise TrialsError(f"The output folder {text!r} is a file: pass a folder "
-                              "(--out DIR).")
-        existing = out
-        while not existing.exists() and not existing.is_symlink():
-            if existing.parent == existing:
-                break
-            existing = existing.parent
-        if existing != out and existing.exists() and not existing.is_dir():
-            raise TrialsError(f"The output folder {text!r} is under {str(existing)!r}, which is "
-                              "a file: pass a folder (--out DIR).")
-        if existing != out and existing.is_symlink() and not existing.exists():
-            raise TrialsError(f"The output folder {text!r} is under {str(existing)!r}, a "
-                              "symlink to a missing target: pass a folder (--out DIR).")
-        max_name = os.pathconf(existing if existing.is_dir() else ".", "PC_NAME_MAX") \
-            if hasattr(os, "pathconf") else 255
-        long_part = next((p for p in out.parts if len(os.fsencode(p)) > max_name), None)
-        if long_part is not None:
-            raise TrialsError(f"Cannot write the report to {text!r}: the path is too long for "
-                              f"the file system (a name of {len(os.fsencode(long_part))} bytes; "
-                              f"at most {max_name}). Pass a shorter --out DIR.")
-        if len(os.fsencode(os.path.abspath(text))) >= 4096:
-            raise TrialsError(f"Cannot write the report to {text[:60]!r}...: the path is too "
-                              "long for the file system. Pass a shorter --out DIR.")
-        if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
-            where = "" if existing == out else f" (its folder {str(existing)!r})"
-            raise TrialsError(f"Cannot write the report to {text!r}{where}: permission "
-                              "denied. Pass a folder you can write (--out DIR).")
-        if out.is_dir():
-            for name in OWN:
-                if name != "report_files" and (out / name).is_dir() and \
-                        not (out / name).is_symlink():
-                    raise TrialsError(
-                        f"The output folder {text!r} holds a folder named {name!r} where the "
-                        "report writes a file: move it away or pass another --out DIR.")
-    except OSError as error:
-        raise TrialsError(f"Cannot write the report to {text!r}: {_why(error)}. Pass another "
-                          "folder (--out DIR).") from None
-    return out
+    return text
+
+
+def _not_a_file(out: Path, text: str) -> None:
+    if out.is_symlink() and not out.exists():
+        raise TrialsError(f"The output folder {text!r} is a symlink to "
+                          f"{os.readlink(out)!r}, which does not exist: pass a folder "
+                          "(--out DIR).")
+    if out.exists() and not out.is_dir():
+        raise TrialsError(f"The output folder {text!r} is a file: pass a folder "
+                          "(--out DIR).")
+
+
+def _existing_ancestor(out: Path) -> Path:
+    """*out*, or its nearest parent that exists (or is a symlink)."""
+    existing = out
+    while not existing.exists() and not existing.is_symlink():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    return existing
+
+
+def _not_under_a_file(out: Path, existing: Path, text: str) -> None:
+    if existing != out and existing.exists() and not existing.is_dir():
+        raise TrialsError(f"The output folder {text!r} is under {str(existing)!r}, which is "
+                          "a file: pass a folder (--out DIR).")
+    if existing != out and existing.is_symlink() and not existing.exists():
+        raise TrialsError(f"The output folder {text!r} is under {str(existing)!r}, a "
+                          "symlink to a missing target: pass a folder (--out DIR).")
+
+
+def _not_too_long(out: Path, existing: Path, text: str) -> None:
+    max_name = os.pathconf(existing if existing.is_dir() else ".", "PC_NAME_MAX") \
+        if hasattr(os, "pathconf") else 255
+    long_part = next((p for p in out.parts if len(os.fsencode(p)) > max_name), None)
+    if long_part is not None:
+        raise TrialsError(f"Cannot write the report to {text!r}: the path is too long for "
+                          f"the file system (a name of {len(os.fsencode(long_part))} bytes; "
+                          f"at most {max_name}). Pass a shorter --out DIR.")
+    if len(os.fsencode(os.path.abspath(text))) >= 4096:
+        raise TrialsError(f"Cannot write the report to {text[:60]!r}...: the path is too "
+                          "long for the file system. Pass a shorter --out DIR.")
+
+
+def _no_folder_where_a_file_goes(out: Path, text: str) -> None:
+    if not out.is_dir():
+        return
+    for name in OWN:
+        if name != "report_files" and (out / name).is_dir() and not (out / name).is_symlink():
+            raise TrialsError(
+                f"The output folder {text!r} holds a folder named {name!r} where the "
+                "report writes a file: move it away or pass another --out DIR.")
 
 
 def staging(out: Path) -> tuple[Path, list[Path]]:
