@@ -247,6 +247,30 @@ def test_plateau_rows_read_the_objective_under_ranks(rng):
     assert plateau.effect_high == pytest.approx(want["gain_high"], rel=1e-9)
 
 
+def test_pruned_last_counts_pruned_trials_with_their_last_value(rng):
+    """pruned="last": the parameter claims equal those of a frame where the PRUNED trials are
+    COMPLETE with the same value; scaling and plateau stay on the completed trials."""
+    rows = []
+    for s, name in enumerate(["small", "large"]):
+        x = rng.uniform(0, 1, 60)
+        y = 0.7 + 0.02 * x + 0.01 * s + rng.normal(0, 0.01, 60)
+        state = np.where(np.arange(60) % 3 == 0, "PRUNED", "COMPLETE")
+        rows.append(pd.DataFrame({
+            "study": name, "number": np.arange(60), "state": state, "value": y,
+            "params_x": x, "distributions_x": FLOAT01, "study_direction": "maximize"}))
+    t = pd.concat(rows, ignore_index=True)
+    got = hi.findings(t, pruned="last")
+    as_complete = hi.findings(t.assign(state="COMPLETE"))
+    kinds = ["matters", "consistency"]
+    np.testing.assert_allclose(got.p_value[got.claim.isin(kinds)],
+                               as_complete.p_value[as_complete.claim.isin(kinds)], rtol=1e-9)
+    dropped = hi.findings(t, pruned="drop")
+    for claim in ("scaling", "plateau"):
+        np.testing.assert_allclose(got.effect[got.claim == claim],
+                                   dropped.effect[dropped.claim == claim], rtol=1e-9)
+    assert (got.n_pruned[got.claim == "matters"] > 0).all()
+
+
 def test_pruning_depends_on_a_parameter_with_median_pruner():
     """Optuna's MedianPruner on a search where lr decides the curve: pruning depends on lr only."""
     optuna = pytest.importorskip("optuna")
