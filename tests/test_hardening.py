@@ -939,6 +939,35 @@ def _big_storage(path: Path, n: int) -> str:
     return url
 
 
+def test_reader_releases_the_lock_before_building_frames(tmp_path, monkeypatch):
+    """In rollback-journal mode the read in short transactions ends its last one before the
+    frames are built (seconds for 10^5 trials on a busy machine, longer than a writer's busy
+    timeout): a writer that does not wait at all commits while they are built."""
+    import sqlite3
+
+    import hpo_insights.io.optuna as reader
+
+    path = tmp_path / "big.db"
+    _big_storage(path, 6_000)  # more trials than the first transaction reads
+    committed = []
+    build = reader._in_study_order
+
+    def write_then_build(*args, **kwargs):
+        con = sqlite3.connect(path, timeout=0)  # fails at once if a reader holds a lock
+        try:
+            con.execute("UPDATE studies SET study_name = study_name")
+            con.commit()
+            committed.append(True)
+        finally:
+            con.close()
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(reader, "_in_study_order", write_then_build)
+    trials = hi.load(path)
+    assert committed == [True]
+    assert len(trials) == 6_000
+
+
 def test_reader_never_fails_live_writer(tmp_path):
     """A real Optuna writer (default storage settings) keeps committing while hi.load reads a
     large SQLite storage in rollback-journal mode: it never fails, it commits during the

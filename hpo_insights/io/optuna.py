@@ -660,6 +660,10 @@ class _TrialTables:
             if done:
                 conn.exec_driver_sql("BEGIN")
                 now = dict(_rows(conn, "SELECT study_id, study_name FROM studies"))
+                # every row is read: the frames are built outside any transaction (building
+                # them takes seconds for 10^5 trials on a busy machine, longer than a
+                # writer's busy timeout)
+                conn.exec_driver_sql("ROLLBACK")
                 gone = [name for sid, name in studies.items() if now.get(sid) != name]
                 if gone:
                     raise _StudiesChanged(f"study {gone[0]!r} was deleted or renamed")
