@@ -228,17 +228,22 @@ def search_progress(result: Any, *, metric: str = "objective", series: str | Non
                label="expected best of k (i.i.d.)", gid="expected_best")
         a.step(k, rows["best_so_far"].to_numpy(dtype=float), where="post", lw=1.2,
                color="0.3", label="this search: best so far", gid="best_so_far")
-        a.set_xscale("log")
-        a.minorticks_off()
-        ticks = log_ticks(*a.get_xlim())
-        a.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
-        a.set_xlabel("number of trials k")
-        a.set_ylabel(label_text(metric))
-        a.set_title(panel_title("Search progress", key))
+        _progress_axes(a, metric, panel_title("Search progress", key))
         a.legend(loc="best", fontsize="small")
 
     return panel_grid(len(blocks), ax, draw, size=PANEL_SIZE)
 
+
+
+def _progress_axes(a: Axes, metric: str, title: str) -> None:
+    """Log-scale trial counts with readable ticks, the axis labels and the title."""
+    a.set_xscale("log")
+    a.minorticks_off()
+    ticks = log_ticks(*a.get_xlim())
+    a.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
+    a.set_xlabel("number of trials k")
+    a.set_ylabel(label_text(metric))
+    a.set_title(title)
 
 
 def _progress_series(blocks: list, *, metric: str, series: str, ax: Axes | None) -> Axes:
@@ -261,13 +266,7 @@ def _progress_series(blocks: list, *, metric: str, series: str, ax: Axes | None)
                    label=series_label(i, len(blocks), key[0]), gid="expected_best")
             a.step(k, rows["best_so_far"].to_numpy(dtype=float), where="post", lw=1.0,
                    ls="--", color=colors[i], gid="best_so_far")
-        a.set_xscale("log")
-        a.minorticks_off()
-        ticks = log_ticks(*a.get_xlim())
-        a.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
-        a.set_xlabel("number of trials k")
-        a.set_ylabel(label_text(metric))
-        a.set_title("Search progress")
+        _progress_axes(a, metric, "Search progress")
         encoding = [Line2D([], [], color="0.3", lw=1.4, label="expected best of k (i.i.d.), "
                            "95% band"),
                     Line2D([], [], color="0.3", lw=1.0, ls="--",
