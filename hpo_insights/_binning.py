@@ -682,17 +682,6 @@ def std_from_ss(ss_scaled: np.ndarray, unit: float | np.ndarray, count: np.ndarr
     return np.where(count >= 2, std, np.nan)
 
 
-def t_quantile(p: float, df: np.ndarray) -> np.ndarray:
-    """Student's t quantile, vectorized; NaN where df < 1."""
-    from scipy import stats
-
-    df = np.asarray(df, dtype=float)
-    out = np.full(df.shape, np.nan)
-    ok = df >= 1
-    out[ok] = stats.t.ppf(p, df[ok])
-    return out
-
-
 def is_zero_ss(ss: float, scale: float, n: float) -> bool:
     """True when a sum of squares is zero up to rounding of values of size *scale*."""
     # relative to the values' own size only (no absolute floor: an objective of size 1e-30

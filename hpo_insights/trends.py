@@ -160,7 +160,7 @@ def value_table(
     count = long["count"].to_numpy().astype(float)
     std = _binning.std_from_ss(long["ss_scaled"].to_numpy(), long["unit"].to_numpy(), count)
     sem = std / np.sqrt(count)
-    half = _binning.t_quantile((1 + confidence) / 2, count - 1) * sem
+    half = _stats.t_quantile((1 + confidence) / 2, count - 1) * sem
     mean = long["mean"].to_numpy()
     out = group_key_column(long, groups, by)
     out.update(

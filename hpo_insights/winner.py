@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hpo_insights import _arguments
+from hpo_insights import _arguments, _multiplicity, _stats
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
 
@@ -131,22 +131,6 @@ def _matrix(sub: pd.DataFrame, study: object) -> tuple[np.ndarray, np.ndarray, i
     return values[ok], wide.index.to_numpy()[ok], n_all - int(ok.sum())
 
 
-def _t_sf(t: np.ndarray, df: float) -> np.ndarray:
-    from scipy import stats
-
-    return stats.t.sf(t, df)
-
-
-def _holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjustment (monotone, capped at 1)."""
-    order = np.argsort(p, kind="stable")
-    m = len(p)
-    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out = np.empty(m)
-    out[order] = np.minimum(adj, 1.0)
-    return out
-
-
 def compare_top(
     trials_or_folds: pd.DataFrame,
     *,
@@ -256,9 +240,9 @@ def compare_top(
         se = np.sqrt((1.0 / J + ratio) * var)
         with np.errstate(divide="ignore", invalid="ignore"):
             t = np.where(se > 0, dbar / se, np.where(dbar == 0, 0.0, np.sign(dbar) * np.inf))
-        p = np.minimum(1.0, 2.0 * _t_sf(np.abs(t), J - 1))
+        p = np.minimum(1.0, _stats.t_two_sided_p(t, np.full(t.shape, J - 1.0)))
         q = stats.t.ppf(1 - alpha / 2, J - 1)
-        padj = _holm(p)
+        padj = _multiplicity.holm(p)
         for i, o in enumerate(others):
             rows.append({
                 "study": study, "best": numbers[best], "other": numbers[o], "rank": i + 2,
