@@ -291,7 +291,7 @@ def build(
     ['ipynb', 'md']
     """
     from hpo_insights.report import _output
-    from hpo_insights.report._export import FORMATS, export
+    from hpo_insights.report._export import FORMATS, Exporters, write_exports
     from hpo_insights.report._notebook import notebook
     from hpo_insights.report.layouts import layout_page
 
@@ -310,6 +310,7 @@ def build(
     check_trials(trials)
     stage, created = _output.staging(out)  # proves the folder writable, before any kernel
     work: Path | None = None
+    exporters = Exporters(formats)
     keep_work = done = False
     try:
         work = Path(tempfile.mkdtemp(prefix="hpo-insights-report-"))
@@ -336,6 +337,9 @@ def build(
         # local kernel) goes to a file beside the notebook, not to the terminal; cell output
         # is unaffected.
         log = open(work / "kernel.log", "w", encoding="utf-8")  # closed in the finally below
+        # nbconvert's import, the exporters and their templates, and the Markdown cells'
+        # HTML are made in a thread while the kernel runs (the parent only waits on it)
+        exporters.start(nb.cells)
         try:
             run_client(client, stderr=log)
             failed = drawing_failure(nb)
@@ -373,12 +377,14 @@ def build(
         mark_run(saved)
         nbformat.write(saved, stage / "report.ipynb")
         say("exporting " + ", ".join(formats))
-        written = export(saved, stage, formats=formats,
-                         title=title or "Hyperparameter search report")
+        written = write_exports(saved, stage, formats=formats,
+                                title=title or "Hyperparameter search report",
+                                exporters=exporters)
         _output.commit(stage, out)
         done = True
         return {"ipynb": out / "report.ipynb", **{k: out / p.name for k, p in written.items()}}
     finally:
+        exporters.cancel()  # a failed or interrupted run leaves no thread behind
         shutil.rmtree(stage, ignore_errors=True)
         if work is not None and not keep_work:
             shutil.rmtree(work, ignore_errors=True)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import html
 import json
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FORMATS", "escape_markdown_html", "export", "export_notebook", "mark_run",
-           "sanitize_html", "stale_cells"]
+__all__ = ["FORMATS", "Exporters", "escape_markdown_html", "export", "export_notebook",
+           "mark_run", "sanitize_html", "stale_cells", "write_exports"]
 
 FORMATS = ("html", "md")
 
@@ -327,10 +329,103 @@ def _reading_order(nb: Any) -> Any:
 
 def _safe_notebook(nb: Any, *, keep_active_content: bool = False) -> Any:
     """A copy of ``nb`` in reading order, its active content removed (unless kept)."""
-    import copy
-
     nb = _reading_order(copy.deepcopy(nb))
     return nb if keep_active_content else _sanitize_notebook(nb)
+
+
+# Code cells are left out (outputs only). The notebook is validated once after the
+# preprocessors, not after each of the eleven (on a 30-study page each validation took a
+# tenth of a second).
+_HIDE = {"exclude_input": True, "exclude_input_prompt": True, "exclude_output_prompt": True,
+         "optimistic_validation": True}
+
+
+class Exporters:
+    """The report's HTML and Markdown exporters, made ahead while a notebook runs.
+
+    :meth:`start` starts a thread that imports nbconvert, makes the exporters,
+    compiles their templates (by exporting a two-cell notebook) and renders the
+    Markdown of *cells* ahead (:meth:`ReportHTMLExporter.prerender`), while the
+    parent process would otherwise wait on the kernel. :meth:`get` waits for it
+    and raises what the thread raised (not started: makes them there);
+    :meth:`cancel` stops it between steps and waits for it, so a failed or
+    interrupted run leaves no thread behind.
+
+    Parameters
+    ----------
+    formats : sequence of {"html", "md"}
+        Which exporters to make.
+    """
+
+    def __init__(self, formats: Sequence[str] = FORMATS) -> None:
+        self._formats = tuple(formats)
+        self._made: dict[str, Any] = {}
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def start(self, cells: Sequence[Any] | None = None, *,
+              keep_active_content: bool = False) -> Exporters:
+        """Make the exporters in a thread; *cells*: whose Markdown cells to render ahead,
+        sanitized as :func:`export` will (unless *keep_active_content*)."""
+        cells = [copy.deepcopy(c) for c in cells or () if c.get("cell_type") == "markdown"]
+        self._thread = threading.Thread(target=self._warm, args=(cells, keep_active_content),
+                                        name="hpo-insights-exporters", daemon=True)
+        self._thread.start()
+        return self
+
+    def _make(self) -> None:
+        from jinja2 import DictLoader
+        from nbconvert import MarkdownExporter
+
+        from hpo_insights.report._html import ReportHTMLExporter
+
+        if "html" in self._formats:
+            self._made["html"] = ReportHTMLExporter(
+                **_HIDE,
+                extra_loaders=[DictLoader({"hpo_insights_report.html.j2": _OFFLINE_TEMPLATE})],
+                template_file="hpo_insights_report.html.j2",
+            )
+        if "md" in self._formats:
+            self._made["md"] = MarkdownExporter(**_HIDE)
+
+    def _warm(self, cells: list[Any], keep_active_content: bool) -> None:
+        try:
+            self._make()
+            if self._stop.is_set():
+                return
+            import nbformat
+
+            tiny = nbformat.v4.new_notebook(cells=[
+                nbformat.v4.new_markdown_cell("# Warm-up\n\nText, `code`, a [link](#a)."),
+                nbformat.v4.new_code_cell("1", outputs=[nbformat.v4.new_output(
+                    "execute_result", {"text/plain": "1", "text/html": "<b>1</b>"},
+                    execution_count=1)]),
+            ])
+            for exporter in self._made.values():
+                exporter.from_notebook_node(tiny, resources={"metadata": {"name": "warm-up"}})
+            if "html" in self._made and cells and not self._stop.is_set():
+                if not keep_active_content:
+                    for cell in cells:
+                        _sanitize_text_cell(cell)
+                self._made["html"].prerender(cells, stop=self._stop)
+        except BaseException as error:  # noqa: BLE001 - raised again by get()
+            self._made["error"] = error
+
+    def get(self) -> tuple[Any, Any]:
+        """(HTML exporter or None, Markdown exporter or None), once made."""
+        if self._thread is None and not self._made:
+            self._make()
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.1)
+        if "error" in self._made:
+            raise self._made["error"]
+        return self._made.get("html"), self._made.get("md")
+
+    def cancel(self) -> None:
+        """Stop the thread at its next step and wait for it (no-op once it ended)."""
+        if self._thread is not None and self._thread.is_alive():
+            self._stop.set()
+            self._thread.join(10)
 
 
 def export(
@@ -375,37 +470,37 @@ def export(
     ValueError
         An unknown format.
     """
-    from nbconvert import HTMLExporter, MarkdownExporter
+    return write_exports(nb, out_dir, formats=formats, title=title,
+                         keep_active_content=keep_active_content)
 
+
+def write_exports(
+    nb: Any,
+    out_dir: str | Path,
+    *,
+    formats: Sequence[str] = FORMATS,
+    title: str = "Hyperparameter search report",
+    keep_active_content: bool = False,
+    exporters: Exporters | None = None,
+) -> dict[str, Path]:
+    """:func:`export`, with the exporters made ahead (:class:`Exporters`) when given."""
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise ValueError(
             f"Unknown report format(s) {unknown}: expected some of {list(FORMATS)}."
         )
+    html_exporter, md_exporter = (exporters or Exporters(formats)).get()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     nb = _safe_notebook(nb, keep_active_content=keep_active_content)
-    hide = {"exclude_input": True, "exclude_input_prompt": True, "exclude_output_prompt": True,
-            # the notebook is validated once after the preprocessors, not after each of the
-            # eleven (on a 30-study page each validation took a tenth of a second)
-            "optimistic_validation": True}
     written: dict[str, Path] = {}
     if "html" in formats:
-        from jinja2 import DictLoader
-
-        exporter = HTMLExporter(
-            **hide,
-            extra_loaders=[DictLoader({"hpo_insights_report.html.j2": _OFFLINE_TEMPLATE})],
-            template_file="hpo_insights_report.html.j2",
-        )
-        body, _ = exporter.from_notebook_node(
-            nb, resources={"metadata": {"name": title}}
-        )
+        body, _ = html_exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
         path = out / "report.html"
         path.write_text(body, encoding="utf-8")
         written["html"] = path
     if "md" in formats:
-        body, resources = MarkdownExporter(**hide).from_notebook_node(
+        body, resources = md_exporter.from_notebook_node(
             nb, resources={"output_files_dir": "report_files"}
         )
         for name, data in resources.get("outputs", {}).items():
@@ -500,9 +595,12 @@ def export_notebook(
     out = _output.check_out(out_dir if out_dir is not None else path.parent)
     stage, created = _output.staging(out)
     done = False
+    exporters = Exporters(formats)
     try:
         names: tuple[str, ...] = ("report.html", "report.md", "report_files")
         if execute:
+            # made while the kernel runs (import, templates, the Markdown cells)
+            exporters.start(nb.cells, keep_active_content=keep_active_content)
             _execute(nb, path.parent, timeout)
             mark_run(nb)
             nbformat.write(nb, stage / "report.ipynb")
@@ -511,13 +609,14 @@ def export_notebook(
             if trials.is_file() and out.resolve() != path.parent.resolve():
                 shutil.copyfile(trials, stage / _output.TRIALS_FILE)
                 names = (*names, _output.TRIALS_FILE)
-        written = export(nb, stage, formats=formats, title=title,
-                         keep_active_content=keep_active_content)
+        written = write_exports(nb, stage, formats=formats, title=title,
+                                keep_active_content=keep_active_content, exporters=exporters)
         _output.commit(stage, out, names)
         done = True
         result = {"ipynb": out / "report.ipynb"} if execute else {}
         return {**result, **{k: out / p.name for k, p in written.items()}}
     finally:
+        exporters.cancel()  # an interrupted or failed run leaves no thread behind
         shutil.rmtree(stage, ignore_errors=True)
         if not done:
             _output.remove_created(created)
