@@ -390,5 +390,6 @@ def test_notebook_cells_are_the_sections_calls():
             "order_2m = hi.report.answers.parameters(findings, trials_2m)") in code
     assert "importance_2m = hi.variance_explained(trials_2m)\n" \
         "hi.report.show(importance_2m, metric=metric, verdicts=False)" in code
-    assert written.index("findings = hi.findings(trials)\nhi.report.show(findings, metric=metric)") \
-        < written.index("budgets = hi.compare_budgets(trials)\nhi.report.show(budgets, metric=metric)")
+    first = "findings = hi.findings(trials)\nhi.report.show(findings, metric=metric)"
+    later = "budgets = hi.compare_budgets(trials)\nhi.report.show(budgets, metric=metric)"
+    assert written.index(first) < written.index(later)
