@@ -738,15 +738,21 @@ def _choose_rule(block: _curves.Block, rule: Rule | None, maximize: bool
     return best, "identified", agreement
 
 
-def _directions_of(trials: pd.DataFrame) -> dict:
-    """Study -> direction, from a trials frame's ``study_direction`` (first objective)."""
+def _directions_of(trials: pd.DataFrame) -> dict | None:
+    """Study -> direction, from a trials frame's ``study_direction`` (first objective); None
+    when no study has one (then ``direction=`` is asked for)."""
     trials = _guard.frame(trials, name="trials")
     if "study_direction" not in trials.columns:
-        return {}
+        raise TrialsError(
+            "trials= has no 'study_direction' column, so whether each study maximizes or "
+            "minimizes is unknown: pass direction='maximize' or 'minimize' (or a mapping "
+            "study -> direction), or trials read with hi.load_trials (which records it)."
+        )
     first = trials.drop_duplicates("study")
-    return {s: str(d).split(",")[0].strip().lower()
-            for s, d in zip(first["study"], first["study_direction"], strict=True)
-            if isinstance(d, str)}
+    found = {s: str(d).split(",")[0].strip().lower()
+             for s, d in zip(first["study"], first["study_direction"], strict=True)
+             if isinstance(d, str)}
+    return found or None
 
 
 def _default_rule() -> Percentile:
