@@ -367,3 +367,12 @@ def test_trials_without_a_direction_column_say_so():
     audit = hi.pruning_audit(curves, trials=trials.assign(study_direction="MAXIMIZE"),
                              rule="median:n_startup_trials=100")
     assert audit.summary["study"].tolist() == ["s"]
+
+
+def test_rule_names_say_median_for_the_50th_percentile():
+    """Optuna's MedianPruner is its 50th PercentilePruner: one rule, printed as median(...)."""
+    assert pruning.Median(3, 1).name == pruning.Percentile(50.0, 3, 1).name \
+        == "median(startup=3, warmup=1, interval=1, min_trials=1)"
+    assert pruning.Percentile(25.0).name.startswith("percentile(25, startup=5, ")
+    names = [rule.name for rule in pruning.candidate_rules()]
+    assert len(set(names)) == len(names)
