@@ -7,9 +7,13 @@ frame of ``bench/analyses.py`` at 10^6 and 5,000 trials, the bundled example,
 20,000 trials in three studies with missing values and collapsed trials, and
 300 trials with the objective times 1e-200. Calls: ``value_table`` of every
 parameter, ``variance_explained``, ``classify_trend`` (and ``method="shape"``
-off the largest frame), two ``coverage_crosstab`` and ``validate``. Float
-columns must agree to ``rtol=1e-9`` (differences are printed), all others
-exactly.
+off the largest frame), two ``coverage_crosstab``, ``validate``,
+``search_space_importance`` and ``search_progress`` (its ``curve`` and ``summary``;
+not on the largest frame); on the example and on the example ten times over (30
+studies), ``search_space_importance``, ``variance_explained`` and ``search_progress`` of
+each study (as the report calls them) and the Markdown text of ``hi.report.render``.
+Float columns must agree to ``rtol=1e-9`` (differences are printed), all others
+exactly; the Markdown text exactly.
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ def frames() -> dict[str, pd.DataFrame]:
     s = A.make_trials(300, seed=4)
     s["value"] = s["value"] * 1e-200
     out["tiny"] = s
+    e = out["example"]
+    out["thirty"] = pd.concat([e.assign(study=e["study"] + f"-{k}") for k in range(10)],
+                              ignore_index=True)
     return out
 
 
@@ -57,6 +64,23 @@ def results(t: pd.DataFrame, big: bool) -> dict:
     for a, b in [(params[0], params[1]), (params[-1], params[-2])]:
         r[f"cov_{a}_{b}"] = hi.coverage_crosstab(t, params=(a, b))
     r["val"] = hi.validate(t)
+    if not big:
+        r["ssi"] = hi.search_space_importance(t)
+        progress = hi.search_progress(t)
+        r["sp_curve"], r["sp_summary"] = progress.curve, progress.summary
+    return r
+
+
+def report_results(t: pd.DataFrame) -> dict:
+    """The per-study calls of the report, and its Markdown text."""
+    r = {}
+    for name in pd.unique(t["study"]):
+        one = t[t["study"] == name].reset_index(drop=True)
+        r[f"ssi_{name}"] = hi.search_space_importance(one)
+        r[f"ve_{name}"] = hi.variance_explained(one)
+        progress = hi.search_progress(one)
+        r[f"sp_curve_{name}"], r[f"sp_summary_{name}"] = progress.curve, progress.summary
+    r["markdown"] = hi.report.render(t)
     return r
 
 
@@ -87,17 +111,26 @@ def differences(a, b, where: str) -> int:
         return sum(not _same_column(a[c], b[c], f"{where} {c}") for c in a.columns)
     if a is None:
         return int(b is not None)
-    return int(str(a) != str(b))
+    if str(a) != str(b):
+        print("differ", where)
+        return 1
+    return 0
 
 
 def main() -> None:
     mode, path = sys.argv[1], Path(sys.argv[2])
-    res = {k: results(v, k == "bench1m") for k, v in frames().items()}
+    made = frames()
+    res = {k: results(v, k == "bench1m") for k, v in made.items() if k != "thirty"}
+    res["report_example"] = report_results(made["example"])
+    res["report_thirty"] = report_results(made["thirty"])
     if mode == "save":
         path.write_bytes(pickle.dumps(res))
         return
     old = pickle.loads(path.read_bytes())  # a file this script wrote
     bad = sum(differences(old[k][c], res[k][c], f"{k}/{c}") for k in old for c in old[k])
+    missing = [f"{k}/{c}" for k in res for c in res[k] if c not in old.get(k, {})]
+    if missing:
+        print("not in the saved file (not compared):", ", ".join(missing))
     print(f"{bad} result column(s) differ")
 
 

@@ -119,20 +119,23 @@ def warn_empty_groups(groups: pd.Index, counts: np.ndarray, by: str | None) -> N
         )
 
 
-def group_distributions(trials: pd.DataFrame, pcol: str, by: str | None) -> dict:
-    """The recorded distribution of *pcol* per group key (first non-null per group)."""
+def distributions(trials: pd.DataFrame, pcols: Sequence[str], by: str | None) -> dict:
+    """:func:`group_distributions` of each of *pcols*, the rows' groups found once."""
+    codes = group_codes(trials, by) if _frame.group_column(trials, by) is not None else None
+    return {p: group_distributions(trials, p, by, codes=codes) for p in pcols}
+
+
+def group_distributions(trials: pd.DataFrame, pcol: str, by: str | None, *,
+                        codes: tuple[np.ndarray, pd.Index] | None = None) -> dict:
+    """The recorded distribution of *pcol* per group key (first non-null per group).
+
+    *codes* is :func:`group_codes` of *trials* when the caller has it already.
+    """
     dcol = _frame.DISTRIBUTION_PREFIX + pcol[len(_frame.PARAM_PREFIX):]
     if dcol not in trials.columns:
         return {}
-    src = _frame.group_column(trials, by)
-    col = trials[dcol]
-    if src is None:
-        first = col.dropna()
-        firsts = {"all": first.iloc[0]} if len(first) else {}
-    else:
-        firsts = col.groupby(trials[src], sort=False).first().dropna().to_dict()
     out = {}
-    for key, text in firsts.items():
+    for key, text in _first_per_group(trials, trials[dcol], by, codes).items():
         if isinstance(text, dict):
             text = json.dumps(text)
         try:
@@ -148,6 +151,24 @@ def group_distributions(trials: pd.DataFrame, pcol: str, by: str | None) -> dict
             )
         out[key] = parsed
     return out
+
+
+def _first_per_group(trials: pd.DataFrame, col: pd.Series, by: str | None,
+                     codes: tuple[np.ndarray, pd.Index] | None = None) -> dict:
+    """The first non-null value of *col* per group key (keys in order of appearance; a
+    group without one, or a missing key, is left out), as ``groupby(...).first()`` gives."""
+    has = col.notna().to_numpy()
+    if not has.any():
+        return {}
+    if codes is None and _frame.group_column(trials, by) is None:
+        return {"all": col.iloc[int(np.argmax(has))]}
+    codes, groups = group_codes(trials, by) if codes is None else codes
+    known = np.flatnonzero(has & ~np.asarray(pd.isna(groups))[codes])
+    seen, first = np.unique(codes[known], return_index=True)
+    rows = known[first]
+    # (a few groups: one element each, cheaper than a take of Arrow strings)
+    values = [col.iloc[i] for i in rows.tolist()] if len(rows) <= 64 else col.iloc[rows].tolist()
+    return {groups[g]: v for g, v in zip(seen, values, strict=True)}
 
 
 # --- levels -----------------------------------------------------------------
@@ -529,10 +550,9 @@ def levels(
             continue
         nb = default_bins(len(xs)) if bins is None else bins
         if numeric and len(xs) and _is_binnable(xs, dist) and _more_distinct(xs, nb):
-            local, table = _binned(xs, nb, dist)
+            local, table = _binned(xs, nb, dist, g)
         else:
-            local, table = _distinct(xs, values, numeric, dist, more)
-        table.insert(0, "group", g)
+            local, table = _distinct(xs, values, numeric, dist, more, g)
         if start:  # (small integer codes would overflow)
             local = local.astype(np.intp) + start
         if pos is None:  # one group holding every row, each with a value: its codes
@@ -556,30 +576,36 @@ def _group_values(values: pd.Series, arr: np.ndarray | None, pos: np.ndarray | N
     return xs.astype(float) if xs.dtype == object else xs
 
 
-def _binned(xs: np.ndarray, nb: int, dist: dict | None) -> tuple[np.ndarray, pd.DataFrame]:
-    """Quantile bins of a continuous float parameter: codes and the levels' table."""
+def _binned(xs: np.ndarray, nb: int, dist: dict | None,
+            g: int) -> tuple[np.ndarray, pd.DataFrame]:
+    """Quantile bins of a continuous float parameter: codes and the levels' table (of
+    group *g*)."""
     log = _use_log(xs, dist)
     idx_b, edges = quantile_bins(xs, nb, log)
     used = np.flatnonzero(np.bincount(idx_b, minlength=len(edges) - 1))
     remap = np.full(len(edges) - 1, -1, dtype=np.intp)
     remap[used] = np.arange(len(used))
     labels = interval_labels(edges)
-    table = pd.DataFrame(
-        {
-            "value": pd.Series([labels[i] for i in used], dtype=object),
-            "low": edges[used],
-            "high": edges[used + 1],
-            "binned": True,
-            "scale": "log" if log else "linear",
-            "scale_inferred": dist is None,
-        }
-    )
+    table = _group_table(g, pd.Series([labels[i] for i in used], dtype=object), edges[used],
+                         edges[used + 1], True, "log" if log else "linear", dist is None)
     return remap[idx_b], table
 
 
+def _group_table(g: int, value: pd.Series, low: np.ndarray, high: np.ndarray, binned: bool,
+                 scale: str, inferred: bool) -> pd.DataFrame:
+    """One group's table of levels (constant columns as arrays: a scalar broadcast by
+    the DataFrame costs more than the arrays)."""
+    k = len(value)
+    return pd.DataFrame({
+        "group": np.full(k, g, dtype=np.int64), "value": value, "low": low, "high": high,
+        "binned": np.full(k, binned), "scale": np.full(k, scale, dtype=object),
+        "scale_inferred": np.full(k, inferred)})
+
+
 def _distinct(xs, values: pd.Series, numeric: bool, dist: dict | None,
-              more: list) -> tuple[np.ndarray, pd.DataFrame]:
-    """One level per distinct value (and per choice in *more*): codes and the table."""
+              more: list, g: int) -> tuple[np.ndarray, pd.DataFrame]:
+    """One level per distinct value (and per choice in *more*): codes and the table (of
+    group *g*)."""
     categorical = not numeric or (dist or {}).get("name") == "CategoricalDistribution"
     local, uniq = _factorize(xs)
     log = False
@@ -605,17 +631,13 @@ def _distinct(xs, values: pd.Series, numeric: bool, dist: dict | None,
         low = high = np.asarray(ordered, dtype=float)
     else:
         low = high = np.full(len(ordered), np.nan)
-    table = pd.DataFrame(
-        {"value": vals, "low": low, "high": high, "binned": False,
-         "scale": scale, "scale_inferred": dist is None}
-    )
-    return local, table
+    return local, _group_table(g, vals, low, high, False, scale, dist is None)
 
 
 def _level_table(rows: list[pd.DataFrame], numeric: bool) -> pd.DataFrame:
     """The groups' level tables as one (an empty, typed table when there is none)."""
     if rows:
-        table = pd.concat(rows, ignore_index=True)
+        table = rows[0] if len(rows) == 1 else pd.concat(rows, ignore_index=True)
         if not numeric or table["binned"].any():
             table["value"] = table["value"].astype(object)
         return table

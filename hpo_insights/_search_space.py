@@ -459,7 +459,7 @@ def search_space_shares(
     trials, excluded = _drop_collapsed(trials, by, exclude_collapsed)
     done, ycol, codes, groups = _binning.prepare(trials, objective=objective, by=by, columns=pcols)
     complete = done[pcols].notna().all(axis=1).to_numpy()
-    dists = {p: _binning.group_distributions(trials, p, by) for p in pcols}
+    dists = _binning.distributions(trials, pcols, by)
     y_all = done[ycol].to_numpy(dtype=float)
     counts = np.bincount(codes, minlength=len(groups))
     _binning.warn_empty_groups(groups, counts, by)
@@ -595,23 +595,24 @@ def _boundary(low: np.ndarray, res: dict, alpha: float) -> np.ndarray:
     return np.where(p > alpha, 0.0, low)
 
 
+_RESULT_COLUMNS = {  # the result's columns after the group's, and their types
+    "param": object, "share": float, "share_corrected": float, "ci_low": float,
+    "ci_high": float, "variance": float, "variance_chance": float, "coverage": float,
+    "n_trials": np.int64, "n_excluded": np.int64, "n_eff": float, "r2": float,
+    "source": object,
+}
+
+
 def _result(rows: list[dict], groups: pd.Index, by: str | None) -> pd.DataFrame:
-    """The tidy result: typed columns, groups in order, share descending within a group."""
-    result = pd.DataFrame(rows, columns=["_g", "param", "share", "share_corrected", "ci_low",
-                                         "ci_high", "variance", "variance_chance", "coverage",
-                                         "n_trials", "n_excluded", "n_eff", "r2", "source"])
-    result = result.astype({c: float for c in ("share", "share_corrected", "ci_low",
-                                                 "ci_high", "variance", "variance_chance",
-                                                 "coverage", "n_eff", "r2")})
-    order = np.lexsort((-np.nan_to_num(result["share"].to_numpy(float), nan=-1.0),
-                        result["_g"].to_numpy()))
-    result = result.iloc[order].reset_index(drop=True)
-    if by is not None:
-        result.insert(0, by, groups.to_numpy(dtype=object)[result["_g"].to_numpy(dtype=np.intp)])
-    result = result.drop(columns="_g")
-    result["n_trials"] = result["n_trials"].astype(np.int64)
-    result["n_excluded"] = result["n_excluded"].astype(np.int64)
-    return result
+    """The tidy result: typed columns, groups in order, share descending within a group
+    (one frame built from the rows' columns; a row without a figure has NaN)."""
+    g = np.array([r["_g"] for r in rows], dtype=np.intp)
+    share = np.array([r.get("share", np.nan) for r in rows], dtype=float)
+    order = np.lexsort((-np.nan_to_num(share, nan=-1.0), g)).tolist()
+    out = {} if by is None else {by: groups.to_numpy(dtype=object)[g[order]]}
+    for name, kind in _RESULT_COLUMNS.items():
+        out[name] = np.array([rows[i].get(name, np.nan) for i in order], dtype=kind)
+    return pd.DataFrame(out)
 
 
 def _share_interval(var_draws: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:

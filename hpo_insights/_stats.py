@@ -132,9 +132,12 @@ def noncentral_f_interval(F, d1, d2, n, confidence) -> tuple[np.ndarray, np.ndar
     ``lam`` is the noncentrality ``SS_between(true means) / sigma^2``; the bounds
     are the ``lam`` at which the observed F is the upper and lower
     ``(1 - confidence) / 2`` quantile (``lam = 0`` when even ``lam = 0`` puts F
-    beyond it). Vectorized bisection (60 steps) over all blocks.
+    beyond it). Vectorized bisection (60 steps) over all blocks and both bounds at
+    once (each element's steps are its own, so this is the same as one bisection per
+    bound), on ``scipy.special.ncfdtr`` (what ``scipy.stats.ncf.cdf`` computes for
+    these valid arguments, without its per-call argument handling).
     """
-    from scipy import stats
+    from scipy import special
 
     a = (1 - confidence) / 2
     low = np.full(F.shape, np.nan)
@@ -145,33 +148,42 @@ def noncentral_f_interval(F, d1, d2, n, confidence) -> tuple[np.ndarray, np.ndar
     if not ok.any():
         return low, high
     f, a1, a2, nn = F[ok], d1[ok], d2[ok], n[ok]
-    at0 = stats.f.cdf(f, a1, a2)
-
-    def solve(target: float) -> np.ndarray:
-        lam = np.zeros(len(f))
-        need = at0 > target  # else the bound is lam = 0
-        if not need.any():
-            return lam
-        fi, b1, b2 = f[need], a1[need], a2[need]
-        lo = np.zeros(len(fi))
-        hi = np.maximum(10.0, 4.0 * b1 * fi)
-        for _ in range(60):  # grow the bracket until the cdf falls below the target
-            grow = stats.ncf.cdf(fi, b1, b2, hi) > target
-            if not grow.any():
-                break
-            hi = np.where(grow, hi * 4.0, hi)
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            above = stats.ncf.cdf(fi, b1, b2, mid) > target
-            lo = np.where(above, mid, lo)
-            hi = np.where(above, hi, mid)
-        lam[need] = 0.5 * (lo + hi)
-        return lam
-
-    lam_lo, lam_hi = solve(1 - a), solve(a)
+    at0 = special.fdtr(a1, a2, f)
+    m = len(f)
+    # both bounds as one problem: the lower bound's rows (target 1 - a), then the upper's (a)
+    target = np.r_[np.full(m, 1 - a), np.full(m, a)]
+    lam = _bisect_ncf(np.r_[f, f], np.r_[a1, a1], np.r_[a2, a2], np.r_[at0, at0], target)
+    lam_lo, lam_hi = lam[:m], lam[m:]
     low[ok] = lam_lo / (lam_lo + nn)
     high[ok] = lam_hi / (lam_hi + nn)
     return low, high
+
+
+def _bisect_ncf(f: np.ndarray, d1: np.ndarray, d2: np.ndarray, at0: np.ndarray,
+                target: np.ndarray) -> np.ndarray:
+    """The noncentrality at which the noncentral F cdf at *f* is *target* (0 where even the
+    central F's cdf, *at0*, is at most the target)."""
+    from scipy import special
+
+    lam = np.zeros(len(f))
+    need = at0 > target  # else the bound is lam = 0
+    if not need.any():
+        return lam
+    fi, b1, b2, t = f[need], d1[need], d2[need], target[need]
+    lo = np.zeros(len(fi))
+    hi = np.maximum(10.0, 4.0 * b1 * fi)
+    for _ in range(60):  # grow the bracket until the cdf falls below the target
+        grow = special.ncfdtr(b1, b2, hi, fi) > t
+        if not grow.any():
+            break
+        hi = np.where(grow, hi * 4.0, hi)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        above = special.ncfdtr(b1, b2, mid, fi) > t
+        lo = np.where(above, mid, lo)
+        hi = np.where(above, hi, mid)
+    lam[need] = 0.5 * (lo + hi)
+    return lam
 
 
 # --- Cramér's V ----------------------------------------------------------------------

@@ -13,9 +13,9 @@ from hpo_insights._errors import TrialsError
 __all__ = ["coverage_crosstab"]
 
 
-def _choices(trials: pd.DataFrame, pcol: str, by: str | None) -> dict:
-    """Categorical choices recorded in ``distributions_<name>``, per group key."""
-    dists = _binning.group_distributions(trials, pcol, by)
+def _choices(dists: dict) -> dict:
+    """Categorical choices recorded in ``distributions_<name>``, per group key (*dists*:
+    :func:`hpo_insights._binning.group_distributions`)."""
     return {  # a choice None is the level "None" (see _frame.adapt)
         key: [_frame.NONE_LEVEL if c is None else c
               for c in (d.get("attributes") or {}).get("choices") or ()]
@@ -136,14 +136,14 @@ def coverage_crosstab(
         gcodes = remap[gcodes_all]
     ng = len(groups)
     sides = []
+    dists = _binning.distributions(trials, (rcol, ccol), by)
     for pcol in (rcol, ccol):
         values = trials[pcol]
         values = values[mask] if not mask.all() else values
         sides.append(
             _binning.levels(
                 values, gcodes, ng, bins=bins, groups=groups,
-                dists=_binning.group_distributions(trials, pcol, by),
-                extra=_choices(trials, pcol, by),
+                dists=dists[pcol], extra=_choices(dists[pcol]),
             )
         )
     rows, cols = sides

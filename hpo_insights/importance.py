@@ -227,7 +227,9 @@ def variance_explained(
     y = y / unit[gcodes]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         gmean = gmean / unit  # (inf for a constant objective of huge magnitude: zero spread)
-    infos = [_one_param(done, pcol, y, gcodes, groups, kept, by, bins, gmean) for pcol in pcols]
+    dists = _binning.distributions(kept, pcols, by)
+    infos = [_one_param(done, pcol, y, gcodes, groups, dists[pcol], bins, gmean)
+             for pcol in pcols]
     if not any(p.n.any() for p in infos):
         names = ", ".join(p.name for p in infos)
         raise TrialsError(
@@ -337,10 +339,10 @@ def _n_excluded(
 
 def _one_param(
     done: pd.DataFrame, pcol: str, y: np.ndarray, gcodes: np.ndarray, groups: pd.Index,
-    trials: pd.DataFrame, by: str | None, bins: int | None, gmean: np.ndarray,
+    dists: dict, bins: int | None, gmean: np.ndarray,
 ) -> _Param:
+    """Levels and one-way sums of *pcol*; *dists* are its recorded distributions per group."""
     ngroups = len(groups)
-    dists = _binning.group_distributions(trials, pcol, by)
     lv = _binning.levels(done[pcol], gcodes, ngroups, bins=bins, groups=groups, dists=dists)
     nlev = len(lv.table)
     lgroup = lv.table["group"].to_numpy(dtype=np.intp)
@@ -715,20 +717,32 @@ def _adjusted(
             flagged = np.flatnonzero(
                 ((corrected[g] - share[g]) > CONFOUND_MARGIN) & (share[g] < corrected[g] / 2)
             )
+        alone: dict[int, float] = {}  # the one-parameter fits, shared by the flagged ones
         for j in flagged:
-            partner[g, j] = _partner(fits, cols, j, sst)
+            partner[g, j] = _partner(fits, cols, j, sst, alone)
     return {"share": share, "p": p, "partner": partner}
 
 
-def _partner(fits: _Fits, cols: list[np.ndarray], j: int, sst: float) -> int:
-    """The other parameter that takes the most of parameter *j*'s sum of squares."""
+def _partner(fits: _Fits, cols: list[np.ndarray], j: int, sst: float,
+             alone_rss: dict[int, float]) -> int:
+    """The other parameter that takes the most of parameter *j*'s sum of squares.
+
+    *alone_rss* holds the residual sum of squares of each one-parameter fit made so
+    far (filled here), so that several flagged parameters fit each only once.
+    """
     one = np.array([0])
-    alone = sst - fits.rss(np.r_[one, cols[j]])[0]
+
+    def rss_alone(q: int) -> float:
+        if q not in alone_rss:
+            alone_rss[q] = fits.rss(np.r_[one, cols[q]])[0]
+        return alone_rss[q]
+
+    alone = sst - rss_alone(j)
     best, most = -1, 0.0
     for q, cq in enumerate(cols):
         if q == j or len(cq) == 0:
             continue
-        rss_q = fits.rss(np.r_[one, cq])[0]
+        rss_q = rss_alone(q)
         rss_jq = fits.rss(np.r_[one, cq, cols[j]])[0]
         taken = alone - (rss_q - rss_jq)
         if taken > most:

@@ -135,6 +135,7 @@ def test_outputs_notebook_html_markdown(hostile_report):
     _, paths, _ = hostile_report
     assert sorted(paths) == ["html", "ipynb", "md"]
     nb = nbformat.read(paths["ipynb"], as_version=4)
+    nbformat.validate(nb)  # written without a second validation: valid as made
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert outputs and not [o for o in outputs if o["output_type"] == "error"]
     assert not [o for o in outputs if o["output_type"] == "stream" and o["name"] == "stderr"]
@@ -364,14 +365,32 @@ def test_report_package_runs_no_code_text():
 
 
 def test_notebook_cells_are_the_sections_calls():
-    """Each code cell after the set-up is one call of a section, written by sections.code."""
+    """The code cells after the parameters hold the sections' calls in order, each written by
+    sections.code; consecutive calls of one section share a cell, a figure ends its cell."""
     trials = hi.datasets.example()
     nb = hi.report.notebook(trials, dict.fromkeys(_notebook.PARAMETER_NAMES))
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    calls = [_notebook.code(s.call, s.part) for s in _notebook.steps(trials)
-             if s.kind == "call"]
-    assert [c for c in code if c in calls] == calls
+    all_steps = _notebook.steps(trials)
+    calls = [_notebook.code(s.call, s.part) for s in all_steps if s.kind == "call"]
+    written = "\n".join(code[1:])
+    assert all(c in written for c in calls)
+    positions = [written.index(c) for c in calls]
+    assert positions == sorted(positions)
+    # fewer cells than calls, and no cell mixes sections or draws before its last line
+    assert len(code) < len(calls)
+    for cell in nb.cells:
+        lines = cell.source.splitlines()
+        if cell.cell_type == "code" and any(line.endswith(");") for line in lines[:-1]):
+            raise AssertionError(f"a figure before the end of its cell:\n{cell.source}")
+    sections = [s.section for s in all_steps if s.kind == "call"]
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert len({c.metadata["hpo_insights"]["section"] for c in code_cells}) == len(
+        {"parameters", "loading the trials", *sections})
+    assert ('trials_2m = trials[trials["study"] == names[0]].reset_index(drop=True)\n'
+            "hi.report.show(findings, trials=trials_2m, metric=metric)\n"
+            "order_2m = hi.report.answers.parameters(findings, trials_2m)") in code
     assert "importance_2m = hi.variance_explained(trials_2m)\n" \
         "hi.report.show(importance_2m, metric=metric, verdicts=False)" in code
-    assert code.index("findings = hi.findings(trials)\nhi.report.show(findings, metric=metric)") \
-        < code.index("budgets = hi.compare_budgets(trials)\nhi.report.show(budgets, metric=metric)")
+    first = "findings = hi.findings(trials)\nhi.report.show(findings, metric=metric)"
+    later = "budgets = hi.compare_budgets(trials)\nhi.report.show(budgets, metric=metric)"
+    assert written.index(first) < written.index(later)

@@ -442,8 +442,24 @@ def test_values_and_metric_are_drawn_literally(value, metric):
     best = [t for t in _legend_texts(ax) if t.startswith("best: ")]
     assert len(best) == 1
     _drawn_as(best[0].removeprefix("best: "), value, plot.LABEL_WIDTH)
-    assert ax.get_ylabel() == metric or "…" in ax.get_ylabel()
+    ylabel = ax.get_ylabel()  # as written, broken at one space into two lines, or shortened
+    changed = [(a, b) for a, b in zip(ylabel, metric, strict=False) if a != b]
+    assert (len(ylabel) == len(metric) and changed in ([], [("\n", " ")])) or "…" in ylabel
     _renders(ax.figure)
+    plt.close("all")
+
+
+def test_a_long_axis_label_is_wrapped_at_a_space_not_cut_mid_word():
+    """Under a small panel, "<param> (bins at their centres)" is two lines, the parenthesis
+    on the second; a label without a space that fits two lines is shortened around …."""
+    t = hi.datasets.example()
+    fig = plot.value_table(hi.value_table(t), params=["learning_rate", "dropout"],
+                           series="study", metric="validation area under the ROC curve")
+    labels = {a.get_title(): (a.get_xlabel(), a.get_ylabel()) for a in fig.axes}
+    x, y = labels["learning_rate"]
+    assert x == "learning_rate\n(bins at their centres)"
+    assert "…" not in y and y.replace("\n", " ") == "validation area under the ROC curve"
+    _renders(fig)
     plt.close("all")
 
 
@@ -726,3 +742,19 @@ def test_user_rc_asking_for_latex_or_mathtext_does_not_reach_the_figure(tiny_tri
         offset = ax.yaxis.get_offset_text().get_text()
     assert offset and "$" not in offset  # e.g. "+1e3", not "$\\times10^{3}$"
     _renders(ax.figure)
+
+
+def test_series_legend_takes_the_empty_slot_of_the_grid():
+    """Three parameters in two columns: the legend of the studies fills the fourth slot (no
+    panel loses a point under it); two parameters: no slot, the first panel keeps it."""
+    levels = hi.value_table(hi.datasets.example())
+    fig = plot.value_table(levels, params=["learning_rate", "dropout", "weight_decay"],
+                           series="study")
+    assert len(fig.axes) == 4 and fig.axes[0].get_legend() is None
+    slot = fig.axes[3]
+    assert not slot.axison and not slot.collections and not slot.lines
+    texts = [t.get_text() for t in slot.get_legend().get_texts()]
+    assert texts == ["transformer-2M", "transformer-20M", "transformer-200M"]
+    fig = plot.value_table(levels, params=["learning_rate", "dropout"], series="study")
+    assert len(fig.axes) == 2 and fig.axes[0].get_legend() is not None
+    plt.close("all")

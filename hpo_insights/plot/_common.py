@@ -140,9 +140,11 @@ _EM = 0.58
 
 
 def _fit_labels(fig: Figure) -> None:
-    """Titles and axis labels no wider than their panel: shortened in the middle if not.
+    """Titles and axis labels no wider than their panel: wrapped or shortened if not.
 
-    A title "<what>: <detail>" keeps "<what>: " and shortens the detail. The width is
+    An axis label too wide is broken at a space into two lines when they fit, else
+    shortened in the middle (as a title is). A title "<what>: <detail>" keeps "<what>: "
+    and shortens the detail. The width is
     estimated from the font size (``_EM`` ems a character), without a measuring pass.
     """
     w, h = fig.get_size_inches()
@@ -157,10 +159,25 @@ def _fit_labels(fig: Figure) -> None:
             text.set_text("\n".join(_fit_line(line, cells, text is a.title) for line in lines))
 
 
+def _wrapped(line: str, cells: int) -> str | None:
+    """*line* broken at spaces into two lines of at most *cells* cells, or None if it does not
+    fit so (an axis label "learning_rate (bins at their centres)" under a small panel)."""
+    words = line.split(" ")
+    splits = [(" ".join(words[:k]), " ".join(words[k:])) for k in range(len(words) - 1, 0, -1)]
+    fits = [(a, b) for a, b in splits if text_width(a) <= cells and text_width(b) <= cells]
+    # before a parenthesis when possible ("learning_rate" / "(bins at their centres)"),
+    # else the longest first line
+    first, second = next(((a, b) for a, b in fits if b.startswith("(")), fits[0] if fits
+                         else (None, None))
+    return None if first is None else f"{first}\n{second}"
+
+
 def _fit_line(line: str, cells: int, titled: bool) -> str:
     """*line* in at most *cells* cells; a title keeps its "<what>: " whole."""
     if text_width(line) <= cells:
         return line
+    if not titled and (wrapped := _wrapped(line, cells)) is not None:
+        return wrapped
     head, sep, rest = line.partition(": ") if titled else ("", "", line)
     if not sep or len(head) > cells - 12:
         head, sep, rest = "", "", line
@@ -308,12 +325,16 @@ def panel_grid(
     bottom: float = 0.65,
     width: float | None = None,
     share: bool = False,
+    legend_slot: bool = False,
 ) -> Axes | Figure:
     """Draw *n* panels: on *ax* (or a new Axes) when n is 1, else a Figure with a grid.
 
     *size* is one panel's size; *width* (inches), when given, is the whole grid's
     width instead. With *share*, the panels share both axes (small multiples: tick
-    labels on the outer panels only, axis labels on the bottom row).
+    labels on the outer panels only, axis labels on the bottom row). With
+    *legend_slot*, the first panel's legend moves to the empty slot after the
+    panels when the last row has one (the series of every panel, explained once
+    without covering a point).
     """
     if n == 1:
         if ax is None:
@@ -333,22 +354,42 @@ def panel_grid(
     flat = axes.ravel()
     for i in range(n):
         draw(i, flat[i])
-    for a in flat[n:]:
+    slot = legend_slot and n < len(flat) and flat[0].get_legend() is not None
+    if slot:
+        _legend_to_slot(flat[0], flat[n])
+    for a in flat[n + slot:]:
         a.remove()  # the empty rest of the last row
-    if share:  # one axis label per row and column, where the tick labels are
-        for i, a in enumerate(flat[:n]):
-            if i + ncols < n:
-                a.set_xlabel("")
-                a.tick_params(labelbottom=False)
-            else:
-                a.tick_params(labelbottom=True)
-            if i % ncols:
-                a.set_ylabel("")
-            a.title.set_fontsize(min(a.title.get_fontsize(), 9))
+    if share:
+        _outer_labels(flat[:n], ncols)
     # fixed margins: a layout engine measures every text once more (slow, same result here)
     set_margins(fig, left=left, right=right, bottom=bottom, wspace=0.25 if share else 0.8,
              hspace=0.55 if share else max(0.9, bottom + 0.25))
     return fig
+
+
+def _outer_labels(panels: Sequence[Axes], ncols: int) -> None:
+    """Small multiples: one axis label per row and column, where the tick labels are."""
+    n = len(panels)
+    for i, a in enumerate(panels):
+        if i + ncols < n:
+            a.set_xlabel("")
+            a.tick_params(labelbottom=False)
+        else:
+            a.tick_params(labelbottom=True)
+        if i % ncols:
+            a.set_ylabel("")
+        a.title.set_fontsize(min(a.title.get_fontsize(), 9))
+
+
+def _legend_to_slot(panel: Axes, slot: Axes) -> None:
+    """*panel*'s legend (entries and title) drawn in the empty Axes *slot* instead."""
+    legend = panel.get_legend()
+    handles, texts = legend.legend_handles, [t.get_text() for t in legend.get_texts()]
+    title = legend.get_title()
+    legend.remove()
+    slot.axis("off")
+    slot.legend(handles, texts, title=title.get_text(), title_fontsize=title.get_fontsize(),
+                loc="center", frameon=False)
 
 
 def format_value(v: Any, width: int = LABEL_WIDTH) -> str:

@@ -380,7 +380,7 @@ def value_table(
         if len(blocks) == 1:
             return panel_grid(1, ax, draw_param, size=PANEL_SIZE)
         return panel_grid(len(blocks), ax, draw_param, size=SMALL_PANEL, ncols=2,
-                          what="parameters")
+                          what="parameters", legend_slot=True)
 
     def draw(i: int, a: Axes) -> None:
         key, rows = blocks[i]

@@ -43,6 +43,14 @@ def _ci_cells(low: Any, high: Any) -> list[str]:
     return [number(low), number(high)]
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of *frame* as dicts of the values ``iterrows`` gives in a frame with a text
+    column (Python scalars), without building a Series per row."""
+    cols = list(frame.columns)
+    return [dict(zip(cols, row, strict=True))
+            for row in zip(*(frame[c].tolist() for c in cols), strict=True)]
+
+
 def _maybe(frame: pd.DataFrame, column: str) -> bool:
     return column in frame.columns
 
@@ -77,7 +85,7 @@ def summarize(result: pd.DataFrame, *, metric: str = "objective") -> str:
     m = escape(metric)
     rows = [[str(r["n_trials"]), str(r["n_used"]), str(r["n_pruned"]), str(r["n_fail"]),
              str(r["n_running"] + r["n_waiting"]), number(r["best"]), number(r["mean"]),
-             number(r["std"]), escape(r["direction"])] for _, r in result.iterrows()]
+             number(r["std"]), escape(r["direction"])] for r in records(result)]
     return table(["Trials", "Counted", "Pruned", "Failed", "Unfinished", f"Best {m}",
                   f"Mean {m}", f"Std {m}", "Direction"], rows)
 
@@ -150,7 +158,7 @@ def variance_explained(result: pd.DataFrame, *, metric: str = "objective",
              and (verdicts or c[0] not in ("matters", "confounded_with"))]
     header = ["Parameter", "Share", *(h for c in shown for h in c[2]), "Trials"]
     rows = [[escape(r["param"]), number(r["share"]), *(x for c in shown for x in c[3](r)),
-             str(r["n_trials"])] for _, r in result.iterrows()]
+             str(r["n_trials"])] for r in records(result)]
     return table(header, rows)
 
 
@@ -187,7 +195,7 @@ def search_space_importance(result: pd.DataFrame) -> str:
              *(_ci_cells(r["ci_low"], r["ci_high"]) if ci else []),
              number(r["share_corrected"]), number(r["coverage"], 2), str(r["n_trials"]),
              escape(r["source"])]
-            for _, r in result.iterrows()]
+            for r in records(result)]
     r2 = result["r2"].iloc[0] if len(result) else float("nan")
     header = ["Parameter", "Share", *(["95% CI low", "95% CI high"] if ci else []),
               "Corrected share", "Coverage", "Trials", "Space from"]
@@ -227,13 +235,17 @@ def classify_trend(result: pd.DataFrame, *, metric: str = "objective") -> str:
     return table(header, rows)
 
 
-def level_label(r: pd.Series) -> str:
-    return value(r["label"]) if "label" in r.index else value(r["value"])
+def level_label(r: pd.Series | dict) -> str:
+    return value(r["label"]) if "label" in r else value(r["value"])
 
 
-def binned_note(vt: pd.DataFrame, param: Any) -> str:
-    """The sentence under a binned parameter's table ("" when not binned)."""
-    binned = bool(vt["binned"].any()) if "binned" in vt.columns else False
+def binned_note(vt: pd.DataFrame | list[dict], param: Any) -> str:
+    """The sentence under a binned parameter's table ("" when not binned); *vt* is its rows
+    (a frame, or :func:`records`)."""
+    if isinstance(vt, pd.DataFrame):
+        binned = bool(vt["binned"].any()) if "binned" in vt.columns else False
+    else:
+        binned = any(bool(r.get("binned", False)) for r in vt)
     return (f"{escape(param)} is continuous: its values are grouped into {len(vt)} "
             "quantile intervals ([low, high)).") if binned else ""
 
@@ -247,12 +259,15 @@ def value_table(result: pd.DataFrame, *, metric: str = "objective",
     """
     m = escape(metric)
     out = []
-    present = list(pd.unique(result["param"]))
-    order = [p for p in (params or []) if p in present]
+    by_param: dict[Any, list[dict]] = {}
+    for r in records(result):
+        by_param.setdefault(r["param"], []).append(r)
+    present = list(by_param)
+    order = [p for p in (params or []) if p in by_param]
     for param in order + [p for p in present if p not in order]:
-        vt = result[result["param"] == param]
+        vt = by_param[param]
         rows = [[level_label(r), str(r["n_trials"]), number(r["mean"]), number(r["std"]),
-                 *_ci_cells(r["ci_low"], r["ci_high"])] for _, r in vt.iterrows()]
+                 *_ci_cells(r["ci_low"], r["ci_high"])] for r in vt]
         block = [f"#### {escape(param)}", table(
             ["Value", "Trials", f"Mean {m}", "Std", "95% CI low", "95% CI high"], rows)]
         note = binned_note(vt, param)
@@ -266,18 +281,20 @@ def coverage_crosstab(result: pd.DataFrame, *, level: int = 4) -> str:
     """Trial counts per pair of values (:func:`hi.coverage_crosstab`), one matrix per pair,
     each under a heading of *level* (one below its section's)."""
     out = []
-    keys = ["row_param", "col_param"]
-    pairs = result[keys].drop_duplicates().itertuples(index=False)
-    for row_param, col_param in pairs:
-        long = result[(result["row_param"] == row_param) & (result["col_param"] == col_param)]
-        rlab = "row_label" if "row_label" in long.columns else "row_value"
-        clab = "col_label" if "col_label" in long.columns else "col_value"
-        rows_v = list(pd.unique(long[rlab]))
-        cols_v = list(pd.unique(long[clab]))
-        grid = long.pivot_table(index=rlab, columns=clab, values="n_trials", aggfunc="sum",
-                                sort=False).reindex(index=rows_v, columns=cols_v).fillna(0)
+    rlab = "row_label" if "row_label" in result.columns else "row_value"
+    clab = "col_label" if "col_label" in result.columns else "col_value"
+    pairs: dict[tuple, list[tuple]] = {}
+    for rp, cp, rv, cv, n in zip(*(result[c].tolist() for c in (
+            "row_param", "col_param", rlab, clab, "n_trials")), strict=True):
+        pairs.setdefault((rp, cp), []).append((rv, cv, n))
+    for (row_param, col_param), cells in pairs.items():
+        rows_v = list(dict.fromkeys(rv for rv, _, _ in cells))
+        cols_v = list(dict.fromkeys(cv for _, cv, _ in cells))
+        grid = {rv: dict.fromkeys(cols_v, 0) for rv in rows_v}
+        for rv, cv, n in cells:
+            grid[rv][cv] += n
         r_name, c_name = escape(row_param), escape(col_param)
-        body = [[value(rv)] + [str(int(n)) for n in grid.loc[rv]] for rv in rows_v]
+        body = [[value(rv)] + [str(int(grid[rv][cv])) for cv in cols_v] for rv in rows_v]
         out += [f"{'#' * level} {r_name} × {c_name}",
                 table([r_name] + [value(c) for c in cols_v], body, rule="short")]
     return "\n\n".join(out)
@@ -291,14 +308,14 @@ def forced_extremes(result: pd.DataFrame, *, metric: str = "objective") -> str:
     params = [p for p in pd.unique(result["extreme_param"]) if F.PARAM_PREFIX + str(p)
               in result.columns]
     rows = [[value(r["number"]), escape(r["extreme_type"]), number(r["value"])]
-            + [value(r[F.PARAM_PREFIX + p]) for p in params] for _, r in result.iterrows()]
+            + [value(r[F.PARAM_PREFIX + p]) for p in params] for r in records(result)]
     out = [table(["Trial", "Extreme Type", m] + [escape(p) for p in params], rows)]
     unfinished = result[result["state"] != "COMPLETE"]
     if len(unfinished):
         out.append(
             "Not completed: "
             + ", ".join(f"trial {value(r['number'])} ({escape(r['state'])})"
-                        for _, r in unfinished.iterrows())
+                        for r in records(unfinished))
             + f"; {'its' if len(unfinished) == 1 else 'their'} {m} is not counted.")
     return "\n\n".join(out)
 
@@ -386,7 +403,7 @@ def sampling_association(result: pd.DataFrame) -> str:
         return (f"No pair of parameters was sampled together (all {len(result)} pairs: "
                 "p >= 0.05), so their importance shares do not overlap by design.")
     rows = [[escape(r["param_a"]), escape(r["param_b"]), number(r["cramers_v"], 2),
-             _pvalue(r["p_value"]), str(r["n_trials"])] for _, r in strong.iterrows()]
+             _pvalue(r["p_value"]), str(r["n_trials"])] for r in records(strong)]
     return "\n\n".join([
         f"{len(strong)} of {len(result)} pairs of parameters were sampled together "
         "(p < 0.05): the importance of one includes part of the other's.",
@@ -594,7 +611,7 @@ def compare_top(result: pd.DataFrame, *, metric: str = "objective") -> str:
 def search_progress(result: Any, *, metric: str = "objective") -> str:
     """Whether more trials are worth it (:func:`hi.search_progress`): one line per study."""
     out = []
-    for _, r in result.summary.iterrows():
+    for r in records(result.summary):
         verdict = (f"more trials are likely to add less than {number(r['tolerance'])}"
                    if r["plateau"] is not pd.NA and bool(r["plateau"])
                    else f"no evidence that more trials would add less than "
