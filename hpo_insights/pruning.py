@@ -65,7 +65,10 @@ class Percentile:
 
     @property
     def name(self) -> str:
-        return (f"percentile({self.percentile:g}, startup={self.n_startup_trials}, "
+        """``median(startup=5, …)`` at the 50th percentile (Optuna's ``MedianPruner``), else
+        ``percentile(25, startup=5, …)``."""
+        head = "median(" if self.percentile == 50 else f"percentile({self.percentile:g}, "
+        return (f"{head}startup={self.n_startup_trials}, "
                 f"warmup={self.n_warmup_steps}, interval={self.interval_steps}, "
                 f"min_trials={self.n_min_trials})")
 
@@ -176,7 +179,7 @@ def parse_rule(spec: str) -> Rule:
     --------
     >>> from hpo_insights.pruning import parse_rule
     >>> parse_rule("median:n_startup_trials=5,n_warmup_steps=1").name
-    'percentile(50, startup=5, warmup=1, interval=1, min_trials=1)'
+    'median(startup=5, warmup=1, interval=1, min_trials=1)'
     >>> parse_rule("halving:min_resource=1,reduction_factor=3").reduction_factor
     3
     """
@@ -496,7 +499,7 @@ def identify_pruner(
     >>> ident = hi.identify_pruner(pruned, direction="minimize")
     >>> best = ident[ident["chosen"]].iloc[0]
     >>> best["rule"], float(best["agreement"]), int(best["n_pruned"])
-    ('percentile(50, startup=0, warmup=0, interval=1, min_trials=1)', 1.0, 2)
+    ('median(startup=0, warmup=0, interval=1, min_trials=1)', 1.0, 2)
     """
     curves = _curves.check(curves)
     rules = [as_rule(r) for r in (candidate_rules() if candidates is None else candidates)]
@@ -738,15 +741,21 @@ def _choose_rule(block: _curves.Block, rule: Rule | None, maximize: bool
     return best, "identified", agreement
 
 
-def _directions_of(trials: pd.DataFrame) -> dict:
-    """Study -> direction, from a trials frame's ``study_direction`` (first objective)."""
+def _directions_of(trials: pd.DataFrame) -> dict | None:
+    """Study -> direction, from a trials frame's ``study_direction`` (first objective); None
+    when no study has one (then ``direction=`` is asked for)."""
     trials = _guard.frame(trials, name="trials")
     if "study_direction" not in trials.columns:
-        return {}
+        raise TrialsError(
+            "trials= has no 'study_direction' column, so whether each study maximizes or "
+            "minimizes is unknown: pass direction='maximize' or 'minimize' (or a mapping "
+            "study -> direction), or trials read with hi.load_trials (which records it)."
+        )
     first = trials.drop_duplicates("study")
-    return {s: str(d).split(",")[0].strip().lower()
-            for s, d in zip(first["study"], first["study_direction"], strict=True)
-            if isinstance(d, str)}
+    found = {s: str(d).split(",")[0].strip().lower()
+             for s, d in zip(first["study"], first["study_direction"], strict=True)
+             if isinstance(d, str)}
+    return found or None
 
 
 def _default_rule() -> Percentile:

@@ -135,6 +135,7 @@ def test_outputs_notebook_html_markdown(hostile_report):
     _, paths, _ = hostile_report
     assert sorted(paths) == ["html", "ipynb", "md"]
     nb = nbformat.read(paths["ipynb"], as_version=4)
+    nbformat.validate(nb)  # written without a second validation: valid as made
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert outputs and not [o for o in outputs if o["output_type"] == "error"]
     assert not [o for o in outputs if o["output_type"] == "stream" and o["name"] == "stderr"]

@@ -72,3 +72,19 @@ def test_search_progress_lines_are_the_result(rng):
     assert ax.get_xscale() == "log"
     with pytest.raises(TypeError, match="SearchProgress"):
         hi.plot.search_progress(sp.curve)
+
+
+def test_pruning_audit_step_axis_starts_at_zero_in_whole_steps(rng):
+    """Every trial ran to step 5: the axis shows 0..5 in whole steps, not a 4.9-5.1 window."""
+    n = 10
+    curves = pd.DataFrame({"study": "s", "number": np.repeat(range(n), 6),
+                           "step": np.tile(range(6), n), "value": rng.normal(size=6 * n),
+                           "state": "COMPLETE"})
+    audit = hi.pruning_audit(curves, direction="maximize", rule="median:n_startup_trials=100")
+    assert audit.trials["pruned_at"].isna().all()
+    ax = hi.plot.pruning_audit(audit)
+    low, high = ax.get_ylim()
+    assert low < 0 < 5 < high < 6
+    ticks = [t for t in ax.get_yticks() if low <= t <= high]
+    assert ticks == [float(k) for k in range(int(ticks[0]), int(ticks[-1]) + 1)] and 0 in ticks
+    matplotlib.pyplot.close("all")

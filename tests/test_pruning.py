@@ -349,3 +349,30 @@ def test_expected_regret_is_the_mean_over_orders():
                              n_replays=50, seed=1).summary
     pd.testing.assert_frame_equal(again, hi.pruning_audit(
         _frame(curves, steps), rule=rule, direction="minimize", n_replays=50, seed=1).summary)
+
+
+def test_trials_without_a_direction_column_say_so():
+    """trials= without study_direction: the message names the column and direction=, not an
+    'empty mapping' the caller never passed."""
+    rng = np.random.default_rng(3)
+    n = 8
+    curves = pd.DataFrame({"study": "s", "number": np.repeat(range(n), 4),
+                           "step": np.tile(range(4), n), "value": rng.normal(size=4 * n),
+                           "state": "COMPLETE"})
+    trials = pd.DataFrame({"study": "s", "number": range(n), "state": "COMPLETE",
+                           "value": rng.normal(size=n)})
+    for call in (hi.pruning_audit, hi.identify_pruner):
+        with pytest.raises(hi.TrialsError, match="'study_direction' column.*direction="):
+            call(curves, trials=trials)
+    audit = hi.pruning_audit(curves, trials=trials.assign(study_direction="MAXIMIZE"),
+                             rule="median:n_startup_trials=100")
+    assert audit.summary["study"].tolist() == ["s"]
+
+
+def test_rule_names_say_median_for_the_50th_percentile():
+    """Optuna's MedianPruner is its 50th PercentilePruner: one rule, printed as median(...)."""
+    assert pruning.Median(3, 1).name == pruning.Percentile(50.0, 3, 1).name \
+        == "median(startup=3, warmup=1, interval=1, min_trials=1)"
+    assert pruning.Percentile(25.0).name.startswith("percentile(25, startup=5, ")
+    names = [rule.name for rule in pruning.candidate_rules()]
+    assert len(set(names)) == len(names)

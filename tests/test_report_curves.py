@@ -44,7 +44,7 @@ def test_render_has_both_parts(pruned_storage):
     assert md.count("### Learning curves") == 2
     assert md.count("### Search progress") == 2 + 1
     assert "the ranking of trials is settled from step" in md
-    assert "replaying `percentile(50, startup=" in md
+    assert "replaying `median(startup=" in md
     assert md.count("the standard rule that best reproduces the prune decisions in the data: "
                     "100.0% of the trials") == 2
     assert "Trials pruned in the data" in md
@@ -55,7 +55,7 @@ def test_render_audits_the_stated_pruner(pruned_storage):
     trials = hi.load(pruned_storage)
     curves = hi.load_curves(pruned_storage)
     md = hi.report.render(trials, curves=curves, pruner="median:n_startup_trials=3")
-    assert md.count("replaying `percentile(50, startup=3, warmup=0, interval=1, "
+    assert md.count("replaying `median(startup=3, warmup=0, interval=1, "
                     "min_trials=1)` (as stated; it reproduces 100.0% of the prune decisions") == 2
 
 

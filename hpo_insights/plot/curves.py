@@ -153,6 +153,7 @@ def pruning_audit(result: Any, *, ax: Axes | None = None) -> Axes | Figure:
                   label="best final value", gid="best")
         a.set_xlabel("rank of the final value (1 = best)")
         a.set_ylabel("step reached")
+        _steps_from_zero(a, np.concatenate([last, at[stopped]]))
         title = panel_title("Pruner audit", key)
         row = summary[summary["study"] == key[0]] if key else summary
         if len(row):
@@ -164,6 +165,19 @@ def pruning_audit(result: Any, *, ax: Axes | None = None) -> Axes | Figure:
         a.legend(loc="best", fontsize="small")
 
     return panel_grid(len(blocks), ax, draw)
+
+
+def _steps_from_zero(ax: Axes, steps: np.ndarray) -> None:
+    """A step axis from step 0 (or the lowest step) to the highest, in whole steps: every
+    trial at the last step then reads as such, not as a row in a 4.9-5.1 window."""
+    from matplotlib.ticker import MaxNLocator
+
+    steps = steps[np.isfinite(steps)]
+    if steps.size:
+        low, high = min(0.0, float(steps.min())), float(steps.max())
+        pad = max(high - low, 1.0) * 0.05
+        ax.set_ylim(low - pad, high + pad)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 @drawing
