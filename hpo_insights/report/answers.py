@@ -133,7 +133,11 @@ def _best(r: Any) -> str:
             return _short(low)
         return f"{_short(low)} to {_short(high)}"
     best = r.get("best_value")
-    return "—" if best is None or (isinstance(best, float) and np.isnan(best)) else value(best)
+    if best is None or (isinstance(best, float) and np.isnan(best)):
+        return "—"
+    if isinstance(best, int | float | np.number) and not isinstance(best, bool | np.bool_):
+        return _short(best)  # as the ranges read: 16 heads, not 16.0
+    return value(best)
 
 
 def _claimed(rows: pd.DataFrame) -> pd.DataFrame:
