@@ -11,7 +11,8 @@ study of 5,000 trials (``bench/analyses.py``'s frame, 8 parameters):
   ``coverage_crosstab`` (the study's two parameters that matter most),
   ``search_progress``, ``report.answers.parameters``;
 - the renderers (``hi.report.markdown.to_markdown``, which ``hi.report.show``
-  displays): of each of those results, and of the study's rows of ``summarize``,
+  displays): the study's "What matters" table (``hi.findings`` of every study,
+  shown with ``trials=``), each of those results, and the study's rows of ``summarize``,
   ``best_trial``, ``value_table``, ``sampling_association``, ``collapse_summary``
   and ``forced_extremes`` of every study.
 
@@ -84,6 +85,7 @@ def calls(frame: pd.DataFrame, name: str) -> dict[str, object]:
         "coverage_crosstab": lambda: hi.coverage_crosstab(study, params=order[:2]),
         "search_progress": lambda: hi.search_progress(study),
         "answers.parameters": lambda: hi.report.answers.parameters(found, study),
+        "show findings (What matters)": lambda: to_markdown(found, trials=study, metric=metric),
         "show variance_explained": lambda: to_markdown(ve, metric=metric, verdicts=False),
         "show search_space_importance": lambda: to_markdown(ss),
         "show coverage_crosstab": lambda: to_markdown(ct),

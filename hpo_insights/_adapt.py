@@ -55,8 +55,11 @@ def _none_choices(trials: pd.DataFrame, col: str, s: pd.Series) -> pd.Series:
     dcol = DISTRIBUTION_PREFIX + col[len(PARAM_PREFIX):]
     if dcol not in trials.columns:
         return s
+    missing = _missing(s)
+    if missing is None:
+        return s
     dist = trials[dcol]
-    chose = s.isna().to_numpy() & dist.notna().to_numpy()
+    chose = missing & dist.notna().to_numpy()
     if not chose.any():
         return s
     keys = dist[chose]
@@ -83,6 +86,18 @@ def _none_choices(trials: pd.DataFrame, col: str, s: pd.Series) -> pd.Series:
             values[present] = nums.astype(np.int64).astype(object)  # Python ints
     values[fill] = NONE_LEVEL
     return pd.Series(values, index=s.index, name=s.name, dtype=object)
+
+
+def _missing(s: pd.Series) -> np.ndarray | None:
+    """Which values of *s* are missing (None when none is: a numpy column of integers or
+    booleans, or one of floats without NaN, is answered without pandas' isna)."""
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iub":
+        return None
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind == "f":
+        missing = np.isnan(s.to_numpy())
+    else:
+        missing = s.isna().to_numpy()
+    return missing if missing.any() else None
 
 
 def _object_levels(s: pd.Series) -> pd.Series:

@@ -535,7 +535,7 @@ def levels(
     codes = None  # allocated at the first group that leaves rows out
     present = values.notna().to_numpy()
     arr = values.to_numpy() if numeric else None
-    rows: list[pd.DataFrame] = []
+    parts: list[_Part] = []
     start = 0
     for g, idx in enumerate(_group_slices(gcodes, ngroups, n)):
         key = groups[g] if groups is not None else "all"
@@ -550,9 +550,9 @@ def levels(
             continue
         nb = default_bins(len(xs)) if bins is None else bins
         if numeric and len(xs) and _is_binnable(xs, dist) and _more_distinct(xs, nb):
-            local, table = _binned(xs, nb, dist, g)
+            local, part = _binned(xs, nb, dist, g)
         else:
-            local, table = _distinct(xs, values, numeric, dist, more, g)
+            local, part = _distinct(xs, numeric, dist, more, g, values.dtype)
         if start:  # (small integer codes would overflow)
             local = local.astype(np.intp) + start
         if pos is None:  # one group holding every row, each with a value: its codes
@@ -561,11 +561,11 @@ def levels(
             if codes is None:
                 codes = np.full(n, -1, dtype=np.intp)
             codes[pos] = local
-        start += len(table)
-        rows.append(table)
+        start += len(part.value)
+        parts.append(part)
     if codes is None:
         codes = np.full(n, -1, dtype=np.intp)
-    return Levels(codes=codes, table=_level_table(rows, numeric), numeric=numeric)
+    return Levels(codes=codes, table=_level_table(parts, numeric, values.dtype), numeric=numeric)
 
 
 def _group_values(values: pd.Series, arr: np.ndarray | None, pos: np.ndarray | None):
@@ -576,36 +576,36 @@ def _group_values(values: pd.Series, arr: np.ndarray | None, pos: np.ndarray | N
     return xs.astype(float) if xs.dtype == object else xs
 
 
-def _binned(xs: np.ndarray, nb: int, dist: dict | None,
-            g: int) -> tuple[np.ndarray, pd.DataFrame]:
-    """Quantile bins of a continuous float parameter: codes and the levels' table (of
-    group *g*)."""
+@dataclass(frozen=True)
+class _Part:
+    """One group's levels, the columns of its rows of the levels' table."""
+
+    group: int
+    value: list  # the levels' values (bin labels for a binned group)
+    low: np.ndarray
+    high: np.ndarray
+    binned: bool
+    scale: str
+    inferred: bool
+
+
+def _binned(xs: np.ndarray, nb: int, dist: dict | None, g: int) -> tuple[np.ndarray, _Part]:
+    """Quantile bins of a continuous float parameter: codes and the group's levels."""
     log = _use_log(xs, dist)
     idx_b, edges = quantile_bins(xs, nb, log)
     used = np.flatnonzero(np.bincount(idx_b, minlength=len(edges) - 1))
     remap = np.full(len(edges) - 1, -1, dtype=np.intp)
     remap[used] = np.arange(len(used))
     labels = interval_labels(edges)
-    table = _group_table(g, pd.Series([labels[i] for i in used], dtype=object), edges[used],
-                         edges[used + 1], True, "log" if log else "linear", dist is None)
-    return remap[idx_b], table
+    part = _Part(g, [labels[i] for i in used], edges[used], edges[used + 1], True,
+                 "log" if log else "linear", dist is None)
+    return remap[idx_b], part
 
 
-def _group_table(g: int, value: pd.Series, low: np.ndarray, high: np.ndarray, binned: bool,
-                 scale: str, inferred: bool) -> pd.DataFrame:
-    """One group's table of levels (constant columns as arrays: a scalar broadcast by
-    the DataFrame costs more than the arrays)."""
-    k = len(value)
-    return pd.DataFrame({
-        "group": np.full(k, g, dtype=np.int64), "value": value, "low": low, "high": high,
-        "binned": np.full(k, binned), "scale": np.full(k, scale, dtype=object),
-        "scale_inferred": np.full(k, inferred)})
-
-
-def _distinct(xs, values: pd.Series, numeric: bool, dist: dict | None,
-              more: list, g: int) -> tuple[np.ndarray, pd.DataFrame]:
-    """One level per distinct value (and per choice in *more*): codes and the table (of
-    group *g*)."""
+def _distinct(xs, numeric: bool, dist: dict | None, more: list, g: int,
+              dtype) -> tuple[np.ndarray, _Part]:
+    """One level per distinct value (and per choice in *more*): codes and the group's
+    levels (*dtype*: the parameter's values')."""
     categorical = not numeric or (dist or {}).get("name") == "CategoricalDistribution"
     local, uniq = _factorize(xs)
     log = False
@@ -616,7 +616,7 @@ def _distinct(xs, values: pd.Series, numeric: bool, dist: dict | None,
     if more:
         if numeric:
             try:
-                more = pd.Series(more).astype(values.dtype).tolist()
+                more = pd.Series(more).astype(dtype).tolist()
             except (TypeError, ValueError):
                 pass
         seen = set(uniq)
@@ -626,21 +626,38 @@ def _distinct(xs, values: pd.Series, numeric: bool, dist: dict | None,
         rank = {v: i for i, v in enumerate(ordered)}
         perm = np.array([rank[v] for v in uniq], dtype=np.intp)
         local = perm[local] if len(local) else local.astype(np.intp)
-    vals = pd.Series(ordered, dtype=values.dtype if numeric and len(ordered) else object)
     if numeric:
         low = high = np.asarray(ordered, dtype=float)
     else:
         low = high = np.full(len(ordered), np.nan)
-    return local, _group_table(g, vals, low, high, False, scale, dist is None)
+    return local, _Part(g, ordered, low, high, False, scale, dist is None)
 
 
-def _level_table(rows: list[pd.DataFrame], numeric: bool) -> pd.DataFrame:
-    """The groups' level tables as one (an empty, typed table when there is none)."""
-    if rows:
-        table = rows[0] if len(rows) == 1 else pd.concat(rows, ignore_index=True)
-        if not numeric or table["binned"].any():
-            table["value"] = table["value"].astype(object)
-        return table
+def _level_values(parts: list[_Part], numeric: bool, dtype) -> pd.Series:
+    """The ``value`` column: the parameter's dtype when no group is binned, else object
+    (the values of each group as its own column of the parameter's dtype would give)."""
+    binned = [p.binned for p in parts]
+    if numeric and any(binned) and not all(binned):  # labels beside numbers
+        return pd.concat([pd.Series(p.value, dtype=object if p.binned else dtype)
+                          for p in parts], ignore_index=True).astype(object)
+    every = [v for p in parts for v in p.value]
+    return pd.Series(every, dtype=dtype if numeric and not any(binned) else object)
+
+
+def _level_table(parts: list[_Part], numeric: bool, dtype) -> pd.DataFrame:
+    """The groups' levels as one table, built once (an empty, typed table when there is
+    none)."""
+    if parts:
+        k = [len(p.value) for p in parts]
+        return pd.DataFrame({
+            "group": np.repeat(np.array([p.group for p in parts], dtype=np.int64), k),
+            "value": _level_values(parts, numeric, dtype),
+            "low": np.concatenate([p.low for p in parts]),
+            "high": np.concatenate([p.high for p in parts]),
+            "binned": np.repeat(np.array([p.binned for p in parts]), k),
+            "scale": np.repeat(np.array([p.scale for p in parts], dtype=object), k),
+            "scale_inferred": np.repeat(np.array([p.inferred for p in parts]), k),
+        })
     return pd.DataFrame(
         {"group": pd.Series(dtype=np.intp), "value": pd.Series(dtype=object),
          "low": pd.Series(dtype=float), "high": pd.Series(dtype=float),

@@ -30,7 +30,10 @@ def floats(frame: pd.DataFrame, col: str | None) -> np.ndarray:
     """Column *col* as a float array (non-numbers NaN); all NaN when *col* is ``None``."""
     if col is None:
         return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values = frame[col]
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":
+        return values.to_numpy(dtype=float)  # (numbers already: to_numeric would return them)
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def collapsed(

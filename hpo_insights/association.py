@@ -111,39 +111,40 @@ def sampling_association(
     ngroups = len(groups)
     _binning.warn_empty_groups(groups, np.bincount(gcodes, minlength=ngroups), by)
     lvs = []
+    dists = _binning.distributions(kept, pcols, by)
     for pcol in pcols:
-        lv = _binning.levels(
-            done[pcol], gcodes, ngroups, bins=bins, groups=groups,
-            dists=_binning.group_distributions(kept, pcol, by),
-        )
+        lv = _binning.levels(done[pcol], gcodes, ngroups, bins=bins, groups=groups,
+                             dists=dists[pcol])
         lgroup = lv.table["group"].to_numpy(dtype=np.intp)
         lvs.append((lv.codes, lgroup, np.searchsorted(lgroup, np.arange(ngroups))))
     names = [c[len(_frame.PARAM_PREFIX):] for c in pcols]
-    parts = []
-    for a in range(len(pcols)):
-        for b in range(a + 1, len(pcols)):
-            res = _stats.cramers_v(lvs[a][0], lvs[a][1], lvs[b][0], lvs[b][1], lvs[b][2], ngroups)
-            part = {"group": np.arange(ngroups), "param_a": names[a], "param_b": names[b]}
-            part.update(res)
-            parts.append(pd.DataFrame(part))
+    pairs = [(a, b) for a in range(len(pcols)) for b in range(a + 1, len(pcols))]
     cols = ["param_a", "param_b", "cramers_v", "n_trials", "p_value"]
-    if not parts:
+    if not pairs:
         out = pd.DataFrame({c: pd.Series(dtype=float if c in ("cramers_v", "p_value") else object)
                             for c in cols})
         out["n_trials"] = out["n_trials"].astype(np.int64)
         return out if by is None else out.assign(**{by: pd.Series(dtype=object)})[[by, *cols]]
-    long = pd.concat(parts, ignore_index=True)
-    long = long[long["n_trials"] > 0].sort_values("group", kind="stable", ignore_index=True)
-    nan = int(long["cramers_v"].isna().sum())
+    res = [_stats.cramers_v(lvs[a][0], lvs[a][1], lvs[b][0], lvs[b][1], lvs[b][2], ngroups)
+           for a, b in pairs]
+    # the pairs' rows of every group, pair after pair; then the groups' rows with trials, in
+    # group order (stable: pairs in order within a group)
+    long = {k: np.concatenate([r[k] for r in res]) for k in ("cramers_v", "n_trials", "p_value")}
+    long["group"] = np.tile(np.arange(ngroups), len(pairs))
+    long["param_a"] = np.repeat(np.array([names[a] for a, _ in pairs], dtype=object), ngroups)
+    long["param_b"] = np.repeat(np.array([names[b] for _, b in pairs], dtype=object), ngroups)
+    keep = np.flatnonzero(long["n_trials"] > 0)
+    rows = keep[np.argsort(long["group"][keep], kind="stable")]
+    nan = int(np.isnan(long["cramers_v"][rows]).sum())
     if nan:
         warnings.warn(
-            f"cramers_v is NaN for {nan} of {len(long)} parameter pairs: one of the two "
+            f"cramers_v is NaN for {nan} of {len(rows)} parameter pairs: one of the two "
             "parameters has a single value among the trials that have both.",
             TrialsWarning,
             stacklevel=2,
         )
-    out = {} if by is None else {by: groups.to_numpy(dtype=object)[long["group"].to_numpy()]}
-    out.update({c: long[c].to_numpy() for c in cols})
+    out = {} if by is None else {by: groups.to_numpy(dtype=object)[long["group"][rows]]}
+    out.update({c: long[c][rows] for c in cols})
     result = pd.DataFrame(out)
     result["n_trials"] = result["n_trials"].astype(np.int64)
     return result

@@ -746,7 +746,8 @@ def test_user_rc_asking_for_latex_or_mathtext_does_not_reach_the_figure(tiny_tri
 
 def test_series_legend_takes_the_empty_slot_of_the_grid():
     """Three parameters in two columns: the legend of the studies fills the fourth slot (no
-    panel loses a point under it); two parameters: no slot, the first panel keeps it."""
+    panel loses a point under it); two parameters: no slot, the legend goes above the grid
+    in a band the figure grows by."""
     levels = hi.value_table(hi.datasets.example())
     fig = plot.value_table(levels, params=["learning_rate", "dropout", "weight_decay"],
                            series="study")
@@ -756,5 +757,11 @@ def test_series_legend_takes_the_empty_slot_of_the_grid():
     texts = [t.get_text() for t in slot.get_legend().get_texts()]
     assert texts == ["transformer-2M", "transformer-20M", "transformer-200M"]
     fig = plot.value_table(levels, params=["learning_rate", "dropout"], series="study")
-    assert len(fig.axes) == 2 and fig.axes[0].get_legend() is not None
+    assert len(fig.axes) == 2 and all(a.get_legend() is None for a in fig.axes)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == texts
+    fig.canvas.draw()
+    box = legend.get_window_extent()
+    titles = [a.title.get_window_extent() for a in fig.axes]
+    assert box.y0 >= max(t.y1 for t in titles) and box.y1 <= fig.bbox.y1
     plt.close("all")

@@ -607,3 +607,17 @@ def test_warnings_become_notes_once():
     notes = [line for line in text.splitlines() if line.startswith("> Note:")]
     assert notes and len(set(notes)) == len(notes)
     assert any("non-finite" in n for n in notes)
+
+
+def test_best_value_of_a_number_reads_as_the_ranges_do():
+    """A best level of an integer parameter stored as a float shows as 16, not 16.0; a label
+    as written; a range in 3 significant digits."""
+    from hpo_insights.report import answers
+
+    nan = float("nan")
+    assert answers._best({"best_low": nan, "best_high": nan, "best_value": 16.0}) == "16"
+    assert answers._best({"best_low": nan, "best_high": nan, "best_value": 0.000664257}) \
+        == "0.000664"
+    assert answers._best({"best_low": nan, "best_high": nan, "best_value": "adamw"}) == "adamw"
+    assert answers._best({"best_low": 5.71, "best_high": 11.24, "best_value": nan}) \
+        == "5.71 to 11.2"

@@ -354,16 +354,20 @@ def panel_grid(
     flat = axes.ravel()
     for i in range(n):
         draw(i, flat[i])
-    slot = legend_slot and n < len(flat) and flat[0].get_legend() is not None
+    moved = legend_slot and flat[0].get_legend() is not None
+    slot = moved and n < len(flat)
+    top = 0.45
     if slot:
         _legend_to_slot(flat[0], flat[n])
+    elif moved:  # a full grid: the legend goes above it, in a band of its own
+        top += _legend_on_top(fig, flat[0])
     for a in flat[n + slot:]:
         a.remove()  # the empty rest of the last row
     if share:
         _outer_labels(flat[:n], ncols)
     # fixed margins: a layout engine measures every text once more (slow, same result here)
-    set_margins(fig, left=left, right=right, bottom=bottom, wspace=0.25 if share else 0.8,
-             hspace=0.55 if share else max(0.9, bottom + 0.25))
+    set_margins(fig, left=left, right=right, top=top, bottom=bottom,
+                wspace=0.25 if share else 0.8, hspace=0.55 if share else max(0.9, bottom + 0.25))
     return fig
 
 
@@ -381,15 +385,35 @@ def _outer_labels(panels: Sequence[Axes], ncols: int) -> None:
         a.title.set_fontsize(min(a.title.get_fontsize(), 9))
 
 
-def _legend_to_slot(panel: Axes, slot: Axes) -> None:
-    """*panel*'s legend (entries and title) drawn in the empty Axes *slot* instead."""
+def _take_legend(panel: Axes) -> tuple[list, list[str], Any]:
+    """*panel*'s legend removed: its handles, entry texts and title."""
     legend = panel.get_legend()
     handles, texts = legend.legend_handles, [t.get_text() for t in legend.get_texts()]
     title = legend.get_title()
     legend.remove()
+    return handles, texts, title
+
+
+def _legend_to_slot(panel: Axes, slot: Axes) -> None:
+    """*panel*'s legend (entries and title) drawn in the empty Axes *slot* instead."""
+    handles, texts, title = _take_legend(panel)
     slot.axis("off")
     slot.legend(handles, texts, title=title.get_text(), title_fontsize=title.get_fontsize(),
                 loc="center", frameon=False)
+
+
+def _legend_on_top(fig: Figure, panel: Axes) -> float:
+    """*panel*'s legend drawn above the grid, three entries a row, the figure made taller by
+    the band it needs (returned, in inches)."""
+    handles, texts, title = _take_legend(panel)
+    ncol = min(len(texts), 3)
+    band = 0.3 + 0.2 * math.ceil(len(texts) / max(ncol, 1))
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h + band)
+    fig.legend(handles, texts, title=title.get_text(), title_fontsize=title.get_fontsize(),
+               loc="lower center", bbox_to_anchor=(0.5, 1 - band / (h + band)),
+               ncol=ncol, frameon=False, fontsize="small")
+    return band
 
 
 def format_value(v: Any, width: int = LABEL_WIDTH) -> str:

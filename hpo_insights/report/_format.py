@@ -127,6 +127,20 @@ def terminal(text: Any) -> str:
     return _CONTROL.sub(shown, str(text))
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of *frame* as dicts of Python values (what ``iterrows`` gives in a frame with
+    a text column), one ``tolist`` per column instead of a Series per row.
+
+    Examples
+    --------
+    >>> records(pd.DataFrame({"a": [1, 2], "b": ["x", "y"], "c": [0.5, None]}))
+    [{'a': 1, 'b': 'x', 'c': 0.5}, {'a': 2, 'b': 'y', 'c': nan}]
+    """
+    cols = list(frame.columns)
+    return [dict(zip(cols, row, strict=True))
+            for row in zip(*(frame[c].tolist() for c in cols), strict=True)]
+
+
 def _scalar(x: Any) -> Any:
     """A Python scalar for a numpy scalar (``np.float64(0.1)`` → ``0.1``)."""
     return x.item() if isinstance(x, np.generic) else x

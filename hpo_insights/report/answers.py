@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hpo_insights import _frame as F
-from hpo_insights.report._format import escape, table, value
+from hpo_insights.report._format import escape, records, table, value
 
 __all__ = ["COLUMNS", "findings", "key_findings", "labels_of", "parameters", "what_matters"]
 
@@ -76,15 +76,20 @@ def parameters(result: pd.DataFrame, trials: pd.DataFrame, *,
     if which == "any":
         return _claimed_in_any(result, trials)
     rows, _ = _rows_for(result, trials)
-    m = rows[rows["claim"] == "matters"]
-    m = m.assign(_yes=m["claimed"].astype(bool), _e=m["effect"].fillna(-np.inf)).sort_values(
-        ["_yes", "_e"], ascending=False, kind="stable")
-    ranked = [str(p) for p in m["param"]]
+    m = _by_claim_and_effect([r for r in records(rows) if r["claim"] == "matters"])
+    ranked = [str(r["param"]) for r in m]
     ranked += [p for p in F.param_names(trials) if p not in ranked]  # no claim made about them
     if which == "ranked":
         return ranked
-    claimed = [str(p) for p in m.loc[m["_yes"], "param"]]
+    claimed = [str(r["param"]) for r in m if bool(r["claimed"])]
     return claimed or ranked[:1]
+
+
+def _by_claim_and_effect(matters: list[dict]) -> list[dict]:
+    """The "matters" rows, those claimed first, then by effect (missing last); stable, as a
+    stable sort keeps ties in their order."""
+    return sorted(matters, key=lambda r: (bool(r["claimed"]), -np.inf if pd.isna(r["effect"])
+                                          else float(r["effect"])), reverse=True)
 
 
 def _claimed_in_any(result: pd.DataFrame, trials: pd.DataFrame) -> list[str]:
@@ -128,28 +133,27 @@ def _best(r: Any) -> str:
             return _short(low)
         return f"{_short(low)} to {_short(high)}"
     best = r.get("best_value")
-    return "—" if best is None or (isinstance(best, float) and np.isnan(best)) else value(best)
+    if best is None or (isinstance(best, float) and np.isnan(best)):
+        return "—"
+    if isinstance(best, int | float | np.number) and not isinstance(best, bool | np.bool_):
+        return _short(best)  # as the ranges read: 16 heads, not 16.0
+    return value(best)
 
 
 def _claimed(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[rows["claimed"].astype(bool).to_numpy()]
 
 
-def _parameter_rows(rows: pd.DataFrame, pooled: bool) -> list[list[str]]:
+def _parameter_rows(every: list[dict], pooled: bool) -> list[list[str]]:
     """The table's rows: one per parameter ``hi.findings`` made a "matters" row for.
 
     The few claims of each parameter are read as records (a page of 30 studies makes
     30 tables: pandas selections per claim took half of ``hi.report.show``'s time).
     """
-    records = rows.to_dict("records")
     by_param: dict[Any, list[dict]] = {}
-    for r in records:
+    for r in every:
         by_param.setdefault(r["param"], []).append(r)
-    matters = [r for r in records if r["claim"] == "matters"]
-    # those claimed first, then by effect (missing last); stable, as a stable sort keeps ties
-    matters.sort(key=lambda r: (bool(r["claimed"]),
-                                -np.inf if pd.isna(r["effect"]) else float(r["effect"])),
-                 reverse=True)
+    matters = _by_claim_and_effect([r for r in every if r["claim"] == "matters"])
     return [_parameter_row(m, by_param[m["param"]], pooled) for m in matters]
 
 
@@ -202,21 +206,22 @@ def what_matters(result: pd.DataFrame, *, trials: pd.DataFrame | None = None,
     header = ["Parameter", "Verdict", f"Effect on {m} [95% CI]", "p (adjusted)", "Best range",
               "Shape"] + ([] if single else ["Between budgets"]) + ["Also"]
     out = []
-    body = _parameter_rows(rows, pooled=not single)
+    every = records(rows)
+    body = _parameter_rows(every, pooled=not single)
     if body:  # a column with nothing to say for any parameter is left out
         keep = [j for j in range(len(header)) if j < 4 or any(r[j] != "—" for r in body)]
         out.append(table([header[j] for j in keep], [[r[j] for j in keep] for r in body]))
-    counted = rows[rows["claim"] == "matters"]
-    if len(counted):
-        r = counted.iloc[0]
+    counted = [r for r in every if r["claim"] == "matters"]
+    if counted:
+        r = counted[0]
         line = f"Claims rest on {int(r['n_trials'])} completed trials"
         extra = []
         if int(r.get("n_pruned", 0) or 0):
             extra.append(f"{int(r['n_pruned'])} pruned trials left out")
-        if "n_outliers" in r.index and int(r["n_outliers"] or 0):
+        if "n_outliers" in r and int(r["n_outliers"] or 0):
             extra.append(f"{int(r['n_outliers'])} diverged trials left out")
         out.append(line + (f" ({'; '.join(extra)})" if extra else "") + ".")
-    for _, r in rows[rows["claim"].isin(["scaling", "collapse"])].iterrows():
+    for r in (r for r in every if r["claim"] in ("scaling", "collapse")):
         if r["claim"] == "collapse" and not bool(r["claimed"]):
             continue
         out.append(f"**{'Scaling with the budget' if r['claim'] == 'scaling' else 'Collapse'}:"

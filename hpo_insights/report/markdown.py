@@ -26,7 +26,7 @@ import pandas as pd
 from hpo_insights import _frame as F
 from hpo_insights._errors import TrialsError
 from hpo_insights.report import answers
-from hpo_insights.report._format import escape, number, table, value
+from hpo_insights.report._format import escape, number, records, table, value
 
 __all__ = ["call_renderer", "kind", "to_markdown"]
 
@@ -41,14 +41,6 @@ def param_cols(frame: pd.DataFrame) -> list[str]:
 
 def _ci_cells(low: Any, high: Any) -> list[str]:
     return [number(low), number(high)]
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of *frame* as dicts of the values ``iterrows`` gives in a frame with a text
-    column (Python scalars), without building a Series per row."""
-    cols = list(frame.columns)
-    return [dict(zip(cols, row, strict=True))
-            for row in zip(*(frame[c].tolist() for c in cols), strict=True)]
 
 
 def _maybe(frame: pd.DataFrame, column: str) -> bool:
