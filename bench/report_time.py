@@ -12,7 +12,8 @@ of each, after one warm-up run of each:
 Then the two figures the report is held to: the 30-study report over the 3-study one
 (target: at most 2.5) and the 3-study report minus the empty notebook (target: at most 4 s),
 and where the 30-study report's kernel time goes: the seconds spent in the cells of each
-library function (from the executed notebook's cell timings), largest first.
+report section (every study's section of a kind summed; from the executed notebook's cell
+timings), largest first.
 """
 
 from __future__ import annotations
@@ -73,21 +74,27 @@ def empty_notebook(out: Path) -> None:
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
-def cell_times(path: Path) -> collections.Counter:
-    """Seconds per library function over the code cells of an executed report notebook."""
+def cell_times(path: Path) -> tuple[collections.Counter, collections.Counter]:
+    """Seconds and cells per report section over the code cells of an executed report
+    notebook (a cell holds the consecutive calls of one section; every study's section of
+    one kind, e.g. "study: importance", is summed)."""
+    import re
+
     import nbformat
 
     spent: collections.Counter = collections.Counter()
+    cells: collections.Counter = collections.Counter()
     for cell in nbformat.read(path, as_version=4).cells:
         timing = cell.metadata.get("execution", {})
         if cell.cell_type != "code" or "shell.execute_reply" not in timing:
             continue
         start, end = (dt.datetime.fromisoformat(timing[k].replace("Z", "+00:00"))
                       for k in ("iopub.execute_input", "shell.execute_reply"))
-        first = cell.source.splitlines()[0]
-        call = first.split(" = ", 1)[1] if " = " in first else first
-        spent[call.split("(")[0]] += (end - start).total_seconds()
-    return spent
+        section = cell.metadata.get("hpo_insights", {}).get("section", "?")
+        section = re.sub(r"^study .*: ", "study: ", section)
+        spent[section] += (end - start).total_seconds()
+        cells[section] += 1
+    return spent, cells
 
 
 def main() -> None:
@@ -103,7 +110,7 @@ def main() -> None:
         (t3, c3) = _median(lambda: report(three, out / "r3"), runs)
         (t30, c30) = _median(lambda: report(thirty, out / "r30"), runs)
         (empty, cempty) = _median(lambda: empty_notebook(out), runs)
-        cells = cell_times(out / "r30" / "report.ipynb")
+        cells, counts = cell_times(out / "r30" / "report.ipynb")
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"load average (1, 5, 15 min) at the end: {load}; wall and CPU seconds (user + system "
           "of the command line and its kernel), medians of {runs}:".replace("{runs}", str(runs)))
@@ -113,9 +120,10 @@ def main() -> None:
     print(f"30 studies / 3 studies: {t30 / t3:.2f} (target: at most 2.5); CPU: {c30 / c3:.2f}")
     print(f"3 studies - empty notebook: {t3 - empty:.2f} s (target: at most 4 s); "
           f"CPU: {c3 - cempty:.2f} s")
-    print(f"30-study report, kernel time per function (of {sum(cells.values()):.1f} s in cells):")
-    for name, seconds in cells.most_common(12):
-        print(f"  {seconds:6.2f} s  {name}")
+    print(f"30-study report, kernel time per section (of {sum(cells.values()):.1f} s in "
+          f"{sum(counts.values())} code cells):")
+    for name, seconds in cells.most_common(14):
+        print(f"  {seconds:6.2f} s  {counts[name]:4d} cells  {name}")
 
 
 if __name__ == "__main__":
