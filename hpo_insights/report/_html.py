@@ -9,8 +9,8 @@ attributes in one linear scan of the tags (:func:`add_accessibility`), rewriting
 only the tags it changes. The page is the same document: parsed with
 BeautifulSoup (``html.parser``), both give the same tree (a test checks it, on
 the example report and on hostile content). The bytes differ where
-BeautifulSoup re-serializes (``<br>`` for ``<br/>``, quotes, character
-references): ours is the template's text as rendered.
+BeautifulSoup re-serializes (it writes ``<br/>`` for ``<br>``, its own quotes and
+character references): ours is the template's text as rendered.
 
 This module imports nbconvert: import it lazily (``import hpo_insights`` stays light).
 """
