@@ -765,3 +765,17 @@ def test_series_legend_takes_the_empty_slot_of_the_grid():
     titles = [a.title.get_window_extent() for a in fig.axes]
     assert box.y0 >= max(t.y1 for t in titles) and box.y1 <= fig.bbox.y1
     plt.close("all")
+
+
+def test_one_panel_of_series_has_its_legend_above_unless_on_an_ax_of_yours():
+    """One parameter, the studies as series: the legend is a band above the Axes of a figure
+    made here; on an ax= of the caller's it stays inside that Axes."""
+    levels = hi.value_table(hi.datasets.example(), params="learning_rate")
+    ax = plot.value_table(levels, series="study")
+    assert ax.get_legend() is None and len(ax.figure.legends) == 1
+    ax.figure.canvas.draw()
+    assert ax.figure.legends[0].get_window_extent().y0 >= ax.title.get_window_extent().y1
+    _, mine = plt.subplots()
+    plot.value_table(levels, series="study", ax=mine)
+    assert mine.get_legend() is not None and not mine.figure.legends
+    plt.close("all")

@@ -333,14 +333,20 @@ def panel_grid(
     width instead. With *share*, the panels share both axes (small multiples: tick
     labels on the outer panels only, axis labels on the bottom row). With
     *legend_slot*, the first panel's legend moves to the empty slot after the
-    panels when the last row has one (the series of every panel, explained once
-    without covering a point).
+    panels when the last row has one, else (a full grid, or one panel on a figure made
+    here) to a band above the panels: the series of every panel, explained once
+    without covering a point.
     """
     if n == 1:
-        if ax is None:
-            fig, ax = plt.subplots(figsize=size)
-            set_margins(fig, left=left, right=right, bottom=bottom)
+        if ax is not None:
+            draw(0, ax)
+            return ax
+        fig, ax = plt.subplots(figsize=size)
+        set_margins(fig, left=left, right=right, bottom=bottom)
         draw(0, ax)
+        if legend_slot and ax.get_legend() is not None:  # above the Axes, as for a grid
+            top = 0.45 + _legend_on_top(fig, ax)
+            set_margins(fig, left=left, right=right, top=top, bottom=bottom)
         return ax
     if ax is not None:
         raise TrialsError(

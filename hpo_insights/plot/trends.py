@@ -333,7 +333,10 @@ def value_table(
         compared on one axis, one colour each (categorical values shifted a
         little apart; more than ten series take a sequential colour map and
         the legend names the first and the last). The cost of a figure is per
-        panel, so this is also how many studies stay quick to draw.
+        panel, so this is also how many studies stay quick to draw. The
+        series' legend is drawn once, where it covers no point: in the empty
+        slot of the grid, else in a band above the panels (a figure legend;
+        on an ``ax=`` of yours, inside the Axes).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on (a result of one study and one parameter only; with
         *series*, of one parameter).
@@ -349,7 +352,7 @@ def value_table(
     >>> import hpo_insights as hi
     >>> every = hi.value_table(hi.datasets.example(), params="dropout")
     >>> ax = hi.plot.value_table(every, series="study")
-    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    >>> [t.get_text() for t in ax.figure.legends[0].get_texts()]
     ['transformer-2M', 'transformer-20M', 'transformer-200M']
     >>> t = hi.datasets.example()
     >>> t = t[t["study"] == "transformer-2M"]
@@ -378,7 +381,7 @@ def value_table(
                                legend=i == 0)
 
         if len(blocks) == 1:
-            return panel_grid(1, ax, draw_param, size=PANEL_SIZE)
+            return panel_grid(1, ax, draw_param, size=PANEL_SIZE, legend_slot=True)
         return panel_grid(len(blocks), ax, draw_param, size=SMALL_PANEL, ncols=2,
                           what="parameters", legend_slot=True)
 
