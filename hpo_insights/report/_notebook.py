@@ -3,7 +3,8 @@
 :func:`steps` walks a layout's :class:`~hpo_insights.report.sections.Page` once
 for the trials: Markdown text (title, contents, headings) and the calls of
 every section, each with the part (study or across budgets) it runs for.
-:func:`notebook` writes each call as one readable code cell;
+:func:`notebook` writes the calls of a section into one readable code cell
+(:func:`cells`);
 :func:`hpo_insights.report.render` runs the same steps in this process.
 
 Study names, paths and titles never appear in code: they reach the notebook as
@@ -348,8 +349,8 @@ def notebook(trials: pd.DataFrame, values: dict[str, Any], *, layout: str | Page
              title: str | None = None, curves: pd.DataFrame | None = None) -> Any:
     """The report notebook (an nbformat node) for *trials*, parameters *values* injected.
 
-    One cell per step of :func:`steps`: Markdown cells for the text, one code
-    cell per call. Every code cell is tagged ``hide-input`` (the HTML and
+    A cell per group of :func:`cells`: a Markdown cell per text, a code cell per
+    run of consecutive calls of one section. Every code cell is tagged ``hide-input`` (the HTML and
     Markdown show outputs only) and carries ``metadata.hpo_insights.section``,
     the name used in progress and error messages.
     """

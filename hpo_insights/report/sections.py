@@ -1,13 +1,14 @@
 """The report's sections as data: which analysis each cell calls, with what, and what it shows.
 
 A report is a list of :class:`Section`. Each section is a heading and a tuple of
-:class:`Call`: one library call per notebook cell (``hi.variance_explained``,
+:class:`Call`: one library call, a line of the section's notebook cell (``hi.variance_explained``,
 ``hi.plot.value_table`` ...), its arguments (literals, the part's trials
 :data:`TRIALS`, a notebook name such as :data:`METRIC`, or a :class:`Ref` to an
 earlier call's result), the name its result is kept under, and how the result
 is shown (:class:`Show`). Two readers walk the same list:
 
-- :func:`hpo_insights.report.notebook` writes each call as one readable cell
+- :func:`hpo_insights.report.notebook` writes each call as readable code, a
+  section's consecutive calls in one cell
   (``importance_2m = hi.variance_explained(trials_2m)`` then
   ``hi.report.show(importance_2m, metric=metric)``);
 - :func:`hpo_insights.report.render` calls the same functions directly in this
@@ -99,7 +100,8 @@ class Show:
 
 @dataclass(frozen=True)
 class Call:
-    """One notebook cell: one library call, kept under *save*, shown by *show*.
+    """One library call of a section (a line of its notebook cell), kept under *save*,
+    shown by *show*.
 
     Attributes
     ----------
