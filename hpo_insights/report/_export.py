@@ -362,6 +362,9 @@ class Exporters:
         self._made: dict[str, Any] = {}
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        # waited on instead of Thread.join: on Python 3.11 a KeyboardInterrupt that interrupts
+        # join marks the still-running thread as stopped
+        self._done = threading.Event()
 
     def start(self, cells: Sequence[Any] | None = None, *,
               keep_active_content: bool = False) -> Exporters:
@@ -410,22 +413,25 @@ class Exporters:
                 self._made["html"].prerender(cells, stop=self._stop)
         except BaseException as error:  # noqa: BLE001 - raised again by get()
             self._made["error"] = error
+        finally:
+            self._done.set()
 
     def get(self) -> tuple[Any, Any]:
         """(HTML exporter or None, Markdown exporter or None), once made."""
         if self._thread is None and not self._made:
             self._make()
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(0.1)
+        while self._thread is not None and not self._done.wait(0.1):
+            pass
         if "error" in self._made:
             raise self._made["error"]
         return self._made.get("html"), self._made.get("md")
 
     def cancel(self) -> None:
         """Stop the thread at its next step and wait for it (no-op once it ended)."""
-        if self._thread is not None and self._thread.is_alive():
+        if self._thread is not None and not self._done.is_set():
             self._stop.set()
-            self._thread.join(10)
+            if self._done.wait(10):
+                self._thread.join(1)  # its last step after setting the event
 
 
 def export(

@@ -58,14 +58,22 @@ def run_client(client: Any, **kwargs: Any) -> None:
     worker thread, where nbclient sets no signal handler; a signal reaches
     the main thread as ``KeyboardInterrupt``, the run is cancelled (nbclient
     shuts the kernel down on the way out) and the exception goes on.
+
+    The main thread waits on an event the worker sets when it has finished,
+    never on ``Thread.join``: on Python 3.11 a ``KeyboardInterrupt`` that
+    interrupts ``join`` marks the still-running thread as stopped, so the
+    process went on to exit while the worker was closing the kernel's
+    sockets, and nbclient's exit handler closed them a second time at once
+    (a hang, or an abort in ZeroMQ, about once in five interrupts under load).
     """
     import asyncio
+    import atexit
     import threading
 
     from hpo_insights.report._output import signals_held
 
     box: dict[str, Any] = {}
-    ready = threading.Event()
+    ready, finished = threading.Event(), threading.Event()
 
     def work() -> None:
         loop = asyncio.new_event_loop()
@@ -79,19 +87,22 @@ def run_client(client: Any, **kwargs: Any) -> None:
             box["error"] = error
         finally:
             ready.set()
-            with contextlib.suppress(BaseException):  # tasks a cancelled run left behind
-                pending = asyncio.all_tasks(loop)
-                for task in pending:
-                    task.cancel()
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
+            try:
+                with contextlib.suppress(BaseException):  # tasks a cancelled run left behind
+                    pending = asyncio.all_tasks(loop)
+                    for task in pending:
+                        task.cancel()
+                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                    loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+            finally:
+                finished.set()
 
     thread = threading.Thread(target=work, name="hpo-insights-notebook", daemon=True)
     thread.start()
     try:
-        while thread.is_alive():
-            thread.join(0.1)
+        while not finished.wait(0.1):
+            pass
     except BaseException:
         with signals_held():  # a second Ctrl-C waits for the kernel to go
             ready.wait(10)
@@ -99,7 +110,10 @@ def run_client(client: Any, **kwargs: Any) -> None:
             if task is not None and not loop.is_closed():
                 with contextlib.suppress(RuntimeError):
                     loop.call_soon_threadsafe(task.cancel)
-            thread.join(30)
+            finished.wait(30)
+            # nbclient's own exit-time cleanup must not close the kernel's sockets while (or
+            # after) the worker does: the worker cleans up, or the kernel is killed here
+            atexit.unregister(client._cleanup_kernel)
             _kill_kernel(client)
         raise
     if "error" in box:
