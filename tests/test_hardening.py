@@ -657,7 +657,7 @@ def test_an_interrupted_run_waits_for_the_worker_to_close():
     closed. (On Python 3.11, waiting with Thread.join let a KeyboardInterrupt mark the
     running worker as stopped: the process then exited while the worker was still closing
     the kernel's sockets, and nbclient's exit handler closed them again: a hang or an
-    abort in ZeroMQ: 7 of 70 interrupts on a loaded machine.)"""
+    abort in ZeroMQ: 8 of 64 interrupts on a loaded machine.)"""
     import threading
 
     from hpo_insights.report._kernel import run_client

@@ -64,7 +64,7 @@ def run_client(client: Any, **kwargs: Any) -> None:
     interrupts ``join`` marks the still-running thread as stopped, so the
     process went on to exit while the worker was closing the kernel's
     sockets, and nbclient's exit handler closed them a second time at once
-    (a hang, or an abort in ZeroMQ: 7 of 70 interrupts on a loaded machine).
+    (a hang, or an abort in ZeroMQ: 8 of 64 interrupts on a loaded machine).
     """
     import asyncio
     import atexit
