@@ -95,3 +95,19 @@ def test_build_renders_both_parts_in_html_and_markdown(pruned_storage, tmp_path)
         assert "settled from step" in text
         assert "as stated; it reproduces 100.0% of the prune decisions" in text
     assert md.count("![png]") + md.count("![") >= 3  # the figures are there too
+
+
+def test_report_of_a_relative_path_reads_its_curves(pruned_storage, tmp_path, monkeypatch):
+    """`hpo-insights report curves.db` from the storage's folder: the kernel runs in another
+    folder, so the source it re-reads the curves from is made absolute (it failed with
+    "'NoneType' object is not subscriptable" in the study's first section)."""
+    from hpo_insights import cli
+    from hpo_insights.report._build import _source_value
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["report", "curves.db", "--out", "out", "--study", "small",
+                     "--quiet"]) == 0
+    assert "Learning curves" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert _source_value("sqlite:///curves.db") == f"sqlite:///{tmp_path / 'curves.db'}"
+    assert _source_value("sqlite:///missing.db") == "sqlite:///missing.db"
+    assert _source_value(None) is None

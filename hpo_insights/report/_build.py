@@ -183,6 +183,22 @@ def check_trials(trials: pd.DataFrame) -> None:
         )
 
 
+def _source_value(source: Any) -> str | None:
+    """The source as the notebook's parameter: a relative file or ``sqlite:///`` path made
+    absolute, since the notebook runs in another folder (the report's kernel in a temporary
+    one, Jupyter in the report's)."""
+    if source is None or isinstance(source, pd.DataFrame):
+        return None
+    text = str(source)
+    prefix = "sqlite:///"
+    if text.startswith(prefix) and not text.startswith(prefix + "/"):
+        path = Path(text[len(prefix):])
+        return prefix + str(path.resolve()) if path.exists() else text
+    if "://" not in text and Path(text).exists():
+        return str(Path(text).resolve())
+    return text
+
+
 def _rerun_values(values: dict[str, Any], source: Any, out: Path, trials_file: str) -> dict:
     """The parameters of the saved notebook: re-read the source, or the saved trials."""
     saved = dict(values)
@@ -191,15 +207,6 @@ def _rerun_values(values: dict[str, Any], source: Any, out: Path, trials_file: s
         saved["trials_file"] = _TRIALS_FILE  # relative: Jupyter runs a notebook in its folder
         return saved
     saved["trials_file"] = None
-    if isinstance(source, str | Path):
-        text = str(source)
-        prefix = "sqlite:///"
-        if text.startswith(prefix) and not text.startswith(prefix + "/"):
-            path = Path(text[len(prefix):])
-            if path.exists():
-                saved["source"] = prefix + str(path.resolve())
-        elif "://" not in text and Path(text).exists():
-            saved["source"] = str(Path(text).resolve())
     return saved
 
 
@@ -317,7 +324,7 @@ def build(
         trials_file = str(work / _TRIALS_FILE)
         trials.to_pickle(trials_file)
         values = {
-            "source": None if isinstance(source, pd.DataFrame) or source is None else str(source),
+            "source": _source_value(source),
             "studies": [studies] if isinstance(studies, str) else
             (list(studies) if studies is not None else None),
             "objective": objective,
