@@ -203,17 +203,24 @@ def test_same_findings_from_storage_memory_and_csv(tmp_path):
     pd.testing.assert_frame_equal(ordered(from_csv), ordered(from_db))
 
 
+def _every_kth_pruned(rng, n: int, k: int) -> pd.DataFrame:
+    """One minimized study of *n* trials, the objective rising a little with x, every k-th
+    trial PRUNED."""
+    x = rng.uniform(0, 1, n)
+    y = 0.7 + 0.02 * x + rng.normal(0, 0.01, n)
+    state = np.where(np.arange(n) % k == 0, "PRUNED", "COMPLETE")
+    return pd.DataFrame({"study": "s", "number": np.arange(n), "state": state, "value": y,
+                         "params_x": x, "distributions_x": FLOAT01,
+                         "study_direction": "minimize"})
+
+
 def test_pruned_rank_scores_by_hand(rng):
     """pruned="rank" equals the default on a frame whose objective is the hand-made scores."""
     from scipy import stats
 
     n = 40
-    x = rng.uniform(0, 1, n)
-    y = 0.7 + 0.02 * x + rng.normal(0, 0.01, n)
-    state = np.where(np.arange(n) % 5 == 0, "PRUNED", "COMPLETE")
-    t = pd.DataFrame({"study": "s", "number": np.arange(n), "state": state, "value": y,
-                      "params_x": x, "distributions_x": FLOAT01,
-                      "study_direction": "minimize"})
+    t = _every_kth_pruned(rng, n, 5)
+    y, state = t["value"].to_numpy(), t["state"].to_numpy()
     got = hi.findings(t, pruned="rank")
     # by hand: minimize, so the lowest completed value is the best (highest rank);
     # the 8 pruned trials share ranks 1..8 (4.5), the 32 completed ranks 9..40
@@ -232,13 +239,8 @@ def test_pruned_rank_scores_by_hand(rng):
 def test_plateau_rows_read_the_objective_under_ranks(rng):
     """With pruned="rank" the plateau rows are still about the completed trials' objective
     (in its units and direction), not about the normal scores the other claims use."""
-    n = 60
-    x = rng.uniform(0, 1, n)
-    y = 0.7 + 0.02 * x + rng.normal(0, 0.01, n)
-    state = np.where(np.arange(n) % 3 == 0, "PRUNED", "COMPLETE")
-    t = pd.DataFrame({"study": "s", "number": np.arange(n), "state": state, "value": y,
-                      "params_x": x, "distributions_x": FLOAT01,
-                      "study_direction": "minimize"})
+    t = _every_kth_pruned(rng, 60, 3)
+    state = t["state"].to_numpy()
     got = hi.findings(t, pruned="rank")
     plateau = got[got.claim == "plateau"].iloc[0]
     want = hi.search_progress(t[state == "COMPLETE"]).summary.iloc[0]

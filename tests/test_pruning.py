@@ -210,20 +210,8 @@ def test_replay_from_a_storage(tmp_path):
 def test_halving_bars_of_trials_pruned_in_the_data():
     """A study pruned by Optuna's SuccessiveHalvingPruner: each pruned trial's bar is the
     rung's cut that Optuna compared it with (read from the rung values Optuna stored)."""
-    rng = np.random.default_rng(21)
-    curves, steps = _curves_matrix(rng, 40, 20)
-    study = optuna.create_study(pruner=optuna.pruners.SuccessiveHalvingPruner(
-        min_resource=1, reduction_factor=3), sampler=optuna.samplers.RandomSampler(seed=0))
-
-    def objective(trial):
-        for j, step in enumerate(steps):
-            trial.report(float(curves[trial.number, j]), int(step))
-            if trial.should_prune():
-                raise optuna.TrialPruned()
-        return float(curves[trial.number, -1])
-
-    study.optimize(objective, n_trials=40)
-    loaded = hi.load_curves(study)
+    loaded, study = _pruned_study(optuna.pruners.SuccessiveHalvingPruner(
+        min_resource=1, reduction_factor=3), n=40, s=20, seed=21)
     audit = hi.pruning_audit(loaded, rule=optuna.pruners.SuccessiveHalvingPruner(
         min_resource=1, reduction_factor=3), direction="minimize")
     trials = study.get_trials()

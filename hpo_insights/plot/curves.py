@@ -169,8 +169,11 @@ def pruning_audit(result: Any, *, ax: Axes | None = None) -> Axes | Figure:
 
 def _steps_from_zero(ax: Axes, steps: np.ndarray) -> None:
     """A step axis from step 0 (or the lowest step) to the highest, in whole steps: every
-    trial at the last step then reads as such, not as a row in a 4.9-5.1 window."""
+    trial at the last step then reads as such, not as a row in a 4.9-5.1 window. The
+    ranks on the x axis are whole numbers too."""
     from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
     steps = steps[np.isfinite(steps)]
     if steps.size:
